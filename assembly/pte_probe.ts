@@ -1,0 +1,46 @@
+// A probe for test/layout.test.ts: decodes one field of a host-written PTE through the
+// same accessors the scan uses, proving that host and core agree on the bit layout.
+import {
+  PTE_DIRTY, PTE_FIELD_MAPCOUNT_BITS, PTE_FIELD_MAPCOUNT_SHIFT, PTE_FIELD_ORDER_BITS, PTE_FIELD_ORDER_SHIFT,
+  PTE_FIELD_PINS_BITS, PTE_FIELD_PINS_SHIFT, PTE_FOLIO_ANON, PTE_FOLIO_LOCKED, PTE_FOLIO_LRU,
+  PTE_FOLIO_REFERENCED, PTE_FOLIO_SWAPBACKED, PTE_FOLIO_SWAPCACHE, PTE_PRESENT, PTE_SPECIAL, PTE_SWAP,
+  PTE_UFFD_WP, PTE_WRITE, PTE_YOUNG, PTE_ZERO,
+} from "./generated/layout";
+import {
+  folioAnon, folioLocked, folioLru, folioMapcount, folioOrder, folioPins, folioReferenced, folioSwapbacked,
+  folioSwapcache, pteDirty, pteHi, pteLo, ptePresent, pteSpecial, pteSwap, pteUffdWp, pteWrite, pteYoung,
+  pteZero,
+} from "./pte";
+
+@inline const ORDER_MASK: u32 = ((1 << PTE_FIELD_ORDER_BITS) - 1) << PTE_FIELD_ORDER_SHIFT;
+@inline const MAPCOUNT_MASK: u32 = ((1 << PTE_FIELD_MAPCOUNT_BITS) - 1) << PTE_FIELD_MAPCOUNT_SHIFT;
+@inline const PINS_MASK: u32 = ((1 << PTE_FIELD_PINS_BITS) - 1) << PTE_FIELD_PINS_SHIFT;
+
+/**
+ * The field of the PTE at `ptr` whose low-word mask is `mask` (a PTE bit, or a
+ * PTE_FIELD's mask), or the pfn when `mask` is 0. Returns u32.MAX_VALUE for an unknown mask.
+ */
+export function decodePteField(ptr: u32, mask: u32): u32 {
+  const lo = pteLo(ptr, 0);
+  switch (mask) {
+    case 0: return pteHi(ptr, 0);
+    case PTE_PRESENT: return <u32>ptePresent(lo);
+    case PTE_YOUNG: return <u32>pteYoung(lo);
+    case PTE_DIRTY: return <u32>pteDirty(lo);
+    case PTE_WRITE: return <u32>pteWrite(lo);
+    case PTE_UFFD_WP: return <u32>pteUffdWp(lo);
+    case PTE_SWAP: return <u32>pteSwap(lo);
+    case PTE_ZERO: return <u32>pteZero(lo);
+    case PTE_SPECIAL: return <u32>pteSpecial(lo);
+    case PTE_FOLIO_ANON: return <u32>folioAnon(lo);
+    case PTE_FOLIO_SWAPBACKED: return <u32>folioSwapbacked(lo);
+    case PTE_FOLIO_LRU: return <u32>folioLru(lo);
+    case PTE_FOLIO_LOCKED: return <u32>folioLocked(lo);
+    case PTE_FOLIO_REFERENCED: return <u32>folioReferenced(lo);
+    case PTE_FOLIO_SWAPCACHE: return <u32>folioSwapcache(lo);
+    case ORDER_MASK: return folioOrder(lo);
+    case MAPCOUNT_MASK: return folioMapcount(lo);
+    case PINS_MASK: return folioPins(lo);
+    default: return u32.MAX_VALUE;
+  }
+}

@@ -1,0 +1,87 @@
+/**
+ * The shared `WebAssembly.Memory` that page tables, scan records and TLB state live
+ * in, with the host's allocator over it. The host owns the layout; the core only reads
+ * tables and writes records at offsets it is given.
+ */
+import { CORE_RESERVED_BYTES, PTE_TABLE_BYTES } from "./layout.ts";
+
+const WASM_PAGE = 65536;
+/** WASM32 addresses 4 GiB; Node 20 caps a shared memory there too. */
+export const MAX_CORE_BYTES = 4 * 1024 * 1024 * 1024;
+
+export interface CoreMemoryOptions {
+  /** Upper bound of the memory in bytes (a multiple of 64 KiB, at most 4 GiB). */
+  maxBytes?: number;
+  /** A memory to adopt instead of creating one (a worker receiving the host's memory). */
+  memory?: WebAssembly.Memory;
+}
+
+/** Shared core memory with a bump allocator and a free list of PTE tables. */
+export class CoreMemory {
+  readonly memory: WebAssembly.Memory;
+  readonly maxBytes: number;
+  #top = CORE_RESERVED_BYTES;
+  #freeTables: number[] = [];
+  #u32: Uint32Array;
+
+  constructor(options: CoreMemoryOptions = {}) {
+    const maxBytes = options.maxBytes ?? MAX_CORE_BYTES;
+    if (!(Number.isInteger(maxBytes) && maxBytes % WASM_PAGE === 0 && maxBytes > CORE_RESERVED_BYTES &&
+      maxBytes <= MAX_CORE_BYTES)) {
+      throw new RangeError(`Core memory maxBytes must be a multiple of 65536 up to 4 GiB, got ${maxBytes}`);
+    }
+    this.maxBytes = maxBytes;
+    this.memory = options.memory ?? new WebAssembly.Memory({
+      initial: CORE_RESERVED_BYTES / WASM_PAGE + 1,
+      maximum: maxBytes / WASM_PAGE,
+      shared: true,
+    });
+    this.#u32 = new Uint32Array(this.memory.buffer);
+  }
+
+  /** Bytes handed out so far (the high-water mark of the allocator). */
+  get usedBytes(): number {
+    return this.#top;
+  }
+
+  /** A 32-bit view of the whole memory, renewed after growth. */
+  get u32(): Uint32Array {
+    if (this.#u32.byteLength !== this.memory.buffer.byteLength) this.#u32 = new Uint32Array(this.memory.buffer);
+    return this.#u32;
+  }
+
+  /** Allocate `bytes` zeroed bytes aligned to `align`; throws RangeError past `maxBytes`. */
+  alloc(bytes: number, align = 8): number {
+    const start = Math.ceil(this.#top / align) * align;
+    const end = start + bytes;
+    if (end > this.maxBytes) {
+      throw new RangeError(
+        `Core memory exhausted: ${bytes} more bytes would need ${end} bytes, the limit is ${this.maxBytes}`,
+      );
+    }
+    const have = this.memory.buffer.byteLength;
+    if (end > have) this.memory.grow(Math.ceil((end - have) / WASM_PAGE));
+    this.#top = end;
+    return start;
+  }
+
+  /** Check that `bytes` more could be allocated, before anything is written. */
+  reserveCheck(bytes: number, what: string): void {
+    if (this.#top + bytes > this.maxBytes) {
+      throw new RangeError(`${what} needs ${this.#top + bytes} bytes of core memory, the limit is ${this.maxBytes}`);
+    }
+  }
+
+  /** A zeroed, 4 KiB-aligned PTE table. */
+  allocTable(): number {
+    const t = this.#freeTables.pop();
+    if (t === undefined) return this.alloc(PTE_TABLE_BYTES, PTE_TABLE_BYTES);
+    this.u32.fill(0, t >>> 2, (t + PTE_TABLE_BYTES) >>> 2);
+    return t;
+  }
+
+  /** Return a PTE table to the free list. */
+  freeTable(table: number): void {
+    this.#freeTables.push(table);
+  }
+}

@@ -1,0 +1,143 @@
+/**
+ * `collapse_huge_page()` for anonymous memory: allocate a PMD-sized folio, revalidate,
+ * swap in, run the isolate checks on the detached table, copy, and map the new PMD.
+ */
+import { PMD, PTE, SCAN_FLAG, VMA } from "../core/layout.ts";
+import { ScanResult } from "../core/scan_result.ts";
+import type { Kernel } from "../mm/kernel.ts";
+import { type Mm, pmdOf } from "../mm/mm.ts";
+import { isNormalPage, newAnonLo, pteWord, unmapPage } from "../mm/pte_ops.ts";
+import { PMD_SIZE, type Vma } from "../mm/vma.ts";
+import { readRecord } from "./scan_record.ts";
+import { thpVmaAllowable } from "./thp_policy.ts";
+import { hashedPointer } from "./trace.ts";
+
+const S = ScanResult;
+
+/** Who asks for the collapse: khugepaged, or a task's MADV_COLLAPSE (`cc->is_khugepaged`). */
+export interface CollapseControl {
+  isKhugepaged: boolean;
+  comm: string;
+  pid: number;
+  cpu: number;
+  /** Simulated time of the events this collapse emits. */
+  ts: number;
+}
+
+/** Scan flags for the core from a collapse control and the kernel variant. */
+export function scanFlags(k: Kernel, cc: CollapseControl): number {
+  return (cc.isKhugepaged ? SCAN_FLAG.KHUGEPAGED : 0) | (k.variant.lazyfreeSkip ? SCAN_FLAG.LAZYFREE_SKIP : 0);
+}
+
+function trace(k: Kernel, cc: CollapseControl, event: string, fields: Array<readonly [string, number | string]>): void {
+  k.tracer.emit({ ts: cc.ts, comm: cc.comm, pid: cc.pid, cpu: cc.cpu, event, fields });
+}
+
+/** `hugepage_vma_revalidate()`: the VMA at `address` may still be collapsed, or why not. */
+export function revalidate(k: Kernel, mm: Mm, address: number, cc: CollapseControl): { vma?: Vma; result: number } {
+  if (mm.users === 0 || mm.thpDisabled) return { result: S.ANY_PROCESS };
+  const vma = mm.findVma(address);
+  if (!vma) return { result: S.VMA_NULL };
+  if (address < vma.start || address + PMD_SIZE > vma.end) return { result: S.ADDRESS_RANGE };
+  if (!thpVmaAllowable(k.tunables, mm, vma, cc.isKhugepaged ? "khugepaged" : "collapse")) return { result: S.VMA_CHECK };
+  if (!vma.anonVma) return { result: S.PAGE_ANON };
+  return { vma, result: S.SUCCEED };
+}
+
+/** Collapse the PMD at `address`; returns the result that replaces the scan's SUCCEED. */
+export function collapseHugePage(
+  k: Kernel, mm: Mm, address: number, referenced: number, unmapped: number, cc: CollapseControl,
+): number {
+  const head = k.phys.allocHuge();
+  if (head < 0) {
+    k.vmstat.thp_collapse_alloc_failed++;
+    return finish(k, mm, cc, S.ALLOC_HUGE_PAGE_FAIL);
+  }
+  k.vmstat.thp_collapse_alloc++;
+  const result = collapseWith(k, mm, address, referenced, unmapped, cc, head);
+  if (result !== S.SUCCEED) k.phys.freeHuge(head);
+  return finish(k, mm, cc, result);
+}
+
+function finish(k: Kernel, mm: Mm, cc: CollapseControl, result: number): number {
+  trace(k, cc, "mm_collapse_huge_page", [
+    ["mm", hashedPointer(mm.id)], ["isolated", result === S.SUCCEED ? 1 : 0], ["status", k.variant.traceString(result)],
+  ]);
+  return result;
+}
+
+function collapseWith(
+  k: Kernel, mm: Mm, address: number, referenced: number, unmapped: number, cc: CollapseControl, head: number,
+): number {
+  const { vma, result } = revalidate(k, mm, address, cc);
+  if (!vma) return result;
+  const pmdNo = pmdOf(address);
+  const entry = mm.pt.entry(pmdNo);
+  if (entry === 0) return S.NO_PTE_TABLE;
+  if ((entry & (PMD.HUGE | PMD.MIGRATION)) !== 0) return S.PMD_MAPPED;
+  if (unmapped > 0) {
+    const r = swapIn(k, mm, vma, pmdNo, referenced, cc);
+    if (r !== S.SUCCEED) return r;
+  }
+  const t = mm.pt.writableTable(pmdNo);
+  const kh = k.tunables.khugepaged;
+  k.scanCore.isolatePmd(t, pmdNo, kh.max_ptes_none, kh.max_ptes_shared, vma.flags, scanFlags(k, cc), k.ring);
+  const rec = readRecord(k.core.u32, k.ring);
+  if (rec.result === S.EXCEED_NONE_PTE) k.vmstat.thp_scan_exceed_none_pte++;
+  if (rec.result === S.EXCEED_SHARED_PTE) k.vmstat.thp_scan_exceed_share_pte++;
+  trace(k, cc, "mm_collapse_huge_page_isolate", [
+    ["scan_pfn", rec.pfn], ["none_or_zero", rec.noneOrZero], ["referenced", rec.referenced],
+    ["status", k.variant.traceString(rec.result)],
+  ]);
+  if (rec.result !== S.SUCCEED) return rec.result;
+  copyAndMap(k, mm, vma, pmdNo, t, head);
+  return S.SUCCEED;
+}
+
+/** `__collapse_huge_page_swapin()`: fault in every swap entry of the PMD. */
+function swapIn(k: Kernel, mm: Mm, vma: Vma, pmdNo: number, referenced: number, cc: CollapseControl): number {
+  const t = mm.pt.writableTable(pmdNo);
+  const u32 = k.core.u32;
+  let swappedIn = 0;
+  let result: number = S.SUCCEED;
+  for (let i = 0; i < 512; i++) {
+    const w = pteWord(t, i);
+    if (u32[w] === 0 || (u32[w] & PTE.PRESENT) !== 0) continue;
+    const pfn = k.phys.allocPage();
+    if (pfn < 0) {
+      result = S.FAIL;
+      break;
+    }
+    k.vmstat.pswpin++;
+    u32[w] = newAnonLo(vma, false);
+    u32[w + 1] = pfn;
+    swappedIn++;
+  }
+  trace(k, cc, "mm_collapse_huge_page_swapin", [
+    ["mm", hashedPointer(mm.id)], ["swapped_in", swappedIn], ["referenced", referenced], ["ret", result],
+  ]);
+  return result;
+}
+
+/** `__collapse_huge_page_copy()` and the PMD install: the old pages go, the THP maps. */
+function copyAndMap(k: Kernel, mm: Mm, vma: Vma, pmdNo: number, t: number, head: number): void {
+  const u32 = k.core.u32;
+  let allLazyfree = true;
+  for (let i = 0; i < 512; i++) {
+    const w = pteWord(t, i);
+    const lo = u32[w];
+    if (!isNormalPage(lo)) {
+      allLazyfree = false;
+      continue;
+    }
+    if ((lo & (PTE.FOLIO_SWAPBACKED | PTE.DIRTY)) !== 0) allLazyfree = false;
+    unmapPage(k, mm, pmdNo * PMD_SIZE + i * 4096, lo, u32[w + 1]);
+  }
+  mm.pt.dropTable(pmdNo);
+  mm.pt.setEntry(pmdNo, (PMD.HUGE | (head >>> 9)) >>> 0);
+  const droppable = (vma.flags & VMA.VM_DROPPABLE) !== 0;
+  // The new PMD is made dirty; outside VM_DROPPABLE the folio is swap-backed, so any
+  // lazy-free-ness of the old pages is gone.
+  mm.huge.set(pmdNo, { head, dirty: true, swapbacked: k.variant.collapsedSwapbacked(allLazyfree, droppable) });
+}
+

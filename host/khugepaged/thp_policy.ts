@@ -1,0 +1,30 @@
+/**
+ * Which VMAs may hold PMD-sized THPs: `thp_vma_allowable_order()` for the fault path,
+ * khugepaged, and MADV_COLLAPSE (`TVA_FORCED_COLLAPSE`), with the default per-size
+ * setting (`hugepages-2048kB/enabled` = inherit).
+ */
+import { VMA } from "../core/layout.ts";
+import type { Mm } from "../mm/mm.ts";
+import { vmaHend, vmaHstart, type Vma } from "../mm/vma.ts";
+import type { Tunables } from "./tunables.ts";
+
+export type ThpCaller = "fault" | "khugepaged" | "collapse";
+
+/** Whether `vma` of `mm` may hold a PMD-sized THP for `caller`. */
+export function thpVmaAllowable(t: Tunables, mm: Mm, vma: Vma, caller: ThpCaller): boolean {
+  if (caller !== "collapse") {
+    // sysfs decides only for the daemon and faults; MADV_COLLAPSE is an explicit request.
+    if (t.enabled === "never") return false;
+    if (t.enabled === "madvise" && (vma.flags & VMA.VM_HUGEPAGE) === 0) return false;
+  }
+  if ((vma.flags & VMA.VM_NOHUGEPAGE) !== 0 || mm.thpDisabled) return false;
+  if (vmaHstart(vma) >= vmaHend(vma)) return false;
+  // khugepaged and collapse need an anon_vma: a never-faulted VMA has nothing to collapse.
+  if (caller !== "fault" && !vma.anonVma) return false;
+  return true;
+}
+
+/** `hugepage_pmd_enabled()`: whether khugepaged runs at all. */
+export function hugepagePmdEnabled(t: Tunables): boolean {
+  return t.enabled !== "never";
+}

@@ -1,0 +1,161 @@
+/**
+ * mmap of anonymous private memory and the page faults and accesses that populate it:
+ * a huge page at fault time where the THP mode and VMA allow it and a 2 MiB block is
+ * free, otherwise 4 KiB pages (the zero page for a first read). Accesses set the
+ * young bit, writes the dirty bit, as the MMU does.
+ */
+import { PMD, PTE, PTE_FIELD, VMA } from "../core/layout.ts";
+import { thpVmaAllowable } from "../khugepaged/thp_policy.ts";
+import type { Kernel } from "./kernel.ts";
+import { type Mm, pmdOf } from "./mm.ts";
+import { folioHead, isNormalPage, newAnonLo, pteWord, splitHugePmd, unmapPage } from "./pte_ops.ts";
+import { PAGE_SIZE, PMD_SIZE, vmaHend, vmaHstart, type Vma } from "./vma.ts";
+
+export interface MmapOptions {
+  /** Length in bytes, a positive multiple of 4096. */
+  len: number;
+  /** VMA flags (`VMA.VM_*`); VM_WRITE is added for a writable mapping. */
+  flags?: number;
+  /** Placement alignment; default: 2 MiB when len is a multiple of it and THP is not "never". */
+  align?: number;
+  /** MAP_POPULATE: write-fault every page now. */
+  populate?: boolean;
+  /** PROT_WRITE (default true). */
+  write?: boolean;
+}
+
+/** A one-line error for a system call the kernel would refuse, with its errno. */
+export class SyscallError extends Error {
+  constructor(readonly errno: string, message: string) {
+    super(message);
+    this.name = "SyscallError";
+  }
+}
+
+/** mmap(MAP_PRIVATE | MAP_ANONYMOUS): returns the new VMA. */
+export function mmap(k: Kernel, mm: Mm, o: MmapOptions): Vma {
+  if (!(Number.isInteger(o.len) && o.len > 0 && o.len % PAGE_SIZE === 0)) {
+    throw new SyscallError("EINVAL", `mmap: len must be a positive multiple of 4096, got ${o.len}`);
+  }
+  // Since Linux 6.7 anonymous mappings whose length is a multiple of the PMD size are
+  // placed on a PMD boundary, so that THPs can back them.
+  const align = o.align ?? (o.len % PMD_SIZE === 0 && k.tunables.enabled !== "never" ? PMD_SIZE : PAGE_SIZE);
+  if (!(Number.isInteger(align) && align >= PAGE_SIZE && (align & (align - 1)) === 0)) {
+    throw new SyscallError("EINVAL", `mmap: align must be a power of two of at least 4096, got ${align}`);
+  }
+  const start = mm.placeMapping(o.len, align);
+  const vma: Vma = {
+    start, end: start + o.len, flags: (o.flags ?? 0) | (o.write === false ? 0 : VMA.VM_WRITE), anonVma: false,
+  };
+  mm.insertVma(vma);
+  if (o.populate) touch(k, mm, vma.start, o.len, true);
+  return vma;
+}
+
+/**
+ * Access every page of [start, start + len) once, faulting in what is missing:
+ * what a memset (write) or a read sweep does to the page tables.
+ */
+export function touch(k: Kernel, mm: Mm, start: number, len: number, write: boolean): void {
+  const end = start + len;
+  for (let addr = start; addr < end;) {
+    const vma = mm.findVma(addr);
+    if (!vma) throw new SyscallError("EFAULT", `${mm.name}: access at 0x${addr.toString(16)} is outside every mapping`);
+    const stop = Math.min(end, vma.end);
+    while (addr < stop) {
+      const pmdNo = pmdOf(addr);
+      const pmdEnd = Math.min(stop, (pmdNo + 1) * PMD_SIZE);
+      touchPmd(k, mm, vma, pmdNo, addr, pmdEnd, write);
+      addr = pmdEnd;
+    }
+  }
+}
+
+function touchPmd(k: Kernel, mm: Mm, vma: Vma, pmdNo: number, from: number, to: number, write: boolean): void {
+  const e = mm.pt.entry(pmdNo);
+  if (e === 0 && tryHugeFault(k, mm, vma, pmdNo, write)) return;
+  if ((e & PMD.HUGE) !== 0) {
+    const h = mm.huge.get(pmdNo)!;
+    if (!write) return;
+    if (!k.sharers.has(h.head)) {
+      h.dirty = true;
+      return;
+    }
+    // A write to a THP another mm still maps: split this mapping, then COW the page.
+    splitHugePmd(k, mm, vma, pmdNo);
+  }
+  if (write) vma.anonVma = true;
+  const t = mm.pt.writableTable(pmdNo);
+  const u32 = k.core.u32;
+  for (let addr = from; addr < to; addr += PAGE_SIZE) {
+    const w = pteWord(t, (addr % PMD_SIZE) / PAGE_SIZE);
+    const lo = u32[w];
+    if (lo === 0 || (lo & PTE.PRESENT) === 0) {
+      faultPage(k, vma, w, lo, write);
+    } else if ((lo & PTE.ZERO) !== 0) {
+      if (write) mapNewPage(k, vma, w, true);
+    } else if (!write) {
+      u32[w] = lo | PTE.YOUNG;
+    } else if ((lo & PTE.WRITE) === 0 && (vma.flags & VMA.VM_WRITE) !== 0 && isNormalPage(lo) &&
+      k.sharers.has(folioHead(lo, u32[w + 1]))) {
+      copyOnWrite(k, mm, vma, addr, w);
+    } else {
+      // A write to a lazy-free page dirties the PTE; the folio stays !swapbacked
+      // until reclaim looks at it, but the dirty PTE already protects it.
+      u32[w] = lo | PTE.YOUNG | PTE.DIRTY | ((vma.flags & VMA.VM_WRITE) !== 0 ? PTE.WRITE : 0);
+    }
+  }
+}
+
+/** `do_huge_pmd_anonymous_page()`: a PMD-sized folio at fault time, if allowed and free. */
+function tryHugeFault(k: Kernel, mm: Mm, vma: Vma, pmdNo: number, write: boolean): boolean {
+  const addr = pmdNo * PMD_SIZE;
+  if (addr < vmaHstart(vma) || addr + PMD_SIZE > vmaHend(vma)) return false;
+  if (!thpVmaAllowable(k.tunables, mm, vma, "fault")) return false;
+  const head = k.phys.allocHuge();
+  if (head < 0) {
+    k.vmstat.thp_fault_fallback++;
+    return false;
+  }
+  k.vmstat.thp_fault_alloc++;
+  vma.anonVma = true;
+  mm.pt.setEntry(pmdNo, (PMD.HUGE | (head >>> 9)) >>> 0);
+  mm.huge.set(pmdNo, { head, dirty: write, swapbacked: (vma.flags & VMA.VM_DROPPABLE) === 0 });
+  k.khugepagedEnterVma(mm, vma);
+  return true;
+}
+
+function allocPage(k: Kernel): number {
+  const pfn = k.phys.allocPage();
+  if (pfn < 0) throw new SyscallError("ENOMEM", "Out of memory: no free page for a fault (raise memory.totalBytes)");
+  return pfn;
+}
+
+/** A fault on a none PTE or a swap entry. */
+function faultPage(k: Kernel, vma: Vma, w: number, lo: number, write: boolean): void {
+  const u32 = k.core.u32;
+  if (lo === 0 && !write) {
+    // A first read maps the shared zero page and needs no anon_vma.
+    u32[w] = PTE.PRESENT | PTE.ZERO | PTE.YOUNG;
+    u32[w + 1] = 0;
+    return;
+  }
+  if ((lo & PTE.SWAP) !== 0) k.vmstat.pswpin++;
+  vma.anonVma = true;
+  mapNewPage(k, vma, w, write);
+}
+
+/** Point the PTE at word `w` at a newly allocated private page. */
+function mapNewPage(k: Kernel, vma: Vma, w: number, write: boolean): void {
+  const u32 = k.core.u32;
+  u32[w + 1] = allocPage(k);
+  u32[w] = newAnonLo(vma, write);
+}
+
+/** Break COW on a page another mm maps: this mm gets a private copy. */
+function copyOnWrite(k: Kernel, mm: Mm, vma: Vma, addr: number, w: number): void {
+  const u32 = k.core.u32;
+  const lo = u32[w], pfn = u32[w + 1];
+  mapNewPage(k, vma, w, true);
+  unmapPage(k, mm, addr, lo, pfn);
+}

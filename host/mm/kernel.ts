@@ -1,0 +1,96 @@
+/**
+ * The simulated kernel: physical memory, the shared page-table memory, the mms, the
+ * sysfs tunables, vmstat, the trace buffer, the simulated clock and khugepaged. The
+ * system calls live in their own modules (fault.ts, madvise.ts, fork.ts, reclaim.ts)
+ * and act on this state.
+ */
+import type { CoreMemory } from "../core/core_memory.ts";
+import { RECORD } from "../core/layout.ts";
+import type { ScanCore } from "../core/scan_core.ts";
+import { Khugepaged } from "../khugepaged/daemon.ts";
+import { thpVmaAllowable, hugepagePmdEnabled } from "../khugepaged/thp_policy.ts";
+import { Tracer } from "../khugepaged/trace.ts";
+import { defaultTunables, type Tunables } from "../khugepaged/tunables.ts";
+import type { Variant } from "../khugepaged/variant.ts";
+import { emptyVmstat, type Vmstat } from "../khugepaged/vmstat.ts";
+import { EventQueue } from "../sim/event_queue.ts";
+import { Mm } from "./mm.ts";
+import type { TableShares } from "./page_table.ts";
+import { PhysMem } from "./phys_mem.ts";
+import type { Vma } from "./vma.ts";
+
+export interface KernelOptions {
+  core: CoreMemory;
+  scanCore: ScanCore;
+  variant: Variant;
+  tunables?: Tunables;
+  /** Physical memory in bytes (default 16 GiB). */
+  memoryBytes?: number;
+  /** Fraction of 2 MiB blocks fragmented at boot (default 0). */
+  fragmentation?: number;
+  seed?: number;
+  /** Record trace events (default true). */
+  trace?: boolean;
+}
+
+/** Records the scan core may write per call. */
+export const RING_RECORDS = 1024;
+
+export class Kernel {
+  readonly core: CoreMemory;
+  readonly scanCore: ScanCore;
+  readonly variant: Variant;
+  readonly tunables: Tunables;
+  readonly phys: PhysMem;
+  readonly vmstat: Vmstat = emptyVmstat();
+  readonly tracer: Tracer;
+  readonly clock = new EventQueue();
+  readonly mms: Mm[] = [];
+  readonly tableShares: TableShares = new Map();
+  readonly khugepaged: Khugepaged;
+  /** Scan record ring in core memory. */
+  readonly ring: number;
+  /**
+   * Folios mapped by more than one mm (after fork), by head pfn: the address they are
+   * mapped at (the same in every sharer) and the mms that map them.
+   */
+  readonly sharers = new Map<number, { addr: number; mms: Set<Mm> }>();
+  #nextPid = 1000;
+
+  constructor(o: KernelOptions) {
+    this.core = o.core;
+    this.scanCore = o.scanCore;
+    this.variant = o.variant;
+    this.tunables = o.tunables ?? defaultTunables();
+    this.phys = new PhysMem({
+      totalBytes: o.memoryBytes ?? 16 * 1024 ** 3,
+      fragmentation: o.fragmentation ?? 0,
+      seed: o.seed ?? 1,
+    });
+    this.tracer = new Tracer(o.trace ?? true);
+    this.ring = this.core.alloc(RING_RECORDS * RECORD.BYTES, 64);
+    this.khugepaged = new Khugepaged(this);
+  }
+
+  /** Current simulated time in nanoseconds. */
+  get now(): number {
+    return this.clock.now;
+  }
+
+  /** Create a task with a fresh mm. */
+  createMm(name: string): Mm {
+    const mm = new Mm(this.#nextPid++, name, this.core, this.tableShares);
+    this.mms.push(mm);
+    return mm;
+  }
+
+  /**
+   * `khugepaged_enter_vma()`: put the mm on khugepaged's list if the VMA is eligible
+   * and the mm is not there yet.
+   */
+  khugepagedEnterVma(mm: Mm, vma: Vma): void {
+    if (mm.registered || !hugepagePmdEnabled(this.tunables)) return;
+    if (!thpVmaAllowable(this.tunables, mm, vma, "khugepaged")) return;
+    this.khugepaged.enter(mm);
+  }
+}

@@ -1,0 +1,95 @@
+/**
+ * An mm (one task's address space): its VMAs in address order, its page tables, and
+ * the state khugepaged reads (MMF_VM_HUGEPAGE registration, users, THP disable).
+ */
+import type { CoreMemory } from "../core/core_memory.ts";
+import { PageTable, type TableShares } from "./page_table.ts";
+import { PAGE_SIZE, PMD_SIZE, type Vma } from "./vma.ts";
+
+/** Where the first mapping of every mm goes: a typical x86-64 mmap base region. */
+const MMAP_BASE = 0x7f0000000000;
+
+/** Per-huge-PMD state the PMD entry does not carry. */
+export interface HugePmd {
+  head: number;
+  dirty: boolean;
+  /** Not lazy-free: false after MADV_FREE, true again once reclaim finds it dirty. */
+  swapbacked: boolean;
+}
+
+export class Mm {
+  readonly id: number;
+  readonly name: string;
+  readonly pt: PageTable;
+  readonly vmas: Vma[] = [];
+  /** Huge PMDs by PMD number. */
+  readonly huge = new Map<number, HugePmd>();
+  /** 1 while the task lives; 0 after exit (`mm_users`). */
+  users = 1;
+  /** MMF_VM_HUGEPAGE: the mm is on khugepaged's list. */
+  registered = false;
+  /** prctl(PR_SET_THP_DISABLE): MMF_DISABLE_THP_COMPLETELY. */
+  thpDisabled = false;
+  #next = MMAP_BASE;
+
+  constructor(id: number, name: string, core: CoreMemory, shares: TableShares) {
+    this.id = id;
+    this.name = name;
+    this.pt = new PageTable(core, shares);
+  }
+
+  /** Pick an address for a new mapping of `len` bytes aligned to `align`, and cover it. */
+  placeMapping(len: number, align: number): number {
+    // A page of gap keeps neighbouring mappings from looking like one VMA.
+    const start = Math.ceil((this.#next + PAGE_SIZE) / align) * align;
+    this.#next = start + len;
+    this.pt.cover(Math.floor(start / PMD_SIZE), Math.ceil((start + len) / PMD_SIZE));
+    return start;
+  }
+
+  /** Insert a VMA keeping address order. */
+  insertVma(v: Vma): void {
+    let i = this.vmas.length;
+    while (i > 0 && this.vmas[i - 1].start > v.start) i--;
+    this.vmas.splice(i, 0, v);
+  }
+
+  /** The VMA containing `addr`, if any (`vma_lookup`). */
+  findVma(addr: number): Vma | undefined {
+    for (const v of this.vmas) if (addr >= v.start && addr < v.end) return v;
+    return undefined;
+  }
+
+  /** Split VMAs so that `addr` is a boundary, if it falls inside one. */
+  splitAt(addr: number): void {
+    const v = this.findVma(addr);
+    if (!v || v.start === addr) return;
+    const tail: Vma = { ...v, start: addr };
+    v.end = addr;
+    this.insertVma(tail);
+  }
+
+  /** The VMAs covering [start, end) after splitting at both ends; undefined if a hole is in the range. */
+  vmasIn(start: number, end: number): Vma[] | undefined {
+    this.splitAt(start);
+    this.splitAt(end);
+    const out = this.vmas.filter((v) => v.start < end && v.end > start);
+    let at = start;
+    for (const v of out) {
+      if (v.start !== at) return undefined;
+      at = v.end;
+    }
+    return at >= end ? out : undefined;
+  }
+}
+
+/** PMD number of an address. */
+export function pmdOf(addr: number): number {
+  return Math.floor(addr / PMD_SIZE);
+}
+
+/** PTE index of an address within its PMD. */
+export function pteIndexOf(addr: number): number {
+  return (addr % PMD_SIZE) / PAGE_SIZE;
+}
+

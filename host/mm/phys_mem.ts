@@ -1,0 +1,128 @@
+/**
+ * Physical memory: 2 MiB blocks of 512 base pages. Base pages are carved from partly
+ * used blocks first, so whole free blocks stay available for huge pages; a block
+ * becomes whole again when its last page is freed. A fraction of blocks is fragmented
+ * at boot (one unmovable page each), which is what makes a huge allocation fail.
+ */
+const PAGES_PER_BLOCK = 512;
+
+export interface PhysMemOptions {
+  /** Total memory in bytes (a multiple of 2 MiB). */
+  totalBytes: number;
+  /** Fraction of 2 MiB blocks holding an unmovable page from boot, 0 to 1. */
+  fragmentation: number;
+  /** Seed that picks which blocks are fragmented. */
+  seed: number;
+}
+
+/** A pool of base pages and 2 MiB blocks with page frame numbers. */
+export class PhysMem {
+  readonly totalPages: number;
+  #used: Int32Array;
+  #slots = new Map<number, { bump: number; free: number[] }>();
+  #partial = new Set<number>();
+  #whole: number[] = [];
+  #pinned: Uint8Array;
+  #freePages: number;
+
+  constructor(o: PhysMemOptions) {
+    const blocks = Math.floor(o.totalBytes / (PAGES_PER_BLOCK * 4096));
+    if (!(blocks >= 1 && o.totalBytes % (PAGES_PER_BLOCK * 4096) === 0)) {
+      throw new RangeError(`memory.totalBytes must be a positive multiple of 2 MiB, got ${o.totalBytes}`);
+    }
+    if (!(o.fragmentation >= 0 && o.fragmentation <= 1)) {
+      throw new RangeError(`memory.fragmentation must be from 0 to 1, got ${o.fragmentation}`);
+    }
+    this.totalPages = blocks * PAGES_PER_BLOCK;
+    this.#used = new Int32Array(blocks);
+    this.#pinned = new Uint8Array(blocks);
+    this.#freePages = this.totalPages;
+    let x = (o.seed >>> 0) || 1;
+    // Block 0 is never handed out: pfn 0 stays free of meaning.
+    this.#pin(0);
+    // Pushed from the top down, so pop() hands out low blocks first.
+    for (let b = blocks - 1; b >= 1; b--) {
+      x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
+      if (x / 0x100000000 < o.fragmentation) this.#pin(b);
+      else this.#whole.push(b);
+    }
+  }
+
+  #pin(b: number): void {
+    this.#pinned[b] = 1;
+    this.#used[b] = 1;
+    this.#freePages--;
+    this.#slots.set(b, { bump: 1, free: [] });
+    this.#partial.add(b);
+  }
+
+  /** Free base pages. */
+  get freePages(): number {
+    return this.#freePages;
+  }
+
+  /** Whole free 2 MiB blocks. */
+  get freeHugeBlocks(): number {
+    return this.#whole.length;
+  }
+
+  /** Allocate one base page; returns its pfn, or -1 when memory is exhausted. */
+  allocPage(): number {
+    let b = -1;
+    for (const p of this.#partial) { b = p; break; }
+    if (b < 0) {
+      const w = this.#whole.pop();
+      if (w === undefined) return -1;
+      b = w;
+      this.#slots.set(b, { bump: 0, free: [] });
+      this.#partial.add(b);
+    }
+    const s = this.#slots.get(b)!;
+    const slot = s.free.length > 0 ? s.free.pop()! : s.bump++;
+    if (++this.#used[b] === PAGES_PER_BLOCK) this.#partial.delete(b);
+    this.#freePages--;
+    return b * PAGES_PER_BLOCK + slot;
+  }
+
+  /** Free a base page. */
+  freePage(pfn: number): void {
+    const b = Math.floor(pfn / PAGES_PER_BLOCK);
+    const s = this.#slots.get(b);
+    if (!s) throw new RangeError(`Cannot free pfn 0x${pfn.toString(16)}: its block holds no base pages`);
+    s.free.push(pfn % PAGES_PER_BLOCK);
+    this.#freePages++;
+    if (--this.#used[b] === 0) {
+      this.#partial.delete(b);
+      this.#slots.delete(b);
+      this.#whole.push(b);
+    } else {
+      this.#partial.add(b);
+    }
+  }
+
+  /** Allocate a 2 MiB block; returns its head pfn, or -1 when no whole block is free. */
+  allocHuge(): number {
+    const b = this.#whole.pop();
+    if (b === undefined) return -1;
+    this.#used[b] = PAGES_PER_BLOCK;
+    this.#freePages -= PAGES_PER_BLOCK;
+    return b * PAGES_PER_BLOCK;
+  }
+
+  /** Free a whole 2 MiB block by its head pfn. */
+  freeHuge(head: number): void {
+    const b = head / PAGES_PER_BLOCK;
+    this.#used[b] = 0;
+    this.#freePages += PAGES_PER_BLOCK;
+    this.#whole.push(b);
+  }
+
+  /**
+   * Split a huge block into base pages that stay allocated (a PMD split keeps every
+   * page in use); they are then freed one by one with freePage().
+   */
+  splitHuge(head: number): void {
+    const b = head / PAGES_PER_BLOCK;
+    this.#slots.set(b, { bump: PAGES_PER_BLOCK, free: [] });
+  }
+}

@@ -1,0 +1,115 @@
+/**
+ * Small operations on PTE words in core memory that the system calls share: reading
+ * and writing a PTE, building the PTE of a new anonymous page, and giving a page's
+ * mapping up (freeing the page, or telling its other mapper it is private again).
+ */
+import { PMD, PTE, PTE_FIELD, VMA } from "../core/layout.ts";
+import { pteField, withPteField } from "../core/pte.ts";
+import type { Kernel } from "./kernel.ts";
+import { type Mm, pmdOf, pteIndexOf } from "./mm.ts";
+import type { Vma } from "./vma.ts";
+
+/** Word index of PTE `i`'s low word in table `t`. */
+export function pteWord(t: number, i: number): number {
+  return (t >>> 2) + 2 * i;
+}
+
+/** Low word of a freshly faulted anonymous page (`folio_add_new_anon_rmap` + LRU add). */
+export function newAnonLo(vma: Vma, write: boolean, order = 0): number {
+  let lo = PTE.PRESENT | PTE.YOUNG | PTE.FOLIO_ANON | PTE.FOLIO_LRU;
+  // A VM_DROPPABLE folio is never swap-backed: it is lazy-free from birth.
+  if ((vma.flags & VMA.VM_DROPPABLE) === 0) lo |= PTE.FOLIO_SWAPBACKED;
+  if (write) lo |= PTE.DIRTY;
+  if (write && (vma.flags & VMA.VM_WRITE) !== 0) lo |= PTE.WRITE;
+  lo = withPteField(lo, PTE_FIELD.ORDER, order);
+  return withPteField(lo, PTE_FIELD.MAPCOUNT, 1);
+}
+
+/** Whether a low word maps a normal page (present, not the zero page, not special). */
+export function isNormalPage(lo: number): boolean {
+  return (lo & (PTE.PRESENT | PTE.ZERO | PTE.SPECIAL)) === PTE.PRESENT;
+}
+
+/** Whether a PMD directory entry maps a huge page. */
+export function isHugeEntry(e: number): boolean {
+  return (e & PMD.HUGE) !== 0;
+}
+
+/** Head pfn of the folio a low word and pfn belong to. */
+export function folioHead(lo: number, pfn: number): number {
+  const order = pteField(lo, PTE_FIELD.ORDER);
+  return pfn - (pfn % (1 << order));
+}
+
+/**
+ * The mapping of the normal page `pfn` at `addr` in `mm` goes away. A page of a folio
+ * no other mm maps is freed. For a shared small page, `mm` leaves its sharers, and
+ * the last one left sees its page as private again. A shared large folio stays
+ * allocated while any mm maps part of it (its memory is released by the last mapper).
+ */
+export function unmapPage(k: Kernel, mm: Mm, addr: number, lo: number, pfn: number): void {
+  const order = pteField(lo, PTE_FIELD.ORDER);
+  const sh = k.sharers.get(folioHead(lo, pfn));
+  if (!sh) {
+    k.phys.freePage(pfn);
+    return;
+  }
+  if (order !== 0) return;
+  sh.mms.delete(mm);
+  if (sh.mms.size === 1) {
+    const [other] = sh.mms;
+    k.sharers.delete(pfn);
+    setFolioMapcount(other, addr, pfn, 0, 1);
+  }
+}
+
+/**
+ * Set the mapcount field of every PTE of `mm`'s table at `addr` that maps the folio
+ * whose head is `head` (order `order`); a PMD mapping has no field to set.
+ */
+export function setFolioMapcount(mm: Mm, addr: number, head: number, order: number, n: number): void {
+  const t = mm.pt.table(pmdOf(addr));
+  if (t === 0) return;
+  const u32 = mm.pt.core.u32;
+  const first = order === 0 ? pteIndexOf(addr) : 0;
+  const last = order === 0 ? first : 511;
+  for (let i = first; i <= last; i++) {
+    const w = pteWord(t, i);
+    if (isNormalPage(u32[w]) && u32[w + 1] - head >= 0 && u32[w + 1] - head < 1 << order) {
+      u32[w] = withPteField(u32[w], PTE_FIELD.MAPCOUNT, n);
+    }
+  }
+}
+
+/** Mapcount field of a low word. */
+export function mapcountOf(lo: number): number {
+  return pteField(lo, PTE_FIELD.MAPCOUNT);
+}
+
+/**
+ * `split_huge_pmd()`: replace a huge PMD by a PTE table mapping the same order-9 folio
+ * page by page, keeping its dirty, lazy-free and sharing state. The folio itself is
+ * not split, as in the kernel (the deferred-split shrinker does that later).
+ */
+export function splitHugePmd(k: Kernel, mm: Mm, vma: Vma, pmdNo: number): void {
+  const h = mm.huge.get(pmdNo);
+  if (!h) throw new RangeError(`PMD 0x${pmdNo.toString(16)} of ${mm.name} is not huge`);
+  mm.huge.delete(pmdNo);
+  mm.pt.setEntry(pmdNo, 0);
+  const t = mm.pt.writableTable(pmdNo);
+  const shared = k.sharers.get(h.head);
+  let lo = PTE.PRESENT | PTE.YOUNG | PTE.FOLIO_ANON | PTE.FOLIO_LRU;
+  if (h.swapbacked) lo |= PTE.FOLIO_SWAPBACKED;
+  if (h.dirty) lo |= PTE.DIRTY;
+  if (!shared && (vma.flags & VMA.VM_WRITE) !== 0) lo |= PTE.WRITE;
+  lo = withPteField(withPteField(lo, PTE_FIELD.ORDER, 9), PTE_FIELD.MAPCOUNT, shared ? shared.mms.size : 1);
+  const u32 = mm.pt.core.u32;
+  for (let i = 0; i < 512; i++) {
+    const w = pteWord(t, i);
+    u32[w] = lo;
+    u32[w + 1] = h.head + i;
+  }
+  // An exclusive folio's pages are now freed one by one as their PTEs go.
+  if (!shared) k.phys.splitHuge(h.head);
+  k.vmstat.thp_split_pmd++;
+}

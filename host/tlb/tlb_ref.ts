@@ -1,0 +1,186 @@
+/**
+ * The TypeScript twin of assembly/tlb.ts: the same access loop over the same memory,
+ * the same xoshiro128** stream and the same ring-ordered LRU, so that both leave the
+ * same bytes behind. It is the oracle of the differential tests and the speed baseline
+ * of bench/tlb.ts.
+ */
+import { PMD } from "../core/layout.ts";
+import type { TlbCore } from "./tlb_core.ts";
+import {
+  DESC_FILTER, DESC_FILTER_SHIFT, DESC_HEADS, DESC_SET_MASK, DESC_TAGS, DESC_WAYS, FILTER_HASH, HUGE_TAG,
+  KIND_HOT, KIND_SEQUENTIAL, KIND_UNIFORM, OUT_ACCESSES, OUT_L1_MISSES_2M, OUT_L1_MISSES_4K, OUT_L2_HITS,
+  OUT_LOADS, OUT_STORES, OUT_WALK_REFS, OUT_WALKS, OUT_WALKS_ON_LOADS, STREAM_BASE_PAGE, STREAM_DIR,
+  STREAM_KIND, STREAM_P0, STREAM_P1, STREAM_P2, STREAM_P3, STREAM_PAGES, STREAM_RNG, STREAM_STORE_THRESHOLD,
+  TAG_INVALID, TLB_L1_2M, TLB_L1_4K, TLB_L2_2M, TLB_L2_4K, TLB_PWC_PGD, TLB_PWC_PMD, TLB_PWC_PUD,
+} from "./tlb_layout.ts";
+
+/** `floor(a * b / 2^32)` for u32 a and b, exact in doubles (each partial product < 2^49). */
+function mulHigh(a: number, b: number): number {
+  const hi = a >>> 16;
+  const lo = a & 0xffff;
+  return Math.floor((hi * b + Math.floor((lo * b) / 65536)) / 65536);
+}
+
+/** The TypeScript TLB core over `memory`. */
+export function createTlbRef(memory: WebAssembly.Memory): TlbCore {
+  let u32 = new Uint32Array(memory.buffer);
+  let u16 = new Uint16Array(memory.buffer);
+  let f64 = new Float64Array(memory.buffer);
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+
+  function next(): number {
+    const x = Math.imul(s1, 5);
+    const r = Math.imul((x << 7) | (x >>> 25), 9) >>> 0;
+    const t = s1 << 9;
+    s2 ^= s0;
+    s3 ^= s1;
+    s1 ^= s2;
+    s0 ^= s3;
+    s2 ^= t;
+    s3 = (s3 << 11) | (s3 >>> 21);
+    return r;
+  }
+
+  function below(n: number): number {
+    return mulHigh(next(), n);
+  }
+
+  function touch(d: number, tag: number, key: number): boolean {
+    const w = d >>> 2;
+    const ways = u32[w + DESC_WAYS / 4];
+    if (ways === 0) return false;
+    const set = (key & u32[w + DESC_SET_MASK / 4]) >>> 0;
+    const base = (u32[w + DESC_TAGS / 4] >>> 2) + set * ways;
+    const headAt = (u32[w + DESC_HEADS / 4] >>> 2) + set;
+    let head = u32[headAt];
+    const filter = u32[w + DESC_FILTER / 4] >>> 1;
+    const shift = u32[w + DESC_FILTER_SHIFT / 4];
+    if (filter === 0 || u16[filter + (Math.imul(tag, FILTER_HASH) >>> shift)] !== 0) {
+      for (let i = 0; i < ways; i++) {
+        if (u32[base + i] === tag) {
+          let j = i;
+          while (j !== head) {
+            const prev = (j === 0 ? ways : j) - 1;
+            u32[base + j] = u32[base + prev];
+            j = prev;
+          }
+          u32[base + head] = tag;
+          return true;
+        }
+      }
+    }
+    head = (head === 0 ? ways : head) - 1;
+    const victim = u32[base + head];
+    u32[base + head] = tag;
+    u32[headAt] = head;
+    if (filter !== 0) {
+      if (victim !== TAG_INVALID) u16[filter + (Math.imul(victim, FILTER_HASH) >>> shift)]--;
+      u16[filter + (Math.imul(tag, FILTER_HASH) >>> shift)]++;
+    }
+    return false;
+  }
+
+  function tlbRun(tlb: number, stream: number, count: number, out: number): void {
+    if (u32.buffer !== memory.buffer) {
+      u32 = new Uint32Array(memory.buffer);
+      u16 = new Uint16Array(memory.buffer);
+      f64 = new Float64Array(memory.buffer);
+    }
+    const sw = stream >>> 2;
+    const dir = u32[sw + STREAM_DIR / 4] >>> 2;
+    const basePage = u32[sw + STREAM_BASE_PAGE / 4];
+    const pages = u32[sw + STREAM_PAGES / 4];
+    const kind = u32[sw + STREAM_KIND / 4];
+    const storeThreshold = u32[sw + STREAM_STORE_THRESHOLD / 4];
+    const p0 = u32[sw + STREAM_P0 / 4];
+    const p1 = u32[sw + STREAM_P1 / 4];
+    const p2 = u32[sw + STREAM_P2 / 4];
+    let cursorPage = p2;
+    let cursorByte = u32[sw + STREAM_P3 / 4];
+    const coldPages = pages - p1;
+    const rng = sw + STREAM_RNG / 4;
+    s0 = u32[rng] | 0;
+    s1 = u32[rng + 1] | 0;
+    s2 = u32[rng + 2] | 0;
+    s3 = u32[rng + 3] | 0;
+
+    let stores = 0;
+    let l1Misses4k = 0;
+    let l1Misses2m = 0;
+    let l2Hits = 0;
+    let walks = 0;
+    let walksOnLoads = 0;
+    let walkRefs = 0;
+
+    for (let n = 0; n < count; n++) {
+      let page: number;
+      if (kind === KIND_UNIFORM) {
+        page = below(pages);
+      } else if (kind === KIND_SEQUENTIAL) {
+        page = cursorPage;
+        const b = cursorByte + p1;
+        cursorPage += p0 + (b >>> 12);
+        cursorByte = b & 4095;
+        if (cursorPage >= pages) cursorPage -= pages;
+      } else if (kind === KIND_HOT) {
+        if (next() < p2) {
+          page = p0 + below(p1);
+        } else {
+          const c = below(coldPages);
+          page = c < p0 ? c : c + p1;
+        }
+      } else {
+        const bucket = (p0 >>> 2) + below(pages) * 3;
+        page = next() < u32[bucket] ? u32[bucket + 1] : u32[bucket + 2];
+      }
+      const isStore = storeThreshold !== 0 && next() < storeThreshold;
+      if (isStore) stores++;
+
+      const abs = basePage + page;
+      const pmd = abs >>> 9;
+      const huge = (u32[dir + pmd] & PMD.HUGE) !== 0;
+      const tag = huge ? (HUGE_TAG | pmd) >>> 0 : abs;
+      const key = huge ? pmd : abs;
+      if (touch(tlb + (huge ? TLB_L1_2M : TLB_L1_4K), tag, key)) continue;
+      if (huge) l1Misses2m++;
+      else l1Misses4k++;
+      if (touch(tlb + (huge ? TLB_L2_2M : TLB_L2_4K), tag, key)) {
+        l2Hits++;
+        continue;
+      }
+      walks++;
+      if (!isStore) walksOnLoads++;
+      const pud = pmd >>> 9;
+      let refs: number;
+      if (!huge && touch(tlb + TLB_PWC_PMD, pmd, pmd)) refs = 1;
+      else if (touch(tlb + TLB_PWC_PUD, pud, pud)) refs = huge ? 1 : 2;
+      else if (touch(tlb + TLB_PWC_PGD, pud >>> 9, pud >>> 9)) refs = huge ? 2 : 3;
+      else refs = huge ? 3 : 4;
+      walkRefs += refs;
+    }
+
+    if (kind === KIND_SEQUENTIAL) {
+      u32[sw + STREAM_P2 / 4] = cursorPage;
+      u32[sw + STREAM_P3 / 4] = cursorByte;
+    }
+    u32[rng] = s0;
+    u32[rng + 1] = s1;
+    u32[rng + 2] = s2;
+    u32[rng + 3] = s3;
+    const o = out >>> 3;
+    f64[o + OUT_ACCESSES / 8] = count;
+    f64[o + OUT_LOADS / 8] = count - stores;
+    f64[o + OUT_STORES / 8] = stores;
+    f64[o + OUT_L1_MISSES_4K / 8] = l1Misses4k;
+    f64[o + OUT_L1_MISSES_2M / 8] = l1Misses2m;
+    f64[o + OUT_L2_HITS / 8] = l2Hits;
+    f64[o + OUT_WALKS / 8] = walks;
+    f64[o + OUT_WALKS_ON_LOADS / 8] = walksOnLoads;
+    f64[o + OUT_WALK_REFS / 8] = walkRefs;
+  }
+
+  return { name: "ts", tlbRun };
+}
