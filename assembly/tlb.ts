@@ -3,40 +3,121 @@
 // host/tlb/tlb_ref.ts is its TypeScript twin; both leave the same bytes in memory.
 import { PMD_HUGE } from "./generated/layout";
 import {
-  DESC_FILTER, DESC_FILTER_SHIFT, DESC_HEADS, DESC_SET_MASK, DESC_TAGS, DESC_WAYS, FILTER_HASH, HUGE_TAG,
+  DESC_INDEX, DESC_INDEX_SHIFT, DESC_LINKS, DESC_ORDER, DESC_SET_MASK, DESC_TAGS, DESC_WAYS, HUGE_TAG, INDEX_HASH,
   KIND_HOT, KIND_SEQUENTIAL, KIND_UNIFORM, OUT_ACCESSES, OUT_L1_MISSES_2M, OUT_L1_MISSES_4K, OUT_L2_HITS,
   OUT_LOADS, OUT_STORES, OUT_WALK_REFS, OUT_WALKS, OUT_WALKS_ON_LOADS, STREAM_BASE_PAGE, STREAM_DIR,
   STREAM_KIND, STREAM_P0, STREAM_P1, STREAM_P2, STREAM_P3, STREAM_PAGES, STREAM_RNG, STREAM_STORE_THRESHOLD,
-  TAG_INVALID, TLB_L1_2M, TLB_L1_4K, TLB_L2_2M, TLB_L2_4K, TLB_PWC_PGD, TLB_PWC_PMD, TLB_PWC_PUD,
+  TAG_INVALID, TLB_L1_2M, TLB_L1_4K, TLB_L2_2M, TLB_L2_4K, TLB_PWC_PGD, TLB_PWC_PMD, TLB_PWC_PUD, ZIPF_BUCKET_BYTES,
 } from "../host/tlb/tlb_layout";
 
-// xoshiro128** state. Globals so that an inlined draw can advance it from any branch.
-let s0: u32 = 0;
-let s1: u32 = 0;
-let s2: u32 = 0;
-let s3: u32 = 0;
-
-/** The next xoshiro128** output. */
-@inline function next(): u32 {
-  const r = rotl<u32>(s1 * 5, 7) * 9;
-  const t = s1 << 9;
-  s2 ^= s0;
-  s3 ^= s1;
-  s1 ^= s2;
-  s0 ^= s3;
-  s2 ^= t;
-  s3 = rotl<u32>(s3, 11);
-  return r;
+/** The high word of `r * n`: a draw `r` scaled to [0, n) (Lemire's multiply-shift, no division). */
+@inline function scale(r: u32, n: u32): u32 {
+  return <u32>((<u64>r * <u64>n) >> 32);
 }
 
-/** A draw in [0, n): the high word of draw * n (Lemire's multiply-shift, no division). */
-@inline function below(n: u32): u32 {
-  return <u32>((<u64>next() * <u64>n) >> 32);
+/** Lane numbers 0..15, to pick one way's age out of a set's vector. */
+const LANES = i8x16(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+
+/** The home slot of `tag` in a hash index of `32 - shift` bits. */
+@inline function home(tag: u32, shift: u32): u32 {
+  return (tag * INDEX_HASH) >>> shift;
 }
 
-/** The counting-filter slot of `tag`. */
-@inline function filterSlot(filter: u32, shift: u32, tag: u32): u32 {
-  return filter + (((tag * FILTER_HASH) >>> shift) << 1);
+/**
+ * A set of up to 16 ways: compare the tag against all 16 slots at once; the way touched
+ * is the matching one or else the LRU one (age ways - 1), which takes the tag. Every
+ * way younger than the touched one ages by one and the touched one becomes age 0.
+ */
+@inline function touchNarrow(d: u32, ways: u32, tag: u32, key: u32): bool {
+  const set = key & load<u32>(d, DESC_SET_MASK);
+  const base = load<u32>(d, DESC_TAGS) + (set << 6);
+  const agesAt = load<u32>(d, DESC_ORDER) + (set << 4);
+  const want = i32x4.splat(tag);
+  const match = i32x4.bitmask(i32x4.eq(v128.load(base), want)) |
+    (i32x4.bitmask(i32x4.eq(v128.load(base, 16), want)) << 4) |
+    (i32x4.bitmask(i32x4.eq(v128.load(base, 32), want)) << 8) |
+    (i32x4.bitmask(i32x4.eq(v128.load(base, 48), want)) << 12);
+  const ages = v128.load(agesAt);
+  const lru = i8x16.bitmask(i8x16.eq(ages, i8x16.splat(<i8>(ways - 1))));
+  const hit = match != 0;
+  const way = ctz<u32>(hit ? match : lru);
+  store<u32>(base + (way << 2), tag);
+  const age = load<u8>(agesAt + way);
+  const younger = i8x16.lt_u(ages, i8x16.splat(<i8>age));
+  const aged = v128.andnot(i8x16.sub(ages, younger), i8x16.eq(LANES, i8x16.splat(<i8>way)));
+  v128.store(agesAt, aged);
+  return hit;
+}
+
+/**
+ * A wide fully associative array: the hash index finds the way in O(1), the linked
+ * list keeps LRU order, and a miss reuses the LRU way (its old tag leaves the index by
+ * backward-shift deletion, so probes never cross a hole).
+ */
+@inline function touchWide(d: u32, ways: u32, index: u32, tag: u32): bool {
+  const tags = load<u32>(d, DESC_TAGS);
+  const ends = load<u32>(d, DESC_ORDER);
+  const prevs = load<u32>(d, DESC_LINKS);
+  const nexts = prevs + (ways << 1);
+  const shift = load<u32>(d, DESC_INDEX_SHIFT);
+  const mask: u32 = (<u32>-1) >>> shift;
+  let way: u32 = 0;
+  let s = home(tag, shift);
+  let hit = false;
+  for (;;) {
+    const e = <u32>load<u16>(index + (s << 1));
+    if (e == 0) break;
+    if (load<u32>(tags + ((e - 1) << 2)) == tag) {
+      hit = true;
+      way = e - 1;
+      break;
+    }
+    s = (s + 1) & mask;
+  }
+  if (!hit) {
+    way = load<u32>(ends, 4);
+    const old = load<u32>(tags + (way << 2));
+    if (old != TAG_INVALID) {
+      let i = home(old, shift);
+      while (<u32>load<u16>(index + (i << 1)) != way + 1) i = (i + 1) & mask;
+      let j = i;
+      for (;;) {
+        j = (j + 1) & mask;
+        const e = <u32>load<u16>(index + (j << 1));
+        if (e == 0) break;
+        const k = home(load<u32>(tags + ((e - 1) << 2)), shift);
+        // The entry at j may fill the hole at i unless its home lies cyclically in (i, j].
+        if (((j - k) & mask) >= ((j - i) & mask)) {
+          store<u16>(index + (i << 1), <u16>e);
+          i = j;
+        }
+      }
+      store<u16>(index + (i << 1), 0);
+    }
+    store<u32>(tags + (way << 2), tag);
+    s = home(tag, shift);
+    while (load<u16>(index + (s << 1)) != 0) s = (s + 1) & mask;
+    store<u16>(index + (s << 1), <u16>(way + 1));
+  }
+  // The list is circular (the LRU way's next is the MRU way), so making the LRU way
+  // the MRU is one step of the ends; any other way is unlinked and put between them.
+  const head = load<u32>(ends);
+  const tail = load<u32>(ends, 4);
+  if (way == tail) {
+    store<u32>(ends, way);
+    store<u32>(ends, <u32>load<u16>(prevs + (way << 1)), 4);
+  } else if (way != head) {
+    const p = <u32>load<u16>(prevs + (way << 1));
+    const n = <u32>load<u16>(nexts + (way << 1));
+    store<u16>(nexts + (p << 1), <u16>n);
+    store<u16>(prevs + (n << 1), <u16>p);
+    store<u16>(prevs + (way << 1), <u16>tail);
+    store<u16>(nexts + (way << 1), <u16>head);
+    store<u16>(nexts + (tail << 1), <u16>way);
+    store<u16>(prevs + (head << 1), <u16>way);
+    store<u32>(ends, way);
+  }
+  return hit;
 }
 
 /**
@@ -46,42 +127,8 @@ let s3: u32 = 0;
 @inline function touch(d: u32, tag: u32, key: u32): bool {
   const ways = load<u32>(d, DESC_WAYS);
   if (ways == 0) return false;
-  const set = key & load<u32>(d, DESC_SET_MASK);
-  const base = load<u32>(d, DESC_TAGS) + ((set * ways) << 2);
-  const headAt = load<u32>(d, DESC_HEADS) + (set << 2);
-  let head = load<u32>(headAt);
-  const filter = load<u32>(d, DESC_FILTER);
-  const shift = load<u32>(d, DESC_FILTER_SHIFT);
-  // A zero filter count proves the miss; a wide set is then not scanned at all.
-  if (filter == 0 || load<u16>(filterSlot(filter, shift, tag)) != 0) {
-    for (let i: u32 = 0; i < ways; i++) {
-      if (load<u32>(base + (i << 2)) == tag) {
-        // Hit: the tags more recent than it move one step towards LRU, it becomes MRU.
-        let j = i;
-        while (j != head) {
-          const prev = (j == 0 ? ways : j) - 1;
-          store<u32>(base + (j << 2), load<u32>(base + (prev << 2)));
-          j = prev;
-        }
-        store<u32>(base + (head << 2), tag);
-        return true;
-      }
-    }
-  }
-  // Miss: the slot before the head holds the LRU tag; it becomes the new MRU.
-  head = (head == 0 ? ways : head) - 1;
-  const victim = load<u32>(base + (head << 2));
-  store<u32>(base + (head << 2), tag);
-  store<u32>(headAt, head);
-  if (filter != 0) {
-    if (victim != TAG_INVALID) {
-      const v = filterSlot(filter, shift, victim);
-      store<u16>(v, load<u16>(v) - 1);
-    }
-    const t = filterSlot(filter, shift, tag);
-    store<u16>(t, load<u16>(t) + 1);
-  }
-  return false;
+  const index = load<u32>(d, DESC_INDEX);
+  return index == 0 ? touchNarrow(d, ways, tag, key) : touchWide(d, ways, index, tag);
 }
 
 /**
@@ -100,10 +147,15 @@ export function tlbRun(tlb: u32, stream: u32, count: u32, out: u32): void {
   let cursorPage = p2;
   let cursorByte = load<u32>(stream, STREAM_P3);
   const coldPages = pages - p1;
-  s0 = load<u32>(stream, STREAM_RNG);
-  s1 = load<u32>(stream, STREAM_RNG + 4);
-  s2 = load<u32>(stream, STREAM_RNG + 8);
-  s3 = load<u32>(stream, STREAM_RNG + 12);
+  // xoshiro128** state, in locals: the loop below is its only user.
+  let s0 = load<u32>(stream, STREAM_RNG);
+  let s1 = load<u32>(stream, STREAM_RNG + 4);
+  let s2 = load<u32>(stream, STREAM_RNG + 8);
+  let s3 = load<u32>(stream, STREAM_RNG + 12);
+  // Every access of a stream takes the same number of draws: its pattern's, then one
+  // for load-or-store when stores are asked for.
+  const patternDraws: u32 = kind == KIND_SEQUENTIAL ? 0 : kind == KIND_UNIFORM ? 1 : 2;
+  const draws = patternDraws + (storeThreshold != 0 ? 1 : 0);
 
   let stores: u32 = 0;
   let l1Misses4k: u32 = 0;
@@ -114,27 +166,45 @@ export function tlbRun(tlb: u32, stream: u32, count: u32, out: u32): void {
   let walkRefs: u64 = 0;
 
   for (let n: u32 = 0; n < count; n++) {
+    // The access's draws in order: a, b, c.
+    let a: u32 = 0;
+    let b: u32 = 0;
+    let c: u32 = 0;
+    for (let k: u32 = 0; k < draws; k++) {
+      const r = rotl<u32>(s1 * 5, 7) * 9;
+      const t = s1 << 9;
+      s2 ^= s0;
+      s3 ^= s1;
+      s1 ^= s2;
+      s0 ^= s3;
+      s2 ^= t;
+      s3 = rotl<u32>(s3, 11);
+      c = k == 2 ? r : c;
+      b = k == 1 ? r : b;
+      a = k == 0 ? r : a;
+    }
     let page: u32;
     if (kind == KIND_UNIFORM) {
-      page = below(pages);
+      page = scale(a, pages);
     } else if (kind == KIND_SEQUENTIAL) {
       page = cursorPage;
-      const b = cursorByte + p1;
-      cursorPage += p0 + (b >> 12);
-      cursorByte = b & 4095;
+      const sum = cursorByte + p1;
+      cursorPage += p0 + (sum >> 12);
+      cursorByte = sum & 4095;
       if (cursorPage >= pages) cursorPage -= pages;
     } else if (kind == KIND_HOT) {
-      if (next() < p2) {
-        page = p0 + below(p1);
+      if (a < p2) {
+        page = p0 + scale(b, p1);
       } else {
-        const c = below(coldPages);
-        page = c < p0 ? c : c + p1;
+        const cold = scale(b, coldPages);
+        page = cold < p0 ? cold : cold + p1;
       }
     } else {
-      const bucket = p0 + below(pages) * 12;
-      page = next() < load<u32>(bucket) ? load<u32>(bucket, 4) : load<u32>(bucket, 8);
+      const bucket = p0 + scale(a, pages) * ZIPF_BUCKET_BYTES;
+      page = b < load<u32>(bucket) ? load<u32>(bucket, 4) : load<u32>(bucket, 8);
     }
-    const isStore = storeThreshold != 0 && next() < storeThreshold;
+    const storeDraw = patternDraws == 0 ? a : patternDraws == 1 ? b : c;
+    const isStore = storeThreshold != 0 && storeDraw < storeThreshold;
     if (isStore) stores++;
 
     const abs = basePage + page;

@@ -27,7 +27,9 @@ export function layoutConstants(): Array<[string, number]> {
       throw new TypeError(`Cannot generate layout constant "${name}": expected a number or a group, got ${typeof value}`);
     }
   };
-  for (const [name, value] of Object.entries(layout)) add(name, value);
+  // A module namespace lists its exports sorted, a bundler's shim in declaration order:
+  // sort, so that every loader generates the same file.
+  for (const [name, value] of Object.entries(layout).sort(([a], [b]) => (a < b ? -1 : 1))) add(name, value);
   SCAN_RESULTS.forEach(([name], code) => out.push([name, code]));
   for (const [name, value] of out) {
     if (!(Number.isInteger(value) && value >= 0 && value <= 0xffffffff)) {

@@ -36,7 +36,8 @@ function trace(k: Kernel, cc: CollapseControl, event: string, fields: Array<read
 /** `hugepage_vma_revalidate()`: the VMA at `address` may still be collapsed, or why not. */
 export function revalidate(k: Kernel, mm: Mm, address: number, cc: CollapseControl): { vma?: Vma; result: number } {
   if (mm.users === 0 || mm.thpDisabled) return { result: S.ANY_PROCESS };
-  const vma = mm.findVma(address);
+  // find_vma(): the first VMA ending above the address, which may start above it.
+  const vma = mm.vmas.find((v) => v.end > address);
   if (!vma) return { result: S.VMA_NULL };
   if (address < vma.start || address + PMD_SIZE > vma.end) return { result: S.ADDRESS_RANGE };
   if (!thpVmaAllowable(k.tunables, mm, vma, cc.isKhugepaged ? "khugepaged" : "collapse")) return { result: S.VMA_CHECK };
@@ -132,12 +133,15 @@ function copyAndMap(k: Kernel, mm: Mm, vma: Vma, pmdNo: number, t: number, head:
     }
     if ((lo & (PTE.FOLIO_SWAPBACKED | PTE.DIRTY)) !== 0) allLazyfree = false;
     unmapPage(k, mm, pmdNo * PMD_SIZE + i * 4096, lo, u32[w + 1]);
+    u32[w] = 0;
+    u32[w + 1] = 0;
   }
   mm.pt.dropTable(pmdNo);
   mm.pt.setEntry(pmdNo, (PMD.HUGE | (head >>> 9)) >>> 0);
   const droppable = (vma.flags & VMA.VM_DROPPABLE) !== 0;
-  // The new PMD is made dirty; outside VM_DROPPABLE the folio is swap-backed, so any
-  // lazy-free-ness of the old pages is gone.
-  mm.huge.set(pmdNo, { head, dirty: true, swapbacked: k.variant.collapsedSwapbacked(allLazyfree, droppable) });
+  // The new PMD is made dirty (and, from x86's base protection, young); outside
+  // VM_DROPPABLE the folio is swap-backed, so any lazy-free-ness of the old pages is gone.
+  const swapbacked = k.variant.collapsedSwapbacked(allLazyfree, droppable);
+  mm.huge.set(pmdNo, { head, young: true, dirty: true, swapbacked });
 }
 

@@ -32,6 +32,21 @@ interface Pass {
   wait: boolean;
   /** Simulated time spent so far in this pass. */
   elapsed: number;
+  /** When the pass began (before any allocation sleep). */
+  began: number;
+}
+
+/** One finished pass of `khugepaged_do_scan()`, for observers and tests. */
+export interface PassEvent {
+  /** Wake-up that began the pass, and the end of its work, in simulated ns. */
+  start: number;
+  end: number;
+  /** Budget units charged (can pass `pages_to_scan` by one PMD's charge). */
+  progress: number;
+  /** How often the cursor was at the list head when the loop looked (at most 2). */
+  passThroughHead: number;
+  /** Whether the pass slept `alloc_sleep_millisecs` after a failed huge allocation. */
+  allocSlept: boolean;
 }
 
 /** One scan record as a collapse outcome, for observers (the scenario runner's timeline). */
@@ -54,7 +69,16 @@ export class Khugepaged {
   wakeups = 0;
   /** Called after every collapse attempt khugepaged makes. */
   onCollapse?: (e: CollapseEvent) => void;
-  #scheduled = false;
+  /** Called when a pass ends. */
+  onPass?: (e: PassEvent) => void;
+  /** What the thread sleeps in: the timed scan sleep, the allocation back-off, or nothing. */
+  #sleep: { kind: "scan" | "alloc"; pass?: Pass } | null = null;
+  /** Bumped to cancel the pending wake-up. */
+  #gen = 0;
+  /** The thread exists: `start_stop_khugepaged()` stops it while THP is disabled. */
+  #running = true;
+  /** Simulated time the last piece of work ends; a wake-up cannot start before it. */
+  #busyUntil = 0;
 
   constructor(k: Kernel) {
     this.k = k;
@@ -69,7 +93,7 @@ export class Khugepaged {
     if (mm.registered) return;
     mm.registered = true;
     this.slots.push(mm);
-    if (this.slots.length === 1 && !this.#scheduled) this.#schedule(this.k.now);
+    if (this.slots.length === 1) this.#wakeUp();
   }
 
   /** `__khugepaged_exit()`: drop the slot now unless the cursor is on it. */
@@ -78,16 +102,67 @@ export class Khugepaged {
     this.#remove(mm);
   }
 
+  /**
+   * `start_stop_khugepaged()`, run after every write to "enabled": a new thread when THP
+   * is enabled again (it scans at once), a wake-up if it exists and has mms, or the end
+   * of the thread when THP is disabled (its pass is abandoned and the cursor goes back
+   * to the list head, freeing the slot under it if that mm has exited).
+   */
+  startStop(): void {
+    if (hugepagePmdEnabled(this.k.tunables)) {
+      if (!this.#running) {
+        this.#running = true;
+        this.#wakeAt(Math.max(this.k.now, this.#busyUntil));
+      } else if (this.slots.length > 0) {
+        this.#wakeUp();
+      }
+      return;
+    }
+    if (!this.#running) return;
+    this.#running = false;
+    this.#gen++;
+    this.#sleep = null;
+    const mm = this.cursor.mm;
+    this.cursor = { mm: null, address: 0 };
+    if (mm && mm.users === 0) this.#remove(mm);
+  }
+
+  /**
+   * A write to scan_sleep_millisecs or alloc_sleep_millisecs: the kernel resets the
+   * sleep expiry and wakes the thread, so the current sleep ends now.
+   */
+  sleepTunableWritten(): void {
+    if (!this.#running) return;
+    if (this.#sleep?.kind === "scan") {
+      this.#wakeAt(Math.max(this.k.now, this.#busyUntil));
+      return;
+    }
+    this.#wakeUp();
+  }
+
+  /**
+   * `wake_up_interruptible(&khugepaged_wait)`: ends the allocation back-off and the
+   * untimed wait for work, but not the timed scan sleep (its condition is the expiry).
+   */
+  #wakeUp(): void {
+    if (!this.#running || this.#sleep?.kind === "scan") return;
+    if (this.#sleep === null && this.slots.length === 0) return;
+    this.#wakeAt(Math.max(this.k.now, this.#busyUntil), this.#sleep?.pass, this.#sleep?.kind ?? "scan");
+  }
+
   #remove(mm: Mm): void {
     const i = this.slots.indexOf(mm);
     if (i >= 0) this.slots.splice(i, 1);
     mm.registered = false;
   }
 
-  #schedule(at: number, pass?: Pass): void {
-    this.#scheduled = true;
+  /** Replace the pending wake-up by one at `at`, resuming `pass` if given. */
+  #wakeAt(at: number, pass?: Pass, kind: "scan" | "alloc" = "scan"): void {
+    const gen = ++this.#gen;
+    this.#sleep = { kind, pass };
     this.k.clock.schedule(at, () => {
-      this.#scheduled = false;
+      if (gen !== this.#gen) return;
+      this.#sleep = null;
       this.#run(pass);
     });
   }
@@ -95,15 +170,22 @@ export class Khugepaged {
   #run(resume?: Pass): void {
     if (!resume) this.wakeups++;
     const kh = this.k.tunables.khugepaged;
-    const pass = resume ?? { budget: kh.pages_to_scan, progress: 0, passThroughHead: 0, wait: true, elapsed: 0 };
     const start = this.k.now;
+    const pass = resume ??
+      { budget: kh.pages_to_scan, progress: 0, passThroughHead: 0, wait: true, elapsed: 0, began: start };
     const sleepAfterAllocFail = this.#doScan(pass, start);
+    this.#busyUntil = start + pass.elapsed;
     if (sleepAfterAllocFail) {
-      this.#schedule(start + pass.elapsed + kh.alloc_sleep_millisecs * NS_PER_MS, { ...pass, elapsed: 0 });
+      this.#wakeAt(this.#busyUntil + kh.alloc_sleep_millisecs * NS_PER_MS, { ...pass, elapsed: 0 }, "alloc");
       return;
     }
+    this.onPass?.({
+      start: pass.began, end: this.#busyUntil, progress: pass.progress, passThroughHead: pass.passThroughHead,
+      allocSlept: !pass.wait,
+    });
     // With no work the thread waits until enter() finds the list empty and wakes it.
-    if (this.#hasWork()) this.#schedule(start + pass.elapsed + kh.scan_sleep_millisecs * NS_PER_MS);
+    if (this.#hasWork()) this.#wakeAt(this.#busyUntil + kh.scan_sleep_millisecs * NS_PER_MS);
+    else this.#sleep = null;
   }
 
   /** `khugepaged_do_scan()`; returns true when the pass must sleep alloc_sleep_millisecs and go on. */

@@ -6,7 +6,7 @@
 import { ScanResult } from "../core/scan_result.ts";
 import type { Kernel } from "../mm/kernel.ts";
 import { type Mm, pmdOf } from "../mm/mm.ts";
-import { PMD_SIZE } from "../mm/vma.ts";
+import { PMD_SIZE, type Vma } from "../mm/vma.ts";
 import { type CollapseControl, collapseHugePage, revalidate, scanFlags } from "./collapse.ts";
 import { countScanResult, traceScanPmd } from "./daemon.ts";
 import { readRecord } from "./scan_record.ts";
@@ -29,18 +29,23 @@ export function collapseErrno(result: number): keyof typeof ERRNO {
   }
 }
 
-/** Collapse [start, end) of `mm` now; returns 0 or a negative errno, as madvise(2) does. */
-export function madviseCollapse(k: Kernel, mm: Mm, start: number, end: number): number {
-  const first = mm.findVma(start);
-  if (!first || !thpVmaAllowable(k.tunables, mm, first, "collapse")) return -ERRNO.EINVAL;
+/**
+ * `madvise_collapse()` for [start, end) inside one VMA (madvise(2) calls it per VMA):
+ * returns 0 or a negative errno. The range is cut to whole PMDs; a PMD that is
+ * already huge counts as done.
+ */
+export function madviseCollapse(k: Kernel, mm: Mm, vma: Vma, start: number, end: number): number {
+  if (!thpVmaAllowable(k.tunables, mm, vma, "collapse")) return -ERRNO.EINVAL;
   const hstart = Math.ceil(start / PMD_SIZE) * PMD_SIZE;
   const hend = Math.floor(end / PMD_SIZE) * PMD_SIZE;
-  if (hstart >= hend) return 0;
+  if (hstart >= hend) return hstart > hend && k.variant.collapseInvertedRangeFails ? -ERRNO.EINVAL : 0;
   const cc: CollapseControl = { isKhugepaged: false, comm: mm.name, pid: mm.id, cpu: 0, ts: k.now };
   const kh = k.tunables.khugepaged;
   let thps = 0;
   let lastFail: number = S.FAIL;
   for (let addr = hstart; addr < hend; addr += PMD_SIZE) {
+    // After a collapse attempt dropped mmap_lock the VMA is looked up again; nothing
+    // runs concurrently here, so revalidating every PMD gives the same answers.
     const rv = revalidate(k, mm, addr, cc);
     let result = rv.result;
     if (rv.vma) {

@@ -21,6 +21,13 @@ export interface Variant {
   /** Whether MADV_COLLAPSE goes on to the next PMD after this result (`madvise_collapse`'s whitelist). */
   collapseContinues(result: number): boolean;
   /**
+   * Whether MADV_COLLAPSE of a range inside one PMD that touches no PMD boundary fails
+   * with -EINVAL. 6.18 compares the THPs made with `(hend - hstart) >> HPAGE_PMD_SHIFT`
+   * in unsigned arithmetic, which an inverted range turns huge; 7.1 returns 0 early
+   * when `hstart >= hend`.
+   */
+  readonly collapseInvertedRangeFails: boolean;
+  /**
    * Whether the THP a collapse creates is swap-backed, given whether every source page
    * was lazy-free and whether the VMA is VM_DROPPABLE. The kernel: `!droppable`.
    */

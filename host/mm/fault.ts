@@ -4,7 +4,7 @@
  * free, otherwise 4 KiB pages (the zero page for a first read). Accesses set the
  * young bit, writes the dirty bit, as the MMU does.
  */
-import { PMD, PTE, PTE_FIELD, VMA } from "../core/layout.ts";
+import { PMD, PTE, VMA } from "../core/layout.ts";
 import { thpVmaAllowable } from "../khugepaged/thp_policy.ts";
 import type { Kernel } from "./kernel.ts";
 import { type Mm, pmdOf } from "./mm.ts";
@@ -76,6 +76,7 @@ function touchPmd(k: Kernel, mm: Mm, vma: Vma, pmdNo: number, from: number, to: 
   if (e === 0 && tryHugeFault(k, mm, vma, pmdNo, write)) return;
   if ((e & PMD.HUGE) !== 0) {
     const h = mm.huge.get(pmdNo)!;
+    h.young = true;
     if (!write) return;
     if (!k.sharers.has(h.head)) {
       h.dirty = true;
@@ -112,16 +113,18 @@ function tryHugeFault(k: Kernel, mm: Mm, vma: Vma, pmdNo: number, write: boolean
   const addr = pmdNo * PMD_SIZE;
   if (addr < vmaHstart(vma) || addr + PMD_SIZE > vmaHend(vma)) return false;
   if (!thpVmaAllowable(k.tunables, mm, vma, "fault")) return false;
+  // vmf_anon_prepare() and khugepaged_enter_vma() come before the allocation: a
+  // fault that falls back to small pages has still registered the mm.
+  vma.anonVma = true;
+  k.khugepagedEnterVma(mm, vma);
   const head = k.phys.allocHuge();
   if (head < 0) {
     k.vmstat.thp_fault_fallback++;
     return false;
   }
   k.vmstat.thp_fault_alloc++;
-  vma.anonVma = true;
   mm.pt.setEntry(pmdNo, (PMD.HUGE | (head >>> 9)) >>> 0);
-  mm.huge.set(pmdNo, { head, dirty: write, swapbacked: (vma.flags & VMA.VM_DROPPABLE) === 0 });
-  k.khugepagedEnterVma(mm, vma);
+  mm.huge.set(pmdNo, { head, young: true, dirty: write, swapbacked: (vma.flags & VMA.VM_DROPPABLE) === 0 });
   return true;
 }
 

@@ -10,7 +10,7 @@ import type { ScanCore } from "../core/scan_core.ts";
 import { Khugepaged } from "../khugepaged/daemon.ts";
 import { thpVmaAllowable, hugepagePmdEnabled } from "../khugepaged/thp_policy.ts";
 import { Tracer } from "../khugepaged/trace.ts";
-import { defaultTunables, type Tunables } from "../khugepaged/tunables.ts";
+import { defaultTunables, type Tunables, writeTunable } from "../khugepaged/tunables.ts";
 import type { Variant } from "../khugepaged/variant.ts";
 import { emptyVmstat, type Vmstat } from "../khugepaged/vmstat.ts";
 import { EventQueue } from "../sim/event_queue.ts";
@@ -82,6 +82,20 @@ export class Kernel {
     const mm = new Mm(this.#nextPid++, name, this.core, this.tableShares);
     this.mms.push(mm);
     return mm;
+  }
+
+  /**
+   * A sysfs write under /sys/kernel/mm/transparent_hugepage/ (`path` relative to it), as
+   * the store handlers do it: validate (a refused write throws a TunableError with the
+   * errno), apply, then tell khugepaged — "enabled" starts or stops the thread, the two
+   * sleep tunables cut the current sleep short.
+   */
+  writeTunable(path: string, value: string | number): void {
+    writeTunable(this.tunables, path, value);
+    if (path === "enabled") this.khugepaged.startStop();
+    else if (path === "khugepaged/scan_sleep_millisecs" || path === "khugepaged/alloc_sleep_millisecs") {
+      this.khugepaged.sleepTunableWritten();
+    }
   }
 
   /**

@@ -1,20 +1,29 @@
 /**
  * madvise(2) for anonymous memory: MADV_HUGEPAGE, MADV_NOHUGEPAGE, MADV_FREE,
- * MADV_DONTNEED and MADV_COLLAPSE, with the kernel's argument checks.
+ * MADV_DONTNEED, MADV_COLD, MADV_PAGEOUT and MADV_COLLAPSE, with the kernel's argument
+ * checks and its walk over the VMAs of the range (`madvise_walk_vmas`).
  */
 import { PTE, PTE_FIELD, VMA } from "../core/layout.ts";
 import { pteField } from "../core/pte.ts";
 import { madviseCollapse } from "../khugepaged/madvise_collapse.ts";
 import { SyscallError } from "./fault.ts";
 import type { Kernel } from "./kernel.ts";
-import type { Mm } from "./mm.ts";
+import { type Mm, pmdOf } from "./mm.ts";
 import { isNormalPage, pteWord, setFolioMapcount, splitHugePmd, unmapPage } from "./pte_ops.ts";
+import { pageoutRange } from "./reclaim.ts";
 import { PAGE_SIZE, PMD_SIZE, type Vma } from "./vma.ts";
 
-export const MADV_ADVICES = ["MADV_HUGEPAGE", "MADV_NOHUGEPAGE", "MADV_FREE", "MADV_DONTNEED", "MADV_COLLAPSE"] as const;
+export const MADV_ADVICES = [
+  "MADV_HUGEPAGE", "MADV_NOHUGEPAGE", "MADV_FREE", "MADV_DONTNEED", "MADV_COLD", "MADV_PAGEOUT", "MADV_COLLAPSE",
+] as const;
 export type Advice = (typeof MADV_ADVICES)[number];
 
-/** madvise(start, len, advice); returns 0 or throws a SyscallError with the kernel's errno. */
+/**
+ * madvise(start, len, advice); returns 0 (MADV_COLLAPSE: 0 or a negative errno, as
+ * `madvise_collapse()` reports it) or throws a SyscallError with the kernel's errno.
+ * As in the kernel, a range with holes is still advised where it is mapped, and then
+ * fails with ENOMEM.
+ */
 export function madvise(k: Kernel, mm: Mm, start: number, len: number, advice: string): number {
   if (!(MADV_ADVICES as readonly string[]).includes(advice)) {
     throw new SyscallError("EINVAL", `madvise: unknown advice "${advice}", expected one of ${MADV_ADVICES.join(", ")}`);
@@ -25,28 +34,83 @@ export function madvise(k: Kernel, mm: Mm, start: number, len: number, advice: s
   if (!(Number.isInteger(len) && len >= 0)) throw new SyscallError("EINVAL", `madvise: len must be a non-negative integer, got ${len}`);
   const end = start + Math.ceil(len / PAGE_SIZE) * PAGE_SIZE;
   if (end === start) return 0;
-  const vmas = mm.vmasIn(start, end);
-  if (!vmas) throw new SyscallError("ENOMEM", `madvise: [0x${start.toString(16)}, 0x${end.toString(16)}) is not fully mapped`);
-  switch (advice as Advice) {
-    case "MADV_HUGEPAGE":
-      for (const v of vmas) {
-        v.flags = (v.flags | VMA.VM_HUGEPAGE) & ~VMA.VM_NOHUGEPAGE;
-        k.khugepagedEnterVma(mm, v);
-      }
-      return 0;
-    case "MADV_NOHUGEPAGE":
-      // The mm stays on khugepaged's list; the VMA is merely skipped from now on.
-      for (const v of vmas) v.flags = (v.flags | VMA.VM_NOHUGEPAGE) & ~VMA.VM_HUGEPAGE;
-      return 0;
-    case "MADV_FREE":
-      for (const v of vmas) forEachPmdRange(k, mm, v, start, end, madviseFreeRange);
-      return 0;
-    case "MADV_DONTNEED":
-      for (const v of vmas) forEachPmdRange(k, mm, v, start, end, zapRange);
-      return 0;
-    case "MADV_COLLAPSE":
-      return madviseCollapse(k, mm, start, end);
+  const hole = () =>
+    new SyscallError("ENOMEM", `madvise: [0x${start.toString(16)}, 0x${end.toString(16)}) is not fully mapped`);
+  const a = advice as Advice;
+  if (a === "MADV_HUGEPAGE" || a === "MADV_NOHUGEPAGE") {
+    if (!updateVmaFlags(k, mm, start, end, a)) throw hole();
+    return 0;
   }
+  // Advice that changes no VMA flag walks the VMAs as they are: no split, no merge.
+  let at = start;
+  let unmapped = false;
+  for (const v of mm.vmasOverlapping(start, end)) {
+    if (v.start > at) unmapped = true;
+    const from = Math.max(start, v.start), to = Math.min(end, v.end);
+    at = v.end;
+    switch (a) {
+      case "MADV_FREE":
+        forEachPmdRange(k, mm, v, from, to, madviseFreeRange);
+        break;
+      case "MADV_DONTNEED":
+        forEachPmdRange(k, mm, v, from, to, zapRange);
+        break;
+      case "MADV_COLD":
+        forEachPmdRange(k, mm, v, from, to, coldRange);
+        break;
+      case "MADV_PAGEOUT":
+        forEachPmdRange(k, mm, v, from, to, pageoutRange);
+        break;
+      case "MADV_COLLAPSE": {
+        const err = madviseCollapse(k, mm, v, from, to);
+        if (err !== 0) return err;
+        break;
+      }
+    }
+  }
+  if (unmapped || at < end) throw hole();
+  return 0;
+}
+
+/**
+ * MADV_HUGEPAGE / MADV_NOHUGEPAGE (`madvise_update_vma` + `hugepage_madvise`): a VMA
+ * whose flags change is split at the range's ends (a huge PMD straddling a split point
+ * is split first, as `vma_adjust_trans_huge()` does), and alike neighbours merge again.
+ * Returns false if part of the range is unmapped.
+ */
+function updateVmaFlags(
+  k: Kernel, mm: Mm, start: number, end: number, advice: "MADV_HUGEPAGE" | "MADV_NOHUGEPAGE",
+): boolean {
+  let at = start;
+  let unmapped = false;
+  for (const v of mm.vmasOverlapping(start, end)) {
+    if (v.start > at) unmapped = true;
+    at = v.end;
+    const flags = advice === "MADV_HUGEPAGE"
+      ? (v.flags | VMA.VM_HUGEPAGE) & ~VMA.VM_NOHUGEPAGE
+      : (v.flags | VMA.VM_NOHUGEPAGE) & ~VMA.VM_HUGEPAGE;
+    // hugepage_madvise() offers the VMA to khugepaged with the new flags before the VMA
+    // is touched, whether or not they change. MADV_NOHUGEPAGE does not deregister the
+    // mm: its VMA is merely skipped from now on.
+    if (advice === "MADV_HUGEPAGE") k.khugepagedEnterVma(mm, { ...v, flags });
+    if (flags === v.flags) continue;
+    const from = Math.max(start, v.start), to = Math.min(end, v.end);
+    splitVmaAt(k, mm, from);
+    splitVmaAt(k, mm, to);
+    const target = mm.findVma(from)!;
+    target.flags = flags;
+  }
+  mm.mergeAround(start, end);
+  return !(unmapped || at < end);
+}
+
+/** `__split_vma()` at `addr`, splitting a huge PMD that would straddle the cut. */
+function splitVmaAt(k: Kernel, mm: Mm, addr: number): void {
+  const vma = mm.findVma(addr);
+  if (!vma || vma.start === addr) return;
+  const pmdNo = pmdOf(addr);
+  if (addr % PMD_SIZE !== 0 && mm.huge.has(pmdNo)) splitHugePmd(k, mm, vma, pmdNo);
+  mm.splitAt(addr);
 }
 
 type RangeFn = (k: Kernel, mm: Mm, vma: Vma, pmdNo: number, from: number, to: number) => void;
@@ -74,6 +138,8 @@ function madviseFreeRange(k: Kernel, mm: Mm, _vma: Vma, pmdNo: number, from: num
   if (h) {
     if (k.sharers.has(h.head)) return;
     if (h.swapbacked) k.vmstat.pglazyfree += 512;
+    // madvise_free_huge_pmd(): the PMD is made old and clean, the folio lazy-free.
+    h.young = false;
     h.dirty = false;
     h.swapbacked = false;
     return;
@@ -99,6 +165,29 @@ function madviseFreeRange(k: Kernel, mm: Mm, _vma: Vma, pmdNo: number, from: num
       k.vmstat.pglazyfree++;
     }
     u32[w] = next;
+  }
+}
+
+/**
+ * MADV_COLD on one PMD's range (`madvise_cold_or_pageout_pte_range` without pageout):
+ * exclusive folios are made old (PTE young bit and folio referenced flag cleared) and
+ * deactivated, so that they look unused to reclaim and to khugepaged alike.
+ */
+function coldRange(k: Kernel, mm: Mm, _vma: Vma, pmdNo: number, from: number, to: number): void {
+  const h = mm.huge.get(pmdNo);
+  if (h) {
+    if (!k.sharers.has(h.head)) h.young = false;
+    return;
+  }
+  const t = mm.pt.table(pmdNo);
+  if (t === 0) return;
+  const u32 = k.core.u32;
+  for (let addr = from; addr < to; addr += PAGE_SIZE) {
+    const w = pteWord(t, (addr % PMD_SIZE) / PAGE_SIZE);
+    const lo = u32[w];
+    // Do not interfere with other mappings of the folio.
+    if (!isNormalPage(lo) || pteField(lo, PTE_FIELD.MAPCOUNT) > 1) continue;
+    u32[w] = lo & ~(PTE.YOUNG | PTE.FOLIO_REFERENCED);
   }
 }
 

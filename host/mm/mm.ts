@@ -12,6 +12,8 @@ const MMAP_BASE = 0x7f0000000000;
 /** Per-huge-PMD state the PMD entry does not carry. */
 export interface HugePmd {
   head: number;
+  /** The PMD's accessed bit: a split hands it to every PTE (`__split_huge_pmd_locked`). */
+  young: boolean;
   dirty: boolean;
   /** Not lazy-free: false after MADV_FREE, true again once reclaim finds it dirty. */
   swapbacked: boolean;
@@ -69,17 +71,25 @@ export class Mm {
     this.insertVma(tail);
   }
 
-  /** The VMAs covering [start, end) after splitting at both ends; undefined if a hole is in the range. */
-  vmasIn(start: number, end: number): Vma[] | undefined {
-    this.splitAt(start);
-    this.splitAt(end);
-    const out = this.vmas.filter((v) => v.start < end && v.end > start);
-    let at = start;
-    for (const v of out) {
-      if (v.start !== at) return undefined;
-      at = v.end;
+  /** The VMAs overlapping [start, end), in address order, without splitting any. */
+  vmasOverlapping(start: number, end: number): Vma[] {
+    return this.vmas.filter((v) => v.start < end && v.end > start);
+  }
+
+  /**
+   * Merge neighbours that have become alike (`vma_merge` after an mprotect-style
+   * change): adjacent, same flags, and anon_vmas that may be joined.
+   */
+  mergeAround(start: number, end: number): void {
+    for (let i = 0; i + 1 < this.vmas.length; i++) {
+      const a = this.vmas[i], b = this.vmas[i + 1];
+      if (b.start > end || a.end < start) continue;
+      if (a.end !== b.start || a.flags !== b.flags) continue;
+      a.end = b.end;
+      a.anonVma = a.anonVma || b.anonVma;
+      this.vmas.splice(i + 1, 1);
+      i--;
     }
-    return at >= end ? out : undefined;
   }
 }
 

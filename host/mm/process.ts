@@ -29,7 +29,8 @@ export function fork(k: Kernel, parent: Mm, name: string): Mm {
     if ((e & PMD.HUGE) !== 0) {
       const h = parent.huge.get(pmdNo)!;
       child.pt.setEntry(pmdNo, e);
-      child.huge.set(pmdNo, { ...h });
+      // copy_huge_pmd(): the child's PMD is write-protected and old.
+      child.huge.set(pmdNo, { ...h, young: false });
       addSharer(k, h.head, pmdNo * PMD_SIZE, parent, child);
       continue;
     }
@@ -44,7 +45,9 @@ export function fork(k: Kernel, parent: Mm, name: string): Mm {
         m[w] = lo;
         addSharer(k, folioHead(lo, m[w + 1]), pmdNo * PMD_SIZE + j * 4096, parent, child);
       }
-      m[d] = lo;
+      // __copy_present_ptes(): the child's copy of a present PTE is old; only the
+      // parent has used the page.
+      m[d] = (lo & PTE.PRESENT) !== 0 ? lo & ~PTE.YOUNG : lo;
       m[d + 1] = m[w + 1];
     }
   }

@@ -42,25 +42,45 @@ export function folioHead(lo: number, pfn: number): number {
 }
 
 /**
- * The mapping of the normal page `pfn` at `addr` in `mm` goes away. A page of a folio
- * no other mm maps is freed. For a shared small page, `mm` leaves its sharers, and
- * the last one left sees its page as private again. A shared large folio stays
- * allocated while any mm maps part of it (its memory is released by the last mapper).
+ * The mapping of the normal page `pfn` at `addr` in `mm` goes away (callers clear the
+ * PTE afterwards). A page of a folio no other mm maps is freed. For a shared folio,
+ * `mm` leaves its sharers once it maps no page of it any more, and the last one left
+ * sees the folio as exclusive again (`folio_maybe_mapped_shared()` turns false). A
+ * shared large folio stays allocated while any mm maps part of it (its memory is
+ * released by the last mapper).
  */
 export function unmapPage(k: Kernel, mm: Mm, addr: number, lo: number, pfn: number): void {
   const order = pteField(lo, PTE_FIELD.ORDER);
-  const sh = k.sharers.get(folioHead(lo, pfn));
+  const head = folioHead(lo, pfn);
+  const sh = k.sharers.get(head);
   if (!sh) {
     k.phys.freePage(pfn);
     return;
   }
-  if (order !== 0) return;
+  if (order !== 0 && mapsFolioElsewhere(mm, head, order, addr)) return;
   sh.mms.delete(mm);
   if (sh.mms.size === 1) {
     const [other] = sh.mms;
-    k.sharers.delete(pfn);
-    setFolioMapcount(other, addr, pfn, 0, 1);
+    k.sharers.delete(head);
+    // An exclusive large folio mapped by PTEs gives its pages back one by one.
+    if (order !== 0 && !other.huge.has(pmdOf(sh.addr))) k.phys.splitHuge(head);
+    setFolioMapcount(other, sh.addr, head, order, 1);
   }
+}
+
+/** Whether `mm` maps a page of the folio `head` (order `order`) other than the one at `addr`. */
+function mapsFolioElsewhere(mm: Mm, head: number, order: number, addr: number): boolean {
+  const pmdNo = pmdOf(addr);
+  if (mm.huge.get(pmdNo)?.head === head) return true;
+  const t = mm.pt.table(pmdNo);
+  if (t === 0) return false;
+  const u32 = mm.pt.core.u32;
+  const skip = pteIndexOf(addr);
+  for (let i = 0; i < 512; i++) {
+    const w = pteWord(t, i);
+    if (i !== skip && isNormalPage(u32[w]) && u32[w + 1] - head >= 0 && u32[w + 1] - head < 1 << order) return true;
+  }
+  return false;
 }
 
 /**
@@ -98,7 +118,8 @@ export function splitHugePmd(k: Kernel, mm: Mm, vma: Vma, pmdNo: number): void {
   mm.pt.setEntry(pmdNo, 0);
   const t = mm.pt.writableTable(pmdNo);
   const shared = k.sharers.get(h.head);
-  let lo = PTE.PRESENT | PTE.YOUNG | PTE.FOLIO_ANON | PTE.FOLIO_LRU;
+  let lo = PTE.PRESENT | PTE.FOLIO_ANON | PTE.FOLIO_LRU;
+  if (h.young) lo |= PTE.YOUNG;
   if (h.swapbacked) lo |= PTE.FOLIO_SWAPBACKED;
   if (h.dirty) lo |= PTE.DIRTY;
   if (!shared && (vma.flags & VMA.VM_WRITE) !== 0) lo |= PTE.WRITE;

@@ -1,14 +1,23 @@
 /**
- * Memory pressure: reclaim until a target of free pages is met. Lazy-free folios go
- * first, as they sit on the inactive file LRU: a clean one is discarded (the task
- * later reads zeroes), a dirty one outside VM_DROPPABLE is made swap-backed again and
- * kept. Then old anonymous pages are swapped out, young ones get a second chance.
+ * Memory pressure and MADV_PAGEOUT. Reclaim runs until a target of free pages is met.
+ * Lazy-free folios go first, as they sit on the inactive file LRU: a clean one is
+ * discarded (the task later reads zeroes), a dirty one outside VM_DROPPABLE is made
+ * swap-backed again and kept. Then old anonymous pages are swapped out, young ones get
+ * a second chance. Pages mapped by more than one mm are left alone (the model has no
+ * rmap walk to unmap them everywhere at once), and so are PMD-mapped THPs unless they
+ * are lazy-free.
  */
-import { PTE, VMA } from "../core/layout.ts";
+import { PTE, PTE_FIELD, VMA } from "../core/layout.ts";
+import { pteField, withPteField } from "../core/pte.ts";
 import type { Kernel } from "./kernel.ts";
 import type { Mm } from "./mm.ts";
-import { isNormalPage, pteWord, unmapPage } from "./pte_ops.ts";
-import { PMD_SIZE } from "./vma.ts";
+import { isNormalPage, pteWord, splitHugePmd, unmapPage } from "./pte_ops.ts";
+import { PAGE_SIZE, PMD_SIZE, type Vma } from "./vma.ts";
+
+type Pass = "lazyfree" | "swap-old" | "swap-any";
+
+/** What reclaim did with one page or THP. */
+export type ReclaimOutcome = "discarded" | "swapped" | "kept";
 
 /** Reclaim until `targetFreePages` base pages are free or nothing more can go. */
 export function reclaim(k: Kernel, targetFreePages: number): void {
@@ -20,55 +29,111 @@ export function reclaim(k: Kernel, targetFreePages: number): void {
   }
 }
 
-function reclaimMm(k: Kernel, mm: Mm, pass: "lazyfree" | "swap-old" | "swap-any", target: number): void {
+function reclaimMm(k: Kernel, mm: Mm, pass: Pass, target: number): void {
   const u32 = k.core.u32;
   for (const v of mm.vmas) {
-    const droppable = (v.flags & VMA.VM_DROPPABLE) !== 0;
     for (let pmdNo = Math.floor(v.start / PMD_SIZE); pmdNo * PMD_SIZE < v.end; pmdNo++) {
       if (k.phys.freePages >= target) return;
-      const h = mm.huge.get(pmdNo);
-      if (h) {
-        if (pass !== "lazyfree" || h.swapbacked || k.sharers.has(h.head)) continue;
-        if (h.dirty && !droppable) {
-          h.swapbacked = true;
-          continue;
-        }
-        mm.huge.delete(pmdNo);
-        mm.pt.setEntry(pmdNo, 0);
-        k.phys.freeHuge(h.head);
-        k.vmstat.pglazyfreed += 512;
+      if (mm.huge.has(pmdNo)) {
+        const h = mm.huge.get(pmdNo)!;
+        if (pass === "lazyfree" && !h.swapbacked && !k.sharers.has(h.head)) reclaimLazyfreeHuge(k, mm, v, pmdNo);
         continue;
       }
       const t = mm.pt.table(pmdNo);
       if (t === 0) continue;
-      for (let i = 0; i < 512 && k.phys.freePages < target; i++) {
+      const first = Math.max(0, (v.start - pmdNo * PMD_SIZE) / PAGE_SIZE);
+      const last = Math.min(512, (v.end - pmdNo * PMD_SIZE) / PAGE_SIZE);
+      for (let i = first; i < last && k.phys.freePages < target; i++) {
         const w = pteWord(t, i);
         const lo = u32[w];
-        if (!isNormalPage(lo) || (lo & PTE.FOLIO_ANON) === 0) continue;
-        const addr = pmdNo * PMD_SIZE + i * 4096;
+        if (!isNormalPage(lo) || (lo & PTE.FOLIO_ANON) === 0 || pteField(lo, PTE_FIELD.MAPCOUNT) > 1) continue;
         const lazyfree = (lo & PTE.FOLIO_SWAPBACKED) === 0;
-        if (pass === "lazyfree") {
-          if (!lazyfree) continue;
-          if ((lo & PTE.DIRTY) !== 0 && !droppable) {
-            u32[w] = lo | PTE.FOLIO_SWAPBACKED;
-            continue;
-          }
-          unmapPage(k, mm, addr, lo, u32[w + 1]);
-          u32[w] = 0;
-          u32[w + 1] = 0;
-          k.vmstat.pglazyfreed++;
-        } else {
-          if (lazyfree) continue;
-          if (pass === "swap-old" && (lo & PTE.YOUNG) !== 0) {
-            u32[w] = lo & ~PTE.YOUNG;
-            continue;
-          }
-          unmapPage(k, mm, addr, lo, u32[w + 1]);
-          u32[w] = PTE.SWAP;
-          u32[w + 1] = 0;
-          k.vmstat.pswpout++;
+        // folio_check_references(): a young page is spared once; the look clears the bit.
+        // Lazy-free pages are looked at in the first pass and taken in the last.
+        const look = lazyfree ? pass === "lazyfree" : pass === "swap-old";
+        if (look && (lo & PTE.YOUNG) !== 0) {
+          u32[w] = lo & ~PTE.YOUNG;
+          continue;
         }
+        if (lazyfree ? pass === "swap-old" : pass === "lazyfree") continue;
+        reclaimPte(k, mm, v, pmdNo * PMD_SIZE + i * PAGE_SIZE, w);
       }
     }
+  }
+}
+
+/**
+ * `try_to_unmap_one()` and `shrink_folio_list()` for one PTE-mapped anonymous page,
+ * references ignored: a clean lazy-free page (or any page of a VM_DROPPABLE VMA) is
+ * discarded and its PTE cleared; a lazy-free page written since MADV_FREE becomes
+ * swap-backed again and stays; any other page is written to swap and its PTE becomes
+ * a swap entry.
+ */
+export function reclaimPte(k: Kernel, mm: Mm, vma: Vma, addr: number, w: number): ReclaimOutcome {
+  const u32 = k.core.u32;
+  const lo = u32[w];
+  if ((lo & PTE.FOLIO_SWAPBACKED) === 0) {
+    if ((lo & PTE.DIRTY) !== 0 && (vma.flags & VMA.VM_DROPPABLE) === 0) {
+      // The task wrote to it after MADV_FREE: the data matters again.
+      u32[w] = lo | PTE.FOLIO_SWAPBACKED;
+      return "kept";
+    }
+    unmapPage(k, mm, addr, lo, u32[w + 1]);
+    u32[w] = 0;
+    u32[w + 1] = 0;
+    k.vmstat.pglazyfreed++;
+    return "discarded";
+  }
+  unmapPage(k, mm, addr, lo, u32[w + 1]);
+  u32[w] = PTE.SWAP;
+  u32[w + 1] = 0;
+  k.vmstat.pswpout++;
+  return "swapped";
+}
+
+/** `__discard_anon_folio_pmd_locked()`: a lazy-free THP is dropped whole, unless re-dirtied. */
+function reclaimLazyfreeHuge(k: Kernel, mm: Mm, vma: Vma, pmdNo: number): ReclaimOutcome {
+  const h = mm.huge.get(pmdNo)!;
+  if (h.dirty && (vma.flags & VMA.VM_DROPPABLE) === 0) {
+    h.swapbacked = true;
+    return "kept";
+  }
+  mm.huge.delete(pmdNo);
+  mm.pt.setEntry(pmdNo, 0);
+  k.phys.freeHuge(h.head);
+  k.vmstat.pglazyfreed += 512;
+  return "discarded";
+}
+
+/**
+ * MADV_PAGEOUT over [from, to) within one PMD of `vma` (`madvise_cold_or_pageout_pte_range`
+ * then `reclaim_pages`): every exclusive anonymous folio in range is reclaimed at once,
+ * references ignored. A swap-backed PMD-mapped THP is split and written out page by
+ * page; a huge PMD only partly in range has already been split by the caller.
+ */
+export function pageoutRange(k: Kernel, mm: Mm, vma: Vma, pmdNo: number, from: number, to: number): void {
+  const h = mm.huge.get(pmdNo);
+  if (h) {
+    // Do not interfere with other mappings of the folio.
+    if (k.sharers.has(h.head)) return;
+    if (!h.swapbacked) {
+      reclaimLazyfreeHuge(k, mm, vma, pmdNo);
+      return;
+    }
+    splitHugePmd(k, mm, vma, pmdNo);
+  }
+  const t = mm.pt.table(pmdNo);
+  if (t === 0) return;
+  const u32 = k.core.u32;
+  for (let addr = from; addr < to; addr += PAGE_SIZE) {
+    const w = pteWord(t, (addr % PMD_SIZE) / PAGE_SIZE);
+    const lo = u32[w];
+    if (!isNormalPage(lo) || (lo & PTE.FOLIO_ANON) === 0 || (lo & PTE.FOLIO_LRU) === 0) continue;
+    if (pteField(lo, PTE_FIELD.MAPCOUNT) > 1 || (lo & PTE.FOLIO_LOCKED) !== 0 || pteField(lo, PTE_FIELD.PINS) !== 0) {
+      continue;
+    }
+    // A large folio is split before it goes to swap; its pages are reclaimed one by one.
+    u32[w] = withPteField(lo, PTE_FIELD.ORDER, 0);
+    reclaimPte(k, mm, vma, addr, w);
   }
 }

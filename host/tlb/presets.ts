@@ -88,9 +88,10 @@ export const GOLDEN_COVE: TlbPreset = {
   // entries are not modelled: the simulator has no 1 GiB pages).
   l2: { entries: 2048, ways: 16 },
   l2HoldsHuge: true,
-  // Literature values for Intel's paging-structure caches (Intel SDM vol. 3 §4.10.3
-  // describes them without sizes): PDE cache 32, PDPTE cache 4, PML4E cache 2 entries
-  // (Barr, Cox and Rixner, "Translation caching", ISCA 2010, measured on earlier cores).
+  // Assumed: Intel SDM vol. 3 §4.10.3 describes the paging-structure caches without
+  // sizes; 32 PDE, 4 PDPTE and 2 PML4E entries are the sizes the MMU-cache literature
+  // commonly uses for Intel cores (e.g. Bhattacharjee, "Large-reach memory management
+  // unit caches", MICRO 2013), not vendor figures for Golden Cove.
   pageWalkCaches: { pmd: { entries: 32, ways: 4 }, pud: { entries: 4, ways: 4 }, pgd: { entries: 2, ways: 2 } },
   // Assumed: ~8 cycles STLB hit; walk loads hit the 1.25 MiB L2 cache at ~15 cycles.
   l2HitCycles: 8,

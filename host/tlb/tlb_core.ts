@@ -12,3 +12,12 @@ export interface TlbCore {
    */
   tlbRun(tlb: number, stream: number, count: number, out: number): void;
 }
+
+/** The WASM core's `tlbRun` export as a TlbCore. */
+export function wasmTlbCore(exports: WebAssembly.Exports): TlbCore {
+  const tlbRun = exports.tlbRun;
+  if (typeof tlbRun !== "function") {
+    throw new TypeError('Cannot load the WASM TLB core: export "tlbRun" is missing; rebuild with npm run build');
+  }
+  return { name: "wasm", tlbRun: tlbRun as TlbCore["tlbRun"] };
+}

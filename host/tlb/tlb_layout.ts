@@ -7,30 +7,42 @@
  * A TLB block starts with seven array descriptors (L1 for 4 KiB pages, L1 for 2 MiB
  * pages, L2 for 4 KiB, L2 for 2 MiB, and the three page-walk caches). Two descriptors
  * that share their arrays describe one array holding both page sizes (a unified L1, a
- * shared L2). Each set keeps its tags in a ring with its MRU slot at `heads[set]`, so
- * LRU order is the ring order and a miss replaces the LRU tag in O(1).
+ * shared L2). Every array is exact LRU within a set, kept one of two ways:
+ * - a set of up to 16 ways: 16 u32 tag slots (one 64-byte line, unused ways hold
+ *   TAG_INVALID) and 16 u8 ages (0 is MRU, ways - 1 is LRU, unused ways 255), so a
+ *   lookup, the LRU victim and the age update are a few branch-free SIMD operations;
+ * - a wide fully associative array (one set of more than 16 ways, as Zen's L1 DTLB): a
+ *   circular doubly linked LRU list over the ways plus an open-addressed hash index from
+ *   tag to way, so a hit and a miss both cost O(1) instead of a pass over every way.
  */
 
-/** Bytes of one array descriptor (six u32 words). */
-export const DESC_BYTES = 24;
-/** Byte offset of the u32 tags, `sets * ways` of them, each set's ring contiguous. */
+/** Bytes of one array descriptor (seven u32 words). */
+export const DESC_BYTES = 28;
+/** Byte offset of the u32 tags: 16 slots per set for a narrow array, `ways` for a wide one. */
 export const DESC_TAGS = 0;
-/** Byte offset of the u32 ring heads, one per set: the slot of the set's MRU tag. */
-export const DESC_HEADS = 4;
+/** Tag slots (and age bytes) per narrow set. */
+export const NARROW_SLOTS = 16;
+/**
+ * Byte offset of the replacement state: a narrow array's u8 ages, 16 per set; a wide
+ * array's two u32 words, its MRU way then its LRU way.
+ */
+export const DESC_ORDER = 4;
 /** `sets - 1`; sets is a power of two and a tag's set is `key & SET_MASK`. */
 export const DESC_SET_MASK = 8;
 /** Ways per set; 0 means the array is absent (every lookup misses, nothing is filled). */
 export const DESC_WAYS = 12;
 /**
- * Byte offset of a u16 counting filter (0 if none): slot `hash(tag)` counts the resident
- * tags hashing there, so a zero proves a miss without scanning a wide set.
+ * Byte offset of a wide array's hash index (0 for a narrow array): u16 slots holding
+ * way + 1, 0 when empty, linear probing from `imul(tag, INDEX_HASH) >>> INDEX_SHIFT`.
  */
-export const DESC_FILTER = 16;
-/** `32 - log2(filter slots)`: a tag's slot is `imul(tag, FILTER_HASH) >>> FILTER_SHIFT`. */
-export const DESC_FILTER_SHIFT = 20;
+export const DESC_INDEX = 16;
+/** `32 - log2(index slots)`. */
+export const DESC_INDEX_SHIFT = 20;
+/** Byte offset of a wide array's list links: u16 `prev[ways]`, then u16 `next[ways]`. */
+export const DESC_LINKS = 24;
 
-/** Fibonacci hashing multiplier (2^32 / golden ratio) for the counting filter. */
-export const FILTER_HASH = 0x9e3779b1;
+/** Fibonacci hashing multiplier (2^32 / golden ratio) of the hash index. */
+export const INDEX_HASH = 0x9e3779b1;
 /** An empty way. No real tag reaches it: a 2 MiB tag's PMD index is below 2^22. */
 export const TAG_INVALID = 0xffffffff;
 /** Set in the tag of a 2 MiB page (tag = HUGE_TAG | pmd); a 4 KiB tag is its page number. */
@@ -38,16 +50,16 @@ export const HUGE_TAG = 0x80000000;
 
 /** Descriptor offsets inside the TLB block. */
 export const TLB_L1_4K = 0;
-export const TLB_L1_2M = 24;
-export const TLB_L2_4K = 48;
-export const TLB_L2_2M = 72;
+export const TLB_L1_2M = DESC_BYTES;
+export const TLB_L2_4K = 2 * DESC_BYTES;
+export const TLB_L2_2M = 3 * DESC_BYTES;
 /** Page-walk caches, named for the kernel's levels: PMD entries (x86 PDEs) keyed by address >> 21. */
-export const TLB_PWC_PMD = 96;
+export const TLB_PWC_PMD = 4 * DESC_BYTES;
 /** PUD entries (x86 PDPTEs) keyed by address >> 30. */
-export const TLB_PWC_PUD = 120;
+export const TLB_PWC_PUD = 5 * DESC_BYTES;
 /** PGD entries (x86 PML4Es) keyed by address >> 39. */
-export const TLB_PWC_PGD = 144;
-export const TLB_HEADER_BYTES = 168;
+export const TLB_PWC_PGD = 6 * DESC_BYTES;
+export const TLB_HEADER_BYTES = 7 * DESC_BYTES;
 
 /** Access pattern kinds of a stream. */
 export const KIND_SEQUENTIAL = 0;
@@ -65,9 +77,15 @@ export const STREAM_BASE_PAGE = 4; // 4 KiB page number of the region start (dir
 export const STREAM_PAGES = 8; // region length in 4 KiB pages
 export const STREAM_KIND = 12;
 export const STREAM_STORE_THRESHOLD = 16; // an access is a store if a draw is below it; 0: all loads, no draw
-/** Pattern words. Sequential: stride pages, stride bytes below 4096, cursor page, cursor byte. */
+/**
+ * Pattern words P0-P3.
+ * - sequential: stride pages, stride bytes below 4096, cursor page, cursor byte (the
+ *   core advances the cursor);
+ * - hot: first hot page, hot pages, hot threshold (a draw below it picks the hot block);
+ * - zipf: byte offset of the alias table (P0), one bucket per page of the region;
+ * - uniform: unused.
+ */
 export const STREAM_P0 = 20;
-/** Hot: hot start page, hot pages, hot threshold. Zipf: alias table byte offset (P0). */
 export const STREAM_P1 = 24;
 export const STREAM_P2 = 28;
 export const STREAM_P3 = 32;

@@ -1,17 +1,17 @@
 /**
  * The TypeScript twin of assembly/tlb.ts: the same access loop over the same memory,
- * the same xoshiro128** stream and the same ring-ordered LRU, so that both leave the
- * same bytes behind. It is the oracle of the differential tests and the speed baseline
- * of bench/tlb.ts.
+ * the same xoshiro128** stream and the same LRU bookkeeping (the core's SIMD age update
+ * is a loop here), so that both leave the same bytes behind. It is the oracle of the
+ * differential tests and the speed baseline of bench/tlb.ts.
  */
 import { PMD } from "../core/layout.ts";
 import type { TlbCore } from "./tlb_core.ts";
 import {
-  DESC_FILTER, DESC_FILTER_SHIFT, DESC_HEADS, DESC_SET_MASK, DESC_TAGS, DESC_WAYS, FILTER_HASH, HUGE_TAG,
-  KIND_HOT, KIND_SEQUENTIAL, KIND_UNIFORM, OUT_ACCESSES, OUT_L1_MISSES_2M, OUT_L1_MISSES_4K, OUT_L2_HITS,
+  DESC_INDEX, DESC_INDEX_SHIFT, DESC_LINKS, DESC_ORDER, DESC_SET_MASK, DESC_TAGS, DESC_WAYS, HUGE_TAG, INDEX_HASH,
+  KIND_HOT, KIND_SEQUENTIAL, KIND_UNIFORM, NARROW_SLOTS, OUT_ACCESSES, OUT_L1_MISSES_2M, OUT_L1_MISSES_4K, OUT_L2_HITS,
   OUT_LOADS, OUT_STORES, OUT_WALK_REFS, OUT_WALKS, OUT_WALKS_ON_LOADS, STREAM_BASE_PAGE, STREAM_DIR,
   STREAM_KIND, STREAM_P0, STREAM_P1, STREAM_P2, STREAM_P3, STREAM_PAGES, STREAM_RNG, STREAM_STORE_THRESHOLD,
-  TAG_INVALID, TLB_L1_2M, TLB_L1_4K, TLB_L2_2M, TLB_L2_4K, TLB_PWC_PGD, TLB_PWC_PMD, TLB_PWC_PUD,
+  TAG_INVALID, TLB_L1_2M, TLB_L1_4K, TLB_L2_2M, TLB_L2_4K, TLB_PWC_PGD, TLB_PWC_PMD, TLB_PWC_PUD, ZIPF_BUCKET_BYTES,
 } from "./tlb_layout.ts";
 
 /** `floor(a * b / 2^32)` for u32 a and b, exact in doubles (each partial product < 2^49). */
@@ -25,6 +25,7 @@ function mulHigh(a: number, b: number): number {
 export function createTlbRef(memory: WebAssembly.Memory): TlbCore {
   let u32 = new Uint32Array(memory.buffer);
   let u16 = new Uint16Array(memory.buffer);
+  let u8 = new Uint8Array(memory.buffer);
   let f64 = new Float64Array(memory.buffer);
   let s0 = 0;
   let s1 = 0;
@@ -48,45 +49,101 @@ export function createTlbRef(memory: WebAssembly.Memory): TlbCore {
     return mulHigh(next(), n);
   }
 
+  function touchNarrow(d: number, ways: number, tag: number, key: number): boolean {
+    const w = d >>> 2;
+    const set = (key & u32[w + DESC_SET_MASK / 4]) >>> 0;
+    const base = (u32[w + DESC_TAGS / 4] >>> 2) + set * NARROW_SLOTS;
+    const agesAt = u32[w + DESC_ORDER / 4] + set * NARROW_SLOTS;
+    let way = -1;
+    for (let i = 0; i < ways; i++) {
+      if (u32[base + i] === tag) {
+        way = i;
+        break;
+      }
+    }
+    const hit = way >= 0;
+    if (!hit) way = u8.indexOf(ways - 1, agesAt) - agesAt;
+    u32[base + way] = tag;
+    const age = u8[agesAt + way];
+    for (let i = 0; i < ways; i++) if (u8[agesAt + i] < age) u8[agesAt + i]++;
+    u8[agesAt + way] = 0;
+    return hit;
+  }
+
+  function touchWide(d: number, ways: number, index: number, tag: number): boolean {
+    const w = d >>> 2;
+    const tags = u32[w + DESC_TAGS / 4] >>> 2;
+    const ends = u32[w + DESC_ORDER / 4] >>> 2;
+    const prevs = u32[w + DESC_LINKS / 4] >>> 1;
+    const nexts = prevs + ways;
+    const shift = u32[w + DESC_INDEX_SHIFT / 4];
+    const mask = -1 >>> shift;
+    const slots = index >>> 1;
+    let way = 0;
+    let hit = false;
+    for (let s = Math.imul(tag, INDEX_HASH) >>> shift; ; s = (s + 1) & mask) {
+      const e = u16[slots + s];
+      if (e === 0) break;
+      if (u32[tags + e - 1] === tag) {
+        hit = true;
+        way = e - 1;
+        break;
+      }
+    }
+    if (!hit) {
+      way = u32[ends + 1];
+      const old = u32[tags + way];
+      if (old !== TAG_INVALID) {
+        let i = Math.imul(old, INDEX_HASH) >>> shift;
+        while (u16[slots + i] !== way + 1) i = (i + 1) & mask;
+        for (let j = (i + 1) & mask; ; j = (j + 1) & mask) {
+          const e = u16[slots + j];
+          if (e === 0) break;
+          const k = Math.imul(u32[tags + e - 1], INDEX_HASH) >>> shift;
+          if (((j - k) & mask) >= ((j - i) & mask)) {
+            u16[slots + i] = e;
+            i = j;
+          }
+        }
+        u16[slots + i] = 0;
+      }
+      u32[tags + way] = tag;
+      let s = Math.imul(tag, INDEX_HASH) >>> shift;
+      while (u16[slots + s] !== 0) s = (s + 1) & mask;
+      u16[slots + s] = way + 1;
+    }
+    const head = u32[ends];
+    const tail = u32[ends + 1];
+    if (way === tail) {
+      u32[ends] = way;
+      u32[ends + 1] = u16[prevs + way];
+    } else if (way !== head) {
+      const p = u16[prevs + way];
+      const n = u16[nexts + way];
+      u16[nexts + p] = n;
+      u16[prevs + n] = p;
+      u16[prevs + way] = tail;
+      u16[nexts + way] = head;
+      u16[nexts + tail] = way;
+      u16[prevs + head] = way;
+      u32[ends] = way;
+    }
+    return hit;
+  }
+
   function touch(d: number, tag: number, key: number): boolean {
     const w = d >>> 2;
     const ways = u32[w + DESC_WAYS / 4];
     if (ways === 0) return false;
-    const set = (key & u32[w + DESC_SET_MASK / 4]) >>> 0;
-    const base = (u32[w + DESC_TAGS / 4] >>> 2) + set * ways;
-    const headAt = (u32[w + DESC_HEADS / 4] >>> 2) + set;
-    let head = u32[headAt];
-    const filter = u32[w + DESC_FILTER / 4] >>> 1;
-    const shift = u32[w + DESC_FILTER_SHIFT / 4];
-    if (filter === 0 || u16[filter + (Math.imul(tag, FILTER_HASH) >>> shift)] !== 0) {
-      for (let i = 0; i < ways; i++) {
-        if (u32[base + i] === tag) {
-          let j = i;
-          while (j !== head) {
-            const prev = (j === 0 ? ways : j) - 1;
-            u32[base + j] = u32[base + prev];
-            j = prev;
-          }
-          u32[base + head] = tag;
-          return true;
-        }
-      }
-    }
-    head = (head === 0 ? ways : head) - 1;
-    const victim = u32[base + head];
-    u32[base + head] = tag;
-    u32[headAt] = head;
-    if (filter !== 0) {
-      if (victim !== TAG_INVALID) u16[filter + (Math.imul(victim, FILTER_HASH) >>> shift)]--;
-      u16[filter + (Math.imul(tag, FILTER_HASH) >>> shift)]++;
-    }
-    return false;
+    const index = u32[w + DESC_INDEX / 4];
+    return index === 0 ? touchNarrow(d, ways, tag, key) : touchWide(d, ways, index, tag);
   }
 
   function tlbRun(tlb: number, stream: number, count: number, out: number): void {
     if (u32.buffer !== memory.buffer) {
       u32 = new Uint32Array(memory.buffer);
       u16 = new Uint16Array(memory.buffer);
+      u8 = new Uint8Array(memory.buffer);
       f64 = new Float64Array(memory.buffer);
     }
     const sw = stream >>> 2;
@@ -133,7 +190,7 @@ export function createTlbRef(memory: WebAssembly.Memory): TlbCore {
           page = c < p0 ? c : c + p1;
         }
       } else {
-        const bucket = (p0 >>> 2) + below(pages) * 3;
+        const bucket = (p0 >>> 2) + below(pages) * (ZIPF_BUCKET_BYTES / 4);
         page = next() < u32[bucket] ? u32[bucket + 1] : u32[bucket + 2];
       }
       const isStore = storeThreshold !== 0 && next() < storeThreshold;

@@ -20,5 +20,6 @@ export const baseline: Variant = {
   // 6.18 had SCAN_PMD_NONE ("pmd_none") where 7.1 has SCAN_NO_PTE_TABLE; our empty PMD is pmd_none.
   traceString: (r) => (r === S.NO_PTE_TABLE ? "pmd_none" : scanResultTrace(r)),
   collapseContinues: (r) => CONTINUES_618.has(r),
+  collapseInvertedRangeFails: true,
   collapsedSwapbacked: (_allLazyfree, droppable) => !droppable,
 };

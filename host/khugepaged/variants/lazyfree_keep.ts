@@ -15,5 +15,6 @@ export const lazyfreeKeep: Variant = {
   pmdCharge: (rec) => perPteCharge(rec.ptesExamined),
   traceString: scanResultTrace,
   collapseContinues: lazyfreeSkip.collapseContinues,
+  collapseInvertedRangeFails: false,
   collapsedSwapbacked: (allLazyfree, droppable) => !(allLazyfree || droppable),
 };

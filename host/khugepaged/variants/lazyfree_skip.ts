@@ -28,5 +28,6 @@ export const lazyfreeSkip: Variant = {
   pmdCharge: (rec) => perPteCharge(rec.ptesExamined),
   traceString: scanResultTrace,
   collapseContinues: (r) => CONTINUES_71.has(r),
+  collapseInvertedRangeFails: false,
   collapsedSwapbacked: (_allLazyfree, droppable) => !droppable,
 };

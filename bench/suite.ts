@@ -1,0 +1,120 @@
+/**
+ * The whole benchmark suite, against its targets on a 2-core machine: the scan-core
+ * microbenchmark (bench/scan.ts) and the TLB loop (bench/tlb.ts), each in its own
+ * process; the seed experiment end to end through the runner (both variants); a full
+ * khugepaged scan of a 1 TiB synthetic map of mixed classes, and the two-worker
+ * speed-up (bench/tib.ts, in its own process so that its peak RSS is its own). Prints a
+ * table and writes bench/results/suite.json. Timings are taken on a machine that may be
+ * busy: the 1-minute load average at each step is recorded next to them.
+ *
+ * Usage: npm run bench
+ */
+import { spawn } from "node:child_process";
+import { access, mkdir, readFile, writeFile } from "node:fs/promises";
+import os from "node:os";
+import { fileURLToPath } from "node:url";
+import { createCore } from "../host/node/load_core.ts";
+import { compareScenario } from "../host/run/compare.ts";
+import { wasmEngine } from "../host/run/engine.ts";
+import { loadPreset } from "../host/scenario/mod.ts";
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const RESULTS = new URL("results/", import.meta.url);
+const SEED_PRESET = "hot1-cold-hot2";
+const SEED_VARIANTS = ["baseline", "lazyfree-skip"];
+
+/** Run a TypeScript file in a child Node process with tsx; resolve to its stdout. */
+function runTs(file: string, echo: boolean): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ["--import", "tsx", file], { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"] });
+    let out = "";
+    child.stdout.on("data", (d: Buffer) => {
+      out += d;
+      if (echo) process.stderr.write(d);
+    });
+    child.on("error", reject);
+    child.on("exit", (code, signal) => {
+      if (code === 0) resolve(out);
+      else reject(new Error(`Benchmark ${file} failed: exit code ${code}${signal ? `, signal ${signal}` : ""}`));
+    });
+  });
+}
+
+async function exists(url: URL): Promise<boolean> {
+  return access(url).then(() => true, () => false);
+}
+
+/** A child benchmark that writes bench/results/NAME.json; its JSON, or undefined if the bench is missing. */
+async function childBench(name: string): Promise<Record<string, unknown> | undefined> {
+  const file = new URL(`${name}.ts`, import.meta.url);
+  if (!(await exists(file))) return undefined;
+  process.stderr.write(`bench/${name}.ts …\n`);
+  await runTs(fileURLToPath(file), true);
+  return JSON.parse(await readFile(new URL(`${name}.json`, RESULTS), "utf8")) as Record<string, unknown>;
+}
+
+/** Wall seconds of the seed experiment under both variants, through the runner, each on a fresh engine. */
+async function seedExperiment(): Promise<{ first: number; best: number; runs: number[] }> {
+  const runs: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const { memory, core } = await createCore();
+    const engine = wasmEngine(memory, core);
+    const t0 = performance.now();
+    await compareScenario(loadPreset(SEED_PRESET), engine, { variants: SEED_VARIANTS });
+    runs.push((performance.now() - t0) / 1000);
+  }
+  return { first: runs[0], best: Math.min(...runs), runs };
+}
+
+const fmt = (n: number | undefined, digits = 2): string => (n === undefined ? "missing" : n.toLocaleString("en-US", { maximumFractionDigits: digits }));
+const num = (v: unknown): number | undefined => (typeof v === "number" ? v : undefined);
+
+const load: Record<string, number> = { start: os.loadavg()[0] };
+const scan = await childBench("scan");
+load.afterScan = os.loadavg()[0];
+const tlb = await childBench("tlb");
+load.afterTlb = os.loadavg()[0];
+process.stderr.write("seed experiment …\n");
+const seed = await seedExperiment();
+load.afterSeed = os.loadavg()[0];
+process.stderr.write("bench/tib.ts …\n");
+const tib = JSON.parse(await runTs(fileURLToPath(new URL("tib.ts", import.meta.url)), false)) as Record<string, unknown>;
+load.afterTib = os.loadavg()[0];
+
+const suite = {
+  seedBothVariantsWallS: seed.best,
+  tib: {
+    pmds: tib.pmds, fullPassS: tib.fullPassS, peakRssMiB: tib.peakRssMiB, wasmBytesPerMappedGiB: tib.wasmBytesPerMappedGiB,
+  },
+  workers: { speedup: tib.speedup },
+  tlb: { wasmAccessesPerS: num(tlb?.wasmAccessesPerS) ?? null, tsAccessesPerS: num(tlb?.tsAccessesPerS) ?? null },
+  cores: os.availableParallelism(),
+  node: process.version,
+  // Beyond the headline fields: how each was measured, and what else was.
+  details: {
+    seed: { preset: SEED_PRESET, variants: SEED_VARIANTS, ...seed },
+    tib,
+    scan: scan ?? null,
+    loadAverage1m: load,
+  },
+};
+await mkdir(RESULTS, { recursive: true });
+await writeFile(new URL("suite.json", RESULTS), JSON.stringify(suite, null, 2) + "\n");
+
+const scanLarge = (scan?.large ?? {}) as Record<string, number>;
+const rows: Array<[string, string, string, string]> = [
+  ["benchmark", "measured", "target", "met"],
+  ["seed experiment, both variants (wall s, best of 3)", fmt(seed.best), "< 1", seed.best < 1 ? "yes" : "no"],
+  ["1 TiB mixed map: full scan, 1 thread (s)", fmt(num(tib.fullPassS), 3), "< 3", num(tib.fullPassS)! < 3 ? "yes" : "no"],
+  ["1 TiB mixed map: PMDs/s, 1 thread", fmt(num(tib.pmdsPerS), 0), "", ""],
+  ["1 TiB mixed map: peak RSS (MiB)", fmt(num(tib.peakRssMiB), 0), "", ""],
+  ["1 TiB mixed map: core bytes per mapped GiB", fmt(num(tib.wasmBytesPerMappedGiB), 0), "", ""],
+  ["two workers: speed-up over one thread", fmt(num(tib.speedup)), ">= 1.8", num(tib.speedup)! >= 1.8 ? "yes" : "no"],
+  ["TLB loop, WASM (accesses/s)", fmt(num(tlb?.wasmAccessesPerS), 0), ">= 100,000,000", (num(tlb?.wasmAccessesPerS) ?? 0) >= 1e8 ? "yes" : "no"],
+  ["TLB loop, TypeScript (accesses/s)", fmt(num(tlb?.tsAccessesPerS), 0), "", ""],
+  ["scan core, SIMD, 256 MiB of tables (PTEs/s)", fmt(scanLarge.simd, 0), "", ""],
+];
+const w = [0, 1, 2, 3].map((i) => Math.max(...rows.map((r) => r[i].length)));
+process.stdout.write(rows.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(w[i]) : c.padStart(w[i]))).join("  ")).join("\n") + "\n");
+process.stdout.write(`${os.availableParallelism()} cores, Node ${process.version}, 1-minute load average ${Object.values(load).map((l) => l.toFixed(2)).join(" → ")}\n`);
+process.stdout.write("Wrote bench/results/suite.json\n");

@@ -1,0 +1,78 @@
+/**
+ * TLB-model speed: simulated accesses per second of the WASM core and the TypeScript
+ * twin, uniform random over the seed's 128 MiB region (not 2 MiB aligned), with every
+ * PMD of 4 KiB pages (the seed's "without" run) and with three PMDs in four huge (the
+ * "with" run), on both presets. Writes bench/results/tlb.json; its headline numbers are
+ * the Zen 5, all-4 KiB case.
+ *
+ * Usage: npm run bench:tlb
+ */
+import { mkdir, writeFile } from "node:fs/promises";
+import os from "node:os";
+import Benchmark from "benchmark";
+import { PMD } from "../host/core/layout.ts";
+import { createCore } from "../host/node/load_core.ts";
+import {
+  AccessStream, createTlbRef, GOLDEN_COVE, TaskTlb, type TlbCore, type TlbPreset, wasmTlbCore, ZEN5,
+} from "../host/tlb/mod.ts";
+
+const REGION_BYTES = 128 * 1024 * 1024;
+/** The region starts 37 pages into PMD 1, so it touches 65 PMDs as an unaligned mmap does. */
+const REGION = { firstPmd: 1, offset: 37 * 4096, length: REGION_BYTES };
+const PMDS = 66;
+/** Accesses per benchmark call: enough that a call's fixed cost vanishes. */
+const CALL = { wasm: 2 ** 20, ts: 2 ** 17 } as const;
+
+const { memory, core } = await createCore({ maxBytes: 64 * 1024 * 1024 });
+const cores: TlbCore[] = [wasmTlbCore(core.exports), createTlbRef(memory.memory)];
+
+function directory(hugeEvery: number): number {
+  const dir = memory.alloc(PMDS * 4, 64);
+  for (let i = 0; i < PMDS; i++) memory.u32[(dir >>> 2) + i] = hugeEvery > 0 && i % 4 !== 0 ? PMD.HUGE : 1;
+  return dir;
+}
+const maps = { "4k": directory(0), mixed: directory(4) } as const;
+
+type Row = { preset: TlbPreset; map: keyof typeof maps; core: TlbCore; accesses: number; fn: () => void };
+const rows: Row[] = [];
+for (const preset of [ZEN5, GOLDEN_COVE]) {
+  for (const map of Object.keys(maps) as Array<keyof typeof maps>) {
+    for (const c of cores) {
+      const tlb = new TaskTlb(memory, c, preset);
+      const stream = new AccessStream(memory, { dir: maps[map], ...REGION }, { kind: "uniform" }, 1);
+      const accesses = CALL[c.name as keyof typeof CALL];
+      tlb.run(stream, accesses); // fill the TLB: the benchmark measures the steady state
+      rows.push({ preset, map, core: c, accesses, fn: () => void tlb.run(stream, accesses) });
+    }
+  }
+}
+
+const suite = new Benchmark.Suite("tlb");
+for (const r of rows) suite.add(`${r.preset.name} ${r.map} ${r.core.name}`, r.fn, { maxTime: 2, minSamples: 5 });
+suite.on("cycle", (e: Benchmark.Event) => console.log(String(e.target)));
+suite.run({ async: false });
+
+const rate: Record<string, Record<string, number>> = {};
+suite.forEach((b: Benchmark, i: number) => {
+  if (b.error) throw new Error(`Cannot run benchmark "${b.name}": ${b.error.message}`);
+  const r = rows[i];
+  (rate[`${r.preset.name} ${r.map}`] ??= {})[r.core.name] = b.hz * r.accesses;
+});
+
+const M = (x: number) => `${(x / 1e6).toFixed(1)} M`;
+console.table(Object.fromEntries(Object.entries(rate).map(([k, r]) => [k, {
+  "wasm accesses/s": M(r.wasm), "ts accesses/s": M(r.ts), "wasm/ts": `${(r.wasm / r.ts).toFixed(2)}x`,
+}])));
+
+const headline = rate[`${ZEN5.name} 4k`];
+const results = {
+  wasmAccessesPerS: headline.wasm,
+  tsAccessesPerS: headline.ts,
+  cores: os.cpus().length,
+  node: process.version,
+  byCase: rate,
+};
+const out = new URL("results/", import.meta.url);
+await mkdir(out, { recursive: true });
+await writeFile(new URL("tlb.json", out), JSON.stringify(results, null, 2) + "\n");
+console.log("Wrote bench/results/tlb.json");

@@ -1,0 +1,191 @@
+/**
+ * The khugesim command line: `run`, `compare`, `presets` and `validate`. Bad input
+ * (a scenario file, a preset name, an option) is one line on stderr and exit status 2;
+ * output files are written whole or not at all.
+ */
+import { basename, extname } from "node:path";
+import { Command, CommanderError, Option } from "commander";
+import { stringify } from "yaml";
+import { VARIANTS } from "../khugepaged/variants/mod.ts";
+import { formatComparison } from "../report/compare_table.ts";
+import { comparisonJson } from "../report/json_report.ts";
+import { formatRun } from "../report/run_report.ts";
+import { seriesCsv } from "../report/series_csv.ts";
+import { compareScenario, type CompareResult } from "../run/compare.ts";
+import { type Engine, tsEngine, wasmEngine } from "../run/engine.ts";
+import { PRESETS, type Scenario, ScenarioError } from "../scenario/mod.ts";
+import { findPreset } from "../scenario/presets/mod.ts";
+import { TLB_PRESETS } from "../tlb/presets.ts";
+import { writeFilesAtomically, type OutputFile } from "./atomic_write.ts";
+import { generateCommand } from "./cmd_generate.ts";
+import { createCore } from "./load_core.ts";
+import { progressBar } from "./progress.ts";
+import { loadScenarioArg } from "./scenario_source.ts";
+
+/** Bad command-line input: printed as one line, exit status 2. */
+class UsageError extends Error {}
+
+interface RunFlags {
+  variants?: string;
+  seed?: string;
+  tlb?: string;
+  exact?: boolean;
+  engine: "wasm" | "ts";
+  json?: boolean;
+  trace?: string;
+  csv?: string;
+  svg?: string;
+}
+
+function parseVariants(list: string): string[] {
+  const names = list.split(",").map((s) => s.trim()).filter((s) => s !== "");
+  if (names.length === 0) throw new UsageError(`Cannot use --variants "${list}": name at least one variant`);
+  for (const n of names) {
+    if (!VARIANTS.has(n)) {
+      throw new UsageError(`Cannot use --variants "${list}": "${n}" is not a kernel variant (${[...VARIANTS.keys()].join(", ")})`);
+    }
+  }
+  return names;
+}
+
+/** The scenario with the command line's overrides applied. */
+function applyFlags(s: Scenario, flags: RunFlags, minVariants: number): Scenario {
+  const out = { ...s };
+  if (flags.variants !== undefined) out.variants = parseVariants(flags.variants);
+  else if (out.variants.length < minVariants) out.variants = ["baseline", "lazyfree-skip"];
+  if (flags.seed !== undefined) {
+    const seed = Number(flags.seed);
+    if (!(Number.isInteger(seed) && seed >= 0 && seed <= 0xffffffff)) {
+      throw new UsageError(`Cannot use --seed "${flags.seed}": expected an integer from 0 to 4294967295`);
+    }
+    out.seed = seed;
+  }
+  if (flags.tlb !== undefined) {
+    if (!(flags.tlb in TLB_PRESETS)) {
+      throw new UsageError(`Cannot use --tlb "${flags.tlb}": expected one of ${Object.keys(TLB_PRESETS).join(", ")}`);
+    }
+    out.tlb = flags.tlb;
+  }
+  return out;
+}
+
+async function makeEngine(kind: "wasm" | "ts"): Promise<Engine> {
+  if (kind === "ts") return tsEngine();
+  const { memory, core } = await createCore();
+  return wasmEngine(memory, core);
+}
+
+/** FILE for one variant; FILE with the variant before its extension for several (out.baseline.txt). */
+function perVariantPath(path: string, variant: string, many: boolean): string {
+  if (!many) return path;
+  const ext = extname(path);
+  return ext === "" ? `${path}.${variant}` : `${path.slice(0, -ext.length)}.${variant}${ext}`;
+}
+
+async function execute(arg: string, flags: RunFlags, mode: "run" | "compare"): Promise<void> {
+  const scenario = applyFlags(await loadScenarioArg(arg), flags, mode === "compare" ? 2 : 1);
+  const engine = await makeEngine(flags.engine);
+  const progress = progressBar(scenario.variants.length);
+  let c: CompareResult;
+  try {
+    c = await compareScenario(scenario, engine, {
+      variants: scenario.variants,
+      tlbMode: flags.exact ? "exact" : "sample",
+      trace: flags.trace !== undefined,
+      onInterval: progress.onInterval,
+    });
+  } finally {
+    progress.stop();
+  }
+  const files: OutputFile[] = [];
+  const many = c.results.length > 1;
+  if (flags.trace !== undefined) {
+    for (const r of c.results) files.push({ path: perVariantPath(flags.trace, r.variant, many), data: r.trace });
+  }
+  if (flags.csv !== undefined) files.push({ path: flags.csv, data: seriesCsv(c.results) });
+  if (flags.svg !== undefined) {
+    const { anonHugeChartSvg } = await import("../report/anon_huge_chart.ts");
+    files.push({ path: flags.svg, data: anonHugeChartSvg(c.results) });
+  }
+  await writeFilesAtomically(files);
+  if (flags.json) process.stdout.write(comparisonJson(c));
+  else if (mode === "compare") process.stdout.write(formatComparison(c));
+  else process.stdout.write(c.results.map(formatRun).join("\n"));
+}
+
+function runOptions(cmd: Command): Command {
+  return cmd
+    .option("--variants <list>", "kernel variants, comma-separated, the reference first (baseline, lazyfree-skip, lazyfree-keep)")
+    .option("--seed <n>", "override the scenario's seed")
+    .option("--tlb <preset>", `override the TLB preset (${Object.keys(TLB_PRESETS).join(", ")})`)
+    .option("--exact", "simulate every access in the TLB model instead of sampling long intervals")
+    .addOption(new Option("--engine <kind>", "cores to compute with").choices(["wasm", "ts"]).default("wasm"))
+    .option("--json", "print one JSON object instead of text")
+    .option("--trace <file>", "write the trace buffer in ftrace text format (several variants: FILE.VARIANT.ext each)")
+    .option("--csv <file>", "write the per-interval time series of every variant as CSV")
+    .option("--svg <file>", "write a chart of AnonHugePages per task over time, every variant, as SVG");
+}
+
+/** The program, for tests and for bin/khugesim.mjs. */
+export function buildProgram(): Command {
+  const program = new Command("khugesim")
+    .description("Simulate Linux khugepaged's scan and collapse over synthetic tasks, with a TLB model")
+    .showHelpAfterError(false)
+    .exitOverride();
+  runOptions(program.command("run").argument("<scenario>", "a JSON or YAML scenario file, or a preset name")
+    .description("run a scenario under each of its kernel variants and print what each task measured"))
+    .action((arg: string, flags: RunFlags) => execute(arg, flags, "run"));
+  runOptions(program.command("compare").argument("<scenario>", "a JSON or YAML scenario file, or a preset name")
+    .description("run a scenario without and with the patch and print the patch's comparison table"))
+    .action((arg: string, flags: RunFlags) => execute(arg, flags, "compare"));
+  program.command("presets")
+    .description("list the shipped scenarios, or print one as YAML to start your own from")
+    .option("--show <name>", "print preset NAME as a YAML scenario file")
+    .action((flags: { show?: string }) => {
+      if (flags.show !== undefined) {
+        const p = findPreset(flags.show);
+        if (!p) throw new ScenarioError(flags.show, "", `is not a preset (presets: ${PRESETS.map((q) => q.name).join(", ")})`);
+        process.stdout.write(stringify(p.scenario, { lineWidth: 120 }));
+        return;
+      }
+      const width = Math.max(...PRESETS.map((p) => p.name.length));
+      for (const p of PRESETS) process.stdout.write(`${p.name.padEnd(width)}  ${p.description}\n`);
+    });
+  program.command("validate").argument("<scenario>", "a JSON or YAML scenario file, or a preset name")
+    .description("check a scenario file and print a summary, or the first error")
+    .action(async (arg: string) => {
+      const s = await loadScenarioArg(arg);
+      process.stdout.write(`${basename(arg)}: OK, scenario "${s.name}", ${s.tasks.length} task${s.tasks.length === 1 ? "" : "s"}, ` +
+        `variants ${s.variants.join(", ")}, TLB ${s.tlb}\n`);
+    });
+  program.addCommand(generateCommand());
+  return program;
+}
+
+/** Run the CLI on `argv` (process.argv form); resolves to the exit status. */
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  program.configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  for (const cmd of program.commands) cmd.exitOverride();
+  try {
+    await program.parseAsync(argv);
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Help and version end with code 0; usage errors were printed by commander already.
+      return err.exitCode === 0 ? 0 : 2;
+    }
+    if (err instanceof ScenarioError || err instanceof UsageError) {
+      process.stderr.write(`${err.message}\n`);
+      return 2;
+    }
+    const e = err as Error;
+    process.stderr.write(`khugesim: ${e?.message ?? String(err)}\n`);
+    if (process.env.KHUGESIM_DEBUG) process.stderr.write(`${e?.stack}\n`);
+    return 1;
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith("/host/node/cli.ts")) {
+  process.exitCode = await main(process.argv);
+}

@@ -1,0 +1,243 @@
+/**
+ * `khugesim generate`: build a synthetic address space from a compact description,
+ * print what it cost, and, with --scan, how one full khugepaged scan over it would end
+ * under each variant (and each value of a swept tunable), on worker threads.
+ *
+ * @example
+ * khugesim generate --preset realistic --size 1TiB --scan --variants baseline,lazyfree-skip
+ * khugesim generate --size 256GiB --fractions huge=0.3,lazyfree=0.2 --scan --sweep max_ptes_none=0,64,511
+ */
+import { readFile } from "node:fs/promises";
+import { availableParallelism } from "node:os";
+import { Command, Option } from "commander";
+import { parse as parseYaml } from "yaml";
+import { CoreMemory } from "../core/core_memory.ts";
+import type { ScanCore } from "../core/scan_core.ts";
+import { TsScanCore } from "../core/scan_ref.ts";
+import { SCAN_RESULTS } from "../core/scan_result.ts";
+import { getVariant, VARIANTS } from "../khugepaged/variants/mod.ts";
+import { fullScan, type FullScanConfig, type FullScanReport } from "../fullscan/full_scan.ts";
+import { Kernel } from "../mm/kernel.ts";
+import { formatByteSize } from "../scenario/byte_size.ts";
+import { censusMaps } from "../synth/census.ts";
+import { generateMap, type SynthMap } from "../synth/generate.ts";
+import { parseSynthSpec, type SynthSpecInput, SYNTH_PRESETS } from "../synth/spec.ts";
+import { FullScanPool } from "./full_scan_pool.ts";
+import { loadNodeCore } from "./load_core.ts";
+
+interface GenerateFlags {
+  spec?: string;
+  preset?: string;
+  size?: string;
+  tasks?: string;
+  seed?: string;
+  vmaSize?: string;
+  population?: string;
+  fractions?: string;
+  sparseNone?: string;
+  variety?: string;
+  pfns?: "class" | "pmd";
+  dedup: boolean;
+  madvHugepage?: boolean;
+  scan?: boolean;
+  variants?: string;
+  sweep: string[];
+  workers?: string;
+  engine: "wasm" | "ts";
+  json?: boolean;
+}
+
+const SWEEPABLE = ["max_ptes_none", "max_ptes_swap", "max_ptes_shared", "pages_to_scan"] as const;
+type Sweepable = (typeof SWEEPABLE)[number];
+
+/** "a=1,b=0.5" → {a: 1, b: 0.5}. */
+function keyValues(text: string, option: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const part of text.split(",").map((s) => s.trim()).filter((s) => s !== "")) {
+    const m = /^([a-z_]+)=([0-9.]+)$/.exec(part);
+    if (!m) throw new RangeError(`${option} must be key=value pairs separated by commas, got "${part}"`);
+    out[m[1]] = Number(m[2]);
+  }
+  return out;
+}
+
+function integer(text: string, option: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n)) throw new RangeError(`${option} must be an integer, got "${text}"`);
+  return n;
+}
+
+/** "fixed:1GiB", "uniform:4MiB-64MiB" or "lognormal:64MiB,1.5" → a VMA size distribution. */
+function vmaSize(text: string): SynthSpecInput["vmaSize"] {
+  const [dist, arg = ""] = text.split(":", 2);
+  if (dist === "fixed") return { dist, size: arg };
+  if (dist === "uniform") {
+    const [min, max] = arg.split("-");
+    return { dist, min, max };
+  }
+  if (dist === "lognormal") {
+    const [median, sigma] = arg.split(",");
+    return { dist, median, sigma: sigma === undefined ? 1 : Number(sigma) };
+  }
+  throw new RangeError(`--vma-size must be fixed:SIZE, uniform:MIN-MAX or lognormal:MEDIAN,SIGMA, got "${text}"`);
+}
+
+/** The map description: --spec's file, then the flags given on top. */
+async function specInput(f: GenerateFlags): Promise<SynthSpecInput> {
+  let base: Record<string, unknown> = {};
+  if (f.spec !== undefined) {
+    const text = await readFile(f.spec, "utf8");
+    const parsed: unknown = /\.json$/i.test(f.spec) ? JSON.parse(text) : parseYaml(text);
+    if (typeof parsed !== "object" || parsed === null) throw new TypeError(`${f.spec} must hold a map description object`);
+    base = parsed as Record<string, unknown>;
+  }
+  const s: SynthSpecInput = { ...base };
+  if (f.preset !== undefined) s.preset = f.preset;
+  if (f.size !== undefined) s.size = f.size;
+  if (f.tasks !== undefined) s.tasks = integer(f.tasks, "--tasks");
+  if (f.seed !== undefined) s.seed = integer(f.seed, "--seed");
+  if (f.vmaSize !== undefined) s.vmaSize = vmaSize(f.vmaSize);
+  if (f.population !== undefined) s.population = keyValues(f.population, "--population");
+  if (f.fractions !== undefined) s.fractions = { ...s.fractions, ...keyValues(f.fractions, "--fractions") };
+  if (f.sparseNone !== undefined) s.sparseNone = integer(f.sparseNone, "--sparse-none");
+  if (f.variety !== undefined) s.variety = f.variety === "unique" ? "unique" : integer(f.variety, "--variety");
+  if (f.pfns !== undefined) s.pfns = f.pfns;
+  if (!f.dedup) s.dedup = false;
+  if (f.madvHugepage) s.madvHugepage = true;
+  return s;
+}
+
+/** Every variant × every combination of swept values. */
+function configsOf(f: GenerateFlags): FullScanConfig[] {
+  const variants = (f.variants ?? [...VARIANTS.keys()].join(",")).split(",").map((s) => s.trim()).filter((s) => s !== "");
+  for (const v of variants) getVariant(v);
+  let configs: FullScanConfig[] = variants.map((variant) => ({ variant }));
+  for (const sweep of f.sweep) {
+    const m = /^([a-z_]+)=([0-9,]+)$/.exec(sweep);
+    if (!m || !(SWEEPABLE as readonly string[]).includes(m[1])) {
+      throw new RangeError(`--sweep must be TUNABLE=V1,V2,… with TUNABLE one of ${SWEEPABLE.join(", ")}, got "${sweep}"`);
+    }
+    const values = m[2].split(",").filter((s) => s !== "").map((v) => integer(v, "--sweep"));
+    configs = configs.flatMap((c) => values.map((v) => ({ ...c, [m[1] as Sweepable]: v })));
+  }
+  return configs;
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  return rows.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ")).join("\n") + "\n";
+}
+
+function formatMap(map: SynthMap, ms: number): string {
+  const s = map.stats;
+  const c = censusMaps(map.mms);
+  const pct = (n: number, d: number) => `${((100 * n) / d).toFixed(1)} %`;
+  const ptes = c.tablePmds * 512;
+  return [
+    `Synthetic map: ${formatByteSize(s.mappedBytes)} in ${map.mms.length} task(s), ${s.vmas} VMAs, ${s.pmds} PMDs (generated in ${ms.toFixed(0)} ms)`,
+    `  PMDs: ${pct(s.hugePmds, s.pmds)} huge, ${pct(s.nonePmds, s.pmds)} without a PTE table, ${s.tablePmds} on ${s.tables} distinct PTE tables`,
+    `  pages of PTE-mapped PMDs: ${(["normal", "cold", "swapped", "shared", "lazyfree", "locked", "none"] as const)
+      .map((k) => `${k} ${pct(c.ptes[k], ptes)}`).join(", ")}`,
+    `  core memory: ${s.coreBytes} bytes, ${Math.round(s.bytesPerMappedGiB)} bytes per mapped GiB`,
+    "",
+  ].join("\n");
+}
+
+function formatScan(r: FullScanReport, ms: number, where: string): string {
+  const head = ["", ...r.summaries.map((s) => {
+    const swept = SWEEPABLE.filter((t) => r.summaries.some((o) => o.tunables[t] !== s.tunables[t])).map((t) => `${t}=${s.tunables[t]}`);
+    return [s.variant, ...swept].join(" ");
+  })];
+  const rows: string[][] = [head];
+  for (const [name] of SCAN_RESULTS) {
+    if (r.summaries.some((s) => s.results[name] !== undefined)) rows.push([name, ...r.summaries.map((s) => String(s.results[name] ?? 0))]);
+  }
+  const n = (f: (s: FullScanReport["summaries"][number]) => number) => r.summaries.map((s) => f(s).toLocaleString("en-US"));
+  rows.push(["progress (pages_to_scan units)", ...n((s) => s.progress)]);
+  rows.push(["khugepaged_scan_mm_slot calls", ...n((s) => s.calls)]);
+  rows.push(["wake-ups at pages_to_scan", ...n((s) => s.passes)]);
+  rows.push(["sleep for one full scan (h)", ...r.summaries.map((s) => (s.sleepSeconds / 3600).toFixed(2))]);
+  return `One full khugepaged scan: ${r.mms} mm(s), ${r.eligibleVmas} eligible and ${r.ineligibleVmas} ineligible VMAs, ` +
+    `${r.pmds} PMDs, ${r.scans.length} distinct scan(s) in ${ms.toFixed(0)} ms ${where}\n` +
+    "SCAN_SUCCEED counts collapse candidates; nothing is collapsed.\n" + table(rows);
+}
+
+async function execute(this: Command, f: GenerateFlags): Promise<void> {
+  let input: SynthSpecInput, configs: FullScanConfig[] = [];
+  try {
+    input = await specInput(f);
+    parseSynthSpec(input);
+    if (f.scan) configs = configsOf(f);
+  } catch (err) {
+    if (err instanceof RangeError || err instanceof TypeError) this.error(err.message, { exitCode: 2 });
+    throw err;
+  }
+  const memory = new CoreMemory();
+  const scanCore: ScanCore = f.engine === "ts" ? new TsScanCore(memory.memory) : (await loadNodeCore(memory)).simd;
+  const k = new Kernel({ core: memory, scanCore, variant: getVariant(configs[0]?.variant ?? "baseline"), trace: false });
+  const t0 = performance.now();
+  let map: SynthMap;
+  try {
+    map = generateMap(k, input);
+  } catch (err) {
+    // A map too large for core memory is refused before anything is built.
+    if (err instanceof RangeError) this.error(err.message, { exitCode: 2 });
+    throw err;
+  }
+  const genMs = performance.now() - t0;
+  let report: FullScanReport | undefined, scanMs = 0, where = "";
+  if (f.scan) {
+    // Starting workers costs about half a second: small maps scan faster on this thread.
+    const auto = map.stats.pmds < 65536 ? 0 : availableParallelism();
+    const workers = f.workers === undefined ? auto : integer(f.workers, "--workers");
+    const t1 = performance.now();
+    if (workers === 0) {
+      report = fullScan(k, { configs });
+      where = "on the main thread";
+    } else {
+      const pool = await FullScanPool.start(memory, { workers, scanCore: f.engine === "ts" ? "ts" : "simd" });
+      try {
+        report = await pool.run(k, { configs, progressBar: true });
+      } finally {
+        await pool.close();
+      }
+      where = `on ${workers} worker thread(s)`;
+    }
+    scanMs = performance.now() - t1;
+  }
+  if (f.json) {
+    const { outcomes: _o, ...scan } = report ?? {};
+    process.stdout.write(JSON.stringify({ spec: map.spec, stats: map.stats, generateMs: genMs,
+      ...(report ? { scan, scanMs } : {}) }, null, 2) + "\n");
+    return;
+  }
+  process.stdout.write(formatMap(map, genMs));
+  if (report) process.stdout.write("\n" + formatScan(report, scanMs, where));
+}
+
+/** The `generate` command, for the CLI program to add. */
+export function generateCommand(): Command {
+  return new Command("generate")
+    .description("build a synthetic address space (up to terabytes) and, with --scan, show how one full khugepaged scan would end")
+    .option("--spec <file>", "a JSON or YAML map description (flags given override its fields)")
+    .addOption(new Option("--preset <name>", "start from a preset").choices(Object.keys(SYNTH_PRESETS)))
+    .option("--size <bytes>", "total mapped size, a multiple of 2 MiB (e.g. 1TiB)")
+    .option("--tasks <n>", "number of tasks (mms)")
+    .option("--seed <n>", "seed of every random choice")
+    .option("--vma-size <dist>", "fixed:SIZE, uniform:MIN-MAX or lognormal:MEDIAN,SIGMA")
+    .option("--population <weights>", "weights of full, sparse, mixed and none PMDs, e.g. full=0.8,sparse=0.2")
+    .option("--fractions <list>", "fractions of memory: huge, cold, swapped, shared, lazyfree, locked (e.g. huge=0.3,lazyfree=0.1)")
+    .option("--sparse-none <n>", "empty PTEs of a sparse PMD (0-512)")
+    .option("--variety <n>", "distinct tables per kind of sparse or mixed PMD, or \"unique\"")
+    .addOption(new Option("--pfns <mode>", "alike PMDs share pfns (class) or each maps its own (pmd)").choices(["class", "pmd"]))
+    .option("--no-dedup", "give every PMD its own PTE table (the dense representation)")
+    .option("--madv-hugepage", "give every VMA VM_HUGEPAGE")
+    .option("--scan", "run one full khugepaged scan over the map and summarize it")
+    .option("--variants <list>", "kernel variants to scan under, comma-separated (default: all)")
+    .option("--sweep <tunable=values>", `scan once per value, e.g. max_ptes_none=0,64,511 (${SWEEPABLE.join(", ")}); repeatable`,
+      (v: string, prev: string[]) => [...prev, v], [] as string[])
+    .option("--workers <n>", "worker threads for the scan (0: this thread; default: the CPUs, or 0 for small maps)")
+    .addOption(new Option("--engine <kind>", "scan core").choices(["wasm", "ts"]).default("wasm"))
+    .option("--json", "print one JSON object instead of text")
+    .action(execute);
+}

@@ -1,0 +1,102 @@
+/**
+ * The comparison `khugesim compare` prints: per task the patch's table (total accesses
+ * time, cycles per access, throughput, dTLB-load-misses; one column per variant and the
+ * change from the first), then when khugepaged collapsed each task's memory and whether
+ * any lazy-free memory was collapsed.
+ */
+import type { CompareResult } from "../run/compare.ts";
+import type { AccessReport, RunResult, TaskResult } from "../run/result.ts";
+import { columns, percentChange, seconds1, withCommas } from "./format.ts";
+
+/** How the patch's table names a variant's column. */
+const ROLE: Readonly<Record<string, string>> = {
+  baseline: "without patch",
+  "lazyfree-skip": "with patch",
+  "lazyfree-keep": "review alternative",
+};
+
+/** The figures the table shows for a task: its measurement phase, or all its accesses. */
+export function headline(t: TaskResult): AccessReport | null {
+  return t.measurement ?? t.perf;
+}
+
+/** One line naming the run's settings. */
+export function runSettings(r: RunResult): string {
+  return `seed ${r.seed}, TLB ${r.tlb}, cost model ${r.costModel}, TLB ${r.tlbMode === "exact" ? "simulated exactly" : "sampled"}`;
+}
+
+/** When khugepaged collapsed a task's memory: "64 PMDs, 80.0 s – 150.0 s" or "none". */
+export function collapseSpan(t: TaskResult | undefined): string {
+  if (!t || t.collapses.count === 0) return "none";
+  const c = t.collapses;
+  const n = `${c.count} PMD${c.count === 1 ? "" : "s"}`;
+  return c.firstS === c.lastS ? `${n} at ${seconds1(c.firstS!)}` : `${n}, ${seconds1(c.firstS!)} – ${seconds1(c.lastS!)}`;
+}
+
+/** Task names in order of first appearance over all runs. */
+function taskNames(results: RunResult[]): string[] {
+  const names: string[] = [];
+  for (const r of results) for (const t of r.tasks) if (!names.includes(t.name)) names.push(t.name);
+  return names;
+}
+
+function taskTable(name: string, results: RunResult[]): string {
+  const tasks = results.map((r) => r.tasks.find((t) => t.name === name));
+  const heads = tasks.map((t) => (t ? headline(t) : null));
+  const perfs = tasks.map((t) => t?.perf ?? null);
+  if (heads.every((h) => h === null)) return `${name}: no accesses`;
+  const header = [name, ...results.map((r) => ROLE[r.variant] ?? r.variant), ...results.slice(1).map(() => "delta")];
+  const sub = ["", ...results.map((r) => `(${r.variant})`), ...results.slice(1).map((r) => (results.length > 2 ? `(${r.variant})` : ""))];
+  const row = (label: string, pick: (i: number) => number | null, show: (x: number) => string): string[] => {
+    const values = results.map((_, i) => pick(i));
+    return [
+      label,
+      ...values.map((v) => (v === null ? "-" : show(v))),
+      ...values.slice(1).map((v) => (v === null || values[0] === null ? "-" : percentChange(values[0], v))),
+    ];
+  };
+  return columns([
+    header,
+    sub,
+    row("total accesses time", (i) => heads[i]?.seconds ?? null, (x) => `${x.toFixed(2)} s`),
+    row("cycles per access", (i) => heads[i]?.cyclesPerAccess ?? null, (x) => x.toFixed(2)),
+    row("throughput", (i) => heads[i]?.throughputMps ?? null, (x) => `${x.toFixed(2)} M/s`),
+    row("dTLB-load-misses", (i) => perfs[i]?.dtlbLoadMisses ?? null, withCommas),
+  ]);
+}
+
+/** Largest LazyFree a task showed in any interval of a run, in kB. */
+function maxLazyFreeKb(r: RunResult, task: string): number {
+  let max = 0;
+  for (const p of r.series) max = Math.max(max, p.tasks[task]?.lazyFreeKb ?? 0);
+  return max;
+}
+
+/** The whole comparison as text. */
+export function formatComparison(c: CompareResult): string {
+  const results = c.results;
+  const names = taskNames(results);
+  const out: string[] = [];
+  out.push(`${c.scenario}: ${c.variants.join(" vs ")} (${runSettings(results[0])})`);
+  out.push("Times, cycles and throughput are each task's measurement phase; dTLB-load-misses is perf stat over the whole task.");
+  for (const name of names) out.push("", taskTable(name, results));
+
+  out.push("");
+  const rows: string[][] = [["khugepaged collapses", ...results.map((r) => r.variant)]];
+  for (const name of names) rows.push([name, ...results.map((r) => collapseSpan(r.tasks.find((t) => t.name === name)))]);
+  rows.push(["full scans / pages collapsed", ...results.map((r) => `${r.khugepaged.fullScans} / ${r.khugepaged.pagesCollapsed}`)]);
+  out.push(columns(rows, { alignRight: false }));
+
+  const lazy = names.filter((n) => results.some((r) => maxLazyFreeKb(r, n) > 0));
+  if (lazy.length > 0) {
+    out.push("");
+    for (const name of lazy) {
+      const verdicts = results.map((r) => {
+        const kb = r.tasks.find((t) => t.name === name)?.collapses.lazyfreeKb ?? 0;
+        return `${r.variant}: ${kb === 0 ? "no" : `yes, ${withCommas(kb)} kB`}`;
+      });
+      out.push(`${name}'s lazy-free memory collapsed by khugepaged? ${verdicts.join("; ")}`);
+    }
+  }
+  return out.join("\n") + "\n";
+}

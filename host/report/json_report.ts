@@ -1,0 +1,57 @@
+/** The `--json` object of `run` and `compare`: one line of JSON, the same bytes for the same scenario and seed. */
+import type { CompareResult } from "../run/compare.ts";
+import type { RunResult } from "../run/result.ts";
+import { headline } from "./compare_table.ts";
+import { roundTo } from "./format.ts";
+
+function variantJson(r: RunResult) {
+  const tasks: Record<string, unknown> = {};
+  for (const t of r.tasks) {
+    const h = headline(t);
+    tasks[t.name] = {
+      phase: t.measurement ? "measurement" : t.perf ? "all" : null,
+      accessTimeS: h ? roundTo(h.seconds, 6) : null,
+      cyclesPerAccess: h ? roundTo(h.cyclesPerAccess, 4) : null,
+      throughputMps: h ? roundTo(h.throughputMps, 4) : null,
+      accesses: h ? h.accesses : 0,
+      walksPerAccess: h ? roundTo(h.walksPerAccess, 6) : null,
+      walksPerAccessStdError: h ? roundTo(h.walksPerAccessStdError, 6) : null,
+      dtlbLoads: t.perf?.dtlbLoads ?? 0,
+      dtlbLoadMisses: t.perf?.dtlbLoadMisses ?? 0,
+      anonHugeKb: t.memory.anonHugePagesKb,
+      rssKb: t.memory.rssKb,
+      lazyFreeKb: t.memory.lazyFreeKb,
+      swapKb: t.memory.swapKb,
+      collapses: t.collapses.count,
+      firstCollapseS: t.collapses.firstS === null ? null : roundTo(t.collapses.firstS, 6),
+      lastCollapseS: t.collapses.lastS === null ? null : roundTo(t.collapses.lastS, 6),
+      lazyfreeCollapsedKb: t.collapses.lazyfreeKb,
+    };
+  }
+  return {
+    endS: roundTo(r.endS, 6),
+    tasks,
+    khugepaged: r.khugepaged,
+    vmstat: r.vmstat,
+  };
+}
+
+/**
+ * `{"scenario", "variants", "results": {VARIANT: {"tasks": {TASK: {...}}, "khugepaged": {...}}}}`.
+ * accessTimeS, cyclesPerAccess and throughputMps are the task's measurement phase (or all
+ * its accesses when it has none, as `phase` says); dTLB counts are over the whole task.
+ */
+export function comparisonJson(c: CompareResult): string {
+  const first = c.results[0];
+  const results: Record<string, unknown> = {};
+  for (const r of c.results) results[r.variant] = variantJson(r);
+  return JSON.stringify({
+    scenario: c.scenario,
+    seed: first?.seed,
+    tlb: first?.tlb,
+    costModel: first?.costModel,
+    tlbMode: first?.tlbMode,
+    variants: c.variants,
+    results,
+  }) + "\n";
+}

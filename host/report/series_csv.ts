@@ -1,0 +1,24 @@
+/** The per-interval time series as CSV, one row per variant, sample time and task. */
+import type { RunResult } from "../run/result.ts";
+
+const HEADER = [
+  "variant", "timeS", "task", "anonHugePagesKb", "rssKb", "lazyFreeKb", "swapKb", "accesses", "dtlbLoadMisses",
+  "cyclesPerAccess", "fullScans", "pagesCollapsed",
+];
+
+/** CSV text of the series of `results`. */
+export function seriesCsv(results: RunResult[]): string {
+  const lines = [HEADER.join(",")];
+  for (const r of results) {
+    for (const p of r.series) {
+      for (const [task, s] of Object.entries(p.tasks)) {
+        lines.push([
+          r.variant, p.timeS.toFixed(6), task, s.anonHugePagesKb, s.rssKb, s.lazyFreeKb, s.swapKb, s.accesses,
+          s.dtlbLoadMisses, s.cyclesPerAccess === null ? "" : s.cyclesPerAccess.toFixed(4), p.khugepaged.fullScans,
+          p.khugepaged.pagesCollapsed,
+        ].join(","));
+      }
+    }
+  }
+  return lines.join("\n") + "\n";
+}

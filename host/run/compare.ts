@@ -1,0 +1,24 @@
+/** The same scenario under several kernel variants, one after another on one engine. */
+import type { Scenario } from "../scenario/scenario_schema.ts";
+import type { Engine } from "./engine.ts";
+import type { RunResult } from "./result.ts";
+import { type RunOptions, runScenario } from "./runner.ts";
+
+export interface CompareOptions extends Omit<RunOptions, "variant"> {
+  /** Variants to run, the reference first; default: the scenario's. */
+  variants?: string[];
+}
+
+export interface CompareResult {
+  scenario: string;
+  variants: string[];
+  results: RunResult[];
+}
+
+/** Run `scenario` under each variant (the first is the reference the deltas are taken from). */
+export async function compareScenario(scenario: Scenario, engine: Engine, options: CompareOptions = {}): Promise<CompareResult> {
+  const variants = options.variants ?? scenario.variants;
+  const results: RunResult[] = [];
+  for (const variant of variants) results.push(await runScenario(scenario, engine, { ...options, variant }));
+  return { scenario: scenario.name, variants, results };
+}

@@ -1,0 +1,86 @@
+/** What a run reports: per task what perf stat and the seed program would print, the khugepaged timeline, time series. */
+import type { Vmstat } from "../khugepaged/vmstat.ts";
+
+/** Accesses of a task or a phase summed the way perf stat and rdtsc would see them. */
+export interface AccessReport {
+  accesses: number;
+  loads: number;
+  stores: number;
+  /** perf `dTLB-loads` as the preset's vendor maps it (AMD: L2 DTLB lookups; Intel: loads). */
+  dtlbLoads: number;
+  /** perf `dTLB-load-misses` as the vendor counts it (AMD: every walk; Intel: walks on loads). */
+  dtlbLoadMisses: number;
+  /** Completed page walks, loads and stores. */
+  walks: number;
+  walksPerAccess: number;
+  /** One standard error of walksPerAccess from sampling (0 when every access was simulated). */
+  walksPerAccessStdError: number;
+  /** rdtsc ticks per access around the accesses, from the cost model. */
+  cyclesPerAccess: number;
+  /** Simulated seconds the accesses took, the per-access overhead included. */
+  seconds: number;
+  /** Accesses per second, in millions. */
+  throughputMps: number;
+  startS: number;
+  endS: number;
+}
+
+/** One task at the end of the run. */
+export interface TaskResult {
+  name: string;
+  pid: number;
+  /** The task it was forked from, if any. */
+  parent: string | null;
+  startS: number;
+  /** When the task ran out of steps (or exited); null if the run ended first. */
+  endS: number | null;
+  exited: boolean;
+  /** Every access phase together: what `perf stat` over the whole process counts. */
+  perf: AccessReport | null;
+  /** The phases marked `measure`, together: the seed program's timed loop. */
+  measurement: AccessReport | null;
+  /** smaps_rollup at the end of the run, in kB. */
+  memory: { anonHugePagesKb: number; rssKb: number; lazyFreeKb: number; swapKb: number };
+  /** khugepaged's successful collapses of this task's memory. */
+  collapses: { count: number; firstS: number | null; lastS: number | null; lazyfreeKb: number };
+  /** Return values of the task's MADV_COLLAPSE calls (0 or a negative errno). */
+  madviseCollapse: Array<{ timeS: number; ret: number }>;
+}
+
+/** One task in one interval of the time series. */
+export interface TaskSample {
+  anonHugePagesKb: number;
+  rssKb: number;
+  lazyFreeKb: number;
+  swapKb: number;
+  accesses: number;
+  dtlbLoadMisses: number;
+  /** Null when the task made no access in the interval. */
+  cyclesPerAccess: number | null;
+}
+
+/** The state at the end of one interval (and at the end of the run). */
+export interface SeriesPoint {
+  timeS: number;
+  khugepaged: { fullScans: number; pagesCollapsed: number };
+  /** By task name; a task appears from its start on. */
+  tasks: Record<string, TaskSample>;
+}
+
+/** One scenario run under one kernel variant. */
+export interface RunResult {
+  scenario: string;
+  variant: string;
+  seed: number;
+  tlb: string;
+  costModel: string;
+  tlbMode: "exact" | "sample";
+  endS: number;
+  /** In the order the tasks started (a forked child after its parent). */
+  tasks: TaskResult[];
+  khugepaged: { fullScans: number; pagesCollapsed: number; wakeups: number };
+  vmstat: Vmstat;
+  series: SeriesPoint[];
+  /** The trace buffer in ftrace's text format. */
+  trace: string;
+}

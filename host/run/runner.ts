@@ -1,0 +1,244 @@
+/**
+ * Runs a scenario under one kernel variant: builds the Kernel, starts each task at its
+ * time, drives the simulated clock from one runner event to the next, samples the time
+ * series once per interval, and reads the results. Web-standard APIs only: the cores
+ * come from the caller's Engine.
+ */
+import { Kernel } from "../mm/kernel.ts";
+import { reclaim } from "../mm/reclaim.ts";
+import { smapsRollup } from "../mm/smaps.ts";
+import { getVariant } from "../khugepaged/variants/mod.ts";
+import { defaultTunables, writeTunable } from "../khugepaged/tunables.ts";
+import type { Scenario } from "../scenario/scenario_schema.ts";
+import { BARE_METAL, type CostModel, fitCostModel, SEED_ROWS } from "../tlb/cost_model.ts";
+import { tlbPreset } from "../tlb/presets.ts";
+import type { TlbSampling } from "./access_sim.ts";
+import { CollapseLog } from "./collapse_log.ts";
+import type { Engine } from "./engine.ts";
+import type { RunResult, SeriesPoint, TaskResult, TaskSample } from "./result.ts";
+import { type RunContext, TaskRun } from "./task_run.ts";
+
+/** Progress, once per simulated interval. */
+export interface RunProgress {
+  variant: string;
+  /** Simulated time reached. */
+  timeS: number;
+  /** The scenario's end, or an estimate when it ends with its last task. */
+  endS: number;
+}
+
+export interface RunOptions {
+  /** Kernel variant (host/khugepaged/variants); default: the scenario's first. */
+  variant?: string;
+  /** "exact" simulates every access (tests); "sample" (default) extrapolates long intervals. */
+  tlbMode?: "exact" | "sample";
+  sampleAccesses?: number;
+  warmupAccesses?: number;
+  /** Record the trace buffer (default true). */
+  trace?: boolean;
+  /** Called after each interval; a returned promise is awaited (a browser can repaint). */
+  onInterval?: (p: RunProgress) => void | Promise<void>;
+  /**
+   * Called once with the run's kernel before any task starts, for observers that read
+   * its state between intervals (the page's map of each task's PMDs).
+   */
+  observe?: (kernel: Kernel) => void;
+}
+
+const DEFAULT_SAMPLE = 2 ** 20;
+const MIN_WARMUP = 65536;
+
+/** The cost line of a scenario's `costModel`. */
+export function costModelOf(name: Scenario["costModel"]): CostModel {
+  return name === "kvm-guest" ? fitCostModel(SEED_ROWS.kvmGuest.without, SEED_ROWS.kvmGuest.with) : BARE_METAL;
+}
+
+/**
+ * Run `scenario` under one kernel variant with `engine`'s cores.
+ *
+ * @example
+ * const { memory, core } = await createCore();
+ * const r = await runScenario(loadPreset("hot1-cold-hot2"), wasmEngine(memory, core), { variant: "lazyfree-skip" });
+ * r.tasks.find((t) => t.name === "hot2")?.measurement?.cyclesPerAccess;
+ */
+export async function runScenario(scenario: Scenario, engine: Engine, options: RunOptions = {}): Promise<RunResult> {
+  const variant = getVariant(options.variant ?? scenario.variants[0]);
+  const preset = tlbPreset(scenario.tlb);
+  const model = costModelOf(scenario.costModel);
+  const exact = options.tlbMode === "exact";
+  const entries = preset.l1.entries + (preset.l1Huge === "shared" ? 0 : preset.l1Huge.entries) + preset.l2.entries;
+  const sampling: TlbSampling = {
+    exact,
+    sampleAccesses: options.sampleAccesses ?? DEFAULT_SAMPLE,
+    warmupAccesses: options.warmupAccesses ?? Math.max(MIN_WARMUP, 8 * entries),
+  };
+  const tunables = defaultTunables();
+  for (const [path, value] of Object.entries(scenario.tunables)) writeTunable(tunables, path, value);
+  const collapses = new CollapseLog(engine.memory);
+  const k = new Kernel({
+    core: engine.memory,
+    scanCore: collapses.wrap(engine.scanCore),
+    variant,
+    tunables,
+    memoryBytes: scenario.memory.totalBytes,
+    fragmentation: scenario.memory.fragmentation,
+    seed: scenario.seed,
+    trace: options.trace ?? true,
+  });
+  k.khugepaged.onCollapse = collapses.onCollapse;
+  options.observe?.(k);
+  options.observe?.(k);
+
+  const intervalNs = Math.round(scenario.intervalS * 1e9);
+  const endNs = scenario.durationS !== undefined ? Math.round(scenario.durationS * 1e9) : Infinity;
+  const estimatedEndS = scenario.durationS ?? estimateEndS(scenario, model);
+  /** Times of pending runner events, ascending: the driver stops at each. */
+  const stops: number[] = [];
+  const tasks: TaskRun[] = [];
+  let running = scenario.tasks.length;
+  const ctx: RunContext = {
+    k, engine, scenario, source: scenario.name, preset, model, sampling, intervalNs, endNs,
+    schedule(at, run) {
+      k.clock.schedule(at, run);
+      let i = stops.length;
+      while (i > 0 && stops[i - 1] > at) i--;
+      stops.splice(i, 0, at);
+    },
+    spawn(child) {
+      running++;
+      tasks.push(child);
+      return tasks.length - 1;
+    },
+    taskDone() {
+      running--;
+    },
+  };
+
+  scenario.tasks.forEach((spec, i) => {
+    const t = new TaskRun(ctx, -1, spec.name, spec.steps, `tasks[${i}].steps`, Math.round(spec.startS * 1e9));
+    ctx.schedule(t.startNs, () => {
+      t.index = tasks.length;
+      tasks.push(t);
+      t.start(spec);
+    });
+  });
+  for (const p of scenario.memoryPressure) {
+    ctx.schedule(Math.round(p.atS * 1e9), () => reclaim(k, Math.ceil(p.targetFreeBytes / 4096)));
+  }
+
+  const series: SeriesPoint[] = [];
+  let lastSampleNs = -1;
+  const sample = (): SeriesPoint => {
+    lastSampleNs = k.now;
+    const iv = Math.ceil(k.now / intervalNs) - 1;
+    const point: SeriesPoint = {
+      timeS: k.now / 1e9,
+      khugepaged: { fullScans: k.khugepaged.fullScans, pagesCollapsed: k.khugepaged.pagesCollapsed },
+      tasks: {},
+    };
+    for (const t of tasks) {
+      const m = smapsRollup(t.mm!);
+      const sums = t.intervals.get(iv);
+      t.intervals.delete(iv);
+      const s: TaskSample = {
+        anonHugePagesKb: m.AnonHugePages, rssKb: m.Rss, lazyFreeKb: m.LazyFree, swapKb: m.Swap,
+        accesses: Math.round(sums?.accesses ?? 0),
+        dtlbLoadMisses: Math.round(sums?.dtlbLoadMisses ?? 0),
+        cyclesPerAccess: sums && sums.accesses > 0 ? sums.ticks / sums.accesses : null,
+      };
+      point.tasks[t.name] = s;
+    }
+    series.push(point);
+    return point;
+  };
+  let progress: RunProgress | null = null;
+  const onGrid = (): void => {
+    sample();
+    progress = { variant: variant.name, timeS: k.now / 1e9, endS: Math.max(estimatedEndS, k.now / 1e9) };
+    ctx.schedule(k.now + intervalNs, onGrid);
+  };
+  ctx.schedule(intervalNs, onGrid);
+
+  // Drive the clock from runner event to runner event, so that the run can stop at the
+  // moment its last task finishes (khugepaged's own wake-ups never end).
+  let end = endNs;
+  while (stops.length > 0) {
+    const at = stops.shift()!;
+    if (at > endNs) break;
+    k.clock.runUntil(at);
+    if (progress !== null) {
+      const p: RunProgress = progress;
+      progress = null;
+      await options.onInterval?.(p);
+    }
+    if (endNs === Infinity && running === 0) {
+      end = k.now;
+      break;
+    }
+  }
+  if (end === Infinity) end = k.now;
+  k.clock.runUntil(end);
+  if (lastSampleNs !== end) sample();
+
+  const taskResults: TaskResult[] = tasks.map((t) => {
+    const m = smapsRollup(t.mm!);
+    const c = collapses.stats(t.name);
+    return {
+      name: t.name,
+      pid: t.mm!.id,
+      parent: t.parent?.name ?? null,
+      startS: t.startNs / 1e9,
+      endS: t.endNs === null ? null : t.endNs / 1e9,
+      exited: t.exited,
+      perf: t.perf.report(),
+      measurement: t.measurement.report(),
+      memory: { anonHugePagesKb: m.AnonHugePages, rssKb: m.Rss, lazyFreeKb: m.LazyFree, swapKb: m.Swap },
+      collapses: {
+        count: c.count,
+        firstS: c.firstNs === null ? null : c.firstNs / 1e9,
+        lastS: c.lastNs === null ? null : c.lastNs / 1e9,
+        lazyfreeKb: c.lazyfreePages * 4,
+      },
+      madviseCollapse: t.madviseCollapse,
+    };
+  });
+  return {
+    scenario: scenario.name,
+    variant: variant.name,
+    seed: scenario.seed,
+    tlb: preset.name,
+    costModel: scenario.costModel,
+    tlbMode: exact ? "exact" : "sample",
+    endS: end / 1e9,
+    tasks: taskResults,
+    khugepaged: { fullScans: k.khugepaged.fullScans, pagesCollapsed: k.khugepaged.pagesCollapsed, wakeups: k.khugepaged.wakeups },
+    vmstat: { ...k.vmstat },
+    series,
+    trace: k.tracer.ftrace(),
+  };
+}
+
+/**
+ * When a scenario without durationS ends, estimated from its steps: sleeps as written,
+ * access phases at their rate or at the cost model's fastest pace. It is a lower bound,
+ * for progress bars.
+ */
+export function estimateEndS(scenario: Scenario, model: CostModel = costModelOf(scenario.costModel)): number {
+  const loadNs = (model.baseTicks / model.tscHz) * 1e9;
+  let end = 0;
+  /** Walk `steps` from time `t`; returns when they end. Forked children end on their own. */
+  const walk = (steps: Scenario["tasks"][number]["steps"], t: number): number => {
+    for (const step of steps) {
+      if (step.do === "sleep") t += step.seconds;
+      else if (step.do === "repeat") for (let r = 0; r < step.times; r++) t = walk(step.steps, t);
+      else if (step.do === "fork") end = Math.max(end, walk(step.steps, t));
+      else if (step.do === "access") {
+        const ns = step.rate ? 1e9 / step.rate : (step.overheadNsPerAccess ?? model.offsetSecondsPerAccess * 1e9) + loadNs;
+        t += step.durationS ?? (step.count ?? 0) * ns * 1e-9;
+      }
+    }
+    return t;
+  };
+  for (const task of scenario.tasks) end = Math.max(end, walk(task.steps, task.startS));
+  return end;
+}

@@ -1,0 +1,172 @@
+/**
+ * From text (JSON or YAML) or a plain object to a checked `Scenario`: the zod schema
+ * first, then the rules that span fields. Every failure is one ScenarioError naming the
+ * source, the field path and the reason.
+ */
+import { parseDocument } from "yaml";
+import { getVariant, VARIANTS } from "../khugepaged/variants/mod.ts";
+import { defaultTunables, TunableError, writeTunable } from "../khugepaged/tunables.ts";
+import { TLB_PRESETS } from "../tlb/presets.ts";
+import { ScenarioError, formatPath, quote } from "./scenario_error.ts";
+import { issueMessage, type Scenario, ScenarioSchema, type Step, type TaskSpec, type VmaSpec } from "./scenario_schema.ts";
+
+const SYSFS_PREFIX = "/sys/kernel/mm/transparent_hugepage/";
+
+/**
+ * Parse scenario text. The format follows the name's extension (.json, .yaml, .yml);
+ * without one, text starting with "{" is JSON and anything else YAML.
+ */
+export function parseScenarioText(text: string, source: string): Scenario {
+  const ext = /\.(json|ya?ml)$/i.exec(source)?.[1].toLowerCase();
+  const json = ext === "json" || (ext === undefined && text.trimStart().startsWith("{"));
+  let data: unknown;
+  if (json) {
+    try {
+      data = JSON.parse(text);
+    } catch (err) {
+      throw new ScenarioError(source, "", `malformed JSON: ${(err as Error).message}`);
+    }
+  } else {
+    const doc = parseDocument(text);
+    const err = doc.errors[0];
+    if (err) {
+      const at = err.linePos ? ` at line ${err.linePos[0].line}, column ${err.linePos[0].col}` : "";
+      const what = err.message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "");
+      throw new ScenarioError(source, "", `malformed YAML${at}: ${what}`);
+    }
+    data = doc.toJS();
+  }
+  return validateScenario(data, source);
+}
+
+/** Check a scenario object (parsed text or a preset module) and fill in its defaults. */
+export function validateScenario(data: unknown, source: string): Scenario {
+  if (data === null || typeof data !== "object" || Array.isArray(data)) {
+    throw new ScenarioError(source, "", `must be an object with name and tasks, got ${quote(data)}`);
+  }
+  const parsed = ScenarioSchema.safeParse(data, { error: issueMessage });
+  if (!parsed.success) {
+    const iss = parsed.error.issues[0];
+    const path = iss.code === "unrecognized_keys" ? [...iss.path, iss.keys[0]] : iss.path;
+    throw new ScenarioError(source, formatPath(path), iss.message);
+  }
+  const s = parsed.data as Scenario;
+  checkScenario(s, source);
+  return s;
+}
+
+function checkScenario(s: Scenario, source: string): void {
+  const fail = (path: Array<string | number>, reason: string): never => {
+    throw new ScenarioError(source, formatPath(path), reason);
+  };
+
+  s.variants.forEach((v, i) => {
+    if (!VARIANTS.has(v)) fail(["variants", i], `must be one of ${[...VARIANTS.keys()].join(", ")}, got ${quote(v)}`);
+    const j = s.variants.indexOf(v);
+    if (j !== i) fail(["variants", i], `repeats ${quote(v)} (already variants[${j}])`);
+    getVariant(v);
+  });
+  if (!(s.tlb in TLB_PRESETS)) fail(["tlb"], `must be one of ${Object.keys(TLB_PRESETS).join(", ")}, got ${quote(s.tlb)}`);
+
+  // Each write is checked as the kernel's store handler would, in file order.
+  const tunables = defaultTunables();
+  const normalized: Record<string, string | number> = {};
+  for (const [key, value] of Object.entries(s.tunables)) {
+    const path = key.startsWith(SYSFS_PREFIX) ? key.slice(SYSFS_PREFIX.length) : key;
+    try {
+      writeTunable(tunables, path, value);
+    } catch (err) {
+      if (!(err instanceof TunableError)) throw err;
+      const reason = err.message.replace(/^Cannot write [^:]*: /, "");
+      fail(["tunables", key], err.errno === "ENOENT"
+        ? `is not a tunable under ${SYSFS_PREFIX} (write paths such as "khugepaged/max_ptes_none")`
+        : `was refused by the kernel (${reason})`);
+    }
+    normalized[path] = value;
+  }
+  s.tunables = normalized;
+
+  for (const [i, p] of s.memoryPressure.entries()) {
+    if (s.durationS !== undefined && p.atS > s.durationS) {
+      fail(["memoryPressure", i, "atS"], `must be within durationS (${s.durationS}), got ${p.atS}`);
+    }
+    if (p.targetFreeBytes > s.memory.totalBytes) {
+      fail(["memoryPressure", i, "targetFreeBytes"], `must not exceed memory.totalBytes (${s.memory.totalBytes}), got ${p.targetFreeBytes}`);
+    }
+  }
+
+  const taskNames = new Map<string, string>();
+  const claim = (name: string, path: Array<string | number>) => {
+    const prev = taskNames.get(name);
+    if (prev !== undefined) fail(path, `must be unique, ${quote(name)} is already used by ${prev}`);
+    taskNames.set(name, formatPath(path.slice(0, -1)));
+  };
+  s.tasks.forEach((t, i) => {
+    claim(t.name, ["tasks", i, "name"]);
+    if (s.durationS !== undefined && t.startS > s.durationS) {
+      fail(["tasks", i, "startS"], `must be within durationS (${s.durationS}), got ${t.startS}`);
+    }
+    checkVmas(t, ["tasks", i], fail);
+    checkSteps(t.steps, new Map(t.vmas.map((v) => [v.name, v])), ["tasks", i, "steps"], s, fail, claim);
+  });
+}
+
+type Fail = (path: Array<string | number>, reason: string) => never;
+
+function checkVmas(t: TaskSpec, at: Array<string | number>, fail: Fail): void {
+  const seen = new Map<string, number>();
+  t.vmas.forEach((v, j) => {
+    const prev = seen.get(v.name);
+    if (prev !== undefined) fail([...at, "vmas", j, "name"], `must be unique in the task, ${quote(v.name)} is already vmas[${prev}]`);
+    seen.set(v.name, j);
+    if (v.flags.includes("hugepage") && v.flags.includes("nohugepage")) {
+      fail([...at, "vmas", j, "flags"], "cannot hold both hugepage and nohugepage");
+    }
+  });
+}
+
+function checkSteps(
+  steps: Step[], vmas: Map<string, VmaSpec>, at: Array<string | number>, s: Scenario, fail: Fail,
+  claim: (name: string, path: Array<string | number>) => void, nested = false,
+): void {
+  steps.forEach((step, k) => {
+    const path = [...at, k];
+    switch (step.do) {
+      case "touch": case "madvise": case "pin": case "unpin": case "access": {
+        const vma = vmas.get(step.vma);
+        if (!vma) {
+          const names = [...vmas.keys()];
+          fail([...path, "vma"], names.length === 0
+            ? `names a VMA, but the task has none, got ${quote(step.vma)}`
+            : `must name one of the task's VMAs (${names.join(", ")}), got ${quote(step.vma)}`);
+        }
+        if (step.offset >= vma!.size) fail([...path, "offset"], `must be inside the VMA's ${vma!.size} bytes, got ${step.offset}`);
+        if (step.length !== undefined && step.offset + step.length > vma!.size) {
+          fail([...path, "length"], `must end inside the VMA (offset ${step.offset} + length ≤ ${vma!.size}), got ${step.length}`);
+        }
+        if (step.do === "access") {
+          const ends = [step.count !== undefined, step.durationS !== undefined, step.untilEnd === true].filter(Boolean).length;
+          if (ends !== 1) fail(path, `must have exactly one of count, durationS and untilEnd, got ${ends}`);
+          if (step.untilEnd && s.durationS === undefined) {
+            fail([...path, "untilEnd"], "needs the scenario's durationS: without it the run ends when the last task does");
+          }
+        }
+        break;
+      }
+      case "repeat":
+        checkSteps(step.steps, vmas, [...path, "steps"], s, fail, claim, true);
+        break;
+      case "fork":
+        claim(step.child, [...path, "child"]);
+        // The child inherits the parent's mappings under the same names.
+        checkSteps(step.steps, vmas, [...path, "steps"], s, fail, claim);
+        break;
+      case "exit":
+        if (nested) fail(path, "cannot be inside repeat: a task exits once");
+        if (k !== steps.length - 1) fail(path, `must be the last step, but ${steps.length - 1 - k} follow`);
+        break;
+      case "sleep":
+        break;
+    }
+  });
+}

@@ -1,0 +1,262 @@
+/**
+ * The scenario file: one zod schema for JSON and YAML. It checks each field's shape
+ * and range; load_scenario.ts adds the checks that span fields (names that must exist,
+ * ranges inside their VMA, tunables the kernel would refuse).
+ *
+ * @example
+ * ```yaml
+ * name: two-tasks
+ * variants: [baseline, lazyfree-skip]
+ * tunables: { enabled: madvise, khugepaged/max_ptes_none: 511 }
+ * tasks:
+ *   - name: hot
+ *     vmas: [{ name: buf, size: 128 MiB, populate: true }]
+ *     steps:
+ *       - { do: madvise, vma: buf, advice: MADV_HUGEPAGE }
+ *       - { do: access, vma: buf, pattern: { kind: uniform }, count: 1000000, measure: true }
+ * ```
+ */
+import { z } from "zod";
+import { MADV_ADVICES } from "../mm/madvise.ts";
+import { parseByteSize } from "./byte_size.ts";
+import { quote } from "./scenario_error.ts";
+
+export type Advice = (typeof MADV_ADVICES)[number];
+
+/** Where an access pattern sends its accesses (see host/tlb/access_stream.ts). */
+export type PatternSpec =
+  | { kind: "sequential"; stride: number }
+  | { kind: "uniform" }
+  | { kind: "hot"; hotFraction: number; hotProbability: number; hotOffset?: number }
+  | { kind: "zipf"; exponent: number };
+
+/** A byte range of one of the task's VMAs; `length` undefined means to the VMA's end. */
+export interface RangeSpec {
+  vma: string;
+  offset: number;
+  length?: number;
+}
+
+export type TouchStep = RangeSpec & { do: "touch"; write: boolean };
+export type MadviseStep = RangeSpec & { do: "madvise"; advice: Advice };
+/** GUP long-term pins (`pin_user_pages(FOLL_LONGTERM)`, as io_uring or vfio take them): the folio's refcount rises. */
+export type PinStep = RangeSpec & { do: "pin" | "unpin" };
+export type AccessStep = RangeSpec & {
+  do: "access";
+  pattern: PatternSpec;
+  /** Accesses per second; without it the TLB cost model sets the pace. */
+  rate?: number;
+  /** Fraction of accesses that are stores. */
+  writeFraction: number;
+  count?: number;
+  durationS?: number;
+  untilEnd?: boolean;
+  /** The phase the report treats as the measurement (the seed program's timed loop). */
+  measure: boolean;
+  /** Work per access outside the load (the seed's offset generation); default: the cost model's. */
+  overheadNsPerAccess?: number;
+};
+export interface SleepStep { do: "sleep"; seconds: number }
+export interface RepeatStep { do: "repeat"; times: number; steps: Step[] }
+export interface ForkStep { do: "fork"; child: string; steps: Step[] }
+export interface ExitStep { do: "exit" }
+export type Step = TouchStep | MadviseStep | PinStep | AccessStep | SleepStep | RepeatStep | ForkStep | ExitStep;
+
+export type VmaFlag = "hugepage" | "nohugepage" | "droppable";
+
+export interface VmaSpec {
+  name: string;
+  size: number;
+  /** Placement alignment; undefined: the kernel's rule (2 MiB for a multiple of 2 MiB). */
+  alignment?: number;
+  flags: VmaFlag[];
+  /** MAP_POPULATE: write-fault every page at mmap time. */
+  populate: boolean;
+}
+
+export interface TaskSpec {
+  name: string;
+  startS: number;
+  vmas: VmaSpec[];
+  steps: Step[];
+}
+
+export interface Scenario {
+  name: string;
+  description: string;
+  /** Kernel variants to run (host/khugepaged/variants). */
+  variants: string[];
+  /** sysfs writes under /sys/kernel/mm/transparent_hugepage/, in order. */
+  tunables: Record<string, string | number>;
+  /** TLB preset (host/tlb/presets.ts). */
+  tlb: string;
+  /** Which published line turns walks into time (host/tlb/cost_model.ts). */
+  costModel: "bare-metal" | "kvm-guest";
+  seed: number;
+  /** End of the run; undefined: when the last task has run all its steps. */
+  durationS?: number;
+  /** Sampling interval of the time series. */
+  intervalS: number;
+  memory: { totalBytes: number; fragmentation: number };
+  memoryPressure: Array<{ atS: number; targetFreeBytes: number }>;
+  tasks: TaskSpec[];
+}
+
+const nonNegative = z.number().min(0);
+
+/** A size in bytes: a number or "128 MiB"; whole, positive, and a multiple of `multiple`. */
+function byteSize(multiple: number, allowZero = false) {
+  return z.unknown().transform((raw, ctx) => {
+    const bytes = parseByteSize(raw);
+    const fail = (message: string) => {
+      ctx.issues.push({ code: "custom", message, input: raw });
+      return z.NEVER;
+    };
+    if (bytes === undefined || !Number.isFinite(bytes)) {
+      return fail(`must be a number of bytes or a size such as "128 MiB", got ${quote(raw)}`);
+    }
+    if (!Number.isSafeInteger(bytes)) return fail(`must be a whole number of bytes, got ${quote(raw)}`);
+    if (bytes < 0 || (bytes === 0 && !allowZero)) return fail(`must be ${allowZero ? "non-negative" : "positive"}, got ${quote(raw)}`);
+    if (bytes % multiple !== 0) return fail(`must be a multiple of ${multiple}, got ${quote(raw)}`);
+    return bytes;
+  });
+}
+
+const rangeShape = {
+  vma: z.string().min(1),
+  offset: byteSize(4096, true).default(0),
+  length: byteSize(4096).optional(),
+};
+
+const Pattern: z.ZodType<PatternSpec> = z.discriminatedUnion("kind", [
+  z.strictObject({ kind: z.literal("sequential"), stride: z.number().int().min(1) }),
+  z.strictObject({ kind: z.literal("uniform") }),
+  z.strictObject({
+    kind: z.literal("hot"),
+    hotFraction: z.number().gt(0).lt(1),
+    hotProbability: z.number().min(0).max(1),
+    hotOffset: z.number().min(0).lt(1).optional(),
+  }),
+  z.strictObject({ kind: z.literal("zipf"), exponent: z.number().gt(0).max(10) }),
+]);
+
+const Access = z.strictObject({
+  do: z.literal("access"),
+  ...rangeShape,
+  pattern: Pattern,
+  rate: z.number().gt(0).optional(),
+  writeFraction: z.number().min(0).max(1).default(0),
+  count: z.number().int().min(1).optional(),
+  durationS: z.number().gt(0).optional(),
+  untilEnd: z.literal(true).optional(),
+  measure: z.boolean().default(false),
+  overheadNsPerAccess: nonNegative.optional(),
+});
+
+const StepSchema: z.ZodType<Step> = z.discriminatedUnion("do", [
+  z.strictObject({ do: z.literal("touch"), ...rangeShape, write: z.boolean().default(true) }),
+  z.strictObject({ do: z.literal("madvise"), ...rangeShape, advice: z.enum(MADV_ADVICES) }),
+  z.strictObject({ do: z.enum(["pin", "unpin"]), ...rangeShape }),
+  Access,
+  z.strictObject({ do: z.literal("sleep"), seconds: nonNegative }),
+  z.strictObject({
+    do: z.literal("repeat"),
+    times: z.number().int().min(1),
+    get steps() {
+      return z.array(StepSchema);
+    },
+  }),
+  z.strictObject({
+    do: z.literal("fork"),
+    child: z.string().min(1),
+    get steps() {
+      return z.array(StepSchema).default([]);
+    },
+  }),
+  z.strictObject({ do: z.literal("exit") }),
+]) as z.ZodType<Step>;
+
+const Vma = z.strictObject({
+  name: z.string().min(1),
+  size: byteSize(4096),
+  alignment: byteSize(4096).refine((a) => (a & (a - 1)) === 0, { error: (i) => `must be a power of two, got ${quote(i.input)}` })
+    .optional(),
+  flags: z.array(z.enum(["hugepage", "nohugepage", "droppable"])).default([]),
+  populate: z.boolean().default(false),
+});
+
+const Task = z.strictObject({
+  name: z.string().min(1),
+  startS: nonNegative.default(0),
+  vmas: z.array(Vma).default([]),
+  steps: z.array(StepSchema).default([]),
+});
+
+/** The schema of a scenario file. */
+export const ScenarioSchema = z.strictObject({
+  name: z.string().min(1),
+  description: z.string().default(""),
+  variants: z.array(z.string()).min(1).default(["baseline", "lazyfree-skip"]),
+  tunables: z.record(z.string(), z.union([z.string(), z.number()])).default({}),
+  tlb: z.string().default("zen5"),
+  costModel: z.enum(["bare-metal", "kvm-guest"]).default("bare-metal"),
+  seed: z.number().int().min(0).max(0xffffffff).default(1),
+  durationS: z.number().gt(0).optional(),
+  intervalS: z.number().gt(0).default(1),
+  memory: z.strictObject({
+    totalBytes: byteSize(2 * 1024 * 1024).default(16 * 1024 ** 3),
+    fragmentation: z.number().min(0).max(1).default(0),
+  }).default({ totalBytes: 16 * 1024 ** 3, fragmentation: 0 }),
+  memoryPressure: z.array(z.strictObject({ atS: nonNegative, targetFreeBytes: byteSize(4096, true) })).default([]),
+  tasks: z.array(Task).min(1),
+});
+
+/** A scenario as written in a file or a preset module, before defaults and checks. */
+export type ScenarioInput = z.input<typeof ScenarioSchema>;
+
+const ARTICLES: Readonly<Record<string, string>> = {
+  string: "a string", number: "a number", int: "a whole number", boolean: "true or false", array: "a list",
+  object: "an object", record: "an object",
+};
+
+function describeLimit(origin: string, kind: "min" | "max", limit: unknown, inclusive: boolean | undefined): string {
+  if (origin === "array") return kind === "min" ? `must have at least ${limit} item${limit === 1 ? "" : "s"}` : `must have at most ${limit} items`;
+  if (origin === "string") return kind === "min" ? "must not be empty" : `must be at most ${limit} characters`;
+  if (kind === "min") return inclusive ? `must be at least ${limit}` : `must be greater than ${limit}`;
+  return inclusive ? `must be at most ${limit}` : `must be less than ${limit}`;
+}
+
+/**
+ * The message of a zod issue in khugesim's style ("must be …, got …"); the path is
+ * added by the caller.
+ */
+export function issueMessage(iss: z.core.$ZodRawIssue): string {
+  const got = `, got ${quote(iss.input)}`;
+  switch (iss.code) {
+    case "invalid_type":
+      if (iss.input === undefined) return "is required";
+      if (iss.expected === "number" && typeof iss.input === "number") return `must be a finite number${got}`;
+      return `must be ${ARTICLES[iss.expected] ?? iss.expected}${got}`;
+    case "invalid_value":
+      return iss.values.length === 1 ? `must be ${quote(iss.values[0])}${got}` : `must be one of ${iss.values.join(", ")}${got}`;
+    case "invalid_union": {
+      const u = iss as unknown as { discriminator?: string; options?: unknown[] };
+      if (u.discriminator) {
+        const v = (iss.input as Record<string, unknown> | undefined)?.[u.discriminator];
+        const options = (u.options ?? []).join(", ");
+        return v === undefined ? `is required: one of ${options}` : `must be one of ${options}, got ${quote(v)}`;
+      }
+      return `must be ${typeof iss.input === "number" ? "a string" : "a string or a number"}${got}`;
+    }
+    case "too_small":
+      return describeLimit(iss.origin, "min", iss.minimum, iss.inclusive) + (iss.origin === "number" ? got : "");
+    case "too_big":
+      return describeLimit(iss.origin, "max", iss.maximum, iss.inclusive) + (iss.origin === "number" ? got : "");
+    case "not_multiple_of":
+      return `must be a multiple of ${iss.divisor}${got}`;
+    case "unrecognized_keys":
+      return "is not a known field";
+    default:
+      return iss.message ?? "is invalid";
+  }
+}

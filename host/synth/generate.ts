@@ -1,0 +1,148 @@
+/**
+ * Writes a planned synthetic map into a kernel: one mm per task, its VMAs, and PTE
+ * words written straight into core memory, with no physical page allocated. PMDs of
+ * one template share one PTE table (PageTable.shareTable), so the scan reads real
+ * PTEs while a terabyte of alike PMDs costs a directory and a few tables; a later
+ * write copies the table first (PageTable.writableTable).
+ */
+import { PMD, PMD_SIZE, PTE_TABLE_BYTES, VMA } from "../core/layout.ts";
+import type { Kernel } from "../mm/kernel.ts";
+import type { Mm } from "../mm/mm.ts";
+import { fillTable } from "./pmd_class.ts";
+import {
+  CODE_HUGE, CODE_NONE, CODE_TEMPLATE, knownTemplateCode, minimumBytes, planMap, SYNTH_PFN_BASE, SYNTH_PFN_BLOCKS, type SynthPlan,
+  TAG_OWN, TAG_TEMPLATE, templateShared, walkTask,
+} from "./plan.ts";
+import { Rng } from "./rng.ts";
+import { formatByteSize } from "../scenario/byte_size.ts";
+import { parseSynthSpec, type SynthSpec, type SynthSpecInput } from "./spec.ts";
+
+/** A generated map: its plan, its mms and what it cost. */
+export interface SynthMap {
+  spec: SynthSpec;
+  plan: SynthPlan;
+  mms: Mm[];
+  stats: SynthStats;
+}
+
+export interface SynthStats {
+  /** Mapped bytes and PMDs. */
+  mappedBytes: number;
+  pmds: number;
+  vmas: number;
+  hugePmds: number;
+  nonePmds: number;
+  /** PMDs that point at a PTE table, and the distinct tables they point at. */
+  tablePmds: number;
+  tables: number;
+  /** Core memory the map took (directories and tables). */
+  coreBytes: number;
+  /** coreBytes per GiB mapped. */
+  bytesPerMappedGiB: number;
+  /** Synthetic pfns used: [first, end). */
+  pfnFirst: number;
+  pfnEnd: number;
+}
+
+/**
+ * Refuse a map that cannot fit, before anything is allocated: the RangeError names the
+ * bytes the map needs and the core memory's limit.
+ */
+function refuseIfTooLarge(k: Kernel, spec: SynthSpec, bytes: number, exact: boolean): void {
+  const free = k.core.maxBytes - k.core.usedBytes;
+  if (bytes > free) {
+    throw new RangeError(
+      `Cannot generate a synthetic map of ${formatByteSize(spec.size)}: it needs ${exact ? "" : "at least "}${bytes} bytes ` +
+      `of core memory, and ${free} bytes of the ${k.core.maxBytes}-byte limit are free`,
+    );
+  }
+}
+
+/**
+ * Generate a synthetic address space into `k`: plan it, refuse it if it cannot fit,
+ * then create its mms and write their page tables. The mms are registered with
+ * khugepaged when their VMAs are eligible.
+ *
+ * @example
+ * const map = generateMap(kernel, { preset: "realistic", size: "1TiB", seed: 7 });
+ * console.log(map.stats.bytesPerMappedGiB);
+ */
+export function generateMap(k: Kernel, input: SynthSpecInput): SynthMap {
+  const spec = parseSynthSpec(input);
+  // A map whose directories alone cannot fit is refused before its PMDs are even walked.
+  refuseIfTooLarge(k, spec, minimumBytes(spec), false);
+  const plan = planMap(spec);
+  refuseIfTooLarge(k, spec, plan.bytes, true);
+  if (plan.templates.length + plan.ownPfnBlocks > SYNTH_PFN_BLOCKS) {
+    throw new RangeError(
+      `Cannot generate a synthetic map of ${formatByteSize(spec.size)}: it needs ${plan.templates.length + plan.ownPfnBlocks} ` +
+      `2 MiB blocks of synthetic pfns, the synthetic pfn space holds ${SYNTH_PFN_BLOCKS}`,
+    );
+  }
+  const before = k.core.usedBytes;
+  const mms: Mm[] = [];
+  const templateTables = new Uint32Array(plan.templates.length);
+  let ownBlock = plan.templates.length;
+  let globalPmd = 0;
+  let tablePmds = 0, tables = 0;
+  const templateCode = knownTemplateCode(plan);
+  const flags = VMA.VM_WRITE | (spec.madvHugepage ? VMA.VM_HUGEPAGE : 0);
+  for (let t = 0; t < plan.tasks.length; t++) {
+    const task = plan.tasks[t];
+    const mm = k.createMm(task.name);
+    mms.push(mm);
+    // One placement for the whole span: a single directory, and later mmaps go above it.
+    const start = mm.placeMapping(task.spanPmds * PMD_SIZE, PMD_SIZE);
+    const base = start / PMD_SIZE;
+    for (const v of task.vmas) {
+      mm.insertVma({ start: start + v.offset * PMD_SIZE, end: start + (v.offset + v.pmds) * PMD_SIZE, flags, anonVma: true });
+    }
+    const pt = mm.pt;
+    walkTask(plan, t, templateCode, (at, code) => {
+      const pmdNo = base + at;
+      const g = globalPmd++;
+      if (code === CODE_NONE) return;
+      if (code === CODE_HUGE) {
+        const head = SYNTH_PFN_BASE + ownBlock++ * 512;
+        pt.setEntry(pmdNo, (PMD.HUGE | (head >>> 9)) >>> 0);
+        mm.huge.set(pmdNo, { head, young: true, dirty: true, swapbacked: true });
+        return;
+      }
+      tablePmds++;
+      const id = code - CODE_TEMPLATE;
+      const tpl = plan.templates[id];
+      if (templateShared(spec, tpl.kind)) {
+        if (templateTables[id] !== 0) {
+          pt.shareTable(pmdNo, templateTables[id]);
+          return;
+        }
+        const table = k.core.allocTable();
+        tables++;
+        fillTable(k.core.u32, table, tpl.kind, tpl.state, new Rng(spec.seed, TAG_TEMPLATE, id),
+          SYNTH_PFN_BASE + id * 512, spec.sparseNone, plan.odds);
+        templateTables[id] = table;
+        pt.setEntry(pmdNo, table / PTE_TABLE_BYTES);
+        return;
+      }
+      // A table of its own: own random contents ("unique"), own pfns ("pmd"), or no dedup.
+      const ownContent = spec.variety === "unique" && tpl.kind !== "full";
+      const pfnBase = SYNTH_PFN_BASE + (spec.pfns === "pmd" ? ownBlock++ : id) * 512;
+      const table = k.core.allocTable();
+      tables++;
+      fillTable(k.core.u32, table, tpl.kind, tpl.state,
+        ownContent ? new Rng(spec.seed, TAG_OWN, g) : new Rng(spec.seed, TAG_TEMPLATE, id),
+        pfnBase, spec.sparseNone, plan.odds);
+      pt.setEntry(pmdNo, table / PTE_TABLE_BYTES);
+    });
+    for (const v of mm.vmas) k.khugepagedEnterVma(mm, v);
+  }
+  const coreBytes = k.core.usedBytes - before;
+  return {
+    spec, plan, mms,
+    stats: {
+      mappedBytes: spec.size, pmds: plan.pmds, vmas: plan.vmas, hugePmds: plan.counts.huge, nonePmds: plan.counts.none,
+      tablePmds, tables, coreBytes, bytesPerMappedGiB: coreBytes / (spec.size / 1024 ** 3),
+      pfnFirst: SYNTH_PFN_BASE, pfnEnd: SYNTH_PFN_BASE + ownBlock * 512,
+    },
+  };
+}

@@ -1,0 +1,178 @@
+/**
+ * One task's data TLBs in core memory: the block layout of host/tlb/tlb_layout.ts built
+ * from a preset, and the host side of a run (chunking, reading the counters back).
+ */
+import type { CoreMemory } from "../core/core_memory.ts";
+import type { AccessStream } from "./access_stream.ts";
+import type { TlbArray, TlbPreset } from "./presets.ts";
+import { addCounts, type TlbCounts, zeroCounts } from "./tlb_counts.ts";
+import type { TlbCore } from "./tlb_core.ts";
+import {
+  DESC_INDEX, DESC_INDEX_SHIFT, DESC_LINKS, DESC_ORDER, DESC_SET_MASK, DESC_TAGS, DESC_WAYS, OUT_ACCESSES,
+  NARROW_SLOTS, OUT_BYTES, OUT_L1_MISSES_2M, OUT_L1_MISSES_4K, OUT_L2_HITS, OUT_LOADS, OUT_STORES, OUT_WALK_REFS, OUT_WALKS,
+  OUT_WALKS_ON_LOADS, TAG_INVALID, TLB_HEADER_BYTES, TLB_L1_2M, TLB_L1_4K, TLB_L2_2M, TLB_L2_4K, TLB_PWC_PGD,
+  TLB_PWC_PMD, TLB_PWC_PUD,
+} from "./tlb_layout.ts";
+
+/** Ages fit one 16-lane vector; a wider set must be fully associative (a hashed LRU list). */
+const NARROW_MAX_WAYS = NARROW_SLOTS;
+/** Hash index slots per way: at most 1/16 full, so a probe usually ends at its home slot. */
+const INDEX_SLOTS_PER_WAY = 16;
+/**
+ * Accesses per core call. WASM has no on-stack replacement: a call keeps the code it
+ * started with, so a long run is cut into calls that pick up V8's optimised tier once
+ * it is ready instead of spending the whole run in the baseline compiler's code.
+ */
+const MAX_RUN = 2 ** 20;
+
+interface ArrayPlacement {
+  tags: number;
+  /** Ages of a narrow array, the MRU and LRU words of a wide one. */
+  order: number;
+  sets: number;
+  ways: number;
+  /** Hash index of a wide array (0 for a narrow one), its shift and slot count. */
+  index: number;
+  indexShift: number;
+  indexSlots: number;
+  links: number;
+}
+
+/** Data TLBs of one task, living in core memory and simulated by a TlbCore. */
+export class TaskTlb {
+  readonly preset: TlbPreset;
+  /** Byte offset of the TLB block. */
+  readonly ptr: number;
+  readonly #memory: CoreMemory;
+  readonly #core: TlbCore;
+  readonly #out: number;
+  readonly #arrays: ArrayPlacement[] = [];
+
+  /** Allocate the preset's arrays in `memory`, empty, to be simulated by `core`. */
+  constructor(memory: CoreMemory, core: TlbCore, preset: TlbPreset) {
+    this.preset = preset;
+    this.#memory = memory;
+    this.#core = core;
+    this.ptr = memory.alloc(TLB_HEADER_BYTES, 64);
+    this.#out = memory.alloc(OUT_BYTES, 8);
+    const l1 = this.#place(preset.l1, "l1");
+    const l1Huge = preset.l1Huge === "shared" ? l1 : this.#place(preset.l1Huge, "l1Huge");
+    const l2 = this.#place(preset.l2, "l2");
+    const absent: ArrayPlacement = { tags: 0, order: 0, sets: 1, ways: 0, index: 0, indexShift: 0, indexSlots: 0, links: 0 };
+    const pwc = preset.pageWalkCaches;
+    this.#describe(TLB_L1_4K, l1);
+    this.#describe(TLB_L1_2M, l1Huge);
+    this.#describe(TLB_L2_4K, l2);
+    this.#describe(TLB_L2_2M, preset.l2HoldsHuge ? l2 : absent);
+    this.#describe(TLB_PWC_PMD, pwc.pmd ? this.#place(pwc.pmd, "pageWalkCaches.pmd") : absent);
+    this.#describe(TLB_PWC_PUD, pwc.pud ? this.#place(pwc.pud, "pageWalkCaches.pud") : absent);
+    this.#describe(TLB_PWC_PGD, pwc.pgd ? this.#place(pwc.pgd, "pageWalkCaches.pgd") : absent);
+    this.reset();
+  }
+
+  /** Empty every array (a full TLB flush). */
+  reset(): void {
+    const u32 = this.#memory.u32;
+    const u8 = new Uint8Array(this.#memory.memory.buffer);
+    for (const a of this.#arrays) {
+      if (a.index === 0) {
+        // Ways 0..ways-1 get distinct ages (every one empty); unused lanes stay out of play.
+        u32.fill(TAG_INVALID, a.tags >>> 2, (a.tags >>> 2) + a.sets * NARROW_SLOTS);
+        for (let set = 0; set < a.sets; set++) {
+          for (let lane = 0; lane < NARROW_SLOTS; lane++) {
+            u8[a.order + set * NARROW_SLOTS + lane] = lane < a.ways ? lane : 255;
+          }
+        }
+        continue;
+      }
+      // The circular list runs 0 (MRU) to ways - 1 (LRU); every way is empty and out of the index.
+      u32.fill(TAG_INVALID, a.tags >>> 2, (a.tags >>> 2) + a.ways);
+      u32[a.order >>> 2] = 0;
+      u32[(a.order >>> 2) + 1] = a.ways - 1;
+      const links = new Uint16Array(this.#memory.memory.buffer, a.links, 2 * a.ways);
+      for (let i = 0; i < a.ways; i++) {
+        links[i] = (i + a.ways - 1) % a.ways;
+        links[a.ways + i] = (i + 1) % a.ways;
+      }
+      new Uint16Array(this.#memory.memory.buffer, a.index, a.indexSlots).fill(0);
+    }
+  }
+
+  /** Simulate the next `count` accesses of `stream` and return their counts. */
+  run(stream: AccessStream, count: number): TlbCounts {
+    if (!(Number.isSafeInteger(count) && count >= 0)) {
+      throw new RangeError(`Cannot run the TLB: count must be a non-negative integer, got ${count}`);
+    }
+    const total = zeroCounts();
+    for (let done = 0; done < count; done += MAX_RUN) {
+      this.#core.tlbRun(this.ptr, stream.ptr, Math.min(MAX_RUN, count - done), this.#out);
+      addCounts(total, this.#readOut());
+    }
+    return total;
+  }
+
+  #readOut(): TlbCounts {
+    const f64 = new Float64Array(this.#memory.memory.buffer, this.#out, OUT_BYTES / 8);
+    const walks = f64[OUT_WALKS / 8];
+    const walkRefs = f64[OUT_WALK_REFS / 8];
+    return {
+      accesses: f64[OUT_ACCESSES / 8],
+      loads: f64[OUT_LOADS / 8],
+      stores: f64[OUT_STORES / 8],
+      l1Misses4k: f64[OUT_L1_MISSES_4K / 8],
+      l1Misses2m: f64[OUT_L1_MISSES_2M / 8],
+      l2Hits: f64[OUT_L2_HITS / 8],
+      walks,
+      walksOnLoads: f64[OUT_WALKS_ON_LOADS / 8],
+      walkRefs,
+      walkCycles: walks * this.preset.walkBaseCycles + walkRefs * this.preset.walkRefCycles,
+    };
+  }
+
+  #place(array: TlbArray, field: string): ArrayPlacement {
+    const { entries, ways } = array;
+    const sets = entries / ways;
+    const wide = sets === 1 && ways > NARROW_MAX_WAYS;
+    if (!(Number.isInteger(ways) && ways >= 1 && Number.isInteger(sets) && (sets & (sets - 1)) === 0 &&
+      (wide ? ways <= 0xffff : ways <= NARROW_MAX_WAYS))) {
+      throw new RangeError(
+        `Cannot build TLB "${this.preset.name}": ${field} must have a power-of-two number of sets of at most ` +
+          `${NARROW_MAX_WAYS} ways, or be fully associative with at most 65535 entries, got ${entries} entries ` +
+          `in ${ways} ways`,
+      );
+    }
+    let tags: number;
+    let order: number;
+    let index = 0;
+    let indexSlots = 0;
+    let indexShift = 0;
+    let links = 0;
+    if (wide) {
+      tags = this.#memory.alloc(ways * 4, 64);
+      order = this.#memory.alloc(8, 8);
+      const bits = Math.ceil(Math.log2(ways * INDEX_SLOTS_PER_WAY));
+      indexSlots = 2 ** bits;
+      indexShift = 32 - bits;
+      index = this.#memory.alloc(indexSlots * 2, 64);
+      links = this.#memory.alloc(ways * 4, 4);
+    } else {
+      tags = this.#memory.alloc(sets * NARROW_SLOTS * 4, 64);
+      order = this.#memory.alloc(sets * NARROW_SLOTS, 16);
+    }
+    const placement = { tags, order, sets, ways, index, indexShift, indexSlots, links };
+    this.#arrays.push(placement);
+    return placement;
+  }
+
+  #describe(offset: number, a: ArrayPlacement): void {
+    const w = (this.ptr + offset) >>> 2;
+    const u32 = this.#memory.u32;
+    u32[w + DESC_TAGS / 4] = a.tags;
+    u32[w + DESC_ORDER / 4] = a.order;
+    u32[w + DESC_SET_MASK / 4] = a.sets - 1;
+    u32[w + DESC_WAYS / 4] = a.ways;
+    u32[w + DESC_INDEX / 4] = a.index;
+    u32[w + DESC_INDEX_SHIFT / 4] = a.indexShift;
+    u32[w + DESC_LINKS / 4] = a.links;
+  }
+}

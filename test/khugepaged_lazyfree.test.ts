@@ -1,0 +1,142 @@
+/**
+ * The life cycle of lazy-free memory, as khugepaged's lazy-free skip depends on it:
+ * MADV_FREE, a later read or write, reclaim, collapse, and VM_DROPPABLE.
+ * (mm/madvise.c madvise_free_pte_range, mm/swap.c lru_lazyfree, mm/rmap.c
+ * try_to_unmap_one, mm/vmscan.c folio_check_references.)
+ */
+import { describe, expect, test } from "vitest";
+import { VMA } from "../host/core/layout.ts";
+import { decodePte } from "../host/core/pte.ts";
+import { mmap, touch } from "../host/mm/fault.ts";
+import type { Kernel } from "../host/mm/kernel.ts";
+import { madvise } from "../host/mm/madvise.ts";
+import { type Mm, pmdOf, pteIndexOf } from "../host/mm/mm.ts";
+import { pteWord } from "../host/mm/pte_ops.ts";
+import { reclaim } from "../host/mm/reclaim.ts";
+import { smapsRollup } from "../host/mm/smaps.ts";
+import { PAGE_SIZE, PMD_SIZE } from "../host/mm/vma.ts";
+import { advance, boot, CORES, type CoreKind, hotTask } from "./khugepaged_fixture.ts";
+
+/** The PTE mapping `addr` in `mm`, decoded. */
+function pteAt(k: Kernel, mm: Mm, addr: number) {
+  const t = mm.pt.table(pmdOf(addr));
+  const w = pteWord(t, pteIndexOf(addr));
+  return decodePte(k.core.u32[w], k.core.u32[w + 1]);
+}
+
+/** Reclaim `pages` base pages. */
+function reclaimPages(k: Kernel, pages: number): void {
+  reclaim(k, k.phys.freePages + pages);
+}
+
+describe.each(CORES.map((c): [string, CoreKind] => [c.name, c]))("%s core", (_name, core) => {
+  const start = (variant = "baseline") => boot(core, { variant, sysfs: { enabled: "madvise" } });
+
+  test("MADV_FREE makes PTEs clean and old and folios !swapbacked (smaps LazyFree, pglazyfree)", async () => {
+    const k = await start();
+    const t = hotTask(k, "t", 1);
+    expect(pteAt(k, t.mm, t.start)).toMatchObject({ young: true, dirty: true, swapbacked: true });
+    madvise(k, t.mm, t.start, 16 * PAGE_SIZE, "MADV_FREE");
+    expect(pteAt(k, t.mm, t.start)).toMatchObject({ present: true, young: false, dirty: false, swapbacked: false, anon: true });
+    expect(pteAt(k, t.mm, t.start + 16 * PAGE_SIZE)).toMatchObject({ dirty: true, swapbacked: true });
+    expect(smapsRollup(t.mm)).toMatchObject({ Rss: 2048, LazyFree: 64 });
+    expect(k.vmstat.pglazyfree).toBe(16);
+  });
+
+  test("touch() after MADV_FREE: a read sets young only, a write re-dirties the PTE (the folio stays !swapbacked)", async () => {
+    const k = await start();
+    const t = hotTask(k, "t", 1);
+    madvise(k, t.mm, t.start, 2 * PAGE_SIZE, "MADV_FREE");
+    touch(k, t.mm, t.start, PAGE_SIZE, false);
+    touch(k, t.mm, t.start + PAGE_SIZE, PAGE_SIZE, true);
+    expect(pteAt(k, t.mm, t.start)).toMatchObject({ young: true, dirty: false, swapbacked: false });
+    expect(pteAt(k, t.mm, t.start + PAGE_SIZE)).toMatchObject({ young: true, dirty: true, swapbacked: false });
+    expect(smapsRollup(t.mm).LazyFree).toBe(8);
+  });
+
+  test("reclaim() discards clean lazy-free pages (a later read sees the zero page) and makes re-dirtied ones swap-backed", async () => {
+    const k = await start();
+    const t = hotTask(k, "t", 1);
+    madvise(k, t.mm, t.start, 8 * PAGE_SIZE, "MADV_FREE");
+    touch(k, t.mm, t.start, 4 * PAGE_SIZE, true);
+    madvise(k, t.mm, t.start, 8 * PAGE_SIZE, "MADV_COLD");
+    reclaimPages(k, 4);
+    expect(k.vmstat.pglazyfreed).toBe(4);
+    expect(k.vmstat.pswpout).toBe(0);
+    expect(pteAt(k, t.mm, t.start)).toMatchObject({ present: true, swapbacked: true, dirty: true });
+    expect(pteAt(k, t.mm, t.start + 4 * PAGE_SIZE)).toMatchObject({ present: false, swap: false });
+    expect(smapsRollup(t.mm)).toMatchObject({ Rss: 2048 - 16, LazyFree: 0, Swap: 0 });
+    touch(k, t.mm, t.start + 4 * PAGE_SIZE, PAGE_SIZE, false);
+    expect(pteAt(k, t.mm, t.start + 4 * PAGE_SIZE)).toMatchObject({ present: true, zero: true });
+  });
+
+  test("reclaim() spares a lazy-free page read since MADV_FREE once (folio_check_references), then discards it", async () => {
+    const k = await start();
+    const t = hotTask(k, "t", 1);
+    madvise(k, t.mm, t.start, PMD_SIZE, "MADV_FREE");
+    touch(k, t.mm, t.start, PAGE_SIZE, false);
+    reclaimPages(k, 511);
+    expect(pteAt(k, t.mm, t.start)).toMatchObject({ present: true, young: false });
+    expect(k.vmstat.pglazyfreed).toBe(511);
+    reclaimPages(k, 1);
+    expect(pteAt(k, t.mm, t.start)).toMatchObject({ present: false });
+    expect(k.vmstat.pglazyfreed).toBe(512);
+  });
+
+  test("MADV_FREE drops swap entries: the PTE becomes none", async () => {
+    const k = await start();
+    const t = hotTask(k, "t", 1);
+    madvise(k, t.mm, t.start, PAGE_SIZE, "MADV_PAGEOUT");
+    expect(smapsRollup(t.mm).Swap).toBe(4);
+    madvise(k, t.mm, t.start, PAGE_SIZE, "MADV_FREE");
+    expect(smapsRollup(t.mm).Swap).toBe(0);
+    expect(pteAt(k, t.mm, t.start)).toMatchObject({ present: false, swap: false });
+  });
+
+  test("MADV_FREE of a whole THP keeps it PMD-mapped and lazy-free; reclaim drops it whole unless it was written", async () => {
+    const k = await start();
+    const mm = k.createMm("t");
+    const vma = mmap(k, mm, { len: 2 * PMD_SIZE, align: PMD_SIZE, flags: VMA.VM_HUGEPAGE, populate: true });
+    expect(smapsRollup(mm).AnonHugePages).toBe(4096);
+    madvise(k, mm, vma.start, 2 * PMD_SIZE, "MADV_FREE");
+    expect(smapsRollup(mm)).toMatchObject({ AnonHugePages: 4096, LazyFree: 4096 });
+    expect(k.vmstat.pglazyfree).toBe(1024);
+    touch(k, mm, vma.start + PMD_SIZE, PAGE_SIZE, true);
+    reclaimPages(k, 1024);
+    expect(smapsRollup(mm)).toMatchObject({ AnonHugePages: 2048, LazyFree: 0 });
+    expect(k.vmstat.pglazyfreed).toBe(512);
+  });
+
+  test("MADV_FREE of part of a THP splits the PMD first", async () => {
+    const k = await start();
+    const mm = k.createMm("t");
+    const vma = mmap(k, mm, { len: PMD_SIZE, align: PMD_SIZE, flags: VMA.VM_HUGEPAGE, populate: true });
+    madvise(k, mm, vma.start, PAGE_SIZE, "MADV_FREE");
+    expect(smapsRollup(mm)).toMatchObject({ AnonHugePages: 0, LazyFree: 4 });
+    expect(k.vmstat.thp_split_pmd).toBe(1);
+  });
+
+  test("khugepaged turns a lazy-free PMD the task still reads into a swap-backed THP outside VM_DROPPABLE", async () => {
+    const k = await start("baseline");
+    const t = hotTask(k, "t", 1);
+    madvise(k, t.mm, t.start, PMD_SIZE, "MADV_FREE");
+    touch(k, t.mm, t.start, PMD_SIZE, false);
+    advance(k, 1);
+    expect(smapsRollup(t.mm)).toMatchObject({ AnonHugePages: 2048, LazyFree: 0 });
+    // Reclaim can no longer discard it: it would have to be swapped.
+    reclaimPages(k, 512);
+    expect(smapsRollup(t.mm).AnonHugePages).toBe(2048);
+    expect(k.vmstat.pglazyfreed).toBe(0);
+  });
+
+  test("VM_DROPPABLE pages are lazy-free from birth and reclaim drops them even when dirty", async () => {
+    const k = await start();
+    const mm = k.createMm("t");
+    const vma = mmap(k, mm, { len: PMD_SIZE, align: PMD_SIZE, flags: VMA.VM_DROPPABLE, populate: true });
+    expect(smapsRollup(mm)).toMatchObject({ Rss: 2048, LazyFree: 2048 });
+    expect(pteAt(k, mm, vma.start)).toMatchObject({ dirty: true, swapbacked: false });
+    reclaimPages(k, 512);
+    expect(smapsRollup(mm).Rss).toBe(0);
+    expect(k.vmstat.pglazyfreed).toBe(512);
+  });
+});

@@ -1,0 +1,316 @@
+/**
+ * One behavioural suite every kernel variant passes (what Linux 6.18 and 7.1 agree on),
+ * then what sets each variant apart: the budget charge, the trace strings and events,
+ * and what happens to lazy-free memory. Runs on every scan core of the fixture.
+ */
+import { describe, expect, test } from "vitest";
+import { VMA } from "../host/core/layout.ts";
+import { writeTunable } from "../host/khugepaged/tunables.ts";
+import { VARIANTS } from "../host/khugepaged/variants/mod.ts";
+import { mmap, touch } from "../host/mm/fault.ts";
+import type { Kernel } from "../host/mm/kernel.ts";
+import { madvise } from "../host/mm/madvise.ts";
+import { exitMm, fork } from "../host/mm/process.ts";
+import { smapsRollup } from "../host/mm/smaps.ts";
+import { PAGE_SIZE, PMD_SIZE } from "../host/mm/vma.ts";
+import { advance, boot, CORES, type CoreKind, events, hotTask, hugeIn } from "./khugepaged_fixture.ts";
+
+const MADVISE = { enabled: "madvise" };
+
+/** Statuses of the mm_khugepaged_scan_pmd events so far, in order. */
+function statuses(k: Kernel): string[] {
+  return events(k, "mm_khugepaged_scan_pmd").map((e) => String(e.status));
+}
+
+/** Run the first khugepaged pass (it starts at the registration time). */
+function firstPass(k: Kernel): void {
+  advance(k, 1);
+}
+
+describe.each(CORES.map((c): [string, CoreKind] => [c.name, c]))("%s core", (_coreName, core) => {
+  describe.each([...VARIANTS.values()].map((v): [string, typeof v] => [v.name, v]))("variant %s", (name, variant) => {
+    const start = (o: { memoryBytes?: number; fragmentation?: number } = {}) =>
+      boot(core, { variant, sysfs: MADVISE, ...o });
+
+    test("khugepaged collapses a fully populated, recently used PMD", async () => {
+      const k = await start();
+      const t = hotTask(k, "hot", 1);
+      firstPass(k);
+      expect(hugeIn(t.mm, t.start, PMD_SIZE)).toBe(1);
+      expect(smapsRollup(t.mm)).toMatchObject({ AnonHugePages: 2048, LazyFree: 0 });
+      expect(k.khugepaged.pagesCollapsed).toBe(1);
+      expect(k.vmstat.thp_collapse_alloc).toBe(1);
+      expect(statuses(k)).toEqual(["succeeded"]);
+    });
+
+    test("scanPmd() returns SCAN_LACK_REFERENCED_PAGE when no PTE is young; MADV_COLLAPSE collapses anyway", async () => {
+      const k = await start();
+      const t = hotTask(k, "cold", 1);
+      madvise(k, t.mm, t.start, PMD_SIZE, "MADV_COLD");
+      firstPass(k);
+      expect(statuses(k)).toEqual(["lack_referenced_page"]);
+      expect(hugeIn(t.mm, t.start, PMD_SIZE)).toBe(0);
+      expect(madvise(k, t.mm, t.start, PMD_SIZE, "MADV_COLLAPSE")).toBe(0);
+      expect(hugeIn(t.mm, t.start, PMD_SIZE)).toBe(1);
+    });
+
+    test("scanPmd() wants half the PMD referenced when it must swap in (HPAGE_PMD_NR / 2)", async () => {
+      const k = await start();
+      const t = hotTask(k, "t", 2);
+      madvise(k, t.mm, t.start, 2 * PMD_SIZE, "MADV_COLD");
+      // PMD 0: one page swapped out, 255 young pages; PMD 1: one swapped out, 256 young.
+      madvise(k, t.mm, t.start, PAGE_SIZE, "MADV_PAGEOUT");
+      madvise(k, t.mm, t.start + PMD_SIZE, PAGE_SIZE, "MADV_PAGEOUT");
+      touch(k, t.mm, t.start + PAGE_SIZE, 255 * PAGE_SIZE, false);
+      touch(k, t.mm, t.start + PMD_SIZE + PAGE_SIZE, 256 * PAGE_SIZE, false);
+      firstPass(k);
+      advance(k, 10_000);
+      expect(statuses(k)).toContain("lack_referenced_page");
+      expect(hugeIn(t.mm, t.start, PMD_SIZE)).toBe(0);
+      expect(hugeIn(t.mm, t.start + PMD_SIZE, PMD_SIZE)).toBe(1);
+      expect(events(k, "mm_collapse_huge_page_swapin")).toMatchObject([{ swapped_in: 1, referenced: 256, ret: 1 }]);
+    });
+
+    test("scanPmd() stops at max_ptes_none + 1 empty PTEs with SCAN_EXCEED_NONE_PTE and counts it", async () => {
+      const k = await start();
+      writeTunable(k.tunables, "khugepaged/max_ptes_none", 0);
+      const t = hotTask(k, "t", 1);
+      madvise(k, t.mm, t.start + 100 * PAGE_SIZE, PAGE_SIZE, "MADV_DONTNEED");
+      firstPass(k);
+      expect(statuses(k)).toEqual(["exceed_none_pte"]);
+      expect(events(k, "mm_khugepaged_scan_pmd")[0]).toMatchObject({ none_or_zero: 1, referenced: 100 });
+      expect(k.vmstat.thp_scan_exceed_none_pte).toBe(1);
+    });
+
+    test("scanPmd() returns SCAN_PMD_MAPPED for a huge PMD and leaves it alone", async () => {
+      const k = await start();
+      const t = hotTask(k, "t", 1);
+      expect(madvise(k, t.mm, t.start, PMD_SIZE, "MADV_COLLAPSE")).toBe(0);
+      const allocs = k.vmstat.thp_collapse_alloc;
+      firstPass(k);
+      expect(statuses(k)).toEqual(["succeeded", "page_pmd_mapped"]);
+      expect(k.vmstat.thp_collapse_alloc).toBe(allocs);
+      expect(k.khugepaged.pagesCollapsed).toBe(0);
+    });
+
+    test("collapse_huge_page() returns SCAN_ALLOC_HUGE_PAGE_FAIL and counts thp_collapse_alloc_failed when no 2 MiB block is free", async () => {
+      const k = await start({ memoryBytes: 4 * PMD_SIZE, fragmentation: 1 });
+      const t = hotTask(k, "t", 1);
+      firstPass(k);
+      expect(statuses(k)).toEqual(["alloc_huge_page_failed"]);
+      expect(events(k, "mm_collapse_huge_page")).toMatchObject([{ isolated: 0, status: "alloc_huge_page_failed" }]);
+      expect(k.vmstat).toMatchObject({ thp_collapse_alloc_failed: 1, thp_collapse_alloc: 0 });
+      expect(madvise(k, t.mm, t.start, PMD_SIZE, "MADV_COLLAPSE")).toBe(-12);
+    });
+
+    test("khugepagedEnterVma() needs an anon_vma: MADV_HUGEPAGE on never-written memory registers nothing", async () => {
+      const k = await start();
+      const untouched = k.createMm("untouched");
+      const a = mmap(k, untouched, { len: PMD_SIZE });
+      madvise(k, untouched, a.start, PMD_SIZE, "MADV_HUGEPAGE");
+      expect(untouched.registered).toBe(false);
+      // A read fault of a small page maps the zero page and creates no anon_vma either.
+      const read = k.createMm("read");
+      const b = mmap(k, read, { len: PMD_SIZE });
+      touch(k, read, b.start, PAGE_SIZE, false);
+      madvise(k, read, b.start, PMD_SIZE, "MADV_HUGEPAGE");
+      expect(read.registered).toBe(false);
+      madvise(k, read, b.start, PMD_SIZE, "MADV_NOHUGEPAGE");
+      touch(k, read, b.start, PAGE_SIZE, true);
+      expect(read.registered).toBe(false);
+      madvise(k, read, b.start, PMD_SIZE, "MADV_HUGEPAGE");
+      expect(read.registered).toBe(true);
+      expect(k.khugepaged.slots).toEqual([read]);
+    });
+
+    test("a huge fault registers the mm even when it falls back to small pages", async () => {
+      const k = await start({ memoryBytes: 4 * PMD_SIZE, fragmentation: 1 });
+      const mm = k.createMm("t");
+      const vma = mmap(k, mm, { len: PMD_SIZE, flags: VMA.VM_HUGEPAGE });
+      touch(k, mm, vma.start, PAGE_SIZE, true);
+      expect(k.vmstat.thp_fault_fallback).toBe(1);
+      expect(mm.registered).toBe(true);
+    });
+
+    test("MADV_COLLAPSE does not register the mm; MADV_NOHUGEPAGE does not deregister it", async () => {
+      const k = await start();
+      const mm = k.createMm("t");
+      const vma = mmap(k, mm, { len: 2 * PMD_SIZE, populate: true });
+      expect(madvise(k, mm, vma.start, PMD_SIZE, "MADV_COLLAPSE")).toBe(0);
+      expect(mm.registered).toBe(false);
+      madvise(k, mm, vma.start, 2 * PMD_SIZE, "MADV_HUGEPAGE");
+      expect(mm.registered).toBe(true);
+      madvise(k, mm, vma.start, 2 * PMD_SIZE, "MADV_NOHUGEPAGE");
+      expect(mm.registered).toBe(true);
+      firstPass(k);
+      advance(k, 30_000);
+      // Still on the list and rescanned every pass, but its only VMA is skipped.
+      expect(k.khugepaged.slots).toEqual([mm]);
+      expect(k.khugepaged.fullScans).toBe(4);
+      expect(events(k, "mm_khugepaged_scan_pmd").filter((e) => e.comm === "khugepaged")).toEqual([]);
+    });
+
+    test("fork() registers the child when the parent is registered, and exitMm() removes an mm the cursor is not on", async () => {
+      const k = await start();
+      const parent = hotTask(k, "parent", 1);
+      const child = fork(k, parent.mm, "child");
+      expect(k.khugepaged.slots).toEqual([parent.mm, child]);
+      exitMm(k, parent.mm);
+      expect(k.khugepaged.slots).toEqual([child]);
+      expect(parent.mm.registered).toBe(false);
+      const loner = k.createMm("loner");
+      fork(k, loner, "loner-child");
+      expect(k.khugepaged.slots).toEqual([child]);
+    });
+
+    test("fork() gives the child old PTEs: only the pages the child wrote count as referenced", async () => {
+      const k = await start();
+      writeTunable(k.tunables, "khugepaged/max_ptes_shared", 511);
+      const parent = hotTask(k, "parent", 1);
+      const child = fork(k, parent.mm, "child");
+      touch(k, child, parent.start, PAGE_SIZE, true); // COW: one private, young page
+      exitMm(k, parent.mm);
+      firstPass(k);
+      // The parent exited first, so nothing is shared any more and the child collapses.
+      expect(events(k, "mm_khugepaged_scan_pmd")).toMatchObject([{ referenced: 1, status: "succeeded" }]);
+      expect(hugeIn(child, parent.start, PMD_SIZE)).toBe(1);
+    });
+
+    test("madviseCollapse() goes past a PMD without PTE table in 7.1 (SCAN_NO_PTE_TABLE is whitelisted) but stops in 6.18 (SCAN_PMD_NONE is not)", async () => {
+      const k = await start();
+      const mm = k.createMm("t");
+      const vma = mmap(k, mm, { len: 3 * PMD_SIZE, align: PMD_SIZE });
+      touch(k, mm, vma.start, PMD_SIZE, true);
+      touch(k, mm, vma.start + 2 * PMD_SIZE, PMD_SIZE, true);
+      // Both return -EINVAL (the last failure, no_pte_table/pmd_none, maps to it).
+      expect(madvise(k, mm, vma.start, 3 * PMD_SIZE, "MADV_COLLAPSE")).toBe(-22);
+      expect(hugeIn(mm, vma.start, 3 * PMD_SIZE)).toBe(name === "baseline" ? 1 : 2);
+    });
+
+    test("madviseCollapse() of a range inside one PMD: -EINVAL in 6.18 (unsigned compare), 0 in 7.1 (early return)", async () => {
+      const k = await start();
+      const t = hotTask(k, "t", 1);
+      const ret = madvise(k, t.mm, t.start + PAGE_SIZE, PAGE_SIZE, "MADV_COLLAPSE");
+      expect(ret).toBe(name === "baseline" ? -22 : 0);
+      expect(hugeIn(t.mm, t.start, PMD_SIZE)).toBe(0);
+    });
+
+    test("madviseCollapse() fills an empty PTE table: no max_ptes_none for MADV_COLLAPSE", async () => {
+      const k = await start();
+      const mm = k.createMm("t");
+      const vma = mmap(k, mm, { len: PMD_SIZE, align: PMD_SIZE });
+      touch(k, mm, vma.start, PAGE_SIZE, true);
+      madvise(k, mm, vma.start, PAGE_SIZE, "MADV_DONTNEED"); // the PTE table stays
+      expect(madvise(k, mm, vma.start, PMD_SIZE, "MADV_COLLAPSE")).toBe(0);
+      expect(smapsRollup(mm).AnonHugePages).toBe(2048);
+      expect(events(k, "mm_collapse_huge_page_isolate")).toMatchObject([{ none_or_zero: 512, scan_pfn: -1 }]);
+    });
+
+    if (name === "baseline") {
+      test("baseline charges 512 per PMD: a pass scans 8 PMDs (1 + 8 × 512 > 4096)", async () => {
+        const k = await start();
+        // 16 PMDs with an anon_vma but no PTE table: pmd_none, which the 6.18 trace names "pmd_none".
+        const mm = k.createMm("t");
+        const vma = mmap(k, mm, { len: 16 * PMD_SIZE, align: PMD_SIZE });
+        touch(k, mm, vma.start + 16 * PMD_SIZE - PAGE_SIZE, PAGE_SIZE, true);
+        madvise(k, mm, vma.start + 15 * PMD_SIZE, PMD_SIZE, "MADV_DONTNEED");
+        madvise(k, mm, vma.start, 16 * PMD_SIZE, "MADV_HUGEPAGE");
+        firstPass(k);
+        expect(statuses(k)).toEqual(Array(8).fill("pmd_none"));
+        expect(k.tracer.ftrace()).toContain("status=pmd_none");
+        expect(events(k, "mm_khugepaged_scan")).toEqual([]);
+      });
+
+      test("baseline collapses a lazy-free PMD the task has read since MADV_FREE into a swap-backed THP", async () => {
+        const k = await start();
+        const t = hotTask(k, "t", 1);
+        madvise(k, t.mm, t.start, PMD_SIZE, "MADV_FREE");
+        touch(k, t.mm, t.start, PMD_SIZE, false);
+        firstPass(k);
+        expect(statuses(k)).toEqual(["succeeded"]);
+        expect(smapsRollup(t.mm)).toMatchObject({ AnonHugePages: 2048, LazyFree: 0 });
+      });
+    }
+
+    if (name === "lazyfree-skip") {
+      test("lazyfree-skip charges 1 per PTE examined (i + 1) and 1 per PMD-level result, in mm_khugepaged_scan", async () => {
+        const k = await start();
+        const mm = k.createMm("t");
+        const vma = mmap(k, mm, { len: 4 * PMD_SIZE, align: PMD_SIZE });
+        const at = (pmd: number, page = 0) => vma.start + pmd * PMD_SIZE + page * PAGE_SIZE;
+        touch(k, mm, at(0), 100 * PAGE_SIZE, true); // PMD 0: pages 0-99, page 7 given back
+        madvise(k, mm, at(0, 7), PAGE_SIZE, "MADV_FREE");
+        touch(k, mm, at(2), PMD_SIZE, true); // PMD 1 untouched; PMD 2 made huge
+        expect(madvise(k, mm, at(2), PMD_SIZE, "MADV_COLLAPSE")).toBe(0);
+        touch(k, mm, at(3), PMD_SIZE, true); // PMD 3 hot
+        madvise(k, mm, vma.start, 4 * PMD_SIZE, "MADV_HUGEPAGE");
+        firstPass(k);
+        expect(statuses(k)).toEqual(["succeeded", "page_lazyfree", "no_pte_table", "page_pmd_mapped", "succeeded"]);
+        // 1 (the mm) + 8 (PTEs 0-7) + 1 + 1 + 512 (the collapse drops mmap_lock: the call ends);
+        // then 1 (the mm again) and the VMA is behind the cursor: the full scan ends.
+        expect(events(k, "mm_khugepaged_scan")).toMatchObject([
+          { progress: 1 + 8 + 1 + 1 + 512, full_scan_finished: false },
+          { progress: 1, full_scan_finished: true },
+        ]);
+      });
+
+      test("scanPmd() returns SCAN_PAGE_LAZYFREE for a clean lazy-free PTE outside VM_DROPPABLE", async () => {
+        const k = await start();
+        const t = hotTask(k, "t", 1);
+        madvise(k, t.mm, t.start + 300 * PAGE_SIZE, PAGE_SIZE, "MADV_FREE");
+        touch(k, t.mm, t.start + 300 * PAGE_SIZE, PAGE_SIZE, false); // a read keeps it clean
+        firstPass(k);
+        expect(statuses(k)).toEqual(["page_lazyfree"]);
+        expect(events(k, "mm_khugepaged_scan")[0]).toMatchObject({ progress: 1 + 301 });
+        expect(smapsRollup(t.mm).LazyFree).toBe(4);
+      });
+
+      test("khugepaged collapses lazy-free memory in VM_DROPPABLE and the THP stays lazy-free", async () => {
+        const k = await start();
+        const t = hotTask(k, "t", 1, VMA.VM_DROPPABLE);
+        madvise(k, t.mm, t.start, PMD_SIZE, "MADV_FREE");
+        touch(k, t.mm, t.start, PMD_SIZE, false);
+        firstPass(k);
+        expect(statuses(k)).toEqual(["succeeded"]);
+        expect(smapsRollup(t.mm)).toMatchObject({ AnonHugePages: 2048, LazyFree: 2048 });
+      });
+
+      test("khugepaged collapses a lazy-free page the task wrote again (dirty PTE)", async () => {
+        const k = await start();
+        const t = hotTask(k, "t", 1);
+        madvise(k, t.mm, t.start, PMD_SIZE, "MADV_FREE");
+        touch(k, t.mm, t.start, PMD_SIZE, true);
+        expect(smapsRollup(t.mm).LazyFree).toBe(2048); // !swapbacked until reclaim looks
+        firstPass(k);
+        expect(statuses(k)).toEqual(["succeeded"]);
+        expect(smapsRollup(t.mm)).toMatchObject({ AnonHugePages: 2048, LazyFree: 0 });
+      });
+
+      test("MADV_COLLAPSE ignores the lazy-free skip and makes a swap-backed THP", async () => {
+        const k = await start();
+        const t = hotTask(k, "t", 1);
+        madvise(k, t.mm, t.start, PMD_SIZE, "MADV_FREE");
+        expect(madvise(k, t.mm, t.start, PMD_SIZE, "MADV_COLLAPSE")).toBe(0);
+        expect(smapsRollup(t.mm)).toMatchObject({ AnonHugePages: 2048, LazyFree: 0 });
+      });
+    }
+
+    if (name === "lazyfree-keep") {
+      test("lazyfree-keep collapses an all-lazy-free PMD into a lazy-free THP, a partly lazy-free one into a swap-backed THP", async () => {
+        const k = await start();
+        const a = hotTask(k, "a", 1);
+        const b = hotTask(k, "b", 1);
+        for (const t of [a, b]) {
+          madvise(k, t.mm, t.start, PMD_SIZE, "MADV_FREE");
+          touch(k, t.mm, t.start, PMD_SIZE, false);
+        }
+        touch(k, b.mm, b.start, PAGE_SIZE, true);
+        firstPass(k);
+        expect(statuses(k)).toEqual(["succeeded", "succeeded"]);
+        expect(smapsRollup(a.mm)).toMatchObject({ AnonHugePages: 2048, LazyFree: 2048 });
+        expect(smapsRollup(b.mm)).toMatchObject({ AnonHugePages: 2048, LazyFree: 0 });
+        expect(events(k, "mm_khugepaged_scan").length).toBeGreaterThan(0);
+      });
+    }
+  });
+});

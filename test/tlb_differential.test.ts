@@ -1,0 +1,113 @@
+import fc from "fast-check";
+import { beforeAll, describe, expect, it } from "vitest";
+import type { CoreMemory } from "../host/core/core_memory.ts";
+import { PMD } from "../host/core/layout.ts";
+import { createCore } from "../host/node/load_core.ts";
+import {
+  AccessStream, type AccessPattern, createTlbRef, GOLDEN_COVE, TaskTlb, type TlbArray, type TlbCore, type TlbPreset,
+  wasmTlbCore, ZEN5,
+} from "../host/tlb/mod.ts";
+import { STREAM_P2, STREAM_RNG } from "../host/tlb/tlb_layout.ts";
+
+let memory: CoreMemory;
+let wasm: TlbCore;
+let ts: TlbCore;
+
+beforeAll(async () => {
+  const created = await createCore();
+  memory = created.memory;
+  wasm = wasmTlbCore(created.core.exports);
+  ts = createTlbRef(memory.memory);
+});
+
+const pow2 = (max: number) => fc.integer({ min: 0, max }).map((b) => 2 ** b);
+/** A set-associative array of up to 16 ways, or a fully associative one of up to 40. */
+const array: fc.Arbitrary<TlbArray> = fc.oneof(
+  fc.tuple(fc.integer({ min: 1, max: 16 }), pow2(4)).map(([ways, sets]) => ({ entries: ways * sets, ways })),
+  fc.integer({ min: 17, max: 40 }).map((ways) => ({ entries: ways, ways })),
+);
+const preset: fc.Arbitrary<TlbPreset> = fc.oneof(
+  fc.constantFrom(ZEN5, GOLDEN_COVE),
+  fc.record({
+    l1: array,
+    l1Huge: fc.oneof(fc.constant("shared" as const), array),
+    l2: array,
+    l2HoldsHuge: fc.boolean(),
+    pmd: fc.option(array),
+    pud: fc.option(array),
+    pgd: fc.option(array),
+  }).map((p) => ({
+    ...ZEN5,
+    name: "random",
+    l1: p.l1,
+    l1Huge: p.l1Huge,
+    l2: p.l2,
+    l2HoldsHuge: p.l2HoldsHuge,
+    pageWalkCaches: { pmd: p.pmd, pud: p.pud, pgd: p.pgd },
+  })),
+);
+
+/** A directory of 1-8 PMDs and a page-aligned region inside it. */
+const layout = fc.array(fc.boolean(), { minLength: 1, maxLength: 8 }).chain((huge) =>
+  fc.integer({ min: 0, max: huge.length * 512 - 1 }).chain((start) =>
+    fc.integer({ min: 1, max: huge.length * 512 - start }).map((pages) => ({ huge, start, pages }))
+  )
+);
+
+function pattern(pages: number): fc.Arbitrary<AccessPattern> {
+  const kinds: fc.Arbitrary<AccessPattern>[] = [
+    fc.integer({ min: 1, max: 3 * pages * 4096 }).map((stride) => ({ kind: "sequential" as const, stride })),
+    fc.constant({ kind: "uniform" as const }),
+    fc.record({ exponent: fc.double({ min: 0.3, max: 2.5, noNaN: true }) }).map((z) => ({ kind: "zipf" as const, ...z })),
+  ];
+  if (pages >= 2) {
+    kinds.push(fc.record({
+      hotPages: fc.integer({ min: 1, max: pages - 1 }),
+      hotProbability: fc.double({ min: 0, max: 1, noNaN: true }),
+      hotOffset: fc.double({ min: 0, max: 0.999, noNaN: true }),
+    }).map(({ hotPages, ...rest }) => ({ kind: "hot" as const, hotFraction: hotPages / pages, ...rest })));
+  }
+  return fc.tuple(fc.oneof(...kinds), fc.oneof(fc.constant(0), fc.double({ min: 0, max: 1, noNaN: true })))
+    .map(([p, storeFraction]) => ({ ...p, storeFraction }));
+}
+
+const scenario = fc.record({ preset, layout }).chain(({ preset, layout }) =>
+  fc.record({
+    preset: fc.constant(preset),
+    layout: fc.constant(layout),
+    pattern: pattern(layout.pages),
+    seed: fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }),
+    chunks: fc.array(fc.integer({ min: 0, max: 3000 }), { minLength: 1, maxLength: 3 }),
+  })
+);
+
+describe("tlbRun()", () => {
+  it("gives identical counters, cursor and PRNG state on the WASM core and the TypeScript twin", () => {
+    fc.assert(
+      fc.property(scenario, ({ preset, layout, pattern, seed, chunks }) => {
+        const dir = memory.alloc(layout.huge.length * 4, 64);
+        layout.huge.forEach((h, i) => { memory.u32[(dir >>> 2) + i] = h ? PMD.HUGE : 1; });
+        const region = {
+          dir, firstPmd: layout.start >>> 9, offset: (layout.start & 511) * 4096, length: layout.pages * 4096,
+        };
+        const sides = [wasm, ts].map((core) => ({
+          tlb: new TaskTlb(memory, core, preset),
+          stream: new AccessStream(memory, region, pattern, seed),
+        }));
+        for (const count of chunks) {
+          const [a, b] = sides.map(({ tlb, stream }) => tlb.run(stream, count));
+          expect(a).toEqual(b);
+          const [sa, sb] = sides.map(({ stream }) => {
+            const w = stream.ptr >>> 2;
+            return [...memory.u32.subarray(w + STREAM_P2 / 4, w + STREAM_RNG / 4 + 4)];
+          });
+          expect(sa).toEqual(sb);
+        }
+        // A uniform probe over the same TLBs shows any difference their state has kept.
+        const [pa, pb] = sides.map(({ tlb }) => tlb.run(new AccessStream(memory, region, { kind: "uniform" }, 99), 2000));
+        expect(pa).toEqual(pb);
+      }),
+      { numRuns: 200 },
+    );
+  });
+});

@@ -1,0 +1,155 @@
+/**
+ * The khugesim page: a scenario form, a run in a Web Worker with progress, each task's
+ * PMD map animated over simulated time, AnonHugePages over time, the CLI's comparison
+ * table, and downloads of the results and traces. `document.body.dataset.state` says
+ * where it is (idle, running, done, error), for people and for the browser test.
+ */
+import { PRESETS } from "../../host/mod.ts";
+import { HugeChart, seriesLines } from "./huge_chart.ts";
+import { isolationProblem } from "./isolation.ts";
+import { MapsView } from "./maps_view.ts";
+import { pmdLegend } from "./pmd_canvas.ts";
+import type { RunMessage, WorkerMessage } from "./protocol.ts";
+import { ScenarioForm } from "./scenario_form.ts";
+
+function $<T extends HTMLElement>(id: string): T {
+  const el = document.getElementById(id);
+  if (!el) throw new Error(`The page has no element #${id}`);
+  return el as T;
+}
+
+const runButton = $<HTMLButtonElement>("run");
+const progress = $<HTMLProgressElement>("progress");
+const status = $("status");
+const comparison = $("comparison");
+const downloads = $("downloads");
+
+const setState = (state: "idle" | "running" | "done" | "error") => (document.body.dataset.state = state);
+setState("idle");
+
+const problem = isolationProblem();
+if (problem) {
+  const banner = $("isolation-error");
+  banner.textContent = problem;
+  banner.hidden = false;
+}
+
+const form = new ScenarioForm({
+  preset: $("preset"), text: $("scenario-text"), file: $("scenario-file"), scenarioError: $("scenario-error"),
+  variants: $("variants"), variantsError: $("variants-error"), tunables: $("tunables"),
+});
+form.onValidity = (ok) => (runButton.disabled = problem !== null || (!ok && worker === null));
+$("legend").append(pmdLegend());
+const maps = new MapsView({ container: $("maps"), slider: $("time"), label: $("time-label"), play: $("play") });
+const chart = new HugeChart($("chart"));
+maps.onTime = (t) => chart.cursor(t);
+
+let worker: Worker | null = null;
+let startedAt = 0;
+
+runButton.addEventListener("click", () => (worker ? stop("Stopped.") : start()));
+
+function start(): void {
+  if (!form.check()) return;
+  worker = new Worker(new URL("./sim_worker.ts", import.meta.url), { type: "module", name: "khugesim" });
+  worker.onmessage = (e: MessageEvent<WorkerMessage>) => receive(e.data);
+  worker.onerror = (e) => fail(`The simulation worker failed: ${e.message || "it could not be loaded"}`);
+  const message: RunMessage = { type: "run", request: form.request() };
+  worker.postMessage(message);
+  startedAt = performance.now();
+  runButton.textContent = "Stop";
+  progress.hidden = false;
+  progress.value = 0;
+  status.textContent = "Starting…";
+  downloads.replaceChildren();
+  comparison.textContent = "";
+  setState("running");
+}
+
+function stop(message: string): void {
+  worker?.terminate();
+  worker = null;
+  runButton.textContent = "Run";
+  runButton.disabled = problem !== null;
+  progress.hidden = true;
+  status.textContent = message;
+}
+
+function fail(message: string): void {
+  stop("");
+  status.textContent = message;
+  setState("error");
+}
+
+let variants: string[] = [];
+/** Variants whose finished series replaced their live lines. */
+const finished = new Set<string>();
+
+function receive(m: WorkerMessage): void {
+  switch (m.type) {
+    case "started":
+      variants = m.variants;
+      finished.clear();
+      maps.reset(m.variants);
+      chart.reset(m.variants);
+      status.textContent = `Running ${m.scenario}…`;
+      break;
+    case "progress": {
+      const p = m.progress;
+      progress.value = (m.variantIndex + Math.min(1, p.timeS / p.endS)) / variants.length;
+      status.textContent = `${p.variant}: ${p.timeS.toFixed(0)} s of ${p.endS.toFixed(0)} s simulated`;
+      break;
+    }
+    case "frame":
+      maps.add(m.frame);
+      if (!finished.has(m.frame.variant) && !m.frame.last) {
+        for (const t of m.frame.tasks) chart.add(m.frame.variant, t.name, m.frame.timeS, t.anonHugePagesKb);
+      }
+      break;
+    case "variant-done":
+      finished.add(m.variant);
+      chart.replace(m.variant, seriesLines(m.series));
+      break;
+    case "done": {
+      const seconds = ((performance.now() - startedAt) / 1000).toFixed(1);
+      stop(`Done: ${variants.join(", ")} in ${seconds} s.`);
+      comparison.textContent = m.comparison;
+      offerDownloads(m);
+      setState("done");
+      break;
+    }
+    case "error":
+      form.showError(m.field, m.message);
+      fail(m.message);
+      break;
+  }
+}
+
+function offerDownloads(m: Extract<WorkerMessage, { type: "done" }>): void {
+  const button = (id: string, label: string, name: string, text: string, type: string) => {
+    const b = document.createElement("button");
+    b.type = "button";
+    b.id = id;
+    b.textContent = label;
+    b.addEventListener("click", () => download(name, text, type));
+    downloads.append(b);
+  };
+  button("download-json", "Results (JSON)", `${m.scenario}.json`, m.json, "application/json");
+  button("download-csv", "Time series (CSV)", `${m.scenario}.csv`, m.csv, "text/csv");
+  for (const [variant, trace] of Object.entries(m.traces)) {
+    button(`download-trace-${variant}`, `Trace: ${variant}`, `${m.scenario}.${variant}.trace.txt`, trace, "text/plain");
+  }
+}
+
+function download(name: string, text: string, type: string): void {
+  const url = URL.createObjectURL(new Blob([text], { type }));
+  const a = document.createElement("a");
+  a.href = url;
+  a.download = name;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+form.loadPreset(PRESETS[0].name);
