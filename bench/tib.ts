@@ -16,19 +16,29 @@ import { FullScanPool } from "../host/node/full_scan_pool.ts";
 import { createCore, loadNodeCore } from "../host/node/load_core.ts";
 import { generateMap } from "../host/synth/generate.ts";
 
-const REPEATS = 5;
+const REPEATS = 7;
+const WARM_UPS = 2;
 
-/** Best and median of `n` timed runs of `fn`, in seconds, after one untimed warm-up. */
-async function timed(n: number, fn: () => unknown): Promise<{ best: number; median: number }> {
-  await fn();
-  const s: number[] = [];
+/**
+ * Best and median seconds of each function over `n` rounds, after untimed warm-ups (JIT
+ * tiers, worker caches). The functions take turns within a round, so a neighbour's
+ * burst on a shared machine does not fall on one of them alone.
+ */
+async function rounds<K extends string>(n: number, fns: Record<K, () => unknown>): Promise<Record<K, { best: number; median: number }>> {
+  const names = Object.keys(fns) as K[];
+  for (let i = 0; i < WARM_UPS; i++) for (const k of names) await fns[k]();
+  const times = Object.fromEntries(names.map((k) => [k, [] as number[]])) as Record<K, number[]>;
   for (let i = 0; i < n; i++) {
-    const t0 = performance.now();
-    await fn();
-    s.push((performance.now() - t0) / 1000);
+    for (const k of names) {
+      const t0 = performance.now();
+      await fns[k]();
+      times[k].push((performance.now() - t0) / 1000);
+    }
   }
-  s.sort((a, b) => a - b);
-  return { best: s[0], median: s[s.length >> 1] };
+  return Object.fromEntries(names.map((k) => {
+    const s = times[k].sort((a, b) => a - b);
+    return [k, { best: s[0], median: s[s.length >> 1] }];
+  })) as Record<K, { best: number; median: number }>;
 }
 
 async function kernel(): Promise<Kernel> {
@@ -36,11 +46,12 @@ async function kernel(): Promise<Kernel> {
   return new Kernel({ core: memory, scanCore: core.simd, variant: getVariant("baseline"), trace: false });
 }
 
-/** Core bytes per mapped GiB of a map generated into a fresh kernel. */
-async function bytesPerGiB(input: Parameters<typeof generateMap>[1]): Promise<number> {
+/** Core bytes per mapped GiB of a map generated into a fresh kernel, and the bytes that kernel had free. */
+async function bytesPerGiB(input: Parameters<typeof generateMap>[1]): Promise<{ perGiB: number; free: number }> {
   const memory = new CoreMemory();
   const k = new Kernel({ core: memory, scanCore: (await loadNodeCore(memory)).simd, variant: getVariant("baseline"), trace: false });
-  return generateMap(k, input).stats.bytesPerMappedGiB;
+  const free = MAX_CORE_BYTES - memory.usedBytes;
+  return { perGiB: generateMap(k, input).stats.bytesPerMappedGiB, free };
 }
 
 export async function benchTib(): Promise<Record<string, unknown>> {
@@ -52,15 +63,18 @@ export async function benchTib(): Promise<Record<string, unknown>> {
   const one: FullScanConfig[] = [{ variant: "baseline" }];
   const seedPair: FullScanConfig[] = [{ variant: "baseline" }, { variant: "lazyfree-skip" }];
 
-  const single = await timed(REPEATS, () => fullScan(k, { configs: one }));
-  const singlePair = await timed(REPEATS, () => fullScan(k, { configs: seedPair }));
   const tp = performance.now();
   const pool2 = await FullScanPool.start(k.core, { workers: 2 });
   const poolStartS = (performance.now() - tp) / 1000;
   const pool1 = await FullScanPool.start(k.core, { workers: 1 });
-  const two = await timed(REPEATS, () => pool2.run(k, { configs: one }));
-  const twoPair = await timed(REPEATS, () => pool2.run(k, { configs: seedPair }));
-  const oneWorker = await timed(REPEATS, () => pool1.run(k, { configs: one }));
+  const t = await rounds(REPEATS, {
+    single: () => fullScan(k, { configs: one }),
+    two: () => pool2.run(k, { configs: one }),
+    oneWorker: () => pool1.run(k, { configs: one }),
+    singlePair: () => fullScan(k, { configs: seedPair }),
+    twoPair: () => pool2.run(k, { configs: seedPair }),
+  });
+  const { single, two, oneWorker, singlePair, twoPair } = t;
   await pool1.close();
   await pool2.close();
   const peakRssMiB = process.resourceUsage().maxRSS / 1024;
@@ -83,9 +97,9 @@ export async function benchTib(): Promise<Record<string, unknown>> {
     peakRssMiB,
     wasmBytesPerMappedGiB: map.stats.bytesPerMappedGiB,
     synthBytesPerMappedGiB: {
-      uniform, realistic: map.stats.bytesPerMappedGiB, random,
-      // Every random PMD has its own 4 KiB table: what fits below the 4 GiB WASM32 limit.
-      randomMaxMappedGiB: Math.floor((MAX_CORE_BYTES - k.core.usedBytes + map.stats.coreBytes) / random),
+      uniform: uniform.perGiB, realistic: map.stats.bytesPerMappedGiB, random: random.perGiB,
+      // Every random PMD has its own 4 KiB table: the largest random map a fresh 4 GiB core memory holds.
+      randomMaxMappedGiB: Math.floor(random.free / random.perGiB),
     },
     loadAverage1m: load,
   };

@@ -1,7 +1,15 @@
 #!/usr/bin/env node
-// Runs the TypeScript CLI through tsx until the package ships a compiled dist/.
-import { register } from "tsx/esm/api";
+// In the repository, run the TypeScript CLI through tsx; in the installed package,
+// which ships no sources, run the compiled dist/.
+import { existsSync } from "node:fs";
 
-register();
-const { main } = await import("../host/node/cli.ts");
+const source = new URL("../host/node/cli.ts", import.meta.url);
+let main;
+if (existsSync(source)) {
+  const { register } = await import("tsx/esm/api");
+  register();
+  ({ main } = await import(source.href));
+} else {
+  ({ main } = await import("../dist/node/cli.js"));
+}
 process.exitCode = await main(process.argv);

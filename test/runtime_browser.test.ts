@@ -129,7 +129,7 @@ describe.skipIf(!HAVE_CHROMIUM)("the page in Chromium", () => {
     }
   }, 60_000);
 
-  test("the page shows a refused tunable next to its field and runs a changed tunable as the CLI would", async () => {
+  test("the page shows a refused tunable next to its field, worded as the CLI words it", async () => {
     const { page } = await open(isolated.url);
     try {
       await page.fill("#tunable-khugepaged-pages_to_scan", "0");

@@ -37,7 +37,7 @@ describe("FullScanPool", () => {
 
   test("FullScanPool.run() gives the single-threaded report, byte for byte, over a sweep", async () => {
     expect(single.scans.length).toBe(6);
-    const parallel = await pool.run(k, { configs: CONFIGS, keepOutcomes: true, slicesPerWorker: 7 });
+    const parallel = await pool.run(k, { configs: CONFIGS, keepOutcomes: true, minSlice: 999 });
     expect(parallel.outcomes!.length).toBe(single.outcomes!.length);
     expect(Buffer.compare(bytesOf(parallel), bytesOf(single))).toBe(0);
     expect(parallel.summaries[1].results.SCAN_PAGE_LAZYFREE).toBeGreaterThan(0);

@@ -27,8 +27,11 @@ export interface FullScanPoolOptions {
 export interface ParallelScanOptions extends FullScanOptions {
   /** Draw a progress bar on stderr when it is a terminal (default false). */
   progressBar?: boolean;
-  /** Slices per worker and scan (default 16): more balance the load, fewer cost less messaging. */
-  slicesPerWorker?: number;
+  /**
+   * The smallest slice of PMDs a worker is handed (default 2048). Slices shrink with the
+   * work left (guided scheduling), so that the workers finish together.
+   */
+  minSlice?: number;
   /** Fault injection for tests: worker `worker` throws `message` (or exits with `exitCode`) on its first task. */
   fault?: { worker: number; message?: string; exitCode?: number };
 }
@@ -48,6 +51,25 @@ interface ActiveRun {
  * The worker's entry: from the TypeScript sources, a small .mjs that registers tsx first
  * (Node 20 does not load a .ts worker by itself); from compiled JavaScript, the worker itself.
  */
+/**
+ * Cut `scans` scans of `pmds` PMDs into [scan, from, to) slices, each a 1/(2 × workers)
+ * share of the work still left but at least `minSlice` PMDs, never crossing a scan's end.
+ */
+function slices(pmds: number, scans: number, workers: number, minSlice: number): Array<[number, number, number]> {
+  if (!(Number.isInteger(minSlice) && minSlice >= 1)) throw new RangeError(`minSlice must be a positive integer, got ${minSlice}`);
+  const out: Array<[number, number, number]> = [];
+  let left = pmds * scans;
+  for (let s = 0; s < scans; s++) {
+    for (let from = 0; from < pmds;) {
+      const to = Math.min(pmds, from + Math.max(minSlice, Math.ceil(left / (2 * workers))));
+      out.push([s, from, to]);
+      left -= to - from;
+      from = to;
+    }
+  }
+  return out;
+}
+
 const WORKER_URL = import.meta.url.endsWith(".ts")
   ? new URL("./full_scan_worker.mjs", import.meta.url)
   : new URL("./full_scan_worker.js", import.meta.url);
@@ -179,15 +201,9 @@ export class FullScanPool {
     const { scans, scanOf } = groupScans(configs);
     const outs = outcomeArrays(k.core, scans.length, plan.pmds);
     const id = ++this.#runs;
-    const slice = Math.max(1024, Math.ceil(plan.pmds / (this.size * (options.slicesPerWorker ?? 16))));
-    const queue: TaskMessage[] = [];
-    scans.forEach((params, s) => {
-      for (let from = 0; from < plan.pmds; from += slice) {
-        queue.push({
-          type: "task", run: id, task: queue.length, scan: s, params, from, to: Math.min(plan.pmds, from + slice), outcomes: outs[s],
-        });
-      }
-    });
+    const queue = slices(plan.pmds, scans.length, this.size, options.minSlice ?? 2048).map(([s, from, to], task): TaskMessage => ({
+      type: "task", run: id, task, scan: s, params: scans[s], from, to, outcomes: outs[s],
+    }));
     for (const w of this.#workers) w.postMessage({ type: "plan", run: id, ranges: plan.ranges } satisfies ToWorker);
     this.#progress.fill(0);
     const total = plan.pmds * scans.length;

@@ -87,7 +87,6 @@ export async function runScenario(scenario: Scenario, engine: Engine, options: R
   });
   k.khugepaged.onCollapse = collapses.onCollapse;
   options.observe?.(k);
-  options.observe?.(k);
 
   const intervalNs = Math.round(scenario.intervalS * 1e9);
   const endNs = scenario.durationS !== undefined ? Math.round(scenario.durationS * 1e9) : Infinity;

@@ -28,18 +28,19 @@ export interface Frame {
   timeS: number;
   /** The run's end as far as it is known (an estimate until the run is over). */
   endS: number;
-  /** True for the frame taken after the run ended. */
-  last: boolean;
   tasks: TaskFrame[];
 }
 
 export interface WatchOptions extends RunOptions {
-  /** Called with a frame after every interval and once at the end; a returned promise is awaited. */
+  /**
+   * Called with a frame after every interval, and at the end if the run ended between
+   * intervals; a returned promise is awaited.
+   */
   onFrame?: (frame: Frame) => void | Promise<void>;
 }
 
 /** Every task's map and figures now. */
-export function takeFrame(k: Kernel, variant: string, timeS: number, endS: number, last = false): Frame {
+export function takeFrame(k: Kernel, variant: string, timeS: number, endS: number): Frame {
   const tasks = k.mms.map((mm): TaskFrame => {
     const m = smapsRollup(mm);
     return {
@@ -47,12 +48,12 @@ export function takeFrame(k: Kernel, variant: string, timeS: number, endS: numbe
       anonHugePagesKb: m.AnonHugePages, lazyFreeKb: m.LazyFree, swapKb: m.Swap,
     };
   });
-  return { variant, timeS, endS, last, tasks };
+  return { variant, timeS, endS, tasks };
 }
 
 /**
  * Run `scenario` like runScenario(), calling `onFrame` after every interval of
- * simulated time (the scenario's `intervalS`) and once more at the end.
+ * simulated time (the scenario's `intervalS`) and at the end.
  *
  * @example
  * const result = await watchScenario(loadPreset("hot1-cold-hot2"), await createEngine(), {
@@ -64,6 +65,7 @@ export async function watchScenario(scenario: Scenario, engine: Engine, options:
   const { onFrame, ...runOptions } = options;
   if (!onFrame) return runScenario(scenario, engine, runOptions);
   let kernel: Kernel | null = null;
+  let lastS = -1;
   const result = await runScenario(scenario, engine, {
     ...runOptions,
     observe(k) {
@@ -72,9 +74,11 @@ export async function watchScenario(scenario: Scenario, engine: Engine, options:
     },
     async onInterval(p: RunProgress) {
       await runOptions.onInterval?.(p);
-      if (kernel) await onFrame(takeFrame(kernel, p.variant, p.timeS, p.endS));
+      if (!kernel) return;
+      lastS = p.timeS;
+      await onFrame(takeFrame(kernel, p.variant, p.timeS, p.endS));
     },
   });
-  if (kernel) await onFrame(takeFrame(kernel, result.variant, result.endS, result.endS, true));
+  if (kernel && result.endS !== lastS) await onFrame(takeFrame(kernel, result.variant, result.endS, result.endS));
   return result;
 }

@@ -102,7 +102,7 @@ function receive(m: WorkerMessage): void {
     }
     case "frame":
       maps.add(m.frame);
-      if (!finished.has(m.frame.variant) && !m.frame.last) {
+      if (!finished.has(m.frame.variant)) {
         for (const t of m.frame.tasks) chart.add(m.frame.variant, t.name, m.frame.timeS, t.anonHugePagesKb);
       }
       break;
@@ -111,8 +111,8 @@ function receive(m: WorkerMessage): void {
       chart.replace(m.variant, seriesLines(m.series));
       break;
     case "done": {
-      const seconds = ((performance.now() - startedAt) / 1000).toFixed(1);
-      stop(`Done: ${variants.join(", ")} in ${seconds} s.`);
+      stop(`Done: ${variants.join(", ")}.`);
+      status.title = `${((performance.now() - startedAt) / 1000).toFixed(1)} s of wall time`;
       comparison.textContent = m.comparison;
       offerDownloads(m);
       setState("done");

@@ -120,9 +120,10 @@ export class MapsView {
         const row = this.#row(variant, t.name);
         drawPmdMap(row.canvas, t.pmds);
         const mib = (kb: number) => `${(kb / 1024).toFixed(0)} MiB`;
-        row.figure.textContent = t.alive
-          ? `AnonHugePages ${mib(t.anonHugePagesKb)} · LazyFree ${mib(t.lazyFreeKb)}${t.swapKb > 0 ? ` · Swap ${mib(t.swapKb)}` : ""}`
-          : "exited";
+        const parts = [`AnonHugePages ${mib(t.anonHugePagesKb)}`];
+        if (t.lazyFreeKb > 0) parts.push(`LazyFree ${mib(t.lazyFreeKb)}`);
+        if (t.swapKb > 0) parts.push(`Swap ${mib(t.swapKb)}`);
+        row.figure.textContent = t.alive ? parts.join("\n") : "exited";
       }
     }
     this.#el.label.value = timeS === null ? "t = 0 s" : `t = ${timeS.toFixed(1)} s`;

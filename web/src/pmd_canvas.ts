@@ -26,12 +26,13 @@ export const PMD_LABELS: Record<PmdState, string> = {
 
 const CELL = 10;
 const GAP = 2;
-const MAX_COLUMNS = 64;
+/** Rows are at most this wide; a map is wrapped into rows of equal length. */
+const MAX_COLUMNS = 40;
 
 /** Size a canvas for `count` PMDs and draw `states` (indexes into PMD_STATES) on it. */
 export function drawPmdMap(canvas: HTMLCanvasElement, states: Uint8Array): void {
-  const columns = Math.max(1, Math.min(MAX_COLUMNS, states.length));
-  const rows = Math.max(1, Math.ceil(states.length / columns));
+  const rows = Math.max(1, Math.ceil(states.length / MAX_COLUMNS));
+  const columns = Math.max(1, Math.ceil(states.length / rows));
   const width = columns * (CELL + GAP) - GAP, height = rows * (CELL + GAP) - GAP;
   const ratio = globalThis.devicePixelRatio ?? 1;
   if (canvas.width !== Math.round(width * ratio) || canvas.height !== Math.round(height * ratio)) {

@@ -1,0 +1,105 @@
+/**
+ * The per-task PMD map the page draws (host/mm/pmd_map.ts), and watchScenario()'s
+ * frames of it (host/view/frames.ts).
+ */
+import { describe, expect, test } from "vitest";
+import { CoreMemory } from "../host/core/core_memory.ts";
+import { TsScanCore } from "../host/core/scan_ref.ts";
+import { writeTunable } from "../host/khugepaged/tunables.ts";
+import { getVariant } from "../host/khugepaged/variants/mod.ts";
+import { mmap } from "../host/mm/fault.ts";
+import { Kernel } from "../host/mm/kernel.ts";
+import { madvise } from "../host/mm/madvise.ts";
+import type { Mm } from "../host/mm/mm.ts";
+import { mappedPmds, PMD_STATES, pmdMap, pmdState, type PmdState } from "../host/mm/pmd_map.ts";
+import { PAGE_SIZE, PMD_SIZE } from "../host/mm/vma.ts";
+import { createEngine, type Frame, runScenario, validateScenario, watchScenario } from "../host/node/mod.ts";
+
+function boot(): { k: Kernel; mm: Mm } {
+  const core = new CoreMemory({ maxBytes: 64 * 1024 * 1024 });
+  const k = new Kernel({ core, scanCore: new TsScanCore(core.memory), variant: getVariant("baseline"), memoryBytes: 1024 ** 3 });
+  // Faults then map 4 KiB pages: only MADV_COLLAPSE or khugepaged make THPs.
+  writeTunable(k.tunables, "enabled", "madvise");
+  return { k, mm: k.createMm("task") };
+}
+
+const names = (m: Uint8Array): PmdState[] => Array.from(m, (s) => PMD_STATES[s]);
+
+describe("pmdMap()", () => {
+  test("pmdMap() shows a populated mapping as 4 KiB pages, then huge after MADV_COLLAPSE", () => {
+    const { k, mm } = boot();
+    const v = mmap(k, mm, { len: 2 * PMD_SIZE, populate: true });
+    expect(names(pmdMap(mm))).toEqual(["small", "small"]);
+    expect(madvise(k, mm, v.start, PMD_SIZE, "MADV_COLLAPSE")).toBe(0);
+    expect(names(pmdMap(mm))).toEqual(["huge", "small"]);
+  });
+
+  test("pmdMap() shows MADV_FREE as lazy-free, on 4 KiB pages and on a whole THP", () => {
+    const { k, mm } = boot();
+    const v = mmap(k, mm, { len: 2 * PMD_SIZE, populate: true });
+    madvise(k, mm, v.start, PMD_SIZE, "MADV_COLLAPSE");
+    madvise(k, mm, v.start, 2 * PMD_SIZE, "MADV_FREE");
+    expect(names(pmdMap(mm))).toEqual(["huge-lazyfree", "lazyfree"]);
+  });
+
+  test("pmdMap() shows paged-out memory as swapped and dropped or untouched memory as empty", () => {
+    const { k, mm } = boot();
+    const v = mmap(k, mm, { len: 3 * PMD_SIZE, populate: true });
+    mmap(k, mm, { len: PMD_SIZE });
+    madvise(k, mm, v.start, PMD_SIZE, "MADV_PAGEOUT");
+    madvise(k, mm, v.start + PMD_SIZE, PMD_SIZE, "MADV_DONTNEED");
+    expect(names(pmdMap(mm))).toEqual(["swapped", "empty", "small", "empty"]);
+  });
+
+  test("pmdState() takes the state most of a PMD's pages are in", () => {
+    const { k, mm } = boot();
+    const v = mmap(k, mm, { len: PMD_SIZE, populate: true });
+    const pmd = v.start / PMD_SIZE;
+    madvise(k, mm, v.start, 200 * PAGE_SIZE, "MADV_FREE");
+    expect(PMD_STATES[pmdState(mm, pmd)]).toBe("small");
+    madvise(k, mm, v.start + 200 * PAGE_SIZE, 100 * PAGE_SIZE, "MADV_FREE");
+    expect(PMD_STATES[pmdState(mm, pmd)]).toBe("lazyfree");
+  });
+
+  test("mappedPmds() lists every PMD a mapping overlaps, the partial ones at an unaligned mapping's ends", () => {
+    const { k, mm } = boot();
+    const v = mmap(k, mm, { len: 128 * 1024 * 1024, align: PAGE_SIZE, populate: true });
+    expect(v.start % PMD_SIZE).not.toBe(0);
+    const pmds = mappedPmds(mm);
+    expect(pmds).toHaveLength(65);
+    expect(pmds[0]).toBe(Math.floor(v.start / PMD_SIZE));
+    expect(pmds.at(-1)).toBe(Math.floor((v.end - 1) / PMD_SIZE));
+  });
+});
+
+describe("watchScenario()", () => {
+  const scenario = validateScenario({
+    name: "one-task",
+    variants: ["baseline"],
+    tunables: { enabled: "madvise", "khugepaged/scan_sleep_millisecs": 1000, "khugepaged/pages_to_scan": 1024 },
+    durationS: 6,
+    tasks: [{
+      name: "t",
+      vmas: [{ name: "buf", size: "8 MiB", populate: true }],
+      steps: [{ do: "madvise", vma: "buf", advice: "MADV_HUGEPAGE" }, { do: "sleep", seconds: 10 }],
+    }],
+  }, "one-task");
+
+  test("watchScenario() gives a frame per interval and returns runScenario()'s result", async () => {
+    const frames: Frame[] = [];
+    let observed = 0;
+    const watched = await watchScenario(scenario, await createEngine(), {
+      onFrame: (f) => void frames.push(f),
+      observe: () => void observed++,
+    });
+    expect(observed).toBe(1);
+    const plain = await runScenario(scenario, await createEngine());
+    expect(JSON.stringify(watched)).toBe(JSON.stringify(plain));
+
+    expect(frames.map((f) => f.timeS)).toEqual([1, 2, 3, 4, 5, 6]);
+    // Two PMDs per wake-up (1024 units, 512 per PMD in 6.18): the map fills from the left.
+    const huge = frames.map((f) => names(f.tasks[0].pmds).filter((s) => s === "huge").length);
+    expect(huge).toEqual([2, 4, 4, 4, 4, 4]);
+    expect(frames.at(-1)!.tasks[0]).toMatchObject({ name: "t", alive: true, anonHugePagesKb: 4 * 2048 });
+  });
+});
