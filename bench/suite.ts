@@ -117,4 +117,9 @@ const rows: Array<[string, string, string, string]> = [
 const w = [0, 1, 2, 3].map((i) => Math.max(...rows.map((r) => r[i].length)));
 process.stdout.write(rows.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(w[i]) : c.padStart(w[i]))).join("  ")).join("\n") + "\n");
 process.stdout.write(`${os.availableParallelism()} cores, Node ${process.version}, 1-minute load average ${Object.values(load).map((l) => l.toFixed(2)).join(" → ")}\n`);
+const others = num(tib.othersCpuShare);
+if (others !== undefined && others > 0.05) {
+  process.stdout.write(`Warning: other processes used ${(others * 100).toFixed(0)} % of the machine's CPU time during the 1 TiB and worker ` +
+    "timings; the speed-up in particular is understated. Rerun on an idle machine.\n");
+}
 process.stdout.write("Wrote bench/results/suite.json\n");

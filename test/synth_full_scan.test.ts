@@ -104,6 +104,26 @@ describe("fullScan() against the daemon", () => {
   });
 });
 
+describe("the daemon with tracing off", () => {
+  test.each(VARIANTS)("the daemon leaves the same state with tracing off as with it on (%s)", async (variant) => {
+    const state = async (trace: boolean) => {
+      const k = await modelKernel(variant);
+      k.tracer.enabled = trace;
+      k.clock.runUntil(k.now + 300_000 * NS_PER_MS);
+      return {
+        vmstat: { ...k.vmstat }, collapsed: k.khugepaged.pagesCollapsed, fullScans: k.khugepaged.fullScans,
+        wakeups: k.khugepaged.wakeups, cursor: k.khugepaged.cursor.address, free: k.phys.freePages,
+        huge: k.mms.map((mm) => [...mm.huge.keys()]), memory: Buffer.from(k.core.u32.slice(0, k.core.usedBytes >>> 2).buffer),
+      };
+    };
+    const [on, off] = [await state(true), await state(false)];
+    expect(on.collapsed).toBeGreaterThan(0);
+    const { memory: mOn, ...restOn } = on, { memory: mOff, ...restOff } = off;
+    expect(restOff).toEqual(restOn);
+    expect(Buffer.compare(mOff, mOn)).toBe(0);
+  });
+});
+
 describe("fullScan() summaries", () => {
   test.each([["synthetic", syntheticKernel], ["model-made", modelKernel]] as const)(
     "fullScan()'s closed form equals a walk of the %s map's outcomes with pages_to_scan lifted",

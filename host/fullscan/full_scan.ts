@@ -2,13 +2,16 @@
  * "How would one full scan end?": the outcome of one full khugepaged scan over every
  * registered mm, with `pages_to_scan` lifted and no sleeping, under one or more kernel
  * variants and tunables. The scan cores decide every PMD into an outcome array (one
- * u32 per PMD: result | ptesExamined << 8); a walk that mirrors `khugepaged_do_scan`
- * and `khugepaged_scan_mm_slot` then charges the budget as each variant does.
+ * u32 per PMD: result | ptesExamined << 8) and add up counters that slices merge by
+ * addition; the summary prices them as each variant charges its budget, and a walk
+ * that mirrors `khugepaged_do_scan` and `khugepaged_scan_mm_slot` over the outcomes
+ * counts the wake-ups one full scan takes at `pages_to_scan`.
  *
  * It answers for the scan, not the collapse: a PMD whose scan ends in SCAN_SUCCEED is
- * a collapse candidate. The walk charges what the daemon pays around the collapse
- * (mmap_lock is dropped, so the mm is visited again, +1), but nothing is allocated,
- * copied or remapped, and no allocation failure cuts the pass short.
+ * a collapse candidate. The daemon's cost around a collapse is charged (mmap_lock is
+ * dropped, so the mm is visited again, +1), but nothing is allocated, copied or
+ * remapped, and no allocation failure cuts the pass short. VMA eligibility is the
+ * kernel's at the time of the call (its `enabled` setting and VMA flags).
  */
 import type { CoreMemory } from "../core/core_memory.ts";
 import { PTES_PER_PMD, RECORD, SCAN_FLAG } from "../core/layout.ts";
@@ -16,7 +19,8 @@ import type { ScanCore } from "../core/scan_core.ts";
 import { SCAN_RESULTS, ScanResult, type ScanResultName } from "../core/scan_result.ts";
 import type { ScanRecord } from "../khugepaged/scan_record.ts";
 import type { Variant } from "../khugepaged/variant.ts";
-import { getVariant } from "../khugepaged/variants/mod.ts";
+import { defaultTunables, writeTunable } from "../khugepaged/tunables.ts";
+import { getVariant, VARIANTS } from "../khugepaged/variants/mod.ts";
 import { RING_RECORDS, type Kernel } from "../mm/kernel.ts";
 import { PMD_SIZE } from "../mm/vma.ts";
 import { buildScanPlan, RANGE, type ScanPlan } from "./scan_plan.ts";
@@ -95,16 +99,24 @@ export const STATS = {
   LENGTH: SCAN_RESULTS.length + PTES_PER_PMD + 1,
 } as const;
 
-/** Resolve configs against the kernel's tunables. */
+/** Resolve configs against the kernel's tunables; a value sysfs would refuse throws its TunableError. */
 export function resolveConfigs(k: Kernel, configs: FullScanConfig[] | undefined): Array<Required<FullScanConfig> & { v: Variant }> {
   const kh = k.tunables.khugepaged;
-  const list: FullScanConfig[] = configs ?? ["baseline", "lazyfree-skip", "lazyfree-keep"].map((variant) => ({ variant }));
+  const list: FullScanConfig[] = configs ?? [...VARIANTS.keys()].map((variant) => ({ variant }));
   if (list.length === 0) throw new RangeError("Cannot run a full scan: configs must name at least one variant");
-  return list.map((c) => ({
-    variant: c.variant, v: getVariant(c.variant),
-    max_ptes_none: c.max_ptes_none ?? kh.max_ptes_none, max_ptes_swap: c.max_ptes_swap ?? kh.max_ptes_swap,
-    max_ptes_shared: c.max_ptes_shared ?? kh.max_ptes_shared, pages_to_scan: c.pages_to_scan ?? kh.pages_to_scan,
-  }));
+  return list.map((c) => {
+    const r = {
+      variant: c.variant, v: getVariant(c.variant),
+      max_ptes_none: c.max_ptes_none ?? kh.max_ptes_none, max_ptes_swap: c.max_ptes_swap ?? kh.max_ptes_swap,
+      max_ptes_shared: c.max_ptes_shared ?? kh.max_ptes_shared, pages_to_scan: c.pages_to_scan ?? kh.pages_to_scan,
+    };
+    // The sysfs checks, from the one table that defines them.
+    const scratch = defaultTunables();
+    for (const t of ["max_ptes_none", "max_ptes_swap", "max_ptes_shared", "pages_to_scan"] as const) {
+      writeTunable(scratch, `khugepaged/${t}`, r[t]);
+    }
+    return r;
+  });
 }
 
 /** The distinct scans a list of configs needs, and which scan each config reads. */

@@ -316,6 +316,8 @@ export function countScanResult(k: Kernel, result: number): void {
 
 /** `trace_mm_khugepaged_scan_pmd` with the final status (after any collapse). */
 export function traceScanPmd(k: Kernel, cc: CollapseControl, mm: Mm, rec: ScanRecord, result: number): void {
+  // A disabled tracepoint costs nothing: do not build an event per PMD only to drop it.
+  if (!k.tracer.enabled) return;
   k.tracer.emit({
     ts: cc.ts, comm: cc.comm, pid: cc.pid, cpu: cc.cpu, event: "mm_khugepaged_scan_pmd",
     fields: [

@@ -15,6 +15,7 @@ import { CoreMemory } from "../core/core_memory.ts";
 import type { ScanCore } from "../core/scan_core.ts";
 import { TsScanCore } from "../core/scan_ref.ts";
 import { SCAN_RESULTS } from "../core/scan_result.ts";
+import { defaultTunables, writeTunable } from "../khugepaged/tunables.ts";
 import { getVariant, VARIANTS } from "../khugepaged/variants/mod.ts";
 import { fullScan, type FullScanConfig, type FullScanReport } from "../fullscan/full_scan.ts";
 import { Kernel } from "../mm/kernel.ts";
@@ -118,6 +119,8 @@ function configsOf(f: GenerateFlags): FullScanConfig[] {
       throw new RangeError(`--sweep must be TUNABLE=V1,V2,… with TUNABLE one of ${SWEEPABLE.join(", ")}, got "${sweep}"`);
     }
     const values = m[2].split(",").filter((s) => s !== "").map((v) => integer(v, "--sweep"));
+    // Values sysfs would refuse are refused here, with its message.
+    for (const v of values) writeTunable(defaultTunables(), `khugepaged/${m[1]}`, v);
     configs = configs.flatMap((c) => values.map((v) => ({ ...c, [m[1] as Sweepable]: v })));
   }
   return configs;

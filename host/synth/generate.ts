@@ -4,17 +4,24 @@
  * one template share one PTE table (PageTable.shareTable), so the scan reads real
  * PTEs while a terabyte of alike PMDs costs a directory and a few tables; a later
  * write copies the table first (PageTable.writableTable).
+ *
+ * "Alike" means the same template, pfns included: the PMDs of a template map the same
+ * synthetic pfns, so their scan records (and the trace's scan_pfn) carry the template's
+ * pfn, not one of their own. Scan results and counters never depend on a pfn; with
+ * `pfns: "pmd"` every PMD maps its own pfns and gets its own table (dense, as big as a
+ * real page table). Synthetic pfns lie above any PhysMem the model builds
+ * (SYNTH_PFN_BASE): no physical page backs them.
  */
 import { PMD, PMD_SIZE, PTE_TABLE_BYTES, VMA } from "../core/layout.ts";
 import type { Kernel } from "../mm/kernel.ts";
 import type { Mm } from "../mm/mm.ts";
+import { formatByteSize } from "../scenario/byte_size.ts";
 import { fillTable } from "./pmd_class.ts";
 import {
   CODE_HUGE, CODE_NONE, CODE_TEMPLATE, knownTemplateCode, minimumBytes, planMap, SYNTH_PFN_BASE, SYNTH_PFN_BLOCKS, type SynthPlan,
   TAG_OWN, TAG_TEMPLATE, templateShared, walkTask,
 } from "./plan.ts";
 import { Rng } from "./rng.ts";
-import { formatByteSize } from "../scenario/byte_size.ts";
 import { parseSynthSpec, type SynthSpec, type SynthSpecInput } from "./spec.ts";
 
 /** A generated map: its plan, its mms and what it cost. */
