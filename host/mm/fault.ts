@@ -88,22 +88,27 @@ function touchPmd(k: Kernel, mm: Mm, vma: Vma, pmdNo: number, from: number, to: 
   if (write) vma.anonVma = true;
   const t = mm.pt.writableTable(pmdNo);
   const u32 = k.core.u32;
-  for (let addr = from; addr < to; addr += PAGE_SIZE) {
-    const w = pteWord(t, (addr % PMD_SIZE) / PAGE_SIZE);
+  const base = pmdNo * PMD_SIZE;
+  const first = (from - base) / PAGE_SIZE, end = (to - base) / PAGE_SIZE;
+  const writeBits = PTE.YOUNG | PTE.DIRTY | ((vma.flags & VMA.VM_WRITE) !== 0 ? PTE.WRITE : 0);
+  for (let i = first; i < end; i++) {
+    const w = pteWord(t, i);
     const lo = u32[w];
-    if (lo === 0 || (lo & PTE.PRESENT) === 0) {
+    if ((lo & (PTE.PRESENT | PTE.ZERO | PTE.SPECIAL)) === PTE.PRESENT && (!write || (lo & PTE.WRITE) !== 0)) {
+      // The common case: a mapped private page, accessed again (a write to a
+      // lazy-free page dirties its PTE; the folio stays !swapbacked until reclaim
+      // looks at it, but the dirty PTE already protects it).
+      u32[w] = lo | (write ? writeBits : PTE.YOUNG);
+    } else if (lo === 0 || (lo & PTE.PRESENT) === 0) {
       faultPage(k, vma, w, lo, write);
     } else if ((lo & PTE.ZERO) !== 0) {
       if (write) mapNewPage(k, vma, w, true);
     } else if (!write) {
       u32[w] = lo | PTE.YOUNG;
-    } else if ((lo & PTE.WRITE) === 0 && (vma.flags & VMA.VM_WRITE) !== 0 && isNormalPage(lo) &&
-      k.sharers.has(folioHead(lo, u32[w + 1]))) {
-      copyOnWrite(k, mm, vma, addr, w);
+    } else if ((vma.flags & VMA.VM_WRITE) !== 0 && isNormalPage(lo) && k.sharers.has(folioHead(lo, u32[w + 1]))) {
+      copyOnWrite(k, mm, vma, base + i * PAGE_SIZE, w);
     } else {
-      // A write to a lazy-free page dirties the PTE; the folio stays !swapbacked
-      // until reclaim looks at it, but the dirty PTE already protects it.
-      u32[w] = lo | PTE.YOUNG | PTE.DIRTY | ((vma.flags & VMA.VM_WRITE) !== 0 ? PTE.WRITE : 0);
+      u32[w] = lo | writeBits;
     }
   }
 }
