@@ -15,9 +15,6 @@ import {
   return <u32>((<u64>r * <u64>n) >> 32);
 }
 
-/** Lane numbers 0..15, to pick one way's age out of a set's vector. */
-const LANES = i8x16(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-
 /** The home slot of `tag` in a hash index of `32 - shift` bits. */
 @inline function home(tag: u32, shift: u32): u32 {
   return (tag * INDEX_HASH) >>> shift;
@@ -33,19 +30,20 @@ const LANES = i8x16(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
   const base = load<u32>(d, DESC_TAGS) + (set << 6);
   const agesAt = load<u32>(d, DESC_ORDER) + (set << 4);
   const want = i32x4.splat(tag);
-  const match = i32x4.bitmask(i32x4.eq(v128.load(base), want)) |
-    (i32x4.bitmask(i32x4.eq(v128.load(base, 16), want)) << 4) |
-    (i32x4.bitmask(i32x4.eq(v128.load(base, 32), want)) << 8) |
-    (i32x4.bitmask(i32x4.eq(v128.load(base, 48), want)) << 12);
+  // Saturating narrows pack the four 4-lane compares into one 16-lane byte mask.
+  const hits = i8x16.narrow_i16x8_s(
+    i16x8.narrow_i32x4_s(i32x4.eq(v128.load(base), want), i32x4.eq(v128.load(base, 16), want)),
+    i16x8.narrow_i32x4_s(i32x4.eq(v128.load(base, 32), want), i32x4.eq(v128.load(base, 48), want)),
+  );
   const ages = v128.load(agesAt);
-  const lru = i8x16.bitmask(i8x16.eq(ages, i8x16.splat(<i8>(ways - 1))));
+  const lrus = i8x16.eq(ages, i8x16.splat(<i8>(ways - 1)));
+  const match = i8x16.bitmask(hits);
   const hit = match != 0;
-  const way = ctz<u32>(hit ? match : lru);
+  const way = ctz<u32>(hit ? match : i8x16.bitmask(lrus));
   store<u32>(base + (way << 2), tag);
-  const age = load<u8>(agesAt + way);
-  const younger = i8x16.lt_u(ages, i8x16.splat(<i8>age));
-  const aged = v128.andnot(i8x16.sub(ages, younger), i8x16.eq(LANES, i8x16.splat(<i8>way)));
-  v128.store(agesAt, aged);
+  const age = i8x16.swizzle(ages, i8x16.splat(<i8>way));
+  const younger = i8x16.lt_u(ages, age);
+  v128.store(agesAt, v128.andnot(i8x16.sub(ages, younger), hit ? hits : lrus));
   return hit;
 }
 
@@ -166,22 +164,25 @@ export function tlbRun(tlb: u32, stream: u32, count: u32, out: u32): void {
   let walkRefs: u64 = 0;
 
   for (let n: u32 = 0; n < count; n++) {
-    // The access's draws in order: a, b, c.
+    // The access's draws in order: a, b, c, each one xoshiro128** step written out:
+    // a loop over `draws` with a select per draw costs more than the steps themselves.
     let a: u32 = 0;
     let b: u32 = 0;
     let c: u32 = 0;
-    for (let k: u32 = 0; k < draws; k++) {
-      const r = rotl<u32>(s1 * 5, 7) * 9;
+    if (draws != 0) {
+      a = rotl<u32>(s1 * 5, 7) * 9;
       const t = s1 << 9;
-      s2 ^= s0;
-      s3 ^= s1;
-      s1 ^= s2;
-      s0 ^= s3;
-      s2 ^= t;
-      s3 = rotl<u32>(s3, 11);
-      c = k == 2 ? r : c;
-      b = k == 1 ? r : b;
-      a = k == 0 ? r : a;
+      s2 ^= s0; s3 ^= s1; s1 ^= s2; s0 ^= s3; s2 ^= t; s3 = rotl<u32>(s3, 11);
+      if (draws > 1) {
+        b = rotl<u32>(s1 * 5, 7) * 9;
+        const t = s1 << 9;
+        s2 ^= s0; s3 ^= s1; s1 ^= s2; s0 ^= s3; s2 ^= t; s3 = rotl<u32>(s3, 11);
+        if (draws > 2) {
+          c = rotl<u32>(s1 * 5, 7) * 9;
+          const t = s1 << 9;
+          s2 ^= s0; s3 ^= s1; s1 ^= s2; s0 ^= s3; s2 ^= t; s3 = rotl<u32>(s3, 11);
+        }
+      }
     }
     let page: u32;
     if (kind == KIND_UNIFORM) {

@@ -8,6 +8,8 @@ import type { ScanCore } from "../host/core/scan_core.ts";
 import { TsScanCore } from "../host/core/scan_ref.ts";
 import type { Kernel } from "../host/mm/kernel.ts";
 import type { Mm } from "../host/mm/mm.ts";
+import { pmdMap } from "../host/mm/pmd_map.ts";
+import { smapsRollup } from "../host/mm/smaps.ts";
 import { PMD_SIZE, vmaHend, vmaHstart } from "../host/mm/vma.ts";
 import { generateMap } from "../host/synth/generate.ts";
 import type { SynthSpecInput } from "../host/synth/spec.ts";
@@ -68,4 +70,14 @@ test("pfns \"pmd\" gives every PMD its own pfns and table, with the same results
     expect(wb[i]).toBe(wa[i]);
   }
   expect(pfnsDiffer).toBeGreaterThan(0);
+});
+
+test("smapsRollup() and pmdMap() read a deduplicated map as they read its dense twin", async () => {
+  const shared = await synthKernel(), dense = await synthKernel();
+  const a = generateMap(shared, SPEC), b = generateMap(dense, { ...SPEC, dedup: false });
+  a.mms.forEach((mm, i) => {
+    expect(smapsRollup(mm)).toEqual(smapsRollup(b.mms[i]));
+    expect(pmdMap(mm)).toEqual(pmdMap(b.mms[i]));
+  });
+  expect(smapsRollup(a.mms[0]).LazyFree).toBeGreaterThan(0);
 });

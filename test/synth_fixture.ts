@@ -3,10 +3,14 @@
  * WASM SIMD scan core (the TypeScript twin when the core is not built), tracing off.
  */
 import { CoreMemory } from "../host/core/core_memory.ts";
+import { RECORD, SCAN_FLAG } from "../host/core/layout.ts";
 import type { ScanCore } from "../host/core/scan_core.ts";
 import { TsScanCore } from "../host/core/scan_ref.ts";
 import { getVariant } from "../host/khugepaged/variants/mod.ts";
+import { readRecord, type ScanRecord } from "../host/khugepaged/scan_record.ts";
 import { Kernel, type KernelOptions } from "../host/mm/kernel.ts";
+import type { Mm } from "../host/mm/mm.ts";
+import { PMD_SIZE, vmaHend, vmaHstart } from "../host/mm/vma.ts";
 import { loadNodeCore } from "../host/node/load_core.ts";
 
 /** Whether build/khugesim.wasm loads; the suites fall back to the TS twin when it does not. */
@@ -27,4 +31,24 @@ export async function synthKernel(
     core, scanCore: await scanCoreOn(core, o.kind), variant: getVariant(o.variantName ?? "baseline"), trace: false,
     ...o,
   });
+}
+
+/**
+ * The scan record of every PMD of every VMA of `mms` (khugepaged's scan, `scanFlags`),
+ * keyed "<mm name>:<pmd number>", as the scan core writes them into a fresh ring.
+ */
+export function scanRecordsByPmd(k: Kernel, mms: readonly Mm[], scanFlags: number = SCAN_FLAG.KHUGEPAGED): Map<string, ScanRecord> {
+  const out = new Map<string, ScanRecord>();
+  const kh = k.tunables.khugepaged;
+  for (const mm of mms) {
+    for (const v of mm.vmas) {
+      const first = vmaHstart(v) / PMD_SIZE, count = (vmaHend(v) - vmaHstart(v)) / PMD_SIZE;
+      if (count <= 0) continue;
+      const ring = k.core.alloc(count * RECORD.BYTES, 64);
+      k.scanCore.scanPmds(mm.pt.dir, first - mm.pt.basePmd, count, first, kh.max_ptes_none, kh.max_ptes_swap,
+        kh.max_ptes_shared, v.flags, scanFlags, ring);
+      for (let i = 0; i < count; i++) out.set(`${mm.name}:${first + i}`, readRecord(k.core.u32, ring + i * RECORD.BYTES));
+    }
+  }
+  return out;
 }

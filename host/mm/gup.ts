@@ -15,11 +15,12 @@ import { PAGE_SIZE, PMD_SIZE } from "./vma.ts";
 /** Pin every page of [start, start + len) once (faulting it in first); `unpin` drops one pin. */
 export function pinUserPages(k: Kernel, mm: Mm, start: number, len: number, unpin = false): void {
   if (!unpin) touch(k, mm, start, len, true);
-  const u32 = k.core.u32;
   for (let addr = start; addr < start + len; addr += PAGE_SIZE) {
     // A PMD-mapped THP keeps no per-page state here; khugepaged never scans it anyway.
-    const t = mm.pt.table(Math.floor(addr / PMD_SIZE));
+    const t = mm.pt.writableTableIfAny(Math.floor(addr / PMD_SIZE));
     if (t === 0) continue;
+    // After the table (perhaps a fresh copy of a shared one): a view taken before may end short of it.
+    const u32 = k.core.u32;
     const w = pteWord(t, (addr % PMD_SIZE) / PAGE_SIZE);
     const lo = u32[w];
     if (!isNormalPage(lo)) continue;

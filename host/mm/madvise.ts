@@ -144,7 +144,8 @@ function madviseFreeRange(k: Kernel, mm: Mm, _vma: Vma, pmdNo: number, from: num
     h.swapbacked = false;
     return;
   }
-  const t = mm.pt.table(pmdNo);
+  // A synthetic map's alike PMDs share one table: copy it before changing this PMD's PTEs.
+  const t = mm.pt.writableTableIfAny(pmdNo);
   if (t === 0) return;
   splitPartlyCoveredFolios(mm, t, from, to);
   const u32 = k.core.u32;
@@ -179,7 +180,7 @@ function coldRange(k: Kernel, mm: Mm, _vma: Vma, pmdNo: number, from: number, to
     if (!k.sharers.has(h.head)) h.young = false;
     return;
   }
-  const t = mm.pt.table(pmdNo);
+  const t = mm.pt.writableTableIfAny(pmdNo);
   if (t === 0) return;
   const u32 = k.core.u32;
   for (let addr = from; addr < to; addr += PAGE_SIZE) {
@@ -229,7 +230,7 @@ export function zapRange(k: Kernel, mm: Mm, _vma: Vma, pmdNo: number, from: numb
     }
     return;
   }
-  const t = mm.pt.table(pmdNo);
+  const t = mm.pt.writableTableIfAny(pmdNo);
   if (t === 0) return;
   const u32 = k.core.u32;
   for (let addr = from; addr < to; addr += PAGE_SIZE) {

@@ -83,6 +83,15 @@ export class PageTable {
     return copy;
   }
 
+  /**
+   * The PMD's PTE table for writing, copied first if shared, or 0 when it has none or
+   * is huge (nothing is allocated then). System calls that change the PTEs a table
+   * already holds use this; reads go through `table`.
+   */
+  writableTableIfAny(pmdNo: number): number {
+    return this.table(pmdNo) === 0 ? 0 : this.writableTable(pmdNo);
+  }
+
   /** Point PMD `pmdNo` at an existing table as one more sharer. */
   shareTable(pmdNo: number, table: number): void {
     this.#shares.set(table, (this.#shares.get(table) ?? 1) + 1);

@@ -3,6 +3,11 @@
  * used blocks first, so whole free blocks stay available for huge pages; a block
  * becomes whole again when its last page is freed. A fraction of blocks is fragmented
  * at boot (one unmovable page each), which is what makes a huge allocation fail.
+ *
+ * Pfns at or above `totalPages` are not this memory's: a synthetic map (host/synth)
+ * maps pfns far above any PhysMem, with no page behind them. Freeing or splitting
+ * one is a no-op, so a collapse, zap or reclaim of synthetic pages frees nothing and
+ * leaves the free counts alone, as it would for memory owned by someone else.
  */
 const PAGES_PER_BLOCK = 512;
 
@@ -84,8 +89,14 @@ export class PhysMem {
     return b * PAGES_PER_BLOCK + slot;
   }
 
-  /** Free a base page. */
+  /** Whether `pfn` is one of this memory's pages (synthetic pfns lie above it). */
+  backs(pfn: number): boolean {
+    return pfn >= 0 && pfn < this.totalPages;
+  }
+
+  /** Free a base page; a pfn this memory does not back is ignored. */
   freePage(pfn: number): void {
+    if (!this.backs(pfn)) return;
     const b = Math.floor(pfn / PAGES_PER_BLOCK);
     const s = this.#slots.get(b);
     if (!s) throw new RangeError(`Cannot free pfn 0x${pfn.toString(16)}: its block holds no base pages`);
@@ -109,8 +120,9 @@ export class PhysMem {
     return b * PAGES_PER_BLOCK;
   }
 
-  /** Free a whole 2 MiB block by its head pfn. */
+  /** Free a whole 2 MiB block by its head pfn; a head this memory does not back is ignored. */
   freeHuge(head: number): void {
+    if (!this.backs(head)) return;
     const b = head / PAGES_PER_BLOCK;
     this.#used[b] = 0;
     this.#freePages += PAGES_PER_BLOCK;
@@ -119,9 +131,11 @@ export class PhysMem {
 
   /**
    * Split a huge block into base pages that stay allocated (a PMD split keeps every
-   * page in use); they are then freed one by one with freePage().
+   * page in use); they are then freed one by one with freePage(). A head this memory
+   * does not back is ignored.
    */
   splitHuge(head: number): void {
+    if (!this.backs(head)) return;
     const b = head / PAGES_PER_BLOCK;
     this.#slots.set(b, { bump: PAGES_PER_BLOCK, free: [] });
   }

@@ -35,12 +35,21 @@ export function mappedPmds(mm: Mm): number[] {
 }
 
 /** The state of one PMD of `mm` (an index into PMD_STATES). */
-export function pmdState(mm: Mm, pmdNo: number): number {
+export function pmdState(mm: Mm, pmdNo: number, byTable?: Map<number, number>): number {
   const h = mm.huge.get(pmdNo);
   if (h) return h.swapbacked ? PMD_HUGE : PMD_HUGE_LAZYFREE;
   const t = mm.pt.table(pmdNo);
   if (t === 0) return PMD_EMPTY;
-  const u32 = mm.pt.core.u32;
+  let state = byTable?.get(t);
+  if (state === undefined) {
+    state = tableState(mm.pt.core.u32, t);
+    byTable?.set(t, state);
+  }
+  return state;
+}
+
+/** The state of the PTE table at byte offset `t`. */
+function tableState(u32: Uint32Array, t: number): number {
   let small = 0, lazy = 0, swapped = 0;
   for (let i = 0; i < 512; i++) {
     const lo = u32[pteWord(t, i)];
@@ -62,6 +71,8 @@ export function pmdState(mm: Mm, pmdNo: number): number {
 export function pmdMap(mm: Mm): Uint8Array {
   const pmds = mappedPmds(mm);
   const out = new Uint8Array(pmds.length);
-  for (let i = 0; i < pmds.length; i++) out[i] = pmdState(mm, pmds[i]);
+  // A synthetic map's alike PMDs share a table: read each table once.
+  const byTable = new Map<number, number>();
+  for (let i = 0; i < pmds.length; i++) out[i] = pmdState(mm, pmds[i], byTable);
   return out;
 }

@@ -88,7 +88,7 @@ function mapsFolioElsewhere(mm: Mm, head: number, order: number, addr: number): 
  * whose head is `head` (order `order`); a PMD mapping has no field to set.
  */
 export function setFolioMapcount(mm: Mm, addr: number, head: number, order: number, n: number): void {
-  const t = mm.pt.table(pmdOf(addr));
+  const t = mm.pt.writableTableIfAny(pmdOf(addr));
   if (t === 0) return;
   const u32 = mm.pt.core.u32;
   const first = order === 0 ? pteIndexOf(addr) : 0;

@@ -30,7 +30,7 @@ export function reclaim(k: Kernel, targetFreePages: number): void {
 }
 
 function reclaimMm(k: Kernel, mm: Mm, pass: Pass, target: number): void {
-  const u32 = k.core.u32;
+  let u32 = k.core.u32;
   for (const v of mm.vmas) {
     for (let pmdNo = Math.floor(v.start / PMD_SIZE); pmdNo * PMD_SIZE < v.end; pmdNo++) {
       if (k.phys.freePages >= target) return;
@@ -39,23 +39,34 @@ function reclaimMm(k: Kernel, mm: Mm, pass: Pass, target: number): void {
         if (pass === "lazyfree" && !h.swapbacked && !k.sharers.has(h.head)) reclaimLazyfreeHuge(k, mm, v, pmdNo);
         continue;
       }
-      const t = mm.pt.table(pmdNo);
+      let t = mm.pt.table(pmdNo);
       if (t === 0) continue;
+      // A table shared by alike PMDs (a synthetic map) is copied at the first PTE this
+      // PMD changes, not before: reclaim walks every table, most of them untouched.
+      let own = false;
       const first = Math.max(0, (v.start - pmdNo * PMD_SIZE) / PAGE_SIZE);
       const last = Math.min(512, (v.end - pmdNo * PMD_SIZE) / PAGE_SIZE);
       for (let i = first; i < last && k.phys.freePages < target; i++) {
-        const w = pteWord(t, i);
+        let w = pteWord(t, i);
         const lo = u32[w];
         if (!isNormalPage(lo) || (lo & PTE.FOLIO_ANON) === 0 || pteField(lo, PTE_FIELD.MAPCOUNT) > 1) continue;
         const lazyfree = (lo & PTE.FOLIO_SWAPBACKED) === 0;
         // folio_check_references(): a young page is spared once; the look clears the bit.
         // Lazy-free pages are looked at in the first pass and taken in the last.
         const look = lazyfree ? pass === "lazyfree" : pass === "swap-old";
-        if (look && (lo & PTE.YOUNG) !== 0) {
+        const spare = look && (lo & PTE.YOUNG) !== 0;
+        if (!spare && (lazyfree ? pass === "swap-old" : pass === "lazyfree")) continue;
+        if (!own) {
+          t = mm.pt.writableTable(pmdNo);
+          w = pteWord(t, i);
+          own = true;
+          // The copy may have grown core memory: a view taken before it ends short of it.
+          u32 = k.core.u32;
+        }
+        if (spare) {
           u32[w] = lo & ~PTE.YOUNG;
           continue;
         }
-        if (lazyfree ? pass === "swap-old" : pass === "lazyfree") continue;
         reclaimPte(k, mm, v, pmdNo * PMD_SIZE + i * PAGE_SIZE, w);
       }
     }
@@ -122,7 +133,7 @@ export function pageoutRange(k: Kernel, mm: Mm, vma: Vma, pmdNo: number, from: n
     }
     splitHugePmd(k, mm, vma, pmdNo);
   }
-  const t = mm.pt.table(pmdNo);
+  const t = mm.pt.writableTableIfAny(pmdNo);
   if (t === 0) return;
   const u32 = k.core.u32;
   for (let addr = from; addr < to; addr += PAGE_SIZE) {

@@ -13,8 +13,9 @@ import { formatRun } from "../report/run_report.ts";
 import { seriesCsv } from "../report/series_csv.ts";
 import { compareScenario, type CompareResult } from "../run/compare.ts";
 import { type Engine, tsEngine, wasmEngine } from "../run/engine.ts";
-import { PRESETS, type Scenario, ScenarioError } from "../scenario/mod.ts";
+import { formatByteSize, PRESETS, type Scenario, ScenarioError } from "../scenario/mod.ts";
 import { findPreset } from "../scenario/presets/mod.ts";
+import { parseSynthSpec } from "../synth/spec.ts";
 import { TLB_PRESETS } from "../tlb/presets.ts";
 import { writeFilesAtomically, type OutputFile } from "./atomic_write.ts";
 import { generateCommand } from "./cmd_generate.ts";
@@ -155,7 +156,9 @@ export function buildProgram(): Command {
     .description("check a scenario file and print a summary, or the first error")
     .action(async (arg: string) => {
       const s = await loadScenarioArg(arg);
-      process.stdout.write(`${basename(arg)}: OK, scenario "${s.name}", ${s.tasks.length} task${s.tasks.length === 1 ? "" : "s"}, ` +
+      const spec = s.generate === undefined ? undefined : parseSynthSpec(s.generate);
+      const map = spec ? `, a generated ${formatByteSize(spec.size)} map of ${spec.tasks} mm${spec.tasks === 1 ? "" : "s"}` : "";
+      process.stdout.write(`${basename(arg)}: OK, scenario "${s.name}", ${s.tasks.length} task${s.tasks.length === 1 ? "" : "s"}${map}, ` +
         `variants ${s.variants.join(", ")}, TLB ${s.tlb}\n`);
     });
   program.addCommand(generateCommand());

@@ -5,7 +5,7 @@
  * any lazy-free memory was collapsed.
  */
 import type { CompareResult } from "../run/compare.ts";
-import type { AccessReport, RunResult, TaskResult } from "../run/result.ts";
+import type { AccessReport, GeneratedResult, RunResult, TaskResult } from "../run/result.ts";
 import { columns, percentChange, seconds1, withCommas } from "./format.ts";
 
 /** How the patch's table names a variant's column. */
@@ -25,12 +25,19 @@ export function runSettings(r: RunResult): string {
   return `seed ${r.seed}, TLB ${r.tlb}, cost model ${r.costModel}, TLB ${r.tlbMode === "exact" ? "simulated exactly" : "sampled"}`;
 }
 
-/** When khugepaged collapsed a task's memory: "64 PMDs, 80.0 s – 150.0 s" or "none". */
-export function collapseSpan(t: TaskResult | undefined): string {
+/** When khugepaged collapsed a task's (or a generated mm's) memory: "64 PMDs, 80.0 s – 150.0 s" or "none". */
+export function collapseSpan(t: Pick<TaskResult | GeneratedResult, "collapses"> | undefined): string {
   if (!t || t.collapses.count === 0) return "none";
   const c = t.collapses;
   const n = `${c.count} PMD${c.count === 1 ? "" : "s"}`;
   return c.firstS === c.lastS ? `${n} at ${seconds1(c.firstS!)}` : `${n}, ${seconds1(c.firstS!)} – ${seconds1(c.lastS!)}`;
+}
+
+/** Generated mms' names in order of first appearance over all runs. */
+function generatedNames(results: RunResult[]): string[] {
+  const names: string[] = [];
+  for (const r of results) for (const g of r.generated ?? []) if (!names.includes(g.name)) names.push(g.name);
+  return names;
 }
 
 /** Task names in order of first appearance over all runs. */
@@ -78,12 +85,17 @@ export function formatComparison(c: CompareResult): string {
   const names = taskNames(results);
   const out: string[] = [];
   out.push(`${c.scenario}: ${c.variants.join(" vs ")} (${runSettings(results[0])})`);
-  out.push("Times, cycles and throughput are each task's measurement phase; dTLB-load-misses is perf stat over the whole task.");
+  if (names.length > 0) {
+    out.push("Times, cycles and throughput are each task's measurement phase; dTLB-load-misses is perf stat over the whole task.");
+  }
   for (const name of names) out.push("", taskTable(name, results));
 
   out.push("");
   const rows: string[][] = [["khugepaged collapses", ...results.map((r) => r.variant)]];
   for (const name of names) rows.push([name, ...results.map((r) => collapseSpan(r.tasks.find((t) => t.name === name)))]);
+  for (const name of generatedNames(results)) {
+    rows.push([`${name} (generated)`, ...results.map((r) => collapseSpan(r.generated?.find((g) => g.name === name)))]);
+  }
   rows.push(["full scans / pages collapsed", ...results.map((r) => `${r.khugepaged.fullScans} / ${r.khugepaged.pagesCollapsed}`)]);
   out.push(columns(rows, { alignRight: false }));
 
@@ -97,6 +109,14 @@ export function formatComparison(c: CompareResult): string {
       });
       out.push(`${name}'s lazy-free memory collapsed by khugepaged? ${verdicts.join("; ")}`);
     }
+  }
+  // The generated map has no time series to show its lazy-free memory; one line for all its mms.
+  if (results.some((r) => r.generated?.some((g) => g.collapses.lazyfreeKb > 0))) {
+    const verdicts = results.map((r) => {
+      const kb = (r.generated ?? []).reduce((sum, g) => sum + g.collapses.lazyfreeKb, 0);
+      return `${r.variant}: ${kb === 0 ? "no" : `yes, ${withCommas(kb)} kB`}`;
+    });
+    out.push("", `The generated map's lazy-free memory collapsed by khugepaged? ${verdicts.join("; ")}`);
   }
   return out.join("\n") + "\n";
 }

@@ -28,16 +28,30 @@ function variantJson(r: RunResult) {
       lazyfreeCollapsedKb: t.collapses.lazyfreeKb,
     };
   }
+  // Only a scenario with `generate:` has the key, so other scenarios' bytes stay as they were.
+  const generated: Record<string, unknown> = {};
+  for (const g of r.generated ?? []) {
+    generated[g.name] = {
+      initialAnonHugeKb: g.initialAnonHugePagesKb,
+      anonHugeKb: g.anonHugePagesKb,
+      collapses: g.collapses.count,
+      firstCollapseS: g.collapses.firstS === null ? null : roundTo(g.collapses.firstS, 6),
+      lastCollapseS: g.collapses.lastS === null ? null : roundTo(g.collapses.lastS, 6),
+      lazyfreeCollapsedKb: g.collapses.lazyfreeKb,
+    };
+  }
   return {
     endS: roundTo(r.endS, 6),
     tasks,
+    ...(r.generated !== undefined ? { generated } : {}),
     khugepaged: r.khugepaged,
     vmstat: r.vmstat,
   };
 }
 
 /**
- * `{"scenario", "variants", "results": {VARIANT: {"tasks": {TASK: {...}}, "khugepaged": {...}}}}`.
+ * `{"scenario", "variants", "results": {VARIANT: {"tasks": {TASK: {...}}, "khugepaged": {...}}}}`, and
+ * `"generated": {MM: {...}}` beside `"tasks"` when the scenario generates a map.
  * accessTimeS, cyclesPerAccess and throughputMps are the task's measurement phase (or all
  * its accesses when it has none, as `phase` says); dTLB counts are over the whole task.
  */

@@ -2,7 +2,7 @@
  * `khugesim run` as text: for each task, what the seed program prints after its timed
  * loop and what `perf stat` prints over the task, then khugepaged's collapses.
  */
-import type { AccessReport, RunResult, TaskResult } from "../run/result.ts";
+import type { AccessReport, GeneratedResult, RunResult, TaskResult } from "../run/result.ts";
 import { collapseSpan, runSettings } from "./compare_table.ts";
 import { withCommas } from "./format.ts";
 
@@ -43,10 +43,17 @@ function formatTask(t: TaskResult, r: RunResult): string {
   return out.join("\n");
 }
 
+function formatGenerated(g: GeneratedResult): string {
+  return `  ${g.name} (generated): khugepaged collapsed ${collapseSpan(g)}; AnonHugePages ${withCommas(g.initialAnonHugePagesKb)} kB ` +
+    `after generation, ${withCommas(g.anonHugePagesKb)} kB at the end` +
+    (g.collapses.lazyfreeKb > 0 ? `; ${withCommas(g.collapses.lazyfreeKb)} kB of lazy-free memory collapsed` : "");
+}
+
 /** One run as text. */
 export function formatRun(r: RunResult): string {
   const out = [`== ${r.scenario} under ${r.variant} (${runSettings(r)}), ${r.endS.toFixed(3)} s simulated`, ""];
   for (const t of r.tasks) out.push(formatTask(t, r), "");
+  if (r.generated !== undefined && r.generated.length > 0) out.push(...r.generated.map(formatGenerated), "");
   out.push(`khugepaged: ${plural(r.khugepaged.wakeups, "wake-up")}, ${plural(r.khugepaged.fullScans, "full scan")}, ` +
     `${r.khugepaged.pagesCollapsed} pages collapsed`);
   const v = r.vmstat;

@@ -47,6 +47,20 @@ export interface TaskResult {
   madviseCollapse: Array<{ timeS: number; ret: number }>;
 }
 
+/**
+ * One mm of the scenario's generated map (`generate:`) at the end of the run. Its
+ * pages are synthetic: it runs no steps and is not sampled in the time series.
+ */
+export interface GeneratedResult {
+  name: string;
+  pid: number;
+  /** AnonHugePages in kB just after generation (its huge PMDs) and at the end of the run. */
+  initialAnonHugePagesKb: number;
+  anonHugePagesKb: number;
+  /** khugepaged's successful collapses of this mm's memory. */
+  collapses: { count: number; firstS: number | null; lastS: number | null; lazyfreeKb: number };
+}
+
 /** One task in one interval of the time series. */
 export interface TaskSample {
   anonHugePagesKb: number;
@@ -78,6 +92,11 @@ export interface RunResult {
   endS: number;
   /** In the order the tasks started (a forked child after its parent). */
   tasks: TaskResult[];
+  /**
+   * The mms of the scenario's generated map, in generation order. Absent without
+   * `generate:`, so that other scenarios' results serialize as they always have.
+   */
+  generated?: GeneratedResult[];
   khugepaged: { fullScans: number; pagesCollapsed: number; wakeups: number };
   vmstat: Vmstat;
   series: SeriesPoint[];

@@ -6,16 +6,19 @@
  */
 import { Kernel } from "../mm/kernel.ts";
 import { reclaim } from "../mm/reclaim.ts";
-import { smapsRollup } from "../mm/smaps.ts";
+import type { Mm } from "../mm/mm.ts";
+import { anonHugePagesKb, smapsRollup } from "../mm/smaps.ts";
 import { getVariant } from "../khugepaged/variants/mod.ts";
 import { defaultTunables, writeTunable } from "../khugepaged/tunables.ts";
+import { ScenarioError } from "../scenario/scenario_error.ts";
 import type { Scenario } from "../scenario/scenario_schema.ts";
+import { generateMap } from "../synth/generate.ts";
 import { BARE_METAL, type CostModel, fitCostModel, SEED_ROWS } from "../tlb/cost_model.ts";
 import { tlbPreset } from "../tlb/presets.ts";
 import type { TlbSampling } from "./access_sim.ts";
 import { CollapseLog } from "./collapse_log.ts";
 import type { Engine } from "./engine.ts";
-import type { RunResult, SeriesPoint, TaskResult, TaskSample } from "./result.ts";
+import type { GeneratedResult, RunResult, SeriesPoint, TaskResult, TaskSample } from "./result.ts";
 import { type RunContext, TaskRun } from "./task_run.ts";
 
 /** Progress, once per simulated interval. */
@@ -86,6 +89,7 @@ export async function runScenario(scenario: Scenario, engine: Engine, options: R
     trace: options.trace ?? true,
   });
   k.khugepaged.onCollapse = collapses.onCollapse;
+  const generated = generate(k, scenario);
   options.observe?.(k);
 
   const intervalNs = Math.round(scenario.intervalS * 1e9);
@@ -201,6 +205,21 @@ export async function runScenario(scenario: Scenario, engine: Engine, options: R
       madviseCollapse: t.madviseCollapse,
     };
   });
+  const generatedResults: GeneratedResult[] = generated.map(({ mm, initialAnonHugePagesKb }) => {
+    const c = collapses.stats(mm.name);
+    return {
+      name: mm.name,
+      pid: mm.id,
+      initialAnonHugePagesKb,
+      anonHugePagesKb: anonHugePagesKb(mm),
+      collapses: {
+        count: c.count,
+        firstS: c.firstNs === null ? null : c.firstNs / 1e9,
+        lastS: c.lastNs === null ? null : c.lastNs / 1e9,
+        lazyfreeKb: c.lazyfreePages * 4,
+      },
+    };
+  });
   return {
     scenario: scenario.name,
     variant: variant.name,
@@ -210,11 +229,29 @@ export async function runScenario(scenario: Scenario, engine: Engine, options: R
     tlbMode: exact ? "exact" : "sample",
     endS: end / 1e9,
     tasks: taskResults,
+    ...(scenario.generate !== undefined ? { generated: generatedResults } : {}),
     khugepaged: { fullScans: k.khugepaged.fullScans, pagesCollapsed: k.khugepaged.pagesCollapsed, wakeups: k.khugepaged.wakeups },
     vmstat: { ...k.vmstat },
     series,
     trace: k.tracer.ftrace(),
   };
+}
+
+/**
+ * The scenario's `generate:` map, written into `k` at time 0 before any task starts; its
+ * seed is the scenario's unless it names its own (so --seed changes the map too). A
+ * map that does not fit the core memory is a ScenarioError of the run.
+ */
+function generate(k: Kernel, scenario: Scenario): Array<{ mm: Mm; initialAnonHugePagesKb: number }> {
+  if (scenario.generate === undefined) return [];
+  try {
+    return generateMap(k, { seed: scenario.seed, ...scenario.generate }).mms
+      .map((mm) => ({ mm, initialAnonHugePagesKb: anonHugePagesKb(mm) }));
+  } catch (err) {
+    if (!(err instanceof RangeError)) throw err;
+    throw new ScenarioError(scenario.name, "generate", `does not fit: ${err.message.replace(/^Cannot generate [^:]*: /, "")}`,
+      { verb: "run", cause: err });
+  }
 }
 
 /**

@@ -6,6 +6,7 @@
 import { parseDocument } from "yaml";
 import { getVariant, VARIANTS } from "../khugepaged/variants/mod.ts";
 import { defaultTunables, TunableError, writeTunable } from "../khugepaged/tunables.ts";
+import { parseSynthSpec } from "../synth/spec.ts";
 import { TLB_PRESETS } from "../tlb/presets.ts";
 import { ScenarioError, formatPath, quote } from "./scenario_error.ts";
 import { issueMessage, type Scenario, ScenarioSchema, type Step, type TaskSpec, type VmaSpec } from "./scenario_schema.ts";
@@ -50,9 +51,15 @@ export function validateScenario(data: unknown, source: string): Scenario {
     const path = iss.code === "unrecognized_keys" ? [...iss.path, iss.keys[0]] : iss.path;
     throw new ScenarioError(source, formatPath(path), iss.message);
   }
-  const s = parsed.data as Scenario;
-  checkScenario(s, source);
-  return s;
+  const s = parsed.data as Omit<Scenario, "tasks"> & { tasks?: TaskSpec[] };
+  // A scenario needs a task to run unless it generates a map for khugepaged to work on.
+  if (s.generate === undefined && (s.tasks === undefined || s.tasks.length === 0)) {
+    throw new ScenarioError(source, "tasks", s.tasks === undefined ? "is required" : "must have at least 1 item");
+  }
+  const checked: Scenario = { ...s, tasks: s.tasks ?? [] };
+  if (s.generate === undefined) delete checked.generate;
+  checkScenario(checked, source);
+  return checked;
 }
 
 function checkScenario(s: Scenario, source: string): void {
@@ -101,6 +108,7 @@ function checkScenario(s: Scenario, source: string): void {
     if (prev !== undefined) fail(path, `must be unique, ${quote(name)} is already used by ${prev}`);
     taskNames.set(name, formatPath(path.slice(0, -1)));
   };
+  if (s.generate !== undefined) checkGenerate(s, fail, claim);
   s.tasks.forEach((t, i) => {
     claim(t.name, ["tasks", i, "name"]);
     if (s.durationS !== undefined && t.startS > s.durationS) {
@@ -112,6 +120,27 @@ function checkScenario(s: Scenario, source: string): void {
 }
 
 type Fail = (path: Array<string | number>, reason: string) => never;
+
+/**
+ * `generate:` as `parseSynthSpec` checks it, its error split into the field path and
+ * the reason; the generated mms' names ("<name>-0", …) are claimed like task names,
+ * since results are reported by name.
+ */
+function checkGenerate(s: Scenario, fail: Fail, claim: (name: string, path: Array<string | number>) => void): void {
+  let spec;
+  try {
+    spec = parseSynthSpec(s.generate, "generate");
+  } catch (err) {
+    if (!(err instanceof TypeError || err instanceof RangeError)) throw err;
+    // parseSynthSpec's messages start with the field's path: "generate.size must be …".
+    const m = /^(generate\S*) (.*)$/s.exec(err.message);
+    return fail(m ? m[1].split(".") : ["generate"], m ? m[2] : err.message);
+  }
+  if (s.tasks.length === 0 && s.durationS === undefined) {
+    fail(["durationS"], "is required when the scenario has no tasks: the run would otherwise end at once");
+  }
+  for (let i = 0; i < spec.tasks; i++) claim(`${spec.name}-${i}`, ["generate", "name"]);
+}
 
 function checkVmas(t: TaskSpec, at: Array<string | number>, fail: Fail): void {
   const seen = new Map<string, number>();

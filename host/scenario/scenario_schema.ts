@@ -18,6 +18,7 @@
  */
 import { z } from "zod";
 import { MADV_ADVICES } from "../mm/madvise.ts";
+import type { SynthSpecInput } from "../synth/spec.ts";
 import { parseByteSize } from "./byte_size.ts";
 import { quote } from "./scenario_error.ts";
 
@@ -99,6 +100,13 @@ export interface Scenario {
   intervalS: number;
   memory: { totalBytes: number; fragmentation: number };
   memoryPressure: Array<{ atS: number; targetFreeBytes: number }>;
+  /**
+   * A synthetic address space generated at time 0, before any task step (host/synth,
+   * as `khugesim generate` takes it); khugepaged scans its mms with the tasks'. Checked
+   * by `parseSynthSpec`; its seed defaults to the scenario's.
+   */
+  generate?: SynthSpecInput;
+  /** May be empty only when the scenario generates a map. */
   tasks: TaskSpec[];
 }
 
@@ -208,7 +216,10 @@ export const ScenarioSchema = z.strictObject({
     fragmentation: z.number().min(0).max(1).default(0),
   }).default({ totalBytes: 16 * 1024 ** 3, fragmentation: 0 }),
   memoryPressure: z.array(z.strictObject({ atS: nonNegative, targetFreeBytes: byteSize(4096, true) })).default([]),
-  tasks: z.array(Task).min(1),
+  // Checked field by field by parseSynthSpec (load_scenario.ts), whose messages name the path.
+  generate: z.custom<SynthSpecInput>().optional(),
+  // At least one task unless the scenario generates a map (load_scenario.ts).
+  tasks: z.array(Task).optional(),
 });
 
 /** A scenario as written in a file or a preset module, before defaults and checks. */

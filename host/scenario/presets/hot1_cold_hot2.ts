@@ -4,7 +4,7 @@
  */
 import type { ScenarioInput } from "../scenario_schema.ts";
 
-type TaskInput = ScenarioInput["tasks"][number];
+type TaskInput = NonNullable<ScenarioInput["tasks"]>[number];
 
 /** 128 MiB: the program's BATCH_SIZE. */
 const BUFFER = "128 MiB";

@@ -3,6 +3,7 @@ import type { ScenarioInput } from "../scenario_schema.ts";
 import { hot1ColdHot2 } from "./hot1_cold_hot2.ts";
 import { hot1Hot2 } from "./hot1_hot2.ts";
 import { SCAN_RESULT_PRESETS } from "./scan_results.ts";
+import { synthetic1TiB } from "./synthetic_1tib.ts";
 
 export interface Preset {
   readonly name: string;
@@ -16,6 +17,7 @@ export interface Preset {
 export const PRESETS: readonly Preset[] = [
   { name: hot1ColdHot2.name, description: hot1ColdHot2.description ?? "", scenario: hot1ColdHot2 },
   { name: hot1Hot2.name, description: hot1Hot2.description ?? "", scenario: hot1Hot2 },
+  { name: synthetic1TiB.name, description: synthetic1TiB.description ?? "", scenario: synthetic1TiB },
   ...SCAN_RESULT_PRESETS.map((p) => ({
     name: p.scenario.name, description: p.scenario.description ?? "", scenario: p.scenario, scanResult: p.result,
   })),

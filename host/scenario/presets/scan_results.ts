@@ -37,7 +37,7 @@ function preset(
 }
 
 /** A task mapping one populated 2 MiB region, then running `steps`. */
-function oneRegion(steps: unknown[], vma: Record<string, unknown> = {}): ScenarioInput["tasks"] {
+function oneRegion(steps: unknown[], vma: Record<string, unknown> = {}): NonNullable<ScenarioInput["tasks"]> {
   return [{ name: "test", vmas: [{ name: "region", size: PMD, populate: true, ...vma }], steps }];
 }
 
