@@ -9,7 +9,7 @@ import { madviseCollapse } from "../khugepaged/madvise_collapse.ts";
 import { SyscallError } from "./fault.ts";
 import type { Kernel } from "./kernel.ts";
 import { type Mm, pmdOf } from "./mm.ts";
-import { isNormalPage, pteWord, setFolioMapcount, splitHugePmd, unmapPage } from "./pte_ops.ts";
+import { forEachPte, isNormalPage, pteWord, setFolioMapcount, splitHugePmd, unmapPage } from "./pte_ops.ts";
 import { pageoutRange } from "./reclaim.ts";
 import { PAGE_SIZE, PMD_SIZE, type Vma } from "./vma.ts";
 
@@ -148,25 +148,23 @@ function madviseFreeRange(k: Kernel, mm: Mm, _vma: Vma, pmdNo: number, from: num
   const t = mm.pt.writableTableIfAny(pmdNo);
   if (t === 0) return;
   splitPartlyCoveredFolios(mm, t, from, to);
-  const u32 = k.core.u32;
-  for (let addr = from; addr < to; addr += PAGE_SIZE) {
-    const w = pteWord(t, (addr % PMD_SIZE) / PAGE_SIZE);
+  forEachPte(mm, pmdNo, from, to, (u32, w) => {
     const lo = u32[w];
-    if (lo === 0) continue;
+    if (lo === 0) return;
     if ((lo & PTE.PRESENT) === 0) {
       // The swap slot is freed; the next touch faults a fresh zero-filled page.
       u32[w] = 0;
       u32[w + 1] = 0;
-      continue;
+      return;
     }
-    if (!isNormalPage(lo)) continue;
+    if (!isNormalPage(lo)) return;
     let next = lo & ~(PTE.YOUNG | PTE.DIRTY | PTE.FOLIO_REFERENCED);
     if ((lo & PTE.FOLIO_SWAPBACKED) !== 0 && (lo & PTE.FOLIO_SWAPCACHE) === 0) {
       next &= ~PTE.FOLIO_SWAPBACKED;
       k.vmstat.pglazyfree++;
     }
     u32[w] = next;
-  }
+  });
 }
 
 /**
@@ -180,16 +178,11 @@ function coldRange(k: Kernel, mm: Mm, _vma: Vma, pmdNo: number, from: number, to
     if (!k.sharers.has(h.head)) h.young = false;
     return;
   }
-  const t = mm.pt.writableTableIfAny(pmdNo);
-  if (t === 0) return;
-  const u32 = k.core.u32;
-  for (let addr = from; addr < to; addr += PAGE_SIZE) {
-    const w = pteWord(t, (addr % PMD_SIZE) / PAGE_SIZE);
+  forEachPte(mm, pmdNo, from, to, (u32, w) => {
     const lo = u32[w];
     // Do not interfere with other mappings of the folio.
-    if (!isNormalPage(lo) || pteField(lo, PTE_FIELD.MAPCOUNT) > 1) continue;
-    u32[w] = lo & ~(PTE.YOUNG | PTE.FOLIO_REFERENCED);
-  }
+    if (isNormalPage(lo) && pteField(lo, PTE_FIELD.MAPCOUNT) <= 1) u32[w] = lo & ~(PTE.YOUNG | PTE.FOLIO_REFERENCED);
+  });
 }
 
 /**
@@ -230,14 +223,11 @@ export function zapRange(k: Kernel, mm: Mm, _vma: Vma, pmdNo: number, from: numb
     }
     return;
   }
-  const t = mm.pt.writableTableIfAny(pmdNo);
-  if (t === 0) return;
-  const u32 = k.core.u32;
-  for (let addr = from; addr < to; addr += PAGE_SIZE) {
-    const w = pteWord(t, (addr % PMD_SIZE) / PAGE_SIZE);
+  forEachPte(mm, pmdNo, from, to, (u32, w, addr) => {
     const lo = u32[w];
     if (isNormalPage(lo)) unmapPage(k, mm, addr, lo, u32[w + 1]);
-    u32[w] = 0;
-    u32[w + 1] = 0;
-  }
+    const fresh = mm.pt.core.u32;
+    fresh[w] = 0;
+    fresh[w + 1] = 0;
+  });
 }

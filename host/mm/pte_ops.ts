@@ -25,6 +25,22 @@ export function newAnonLo(vma: Vma, write: boolean, order = 0): number {
   return withPteField(lo, PTE_FIELD.MAPCOUNT, 1);
 }
 
+/**
+ * Call `fn(u32, w, addr)` for each PTE of `mm` in [from, to), a range within PMD
+ * `pmdNo`, with `w` the PTE's word index, after making the PMD's table its own (a
+ * synthetic map's alike PMDs share one); nothing when the PMD has no table. The view
+ * is renewed per PTE: `fn` may grow core memory (unmapping a shared page can copy
+ * another mm's table), and a view taken before that would drop writes past its end.
+ */
+export function forEachPte(
+  mm: Mm, pmdNo: number, from: number, to: number, fn: (u32: Uint32Array, w: number, addr: number) => void,
+): void {
+  const t = mm.pt.writableTableIfAny(pmdNo);
+  if (t === 0) return;
+  const first = pteIndexOf(from);
+  for (let i = first, addr = from; addr < to; i++, addr += 4096) fn(mm.pt.core.u32, pteWord(t, i), addr);
+}
+
 /** Whether a low word maps a normal page (present, not the zero page, not special). */
 export function isNormalPage(lo: number): boolean {
   return (lo & (PTE.PRESENT | PTE.ZERO | PTE.SPECIAL)) === PTE.PRESENT;

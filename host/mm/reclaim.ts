@@ -11,7 +11,7 @@ import { PTE, PTE_FIELD, VMA } from "../core/layout.ts";
 import { pteField, withPteField } from "../core/pte.ts";
 import type { Kernel } from "./kernel.ts";
 import type { Mm } from "./mm.ts";
-import { isNormalPage, pteWord, splitHugePmd, unmapPage } from "./pte_ops.ts";
+import { forEachPte, isNormalPage, pteWord, splitHugePmd, unmapPage } from "./pte_ops.ts";
 import { PAGE_SIZE, PMD_SIZE, type Vma } from "./vma.ts";
 
 type Pass = "lazyfree" | "swap-old" | "swap-any";
@@ -133,18 +133,14 @@ export function pageoutRange(k: Kernel, mm: Mm, vma: Vma, pmdNo: number, from: n
     }
     splitHugePmd(k, mm, vma, pmdNo);
   }
-  const t = mm.pt.writableTableIfAny(pmdNo);
-  if (t === 0) return;
-  const u32 = k.core.u32;
-  for (let addr = from; addr < to; addr += PAGE_SIZE) {
-    const w = pteWord(t, (addr % PMD_SIZE) / PAGE_SIZE);
+  forEachPte(mm, pmdNo, from, to, (u32, w, addr) => {
     const lo = u32[w];
-    if (!isNormalPage(lo) || (lo & PTE.FOLIO_ANON) === 0 || (lo & PTE.FOLIO_LRU) === 0) continue;
+    if (!isNormalPage(lo) || (lo & PTE.FOLIO_ANON) === 0 || (lo & PTE.FOLIO_LRU) === 0) return;
     if (pteField(lo, PTE_FIELD.MAPCOUNT) > 1 || (lo & PTE.FOLIO_LOCKED) !== 0 || pteField(lo, PTE_FIELD.PINS) !== 0) {
-      continue;
+      return;
     }
     // A large folio is split before it goes to swap; its pages are reclaimed one by one.
     u32[w] = withPteField(lo, PTE_FIELD.ORDER, 0);
     reclaimPte(k, mm, vma, addr, w);
-  }
+  });
 }
