@@ -9,24 +9,14 @@ import { formatComparison } from "../host/report/compare_table.ts";
 import { comparisonJson } from "../host/report/json_report.ts";
 import { formatRun } from "../host/report/run_report.ts";
 import { compareScenario, type Engine, runScenario, wasmEngine } from "../host/run/mod.ts";
-import { loadPreset, parseScenarioText, type ScenarioInput, ScenarioError, validateScenario } from "../host/scenario/mod.ts";
+import { loadPreset, parseScenarioText, type ScenarioInput, validateScenario } from "../host/scenario/mod.ts";
+import { scenarioFailure } from "./scenario_fixture.ts";
 
 async function engine(): Promise<Engine> {
   const { memory, core } = await createCore({ maxBytes: 256 * 1024 * 1024 });
   return wasmEngine(memory, core);
 }
 
-/** The message of what `fn` throws, checking it is a ScenarioError with `path`. */
-function failure(fn: () => unknown, path: string): string {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(ScenarioError);
-    expect((err as ScenarioError).path).toBe(path);
-    return (err as Error).message;
-  }
-  throw new Error("expected a ScenarioError");
-}
 
 /** 64 MiB of full, young, private PMDs in two mms, MADV_HUGEPAGE'd, and one minute of khugepaged. */
 const SMALL: ScenarioInput = {
@@ -41,34 +31,34 @@ const SMALL: ScenarioInput = {
 describe("validateScenario() with generate", () => {
   test("validateScenario() rejects a generate.size that is not a multiple of 2 MiB, naming the field", () => {
     const text = "name: g\ndurationS: 10\ngenerate: { size: 1000 }\n";
-    expect(failure(() => parseScenarioText(text, "g.yaml"), "generate.size"))
+    expect(scenarioFailure(() => parseScenarioText(text, "g.yaml"), "generate.size"))
       .toBe('Cannot load scenario "g.yaml": generate.size must be a positive multiple of 2 MiB, got 1000');
-    expect(failure(() => parseScenarioText('name: g\ndurationS: 10\ngenerate: { size: "lots" }\n', "g.yaml"), "generate.size"))
+    expect(scenarioFailure(() => parseScenarioText('name: g\ndurationS: 10\ngenerate: { size: "lots" }\n', "g.yaml"), "generate.size"))
       .toBe('Cannot load scenario "g.yaml": generate.size must be a byte count such as "1TiB" or "64MiB", got "lots"');
   });
 
   test("validateScenario() names the nested field of a bad generate entry", () => {
     const s = (generate: unknown) => ({ name: "g", durationS: 10, generate });
-    expect(failure(() => validateScenario(s({ vmaSize: { dist: "fixed", size: "3MiB" } }), "g.json"), "generate.vmaSize.size"))
+    expect(scenarioFailure(() => validateScenario(s({ vmaSize: { dist: "fixed", size: "3MiB" } }), "g.json"), "generate.vmaSize.size"))
       .toMatch(/generate\.vmaSize\.size must be a positive multiple of 2 MiB, got 3145728$/);
-    expect(failure(() => validateScenario(s({ colour: "red" }), "g.json"), "generate.colour"))
+    expect(scenarioFailure(() => validateScenario(s({ colour: "red" }), "g.json"), "generate.colour"))
       .toMatch(/^Cannot load scenario "g\.json": generate\.colour is not a known field: expected one of preset, /);
-    expect(failure(() => validateScenario(s("1TiB"), "g.json"), "generate"))
+    expect(scenarioFailure(() => validateScenario(s("1TiB"), "g.json"), "generate"))
       .toBe('Cannot load scenario "g.json": generate must be an object, got string');
   });
 
   test("validateScenario() accepts a scenario without tasks only when it generates a map", () => {
     expect(validateScenario(structuredClone(SMALL), "s").tasks).toEqual([]);
-    expect(failure(() => validateScenario({ name: "x" }, "x.json"), "tasks")).toBe('Cannot load scenario "x.json": tasks is required');
-    expect(failure(() => validateScenario({ name: "x", tasks: [] }, "x.json"), "tasks"))
+    expect(scenarioFailure(() => validateScenario({ name: "x" }, "x.json"), "tasks")).toBe('Cannot load scenario "x.json": tasks is required');
+    expect(scenarioFailure(() => validateScenario({ name: "x", tasks: [] }, "x.json"), "tasks"))
       .toBe('Cannot load scenario "x.json": tasks must have at least 1 item');
-    expect(failure(() => validateScenario({ name: "x", generate: {} }, "x.json"), "durationS"))
+    expect(scenarioFailure(() => validateScenario({ name: "x", generate: {} }, "x.json"), "durationS"))
       .toMatch(/durationS is required when the scenario has no tasks/);
   });
 
   test("validateScenario() rejects a task named like a generated mm", () => {
     const s = { ...structuredClone(SMALL), tasks: [{ name: "synth-1" }] };
-    expect(failure(() => validateScenario(s, "s.json"), "tasks[0].name"))
+    expect(scenarioFailure(() => validateScenario(s, "s.json"), "tasks[0].name"))
       .toBe('Cannot load scenario "s.json": tasks[0].name must be unique, "synth-1" is already used by generate');
   });
 });

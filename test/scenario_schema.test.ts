@@ -1,19 +1,9 @@
 /** The scenario file: one schema for JSON and YAML, and one-line errors naming the field. */
 import { describe, expect, test } from "vitest";
 import { stringify } from "yaml";
-import { loadPreset, parseScenarioText, PRESETS, ScenarioError, validateScenario } from "../host/scenario/mod.ts";
+import { loadPreset, parseScenarioText, PRESETS, validateScenario } from "../host/scenario/mod.ts";
+import { scenarioFailure } from "./scenario_fixture.ts";
 
-/** The message of what `fn` throws, checking it is a ScenarioError with `path`. */
-function failure(fn: () => unknown, path: string): string {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(ScenarioError);
-    expect((err as ScenarioError).path).toBe(path);
-    return (err as Error).message;
-  }
-  throw new Error("expected a ScenarioError");
-}
 
 const yaml = (body: string) => `name: t\ntasks:\n  - name: a\n    vmas: [{ name: buf, size: 2 MiB }]\n${body}`;
 
@@ -31,12 +21,12 @@ describe("parseScenarioText()", () => {
   });
 
   test("parseScenarioText() rejects malformed YAML with its line and column", () => {
-    expect(failure(() => parseScenarioText("name: x\ntasks: [1, 2\n", "bad.yaml"), ""))
+    expect(scenarioFailure(() => parseScenarioText("name: x\ntasks: [1, 2\n", "bad.yaml"), ""))
       .toMatch(/^Cannot load scenario "bad\.yaml": malformed YAML at line \d+, column \d+: .+/);
   });
 
   test("parseScenarioText() rejects malformed JSON", () => {
-    expect(failure(() => parseScenarioText('{"name": "x",', "bad.json"), ""))
+    expect(scenarioFailure(() => parseScenarioText('{"name": "x",', "bad.json"), ""))
       .toMatch(/^Cannot load scenario "bad\.json": malformed JSON: /);
   });
 });
@@ -44,31 +34,31 @@ describe("parseScenarioText()", () => {
 describe("validateScenario()", () => {
   test("validateScenario() rejects a VMA size that is not a multiple of 4096, naming the field", () => {
     const s = { name: "x", tasks: [{ name: "a" }, { name: "b", vmas: [{ name: "m", size: 5000 }] }] };
-    expect(failure(() => validateScenario(s, "x.json"), "tasks[1].vmas[0].size"))
+    expect(scenarioFailure(() => validateScenario(s, "x.json"), "tasks[1].vmas[0].size"))
       .toBe('Cannot load scenario "x.json": tasks[1].vmas[0].size must be a multiple of 4096, got 5000');
   });
 
   test("validateScenario() rejects a negative VMA size", () => {
-    expect(failure(() => parseScenarioText("name: x\ntasks:\n  - name: a\n    vmas: [{ name: m, size: -4096 }]\n", "neg.yaml"),
+    expect(scenarioFailure(() => parseScenarioText("name: x\ntasks:\n  - name: a\n    vmas: [{ name: m, size: -4096 }]\n", "neg.yaml"),
       "tasks[0].vmas[0].size")).toBe('Cannot load scenario "neg.yaml": tasks[0].vmas[0].size must be positive, got -4096');
   });
 
   test("validateScenario() rejects an unknown madvise advice, listing the known ones", () => {
-    const msg = failure(() => parseScenarioText(yaml("    steps: [{ do: madvise, vma: buf, advice: MADV_SOMETIMES }]\n"), "a.yaml"),
+    const msg = scenarioFailure(() => parseScenarioText(yaml("    steps: [{ do: madvise, vma: buf, advice: MADV_SOMETIMES }]\n"), "a.yaml"),
       "tasks[0].steps[0].advice");
     expect(msg).toMatch(/^Cannot load scenario "a\.yaml": tasks\[0\]\.steps\[0\]\.advice must be one of MADV_HUGEPAGE, .*MADV_FREE.*, got "MADV_SOMETIMES"$/);
   });
 
   test("validateScenario() refuses an out-of-range tunable with the kernel's reason", () => {
     const text = `name: x\ntunables: { khugepaged/max_ptes_none: 512 }\ntasks: [{ name: a }]\n`;
-    expect(failure(() => parseScenarioText(text, "t.yaml"), 'tunables["khugepaged/max_ptes_none"]')).toBe(
+    expect(scenarioFailure(() => parseScenarioText(text, "t.yaml"), 'tunables["khugepaged/max_ptes_none"]')).toBe(
       'Cannot load scenario "t.yaml": tunables["khugepaged/max_ptes_none"] was refused by the kernel ' +
         "(EINVAL, expected an integer from 0 to 511, got 512)",
     );
   });
 
   test("validateScenario() refuses a tunable path sysfs does not have", () => {
-    expect(failure(() => validateScenario({ name: "x", tunables: { "khugepaged/max_ptes_nothing": 1 }, tasks: [{ name: "a" }] }, "t"),
+    expect(scenarioFailure(() => validateScenario({ name: "x", tunables: { "khugepaged/max_ptes_nothing": 1 }, tasks: [{ name: "a" }] }, "t"),
       'tunables["khugepaged/max_ptes_nothing"]')).toMatch(/is not a tunable under \/sys\/kernel\/mm\/transparent_hugepage\//);
   });
 
@@ -80,62 +70,62 @@ describe("validateScenario()", () => {
   });
 
   test("validateScenario() names an unknown field", () => {
-    expect(failure(() => validateScenario({ name: "x", tasks: [{ name: "a", vmaz: [] }] }, "f.json"), "tasks[0].vmaz"))
+    expect(scenarioFailure(() => validateScenario({ name: "x", tasks: [{ name: "a", vmaz: [] }] }, "f.json"), "tasks[0].vmaz"))
       .toBe('Cannot load scenario "f.json": tasks[0].vmaz is not a known field');
   });
 
   test("validateScenario() names an unknown step kind", () => {
-    expect(failure(() => parseScenarioText(yaml("    steps: [{ do: jump }]\n"), "s.yaml"), "tasks[0].steps[0].do"))
+    expect(scenarioFailure(() => parseScenarioText(yaml("    steps: [{ do: jump }]\n"), "s.yaml"), "tasks[0].steps[0].do"))
       .toMatch(/steps\[0\]\.do must be one of touch, madvise, .*exit, got "jump"$/);
   });
 
   test("validateScenario() rejects a step that names a VMA the task does not have", () => {
-    expect(failure(() => parseScenarioText(yaml("    steps: [{ do: touch, vma: bfu }]\n"), "s.yaml"), "tasks[0].steps[0].vma"))
+    expect(scenarioFailure(() => parseScenarioText(yaml("    steps: [{ do: touch, vma: bfu }]\n"), "s.yaml"), "tasks[0].steps[0].vma"))
       .toBe('Cannot load scenario "s.yaml": tasks[0].steps[0].vma must name one of the task\'s VMAs (buf), got "bfu"');
   });
 
   test("validateScenario() rejects a range that ends outside its VMA", () => {
-    expect(failure(() => parseScenarioText(yaml("    steps: [{ do: touch, vma: buf, offset: 1 MiB, length: 2 MiB }]\n"), "s.yaml"),
+    expect(scenarioFailure(() => parseScenarioText(yaml("    steps: [{ do: touch, vma: buf, offset: 1 MiB, length: 2 MiB }]\n"), "s.yaml"),
       "tasks[0].steps[0].length")).toMatch(/must end inside the VMA/);
   });
 
   test("validateScenario() requires exactly one of count, durationS and untilEnd in an access phase", () => {
     const body = "    steps: [{ do: access, vma: buf, pattern: { kind: uniform }, count: 10, durationS: 1 }]\n";
-    expect(failure(() => parseScenarioText(yaml(body), "s.yaml"), "tasks[0].steps[0]"))
+    expect(scenarioFailure(() => parseScenarioText(yaml(body), "s.yaml"), "tasks[0].steps[0]"))
       .toMatch(/must have exactly one of count, durationS and untilEnd, got 2$/);
   });
 
   test("validateScenario() rejects untilEnd in a scenario without durationS", () => {
     const body = "    steps: [{ do: access, vma: buf, pattern: { kind: uniform }, untilEnd: true }]\n";
-    expect(failure(() => parseScenarioText(yaml(body), "s.yaml"), "tasks[0].steps[0].untilEnd")).toMatch(/needs the scenario's durationS/);
+    expect(scenarioFailure(() => parseScenarioText(yaml(body), "s.yaml"), "tasks[0].steps[0].untilEnd")).toMatch(/needs the scenario's durationS/);
   });
 
   test("validateScenario() rejects an exit that is not the last step", () => {
-    expect(failure(() => parseScenarioText(yaml("    steps: [{ do: exit }, { do: sleep, seconds: 1 }]\n"), "s.yaml"),
+    expect(scenarioFailure(() => parseScenarioText(yaml("    steps: [{ do: exit }, { do: sleep, seconds: 1 }]\n"), "s.yaml"),
       "tasks[0].steps[0]")).toMatch(/must be the last step, but 1 follow/);
   });
 
   test("validateScenario() rejects a forked child named like another task", () => {
     const s = { name: "x", tasks: [{ name: "a", steps: [{ do: "fork", child: "b" }] }, { name: "b" }] };
-    expect(failure(() => validateScenario(s, "f"), "tasks[1].name")).toMatch(/must be unique, "b" is already used by tasks\[0\]\.steps\[0\]/);
+    expect(scenarioFailure(() => validateScenario(s, "f"), "tasks[1].name")).toMatch(/must be unique, "b" is already used by tasks\[0\]\.steps\[0\]/);
   });
 
   test("validateScenario() rejects an unknown kernel variant and TLB preset", () => {
-    expect(failure(() => validateScenario({ name: "x", variants: ["baseline", "mine"], tasks: [{ name: "a" }] }, "v"), "variants[1]"))
+    expect(scenarioFailure(() => validateScenario({ name: "x", variants: ["baseline", "mine"], tasks: [{ name: "a" }] }, "v"), "variants[1]"))
       .toBe('Cannot load scenario "v": variants[1] must be one of baseline, lazyfree-skip, lazyfree-keep, got "mine"');
-    expect(failure(() => validateScenario({ name: "x", tlb: "zen9", tasks: [{ name: "a" }] }, "v"), "tlb"))
+    expect(scenarioFailure(() => validateScenario({ name: "x", tlb: "zen9", tasks: [{ name: "a" }] }, "v"), "tlb"))
       .toMatch(/tlb must be one of zen5, .*got "zen9"$/);
   });
 
   test("validateScenario() rejects a size with an unknown unit", () => {
-    expect(failure(() => validateScenario({ name: "x", tasks: [{ name: "a", vmas: [{ name: "m", size: "2 MB" }] }] }, "u"),
+    expect(scenarioFailure(() => validateScenario({ name: "x", tasks: [{ name: "a", vmas: [{ name: "m", size: "2 MB" }] }] }, "u"),
       "tasks[0].vmas[0].size")).toBe('Cannot load scenario "u": tasks[0].vmas[0].size must be a number of bytes or a size such as "128 MiB", got "2 MB"');
   });
 });
 
 describe("presets", () => {
   test("loadPreset() rejects an unknown name, listing the presets", () => {
-    expect(failure(() => loadPreset("hot3"), "")).toMatch(/^Cannot load scenario "hot3": is not a preset \(presets: hot1-cold-hot2, hot1-hot2, /);
+    expect(scenarioFailure(() => loadPreset("hot3"), "")).toMatch(/^Cannot load scenario "hot3": is not a preset \(presets: hot1-cold-hot2, hot1-hot2, /);
   });
 
   test.each(PRESETS.map((p) => [p.name]))("preset %s passes the schema", (name) => {

@@ -48,24 +48,11 @@ export function madvise(k: Kernel, mm: Mm, start: number, len: number, advice: s
     if (v.start > at) unmapped = true;
     const from = Math.max(start, v.start), to = Math.min(end, v.end);
     at = v.end;
-    switch (a) {
-      case "MADV_FREE":
-        forEachPmdRange(k, mm, v, from, to, madviseFreeRange);
-        break;
-      case "MADV_DONTNEED":
-        forEachPmdRange(k, mm, v, from, to, zapRange);
-        break;
-      case "MADV_COLD":
-        forEachPmdRange(k, mm, v, from, to, coldRange);
-        break;
-      case "MADV_PAGEOUT":
-        forEachPmdRange(k, mm, v, from, to, pageoutRange);
-        break;
-      case "MADV_COLLAPSE": {
-        const err = madviseCollapse(k, mm, v, from, to);
-        if (err !== 0) return err;
-        break;
-      }
+    if (a === "MADV_COLLAPSE") {
+      const err = madviseCollapse(k, mm, v, from, to);
+      if (err !== 0) return err;
+    } else {
+      forEachPmdRange(k, mm, v, from, to, RANGE_ADVICE[a]);
     }
   }
   if (unmapped || at < end) throw hole();
@@ -114,6 +101,14 @@ function splitVmaAt(k: Kernel, mm: Mm, addr: number): void {
 }
 
 type RangeFn = (k: Kernel, mm: Mm, vma: Vma, pmdNo: number, from: number, to: number) => void;
+
+/** The per-PMD handler of each advice that walks the page tables. */
+const RANGE_ADVICE: Record<Exclude<Advice, "MADV_HUGEPAGE" | "MADV_NOHUGEPAGE" | "MADV_COLLAPSE">, RangeFn> = {
+  MADV_FREE: madviseFreeRange,
+  MADV_DONTNEED: zapRange,
+  MADV_COLD: coldRange,
+  MADV_PAGEOUT: pageoutRange,
+};
 
 /** Call `fn` for each PMD's share of [start, end) ∩ vma, splitting huge PMDs partly covered. */
 function forEachPmdRange(k: Kernel, mm: Mm, vma: Vma, start: number, end: number, fn: RangeFn): void {
