@@ -31,17 +31,26 @@ interface Counters {
   pfn: number;
 }
 
+/** Word index and bit shift of each u16 field of a record, from RECORD's byte offsets. */
+const U16 = (offset: number) => [offset >>> 2, (offset & 2) * 8] as const;
+const [REF_W, REF_SH] = U16(RECORD.REFERENCED), [NZ_W, NZ_SH] = U16(RECORD.NONE_OR_ZERO);
+const [UNM_W, UNM_SH] = U16(RECORD.UNMAPPED), [WR_W, WR_SH] = U16(RECORD.WRITABLE);
+const [SH_W, SH_SH] = U16(RECORD.SHARED);
+
 function writeRecord(u32: Uint32Array, at: number, pmdNo: number, c: Counters): void {
   const w = at >>> 2;
-  u32[w] = c.result;
-  u32[w + 1] = c.examined;
-  u32[w + 2] = c.referenced | (c.noneOrZero << 16);
-  u32[w + 3] = c.unmapped | (c.writable << 16);
-  u32[w + 4] = c.shared;
-  u32[w + 5] = c.pfn;
+  u32.fill(0, w, w + RECORD.BYTES / 4);
+  u32[w + RECORD.RESULT / 4] = c.result;
+  u32[w + RECORD.PTES_EXAMINED / 4] = c.examined;
+  u32[w + REF_W] |= c.referenced << REF_SH;
+  u32[w + NZ_W] |= c.noneOrZero << NZ_SH;
+  u32[w + UNM_W] |= c.unmapped << UNM_SH;
+  u32[w + WR_W] |= c.writable << WR_SH;
+  u32[w + SH_W] |= c.shared << SH_SH;
+  u32[w + RECORD.PFN / 4] = c.pfn;
   // address = pmdNo << 21, split into two 32-bit halves without BigInt.
-  u32[w + 6] = (pmdNo << 21) >>> 0;
-  u32[w + 7] = Math.floor(pmdNo / 2048);
+  u32[w + RECORD.ADDRESS / 4] = (pmdNo << 21) >>> 0;
+  u32[w + RECORD.ADDRESS / 4 + 1] = Math.floor(pmdNo / 2048);
 }
 
 /** Scan one PTE table the way `hpage_collapse_scan_pmd` does after the PMD checks. */
