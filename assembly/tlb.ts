@@ -118,22 +118,76 @@ import {
   return hit;
 }
 
+/** How a loop reaches an array: known wide, known narrow, or read from its descriptor. */
+const ARRAY_WIDE: u32 = 0;
+const ARRAY_NARROW: u32 = 1;
+const ARRAY_ANY: u32 = 2;
+
 /**
  * Look `tag` up in the array described at `d` and make it the MRU of its set, filling on
- * a miss (the LRU tag of the set is replaced). Returns whether it hit.
+ * a miss (the LRU tag of the set is replaced). Returns whether it hit. `kind` is a
+ * compile-time constant at every call: a loop built for a known shape of TLB skips the
+ * descriptor's dispatch, which V8 cannot hoist out of a loop that stores to memory.
  */
-@inline function touch(d: u32, tag: u32, key: u32): bool {
+@inline function touch(kind: u32, d: u32, tag: u32, key: u32): bool {
   const ways = load<u32>(d, DESC_WAYS);
+  if (kind == ARRAY_WIDE) return touchWide(d, ways, load<u32>(d, DESC_INDEX), tag);
+  if (kind == ARRAY_NARROW) return touchNarrow(d, ways, tag, key);
   if (ways == 0) return false;
   const index = load<u32>(d, DESC_INDEX);
   return index == 0 ? touchNarrow(d, ways, tag, key) : touchWide(d, ways, index, tag);
 }
 
+/** The kind of the array at descriptor `d`: ARRAY_ANY when absent. */
+function kindOf(d: u32): u32 {
+  if (load<u32>(d, DESC_WAYS) == 0) return ARRAY_ANY;
+  return load<u32>(d, DESC_INDEX) != 0 ? ARRAY_WIDE : ARRAY_NARROW;
+}
+
+/** The common kind of the arrays at offsets `a` and `b` of the TLB block, else ARRAY_ANY. */
+function kindOfPair(tlb: u32, a: u32, b: u32): u32 {
+  const k = kindOf(tlb + a);
+  return k == kindOf(tlb + b) ? k : ARRAY_ANY;
+}
+
+/** Whether the descriptors at offsets `a` and `b` of the TLB block describe one array. */
+function oneArray(tlb: u32, a: u32, b: u32): bool {
+  return load<u32>(tlb + a, DESC_TAGS) == load<u32>(tlb + b, DESC_TAGS) && load<u32>(tlb + a, DESC_WAYS) != 0;
+}
+
 /**
  * Simulate `count` accesses of the stream at `stream` through the TLB at `tlb`, writing
  * the counts to `out` (f64s, overwritten) and the advanced cursor and PRNG to `stream`.
+ * The shapes of the presets (Zen's wide L1 and PMD cache over narrow sets; Intel's
+ * narrow sets everywhere) get loops of their own; any other shape takes the general one.
  */
 export function tlbRun(tlb: u32, stream: u32, count: u32, out: u32): void {
+  const l1 = kindOfPair(tlb, TLB_L1_4K, TLB_L1_2M);
+  const l2 = kindOfPair(tlb, TLB_L2_4K, TLB_L2_2M);
+  const pmd = kindOf(tlb + TLB_PWC_PMD);
+  const upper = kindOfPair(tlb, TLB_PWC_PUD, TLB_PWC_PGD);
+  const l1Shared = oneArray(tlb, TLB_L1_4K, TLB_L1_2M);
+  if (l2 == ARRAY_NARROW && oneArray(tlb, TLB_L2_4K, TLB_L2_2M) && upper == ARRAY_NARROW) {
+    if (l1 == ARRAY_WIDE && l1Shared && pmd == ARRAY_WIDE) {
+      runLoop(tlb, stream, count, out, ARRAY_WIDE, true, ARRAY_NARROW, true, ARRAY_WIDE, ARRAY_NARROW);
+      return;
+    }
+    if (l1 == ARRAY_NARROW && !l1Shared && pmd == ARRAY_NARROW) {
+      runLoop(tlb, stream, count, out, ARRAY_NARROW, false, ARRAY_NARROW, true, ARRAY_NARROW, ARRAY_NARROW);
+      return;
+    }
+  }
+  runLoop(tlb, stream, count, out, ARRAY_ANY, false, ARRAY_ANY, false, ARRAY_ANY, ARRAY_ANY);
+}
+
+/**
+ * The loop of tlbRun for arrays of the given kinds (compile-time constants); `l1Shared`
+ * and `l2Shared` say that one array holds both page sizes at that level.
+ */
+@inline function runLoop(
+  tlb: u32, stream: u32, count: u32, out: u32,
+  l1: u32, l1Shared: bool, l2: u32, l2Shared: bool, pmdCache: u32, upper: u32,
+): void {
   const dir = load<u32>(stream, STREAM_DIR);
   const basePage = load<u32>(stream, STREAM_BASE_PAGE);
   const pages = load<u32>(stream, STREAM_PAGES);
@@ -213,10 +267,11 @@ export function tlbRun(tlb: u32, stream: u32, count: u32, out: u32): void {
     const huge = (load<u32>(dir + (pmd << 2)) & PMD_HUGE) != 0;
     const tag = huge ? HUGE_TAG | pmd : abs;
     const key = huge ? pmd : abs;
-    if (touch(tlb + (huge ? TLB_L1_2M : TLB_L1_4K), tag, key)) continue;
+    // A descriptor chosen by `huge` waits for the directory load; a shared one does not.
+    if (touch(l1, tlb + (l1Shared || !huge ? TLB_L1_4K : TLB_L1_2M), tag, key)) continue;
     if (huge) l1Misses2m++;
     else l1Misses4k++;
-    if (touch(tlb + (huge ? TLB_L2_2M : TLB_L2_4K), tag, key)) {
+    if (touch(l2, tlb + (l2Shared || !huge ? TLB_L2_4K : TLB_L2_2M), tag, key)) {
       l2Hits++;
       continue;
     }
@@ -225,9 +280,9 @@ export function tlbRun(tlb: u32, stream: u32, count: u32, out: u32): void {
     // The walk starts below the deepest cached level; a 2 MiB walk ends at the PMD.
     const pud = pmd >>> 9;
     let refs: u32;
-    if (!huge && touch(tlb + TLB_PWC_PMD, pmd, pmd)) refs = 1;
-    else if (touch(tlb + TLB_PWC_PUD, pud, pud)) refs = huge ? 1 : 2;
-    else if (touch(tlb + TLB_PWC_PGD, pud >>> 9, pud >>> 9)) refs = huge ? 2 : 3;
+    if (!huge && touch(pmdCache, tlb + TLB_PWC_PMD, pmd, pmd)) refs = 1;
+    else if (touch(upper, tlb + TLB_PWC_PUD, pud, pud)) refs = huge ? 1 : 2;
+    else if (touch(upper, tlb + TLB_PWC_PGD, pud >>> 9, pud >>> 9)) refs = huge ? 2 : 3;
     else refs = huge ? 3 : 4;
     walkRefs += refs;
   }
