@@ -146,6 +146,33 @@ describe("access phases", () => {
     expect(statusesOf(skip.trace).every((st) => st === "page_lazyfree")).toBe(true);
   });
 
+  test("runScenario() empties a task's TLB after khugepaged collapses a PMD of its mm, and only then", async () => {
+    // 16 pages that stay in the L1 DTLB: each fill of them is 16 walks.
+    const walksOf = async (advice: string) => {
+      const s = validateScenario({
+        name: "flush", tunables: { enabled: "madvise" },
+        tasks: [{
+          name: "t",
+          vmas: [{ name: "m", size: "16 MiB", populate: true }, { name: "few", size: "64 KiB", populate: true }],
+          steps: [
+            { do: "madvise", vma: "m", advice },
+            { do: "access", vma: "few", pattern: { kind: "uniform" }, rate: 1e6, durationS: 3 },
+          ],
+        }],
+      }, "flush");
+      const t = task(await runScenario(s, e, { variant: "baseline", tlbMode: "exact" }), "t");
+      return { walks: t.perf!.walks, collapses: t.collapses };
+    };
+    const flushed = await walksOf("MADV_HUGEPAGE");
+    expect(flushed.collapses.count).toBe(8);
+    expect(flushed.collapses.firstS!).toBeLessThan(3);
+    expect(flushed.walks).toBeGreaterThan(16);
+    expect(flushed.walks % 16).toBe(0);
+    const kept = await walksOf("MADV_NOHUGEPAGE");
+    expect(kept.collapses.count).toBe(0);
+    expect(kept.walks).toBe(16);
+  });
+
   test("runScenario() paces an access phase without a rate by the cost model", async () => {
     const s = small([{ do: "access", vma: "m", pattern: { kind: "uniform" }, count: 2_000_000, measure: true }]);
     const r = await runScenario(s, e, { variant: "baseline", tlbMode: "exact" });

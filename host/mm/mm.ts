@@ -32,6 +32,11 @@ export class Mm {
   registered = false;
   /** prctl(PR_SET_THP_DISABLE): MMF_DISABLE_THP_COMPLETELY. */
   thpDisabled = false;
+  /**
+   * x86's `mm->context.tlb_gen`: bumped by every whole-mm TLB flush. A task's TLB that
+   * last saw an older generation is emptied before its next accesses.
+   */
+  tlbGen = 0;
   #next = MMAP_BASE;
 
   constructor(id: number, name: string, core: CoreMemory, shares: TableShares) {

@@ -67,6 +67,8 @@ export class TaskRun {
   /** Named mappings: address and size (a VMA may be split later; the range stays). */
   #regions = new Map<string, { start: number; size: number }>();
   #tlb: TaskTlb | null = null;
+  /** The mm's `tlbGen` that `#tlb` has seen: an older one means a flush is due. */
+  #tlbGen = 0;
   #streams = new Map<AccessStep, { sim: StreamSim; dir: number; basePmd: number }>();
   #program: Generator<Wait, void> | null = null;
   #chunks = 0;
@@ -195,7 +197,10 @@ export class TaskRun {
     const mm = this.mm!;
     const { start, len } = this.#range(step);
     const sim = this.#guard(path, () => this.#stream(step, mm, start, len));
-    this.#tlb ??= new TaskTlb(ctx.engine.memory, ctx.engine.tlbCore, ctx.preset);
+    if (this.#tlb === null) {
+      this.#tlb = new TaskTlb(ctx.engine.memory, ctx.engine.tlbCore, ctx.preset);
+      this.#tlbGen = mm.tlbGen;
+    }
     const tlb = this.#tlb;
     const phaseStart = k.now;
     const target = step.count ?? Infinity;
@@ -216,6 +221,10 @@ export class TaskRun {
       const grid = (Math.floor(now / ctx.intervalNs) + 1) * ctx.intervalNs;
       const boundary = Math.min(grid, deadline);
       const from = sim.realIndex;
+      if (this.#tlbGen !== mm.tlbGen) {
+        tlb.reset();
+        this.#tlbGen = mm.tlbGen;
+      }
       const res = this.#guard(path, () =>
         simulateChunk(tlb, sim, target - done, boundary - now, nsPerAccess, ctx.sampling));
       if (res.accesses === 0) {
