@@ -173,6 +173,27 @@ describe("access phases", () => {
     expect(kept.walks).toBe(16);
   });
 
+  test("runScenario() empties a task's TLB after a madvise of more than 33 pages of its mm or a fork, not after 33", async () => {
+    // Reads of 16 pages, `step`, the same reads again: 16 walks, or 32 if `step` flushed.
+    const walksAround = async (step: unknown) => {
+      const read = { do: "access", vma: "few", pattern: { kind: "uniform" }, count: 100_000 };
+      const s = validateScenario({
+        name: "flush",
+        tasks: [{
+          name: "t",
+          vmas: [{ name: "m", size: "16 MiB", populate: true }, { name: "few", size: "64 KiB", populate: true }],
+          steps: [read, step, read],
+        }],
+      }, "flush");
+      return task(await runScenario(s, e, { tlbMode: "exact" }), "t").perf!.walks;
+    };
+    const dontneed = (length: string) => ({ do: "madvise", vma: "m", offset: 0, length, advice: "MADV_DONTNEED" });
+    expect(await walksAround(dontneed("136 KiB"))).toBe(32);
+    expect(await walksAround(dontneed("132 KiB"))).toBe(16);
+    expect(await walksAround({ do: "fork", child: "c" })).toBe(32);
+    expect(await walksAround({ do: "sleep", seconds: 1 })).toBe(16);
+  });
+
   test("runScenario() paces an access phase without a rate by the cost model", async () => {
     const s = small([{ do: "access", vma: "m", pattern: { kind: "uniform" }, count: 2_000_000, measure: true }]);
     const r = await runScenario(s, e, { variant: "baseline", tlbMode: "exact" });

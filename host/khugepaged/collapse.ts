@@ -138,9 +138,8 @@ function copyAndMap(k: Kernel, mm: Mm, vma: Vma, pmdNo: number, t: number, head:
   }
   mm.pt.dropTable(pmdNo);
   mm.pt.setEntry(pmdNo, (PMD.HUGE | (head >>> 9)) >>> 0);
-  // pmdp_collapse_flush() flushes the PMD's 512 pages; x86 flushes a range of more than
-  // tlb_single_page_flush_ceiling (33) pages as the whole mm, page-walk caches included.
-  mm.tlbGen++;
+  // pmdp_collapse_flush() shoots down the 512 PTEs' translations, not one PMD's.
+  mm.flushTlbRange(512);
   const droppable = (vma.flags & VMA.VM_DROPPABLE) !== 0;
   // The new PMD is made dirty (and, from x86's base protection, young); outside
   // VM_DROPPABLE the folio is swap-backed, so any lazy-free-ness of the old pages is gone.

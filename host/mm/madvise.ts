@@ -55,6 +55,8 @@ export function madvise(k: Kernel, mm: Mm, start: number, len: number, advice: s
       forEachPmdRange(k, mm, v, from, to, RANGE_ADVICE[a]);
     }
   }
+  // The PTEs these advices zap or age are flushed at the end through the mmu_gather.
+  if (a !== "MADV_COLLAPSE") mm.flushTlbRange((end - start) / PAGE_SIZE);
   if (unmapped || at < end) throw hole();
   return 0;
 }

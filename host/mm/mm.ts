@@ -9,6 +9,12 @@ import { PAGE_SIZE, PMD_SIZE, type Vma } from "./vma.ts";
 /** Where the first mapping of every mm goes: a typical x86-64 mmap base region. */
 const MMAP_BASE = 0x7f0000000000;
 
+/**
+ * x86's `tlb_single_page_flush_ceiling`: `flush_tlb_mm_range()` flushes a range of more
+ * pages than this as the whole mm (page-walk caches included), fewer one page at a time.
+ */
+const TLB_SINGLE_PAGE_FLUSH_CEILING = 33;
+
 /** Per-huge-PMD state the PMD entry does not carry. */
 export interface HugePmd {
   head: number;
@@ -43,6 +49,19 @@ export class Mm {
     this.id = id;
     this.name = name;
     this.pt = new PageTable(core, shares);
+  }
+
+  /**
+   * Flush `pages` 4 KiB translations of this mm: a whole-mm flush above the ceiling. The
+   * model has no single-page invalidation, so a smaller flush leaves the TLBs as they are.
+   */
+  flushTlbRange(pages: number): void {
+    if (pages > TLB_SINGLE_PAGE_FLUSH_CEILING) this.flushTlbMm();
+  }
+
+  /** `flush_tlb_mm()`: every translation of this mm goes. */
+  flushTlbMm(): void {
+    this.tlbGen++;
   }
 
   /** Pick an address for a new mapping of `len` bytes aligned to `align`, and cover it. */

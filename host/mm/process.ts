@@ -51,6 +51,8 @@ export function fork(k: Kernel, parent: Mm, name: string): Mm {
       m[d + 1] = m[w + 1];
     }
   }
+  // dup_mmap() ends with flush_tlb_mm(): the parent's write-protected PTEs must fault.
+  parent.flushTlbMm();
   if (parent.registered) k.khugepaged.enter(child);
   return child;
 }
