@@ -20,6 +20,9 @@ const task = (r: RunResult, name: string) => {
   return t;
 };
 
+/** Expect a modelled figure within a factor of two of the published one. */
+const within2x = (x: number, paper: number) => expect(Math.max(x / paper, paper / x)).toBeLessThan(2);
+
 /** Statuses of khugepaged's scan_pmd events for the mm of `pid`-th hashed pointer, by status. */
 function statusesOf(trace: string): string[] {
   return [...trace.matchAll(/mm_khugepaged_scan_pmd: .*status=(\w+)/g)].map((m) => m[1]);
@@ -59,7 +62,6 @@ describe("runScenario() on hot1-cold-hot2", () => {
 
   test("runScenario() lands hot2's baseline row within 2x of the published one (3.14 s, 4.96, 104.38 M/s, 284,814,532)", () => {
     const b = task(base, "hot2");
-    const within2x = (x: number, paper: number) => expect(Math.max(x / paper, paper / x)).toBeLessThan(2);
     within2x(b.measurement!.seconds, 3.14);
     within2x(b.measurement!.cyclesPerAccess, 4.96);
     within2x(b.measurement!.throughputMps, 104.38);
@@ -69,7 +71,6 @@ describe("runScenario() on hot1-cold-hot2", () => {
 
   test("runScenario() lands hot2's time, cycles and throughput with the patch within 2x of the published row", () => {
     const s = task(skip, "hot2");
-    const within2x = (x: number, paper: number) => expect(Math.max(x / paper, paper / x)).toBeLessThan(2);
     within2x(s.measurement!.seconds, 2.93);
     within2x(s.measurement!.cyclesPerAccess, 2.21);
     within2x(s.measurement!.throughputMps, 111.89);

@@ -65,16 +65,20 @@ describe.skipIf(!HAVE_CHROMIUM)("the page in Chromium", () => {
     if (outDir) await rm(outDir, { recursive: true, force: true });
   });
 
-  /** A fresh page that records uncaught errors and console errors. */
-  async function open(url: string): Promise<{ page: Page; errors: string[] }> {
+  /** Run `fn` on a fresh page of `url` that records uncaught errors and console errors, then close it. */
+  async function onPage(url: string, fn: (p: { page: Page; errors: string[] }) => Promise<void>): Promise<void> {
     const page = await browser.newPage({ viewport: { width: 1400, height: 1000 }, acceptDownloads: true });
     const errors: string[] = [];
     page.on("pageerror", (e) => errors.push(e.message));
     page.on("console", (m) => {
       if (m.type() === "error") errors.push(m.text());
     });
-    await page.goto(url);
-    return { page, errors };
+    try {
+      await page.goto(url);
+      await fn({ page, errors });
+    } finally {
+      await page.close();
+    }
   }
 
   async function downloadText(page: Page, selector: string): Promise<string> {
@@ -84,8 +88,7 @@ describe.skipIf(!HAVE_CHROMIUM)("the page in Chromium", () => {
 
   test("the page runs the seed preset cross-origin isolated and downloads Node's results byte for byte", async () => {
     const c = await runSeed(await createEngine());
-    const { page, errors } = await open(isolated.url);
-    try {
+    await onPage(isolated.url, async ({ page, errors }) => {
       expect(await page.evaluate(() => globalThis.crossOriginIsolated)).toBe(true);
       await expect(page.locator("#isolation-error").isHidden()).resolves.toBe(true);
       expect(await page.inputValue("#preset")).toBe(SEED_PRESET);
@@ -103,14 +106,11 @@ describe.skipIf(!HAVE_CHROMIUM)("the page in Chromium", () => {
       await mkdir(join(ROOT, "docs"), { recursive: true });
       await writeFile(join(ROOT, "docs/screenshot.png"), await page.screenshot({ fullPage: true }));
       expect(errors).toEqual([]);
-    } finally {
-      await page.close();
-    }
+    });
   }, 180_000);
 
   test("the page shows the CLI's one-line error next to the scenario field", async () => {
-    const { page } = await open(isolated.url);
-    try {
+    await onPage(isolated.url, async ({ page }) => {
       const text = "name: x\ntasks:\n  - name: a\n    vmas: [{ name: buf, size: 5000 }]\n";
       await page.fill("#scenario-text", text);
       await page.waitForFunction(() => document.getElementById("scenario-error")?.textContent !== "");
@@ -124,14 +124,11 @@ describe.skipIf(!HAVE_CHROMIUM)("the page in Chromium", () => {
       expect(await page.textContent("#scenario-error")).toBe(expected);
       expect(await page.getAttribute("#scenario-text", "aria-invalid")).toBe("true");
       expect(await page.isDisabled("#run")).toBe(true);
-    } finally {
-      await page.close();
-    }
+    });
   }, 60_000);
 
   test("the page shows a refused tunable next to its field, worded as the CLI words it", async () => {
-    const { page } = await open(isolated.url);
-    try {
+    await onPage(isolated.url, async ({ page }) => {
       await page.fill("#tunable-khugepaged-pages_to_scan", "0");
       const error = page.locator("#tunable-khugepaged-pages_to_scan-error");
       await error.waitFor({ state: "visible" });
@@ -140,14 +137,11 @@ describe.skipIf(!HAVE_CHROMIUM)("the page in Chromium", () => {
           "(EINVAL, expected an integer from 1 to 4294967295, got 0)",
       );
       expect(await page.isDisabled("#run")).toBe(true);
-    } finally {
-      await page.close();
-    }
+    });
   }, 60_000);
 
   test("a page that is not cross-origin isolated explains why it cannot run", async () => {
-    const { page } = await open(plain.url);
-    try {
+    await onPage(plain.url, async ({ page }) => {
       expect(await page.evaluate(() => globalThis.crossOriginIsolated)).toBe(false);
       const banner = page.locator("#isolation-error");
       await banner.waitFor({ state: "visible" });
@@ -156,8 +150,6 @@ describe.skipIf(!HAVE_CHROMIUM)("the page in Chromium", () => {
       expect(await page.isDisabled("#run")).toBe(true);
       // The form still works: the seed preset is shown and checked.
       expect(await page.inputValue("#preset")).toBe(SEED_PRESET);
-    } finally {
-      await page.close();
-    }
+    });
   }, 60_000);
 });
