@@ -25,16 +25,19 @@ const zeroPage: PteFields = { present: true, zero: true, pfn: 1 };
 /** A clean lazy-free page: MADV_FREE cleared swapbacked and the dirty bit. */
 const lazy = (pfn: number, extra: PteFields = {}): PteFields => anon(pfn, { swapbacked: false, dirty: false, ...extra });
 
+/** The record of a PMD of 512 young, writable, private anonymous pages from pfn B, scanned or isolated. */
+const FULL_PMD_RECORD = {
+  result: "SCAN_SUCCEED", ptesExamined: 512, referenced: 512, noneOrZero: 0, unmapped: 0, writable: 512,
+  shared: 0, pfn: B + 511, address: 1n << 21n,
+};
+
 describe.each(cores.map((core): [string, ScanCore] => [core.name, core]))("%s core", (_name, core) => {
   const scan = (ptes: Array<PteFields | null>, params = {}) => scanTable(memory, core, ptes, params);
   const isolate = (ptes: Array<PteFields | null>, params = {}) => isolateTable(memory, core, ptes, params);
 
   describe("scanPmds()", () => {
     test("scanPmds() returns SCAN_SUCCEED for a full PMD of young private anon pages", () => {
-      expect(scan(pmdOf(B))).toEqual({
-        result: "SCAN_SUCCEED", ptesExamined: 512, referenced: 512, noneOrZero: 0, unmapped: 0, writable: 512,
-        shared: 0, pfn: B + 511, address: 1n << 21n,
-      });
+      expect(scan(pmdOf(B))).toEqual(FULL_PMD_RECORD);
     });
 
     test("scanPmds() tolerates max_ptes_none empty PTEs and zero pages", () => {
@@ -229,10 +232,7 @@ describe.each(cores.map((core): [string, ScanCore] => [core.name, core]))("%s co
 
   describe("isolatePmd()", () => {
     test("isolatePmd() returns SCAN_SUCCEED for a full PMD of young private anon pages", () => {
-      expect(isolate(pmdOf(B))).toEqual({
-        result: "SCAN_SUCCEED", ptesExamined: 512, referenced: 512, noneOrZero: 0, unmapped: 0, writable: 512,
-        shared: 0, pfn: B + 511, address: 1n << 21n,
-      });
+      expect(isolate(pmdOf(B))).toEqual(FULL_PMD_RECORD);
     });
 
     test("isolatePmd() returns SCAN_PTE_NON_PRESENT for a swap entry (no swap tolerance)", () => {
