@@ -6,6 +6,7 @@
  * plainly fast as TypeScript allows (local constants, 32-bit typed-array reads).
  */
 import { PFN_NONE, PMD, PTE, PTE_FIELD, PTE_TABLE_BYTES, PTES_PER_PMD, RECORD, SCAN_FLAG, VMA } from "./layout.ts";
+import { recordU16 } from "./record_field.ts";
 import { ScanResult } from "./scan_result.ts";
 import type { ScanCore } from "./scan_core.ts";
 
@@ -31,22 +32,22 @@ interface Counters {
   pfn: number;
 }
 
-/** Word index and bit shift of each u16 field of a record, from RECORD's byte offsets. */
-const U16 = (offset: number) => [offset >>> 2, (offset & 2) * 8] as const;
-const [REF_W, REF_SH] = U16(RECORD.REFERENCED), [NZ_W, NZ_SH] = U16(RECORD.NONE_OR_ZERO);
-const [UNM_W, UNM_SH] = U16(RECORD.UNMAPPED), [WR_W, WR_SH] = U16(RECORD.WRITABLE);
-const [SH_W, SH_SH] = U16(RECORD.SHARED);
+/**
+ * Word index and bit shift of each u16 field of a record. They pair up in words,
+ * REFERENCED with NONE_OR_ZERO and UNMAPPED with WRITABLE; SHARED's other half is padding.
+ */
+const [REF_W, REF_SH] = recordU16(RECORD.REFERENCED), [, NZ_SH] = recordU16(RECORD.NONE_OR_ZERO);
+const [UNM_W, UNM_SH] = recordU16(RECORD.UNMAPPED), [, WR_SH] = recordU16(RECORD.WRITABLE);
+const [SH_W, SH_SH] = recordU16(RECORD.SHARED);
 
+/** Write the whole record, one store per word (padding included, as zero). */
 function writeRecord(u32: Uint32Array, at: number, pmdNo: number, c: Counters): void {
   const w = at >>> 2;
-  u32.fill(0, w, w + RECORD.BYTES / 4);
   u32[w + RECORD.RESULT / 4] = c.result;
   u32[w + RECORD.PTES_EXAMINED / 4] = c.examined;
-  u32[w + REF_W] |= c.referenced << REF_SH;
-  u32[w + NZ_W] |= c.noneOrZero << NZ_SH;
-  u32[w + UNM_W] |= c.unmapped << UNM_SH;
-  u32[w + WR_W] |= c.writable << WR_SH;
-  u32[w + SH_W] |= c.shared << SH_SH;
+  u32[w + REF_W] = c.referenced << REF_SH | c.noneOrZero << NZ_SH;
+  u32[w + UNM_W] = c.unmapped << UNM_SH | c.writable << WR_SH;
+  u32[w + SH_W] = c.shared << SH_SH;
   u32[w + RECORD.PFN / 4] = c.pfn;
   // address = pmdNo << 21, split into two 32-bit halves without BigInt.
   u32[w + RECORD.ADDRESS / 4] = (pmdNo << 21) >>> 0;

@@ -112,7 +112,7 @@ export class Khugepaged {
     if (hugepagePmdEnabled(this.k.tunables)) {
       if (!this.#running) {
         this.#running = true;
-        this.#wakeAt(Math.max(this.k.now, this.#busyUntil));
+        this.#wakeAt(this.#earliest());
       } else if (this.slots.length > 0) {
         this.#wakeUp();
       }
@@ -132,22 +132,24 @@ export class Khugepaged {
    * sleep expiry and wakes the thread, so the current sleep ends now.
    */
   sleepTunableWritten(): void {
-    if (!this.#running) return;
-    if (this.#sleep?.kind === "scan") {
-      this.#wakeAt(Math.max(this.k.now, this.#busyUntil));
-      return;
-    }
-    this.#wakeUp();
+    this.#wakeUp(true);
   }
 
   /**
    * `wake_up_interruptible(&khugepaged_wait)`: ends the allocation back-off and the
-   * untimed wait for work, but not the timed scan sleep (its condition is the expiry).
+   * untimed wait for work, but not the timed scan sleep (its condition is the expiry)
+   * unless `expired`: a sleep tunable write has reset that expiry.
    */
-  #wakeUp(): void {
-    if (!this.#running || this.#sleep?.kind === "scan") return;
+  #wakeUp(expired = false): void {
+    if (!this.#running || (this.#sleep?.kind === "scan" && !expired)) return;
     if (this.#sleep === null && this.slots.length === 0) return;
-    this.#wakeAt(Math.max(this.k.now, this.#busyUntil), this.#sleep?.pass, this.#sleep?.kind ?? "scan");
+    // Only the allocation back-off has a pass to resume; a scan sleep has none.
+    this.#wakeAt(this.#earliest(), this.#sleep?.pass, this.#sleep?.kind ?? "scan");
+  }
+
+  /** The earliest a wake-up can start: now, or when the work in progress ends. */
+  #earliest(): number {
+    return Math.max(this.k.now, this.#busyUntil);
   }
 
   #remove(mm: Mm): void {

@@ -1,5 +1,6 @@
 /** Decoding of the 32-byte scan records the core writes (layout.ts `RECORD`). */
 import { PFN_NONE, RECORD } from "../core/layout.ts";
+import { recordU16 } from "../core/record_field.ts";
 
 export interface ScanRecord {
   result: number;
@@ -14,9 +15,13 @@ export interface ScanRecord {
   address: number;
 }
 
-/** A u16 field of the record at word `w`, by its byte offset in RECORD. */
-function u16(u32: Uint32Array, w: number, offset: number): number {
-  return (u32[w + (offset >>> 2)] >>> ((offset & 2) * 8)) & 0xffff;
+const REFERENCED = recordU16(RECORD.REFERENCED), NONE_OR_ZERO = recordU16(RECORD.NONE_OR_ZERO);
+const UNMAPPED = recordU16(RECORD.UNMAPPED), WRITABLE = recordU16(RECORD.WRITABLE);
+const SHARED = recordU16(RECORD.SHARED);
+
+/** A u16 field of the record at word `w`, at its recordU16() slot. */
+function u16(u32: Uint32Array, w: number, [word, shift]: readonly [number, number]): number {
+  return (u32[w + word] >>> shift) & 0xffff;
 }
 
 /** Read the record at byte offset `at`. */
@@ -26,11 +31,11 @@ export function readRecord(u32: Uint32Array, at: number): ScanRecord {
   return {
     result: u32[w + RECORD.RESULT / 4],
     ptesExamined: u32[w + RECORD.PTES_EXAMINED / 4],
-    referenced: u16(u32, w, RECORD.REFERENCED),
-    noneOrZero: u16(u32, w, RECORD.NONE_OR_ZERO),
-    unmapped: u16(u32, w, RECORD.UNMAPPED),
-    writable: u16(u32, w, RECORD.WRITABLE),
-    shared: u16(u32, w, RECORD.SHARED),
+    referenced: u16(u32, w, REFERENCED),
+    noneOrZero: u16(u32, w, NONE_OR_ZERO),
+    unmapped: u16(u32, w, UNMAPPED),
+    writable: u16(u32, w, WRITABLE),
+    shared: u16(u32, w, SHARED),
     pfn: pfn === PFN_NONE ? -1 : pfn,
     address: u32[w + RECORD.ADDRESS / 4] + u32[w + RECORD.ADDRESS / 4 + 1] * 0x100000000,
   };

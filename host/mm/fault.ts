@@ -94,7 +94,7 @@ function touchPmd(k: Kernel, mm: Mm, vma: Vma, pmdNo: number, from: number, to: 
   for (let i = first; i < end; i++) {
     const w = pteWord(t, i);
     const lo = u32[w];
-    if ((lo & (PTE.PRESENT | PTE.ZERO | PTE.SPECIAL)) === PTE.PRESENT && (!write || (lo & PTE.WRITE) !== 0)) {
+    if (isNormalPage(lo) && (!write || (lo & PTE.WRITE) !== 0)) {
       // The common case: a mapped private page, accessed again (a write to a
       // lazy-free page dirties its PTE; the folio stays !swapbacked until reclaim
       // looks at it, but the dirty PTE already protects it).

@@ -9,7 +9,7 @@ import { madviseCollapse } from "../khugepaged/madvise_collapse.ts";
 import { SyscallError } from "./fault.ts";
 import type { Kernel } from "./kernel.ts";
 import { type Mm, pmdOf } from "./mm.ts";
-import { forEachPte, isNormalPage, pteWord, setFolioMapcount, splitHugePmd, unmapPage } from "./pte_ops.ts";
+import { forEachPte, isNormalPage, mapcountOf, pteWord, setFolioMapcount, splitHugePmd, unmapPage } from "./pte_ops.ts";
 import { pageoutRange } from "./reclaim.ts";
 import { PAGE_SIZE, PMD_SIZE, type Vma } from "./vma.ts";
 
@@ -34,20 +34,19 @@ export function madvise(k: Kernel, mm: Mm, start: number, len: number, advice: s
   if (!(Number.isInteger(len) && len >= 0)) throw new SyscallError("EINVAL", `madvise: len must be a non-negative integer, got ${len}`);
   const end = start + Math.ceil(len / PAGE_SIZE) * PAGE_SIZE;
   if (end === start) return 0;
-  const hole = () =>
+  // The walk's VMAs and the hole are taken before any VMA is split or merged.
+  const { vmas, hole } = vmasInRange(mm, start, end);
+  const enomem = () =>
     new SyscallError("ENOMEM", `madvise: [0x${start.toString(16)}, 0x${end.toString(16)}) is not fully mapped`);
   const a = advice as Advice;
   if (a === "MADV_HUGEPAGE" || a === "MADV_NOHUGEPAGE") {
-    if (!updateVmaFlags(k, mm, start, end, a)) throw hole();
+    updateVmaFlags(k, mm, vmas, start, end, a);
+    if (hole) throw enomem();
     return 0;
   }
   // Advice that changes no VMA flag walks the VMAs as they are: no split, no merge.
-  let at = start;
-  let unmapped = false;
-  for (const v of mm.vmasOverlapping(start, end)) {
-    if (v.start > at) unmapped = true;
+  for (const v of vmas) {
     const from = Math.max(start, v.start), to = Math.min(end, v.end);
-    at = v.end;
     if (a === "MADV_COLLAPSE") {
       const err = madviseCollapse(k, mm, v, from, to);
       if (err !== 0) return err;
@@ -57,24 +56,31 @@ export function madvise(k: Kernel, mm: Mm, start: number, len: number, advice: s
   }
   // The PTEs these advices zap or age are flushed at the end through the mmu_gather.
   if (a !== "MADV_COLLAPSE") mm.flushTlbRange((end - start) / PAGE_SIZE);
-  if (unmapped || at < end) throw hole();
+  if (hole) throw enomem();
   return 0;
 }
 
+/** The VMAs overlapping [start, end), in address order, and whether part of the range is unmapped. */
+function vmasInRange(mm: Mm, start: number, end: number): { vmas: Vma[]; hole: boolean } {
+  const vmas = mm.vmasOverlapping(start, end);
+  let at = start;
+  for (const v of vmas) {
+    if (v.start > at) return { vmas, hole: true };
+    at = v.end;
+  }
+  return { vmas, hole: at < end };
+}
+
 /**
- * MADV_HUGEPAGE / MADV_NOHUGEPAGE (`madvise_update_vma` + `hugepage_madvise`): a VMA
- * whose flags change is split at the range's ends (a huge PMD straddling a split point
- * is split first, as `vma_adjust_trans_huge()` does), and alike neighbours merge again.
- * Returns false if part of the range is unmapped.
+ * MADV_HUGEPAGE / MADV_NOHUGEPAGE (`madvise_update_vma` + `hugepage_madvise`) on the
+ * `vmas` overlapping [start, end): a VMA whose flags change is split at the range's ends
+ * (a huge PMD straddling a split point is split first, as `vma_adjust_trans_huge()`
+ * does), and alike neighbours merge again.
  */
 function updateVmaFlags(
-  k: Kernel, mm: Mm, start: number, end: number, advice: "MADV_HUGEPAGE" | "MADV_NOHUGEPAGE",
-): boolean {
-  let at = start;
-  let unmapped = false;
-  for (const v of mm.vmasOverlapping(start, end)) {
-    if (v.start > at) unmapped = true;
-    at = v.end;
+  k: Kernel, mm: Mm, vmas: Vma[], start: number, end: number, advice: "MADV_HUGEPAGE" | "MADV_NOHUGEPAGE",
+): void {
+  for (const v of vmas) {
     const flags = advice === "MADV_HUGEPAGE"
       ? (v.flags | VMA.VM_HUGEPAGE) & ~VMA.VM_NOHUGEPAGE
       : (v.flags | VMA.VM_NOHUGEPAGE) & ~VMA.VM_HUGEPAGE;
@@ -90,7 +96,6 @@ function updateVmaFlags(
     target.flags = flags;
   }
   mm.mergeAround(start, end);
-  return !(unmapped || at < end);
 }
 
 /** `__split_vma()` at `addr`, splitting a huge PMD that would straddle the cut. */
@@ -178,7 +183,7 @@ function coldRange(k: Kernel, mm: Mm, _vma: Vma, pmdNo: number, from: number, to
   forEachPte(mm, pmdNo, from, to, (u32, w) => {
     const lo = u32[w];
     // Do not interfere with other mappings of the folio.
-    if (isNormalPage(lo) && pteField(lo, PTE_FIELD.MAPCOUNT) <= 1) u32[w] = lo & ~(PTE.YOUNG | PTE.FOLIO_REFERENCED);
+    if (isNormalPage(lo) && mapcountOf(lo) <= 1) u32[w] = lo & ~(PTE.YOUNG | PTE.FOLIO_REFERENCED);
   });
 }
 
@@ -194,7 +199,7 @@ function splitPartlyCoveredFolios(mm: Mm, t: number, from: number, to: number): 
   for (let i = 0; i < 512; i++) {
     const w = pteWord(t, i);
     const lo = u32[w];
-    if (!isNormalPage(lo) || pteField(lo, PTE_FIELD.ORDER) === 0 || pteField(lo, PTE_FIELD.MAPCOUNT) > 1) continue;
+    if (!isNormalPage(lo) || pteField(lo, PTE_FIELD.ORDER) === 0 || mapcountOf(lo) > 1) continue;
     u32[w] = lo & ~(((1 << PTE_FIELD.ORDER.bits) - 1) << PTE_FIELD.ORDER.shift);
   }
 }

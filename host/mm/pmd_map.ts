@@ -1,11 +1,10 @@
 /**
  * A task's address space as one state per 2 MiB range: what a picture of khugepaged's
  * work needs (is this PMD huge yet, is it lazy-free, was it swapped out). Read from the
- * page tables the way smaps.ts reads them.
+ * page tables through smaps.ts's per-table counts.
  */
-import { PTE } from "../core/layout.ts";
 import type { Mm } from "./mm.ts";
-import { isNormalPage, pteWord } from "./pte_ops.ts";
+import { type TableCache, tableCounts } from "./smaps.ts";
 import { PMD_SIZE } from "./vma.ts";
 
 /**
@@ -16,12 +15,12 @@ import { PMD_SIZE } from "./vma.ts";
 export const PMD_STATES = ["empty", "small", "lazyfree", "swapped", "huge", "huge-lazyfree"] as const;
 export type PmdState = (typeof PMD_STATES)[number];
 
-export const PMD_EMPTY = 0;
-export const PMD_SMALL = 1;
-export const PMD_LAZYFREE = 2;
-export const PMD_SWAPPED = 3;
-export const PMD_HUGE = 4;
-export const PMD_HUGE_LAZYFREE = 5;
+const STATE_EMPTY = 0;
+const STATE_SMALL = 1;
+const STATE_LAZYFREE = 2;
+const STATE_SWAPPED = 3;
+const STATE_HUGE = 4;
+const STATE_HUGE_LAZYFREE = 5;
 
 /** The PMD numbers (address >> 21) that some VMA of `mm` overlaps, in address order. */
 export function mappedPmds(mm: Mm): number[] {
@@ -35,44 +34,25 @@ export function mappedPmds(mm: Mm): number[] {
 }
 
 /** The state of one PMD of `mm` (an index into PMD_STATES). */
-export function pmdState(mm: Mm, pmdNo: number, byTable?: Map<number, number>): number {
+export function pmdState(mm: Mm, pmdNo: number, byTable?: TableCache): number {
   const h = mm.huge.get(pmdNo);
-  if (h) return h.swapbacked ? PMD_HUGE : PMD_HUGE_LAZYFREE;
+  if (h) return h.swapbacked ? STATE_HUGE : STATE_HUGE_LAZYFREE;
   const t = mm.pt.table(pmdNo);
-  if (t === 0) return PMD_EMPTY;
-  let state = byTable?.get(t);
-  if (state === undefined) {
-    state = tableState(mm.pt.core.u32, t);
-    byTable?.set(t, state);
-  }
-  return state;
+  if (t === 0) return STATE_EMPTY;
+  const { normal, lazy, swapped } = tableCounts(mm.pt.core.u32, t, byTable);
+  if (normal + swapped === 0) return STATE_EMPTY;
+  const small = normal - lazy;
+  if (small >= lazy && small >= swapped) return STATE_SMALL;
+  return lazy >= swapped ? STATE_LAZYFREE : STATE_SWAPPED;
 }
 
-/** The state of the PTE table at byte offset `t`. */
-function tableState(u32: Uint32Array, t: number): number {
-  let small = 0, lazy = 0, swapped = 0;
-  for (let i = 0; i < 512; i++) {
-    const lo = u32[pteWord(t, i)];
-    if (lo === 0) continue;
-    if ((lo & PTE.PRESENT) === 0) {
-      if ((lo & PTE.SWAP) !== 0) swapped++;
-    } else if (isNormalPage(lo)) {
-      // Lazy-free is anonymous and not swap-backed (folio_test_lazyfree()).
-      if ((lo & (PTE.FOLIO_ANON | PTE.FOLIO_SWAPBACKED)) === PTE.FOLIO_ANON) lazy++;
-      else small++;
-    }
-  }
-  if (small + lazy + swapped === 0) return PMD_EMPTY;
-  if (small >= lazy && small >= swapped) return PMD_SMALL;
-  return lazy >= swapped ? PMD_LAZYFREE : PMD_SWAPPED;
-}
-
-/** The state of every PMD that a VMA of `mm` overlaps, in address order (see mappedPmds()). */
-export function pmdMap(mm: Mm): Uint8Array {
+/**
+ * The state of every PMD that a VMA of `mm` overlaps, in address order (see mappedPmds()).
+ * `byTable` may be shared with smapsRollup() of the same unchanged mm.
+ */
+export function pmdMap(mm: Mm, byTable: TableCache = new Map()): Uint8Array {
   const pmds = mappedPmds(mm);
   const out = new Uint8Array(pmds.length);
-  // A synthetic map's alike PMDs share a table: read each table once.
-  const byTable = new Map<number, number>();
   for (let i = 0; i < pmds.length; i++) out[i] = pmdState(mm, pmds[i], byTable);
   return out;
 }

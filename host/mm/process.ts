@@ -4,10 +4,10 @@
  * tells khugepaged.
  */
 import { PMD, PTE, PTE_FIELD, VMA } from "../core/layout.ts";
-import { pteField, withPteField } from "../core/pte.ts";
+import { withPteField } from "../core/pte.ts";
 import type { Kernel } from "./kernel.ts";
 import type { Mm } from "./mm.ts";
-import { folioHead, isNormalPage, pteWord } from "./pte_ops.ts";
+import { folioHead, isNormalPage, mapcountOf, pteWord } from "./pte_ops.ts";
 import { zapRange } from "./madvise.ts";
 import { PMD_SIZE } from "./vma.ts";
 
@@ -41,7 +41,7 @@ export function fork(k: Kernel, parent: Mm, name: string): Mm {
       const w = pteWord(src, j), d = pteWord(dst, j);
       let lo = m[w];
       if (isNormalPage(lo)) {
-        lo = withPteField(lo & ~PTE.WRITE, PTE_FIELD.MAPCOUNT, pteField(lo, PTE_FIELD.MAPCOUNT) + 1);
+        lo = withPteField(lo & ~PTE.WRITE, PTE_FIELD.MAPCOUNT, mapcountOf(lo) + 1);
         m[w] = lo;
         addSharer(k, folioHead(lo, m[w + 1]), pmdNo * PMD_SIZE + j * 4096, parent, child);
       }

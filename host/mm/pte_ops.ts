@@ -92,10 +92,7 @@ function mapsFolioElsewhere(mm: Mm, head: number, order: number, addr: number): 
   if (t === 0) return false;
   const u32 = mm.pt.core.u32;
   const skip = pteIndexOf(addr);
-  for (let i = 0; i < 512; i++) {
-    const w = pteWord(t, i);
-    if (i !== skip && isNormalPage(u32[w]) && u32[w + 1] - head >= 0 && u32[w + 1] - head < 1 << order) return true;
-  }
+  for (let i = 0; i < 512; i++) if (i !== skip && mapsFolioPage(u32, pteWord(t, i), head, order)) return true;
   return false;
 }
 
@@ -111,10 +108,13 @@ export function setFolioMapcount(mm: Mm, addr: number, head: number, order: numb
   const last = order === 0 ? first : 511;
   for (let i = first; i <= last; i++) {
     const w = pteWord(t, i);
-    if (isNormalPage(u32[w]) && u32[w + 1] - head >= 0 && u32[w + 1] - head < 1 << order) {
-      u32[w] = withPteField(u32[w], PTE_FIELD.MAPCOUNT, n);
-    }
+    if (mapsFolioPage(u32, w, head, order)) u32[w] = withPteField(u32[w], PTE_FIELD.MAPCOUNT, n);
   }
+}
+
+/** Whether the PTE at word `w` maps a normal page of the folio `head` (order `order`). */
+function mapsFolioPage(u32: Uint32Array, w: number, head: number, order: number): boolean {
+  return isNormalPage(u32[w]) && u32[w + 1] - head >= 0 && u32[w + 1] - head < 1 << order;
 }
 
 /** Mapcount field of a low word. */

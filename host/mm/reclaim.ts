@@ -11,13 +11,10 @@ import { PTE, PTE_FIELD, VMA } from "../core/layout.ts";
 import { pteField, withPteField } from "../core/pte.ts";
 import type { Kernel } from "./kernel.ts";
 import type { Mm } from "./mm.ts";
-import { forEachPte, isNormalPage, pteWord, splitHugePmd, unmapPage } from "./pte_ops.ts";
+import { forEachPte, isNormalPage, mapcountOf, pteWord, splitHugePmd, unmapPage } from "./pte_ops.ts";
 import { PAGE_SIZE, PMD_SIZE, type Vma } from "./vma.ts";
 
 type Pass = "lazyfree" | "swap-old" | "swap-any";
-
-/** What reclaim did with one page or THP. */
-export type ReclaimOutcome = "discarded" | "swapped" | "kept";
 
 /** Reclaim until `targetFreePages` base pages are free or nothing more can go. */
 export function reclaim(k: Kernel, targetFreePages: number): void {
@@ -34,8 +31,8 @@ function reclaimMm(k: Kernel, mm: Mm, pass: Pass, target: number): void {
   for (const v of mm.vmas) {
     for (let pmdNo = Math.floor(v.start / PMD_SIZE); pmdNo * PMD_SIZE < v.end; pmdNo++) {
       if (k.phys.freePages >= target) return;
-      if (mm.huge.has(pmdNo)) {
-        const h = mm.huge.get(pmdNo)!;
+      const h = mm.huge.get(pmdNo);
+      if (h) {
         if (pass === "lazyfree" && !h.swapbacked && !k.sharers.has(h.head)) reclaimLazyfreeHuge(k, mm, v, pmdNo);
         continue;
       }
@@ -49,13 +46,14 @@ function reclaimMm(k: Kernel, mm: Mm, pass: Pass, target: number): void {
       for (let i = first; i < last && k.phys.freePages < target; i++) {
         let w = pteWord(t, i);
         const lo = u32[w];
-        if (!isNormalPage(lo) || (lo & PTE.FOLIO_ANON) === 0 || pteField(lo, PTE_FIELD.MAPCOUNT) > 1) continue;
+        if (!isNormalPage(lo) || (lo & PTE.FOLIO_ANON) === 0 || mapcountOf(lo) > 1) continue;
+        // The first pass looks at lazy-free pages only, the second at swap-backed ones
+        // only; the last takes any page, those spared before included.
         const lazyfree = (lo & PTE.FOLIO_SWAPBACKED) === 0;
+        const picky = pass !== "swap-any";
+        if (picky && lazyfree !== (pass === "lazyfree")) continue;
         // folio_check_references(): a young page is spared once; the look clears the bit.
-        // Lazy-free pages are looked at in the first pass and taken in the last.
-        const look = lazyfree ? pass === "lazyfree" : pass === "swap-old";
-        const spare = look && (lo & PTE.YOUNG) !== 0;
-        if (!spare && (lazyfree ? pass === "swap-old" : pass === "lazyfree")) continue;
+        const spare = picky && (lo & PTE.YOUNG) !== 0;
         if (!own) {
           t = mm.pt.writableTable(pmdNo);
           w = pteWord(t, i);
@@ -80,40 +78,38 @@ function reclaimMm(k: Kernel, mm: Mm, pass: Pass, target: number): void {
  * swap-backed again and stays; any other page is written to swap and its PTE becomes
  * a swap entry.
  */
-export function reclaimPte(k: Kernel, mm: Mm, vma: Vma, addr: number, w: number): ReclaimOutcome {
+function reclaimPte(k: Kernel, mm: Mm, vma: Vma, addr: number, w: number): void {
   const u32 = k.core.u32;
   const lo = u32[w];
   if ((lo & PTE.FOLIO_SWAPBACKED) === 0) {
     if ((lo & PTE.DIRTY) !== 0 && (vma.flags & VMA.VM_DROPPABLE) === 0) {
       // The task wrote to it after MADV_FREE: the data matters again.
       u32[w] = lo | PTE.FOLIO_SWAPBACKED;
-      return "kept";
+      return;
     }
     unmapPage(k, mm, addr, lo, u32[w + 1]);
     u32[w] = 0;
     u32[w + 1] = 0;
     k.vmstat.pglazyfreed++;
-    return "discarded";
+    return;
   }
   unmapPage(k, mm, addr, lo, u32[w + 1]);
   u32[w] = PTE.SWAP;
   u32[w + 1] = 0;
   k.vmstat.pswpout++;
-  return "swapped";
 }
 
 /** `__discard_anon_folio_pmd_locked()`: a lazy-free THP is dropped whole, unless re-dirtied. */
-function reclaimLazyfreeHuge(k: Kernel, mm: Mm, vma: Vma, pmdNo: number): ReclaimOutcome {
+function reclaimLazyfreeHuge(k: Kernel, mm: Mm, vma: Vma, pmdNo: number): void {
   const h = mm.huge.get(pmdNo)!;
   if (h.dirty && (vma.flags & VMA.VM_DROPPABLE) === 0) {
     h.swapbacked = true;
-    return "kept";
+    return;
   }
   mm.huge.delete(pmdNo);
   mm.pt.setEntry(pmdNo, 0);
   k.phys.freeHuge(h.head);
   k.vmstat.pglazyfreed += 512;
-  return "discarded";
 }
 
 /**
@@ -136,7 +132,7 @@ export function pageoutRange(k: Kernel, mm: Mm, vma: Vma, pmdNo: number, from: n
   forEachPte(mm, pmdNo, from, to, (u32, w, addr) => {
     const lo = u32[w];
     if (!isNormalPage(lo) || (lo & PTE.FOLIO_ANON) === 0 || (lo & PTE.FOLIO_LRU) === 0) return;
-    if (pteField(lo, PTE_FIELD.MAPCOUNT) > 1 || (lo & PTE.FOLIO_LOCKED) !== 0 || pteField(lo, PTE_FIELD.PINS) !== 0) {
+    if (mapcountOf(lo) > 1 || (lo & PTE.FOLIO_LOCKED) !== 0 || pteField(lo, PTE_FIELD.PINS) !== 0) {
       return;
     }
     // A large folio is split before it goes to swap; its pages are reclaimed one by one.

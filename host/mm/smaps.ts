@@ -10,6 +10,22 @@ export interface SmapsRollup {
   Swap: number;
 }
 
+/** What the entries of one PTE table map, in 4 KiB pages. */
+export interface TableCounts {
+  /** Normal pages (present, not the zero page), lazy-free ones included. */
+  normal: number;
+  /** Normal pages that are lazy-free. */
+  lazy: number;
+  /** Swap entries. */
+  swapped: number;
+}
+
+/**
+ * TableCounts by table offset. A synthetic map's alike PMDs share a table: with a
+ * cache, each table is read once. Valid only while no PTE changes.
+ */
+export type TableCache = Map<number, TableCounts>;
+
 /**
  * smaps_rollup's AnonHugePages alone: PMD-mapped THPs only, so no PTE table is read
  * (cheap on a terabyte synthetic map).
@@ -18,45 +34,44 @@ export function anonHugePagesKb(mm: Mm): number {
   return mm.huge.size * 2048;
 }
 
-/** Walk the mm's page tables and sum what smaps_rollup reports. */
-export function smapsRollup(mm: Mm): SmapsRollup {
-  const out: SmapsRollup = { Rss: 0, AnonHugePages: 0, LazyFree: 0, Swap: 0 };
-  for (const h of mm.huge.values()) {
-    out.Rss += 2048;
-    out.AnonHugePages += 2048;
-    if (!h.swapbacked) out.LazyFree += 2048;
-  }
+/**
+ * Walk the mm's page tables and sum what smaps_rollup reports. `byTable` may be shared
+ * with pmdMap() of the same unchanged mm.
+ */
+export function smapsRollup(mm: Mm, byTable: TableCache = new Map()): SmapsRollup {
+  const huge = anonHugePagesKb(mm);
+  const out: SmapsRollup = { Rss: huge, AnonHugePages: huge, LazyFree: 0, Swap: 0 };
+  for (const h of mm.huge.values()) if (!h.swapbacked) out.LazyFree += 2048;
   const pt = mm.pt;
-  const u32 = pt.core.u32;
-  // A synthetic map's alike PMDs share a table: sum each table once, add it per PMD.
-  const byTable = new Map<number, TableSums>();
   for (let i = 0; i < pt.length; i++) {
     const t = pt.table(pt.basePmd + i);
     if (t === 0) continue;
-    let s = byTable.get(t);
-    if (!s) byTable.set(t, s = tableSums(u32, t));
-    out.Rss += s.Rss;
-    out.LazyFree += s.LazyFree;
-    out.Swap += s.Swap;
+    const c = tableCounts(pt.core.u32, t, byTable);
+    out.Rss += c.normal * 4;
+    out.LazyFree += c.lazy * 4;
+    out.Swap += c.swapped * 4;
   }
   return out;
 }
 
-type TableSums = Omit<SmapsRollup, "AnonHugePages">;
-
-function tableSums(u32: Uint32Array, t: number): TableSums {
-  const s: TableSums = { Rss: 0, LazyFree: 0, Swap: 0 };
+/** Count what the PTE table at byte offset `t` maps, through `cache` if given. */
+export function tableCounts(u32: Uint32Array, t: number, cache?: TableCache): TableCounts {
+  let c = cache?.get(t);
+  if (c) return c;
+  c = { normal: 0, lazy: 0, swapped: 0 };
   for (let j = 0; j < 512; j++) {
     const lo = u32[pteWord(t, j)];
     if (lo === 0) continue;
     if ((lo & PTE.PRESENT) === 0) {
-      if ((lo & PTE.SWAP) !== 0) s.Swap += 4;
+      if ((lo & PTE.SWAP) !== 0) c.swapped++;
       continue;
     }
     // The zero page is not counted in Rss.
     if (!isNormalPage(lo)) continue;
-    s.Rss += 4;
-    if ((lo & (PTE.FOLIO_ANON | PTE.FOLIO_SWAPBACKED)) === PTE.FOLIO_ANON) s.LazyFree += 4;
+    c.normal++;
+    // Lazy-free is anonymous and not swap-backed (folio_test_lazyfree()).
+    if ((lo & (PTE.FOLIO_ANON | PTE.FOLIO_SWAPBACKED)) === PTE.FOLIO_ANON) c.lazy++;
   }
-  return s;
+  cache?.set(t, c);
+  return c;
 }

@@ -4,7 +4,7 @@
  */
 import type { Kernel } from "../mm/kernel.ts";
 import { pmdMap } from "../mm/pmd_map.ts";
-import { smapsRollup } from "../mm/smaps.ts";
+import { smapsRollup, type TableCache } from "../mm/smaps.ts";
 import type { Engine } from "../run/engine.ts";
 import type { RunResult } from "../run/result.ts";
 import { type RunOptions, type RunProgress, runScenario } from "../run/runner.ts";
@@ -40,11 +40,13 @@ export interface WatchOptions extends RunOptions {
 }
 
 /** Every task's map and figures now. */
-export function takeFrame(k: Kernel, variant: string, timeS: number, endS: number): Frame {
+function takeFrame(k: Kernel, variant: string, timeS: number, endS: number): Frame {
   const tasks = k.mms.map((mm): TaskFrame => {
-    const m = smapsRollup(mm);
+    // Both read the same PTE tables: count each once.
+    const byTable: TableCache = new Map();
+    const m = smapsRollup(mm, byTable);
     return {
-      name: mm.name, alive: mm.users > 0, pmds: pmdMap(mm),
+      name: mm.name, alive: mm.users > 0, pmds: pmdMap(mm, byTable),
       anonHugePagesKb: m.AnonHugePages, lazyFreeKb: m.LazyFree, swapKb: m.Swap,
     };
   });
