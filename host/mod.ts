@@ -38,6 +38,8 @@ export { PMD_STATES, type PmdState } from "./mm/pmd_map.ts";
 // Reports and traces: what `khugesim compare` prints, its --json and CSV, the trace.
 export { comparisonJson, formatComparison, formatRun, seriesCsv } from "./report/mod.ts";
 export { formatFtrace, formatJson, TRACE_EVENTS, type TraceEvent, type TraceValue } from "./khugepaged/trace.ts";
+// The AnonHugePages chart's line colours (by task) and dashes (by variant), for a page to match.
+export { DASHES, PALETTE } from "./report/chart_style.ts";
 
 // Kernel variants, sysfs tunables and vmstat counters, by their kernel names.
 export { getVariant, VARIANTS } from "./khugepaged/variants/mod.ts";

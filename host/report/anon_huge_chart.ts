@@ -8,18 +8,16 @@ import { GridComponent, LegendComponent, TitleComponent } from "echarts/componen
 import * as echarts from "echarts/core";
 import { SVGRenderer } from "echarts/renderers";
 import type { RunResult } from "../run/result.ts";
+import { DASHES, PALETTE } from "./chart_style.ts";
+import { taskNames } from "./compare_table.ts";
 
 echarts.use([LineChart, GridComponent, LegendComponent, TitleComponent, SVGRenderer]);
-
-const PALETTE = ["#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf"];
-const DASHES = ["solid", "dashed", "dotted"] as const;
 
 /** An SVG document charting AnonHugePages (MiB) per task against time for each run. */
 export function anonHugeChartSvg(results: RunResult[], options: { width?: number; height?: number } = {}): string {
   const width = options.width ?? 960;
   const height = options.height ?? 480;
-  const tasks: string[] = [];
-  for (const r of results) for (const t of r.tasks) if (!tasks.includes(t.name)) tasks.push(t.name);
+  const tasks = taskNames(results);
   const series = results.flatMap((r, v) => tasks.map((task, i) => ({
     type: "line" as const,
     name: `${task} (${r.variant})`,

@@ -33,18 +33,19 @@ export function collapseSpan(t: Pick<TaskResult | GeneratedResult, "collapses"> 
   return c.firstS === c.lastS ? `${n} at ${seconds1(c.firstS!)}` : `${n}, ${seconds1(c.firstS!)} – ${seconds1(c.lastS!)}`;
 }
 
-/** Generated mms' names in order of first appearance over all runs. */
-function generatedNames(results: RunResult[]): string[] {
-  const names: string[] = [];
-  for (const r of results) for (const g of r.generated ?? []) if (!names.includes(g.name)) names.push(g.name);
-  return names;
+/** The names in `lists` in order of first appearance. */
+function namesInOrder(lists: ReadonlyArray<ReadonlyArray<{ name: string }>>): string[] {
+  return [...new Set(lists.flatMap((list) => list.map((x) => x.name)))];
 }
 
 /** Task names in order of first appearance over all runs. */
-function taskNames(results: RunResult[]): string[] {
-  const names: string[] = [];
-  for (const r of results) for (const t of r.tasks) if (!names.includes(t.name)) names.push(t.name);
-  return names;
+export function taskNames(results: RunResult[]): string[] {
+  return namesInOrder(results.map((r) => r.tasks));
+}
+
+/** "baseline: no" or "lazyfree-skip: yes, 2,048 kB": whether a variant collapsed lazy-free memory. */
+function lazyfreeVerdict(variant: string, kb: number): string {
+  return `${variant}: ${kb === 0 ? "no" : `yes, ${withCommas(kb)} kB`}`;
 }
 
 function taskTable(name: string, results: RunResult[]): string {
@@ -93,7 +94,7 @@ export function formatComparison(c: CompareResult): string {
   out.push("");
   const rows: string[][] = [["khugepaged collapses", ...results.map((r) => r.variant)]];
   for (const name of names) rows.push([name, ...results.map((r) => collapseSpan(r.tasks.find((t) => t.name === name)))]);
-  for (const name of generatedNames(results)) {
+  for (const name of namesInOrder(results.map((r) => r.generated ?? []))) {
     rows.push([`${name} (generated)`, ...results.map((r) => collapseSpan(r.generated?.find((g) => g.name === name)))]);
   }
   rows.push(["full scans / pages collapsed", ...results.map((r) => `${r.khugepaged.fullScans} / ${r.khugepaged.pagesCollapsed}`)]);
@@ -103,19 +104,15 @@ export function formatComparison(c: CompareResult): string {
   if (lazy.length > 0) {
     out.push("");
     for (const name of lazy) {
-      const verdicts = results.map((r) => {
-        const kb = r.tasks.find((t) => t.name === name)?.collapses.lazyfreeKb ?? 0;
-        return `${r.variant}: ${kb === 0 ? "no" : `yes, ${withCommas(kb)} kB`}`;
-      });
+      const verdicts = results.map((r) =>
+        lazyfreeVerdict(r.variant, r.tasks.find((t) => t.name === name)?.collapses.lazyfreeKb ?? 0));
       out.push(`${name}'s lazy-free memory collapsed by khugepaged? ${verdicts.join("; ")}`);
     }
   }
   // The generated map has no time series to show its lazy-free memory; one line for all its mms.
   if (results.some((r) => r.generated?.some((g) => g.collapses.lazyfreeKb > 0))) {
-    const verdicts = results.map((r) => {
-      const kb = (r.generated ?? []).reduce((sum, g) => sum + g.collapses.lazyfreeKb, 0);
-      return `${r.variant}: ${kb === 0 ? "no" : `yes, ${withCommas(kb)} kB`}`;
-    });
+    const verdicts = results.map((r) =>
+      lazyfreeVerdict(r.variant, (r.generated ?? []).reduce((sum, g) => sum + g.collapses.lazyfreeKb, 0)));
     out.push("", `The generated map's lazy-free memory collapsed by khugepaged? ${verdicts.join("; ")}`);
   }
   return out.join("\n") + "\n";

@@ -1,8 +1,18 @@
 /** The `--json` object of `run` and `compare`: one line of JSON, the same bytes for the same scenario and seed. */
 import type { CompareResult } from "../run/compare.ts";
-import type { RunResult } from "../run/result.ts";
+import type { CollapseSummary, RunResult } from "../run/result.ts";
 import { headline } from "./compare_table.ts";
 import { roundTo } from "./format.ts";
+
+/** A task's or a generated mm's collapses, under its JSON keys. */
+function collapseJson(c: CollapseSummary) {
+  return {
+    collapses: c.count,
+    firstCollapseS: c.firstS === null ? null : roundTo(c.firstS, 6),
+    lastCollapseS: c.lastS === null ? null : roundTo(c.lastS, 6),
+    lazyfreeCollapsedKb: c.lazyfreeKb,
+  };
+}
 
 function variantJson(r: RunResult) {
   const tasks: Record<string, unknown> = {};
@@ -22,10 +32,7 @@ function variantJson(r: RunResult) {
       rssKb: t.memory.rssKb,
       lazyFreeKb: t.memory.lazyFreeKb,
       swapKb: t.memory.swapKb,
-      collapses: t.collapses.count,
-      firstCollapseS: t.collapses.firstS === null ? null : roundTo(t.collapses.firstS, 6),
-      lastCollapseS: t.collapses.lastS === null ? null : roundTo(t.collapses.lastS, 6),
-      lazyfreeCollapsedKb: t.collapses.lazyfreeKb,
+      ...collapseJson(t.collapses),
     };
   }
   // Only a scenario with `generate:` has the key, so other scenarios' bytes stay as they were.
@@ -34,10 +41,7 @@ function variantJson(r: RunResult) {
     generated[g.name] = {
       initialAnonHugeKb: g.initialAnonHugePagesKb,
       anonHugeKb: g.anonHugePagesKb,
-      collapses: g.collapses.count,
-      firstCollapseS: g.collapses.firstS === null ? null : roundTo(g.collapses.firstS, 6),
-      lastCollapseS: g.collapses.lastS === null ? null : roundTo(g.collapses.lastS, 6),
-      lazyfreeCollapsedKb: g.collapses.lazyfreeKb,
+      ...collapseJson(g.collapses),
     };
   }
   return {

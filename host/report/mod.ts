@@ -1,6 +1,6 @@
 /** Reports of runs: the comparison table, the per-run printout, JSON, CSV and the SVG chart. */
-export { formatComparison, headline } from "./compare_table.ts";
+export { formatComparison } from "./compare_table.ts";
 export { comparisonJson } from "./json_report.ts";
-export { formatMeasurement, formatPerfStat, formatRun } from "./run_report.ts";
+export { formatRun } from "./run_report.ts";
 export { seriesCsv } from "./series_csv.ts";
 // The chart pulls in echarts: import host/report/anon_huge_chart.ts directly when needed.

@@ -7,7 +7,7 @@ import { collapseSpan, runSettings } from "./compare_table.ts";
 import { withCommas } from "./format.ts";
 
 /** The seed program's printout of its timed loop (test_tlb_performance). */
-export function formatMeasurement(name: string, m: AccessReport): string {
+function formatMeasurement(name: string, m: AccessReport): string {
   return [
     `Process ${name}`,
     `  Completed ${m.accesses} accesses in ${m.seconds.toFixed(2)} seconds`,
@@ -17,7 +17,7 @@ export function formatMeasurement(name: string, m: AccessReport): string {
 }
 
 /** `perf stat -e dTLB-loads,dTLB-load-misses` over the task, as perf lays it out. */
-export function formatPerfStat(name: string, p: AccessReport, tlb: string): string {
+function formatPerfStat(name: string, p: AccessReport, tlb: string): string {
   const ratio = p.dtlbLoads > 0 ? `    #  ${((100 * p.dtlbLoadMisses) / p.dtlbLoads).toFixed(2)}% of all dTLB cache accesses` : "";
   return [
     ` Performance counter stats for '${name}' (simulated, ${tlb}):`,

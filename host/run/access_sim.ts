@@ -9,7 +9,7 @@ import { PAGE_SIZE } from "../core/layout.ts";
 import type { CoreMemory } from "../core/core_memory.ts";
 import { type AccessPattern, AccessStream, type TlbRegion } from "../tlb/access_stream.ts";
 import type { TaskTlb } from "../tlb/tlb.ts";
-import { addCounts, type TlbCounts, zeroCounts } from "../tlb/tlb_counts.ts";
+import { addCounts, scaleCounts, type TlbCounts, zeroCounts } from "../tlb/tlb_counts.ts";
 
 /** How the TLB model runs: every access, or warm-up + sample + extrapolation for long chunks. */
 export interface TlbSampling {
@@ -96,14 +96,15 @@ export function simulateChunk(
   if (upper <= 0) return out;
   const m = sim.perSim;
   const { warmupAccesses: w, sampleAccesses: s } = sampling;
-  const take = (n: number): number => {
+  /** Simulate the next `n` accesses into `out`; returns their counts. */
+  const take = (n: number): TlbCounts => {
     const c = sim.run(tlb, n);
     const ns = n * nsPerAccess(c.walks / n);
     addCounts(out.counts, c);
     out.accesses += n;
     out.ns += ns;
     out.simulated += Math.ceil(n / m);
-    return c.walks / n;
+    return c;
   };
 
   if (sampling.exact || upper / m <= w + s + SUB_CHUNK) {
@@ -111,29 +112,22 @@ export function simulateChunk(
     while (out.accesses < maxAccesses && out.ns < budgetNs) {
       const n = Math.min(SUB_CHUNK * m, maxAccesses - out.accesses, Math.floor((budgetNs - out.ns) / pace));
       if (n <= 0) break;
-      pace = nsPerAccess(take(n));
+      pace = nsPerAccess(take(n).walks / n);
     }
     return out;
   }
   take(w * m);
-  const before = { ...out.counts };
-  const p = take(s * m);
-  const sample = subtractCounts(out.counts, before);
+  const sample = take(s * m);
+  const p = sample.walks / (s * m);
   const pace = nsPerAccess(p);
   const rest = Math.max(0, Math.min(maxAccesses - out.accesses, Math.floor((budgetNs - out.ns) / pace)));
   if (rest > 0) {
     const f = rest / (s * m);
-    for (const key of Object.keys(sample) as Array<keyof TlbCounts>) out.counts[key] += sample[key] * f;
+    addCounts(out.counts, scaleCounts(sample, f));
     out.accesses += rest;
     out.ns += rest * pace;
     // The sample's walks are binomial over its accesses; scaling multiplies the variance by f².
     out.walksVariance = f * f * s * m * p * (1 - Math.min(1, p));
   }
-  return out;
-}
-
-function subtractCounts(a: TlbCounts, b: TlbCounts): TlbCounts {
-  const out = zeroCounts();
-  for (const key of Object.keys(out) as Array<keyof TlbCounts>) out[key] = a[key] - b[key];
   return out;
 }

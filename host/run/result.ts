@@ -25,6 +25,15 @@ export interface AccessReport {
   endS: number;
 }
 
+/** khugepaged's successful collapses of one mm's memory. */
+export interface CollapseSummary {
+  count: number;
+  firstS: number | null;
+  lastS: number | null;
+  /** Clean lazy-free memory that went into a THP. */
+  lazyfreeKb: number;
+}
+
 /** One task at the end of the run. */
 export interface TaskResult {
   name: string;
@@ -42,7 +51,7 @@ export interface TaskResult {
   /** smaps_rollup at the end of the run, in kB. */
   memory: { anonHugePagesKb: number; rssKb: number; lazyFreeKb: number; swapKb: number };
   /** khugepaged's successful collapses of this task's memory. */
-  collapses: { count: number; firstS: number | null; lastS: number | null; lazyfreeKb: number };
+  collapses: CollapseSummary;
   /** Return values of the task's MADV_COLLAPSE calls (0 or a negative errno). */
   madviseCollapse: Array<{ timeS: number; ret: number }>;
 }
@@ -58,7 +67,7 @@ export interface GeneratedResult {
   initialAnonHugePagesKb: number;
   anonHugePagesKb: number;
   /** khugepaged's successful collapses of this mm's memory. */
-  collapses: { count: number; firstS: number | null; lastS: number | null; lazyfreeKb: number };
+  collapses: CollapseSummary;
 }
 
 /** One task in one interval of the time series. */

@@ -13,12 +13,13 @@ import { defaultTunables, writeTunable } from "../khugepaged/tunables.ts";
 import { ScenarioError } from "../scenario/scenario_error.ts";
 import type { Scenario } from "../scenario/scenario_schema.ts";
 import { generateMap } from "../synth/generate.ts";
-import { BARE_METAL, type CostModel, fitCostModel, SEED_ROWS } from "../tlb/cost_model.ts";
+import { accessNs, BARE_METAL, type CostModel, fitCostModel, SEED_ROWS } from "../tlb/cost_model.ts";
 import { tlbPreset } from "../tlb/presets.ts";
+import { DEFAULT_SAMPLE, defaultWarmupAccesses } from "../tlb/sampler.ts";
 import type { TlbSampling } from "./access_sim.ts";
-import { CollapseLog } from "./collapse_log.ts";
+import { CollapseLog, type CollapseStats } from "./collapse_log.ts";
 import type { Engine } from "./engine.ts";
-import type { GeneratedResult, RunResult, SeriesPoint, TaskResult, TaskSample } from "./result.ts";
+import type { CollapseSummary, GeneratedResult, RunResult, SeriesPoint, TaskResult, TaskSample } from "./result.ts";
 import { type RunContext, TaskRun } from "./task_run.ts";
 
 /** Progress, once per simulated interval. */
@@ -48,11 +49,8 @@ export interface RunOptions {
   observe?: (kernel: Kernel) => void;
 }
 
-const DEFAULT_SAMPLE = 2 ** 20;
-const MIN_WARMUP = 65536;
-
 /** The cost line of a scenario's `costModel`. */
-export function costModelOf(name: Scenario["costModel"]): CostModel {
+function costModelOf(name: Scenario["costModel"]): CostModel {
   return name === "kvm-guest" ? fitCostModel(SEED_ROWS.kvmGuest.without, SEED_ROWS.kvmGuest.with) : BARE_METAL;
 }
 
@@ -69,11 +67,10 @@ export async function runScenario(scenario: Scenario, engine: Engine, options: R
   const preset = tlbPreset(scenario.tlb);
   const model = costModelOf(scenario.costModel);
   const exact = options.tlbMode === "exact";
-  const entries = preset.l1.entries + (preset.l1Huge === "shared" ? 0 : preset.l1Huge.entries) + preset.l2.entries;
   const sampling: TlbSampling = {
     exact,
     sampleAccesses: options.sampleAccesses ?? DEFAULT_SAMPLE,
-    warmupAccesses: options.warmupAccesses ?? Math.max(MIN_WARMUP, 8 * entries),
+    warmupAccesses: options.warmupAccesses ?? defaultWarmupAccesses(preset),
   };
   const tunables = defaultTunables();
   for (const [path, value] of Object.entries(scenario.tunables)) writeTunable(tunables, path, value);
@@ -100,7 +97,7 @@ export async function runScenario(scenario: Scenario, engine: Engine, options: R
   const tasks: TaskRun[] = [];
   let running = scenario.tasks.length;
   const ctx: RunContext = {
-    k, engine, scenario, source: scenario.name, preset, model, sampling, intervalNs, endNs,
+    k, engine, scenario, preset, model, sampling, intervalNs, endNs,
     schedule(at, run) {
       k.clock.schedule(at, run);
       let i = stops.length;
@@ -118,7 +115,7 @@ export async function runScenario(scenario: Scenario, engine: Engine, options: R
   };
 
   scenario.tasks.forEach((spec, i) => {
-    const t = new TaskRun(ctx, -1, spec.name, spec.steps, `tasks[${i}].steps`, Math.round(spec.startS * 1e9));
+    const t = new TaskRun(ctx, spec.name, spec.steps, `tasks[${i}].steps`, Math.round(spec.startS * 1e9));
     ctx.schedule(t.startNs, () => {
       t.index = tasks.length;
       tasks.push(t);
@@ -185,7 +182,6 @@ export async function runScenario(scenario: Scenario, engine: Engine, options: R
 
   const taskResults: TaskResult[] = tasks.map((t) => {
     const m = smapsRollup(t.mm!);
-    const c = collapses.stats(t.name);
     return {
       name: t.name,
       pid: t.mm!.id,
@@ -196,30 +192,17 @@ export async function runScenario(scenario: Scenario, engine: Engine, options: R
       perf: t.perf.report(),
       measurement: t.measurement.report(),
       memory: { anonHugePagesKb: m.AnonHugePages, rssKb: m.Rss, lazyFreeKb: m.LazyFree, swapKb: m.Swap },
-      collapses: {
-        count: c.count,
-        firstS: c.firstNs === null ? null : c.firstNs / 1e9,
-        lastS: c.lastNs === null ? null : c.lastNs / 1e9,
-        lazyfreeKb: c.lazyfreePages * 4,
-      },
+      collapses: collapseSummary(collapses.stats(t.name)),
       madviseCollapse: t.madviseCollapse,
     };
   });
-  const generatedResults: GeneratedResult[] = generated.map(({ mm, initialAnonHugePagesKb }) => {
-    const c = collapses.stats(mm.name);
-    return {
-      name: mm.name,
-      pid: mm.id,
-      initialAnonHugePagesKb,
-      anonHugePagesKb: anonHugePagesKb(mm),
-      collapses: {
-        count: c.count,
-        firstS: c.firstNs === null ? null : c.firstNs / 1e9,
-        lastS: c.lastNs === null ? null : c.lastNs / 1e9,
-        lazyfreeKb: c.lazyfreePages * 4,
-      },
-    };
-  });
+  const generatedResults: GeneratedResult[] = generated.map(({ mm, initialAnonHugePagesKb }) => ({
+    name: mm.name,
+    pid: mm.id,
+    initialAnonHugePagesKb,
+    anonHugePagesKb: anonHugePagesKb(mm),
+    collapses: collapseSummary(collapses.stats(mm.name)),
+  }));
   return {
     scenario: scenario.name,
     variant: variant.name,
@@ -234,6 +217,16 @@ export async function runScenario(scenario: Scenario, engine: Engine, options: R
     vmstat: { ...k.vmstat },
     series,
     trace: k.tracer.ftrace(),
+  };
+}
+
+/** A task's (or a generated mm's) collapses in seconds and kB. */
+function collapseSummary(c: CollapseStats): CollapseSummary {
+  return {
+    count: c.count,
+    firstS: c.firstNs === null ? null : c.firstNs / 1e9,
+    lastS: c.lastNs === null ? null : c.lastNs / 1e9,
+    lazyfreeKb: c.lazyfreePages * 4,
   };
 }
 
@@ -260,7 +253,6 @@ function generate(k: Kernel, scenario: Scenario): Array<{ mm: Mm; initialAnonHug
  * for progress bars.
  */
 export function estimateEndS(scenario: Scenario, model: CostModel = costModelOf(scenario.costModel)): number {
-  const loadNs = (model.baseTicks / model.tscHz) * 1e9;
   let end = 0;
   /** Walk `steps` from time `t`; returns when they end. Forked children end on their own. */
   const walk = (steps: Scenario["tasks"][number]["steps"], t: number): number => {
@@ -269,7 +261,7 @@ export function estimateEndS(scenario: Scenario, model: CostModel = costModelOf(
       else if (step.do === "repeat") for (let r = 0; r < step.times; r++) t = walk(step.steps, t);
       else if (step.do === "fork") end = Math.max(end, walk(step.steps, t));
       else if (step.do === "access") {
-        const ns = step.rate ? 1e9 / step.rate : (step.overheadNsPerAccess ?? model.offsetSecondsPerAccess * 1e9) + loadNs;
+        const ns = step.rate ? 1e9 / step.rate : accessNs(model, 0, step.overheadNsPerAccess ?? model.offsetSecondsPerAccess * 1e9);
         t += step.durationS ?? (step.count ?? 0) * ns * 1e-9;
       }
     }

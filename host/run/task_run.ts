@@ -14,7 +14,7 @@ import { PMD_SIZE } from "../mm/vma.ts";
 import { VMA } from "../core/layout.ts";
 import type { AccessStep, Scenario, Step, TaskSpec } from "../scenario/scenario_schema.ts";
 import { ScenarioError } from "../scenario/scenario_error.ts";
-import type { CostModel } from "../tlb/cost_model.ts";
+import { accessNs, type CostModel } from "../tlb/cost_model.ts";
 import type { TlbPreset } from "../tlb/presets.ts";
 import { TaskTlb } from "../tlb/tlb.ts";
 import { simulateChunk, StreamSim, type TlbSampling } from "./access_sim.ts";
@@ -27,8 +27,6 @@ export interface RunContext {
   readonly k: Kernel;
   readonly engine: Engine;
   readonly scenario: Scenario;
-  /** Name for run-time errors. */
-  readonly source: string;
   readonly preset: TlbPreset;
   readonly model: CostModel;
   readonly sampling: TlbSampling;
@@ -50,7 +48,8 @@ const VMA_FLAG_BITS = { hugepage: VMA.VM_HUGEPAGE, nohugepage: VMA.VM_NOHUGEPAGE
 
 export class TaskRun {
   readonly name: string;
-  index: number;
+  /** Position in the run's tasks, set when the task starts. */
+  index = -1;
   readonly parent: TaskRun | null;
   readonly startNs: number;
   mm: Mm | null = null;
@@ -74,11 +73,9 @@ export class TaskRun {
   #chunks = 0;
 
   constructor(
-    ctx: RunContext, index: number, name: string, steps: Step[], path: string, startNs: number,
-    parent: TaskRun | null = null,
+    ctx: RunContext, name: string, steps: Step[], path: string, startNs: number, parent: TaskRun | null = null,
   ) {
     this.#ctx = ctx;
-    this.index = index;
     this.name = name;
     this.#steps = steps;
     this.#path = path;
@@ -107,18 +104,13 @@ export class TaskRun {
     this.#resume();
   }
 
-  /** Whether the task has run all its steps. */
-  get done(): boolean {
-    return this.endNs !== null;
-  }
-
   #guard<T>(path: string, fn: () => T): T {
     try {
       return fn();
     } catch (err) {
       if (err instanceof ScenarioError) throw err;
       const why = err instanceof SyscallError || err instanceof RangeError ? err.message : String(err);
-      throw new ScenarioError(this.#ctx.source, path, `failed at ${(this.#ctx.k.now / 1e9).toFixed(3)} s: ${why}`,
+      throw new ScenarioError(this.#ctx.scenario.name, path, `failed at ${(this.#ctx.k.now / 1e9).toFixed(3)} s: ${why}`,
         { verb: "run", cause: err });
     }
   }
@@ -156,7 +148,7 @@ export class TaskRun {
           return;
         case "fork": {
           const childMm = this.#guard(at, () => fork(this.#ctx.k, this.mm!, step.child));
-          const child = new TaskRun(this.#ctx, -1, step.child, step.steps, `${at}.steps`, this.#ctx.k.now, this);
+          const child = new TaskRun(this.#ctx, step.child, step.steps, `${at}.steps`, this.#ctx.k.now, this);
           child.index = this.#ctx.spawn(child);
           child.startForked(childMm, this.#regions);
           break;
@@ -208,7 +200,7 @@ export class TaskRun {
     const overheadNs = step.overheadNsPerAccess ?? ctx.model.offsetSecondsPerAccess * 1e9;
     const nsPerAccess = step.rate !== undefined
       ? () => 1e9 / step.rate!
-      : (walks: number) => overheadNs + ((ctx.model.baseTicks + ctx.model.ticksPerWalk * walks) / ctx.model.tscHz) * 1e9;
+      : (walks: number) => accessNs(ctx.model, walks, overheadNs);
     let probabilities: Float64Array | null = null;
     let done = 0;
 

@@ -222,7 +222,7 @@ function zipfTable(memory: CoreMemory, pages: number, exponent: number, seed: nu
 
   const table = memory.alloc(pages * ZIPF_BUCKET_BYTES, 64);
   const u32 = memory.u32;
-  for (let r = 0, w = table >>> 2; r < pages; r++, w += 3) {
+  for (let r = 0, w = table >>> 2; r < pages; r++, w += ZIPF_BUCKET_BYTES / 4) {
     u32[w] = threshold(prob[r]);
     u32[w + 1] = perm[r];
     u32[w + 2] = perm[alias[r]];

@@ -71,6 +71,11 @@ export function ticksPerAccess(model: CostModel, walks: number): number {
   return model.baseTicks + model.ticksPerWalk * walks;
 }
 
+/** Nanoseconds of one access at `walks` walks per access, after `overheadNs` outside the timed load. */
+export function accessNs(model: CostModel, walks: number, overheadNs: number): number {
+  return overheadNs + (ticksPerAccess(model, walks) / model.tscHz) * 1e9;
+}
+
 /** Wall seconds of `accesses` accesses at `walks` walks per access, offset generation included. */
 export function accessSeconds(model: CostModel, accesses: number, walks: number): number {
   return accesses * model.offsetSecondsPerAccess + (accesses * ticksPerAccess(model, walks)) / model.tscHz;

@@ -5,6 +5,7 @@
  * standard error of walks per access so that a caller can see what the sample bought.
  */
 import type { AccessStream } from "./access_stream.ts";
+import type { TlbPreset } from "./presets.ts";
 import type { TaskTlb } from "./tlb.ts";
 import { scaleCounts, type TlbCounts } from "./tlb_counts.ts";
 
@@ -36,13 +37,15 @@ export interface TlbEstimate {
   readonly walksPerAccessStdError: number;
 }
 
-const DEFAULT_SAMPLE = 2 ** 20;
+/** Accesses counted per sample unless told. */
+export const DEFAULT_SAMPLE = 2 ** 20;
 const MIN_WARMUP = 65536;
 const WARMUP_PER_ENTRY = 8;
 
-function entries(tlb: TaskTlb): number {
-  const p = tlb.preset;
-  return p.l1.entries + (p.l1Huge === "shared" ? 0 : p.l1Huge.entries) + p.l2.entries;
+/** Warm-up accesses unless told: eight per TLB entry of `preset`, at least 65536. */
+export function defaultWarmupAccesses(preset: TlbPreset): number {
+  const entries = preset.l1.entries + (preset.l1Huge === "shared" ? 0 : preset.l1Huge.entries) + preset.l2.entries;
+  return Math.max(MIN_WARMUP, WARMUP_PER_ENTRY * entries);
 }
 
 /**
@@ -60,7 +63,7 @@ export function estimateTlb(
     throw new RangeError(`Cannot estimate TLB counts: accesses must be a positive integer, got ${accesses}`);
   }
   const sample = options.sampleAccesses ?? DEFAULT_SAMPLE;
-  const warmup = options.warmupAccesses ?? Math.max(MIN_WARMUP, WARMUP_PER_ENTRY * entries(tlb));
+  const warmup = options.warmupAccesses ?? defaultWarmupAccesses(tlb.preset);
   if (!(Number.isSafeInteger(sample) && sample > 0)) {
     throw new RangeError(`Cannot estimate TLB counts: sampleAccesses must be a positive integer, got ${sample}`);
   }

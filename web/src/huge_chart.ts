@@ -7,11 +7,9 @@ import { LineChart } from "echarts/charts";
 import { GridComponent, LegendComponent, MarkLineComponent, TooltipComponent } from "echarts/components";
 import * as echarts from "echarts/core";
 import { CanvasRenderer } from "echarts/renderers";
+import { DASHES, PALETTE } from "../../host/mod.ts";
 
 echarts.use([LineChart, GridComponent, LegendComponent, MarkLineComponent, TooltipComponent, CanvasRenderer]);
-
-const PALETTE = ["#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf"];
-const DASHES = ["solid", "dashed", "dotted"] as const;
 
 /** One variant's points: per task, [seconds, MiB] pairs. */
 export type VariantSeries = Map<string, Array<[number, number]>>;

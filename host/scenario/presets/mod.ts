@@ -15,9 +15,7 @@ export interface Preset {
 
 /** Every preset, the seed experiment first. */
 export const PRESETS: readonly Preset[] = [
-  { name: hot1ColdHot2.name, description: hot1ColdHot2.description ?? "", scenario: hot1ColdHot2 },
-  { name: hot1Hot2.name, description: hot1Hot2.description ?? "", scenario: hot1Hot2 },
-  { name: synthetic1TiB.name, description: synthetic1TiB.description ?? "", scenario: synthetic1TiB },
+  ...[hot1ColdHot2, hot1Hot2, synthetic1TiB].map((s) => ({ name: s.name, description: s.description ?? "", scenario: s })),
   ...SCAN_RESULT_PRESETS.map((p) => ({
     name: p.scenario.name, description: p.scenario.description ?? "", scenario: p.scenario, scanResult: p.result,
   })),
