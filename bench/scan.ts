@@ -14,6 +14,7 @@ import { anonPte } from "../host/core/pte.ts";
 import type { ScanCore } from "../host/core/scan_core.ts";
 import { TsScanCore } from "../host/core/scan_ref.ts";
 import { createCore } from "../host/node/load_core.ts";
+import { mulberry32 } from "../host/run/rng.ts";
 
 const CACHE_RESIDENT_PMDS = 64;
 const LARGE_PMDS = 65536; // 65536 PTE tables of 4 KiB: 256 MiB
@@ -23,17 +24,6 @@ const SCAN_ARGS = [511, 64, 256, 0, SCAN_FLAG.KHUGEPAGED | SCAN_FLAG.LAZYFREE_SK
 
 const { memory, core } = await createCore({ maxBytes: 288 * MiB });
 const sumBytesSimd = core.exports.sumBytesSimd as (ptr: number, bytes: number) => bigint;
-
-/** A small deterministic PRNG, so every run scans the same tables. */
-function mulberry32(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface PmdSet {
   dir: number;
@@ -49,6 +39,7 @@ interface PmdSet {
  * scan still runs all 512 PTEs) and 2 % hold a locked page somewhere that ends the scan.
  */
 function buildSet(count: number, realistic: boolean, seed: number): PmdSet {
+  // A seeded PRNG, so every run scans the same tables.
   const rand = mulberry32(seed);
   const tables = memory.alloc(count * PTE_TABLE_BYTES, PTE_TABLE_BYTES);
   const dir = memory.alloc(count * 4, 4);

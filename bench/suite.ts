@@ -14,6 +14,7 @@ import { access, mkdir, readFile, writeFile } from "node:fs/promises";
 import os from "node:os";
 import { fileURLToPath } from "node:url";
 import { createCore } from "../host/node/load_core.ts";
+import { columns } from "../host/report/format.ts";
 import { compareScenario } from "../host/run/compare.ts";
 import { wasmEngine } from "../host/run/engine.ts";
 import { loadPreset } from "../host/scenario/mod.ts";
@@ -120,8 +121,7 @@ const rows: Array<[string, string, string, string]> = [
   ["TLB loop, native C twin (accesses/s)", num(tlb?.nativeAccessesPerS) === undefined ? "skipped" : fmt(num(tlb?.nativeAccessesPerS), 0), "", ""],
   ["scan core, SIMD, 256 MiB of tables (PTEs/s)", fmt(scanLarge.simd, 0), "", ""],
 ];
-const w = [0, 1, 2, 3].map((i) => Math.max(...rows.map((r) => r[i].length)));
-process.stdout.write(rows.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(w[i]) : c.padStart(w[i]))).join("  ")).join("\n") + "\n");
+process.stdout.write(columns(rows, { gap: 2 }) + "\n");
 process.stdout.write(`${os.availableParallelism()} cores, Node ${process.version}, 1-minute load average ${Object.values(load).map((l) => l.toFixed(2)).join(" → ")}\n`);
 const others = num(tib.othersCpuShare);
 if (others !== undefined && others > 0.05) {

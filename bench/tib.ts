@@ -9,12 +9,12 @@
  */
 import { readFileSync } from "node:fs";
 import os from "node:os";
-import { CoreMemory, MAX_CORE_BYTES } from "../host/core/core_memory.ts";
+import { MAX_CORE_BYTES } from "../host/core/core_memory.ts";
 import { fullScan, type FullScanConfig } from "../host/fullscan/full_scan.ts";
 import { getVariant } from "../host/khugepaged/variants/mod.ts";
 import { Kernel } from "../host/mm/kernel.ts";
 import { FullScanPool } from "../host/node/full_scan_pool.ts";
-import { createCore, loadNodeCore } from "../host/node/load_core.ts";
+import { createCore } from "../host/node/load_core.ts";
 import { generateMap } from "../host/synth/generate.ts";
 
 const REPEATS = 7;
@@ -74,9 +74,8 @@ async function kernel(): Promise<Kernel> {
 
 /** Core bytes per mapped GiB of a map generated into a fresh kernel, and the bytes that kernel had free. */
 async function bytesPerGiB(input: Parameters<typeof generateMap>[1]): Promise<{ perGiB: number; free: number }> {
-  const memory = new CoreMemory();
-  const k = new Kernel({ core: memory, scanCore: (await loadNodeCore(memory)).simd, variant: getVariant("baseline"), trace: false });
-  const free = MAX_CORE_BYTES - memory.usedBytes;
+  const k = await kernel();
+  const free = MAX_CORE_BYTES - k.core.usedBytes;
   return { perGiB: generateMap(k, input).stats.bytesPerMappedGiB, free };
 }
 

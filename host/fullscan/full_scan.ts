@@ -311,12 +311,28 @@ export function outcomeArrays(core: CoreMemory, n: number, pmds: number): number
   return arena.slice(0, n).map((a) => a.at);
 }
 
+/** What a full scan of `k` decides into: its plan, configs, distinct scans and their outcome arrays. */
+export interface PreparedScan {
+  plan: ScanPlan;
+  configs: ReturnType<typeof resolveConfigs>;
+  scans: ScanParams[];
+  scanOf: number[];
+  /** Byte offsets of the outcome arrays, one per scan. */
+  outs: number[];
+}
+
+/** Plan a full scan of `k` under `options.configs`; the single-threaded run and the pool both start here. */
+export function prepareFullScan(k: Kernel, options: FullScanOptions): PreparedScan {
+  const plan = buildScanPlan(k);
+  const configs = resolveConfigs(k, options.configs);
+  const { scans, scanOf } = groupScans(configs);
+  return { plan, configs, scans, scanOf, outs: outcomeArrays(k.core, scans.length, plan.pmds) };
+}
+
 /** Build the report once every scan's outcomes are decided. */
-export function finishReport(
-  k: Kernel, plan: ScanPlan, configs: ReturnType<typeof resolveConfigs>, scans: ScanParams[], scanOf: number[],
-  outs: number[], stats: Float64Array[], keepOutcomes: boolean,
-): FullScanReport {
-  const views = outs.map((at) => new Uint32Array(k.core.memory.buffer, at, plan.pmds));
+export function finishReport(k: Kernel, prep: PreparedScan, stats: Float64Array[], keepOutcomes: boolean): FullScanReport {
+  const { plan, configs, scans, scanOf } = prep;
+  const views = prep.outs.map((at) => new Uint32Array(k.core.memory.buffer, at, plan.pmds));
   const sleep = k.tunables.khugepaged.scan_sleep_millisecs;
   return {
     mms: plan.mms.length, eligibleVmas: plan.eligibleVmas, ineligibleVmas: plan.ineligibleVmas, pmds: plan.pmds,
@@ -334,10 +350,8 @@ export function finishReport(
  * console.log(report.summaries[1].results.SCAN_PAGE_LAZYFREE, report.summaries[1].passes);
  */
 export function fullScan(k: Kernel, options: FullScanOptions = {}): FullScanReport {
-  const plan = buildScanPlan(k);
-  const configs = resolveConfigs(k, options.configs);
-  const { scans, scanOf } = groupScans(configs);
-  const outs = outcomeArrays(k.core, scans.length, plan.pmds);
+  const prep = prepareFullScan(k, options);
+  const { plan, scans, outs } = prep;
   const total = plan.pmds * scans.length;
   let done = 0;
   const onBatch = options.onProgress ? (n: number) => options.onProgress!(done += n, total) : undefined;
@@ -345,5 +359,5 @@ export function fullScan(k: Kernel, options: FullScanOptions = {}): FullScanRepo
   scans.forEach((p, i) => {
     scanOutcomes(k.scanCore, k.core.memory, plan.ranges, 0, plan.pmds, p, k.ring, RING_RECORDS, outs[i], stats[i], onBatch);
   });
-  return finishReport(k, plan, configs, scans, scanOf, outs, stats, options.keepOutcomes ?? false);
+  return finishReport(k, prep, stats, options.keepOutcomes ?? false);
 }

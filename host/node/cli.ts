@@ -127,8 +127,8 @@ function runOptions(cmd: Command): Command {
     .option("--svg <file>", "write a chart of AnonHugePages per task over time, every variant, as SVG");
 }
 
-/** The program, for tests and for bin/khugesim.mjs. */
-export function buildProgram(): Command {
+/** The program: its commands and their options. */
+function buildProgram(): Command {
   const program = new Command("khugesim")
     .description("Simulate Linux khugepaged's scan and collapse over synthetic tasks, with a TLB model")
     .showHelpAfterError(false)

@@ -12,19 +12,18 @@ import { availableParallelism } from "node:os";
 import { Command, Option } from "commander";
 import { parse as parseYaml } from "yaml";
 import { CoreMemory } from "../core/core_memory.ts";
-import type { ScanCore } from "../core/scan_core.ts";
-import { TsScanCore } from "../core/scan_ref.ts";
 import { SCAN_RESULTS } from "../core/scan_result.ts";
 import { defaultTunables, writeTunable } from "../khugepaged/tunables.ts";
 import { getVariant, VARIANTS } from "../khugepaged/variants/mod.ts";
 import { fullScan, type FullScanConfig, type FullScanReport } from "../fullscan/full_scan.ts";
 import { Kernel } from "../mm/kernel.ts";
+import { columns } from "../report/format.ts";
 import { formatByteSize } from "../scenario/byte_size.ts";
 import { censusMaps } from "../synth/census.ts";
 import { generateMap, type SynthMap } from "../synth/generate.ts";
 import { parseSynthSpec, type SynthSpecInput, SYNTH_PRESETS } from "../synth/spec.ts";
-import { FullScanPool } from "./full_scan_pool.ts";
-import { loadNodeCore } from "./load_core.ts";
+import { fullScanParallel } from "./full_scan_pool.ts";
+import { type ScanCoreName, scanCoreNamed } from "./load_core.ts";
 
 interface GenerateFlags {
   spec?: string;
@@ -126,11 +125,6 @@ function configsOf(f: GenerateFlags): FullScanConfig[] {
   return configs;
 }
 
-function table(rows: string[][]): string {
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  return rows.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ")).join("\n") + "\n";
-}
-
 function formatMap(map: SynthMap, ms: number): string {
   const s = map.stats;
   const c = censusMaps(map.mms);
@@ -162,7 +156,7 @@ function formatScan(r: FullScanReport, ms: number, where: string): string {
   rows.push(["sleep for one full scan (h)", ...r.summaries.map((s) => (s.sleepSeconds / 3600).toFixed(2))]);
   return `One full khugepaged scan: ${r.mms} mm(s), ${r.eligibleVmas} eligible and ${r.ineligibleVmas} ineligible VMAs, ` +
     `${r.pmds} PMDs, ${r.scans.length} distinct scan(s) in ${ms.toFixed(0)} ms ${where}\n` +
-    "SCAN_SUCCEED counts collapse candidates; nothing is collapsed.\n" + table(rows);
+    "SCAN_SUCCEED counts collapse candidates; nothing is collapsed.\n" + columns(rows, { gap: 2 }) + "\n";
 }
 
 async function execute(this: Command, f: GenerateFlags): Promise<void> {
@@ -176,7 +170,8 @@ async function execute(this: Command, f: GenerateFlags): Promise<void> {
     throw err;
   }
   const memory = new CoreMemory();
-  const scanCore: ScanCore = f.engine === "ts" ? new TsScanCore(memory.memory) : (await loadNodeCore(memory)).simd;
+  const coreName: ScanCoreName = f.engine === "ts" ? "ts" : "simd";
+  const scanCore = await scanCoreNamed(coreName, memory);
   const k = new Kernel({ core: memory, scanCore, variant: getVariant(configs[0]?.variant ?? "baseline"), trace: false });
   const t0 = performance.now();
   let map: SynthMap;
@@ -198,12 +193,7 @@ async function execute(this: Command, f: GenerateFlags): Promise<void> {
       report = fullScan(k, { configs });
       where = "on the main thread";
     } else {
-      const pool = await FullScanPool.start(memory, { workers, scanCore: f.engine === "ts" ? "ts" : "simd" });
-      try {
-        report = await pool.run(k, { configs, progressBar: true });
-      } finally {
-        await pool.close();
-      }
+      report = await fullScanParallel(k, { workers, scanCore: coreName, configs, progressBar: true });
       where = `on ${workers} worker thread(s)`;
     }
     scanMs = performance.now() - t1;

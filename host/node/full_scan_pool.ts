@@ -9,13 +9,11 @@ import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import type { CoreMemory } from "../core/core_memory.ts";
 import { RECORD } from "../core/layout.ts";
-import {
-  finishReport, type FullScanOptions, type FullScanReport, groupScans, outcomeArrays, resolveConfigs, STATS,
-} from "../fullscan/full_scan.ts";
-import { buildScanPlan } from "../fullscan/scan_plan.ts";
+import { finishReport, type FullScanOptions, type FullScanReport, prepareFullScan, STATS } from "../fullscan/full_scan.ts";
 import { RING_RECORDS, type Kernel } from "../mm/kernel.ts";
-import type { FromWorker, ScanCoreName, TaskMessage, ToWorker } from "./full_scan_protocol.ts";
-import { startProgressBar } from "./progress_bar.ts";
+import type { FromWorker, TaskMessage, ToWorker } from "./full_scan_protocol.ts";
+import type { ScanCoreName } from "./load_core.ts";
+import { startProgressBar } from "./progress.ts";
 
 export interface FullScanPoolOptions {
   /** Worker threads (default: the machine's available parallelism). */
@@ -48,10 +46,6 @@ interface ActiveRun {
 }
 
 /**
- * The worker's entry: from the TypeScript sources, a small .mjs that registers tsx first
- * (Node 20 does not load a .ts worker by itself); from compiled JavaScript, the worker itself.
- */
-/**
  * Cut `scans` scans of `pmds` PMDs into [scan, from, to) slices, each a 1/(2 × workers)
  * share of the work still left but at least `minSlice` PMDs, never crossing a scan's end.
  */
@@ -70,6 +64,10 @@ function slices(pmds: number, scans: number, workers: number, minSlice: number):
   return out;
 }
 
+/**
+ * The worker's entry: from the TypeScript sources, a small .mjs that registers tsx first
+ * (Node 20 does not load a .ts worker by itself); from compiled JavaScript, the worker itself.
+ */
 const WORKER_URL = import.meta.url.endsWith(".ts")
   ? new URL("./full_scan_worker.mjs", import.meta.url)
   : new URL("./full_scan_worker.js", import.meta.url);
@@ -196,10 +194,8 @@ export class FullScanPool {
     if (fault && !(Number.isInteger(fault.worker) && fault.worker >= 0 && fault.worker < this.size)) {
       throw new RangeError(`fault.worker must be a worker index from 0 to ${this.size - 1}, got ${fault.worker}`);
     }
-    const plan = buildScanPlan(k);
-    const configs = resolveConfigs(k, options.configs);
-    const { scans, scanOf } = groupScans(configs);
-    const outs = outcomeArrays(k.core, scans.length, plan.pmds);
+    const prep = prepareFullScan(k, options);
+    const { plan, scans, outs } = prep;
     const id = ++this.#runs;
     const queue = slices(plan.pmds, scans.length, this.size, options.minSlice ?? 2048).map(([s, from, to], task): TaskMessage => ({
       type: "task", run: id, task, scan: s, params: scans[s], from, to, outcomes: outs[s],
@@ -225,7 +221,7 @@ export class FullScanPool {
       bar?.stop();
     }
     options.onProgress?.(total, total);
-    return finishReport(k, plan, configs, scans, scanOf, outs, stats, options.keepOutcomes ?? false);
+    return finishReport(k, prep, stats, options.keepOutcomes ?? false);
   }
 
   /** Stop the workers. */

@@ -1,7 +1,6 @@
 /** Messages between the full-scan pool (host/node/full_scan_pool.ts) and its workers. */
 import type { ScanParams } from "../fullscan/full_scan.ts";
-
-export type ScanCoreName = "simd" | "wasm" | "ts";
+import type { ScanCoreName } from "./load_core.ts";
 
 export interface InitMessage {
   type: "init";

@@ -6,9 +6,8 @@
 import { parentPort } from "node:worker_threads";
 import { CoreMemory } from "../core/core_memory.ts";
 import type { ScanCore } from "../core/scan_core.ts";
-import { TsScanCore } from "../core/scan_ref.ts";
 import { scanOutcomes, STATS } from "../fullscan/full_scan.ts";
-import { loadNodeCore } from "./load_core.ts";
+import { scanCoreNamed } from "./load_core.ts";
 import type { FromWorker, InitMessage, ToWorker } from "./full_scan_protocol.ts";
 
 if (!parentPort) throw new Error("full_scan_worker.ts must run in a worker thread");
@@ -23,12 +22,7 @@ let run = -1;
 async function start(m: InitMessage): Promise<void> {
   init = m;
   progress = new Int32Array(m.progress);
-  if (m.scanCore === "ts") {
-    core = new TsScanCore(m.memory);
-  } else {
-    const wasm = await loadNodeCore(new CoreMemory({ memory: m.memory }));
-    core = m.scanCore === "simd" ? wasm.simd : wasm.scalar;
-  }
+  core = await scanCoreNamed(m.scanCore, new CoreMemory({ memory: m.memory }));
   port.postMessage({ type: "ready" } satisfies FromWorker);
 }
 

@@ -11,13 +11,12 @@
  * console.log(result.tasks.map((t) => `${t.name}: ${t.memory.anonHugePagesKb} kB huge`));
  * ```
  */
-import { readFile } from "node:fs/promises";
 import { basename } from "node:path";
 import { type EngineOptions, createEngine as createWebEngine, WASM_URL } from "../mod.ts";
 import type { Engine } from "../run/engine.ts";
-import { parseScenarioText } from "../scenario/load_scenario.ts";
-import { ScenarioError } from "../scenario/scenario_error.ts";
 import type { Scenario } from "../scenario/scenario_schema.ts";
+import { readWasmFile } from "./load_core.ts";
+import { readScenarioFile } from "./scenario_source.ts";
 
 export * from "../mod.ts";
 
@@ -30,16 +29,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
     return createWebEngine(options);
   }
   const url = options.wasm ?? WASM_URL;
-  let bytes: Uint8Array<ArrayBuffer>;
-  try {
-    bytes = await readFile(url);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") {
-      throw new Error(`Cannot load the WASM core: ${url.pathname} is missing; run npm run build`);
-    }
-    throw err;
-  }
-  return createWebEngine({ ...options, wasm: bytes });
+  return createWebEngine({ ...options, wasm: await readWasmFile(url, url.pathname) });
 }
 
 /**
@@ -47,12 +37,5 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
  * ScenarioError naming the file and the field at fault.
  */
 export async function loadScenarioFile(path: string): Promise<Scenario> {
-  let text: string;
-  try {
-    text = await readFile(path, "utf8");
-  } catch (err) {
-    const reason = (err as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (err as Error).message;
-    throw new ScenarioError(basename(path), "", `cannot be read: ${reason}`, { cause: err });
-  }
-  return parseScenarioText(text, basename(path));
+  return readScenarioFile(path, basename(path));
 }

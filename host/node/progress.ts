@@ -1,8 +1,17 @@
-/** A progress bar on stderr for long runs: only on a terminal, and only once a run has taken a second. */
-import { SingleBar } from "cli-progress";
+/**
+ * Progress bars on stderr (cli-progress), drawn only when stderr is a terminal: one for
+ * scenario runs, shown once a run has taken a second, and one for PMDs decided by a
+ * full scan, with the rate and the time left.
+ */
+import cliProgress from "cli-progress";
 import type { RunProgress } from "../run/runner.ts";
 
 const DELAY_MS = 1000;
+
+/** A bar on stderr that hides the cursor while it draws and clears itself when stopped. */
+function stderrBar(format: string, more: cliProgress.Options = {}, preset?: cliProgress.Preset): cliProgress.SingleBar {
+  return new cliProgress.SingleBar({ stream: process.stderr, format, hideCursor: true, clearOnComplete: true, ...more }, preset);
+}
 
 function payload(p: RunProgress): Record<string, string> {
   return { variant: p.variant, t: p.timeS.toFixed(0), end: p.endS.toFixed(0) };
@@ -12,7 +21,7 @@ function payload(p: RunProgress): Record<string, string> {
 export function progressBar(variants: number): { onInterval: (p: RunProgress) => void; stop: () => void } {
   if (!process.stderr.isTTY) return { onInterval: () => {}, stop: () => {} };
   const started = performance.now();
-  let bar: SingleBar | null = null;
+  let bar: cliProgress.SingleBar | null = null;
   let index = 0;
   let lastVariant = "";
   const onInterval = (p: RunProgress): void => {
@@ -24,16 +33,36 @@ export function progressBar(variants: number): { onInterval: (p: RunProgress) =>
     const value = Math.min(total, Math.floor(index * Math.ceil(p.endS) + p.timeS));
     if (!bar) {
       if (performance.now() - started < DELAY_MS) return;
-      bar = new SingleBar({
-        stream: process.stderr,
-        format: "{bar} {percentage}% | {variant}: {t} of {end} s simulated",
-        hideCursor: true,
-        clearOnComplete: true,
-      });
+      bar = stderrBar("{bar} {percentage}% | {variant}: {t} of {end} s simulated");
       bar.start(total, value, payload(p));
     }
     bar.setTotal(total);
     bar.update(value, payload(p));
   };
   return { onInterval, stop: () => bar?.stop() };
+}
+
+export interface ProgressBar {
+  update(done: number): void;
+  stop(): void;
+}
+
+const SILENT: ProgressBar = { update() {}, stop() {} };
+
+/** Start a bar counting to `total` PMDs; a no-op unless stderr is a TTY. */
+export function startProgressBar(total: number, label: string): ProgressBar {
+  if (!process.stderr.isTTY || total <= 0) return SILENT;
+  const bar = stderrBar(`${label} [{bar}] {percentage}% | {value}/{total} PMDs | {rate} PMDs/s | ETA {eta_formatted}`,
+    { etaBuffer: 50, fps: 10 }, cliProgress.Presets.shades_classic);
+  const t0 = performance.now();
+  bar.start(total, 0, { rate: "0" });
+  return {
+    update(done: number) {
+      const s = (performance.now() - t0) / 1000;
+      bar.update(done, { rate: s > 0 ? Math.round(done / s).toLocaleString("en-US") : "0" });
+    },
+    stop() {
+      bar.stop();
+    },
+  };
 }

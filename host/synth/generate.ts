@@ -91,7 +91,6 @@ export function generateMap(k: Kernel, input: SynthSpecInput): SynthMap {
   const templateTables = new Uint32Array(plan.templates.length);
   let ownBlock = plan.templates.length;
   let globalPmd = 0;
-  let tablePmds = 0, tables = 0;
   const templateCode = knownTemplateCode(plan);
   const flags = VMA.VM_WRITE | (spec.madvHugepage ? VMA.VM_HUGEPAGE : 0);
   for (let t = 0; t < plan.tasks.length; t++) {
@@ -115,30 +114,22 @@ export function generateMap(k: Kernel, input: SynthSpecInput): SynthMap {
         mm.huge.set(pmdNo, { head, young: true, dirty: true, swapbacked: true });
         return;
       }
-      tablePmds++;
       const id = code - CODE_TEMPLATE;
       const tpl = plan.templates[id];
-      if (templateShared(spec, tpl.kind)) {
-        if (templateTables[id] !== 0) {
-          pt.shareTable(pmdNo, templateTables[id]);
-          return;
-        }
-        const table = k.core.allocTable();
-        tables++;
-        fillTable(k.core.u32, table, tpl.kind, tpl.state, new Rng(spec.seed, TAG_TEMPLATE, id),
-          SYNTH_PFN_BASE + id * 512, spec.sparseNone, plan.odds);
-        templateTables[id] = table;
-        pt.setEntry(pmdNo, table / PTE_TABLE_BYTES);
+      const shared = templateShared(spec, tpl.kind);
+      if (shared && templateTables[id] !== 0) {
+        pt.shareTable(pmdNo, templateTables[id]);
         return;
       }
-      // A table of its own: own random contents ("unique"), own pfns ("pmd"), or no dedup.
+      // A shared template's first table, or a table of its own: own random contents
+      // ("unique"), own pfns ("pmd"), or no dedup. A shared one has neither.
       const ownContent = spec.variety === "unique" && tpl.kind !== "full";
       const pfnBase = SYNTH_PFN_BASE + (spec.pfns === "pmd" ? ownBlock++ : id) * 512;
       const table = k.core.allocTable();
-      tables++;
       fillTable(k.core.u32, table, tpl.kind, tpl.state,
         ownContent ? new Rng(spec.seed, TAG_OWN, g) : new Rng(spec.seed, TAG_TEMPLATE, id),
         pfnBase, spec.sparseNone, plan.odds);
+      if (shared) templateTables[id] = table;
       pt.setEntry(pmdNo, table / PTE_TABLE_BYTES);
     });
     for (const v of mm.vmas) k.khugepagedEnterVma(mm, v);
@@ -148,7 +139,8 @@ export function generateMap(k: Kernel, input: SynthSpecInput): SynthMap {
     spec, plan, mms,
     stats: {
       mappedBytes: spec.size, pmds: plan.pmds, vmas: plan.vmas, hugePmds: plan.counts.huge, nonePmds: plan.counts.none,
-      tablePmds, tables, coreBytes, bytesPerMappedGiB: coreBytes / (spec.size / 1024 ** 3),
+      tablePmds: plan.counts.full + plan.counts.sparse + plan.counts.mixed, tables: plan.tables,
+      coreBytes, bytesPerMappedGiB: coreBytes / (spec.size / 1024 ** 3),
       pfnFirst: SYNTH_PFN_BASE, pfnEnd: SYNTH_PFN_BASE + ownBlock * 512,
     },
   };

@@ -10,12 +10,12 @@ export interface RunMessage {
 
 /** Worker → page. */
 export type WorkerMessage =
-  /** The request was checked; the runs begin. `endS` estimates when each ends. */
-  | { type: "started"; scenario: string; variants: string[]; intervalS: number; endS: number }
+  /** The request was checked; the runs begin. */
+  | { type: "started"; scenario: string; variants: string[] }
   | { type: "progress"; progress: RunProgress; variantIndex: number }
   | { type: "frame"; frame: Frame }
   /** One variant finished: its time series (authoritative for the chart). */
-  | { type: "variant-done"; variant: string; series: SeriesPoint[]; endS: number }
+  | { type: "variant-done"; variant: string; series: SeriesPoint[] }
   /** All variants finished: the CLI's comparison table, its --json line, CSV and each variant's trace. */
   | { type: "done"; comparison: string; json: string; csv: string; traces: Record<string, string>; scenario: string }
   /** The run could not start or stopped: `field` says which part of the form is at fault. */

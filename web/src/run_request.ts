@@ -37,9 +37,11 @@ export function checkScenarioText(text: string, source: string): Checked {
   }
 }
 
-/** Check a request; the scenario it returns is the one the worker runs. */
-export function checkRunRequest(r: RunRequest): Checked {
-  const base = checkScenarioText(r.text, r.source);
+/**
+ * Check a request; the scenario it returns is the one the worker runs. `base` is the
+ * check of its text when the caller has made it already.
+ */
+export function checkRunRequest(r: RunRequest, base: Checked = checkScenarioText(r.text, r.source)): Checked {
   if (!base.ok) return base;
   if (r.variants.length === 0) {
     return { ok: false, field: "variants", message: `Cannot run scenario "${r.source}": choose at least one variant` };

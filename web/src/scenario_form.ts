@@ -103,11 +103,10 @@ export class ScenarioForm {
    */
   check(fresh = false): boolean {
     this.clearErrors();
-    if (fresh) this.#adopt();
-    const request = this.request();
-    const own = checkScenarioText(request.text, request.source);
+    const own = checkScenarioText(this.#el.text.value, this.#source || "scenario.yaml");
+    if (fresh && own.ok) this.#adopt(own.scenario);
     if (own.ok) this.#showEffective(own.scenario);
-    const r = checkRunRequest(request);
+    const r = checkRunRequest(this.request(), own);
     if (!r.ok) this.showError(r.field, r.message);
     this.onValidity(r.ok);
     return r.ok;
@@ -119,13 +118,11 @@ export class ScenarioForm {
   }
 
   /** Tick the variants the scenario text names, when they differ from those last taken from it. */
-  #adopt(): void {
-    const r = checkScenarioText(this.#el.text.value, this.#source || "scenario.yaml");
-    if (!r.ok) return;
-    const key = r.scenario.variants.join(",");
+  #adopt(s: Scenario): void {
+    const key = s.variants.join(",");
     if (key === this.#adopted) return;
     this.#adopted = key;
-    for (const [name, box] of this.#variantBoxes) box.checked = r.scenario.variants.includes(name);
+    for (const [name, box] of this.#variantBoxes) box.checked = s.variants.includes(name);
   }
 
   /** Placeholders show the value each tunable has in the scenario (or its default). */

@@ -5,8 +5,8 @@
  */
 /// <reference lib="webworker" />
 import {
-  type CompareResult, comparisonJson, createEngine, estimateEndS, formatComparison, type RunResult, ScenarioError,
-  seriesCsv, watchScenario,
+  type CompareResult, comparisonJson, createEngine, formatComparison, type RunResult, ScenarioError, seriesCsv,
+  watchScenario,
 } from "../../host/mod.ts";
 import type { RunMessage, WorkerMessage } from "./protocol.ts";
 import { checkRunRequest } from "./run_request.ts";
@@ -28,10 +28,7 @@ async function run({ request }: RunMessage): Promise<void> {
     return;
   }
   const scenario = checked.scenario;
-  post({
-    type: "started", scenario: scenario.name, variants: scenario.variants, intervalS: scenario.intervalS,
-    endS: scenario.durationS ?? estimateEndS(scenario),
-  });
+  post({ type: "started", scenario: scenario.name, variants: scenario.variants });
   const engine = await createEngine();
   const results: RunResult[] = [];
   for (const [variantIndex, variant] of scenario.variants.entries()) {
@@ -41,7 +38,7 @@ async function run({ request }: RunMessage): Promise<void> {
       onFrame: (frame) => post({ type: "frame", frame }),
     });
     results.push(result);
-    post({ type: "variant-done", variant, series: result.series, endS: result.endS });
+    post({ type: "variant-done", variant, series: result.series });
   }
   const c: CompareResult = { scenario: scenario.name, variants: scenario.variants, results };
   post({
