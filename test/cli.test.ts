@@ -85,7 +85,9 @@ describe("khugesim CLI", () => {
   }, 30_000);
 
   test.concurrent("compare --json prints the comparison object and writes trace, CSV and SVG files whole", async () => {
-    const out = join(dir, "cmp");
+    // A folder of its own: the tests run concurrently, and another one's temporaries must not count here.
+    const own = await mkdtemp(join(dir, "cmp-"));
+    const out = join(own, "cmp");
     const r = await cli("compare", "hot1-cold-hot2", "--json", "--trace", `${out}.trace.txt`, "--csv", `${out}.csv`, "--svg", `${out}.svg`);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toBe("");
@@ -103,12 +105,12 @@ describe("khugesim CLI", () => {
     }
     expect(j.results.baseline.tasks.hot2.firstCollapseS).toBeNull();
     expect(j.results["lazyfree-skip"].tasks.hot2.anonHugeKb).toBe(131072);
-    const files = (await readdir(dir)).filter((f) => f.startsWith("cmp"));
+    const files = (await readdir(own)).filter((f) => f.startsWith("cmp"));
     expect(files.sort()).toEqual(["cmp.csv", "cmp.svg", "cmp.trace.baseline.txt", "cmp.trace.lazyfree-skip.txt"]);
     expect(await readFile(`${out}.trace.lazyfree-skip.txt`, "utf8")).toMatch(/^# tracer: nop\n[\s\S]*mm_khugepaged_scan: /);
     expect(await readFile(`${out}.csv`, "utf8")).toMatch(/^variant,timeS,task,anonHugePagesKb,/);
     expect(await readFile(`${out}.svg`, "utf8")).toMatch(/^<svg [\s\S]*hot2 \(lazyfree-skip\)[\s\S]*<\/svg>$/);
-    expect((await readdir(dir)).filter((f) => f.endsWith(".tmp"))).toEqual([]);
+    expect((await readdir(own)).filter((f) => f.endsWith(".tmp"))).toEqual([]);
   }, 60_000);
 
   test.concurrent("run writes no output file when another output cannot be written", async () => {
