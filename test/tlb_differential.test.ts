@@ -111,3 +111,29 @@ describe("tlbRun()", () => {
     );
   });
 });
+
+describe("tlbRun() on the presets' shapes", () => {
+  // Each preset's shape has one loop per pattern kind, with and without stores: every
+  // one of them must count what the twin counts.
+  const patterns: AccessPattern[] = [
+    { kind: "sequential", stride: 4096 * 3 + 64 },
+    { kind: "uniform" },
+    { kind: "hot", hotFraction: 0.1, hotProbability: 0.9, hotOffset: 0.3 },
+    { kind: "zipf", exponent: 1.1 },
+  ];
+  const cases = [ZEN5, GOLDEN_COVE].flatMap((preset) =>
+    patterns.flatMap((p) => [0, 0.3].map((storeFraction) => ({ preset, pattern: { ...p, storeFraction } })))
+  );
+  it.each(cases)("$preset.name, $pattern.kind, storeFraction $pattern.storeFraction", ({ preset, pattern }) => {
+    const huge = [false, true, false, false, true, false, true, false];
+    const dir = memory.alloc(huge.length * 4, 64);
+    huge.forEach((h, i) => { memory.u32[(dir >>> 2) + i] = h ? PMD.HUGE : 1; });
+    const region = { dir, firstPmd: 0, offset: 5 * 4096, length: (huge.length * 512 - 5) * 4096 };
+    const [a, b] = [wasm, ts].map((core) =>
+      new TaskTlb(memory, core, preset).run(new AccessStream(memory, region, pattern, 7), 50_000)
+    );
+    expect(a).toEqual(b);
+    expect(a.stores > 0).toBe(pattern.storeFraction > 0);
+    expect(a.walks).toBeGreaterThan(0);
+  });
+});

@@ -147,9 +147,9 @@ static Array *new_array(uint32_t entries, uint32_t ways, const char *arg) {
 }
 
 /*
- * touchNarrow: compare the tag against all 16 slots of its set at once; the way touched
- * is the matching one or else the LRU one, which takes the tag. Every way younger than
- * the touched one ages by one and the touched one becomes age 0.
+ * touchNarrow: compare the tag against all 16 slots of its set at once. A hit makes its
+ * way age 0 and ages every younger way by one; a miss gives the tag to the LRU way (age
+ * ways - 1), which makes it age 0 and every other used way one older.
  */
 ALWAYS_INLINE bool touch_narrow(Array *a, uint32_t tag, uint32_t key) {
   uint32_t set = key & a->set_mask;
@@ -162,17 +162,20 @@ ALWAYS_INLINE bool touch_narrow(Array *a, uint32_t tag, uint32_t key) {
       _mm_packs_epi32(_mm_cmpeq_epi32(_mm_load_si128(t), want), _mm_cmpeq_epi32(_mm_load_si128(t + 1), want)),
       _mm_packs_epi32(_mm_cmpeq_epi32(_mm_load_si128(t + 2), want), _mm_cmpeq_epi32(_mm_load_si128(t + 3), want)));
   __m128i ages = _mm_load_si128((const __m128i *)ages_at);
-  __m128i lrus = _mm_cmpeq_epi8(ages, _mm_set1_epi8((char)(a->ways - 1)));
   unsigned match = (unsigned)_mm_movemask_epi8(hits);
-  bool hit = match != 0;
-  unsigned way = (unsigned)__builtin_ctz(hit ? match : (unsigned)_mm_movemask_epi8(lrus));
-  tags[way] = tag;
-  __m128i age = _mm_shuffle_epi8(ages, _mm_set1_epi8((char)way));
-  /* SSE compares bytes as signed only: flip the sign bits for the unsigned ages < age. */
-  __m128i sign = _mm_set1_epi8((char)0x80);
-  __m128i younger = _mm_cmplt_epi8(_mm_xor_si128(ages, sign), _mm_xor_si128(age, sign));
-  _mm_store_si128((__m128i *)ages_at, _mm_andnot_si128(hit ? hits : lrus, _mm_sub_epi8(ages, younger)));
-  return hit;
+  if (match != 0) {
+    __m128i age = _mm_shuffle_epi8(ages, _mm_set1_epi8((char)__builtin_ctz(match)));
+    /* SSE compares bytes as signed only: flip the sign bits for the unsigned ages < age. */
+    __m128i sign = _mm_set1_epi8((char)0x80);
+    __m128i younger = _mm_cmplt_epi8(_mm_xor_si128(ages, sign), _mm_xor_si128(age, sign));
+    _mm_store_si128((__m128i *)ages_at, _mm_andnot_si128(hits, _mm_sub_epi8(ages, younger)));
+    return true;
+  }
+  __m128i lrus = _mm_cmpeq_epi8(ages, _mm_set1_epi8((char)(a->ways - 1)));
+  tags[__builtin_ctz((unsigned)_mm_movemask_epi8(lrus))] = tag;
+  /* Unused ways stay at 255: the add saturates. */
+  _mm_store_si128((__m128i *)ages_at, _mm_andnot_si128(lrus, _mm_adds_epu8(ages, _mm_set1_epi8(1))));
+  return false;
 }
 
 /*
