@@ -76,6 +76,24 @@ describe("runScenario() on hot1-cold-hot2", () => {
     within2x(s.measurement!.throughputMps, 111.89);
   });
 
+  test("runScenario() samples straight away when warmupAccesses is 0", async () => {
+    const r = await runScenario(loadPreset("hot1-cold-hot2"), await engine(), {
+      variant: "lazyfree-skip", warmupAccesses: 0, trace: false,
+    });
+    const m = task(r, "hot2").measurement!;
+    expect(m.accesses).toBe(327_680_000);
+    expect(Number.isFinite(m.cyclesPerAccess)).toBe(true);
+    within2x(m.cyclesPerAccess, task(skip, "hot2").measurement!.cyclesPerAccess);
+  }, 30_000);
+
+  test("runScenario() refuses sampling options it cannot sample with, naming the option", async () => {
+    const e = await engine();
+    await expect(runScenario(loadPreset("hot1-cold-hot2"), e, { sampleAccesses: 0 }))
+      .rejects.toThrow(/sampleAccesses must be a positive integer, got 0$/);
+    await expect(runScenario(loadPreset("hot1-cold-hot2"), e, { warmupAccesses: -1 }))
+      .rejects.toThrow(/warmupAccesses must be a non-negative integer, got -1$/);
+  });
+
   test("runScenario() never collapses cold's lazy-free memory under lazyfree-skip", () => {
     expect(task(skip, "cold").collapses.lazyfreeKb).toBe(0);
     expect(task(skip, "cold").memory.lazyFreeKb).toBe(128 * 1024);

@@ -116,7 +116,7 @@ export function simulateChunk(
     }
     return out;
   }
-  take(w * m);
+  if (w > 0) take(w * m);
   const sample = take(s * m);
   const p = sample.walks / (s * m);
   const pace = nsPerAccess(p);

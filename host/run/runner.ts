@@ -72,6 +72,14 @@ export async function runScenario(scenario: Scenario, engine: Engine, options: R
     sampleAccesses: options.sampleAccesses ?? DEFAULT_SAMPLE,
     warmupAccesses: options.warmupAccesses ?? defaultWarmupAccesses(preset),
   };
+  if (!(Number.isSafeInteger(sampling.sampleAccesses) && sampling.sampleAccesses > 0)) {
+    throw new RangeError(`Cannot run "${scenario.name}": sampleAccesses must be a positive integer, got ${sampling.sampleAccesses}`);
+  }
+  if (!(Number.isSafeInteger(sampling.warmupAccesses) && sampling.warmupAccesses >= 0)) {
+    throw new RangeError(
+      `Cannot run "${scenario.name}": warmupAccesses must be a non-negative integer, got ${sampling.warmupAccesses}`,
+    );
+  }
   const tunables = defaultTunables();
   for (const [path, value] of Object.entries(scenario.tunables)) writeTunable(tunables, path, value);
   const collapses = new CollapseLog(engine.memory);
