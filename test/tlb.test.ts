@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { CoreMemory } from "../host/core/core_memory.ts";
 import { PMD } from "../host/core/layout.ts";
@@ -8,6 +9,7 @@ import {
   tlbPreset, wasmTlbCore, ZEN5,
 } from "../host/tlb/mod.ts";
 import { STREAM_P0 } from "../host/tlb/tlb_layout.ts";
+import { homeSlot } from "../host/tlb/wide_index.ts";
 
 const PAGE = 4096;
 const PMD_BYTES = 2 << 20;
@@ -39,6 +41,11 @@ describe.each(["wasm", "ts"])("TaskTlb.run() on the %s core", (name) => {
   const tlbOf = (preset: TlbPreset) => new TaskTlb(memory, cores[name], preset);
   const sweep = (dir: number, pages: number, stride = PAGE) =>
     new AccessStream(memory, region(dir, pages), { kind: "sequential", stride }, 1);
+  /** One access to 4 KiB page `page` of the map at `dir`. */
+  const touchPage = (tlb: TaskTlb, dir: number, page: number) => {
+    const one = region(dir, 1, Math.floor(page / 512), (page % 512) * PAGE);
+    return tlb.run(new AccessStream(memory, one, { kind: "sequential", stride: PAGE }, 1), 1);
+  };
 
   it("misses on every access of a 4 KiB sweep larger than the L2 (cyclic LRU keeps nothing)", () => {
     const dir = directory(Array(16).fill(false));
@@ -120,8 +127,7 @@ describe.each(["wasm", "ts"])("TaskTlb.run() on the %s core", (name) => {
       const dir = directory([false]);
       const tlb = tlbOf(preset);
       const ways = preset.l1.ways;
-      const touch = (i: number) =>
-        tlb.run(new AccessStream(memory, region(dir, 1, 0, i * step * PAGE), { kind: "sequential", stride: PAGE }, 1), 1);
+      const touch = (i: number) => touchPage(tlb, dir, i * step);
       for (let i = 0; i < ways; i++) touch(i); // fill the set: 0 is the oldest
       expect(touch(0).l1Misses4k).toBe(0); // 0 becomes the most recent
       expect(touch(ways).l1Misses4k).toBe(1); // evicts 1, the least recently used
@@ -129,6 +135,75 @@ describe.each(["wasm", "ts"])("TaskTlb.run() on the %s core", (name) => {
       expect(touch(1).l1Misses4k).toBe(1);
     },
   );
+
+  it.each([ZEN5, GOLDEN_COVE])("invalidatePages() drops the pages' 4 KiB entries ($name): they walk again, the rest hit", (preset) => {
+    const dir = directory([false]);
+    const tlb = tlbOf(preset);
+    const s = sweep(dir, 16);
+    tlb.run(s, 16);
+    expect(tlb.run(s, 16)).toMatchObject({ l1Misses4k: 0, walks: 0 });
+    tlb.invalidatePages([3, 7, 11]);
+    // The page-walk caches went too: the first walk reads all four levels, the next two only the PTE.
+    expect(tlb.run(s, 16)).toMatchObject({ l1Misses4k: 3, l2Hits: 0, walks: 3, walkRefs: 4 + 1 + 1 });
+  });
+
+  it.each([ZEN5, GOLDEN_COVE])("invalidatePages() drops the 2 MiB entry holding a page ($name)", (preset) => {
+    const dir = directory([true, false]);
+    const tlb = tlbOf(preset);
+    const s = sweep(dir, 512);
+    expect(tlb.run(s, 512)).toMatchObject({ l1Misses2m: 1, walks: 1 });
+    tlb.invalidatePages([600]); // a 4 KiB page of the next PMD: nothing of this one goes
+    expect(tlb.run(s, 512)).toMatchObject({ l1Misses2m: 0, walks: 0 });
+    tlb.invalidatePages([100]);
+    expect(tlb.run(s, 512)).toMatchObject({ l1Misses2m: 1, l2Hits: 0, walks: 1 });
+  });
+
+  it.each([["6-way set", GOLDEN_COVE, 16], ["hashed 96-way array", ZEN5, 1]] as const)(
+    "refills an invalidated way of a %s before evicting a valid one",
+    (_label, preset, step) => {
+      const dir = directory([false]);
+      const tlb = tlbOf(preset);
+      const ways = preset.l1.ways;
+      const touch = (i: number) => touchPage(tlb, dir, i * step);
+      for (let i = 0; i < ways; i++) touch(i);
+      tlb.invalidatePages([2 * step]);
+      expect(touch(ways).l1Misses4k).toBe(1); // takes the empty way
+      for (let i = 0; i < ways; i++) if (i !== 2) expect(touch(i).l1Misses4k).toBe(0);
+    },
+  );
+
+  it.each([ZEN5, GOLDEN_COVE])("keeps exact LRU through any mix of touches and invalidations ($name)", (preset) => {
+    const ways = preset.l1.ways;
+    const sets = preset.l1.entries / ways;
+    // Twice the L1's entries, from pages whose home slots in a 2048-slot hash index (Zen 5's
+    // L1) crowd into its first 64: long probe runs, so deletions must shift entries back.
+    const pages: number[] = [];
+    for (let p = 0; pages.length < 2 * preset.l1.entries; p++) if (homeSlot(p, 21) < 64) pages.push(p);
+    const dir = directory(Array(Math.floor(pages.at(-1)! / 512) + 1).fill(false));
+    // One invalidation in eight ops, so the sets fill and overflow between them.
+    const op = fc.record({ invalidate: fc.integer({ min: 0, max: 7 }).map((x) => x === 0), page: fc.constantFrom(...pages) });
+    fc.assert(
+      fc.property(fc.array(op, { minLength: 300, maxLength: 600 }), (ops) => {
+        const tlb = tlbOf(preset);
+        // The reference: each set's pages, most recent first.
+        const model = Array.from({ length: sets }, () => [] as number[]);
+        for (const { invalidate, page } of ops) {
+          const set = model[page % sets];
+          const at = set.indexOf(page);
+          if (invalidate) {
+            tlb.invalidatePages([page]);
+            if (at >= 0) set.splice(at, 1);
+            continue;
+          }
+          expect(touchPage(tlb, dir, page).l1Misses4k).toBe(at >= 0 ? 0 : 1);
+          if (at >= 0) set.splice(at, 1);
+          set.unshift(page);
+          if (set.length > ways) set.pop();
+        }
+      }),
+      { numRuns: 60 },
+    );
+  });
 
   it("counts stores apart and walks on loads only among walks", () => {
     const dir = directory(Array(64).fill(false));

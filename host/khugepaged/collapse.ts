@@ -139,7 +139,7 @@ function copyAndMap(k: Kernel, mm: Mm, vma: Vma, pmdNo: number, t: number, head:
   mm.pt.dropTable(pmdNo);
   mm.pt.setEntry(pmdNo, (PMD.HUGE | (head >>> 9)) >>> 0);
   // pmdp_collapse_flush() shoots down the 512 PTEs' translations, not one PMD's.
-  mm.flushTlbRange(512);
+  mm.flushTlbRange(pmdNo * PMD_SIZE, (pmdNo + 1) * PMD_SIZE);
   const droppable = (vma.flags & VMA.VM_DROPPABLE) !== 0;
   // The new PMD is made dirty (and, from x86's base protection, young); outside
   // VM_DROPPABLE the folio is swap-backed, so any lazy-free-ness of the old pages is gone.

@@ -55,7 +55,7 @@ export function madvise(k: Kernel, mm: Mm, start: number, len: number, advice: s
     }
   }
   // The PTEs these advices zap or age are flushed at the end through the mmu_gather.
-  if (a !== "MADV_COLLAPSE") mm.flushTlbRange((end - start) / PAGE_SIZE);
+  if (a !== "MADV_COLLAPSE") mm.flushTlbRange(start, end);
   if (hole) throw enomem();
   return 0;
 }

@@ -4,16 +4,27 @@
  */
 import type { CoreMemory } from "../core/core_memory.ts";
 import { PageTable, type TableShares } from "./page_table.ts";
-import { PAGE_SIZE, PMD_SIZE, type Vma } from "./vma.ts";
+import { PAGE_SHIFT, PAGE_SIZE, PMD_SIZE, type Vma } from "./vma.ts";
 
 /** Where the first mapping of every mm goes: a typical x86-64 mmap base region. */
 const MMAP_BASE = 0x7f0000000000;
 
 /**
  * x86's `tlb_single_page_flush_ceiling`: `flush_tlb_mm_range()` flushes a range of more
- * pages than this as the whole mm (page-walk caches included), fewer one page at a time.
+ * entries than this as the whole mm (page-walk caches included), fewer one at a time.
  */
 const TLB_SINGLE_PAGE_FLUSH_CEILING = 33;
+
+/**
+ * A TLB a flush of an mm reaches: each task running on the mm has one (x86 sends its CPU
+ * the flush and waits). Pages are numbered from entry 0 of the mm's PMD directory.
+ */
+export interface MmTlb {
+  /** Flush everything (page-walk caches included). */
+  reset(): void;
+  /** INVLPG of each page. */
+  invalidatePages(pages: Iterable<number>): void;
+}
 
 /** Per-huge-PMD state the PMD entry does not carry. */
 export interface HugePmd {
@@ -38,11 +49,8 @@ export class Mm {
   registered = false;
   /** prctl(PR_SET_THP_DISABLE): MMF_DISABLE_THP_COMPLETELY. */
   thpDisabled = false;
-  /**
-   * x86's `mm->context.tlb_gen`: bumped by every whole-mm TLB flush. A task's TLB that
-   * last saw an older generation is emptied before its next accesses.
-   */
-  tlbGen = 0;
+  /** The TLBs this mm's flushes reach. */
+  readonly tlbs = new Set<MmTlb>();
   #next = MMAP_BASE;
 
   constructor(id: number, name: string, core: CoreMemory, shares: TableShares) {
@@ -52,16 +60,24 @@ export class Mm {
   }
 
   /**
-   * Flush `pages` 4 KiB translations of this mm: a whole-mm flush above the ceiling. The
-   * model has no single-page invalidation, so a smaller flush leaves the TLBs as they are.
+   * `flush_tlb_mm_range()`: flush the translations of [start, end), one INVLPG every
+   * 2^strideShift bytes (PAGE_SHIFT for PTEs, PMD_SHIFT for a huge PMD), or the whole
+   * mm when that takes more INVLPGs than the ceiling.
    */
-  flushTlbRange(pages: number): void {
-    if (pages > TLB_SINGLE_PAGE_FLUSH_CEILING) this.flushTlbMm();
+  flushTlbRange(start: number, end: number, strideShift: number = PAGE_SHIFT): void {
+    if ((end - start) / 2 ** strideShift > TLB_SINGLE_PAGE_FLUSH_CEILING) {
+      this.flushTlbMm();
+      return;
+    }
+    const first = this.pt.basePmd * (PMD_SIZE / PAGE_SIZE);
+    const pages: number[] = [];
+    for (let addr = start; addr < end; addr += 2 ** strideShift) pages.push(Math.floor(addr / PAGE_SIZE) - first);
+    for (const tlb of this.tlbs) tlb.invalidatePages(pages);
   }
 
   /** `flush_tlb_mm()`: every translation of this mm goes. */
   flushTlbMm(): void {
-    this.tlbGen++;
+    for (const tlb of this.tlbs) tlb.reset();
   }
 
   /** Pick an address for a new mapping of `len` bytes aligned to `align`, and cover it. */

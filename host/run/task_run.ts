@@ -66,8 +66,6 @@ export class TaskRun {
   /** Named mappings: address and size (a VMA may be split later; the range stays). */
   #regions = new Map<string, { start: number; size: number }>();
   #tlb: TaskTlb | null = null;
-  /** The mm's `tlbGen` that `#tlb` has seen: an older one means a flush is due. */
-  #tlbGen = 0;
   #streams = new Map<AccessStep, { sim: StreamSim; dir: number; basePmd: number }>();
   #program: Generator<Wait, void> | null = null;
   #chunks = 0;
@@ -191,7 +189,7 @@ export class TaskRun {
     const sim = this.#guard(path, () => this.#stream(step, mm, start, len));
     if (this.#tlb === null) {
       this.#tlb = new TaskTlb(ctx.engine.memory, ctx.engine.tlbCore, ctx.preset);
-      this.#tlbGen = mm.tlbGen;
+      mm.tlbs.add(this.#tlb);
     }
     const tlb = this.#tlb;
     const phaseStart = k.now;
@@ -213,10 +211,6 @@ export class TaskRun {
       const grid = (Math.floor(now / ctx.intervalNs) + 1) * ctx.intervalNs;
       const boundary = Math.min(grid, deadline);
       const from = sim.realIndex;
-      if (this.#tlbGen !== mm.tlbGen) {
-        tlb.reset();
-        this.#tlbGen = mm.tlbGen;
-      }
       const res = this.#guard(path, () =>
         simulateChunk(tlb, sim, target - done, boundary - now, nsPerAccess, ctx.sampling));
       if (res.accesses === 0) {

@@ -3,12 +3,14 @@
  * from a preset, and the host side of a run (chunking, reading the counters back).
  */
 import type { CoreMemory } from "../core/core_memory.ts";
+import { PTES_PER_PMD } from "../core/layout.ts";
 import type { AccessStream } from "./access_stream.ts";
 import type { TlbArray, TlbPreset } from "./presets.ts";
 import { addCounts, type TlbCounts, zeroCounts } from "./tlb_counts.ts";
 import type { TlbCore } from "./tlb_core.ts";
+import { deleteSlot, homeSlot, relinkBetweenEnds } from "./wide_index.ts";
 import {
-  DESC_INDEX, DESC_INDEX_SHIFT, DESC_LINKS, DESC_ORDER, DESC_SET_MASK, DESC_TAGS, DESC_WAYS, OUT_ACCESSES,
+  DESC_INDEX, DESC_INDEX_SHIFT, DESC_LINKS, DESC_ORDER, DESC_SET_MASK, DESC_TAGS, DESC_WAYS, HUGE_TAG, OUT_ACCESSES,
   NARROW_SLOTS, OUT_BYTES, OUT_L1_MISSES_2M, OUT_L1_MISSES_4K, OUT_L2_HITS, OUT_LOADS, OUT_STORES, OUT_WALK_REFS, OUT_WALKS,
   OUT_WALKS_ON_LOADS, TAG_INVALID, TLB_HEADER_BYTES, TLB_L1_2M, TLB_L1_4K, TLB_L2_2M, TLB_L2_4K, TLB_PWC_PGD,
   TLB_PWC_PMD, TLB_PWC_PUD,
@@ -47,6 +49,9 @@ export class TaskTlb {
   readonly #core: TlbCore;
   readonly #out: number;
   readonly #arrays: ArrayPlacement[] = [];
+  /** The L1 and L2 arrays, each once. */
+  readonly #translations: ArrayPlacement[] = [];
+  readonly #walkCaches: ArrayPlacement[] = [];
 
   /** Allocate the preset's arrays in `memory`, empty, to be simulated by `core`. */
   constructor(memory: CoreMemory, core: TlbCore, preset: TlbPreset) {
@@ -67,35 +72,95 @@ export class TaskTlb {
     this.#describe(TLB_PWC_PMD, pwc.pmd ? this.#place(pwc.pmd, "pageWalkCaches.pmd") : absent);
     this.#describe(TLB_PWC_PUD, pwc.pud ? this.#place(pwc.pud, "pageWalkCaches.pud") : absent);
     this.#describe(TLB_PWC_PGD, pwc.pgd ? this.#place(pwc.pgd, "pageWalkCaches.pgd") : absent);
+    this.#translations.push(...new Set([l1, l1Huge, l2]));
+    this.#walkCaches.push(...this.#arrays.filter((a) => !this.#translations.includes(a)));
     this.reset();
   }
 
   /** Empty every array (a full TLB flush). */
   reset(): void {
+    for (const a of this.#arrays) this.#empty(a);
+  }
+
+  /**
+   * INVLPG of each 4 KiB page in `pages` (numbered from directory entry 0, as a stream's
+   * pages are): the L1 and L2 entries translating it, 4 KiB or 2 MiB, go, and their ways
+   * become the LRU ones of their sets. Every page-walk-cache entry goes too: Intel's
+   * SDM (4.10.4.1) has INVLPG invalidate all paging-structure caches of the PCID.
+   */
+  invalidatePages(pages: Iterable<number>): void {
+    for (const page of pages) {
+      const pmd = Math.floor(page / PTES_PER_PMD);
+      for (const a of this.#translations) {
+        this.#drop(a, page, page);
+        this.#drop(a, (HUGE_TAG | pmd) >>> 0, pmd);
+      }
+    }
+    for (const a of this.#walkCaches) this.#empty(a);
+  }
+
+  #empty(a: ArrayPlacement): void {
     const u32 = this.#memory.u32;
     const u8 = new Uint8Array(this.#memory.memory.buffer);
-    for (const a of this.#arrays) {
-      if (a.index === 0) {
-        // Ways 0..ways-1 get distinct ages (every one empty); unused lanes stay out of play.
-        u32.fill(TAG_INVALID, a.tags >>> 2, (a.tags >>> 2) + a.sets * NARROW_SLOTS);
-        for (let set = 0; set < a.sets; set++) {
-          for (let lane = 0; lane < NARROW_SLOTS; lane++) {
-            u8[a.order + set * NARROW_SLOTS + lane] = lane < a.ways ? lane : 255;
-          }
+    if (a.index === 0) {
+      // Ways 0..ways-1 get distinct ages (every one empty); unused lanes stay out of play.
+      u32.fill(TAG_INVALID, a.tags >>> 2, (a.tags >>> 2) + a.sets * NARROW_SLOTS);
+      for (let set = 0; set < a.sets; set++) {
+        for (let lane = 0; lane < NARROW_SLOTS; lane++) {
+          u8[a.order + set * NARROW_SLOTS + lane] = lane < a.ways ? lane : 255;
         }
-        continue;
       }
-      // The circular list runs 0 (MRU) to ways - 1 (LRU); every way is empty and out of the index.
-      u32.fill(TAG_INVALID, a.tags >>> 2, (a.tags >>> 2) + a.ways);
-      u32[a.order >>> 2] = 0;
-      u32[(a.order >>> 2) + 1] = a.ways - 1;
-      const links = new Uint16Array(this.#memory.memory.buffer, a.links, 2 * a.ways);
-      for (let i = 0; i < a.ways; i++) {
-        links[i] = (i + a.ways - 1) % a.ways;
-        links[a.ways + i] = (i + 1) % a.ways;
-      }
-      new Uint16Array(this.#memory.memory.buffer, a.index, a.indexSlots).fill(0);
+      return;
     }
+    // The circular list runs 0 (MRU) to ways - 1 (LRU); every way is empty and out of the index.
+    u32.fill(TAG_INVALID, a.tags >>> 2, (a.tags >>> 2) + a.ways);
+    u32[a.order >>> 2] = 0;
+    u32[(a.order >>> 2) + 1] = a.ways - 1;
+    const links = new Uint16Array(this.#memory.memory.buffer, a.links, 2 * a.ways);
+    for (let i = 0; i < a.ways; i++) {
+      links[i] = (i + a.ways - 1) % a.ways;
+      links[a.ways + i] = (i + 1) % a.ways;
+    }
+    new Uint16Array(this.#memory.memory.buffer, a.index, a.indexSlots).fill(0);
+  }
+
+  /** Invalidate `tag` (set by `key`) in `a` if it holds it: the way empties and becomes its set's LRU way. */
+  #drop(a: ArrayPlacement, tag: number, key: number): void {
+    const u32 = this.#memory.u32;
+    if (a.index === 0) {
+      const base = (a.tags >>> 2) + (key & (a.sets - 1)) * NARROW_SLOTS;
+      const ages = new Uint8Array(this.#memory.memory.buffer, a.order + (key & (a.sets - 1)) * NARROW_SLOTS, a.ways);
+      const way = u32.subarray(base, base + a.ways).indexOf(tag);
+      if (way < 0) return;
+      for (let i = 0; i < a.ways; i++) if (ages[i] > ages[way]) ages[i]--;
+      ages[way] = a.ways - 1;
+      u32[base + way] = TAG_INVALID;
+      return;
+    }
+    const u16 = new Uint16Array(this.#memory.memory.buffer);
+    const slots = a.index >>> 1;
+    const tags = a.tags >>> 2;
+    const mask = -1 >>> a.indexShift;
+    let s = homeSlot(tag, a.indexShift);
+    while (u16[slots + s] !== 0 && u32[tags + u16[slots + s] - 1] !== tag) s = (s + 1) & mask;
+    if (u16[slots + s] === 0) return;
+    const way = u16[slots + s] - 1;
+    deleteSlot(u16, u32, slots, tags, s, a.indexShift);
+    u32[tags + way] = TAG_INVALID;
+    // Make the way the LRU one: in the circular list that is the place between the LRU and the MRU way.
+    const ends = a.order >>> 2;
+    const prev = a.links >>> 1;
+    const next = prev + a.ways;
+    const head = u32[ends];
+    const tail = u32[ends + 1];
+    if (way === tail) return;
+    if (way === head) {
+      u32[ends] = u16[next + way];
+      u32[ends + 1] = way;
+      return;
+    }
+    relinkBetweenEnds(u16, prev, next, way, head, tail);
+    u32[ends + 1] = way;
   }
 
   /** Simulate the next `count` accesses of `stream` and return their counts. */

@@ -6,8 +6,9 @@
  */
 import { PMD } from "../core/layout.ts";
 import type { TlbCore } from "./tlb_core.ts";
+import { deleteSlot, homeSlot, relinkBetweenEnds } from "./wide_index.ts";
 import {
-  DESC_INDEX, DESC_INDEX_SHIFT, DESC_LINKS, DESC_ORDER, DESC_SET_MASK, DESC_TAGS, DESC_WAYS, HUGE_TAG, INDEX_HASH,
+  DESC_INDEX, DESC_INDEX_SHIFT, DESC_LINKS, DESC_ORDER, DESC_SET_MASK, DESC_TAGS, DESC_WAYS, HUGE_TAG,
   KIND_HOT, KIND_SEQUENTIAL, KIND_UNIFORM, NARROW_SLOTS, OUT_ACCESSES, OUT_L1_MISSES_2M, OUT_L1_MISSES_4K, OUT_L2_HITS,
   OUT_LOADS, OUT_STORES, OUT_WALK_REFS, OUT_WALKS, OUT_WALKS_ON_LOADS, STREAM_BASE_PAGE, STREAM_DIR,
   STREAM_KIND, STREAM_P0, STREAM_P1, STREAM_P2, STREAM_P3, STREAM_PAGES, STREAM_RNG, STREAM_STORE_THRESHOLD,
@@ -81,7 +82,7 @@ export function createTlbRef(memory: WebAssembly.Memory): TlbCore {
     const slots = index >>> 1;
     let way = 0;
     let hit = false;
-    for (let s = Math.imul(tag, INDEX_HASH) >>> shift; ; s = (s + 1) & mask) {
+    for (let s = homeSlot(tag, shift); ; s = (s + 1) & mask) {
       const e = u16[slots + s];
       if (e === 0) break;
       if (u32[tags + e - 1] === tag) {
@@ -94,21 +95,12 @@ export function createTlbRef(memory: WebAssembly.Memory): TlbCore {
       way = u32[ends + 1];
       const old = u32[tags + way];
       if (old !== TAG_INVALID) {
-        let i = Math.imul(old, INDEX_HASH) >>> shift;
+        let i = homeSlot(old, shift);
         while (u16[slots + i] !== way + 1) i = (i + 1) & mask;
-        for (let j = (i + 1) & mask; ; j = (j + 1) & mask) {
-          const e = u16[slots + j];
-          if (e === 0) break;
-          const k = Math.imul(u32[tags + e - 1], INDEX_HASH) >>> shift;
-          if (((j - k) & mask) >= ((j - i) & mask)) {
-            u16[slots + i] = e;
-            i = j;
-          }
-        }
-        u16[slots + i] = 0;
+        deleteSlot(u16, u32, slots, tags, i, shift);
       }
       u32[tags + way] = tag;
-      let s = Math.imul(tag, INDEX_HASH) >>> shift;
+      let s = homeSlot(tag, shift);
       while (u16[slots + s] !== 0) s = (s + 1) & mask;
       u16[slots + s] = way + 1;
     }
@@ -118,14 +110,7 @@ export function createTlbRef(memory: WebAssembly.Memory): TlbCore {
       u32[ends] = way;
       u32[ends + 1] = u16[prevs + way];
     } else if (way !== head) {
-      const p = u16[prevs + way];
-      const n = u16[nexts + way];
-      u16[nexts + p] = n;
-      u16[prevs + n] = p;
-      u16[prevs + way] = tail;
-      u16[nexts + way] = head;
-      u16[nexts + tail] = way;
-      u16[prevs + head] = way;
+      relinkBetweenEnds(u16, prevs, nexts, way, head, tail);
       u32[ends] = way;
     }
     return hit;

@@ -1,0 +1,49 @@
+/**
+ * The hash index and the LRU list of a wide (fully associative) TLB array, as the TLB
+ * block lays them out (host/tlb/tlb_layout.ts): u16 index slots holding way + 1, linear
+ * probing from a tag's home slot, and a circular doubly linked list of ways. Shared by
+ * the TypeScript twin of the core and by TaskTlb's invalidation.
+ */
+import { INDEX_HASH } from "./tlb_layout.ts";
+
+/** The home slot of `tag` in an index of `32 - shift` bits. */
+export function homeSlot(tag: number, shift: number): number {
+  return Math.imul(tag, INDEX_HASH) >>> shift;
+}
+
+/**
+ * Empty slot `hole` of the index at u16 offset `slots`, whose ways' tags start at u32
+ * offset `tags`: later entries of the probe run move back into the hole (backward-shift
+ * deletion), so a probe never meets a hole before its tag.
+ */
+export function deleteSlot(u16: Uint16Array, u32: Uint32Array, slots: number, tags: number, hole: number, shift: number): void {
+  const mask = -1 >>> shift;
+  let i = hole;
+  for (let j = (i + 1) & mask; ; j = (j + 1) & mask) {
+    const e = u16[slots + j];
+    if (e === 0) break;
+    const k = homeSlot(u32[tags + e - 1], shift);
+    // The entry at j may fill the hole at i unless its home lies cyclically in (i, j].
+    if (((j - k) & mask) >= ((j - i) & mask)) {
+      u16[slots + i] = e;
+      i = j;
+    }
+  }
+  u16[slots + i] = 0;
+}
+
+/**
+ * Unlink `way` from the circular list (u16 links `prev` and `next` at u16 offsets `prevs`
+ * and `nexts`) and link it back between `tail` (the LRU way) and `head` (the MRU way),
+ * neither of which it is; the caller then makes it the new MRU or the new LRU way.
+ */
+export function relinkBetweenEnds(u16: Uint16Array, prevs: number, nexts: number, way: number, head: number, tail: number): void {
+  const p = u16[prevs + way];
+  const n = u16[nexts + way];
+  u16[nexts + p] = n;
+  u16[prevs + n] = p;
+  u16[prevs + way] = tail;
+  u16[nexts + way] = head;
+  u16[nexts + tail] = way;
+  u16[prevs + head] = way;
+}

@@ -1,0 +1,58 @@
+/**
+ * Which TLB flushes the mm model sends to the TLBs of its tasks, and when: the calls of
+ * x86's flush_tlb_mm_range() and flush_tlb_mm() in madvise, collapse, split and fork.
+ */
+import { describe, expect, test } from "vitest";
+import type { Kernel } from "../host/mm/kernel.ts";
+import { madvise } from "../host/mm/madvise.ts";
+import type { Mm, MmTlb } from "../host/mm/mm.ts";
+import { fork } from "../host/mm/process.ts";
+import { PAGE_SIZE, PMD_SIZE } from "../host/mm/vma.ts";
+import { boot, CORES, hotTask, SELFTEST_SYSFS } from "./khugepaged_fixture.ts";
+
+/** A TLB that records what reaches it: "all" for a whole flush, else the pages invalidated. */
+function recorder(mm: Mm): Array<"all" | number[]> {
+  const log: Array<"all" | number[]> = [];
+  const tlb: MmTlb = { reset: () => log.push("all"), invalidatePages: (pages) => log.push([...pages]) };
+  mm.tlbs.add(tlb);
+  return log;
+}
+
+/** A task of two PMDs of 4 KiB pages, its flush log, and its first page as the TLB numbers it. */
+async function task(): Promise<{ k: Kernel; mm: Mm; start: number; log: Array<"all" | number[]>; first: number }> {
+  const k = await boot(CORES[0], { sysfs: SELFTEST_SYSFS });
+  const { mm, start } = hotTask(k, "t", 2);
+  return { k, mm, start, log: recorder(mm), first: start / PAGE_SIZE - mm.pt.basePmd * (PMD_SIZE / PAGE_SIZE) };
+}
+
+const pages = (from: number, n: number) => Array.from({ length: n }, (_, i) => from + i);
+
+describe("TLB flushes of an mm", () => {
+  test("madvise flushes 33 pages one by one and 34 as the whole mm (tlb_single_page_flush_ceiling)", async () => {
+    const { k, mm, start, log, first } = await task();
+    madvise(k, mm, start + PAGE_SIZE, 33 * PAGE_SIZE, "MADV_DONTNEED");
+    madvise(k, mm, start, 34 * PAGE_SIZE, "MADV_FREE");
+    expect(log).toEqual([pages(first + 1, 33), "all"]);
+  });
+
+  test("a collapse flushes the whole mm; splitting the huge PMD flushes its one translation", async () => {
+    const { k, mm, start, log, first } = await task();
+    expect(madvise(k, mm, start, PMD_SIZE, "MADV_COLLAPSE")).toBe(0);
+    expect(mm.huge.size).toBe(1);
+    expect(log).toEqual(["all"]);
+    // DONTNEED of one page inside the THP splits it first: one INVLPG at the PMD's start.
+    madvise(k, mm, start + 5 * PAGE_SIZE, PAGE_SIZE, "MADV_DONTNEED");
+    expect(mm.huge.size).toBe(0);
+    expect(log).toEqual(["all", [first], [first + 5]]);
+  });
+
+  test("fork flushes the whole parent; the child's TLBs are its own", async () => {
+    const { k, mm, log } = await task();
+    const child = fork(k, mm, "c");
+    const childLog = recorder(child);
+    expect(log).toEqual(["all"]);
+    madvise(k, child, child.vmas[0].start, PAGE_SIZE, "MADV_DONTNEED");
+    expect(log).toEqual(["all"]);
+    expect(childLog).toHaveLength(1);
+  });
+});
