@@ -5,7 +5,7 @@ import { PMD } from "../host/core/layout.ts";
 import { createCore } from "../host/node/load_core.ts";
 import {
   AccessStream, type AccessPattern, createTlbRef, GOLDEN_COVE, TaskTlb, type TlbArray, type TlbCore, type TlbPreset,
-  wasmTlbCore, ZEN5,
+  type TlbRegion, wasmTlbCore, ZEN5,
 } from "../host/tlb/mod.ts";
 import { STREAM_P2, STREAM_RNG } from "../host/tlb/tlb_layout.ts";
 
@@ -81,6 +81,31 @@ const scenario = fc.record({ preset, layout }).chain(({ preset, layout }) =>
   })
 );
 
+type Side = { tlb: TaskTlb; stream: AccessStream };
+
+/** The WASM core and the TypeScript twin, each with a fresh TLB of `preset` and its own copy of one stream. */
+function twoSides(preset: TlbPreset, region: TlbRegion, pattern: AccessPattern, seed: number): Side[] {
+  return [wasm, ts].map((core) => ({
+    tlb: new TaskTlb(memory, core, preset),
+    stream: new AccessStream(memory, region, pattern, seed),
+  }));
+}
+
+/** Expect both streams' cursor and PRNG words equal. */
+function expectSameStreams(sides: Side[]): void {
+  const [sa, sb] = sides.map(({ stream }) => {
+    const w = stream.ptr >>> 2;
+    return [...memory.u32.subarray(w + STREAM_P2 / 4, w + STREAM_RNG / 4 + 4)];
+  });
+  expect(sa).toEqual(sb);
+}
+
+/** A uniform probe over both TLBs shows any difference their state has kept. */
+function expectSameTlbState(sides: Side[], region: TlbRegion, count: number): void {
+  const [pa, pb] = sides.map(({ tlb }) => tlb.run(new AccessStream(memory, region, { kind: "uniform" }, 99), count));
+  expect(pa).toEqual(pb);
+}
+
 describe("tlbRun()", () => {
   it("gives identical counters, cursor and PRNG state on the WASM core and the TypeScript twin", () => {
     fc.assert(
@@ -90,22 +115,13 @@ describe("tlbRun()", () => {
         const region = {
           dir, firstPmd: layout.start >>> 9, offset: (layout.start & 511) * 4096, length: layout.pages * 4096,
         };
-        const sides = [wasm, ts].map((core) => ({
-          tlb: new TaskTlb(memory, core, preset),
-          stream: new AccessStream(memory, region, pattern, seed),
-        }));
+        const sides = twoSides(preset, region, pattern, seed);
         for (const count of chunks) {
           const [a, b] = sides.map(({ tlb, stream }) => tlb.run(stream, count));
           expect(a).toEqual(b);
-          const [sa, sb] = sides.map(({ stream }) => {
-            const w = stream.ptr >>> 2;
-            return [...memory.u32.subarray(w + STREAM_P2 / 4, w + STREAM_RNG / 4 + 4)];
-          });
-          expect(sa).toEqual(sb);
+          expectSameStreams(sides);
         }
-        // A uniform probe over the same TLBs shows any difference their state has kept.
-        const [pa, pb] = sides.map(({ tlb }) => tlb.run(new AccessStream(memory, region, { kind: "uniform" }, 99), 2000));
-        expect(pa).toEqual(pb);
+        expectSameTlbState(sides, region, 2000);
       }),
       { numRuns: 200 },
     );
@@ -129,11 +145,12 @@ describe("tlbRun() on the presets' shapes", () => {
     const dir = memory.alloc(huge.length * 4, 64);
     huge.forEach((h, i) => { memory.u32[(dir >>> 2) + i] = h ? PMD.HUGE : 1; });
     const region = { dir, firstPmd: 0, offset: 5 * 4096, length: (huge.length * 512 - 5) * 4096 };
-    const [a, b] = [wasm, ts].map((core) =>
-      new TaskTlb(memory, core, preset).run(new AccessStream(memory, region, pattern, 7), 50_000)
-    );
+    const sides = twoSides(preset, region, pattern, 7);
+    const [a, b] = sides.map(({ tlb, stream }) => tlb.run(stream, 50_000));
     expect(a).toEqual(b);
     expect(a.stores > 0).toBe(pattern.storeFraction > 0);
     expect(a.walks).toBeGreaterThan(0);
+    expectSameStreams(sides);
+    expectSameTlbState(sides, region, 20_000);
   });
 });

@@ -7,8 +7,10 @@ import type { Kernel } from "../host/mm/kernel.ts";
 import { madvise } from "../host/mm/madvise.ts";
 import type { Mm, MmTlb } from "../host/mm/mm.ts";
 import { fork } from "../host/mm/process.ts";
+import { reclaim } from "../host/mm/reclaim.ts";
 import { PAGE_SIZE, PMD_SIZE } from "../host/mm/vma.ts";
-import { boot, CORES, hotTask, SELFTEST_SYSFS } from "./khugepaged_fixture.ts";
+import { TsScanCore } from "../host/core/scan_ref.ts";
+import { advance, boot, type CoreKind, CORES, events, hotTask, SELFTEST_SYSFS } from "./khugepaged_fixture.ts";
 
 /** A TLB that records what reaches it: "all" for a whole flush, else the pages invalidated. */
 function recorder(mm: Mm): Array<"all" | number[]> {
@@ -35,6 +37,34 @@ describe("TLB flushes of an mm", () => {
     expect(log).toEqual([pages(first + 1, 33), "all"]);
   });
 
+  test("madvise of whole THPs flushes one translation per THP (tlb_get_unmap_shift() is PMD_SHIFT)", async () => {
+    const { k, mm, start, log, first } = await task();
+    for (const at of [start, start + PMD_SIZE]) expect(madvise(k, mm, at, PMD_SIZE, "MADV_COLLAPSE")).toBe(0);
+    log.length = 0;
+    madvise(k, mm, start, 2 * PMD_SIZE, "MADV_FREE");
+    madvise(k, mm, start, 2 * PMD_SIZE, "MADV_DONTNEED");
+    expect(log).toEqual([[first, first + 512], [first, first + 512]]);
+  });
+
+  test("MADV_PAGEOUT flushes the whole mm once reclaim has unmapped a page of the PMD, and not otherwise", async () => {
+    const { k, mm, start, log } = await task();
+    madvise(k, mm, start, 4 * PAGE_SIZE, "MADV_PAGEOUT");
+    expect(log).toEqual(["all"]);
+    expect(k.vmstat.pswpout).toBe(4);
+    madvise(k, mm, start, 4 * PAGE_SIZE, "MADV_PAGEOUT"); // swapped out already: nothing to unmap
+    expect(log).toEqual(["all"]);
+  });
+
+  test("reclaim flushes each mm it unmapped PTEs of, and a discarded lazy-free THP's one translation", async () => {
+    const { k, mm, start, log, first } = await task();
+    expect(madvise(k, mm, start, PMD_SIZE, "MADV_COLLAPSE")).toBe(0);
+    madvise(k, mm, start, 2 * PMD_SIZE, "MADV_FREE");
+    log.length = 0;
+    reclaim(k, k.phys.freePages + 1024);
+    // The lazy-free THP goes first (pmdp_huge_clear_flush()), then PTE-mapped pages, batched.
+    expect(log).toEqual([[first], "all"]);
+  });
+
   test("a collapse flushes the whole mm; splitting the huge PMD flushes its one translation", async () => {
     const { k, mm, start, log, first } = await task();
     expect(madvise(k, mm, start, PMD_SIZE, "MADV_COLLAPSE")).toBe(0);
@@ -44,6 +74,31 @@ describe("TLB flushes of an mm", () => {
     madvise(k, mm, start + 5 * PAGE_SIZE, PAGE_SIZE, "MADV_DONTNEED");
     expect(mm.huge.size).toBe(0);
     expect(log).toEqual(["all", [first], [first + 5]]);
+  });
+
+  test("a collapse flushes before isolation, so one that fails there has flushed all the same", async () => {
+    // A scan core whose isolation sees max_ptes_none = 0: as if PTEs had gone between scan and isolation.
+    const strict: CoreKind = {
+      name: "strict",
+      make: async (memory) => {
+        const real = new TsScanCore(memory.memory);
+        return {
+          name: "strict",
+          scanPmds: (...args) => real.scanPmds(...args),
+          isolatePmd: (table, pmdNo, _none, ...rest) => real.isolatePmd(table, pmdNo, 0, ...rest),
+        };
+      },
+    };
+    const k = await boot(strict, { sysfs: SELFTEST_SYSFS });
+    const { mm, start } = hotTask(k, "t", 1);
+    madvise(k, mm, start, 8 * PAGE_SIZE, "MADV_DONTNEED");
+    const log = recorder(mm);
+    advance(k, 100);
+    const statuses = events(k, "mm_collapse_huge_page_isolate").map((e) => e.status);
+    expect(statuses.length).toBeGreaterThan(0);
+    expect(new Set(statuses)).toEqual(new Set(["exceed_none_pte"]));
+    expect(mm.huge.size).toBe(0);
+    expect(log).toEqual(statuses.map(() => "all"));
   });
 
   test("fork flushes the whole parent; the child's TLBs are its own", async () => {

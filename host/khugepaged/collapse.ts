@@ -80,6 +80,9 @@ function collapseWith(
     const r = swapIn(k, mm, vma, pmdNo, referenced, cc);
     if (r !== S.SUCCEED) return r;
   }
+  // pmdp_collapse_flush() detaches the table before isolation, and shoots down the 512
+  // PTEs' translations, not one PMD's: a collapse that then fails has flushed all the same.
+  mm.flushTlbRange(pmdNo * PMD_SIZE, (pmdNo + 1) * PMD_SIZE);
   const t = mm.pt.writableTable(pmdNo);
   const kh = k.tunables.khugepaged;
   k.scanCore.isolatePmd(t, pmdNo, kh.max_ptes_none, kh.max_ptes_shared, vma.flags, scanFlags(k, cc), k.ring);
@@ -138,8 +141,6 @@ function copyAndMap(k: Kernel, mm: Mm, vma: Vma, pmdNo: number, t: number, head:
   }
   mm.pt.dropTable(pmdNo);
   mm.pt.setEntry(pmdNo, (PMD.HUGE | (head >>> 9)) >>> 0);
-  // pmdp_collapse_flush() shoots down the 512 PTEs' translations, not one PMD's.
-  mm.flushTlbRange(pmdNo * PMD_SIZE, (pmdNo + 1) * PMD_SIZE);
   const droppable = (vma.flags & VMA.VM_DROPPABLE) !== 0;
   // The new PMD is made dirty (and, from x86's base protection, young); outside
   // VM_DROPPABLE the folio is swap-backed, so any lazy-free-ness of the old pages is gone.

@@ -8,10 +8,10 @@ import { pteField } from "../core/pte.ts";
 import { madviseCollapse } from "../khugepaged/madvise_collapse.ts";
 import { SyscallError } from "./fault.ts";
 import type { Kernel } from "./kernel.ts";
-import { type Mm, pmdOf } from "./mm.ts";
+import { type Mm, pmdOf, pteIndexOf } from "./mm.ts";
 import { forEachPte, isNormalPage, mapcountOf, pteWord, setFolioMapcount, splitHugePmd, unmapPage } from "./pte_ops.ts";
 import { pageoutRange } from "./reclaim.ts";
-import { PAGE_SIZE, PMD_SIZE, type Vma } from "./vma.ts";
+import { PAGE_SHIFT, PAGE_SIZE, PMD_SHIFT, PMD_SIZE, type Vma } from "./vma.ts";
 
 export const MADV_ADVICES = [
   "MADV_HUGEPAGE", "MADV_NOHUGEPAGE", "MADV_FREE", "MADV_DONTNEED", "MADV_COLD", "MADV_PAGEOUT", "MADV_COLLAPSE",
@@ -44,6 +44,7 @@ export function madvise(k: Kernel, mm: Mm, start: number, len: number, advice: s
     if (hole) throw enomem();
     return 0;
   }
+  const shift = unmapShift(mm, start, end);
   // Advice that changes no VMA flag walks the VMAs as they are: no split, no merge.
   for (const v of vmas) {
     const from = Math.max(start, v.start), to = Math.min(end, v.end);
@@ -54,10 +55,33 @@ export function madvise(k: Kernel, mm: Mm, start: number, len: number, advice: s
       forEachPmdRange(k, mm, v, from, to, RANGE_ADVICE[a]);
     }
   }
-  // The PTEs these advices zap or age are flushed at the end through the mmu_gather.
-  if (a !== "MADV_COLLAPSE") mm.flushTlbRange(start, end);
+  // The entries these advices zap or age are flushed at the end through the mmu_gather.
+  // MADV_PAGEOUT gathers none: reclaim flushes what it unmaps (pageoutRange).
+  if (a !== "MADV_COLLAPSE" && a !== "MADV_PAGEOUT") mm.flushTlbRange(start, end, shift);
   if (hole) throw enomem();
   return 0;
+}
+
+/**
+ * The stride of the mmu_gather's flush over [start, end): x86's tlb_get_unmap_shift()
+ * takes PMD_SHIFT when only PMD entries were cleared (whole THPs, one INVLPG each),
+ * PAGE_SHIFT once a present PTE was. A THP partly in range is split first, so its PTEs count.
+ */
+function unmapShift(mm: Mm, start: number, end: number): number {
+  const u32 = mm.pt.core.u32;
+  for (let pmdNo = Math.floor(start / PMD_SIZE); pmdNo * PMD_SIZE < end; pmdNo++) {
+    const from = Math.max(start, pmdNo * PMD_SIZE), to = Math.min(end, (pmdNo + 1) * PMD_SIZE);
+    if (mm.huge.has(pmdNo)) {
+      if (to - from < PMD_SIZE) return PAGE_SHIFT;
+      continue;
+    }
+    const t = mm.pt.table(pmdNo);
+    if (t === 0) continue;
+    for (let addr = from; addr < to; addr += PAGE_SIZE) {
+      if ((u32[pteWord(t, pteIndexOf(addr))] & PTE.PRESENT) !== 0) return PAGE_SHIFT;
+    }
+  }
+  return PMD_SHIFT;
 }
 
 /** The VMAs overlapping [start, end), in address order, and whether part of the range is unmapped. */

@@ -11,7 +11,8 @@ const MMAP_BASE = 0x7f0000000000;
 
 /**
  * x86's `tlb_single_page_flush_ceiling`: `flush_tlb_mm_range()` flushes a range of more
- * entries than this as the whole mm (page-walk caches included), fewer one at a time.
+ * entries than this as the whole mm (page-walk caches included), this many or fewer one
+ * at a time.
  */
 const TLB_SINGLE_PAGE_FLUSH_CEILING = 33;
 

@@ -12,7 +12,7 @@ import { pteField, withPteField } from "../core/pte.ts";
 import type { Kernel } from "./kernel.ts";
 import type { Mm } from "./mm.ts";
 import { forEachPte, isNormalPage, mapcountOf, pteWord, splitHugePmd, unmapPage } from "./pte_ops.ts";
-import { PAGE_SIZE, PMD_SIZE, type Vma } from "./vma.ts";
+import { PAGE_SIZE, PMD_SHIFT, PMD_SIZE, type Vma } from "./vma.ts";
 
 type Pass = "lazyfree" | "swap-old" | "swap-any";
 
@@ -21,16 +21,20 @@ export function reclaim(k: Kernel, targetFreePages: number): void {
   for (const pass of ["lazyfree", "swap-old", "swap-any"] as const) {
     for (const mm of k.mms) {
       if (k.phys.freePages >= targetFreePages) return;
-      if (mm.users > 0) reclaimMm(k, mm, pass, targetFreePages);
+      // shrink_folio_list() ends with try_to_unmap_flush(): x86's arch_tlbbatch_flush()
+      // flushes everything on the CPUs that ran the mm.
+      if (mm.users > 0 && reclaimMm(k, mm, pass, targetFreePages)) mm.flushTlbMm();
     }
   }
 }
 
-function reclaimMm(k: Kernel, mm: Mm, pass: Pass, target: number): void {
+/** Reclaim from `mm` on `pass`; returns whether a PTE was unmapped. */
+function reclaimMm(k: Kernel, mm: Mm, pass: Pass, target: number): boolean {
+  let unmapped = false;
   let u32 = k.core.u32;
   for (const v of mm.vmas) {
     for (let pmdNo = Math.floor(v.start / PMD_SIZE); pmdNo * PMD_SIZE < v.end; pmdNo++) {
-      if (k.phys.freePages >= target) return;
+      if (k.phys.freePages >= target) return unmapped;
       const h = mm.huge.get(pmdNo);
       if (h) {
         if (pass === "lazyfree" && !h.swapbacked && !k.sharers.has(h.head)) reclaimLazyfreeHuge(k, mm, v, pmdNo);
@@ -65,10 +69,11 @@ function reclaimMm(k: Kernel, mm: Mm, pass: Pass, target: number): void {
           u32[w] = lo & ~PTE.YOUNG;
           continue;
         }
-        reclaimPte(k, mm, v, pmdNo * PMD_SIZE + i * PAGE_SIZE, w);
+        if (reclaimPte(k, mm, v, pmdNo * PMD_SIZE + i * PAGE_SIZE, w)) unmapped = true;
       }
     }
   }
+  return unmapped;
 }
 
 /**
@@ -76,27 +81,29 @@ function reclaimMm(k: Kernel, mm: Mm, pass: Pass, target: number): void {
  * references ignored: a clean lazy-free page (or any page of a VM_DROPPABLE VMA) is
  * discarded and its PTE cleared; a lazy-free page written since MADV_FREE becomes
  * swap-backed again and stays; any other page is written to swap and its PTE becomes
- * a swap entry.
+ * a swap entry. Returns whether the PTE was unmapped; its TLB flush is the caller's
+ * (try_to_unmap() batches it: TTU_BATCH_FLUSH).
  */
-function reclaimPte(k: Kernel, mm: Mm, vma: Vma, addr: number, w: number): void {
+function reclaimPte(k: Kernel, mm: Mm, vma: Vma, addr: number, w: number): boolean {
   const u32 = k.core.u32;
   const lo = u32[w];
   if ((lo & PTE.FOLIO_SWAPBACKED) === 0) {
     if ((lo & PTE.DIRTY) !== 0 && (vma.flags & VMA.VM_DROPPABLE) === 0) {
       // The task wrote to it after MADV_FREE: the data matters again.
       u32[w] = lo | PTE.FOLIO_SWAPBACKED;
-      return;
+      return false;
     }
     unmapPage(k, mm, addr, lo, u32[w + 1]);
     u32[w] = 0;
     u32[w + 1] = 0;
     k.vmstat.pglazyfreed++;
-    return;
+    return true;
   }
   unmapPage(k, mm, addr, lo, u32[w + 1]);
   u32[w] = PTE.SWAP;
   u32[w + 1] = 0;
   k.vmstat.pswpout++;
+  return true;
 }
 
 /** `__discard_anon_folio_pmd_locked()`: a lazy-free THP is dropped whole, unless re-dirtied. */
@@ -108,6 +115,8 @@ function reclaimLazyfreeHuge(k: Kernel, mm: Mm, vma: Vma, pmdNo: number): void {
   }
   mm.huge.delete(pmdNo);
   mm.pt.setEntry(pmdNo, 0);
+  // pmdp_huge_clear_flush(): the PMD's one translation goes at once, not batched.
+  mm.flushTlbRange(pmdNo * PMD_SIZE, (pmdNo + 1) * PMD_SIZE, PMD_SHIFT);
   k.phys.freeHuge(h.head);
   k.vmstat.pglazyfreed += 512;
 }
@@ -129,6 +138,7 @@ export function pageoutRange(k: Kernel, mm: Mm, vma: Vma, pmdNo: number, from: n
     }
     splitHugePmd(k, mm, vma, pmdNo);
   }
+  let unmapped = false;
   forEachPte(mm, pmdNo, from, to, (u32, w, addr) => {
     const lo = u32[w];
     if (!isNormalPage(lo) || (lo & PTE.FOLIO_ANON) === 0 || (lo & PTE.FOLIO_LRU) === 0) return;
@@ -137,6 +147,8 @@ export function pageoutRange(k: Kernel, mm: Mm, vma: Vma, pmdNo: number, from: n
     }
     // A large folio is split before it goes to swap; its pages are reclaimed one by one.
     u32[w] = withPteField(lo, PTE_FIELD.ORDER, 0);
-    reclaimPte(k, mm, vma, addr, w);
+    if (reclaimPte(k, mm, vma, addr, w)) unmapped = true;
   });
+  // reclaim_pages() of this PMD's folios ends with try_to_unmap_flush(): a whole flush on x86.
+  if (unmapped) mm.flushTlbMm();
 }

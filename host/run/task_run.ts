@@ -113,12 +113,18 @@ export class TaskRun {
     }
   }
 
+  /** The task accesses no more memory: its mm's flushes need not reach its TLB. */
+  #stopAccessing(): void {
+    if (this.#tlb !== null) this.mm!.tlbs.delete(this.#tlb);
+  }
+
   /** Run steps until the next pause, then schedule the rest. */
   #resume = (): void => {
     this.#program ??= this.#walk(this.#steps, this.#path);
     const next = this.#program.next();
     if (next.done) {
       this.endNs = this.#ctx.k.now;
+      this.#stopAccessing();
       this.#ctx.taskDone(this);
       return;
     }
@@ -141,6 +147,7 @@ export class TaskRun {
           yield { phase: step, path: at };
           break;
         case "exit":
+          this.#stopAccessing();
           this.#guard(at, () => exitMm(this.#ctx.k, this.mm!));
           this.exited = true;
           return;

@@ -10,7 +10,8 @@
  * shared L2). Every array is exact LRU within a set, kept one of two ways:
  * - a set of up to 16 ways: 16 u32 tag slots (one 64-byte line, unused ways hold
  *   TAG_INVALID) and 16 u8 ages (0 is MRU, ways - 1 is LRU, unused ways 255), so a
- *   lookup, the LRU victim and the age update are a few branch-free SIMD operations;
+ *   lookup, the LRU victim and the age update are a few SIMD operations and one
+ *   branch, hit or miss;
  * - a wide fully associative array (one set of more than 16 ways, as Zen's L1 DTLB): a
  *   circular doubly linked LRU list over the ways plus an open-addressed hash index from
  *   tag to way, so a hit and a miss both cost O(1) instead of a pass over every way.
