@@ -8,6 +8,7 @@ import { comparisonJson } from "../host/report/json_report.ts";
 import { type CompareResult, compareScenario, type Engine, type RunResult, runScenario, tsEngine, wasmEngine } from "../host/run/mod.ts";
 import { loadPreset, type Scenario, validateScenario } from "../host/scenario/mod.ts";
 import type { ScenarioInput } from "../host/scenario/mod.ts";
+import type { Kernel } from "../host/mm/kernel.ts";
 
 async function engine(): Promise<Engine> {
   const { memory, core } = await createCore({ maxBytes: 1024 * 1024 * 1024 });
@@ -213,6 +214,26 @@ describe("access phases", () => {
     expect(await walksAround(dontneed("32 KiB", "few"))).toBe(24);
     expect(await walksAround({ do: "fork", child: "c" })).toBe(32);
     expect(await walksAround({ do: "sleep", seconds: 1 })).toBe(16);
+  });
+
+  test("runScenario() registers a task's TLB with its mm while the task runs, and only then", async () => {
+    const read = { do: "access", vma: "m", pattern: { kind: "uniform" }, count: 1000 };
+    let kernel: Kernel | undefined;
+    const sizes: number[] = [];
+    const s = validateScenario({
+      name: "tlbs",
+      tasks: [
+        { name: "t", vmas: [{ name: "m", size: "2 MiB", populate: true }], steps: [read, { do: "sleep", seconds: 2 }] },
+        { name: "u", vmas: [{ name: "m", size: "2 MiB", populate: true }], steps: [read, { do: "exit" }] },
+      ],
+    }, "tlbs");
+    await runScenario(s, e, {
+      tlbMode: "exact",
+      observe: (k) => { kernel = k; },
+      onInterval: () => { sizes.push(kernel!.mms.reduce((n, mm) => n + mm.tlbs.size, 0)); },
+    });
+    expect(sizes[0]).toBe(1); // t sleeps with its TLB registered; u has exited
+    expect(kernel!.mms.every((mm) => mm.tlbs.size === 0)).toBe(true);
   });
 
   test("runScenario() paces an access phase without a rate by the cost model", async () => {
