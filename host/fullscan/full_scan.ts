@@ -104,14 +104,14 @@ export function resolveConfigs(k: Kernel, configs: FullScanConfig[] | undefined)
   const kh = k.tunables.khugepaged;
   const list: FullScanConfig[] = configs ?? [...VARIANTS.keys()].map((variant) => ({ variant }));
   if (list.length === 0) throw new RangeError("Cannot run a full scan: configs must name at least one variant");
+  // The sysfs checks, from the one table that defines them.
+  const scratch = defaultTunables();
   return list.map((c) => {
     const r = {
       variant: c.variant, v: getVariant(c.variant),
       max_ptes_none: c.max_ptes_none ?? kh.max_ptes_none, max_ptes_swap: c.max_ptes_swap ?? kh.max_ptes_swap,
       max_ptes_shared: c.max_ptes_shared ?? kh.max_ptes_shared, pages_to_scan: c.pages_to_scan ?? kh.pages_to_scan,
     };
-    // The sysfs checks, from the one table that defines them.
-    const scratch = defaultTunables();
     for (const t of ["max_ptes_none", "max_ptes_swap", "max_ptes_shared", "pages_to_scan"] as const) {
       writeTunable(scratch, `khugepaged/${t}`, r[t]);
     }

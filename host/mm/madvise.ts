@@ -44,7 +44,11 @@ export function madvise(k: Kernel, mm: Mm, start: number, len: number, advice: s
     if (hole) throw enomem();
     return 0;
   }
-  const shift = unmapShift(mm, start, end);
+  // MADV_COLLAPSE flushes as it collapses; MADV_PAGEOUT gathers no entries, and reclaim
+  // flushes what it unmaps (pageoutRange). The others are flushed at the end through the
+  // mmu_gather, with a stride read before they change anything.
+  const gathers = a !== "MADV_COLLAPSE" && a !== "MADV_PAGEOUT";
+  const shift = gathers ? unmapShift(mm, start, end) : PAGE_SHIFT;
   // Advice that changes no VMA flag walks the VMAs as they are: no split, no merge.
   for (const v of vmas) {
     const from = Math.max(start, v.start), to = Math.min(end, v.end);
@@ -55,9 +59,7 @@ export function madvise(k: Kernel, mm: Mm, start: number, len: number, advice: s
       forEachPmdRange(k, mm, v, from, to, RANGE_ADVICE[a]);
     }
   }
-  // The entries these advices zap or age are flushed at the end through the mmu_gather.
-  // MADV_PAGEOUT gathers none: reclaim flushes what it unmaps (pageoutRange).
-  if (a !== "MADV_COLLAPSE" && a !== "MADV_PAGEOUT") mm.flushTlbRange(start, end, shift);
+  if (gathers) mm.flushTlbRange(start, end, shift);
   if (hole) throw enomem();
   return 0;
 }

@@ -15,7 +15,7 @@ import type { Scenario } from "../scenario/scenario_schema.ts";
 import { generateMap } from "../synth/generate.ts";
 import { accessNs, BARE_METAL, type CostModel, fitCostModel, SEED_ROWS } from "../tlb/cost_model.ts";
 import { tlbPreset } from "../tlb/presets.ts";
-import { DEFAULT_SAMPLE, defaultWarmupAccesses } from "../tlb/sampler.ts";
+import { DEFAULT_SAMPLE, defaultWarmupAccesses, samplingProblem } from "../tlb/sampler.ts";
 import type { TlbSampling } from "./access_sim.ts";
 import { CollapseLog, type CollapseStats } from "./collapse_log.ts";
 import type { Engine } from "./engine.ts";
@@ -72,14 +72,8 @@ export async function runScenario(scenario: Scenario, engine: Engine, options: R
     sampleAccesses: options.sampleAccesses ?? DEFAULT_SAMPLE,
     warmupAccesses: options.warmupAccesses ?? defaultWarmupAccesses(preset),
   };
-  if (!(Number.isSafeInteger(sampling.sampleAccesses) && sampling.sampleAccesses > 0)) {
-    throw new RangeError(`Cannot run "${scenario.name}": sampleAccesses must be a positive integer, got ${sampling.sampleAccesses}`);
-  }
-  if (!(Number.isSafeInteger(sampling.warmupAccesses) && sampling.warmupAccesses >= 0)) {
-    throw new RangeError(
-      `Cannot run "${scenario.name}": warmupAccesses must be a non-negative integer, got ${sampling.warmupAccesses}`,
-    );
-  }
+  const problem = samplingProblem(sampling.sampleAccesses, sampling.warmupAccesses);
+  if (problem !== null) throw new RangeError(`Cannot run "${scenario.name}": ${problem}`);
   const tunables = defaultTunables();
   for (const [path, value] of Object.entries(scenario.tunables)) writeTunable(tunables, path, value);
   const collapses = new CollapseLog(engine.memory);

@@ -48,6 +48,17 @@ export function defaultWarmupAccesses(preset: TlbPreset): number {
   return Math.max(MIN_WARMUP, WARMUP_PER_ENTRY * entries);
 }
 
+/** Why `sampleAccesses` and `warmupAccesses` cannot make a sample, or null when they can. */
+export function samplingProblem(sampleAccesses: number, warmupAccesses: number): string | null {
+  if (!(Number.isSafeInteger(sampleAccesses) && sampleAccesses > 0)) {
+    return `sampleAccesses must be a positive integer, got ${sampleAccesses}`;
+  }
+  if (!(Number.isSafeInteger(warmupAccesses) && warmupAccesses >= 0)) {
+    return `warmupAccesses must be a non-negative integer, got ${warmupAccesses}`;
+  }
+  return null;
+}
+
 /**
  * Estimate the counts of the next `accesses` accesses of `stream` through `tlb`. The
  * TLB keeps its state for the next interval; the stream advances by the accesses
@@ -64,12 +75,8 @@ export function estimateTlb(
   }
   const sample = options.sampleAccesses ?? DEFAULT_SAMPLE;
   const warmup = options.warmupAccesses ?? defaultWarmupAccesses(tlb.preset);
-  if (!(Number.isSafeInteger(sample) && sample > 0)) {
-    throw new RangeError(`Cannot estimate TLB counts: sampleAccesses must be a positive integer, got ${sample}`);
-  }
-  if (!(Number.isSafeInteger(warmup) && warmup >= 0)) {
-    throw new RangeError(`Cannot estimate TLB counts: warmupAccesses must be a non-negative integer, got ${warmup}`);
-  }
+  const problem = samplingProblem(sample, warmup);
+  if (problem !== null) throw new RangeError(`Cannot estimate TLB counts: ${problem}`);
   if (options.exact === true || accesses <= warmup + sample) {
     const counts = tlb.run(stream, accesses);
     return { accesses, counts, simulated: accesses, exact: true, walksPerAccess: counts.walks / accesses,
