@@ -8,7 +8,7 @@ import {
   GOLDEN_COVE, perfDtlbLoadMisses, SEED_ROWS, TaskTlb, throughput, ticksPerAccess, type TlbCore, type TlbPreset,
   tlbPreset, wasmTlbCore, ZEN5,
 } from "../host/tlb/mod.ts";
-import { STREAM_P0 } from "../host/tlb/tlb_layout.ts";
+import { DESC_INDEX_SHIFT, STREAM_P0, TLB_L1_4K } from "../host/tlb/tlb_layout.ts";
 import { homeSlot } from "../host/tlb/wide_index.ts";
 
 const PAGE = 4096;
@@ -175,10 +175,11 @@ describe.each(["wasm", "ts"])("TaskTlb.run() on the %s core", (name) => {
   it.each([ZEN5, GOLDEN_COVE])("keeps exact LRU through any mix of touches and invalidations ($name)", (preset) => {
     const ways = preset.l1.ways;
     const sets = preset.l1.entries / ways;
-    // Twice the L1's entries, from pages whose home slots in a 2048-slot hash index (Zen 5's
-    // L1) crowd into its first 64: long probe runs, so deletions must shift entries back.
+    // Twice the L1's entries, from pages whose home slots in Zen 5's L1 hash index crowd
+    // into its first 64: long probe runs, so deletions must shift entries back.
+    const shift = memory.u32[(tlbOf(ZEN5).ptr + TLB_L1_4K + DESC_INDEX_SHIFT) >>> 2];
     const pages: number[] = [];
-    for (let p = 0; pages.length < 2 * preset.l1.entries; p++) if (homeSlot(p, 21) < 64) pages.push(p);
+    for (let p = 0; pages.length < 2 * preset.l1.entries; p++) if (homeSlot(p, shift) < 64) pages.push(p);
     const dir = directory(Array(Math.floor(pages.at(-1)! / 512) + 1).fill(false));
     // One invalidation in eight ops, so the sets fill and overflow between them.
     const op = fc.record({ invalidate: fc.integer({ min: 0, max: 7 }).map((x) => x === 0), page: fc.constantFrom(...pages) });

@@ -40,7 +40,7 @@
 
 /* The constants of host/tlb/tlb_layout.ts and host/core/layout.ts. */
 #define NARROW_SLOTS 16u
-#define INDEX_SLOTS_PER_WAY 16u
+#define INDEX_SLOTS_PER_WAY 64u
 #define INDEX_HASH 0x9e3779b1u
 #define TAG_INVALID 0xffffffffu
 #define HUGE_TAG 0x80000000u
@@ -126,7 +126,7 @@ static Array *new_array(uint32_t entries, uint32_t ways, const char *arg) {
     }
     return a;
   }
-  /* Index slots: the power of two at or above 16 per way, so the index is at most 1/16 full. */
+  /* Index slots: the power of two at or above 64 per way, so the index is at most 1/64 full. */
   uint32_t bits = 0;
   while ((1u << bits) < ways * INDEX_SLOTS_PER_WAY) bits++;
   a->index_shift = 32 - bits;
