@@ -4,10 +4,11 @@
 import { PMD_HUGE } from "./generated/layout";
 import {
   DESC_INDEX, DESC_INDEX_SHIFT, DESC_LINKS, DESC_ORDER, DESC_SET_MASK, DESC_TAGS, DESC_WAYS, HUGE_TAG, INDEX_HASH,
-  KIND_HOT, KIND_SEQUENTIAL, KIND_UNIFORM, KIND_ZIPF, OUT_ACCESSES, OUT_L1_MISSES_2M, OUT_L1_MISSES_4K, OUT_L2_HITS,
-  OUT_LOADS, OUT_STORES, OUT_WALK_REFS, OUT_WALKS, OUT_WALKS_ON_LOADS, STREAM_BASE_PAGE, STREAM_DIR,
-  STREAM_KIND, STREAM_P0, STREAM_P1, STREAM_P2, STREAM_P3, STREAM_PAGES, STREAM_RNG, STREAM_STORE_THRESHOLD,
-  TAG_INVALID, TLB_L1_2M, TLB_L1_4K, TLB_L2_2M, TLB_L2_4K, TLB_PWC_PGD, TLB_PWC_PMD, TLB_PWC_PUD, ZIPF_BUCKET_BYTES,
+  KIND_HOT, KIND_SEQUENTIAL, KIND_UNIFORM, KIND_ZIPF, LOOP_COVE, LOOP_GENERAL, LOOP_ZEN, OUT_ACCESSES,
+  OUT_L1_MISSES_2M, OUT_L1_MISSES_4K, OUT_L2_HITS, OUT_LOADS, OUT_STORES, OUT_WALK_REFS, OUT_WALKS,
+  OUT_WALKS_ON_LOADS, STREAM_BASE_PAGE, STREAM_DIR, STREAM_KIND, STREAM_P0, STREAM_P1, STREAM_P2, STREAM_P3,
+  STREAM_PAGES, STREAM_RNG, STREAM_STORE_THRESHOLD, TAG_INVALID, TLB_L1_2M, TLB_L1_4K, TLB_L2_2M, TLB_L2_4K,
+  TLB_PWC_PGD, TLB_PWC_PMD, TLB_PWC_PUD, ZIPF_BUCKET_BYTES,
 } from "../host/tlb/tlb_layout";
 
 /** The high word of `r * n`: a draw `r` scaled to [0, n) (Lemire's multiply-shift, no division). */
@@ -158,21 +159,17 @@ function oneArray(tlb: u32, a: u32, b: u32): bool {
   return load<u32>(tlb + a, DESC_TAGS) == load<u32>(tlb + b, DESC_TAGS) && load<u32>(tlb + a, DESC_WAYS) != 0;
 }
 
-/** The shapes of TLB that get loops of their own (see tlbRun). */
-const SHAPE_ANY: u32 = 0;
-const SHAPE_ZEN: u32 = 1;
-const SHAPE_COVE: u32 = 2;
-
-/** The shape of the TLB block at `tlb`. */
-function shapeOf(tlb: u32): u32 {
-  if (kindOfPair(tlb, TLB_L2_4K, TLB_L2_2M) != ARRAY_NARROW || !oneArray(tlb, TLB_L2_4K, TLB_L2_2M)) return SHAPE_ANY;
-  if (kindOfPair(tlb, TLB_PWC_PUD, TLB_PWC_PGD) != ARRAY_NARROW) return SHAPE_ANY;
+/** Which of tlbRun's loops the TLB block at `tlb` takes: LOOP_ZEN, LOOP_COVE or LOOP_GENERAL. */
+export function tlbLoopShape(tlb: u32): u32 {
+  const l2 = kindOfPair(tlb, TLB_L2_4K, TLB_L2_2M);
+  if (l2 != ARRAY_NARROW || !oneArray(tlb, TLB_L2_4K, TLB_L2_2M)) return LOOP_GENERAL;
+  if (kindOfPair(tlb, TLB_PWC_PUD, TLB_PWC_PGD) != ARRAY_NARROW) return LOOP_GENERAL;
   const l1 = kindOfPair(tlb, TLB_L1_4K, TLB_L1_2M);
   const l1Shared = oneArray(tlb, TLB_L1_4K, TLB_L1_2M);
   const pmd = kindOf(tlb + TLB_PWC_PMD);
-  if (l1 == ARRAY_WIDE && l1Shared && pmd == ARRAY_WIDE) return SHAPE_ZEN;
-  if (l1 == ARRAY_NARROW && !l1Shared && pmd == ARRAY_NARROW) return SHAPE_COVE;
-  return SHAPE_ANY;
+  if (l1 == ARRAY_WIDE && l1Shared && pmd == ARRAY_WIDE) return LOOP_ZEN;
+  if (l1 == ARRAY_NARROW && !l1Shared && pmd == ARRAY_NARROW) return LOOP_COVE;
+  return LOOP_GENERAL;
 }
 
 /**
@@ -183,14 +180,14 @@ function shapeOf(tlb: u32): u32 {
  * stores; any other shape takes the general loop.
  */
 export function tlbRun(tlb: u32, stream: u32, count: u32, out: u32): void {
-  const shape = shapeOf(tlb);
+  const shape = tlbLoopShape(tlb);
   const kind = load<u32>(stream, STREAM_KIND);
   const stores = load<u32>(stream, STREAM_STORE_THRESHOLD) != 0;
-  if (shape == SHAPE_ANY) {
+  if (shape == LOOP_GENERAL) {
     runLoop(tlb, stream, count, out, ARRAY_ANY, false, ARRAY_ANY, false, ARRAY_ANY, ARRAY_ANY, kind, stores);
     return;
   }
-  if (shape == SHAPE_ZEN) {
+  if (shape == LOOP_ZEN) {
     if (kind == KIND_SEQUENTIAL) {
       if (stores) zenSequentialStores(tlb, stream, count, out);
       else zenSequentialLoads(tlb, stream, count, out);

@@ -7,16 +7,18 @@ import {
   AccessStream, type AccessPattern, createTlbRef, GOLDEN_COVE, TaskTlb, type TlbArray, type TlbCore, type TlbPreset,
   type TlbRegion, wasmTlbCore, ZEN5,
 } from "../host/tlb/mod.ts";
-import { STREAM_P2, STREAM_RNG } from "../host/tlb/tlb_layout.ts";
+import { LOOP_COVE, LOOP_GENERAL, LOOP_ZEN, STREAM_P2, STREAM_RNG } from "../host/tlb/tlb_layout.ts";
 
 let memory: CoreMemory;
 let wasm: TlbCore;
 let ts: TlbCore;
+let tlbLoopShape: (tlb: number) => number;
 
 beforeAll(async () => {
   const created = await createCore();
   memory = created.memory;
   wasm = wasmTlbCore(created.core.exports);
+  tlbLoopShape = created.core.exports.tlbLoopShape as typeof tlbLoopShape;
   ts = createTlbRef(memory.memory);
 });
 
@@ -140,6 +142,20 @@ describe("tlbRun() on the presets' shapes", () => {
   const cases = [ZEN5, GOLDEN_COVE].flatMap((preset) =>
     patterns.flatMap((p) => [0, 0.3].map((storeFraction) => ({ preset, pattern: { ...p, storeFraction } })))
   );
+  // A regressed shape check would keep every count and only lose speed: check it here.
+  it.each([
+    ["zen5", "Zen", ZEN5, LOOP_ZEN],
+    ["golden-cove", "Cove", GOLDEN_COVE, LOOP_COVE],
+    ["zen5 with a separate 2 MiB L1", "general", { ...ZEN5, l1Huge: { entries: 32, ways: 32 } }, LOOP_GENERAL],
+    ["zen5 with an L2 of 4 KiB pages only", "general", { ...ZEN5, l2HoldsHuge: false }, LOOP_GENERAL],
+    ["zen5 with a narrow PMD cache", "general",
+      { ...ZEN5, pageWalkCaches: { ...ZEN5.pageWalkCaches, pmd: { entries: 64, ways: 4 } } }, LOOP_GENERAL],
+    ["golden-cove without a PGD cache", "general",
+      { ...GOLDEN_COVE, pageWalkCaches: { ...GOLDEN_COVE.pageWalkCaches, pgd: null } }, LOOP_GENERAL],
+  ] as const)("a %s TLB takes the %s loop", (_label, _loop, preset: TlbPreset, loop) => {
+    expect(tlbLoopShape(new TaskTlb(memory, wasm, preset).ptr)).toBe(loop);
+  });
+
   it.each(cases)("$preset.name, $pattern.kind, storeFraction $pattern.storeFraction", ({ preset, pattern }) => {
     const huge = [false, true, false, false, true, false, true, false];
     const dir = memory.alloc(huge.length * 4, 64);

@@ -62,6 +62,16 @@ export const TLB_PWC_PUD = 5 * DESC_BYTES;
 export const TLB_PWC_PGD = 6 * DESC_BYTES;
 export const TLB_HEADER_BYTES = 7 * DESC_BYTES;
 
+/**
+ * The loops of the WASM core's tlbRun, by the shape of TLB they are built for (its
+ * `tlbLoopShape` export says which one a TLB block takes): any shape; Zen's wide L1 and
+ * PMD cache over narrow sets; Intel's narrow sets everywhere with a separate L1 per page
+ * size. Both specialised shapes share one L2 between the page sizes.
+ */
+export const LOOP_GENERAL = 0;
+export const LOOP_ZEN = 1;
+export const LOOP_COVE = 2;
+
 /** Access pattern kinds of a stream. */
 export const KIND_SEQUENTIAL = 0;
 export const KIND_UNIFORM = 1;
