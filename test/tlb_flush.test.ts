@@ -1,9 +1,11 @@
 /**
  * Which TLB flushes the mm model sends to the TLBs of its tasks, and when: the calls of
- * x86's flush_tlb_mm_range() and flush_tlb_mm() in madvise, collapse, split and fork.
+ * x86's flush_tlb_mm_range() and flush_tlb_mm() in madvise, collapse, split, fork and
+ * write faults.
  */
 import { describe, expect, test } from "vitest";
 import type { Kernel } from "../host/mm/kernel.ts";
+import { mmap, touch } from "../host/mm/fault.ts";
 import { madvise } from "../host/mm/madvise.ts";
 import type { Mm, MmTlb } from "../host/mm/mm.ts";
 import { fork } from "../host/mm/process.ts";
@@ -109,5 +111,27 @@ describe("TLB flushes of an mm", () => {
     madvise(k, child, child.vmas[0].start, PAGE_SIZE, "MADV_DONTNEED");
     expect(log).toEqual(["all"]);
     expect(childLog).toHaveLength(1);
+  });
+
+  test("a write fault that breaks COW flushes its one page; a write to a page the mm owns alone flushes nothing", async () => {
+    const { k, mm, start, log, first } = await task();
+    fork(k, mm, "c");
+    touch(k, mm, start + 3 * PAGE_SIZE, 2 * PAGE_SIZE, true);
+    expect(log).toEqual(["all", [first + 3], [first + 4]]);
+    touch(k, mm, start + 3 * PAGE_SIZE, 2 * PAGE_SIZE, true);
+    touch(k, mm, start, PMD_SIZE, false);
+    expect(log).toHaveLength(3);
+  });
+
+  test("a write to a page mapped to the zero page flushes that page", async () => {
+    const k = await boot(CORES[0], { sysfs: SELFTEST_SYSFS });
+    const mm = k.createMm("z");
+    const log = recorder(mm);
+    const { start } = mmap(k, mm, { len: PMD_SIZE, align: PMD_SIZE });
+    const first = start / PAGE_SIZE - mm.pt.basePmd * (PMD_SIZE / PAGE_SIZE);
+    touch(k, mm, start, 4 * PAGE_SIZE, false);
+    expect(log).toEqual([]);
+    touch(k, mm, start + PAGE_SIZE, PAGE_SIZE, true);
+    expect(log).toEqual([[first + 1]]);
   });
 });

@@ -102,7 +102,11 @@ function touchPmd(k: Kernel, mm: Mm, vma: Vma, pmdNo: number, from: number, to: 
     } else if (lo === 0 || (lo & PTE.PRESENT) === 0) {
       faultPage(k, vma, w, lo, write);
     } else if ((lo & PTE.ZERO) !== 0) {
-      if (write) mapNewPage(k, vma, w, true);
+      if (write) {
+        // wp_page_copy(): the zero page's translation goes with ptep_clear_flush().
+        mapNewPage(k, vma, w, true);
+        mm.flushTlbRange(base + i * PAGE_SIZE, base + (i + 1) * PAGE_SIZE);
+      }
     } else if (!write) {
       u32[w] = lo | PTE.YOUNG;
     } else if ((vma.flags & VMA.VM_WRITE) !== 0 && isNormalPage(lo) && k.sharers.has(folioHead(lo, u32[w + 1]))) {
@@ -160,10 +164,14 @@ function mapNewPage(k: Kernel, vma: Vma, w: number, write: boolean): void {
   u32[w] = newAnonLo(vma, write);
 }
 
-/** Break COW on a page another mm maps: this mm gets a private copy. */
+/**
+ * Break COW on a page another mm maps: this mm gets a private copy, and the shared
+ * page's translation goes (wp_page_copy()'s ptep_clear_flush(), one INVLPG).
+ */
 function copyOnWrite(k: Kernel, mm: Mm, vma: Vma, addr: number, w: number): void {
   const u32 = k.core.u32;
   const lo = u32[w], pfn = u32[w + 1];
   mapNewPage(k, vma, w, true);
+  mm.flushTlbRange(addr, addr + PAGE_SIZE);
   unmapPage(k, mm, addr, lo, pfn);
 }

@@ -66,6 +66,7 @@ export class Mm {
    * mm when that takes more INVLPGs than the ceiling.
    */
   flushTlbRange(start: number, end: number, strideShift: number = PAGE_SHIFT): void {
+    if (this.tlbs.size === 0) return;
     if ((end - start) / 2 ** strideShift > TLB_SINGLE_PAGE_FLUSH_CEILING) {
       this.flushTlbMm();
       return;
