@@ -1,14 +1,14 @@
 /**
  * Which TLB flushes the mm model sends to the TLBs of its tasks, and when: the calls of
- * x86's flush_tlb_mm_range() and flush_tlb_mm() in madvise, collapse, split, fork and
- * write faults.
+ * x86's flush_tlb_mm_range() and flush_tlb_mm() in madvise, collapse, split, fork, write
+ * faults and exit.
  */
 import { describe, expect, test } from "vitest";
 import type { Kernel } from "../host/mm/kernel.ts";
 import { mmap, touch } from "../host/mm/fault.ts";
 import { madvise } from "../host/mm/madvise.ts";
 import type { Mm, MmTlb } from "../host/mm/mm.ts";
-import { fork } from "../host/mm/process.ts";
+import { exitMm, fork } from "../host/mm/process.ts";
 import { reclaim } from "../host/mm/reclaim.ts";
 import { PAGE_SIZE, PMD_SIZE } from "../host/mm/vma.ts";
 import { TsScanCore } from "../host/core/scan_ref.ts";
@@ -35,8 +35,33 @@ describe("TLB flushes of an mm", () => {
   test("madvise flushes 33 pages one by one and 34 as the whole mm (tlb_single_page_flush_ceiling)", async () => {
     const { k, mm, start, log, first } = await task();
     madvise(k, mm, start + PAGE_SIZE, 33 * PAGE_SIZE, "MADV_DONTNEED");
-    madvise(k, mm, start, 34 * PAGE_SIZE, "MADV_FREE");
+    madvise(k, mm, start + 40 * PAGE_SIZE, 34 * PAGE_SIZE, "MADV_FREE");
     expect(log).toEqual([pages(first + 1, 33), "all"]);
+  });
+
+  test("madvise flushes the span of the entries it changed, and nothing when it changed none", async () => {
+    const { k, mm, start, log, first } = await task();
+    madvise(k, mm, start + 10 * PAGE_SIZE, 8 * PAGE_SIZE, "MADV_DONTNEED");
+    // Pages 10-17 are none now: only 18 and 19 are zapped.
+    madvise(k, mm, start + 10 * PAGE_SIZE, 10 * PAGE_SIZE, "MADV_DONTNEED");
+    expect(log).toEqual([pages(first + 10, 8), [first + 18, first + 19]]);
+    log.length = 0;
+    // MADV_FREE rewrites young or dirty PTEs only; MADV_COLD young ones only.
+    madvise(k, mm, start + 20 * PAGE_SIZE, 4 * PAGE_SIZE, "MADV_FREE");
+    madvise(k, mm, start + 20 * PAGE_SIZE, 4 * PAGE_SIZE, "MADV_FREE");
+    madvise(k, mm, start + 20 * PAGE_SIZE, 6 * PAGE_SIZE, "MADV_COLD");
+    expect(log).toEqual([pages(first + 20, 4), [first + 24, first + 25]]);
+  });
+
+  test("MADV_FREE flushes once over all its VMAs, MADV_COLD once per VMA", async () => {
+    const { k, mm, start, log, first } = await task();
+    // Two adjacent VMAs: the flag change splits the mapping at page 4.
+    madvise(k, mm, start + 4 * PAGE_SIZE, 4 * PAGE_SIZE, "MADV_NOHUGEPAGE");
+    expect(mm.vmasOverlapping(start, start + 8 * PAGE_SIZE)).toHaveLength(2);
+    madvise(k, mm, start, 8 * PAGE_SIZE, "MADV_COLD");
+    touch(k, mm, start, 8 * PAGE_SIZE, true);
+    madvise(k, mm, start, 8 * PAGE_SIZE, "MADV_FREE");
+    expect(log).toEqual([pages(first, 4), pages(first + 4, 4), pages(first, 8)]);
   });
 
   test("madvise of whole THPs flushes one translation per THP (tlb_get_unmap_shift() is PMD_SHIFT)", async () => {
@@ -103,7 +128,7 @@ describe("TLB flushes of an mm", () => {
     expect(log).toEqual(statuses.map(() => "all"));
   });
 
-  test("fork flushes the whole parent; the child's TLBs are its own", async () => {
+  test("fork flushes the whole parent; the child's TLBs are its own; exit flushes the whole mm", async () => {
     const { k, mm, log } = await task();
     const child = fork(k, mm, "c");
     const childLog = recorder(child);
@@ -111,6 +136,10 @@ describe("TLB flushes of an mm", () => {
     madvise(k, child, child.vmas[0].start, PAGE_SIZE, "MADV_DONTNEED");
     expect(log).toEqual(["all"]);
     expect(childLog).toHaveLength(1);
+    exitMm(k, child);
+    expect(childLog).toHaveLength(2);
+    expect(childLog[1]).toBe("all");
+    expect(log).toEqual(["all"]);
   });
 
   test("a write fault that breaks COW flushes its one page; a write to a page the mm owns alone flushes nothing", async () => {

@@ -8,10 +8,11 @@ import { pteField } from "../core/pte.ts";
 import { madviseCollapse } from "../khugepaged/madvise_collapse.ts";
 import { SyscallError } from "./fault.ts";
 import type { Kernel } from "./kernel.ts";
-import { type Mm, pmdOf, pteIndexOf } from "./mm.ts";
+import { type Mm, pmdOf } from "./mm.ts";
+import { MmuGather } from "./mmu_gather.ts";
 import { forEachPte, isNormalPage, mapcountOf, pteWord, setFolioMapcount, splitHugePmd, unmapPage } from "./pte_ops.ts";
 import { pageoutRange } from "./reclaim.ts";
-import { PAGE_SHIFT, PAGE_SIZE, PMD_SHIFT, PMD_SIZE, type Vma } from "./vma.ts";
+import { PAGE_SIZE, PMD_SIZE, type Vma } from "./vma.ts";
 
 export const MADV_ADVICES = [
   "MADV_HUGEPAGE", "MADV_NOHUGEPAGE", "MADV_FREE", "MADV_DONTNEED", "MADV_COLD", "MADV_PAGEOUT", "MADV_COLLAPSE",
@@ -44,11 +45,11 @@ export function madvise(k: Kernel, mm: Mm, start: number, len: number, advice: s
     if (hole) throw enomem();
     return 0;
   }
-  // MADV_COLLAPSE flushes as it collapses; MADV_PAGEOUT gathers no entries, and reclaim
-  // flushes what it unmaps (pageoutRange). The others are flushed at the end through the
-  // mmu_gather, with a stride read before they change anything.
-  const gathers = a !== "MADV_COLLAPSE" && a !== "MADV_PAGEOUT";
-  const shift = gathers ? unmapShift(mm, start, end) : PAGE_SHIFT;
+  // MADV_FREE and MADV_DONTNEED gather the entries they change over every VMA of the
+  // call and flush once at the end (madvise_init_tlb()); MADV_COLD gathers and flushes
+  // per VMA (madvise_cold()). MADV_PAGEOUT's flush comes from reclaim (pageoutRange), and
+  // MADV_COLLAPSE flushes as it collapses.
+  const tlb = new MmuGather(mm);
   // Advice that changes no VMA flag walks the VMAs as they are: no split, no merge.
   for (const v of vmas) {
     const from = Math.max(start, v.start), to = Math.min(end, v.end);
@@ -56,34 +57,13 @@ export function madvise(k: Kernel, mm: Mm, start: number, len: number, advice: s
       const err = madviseCollapse(k, mm, v, from, to);
       if (err !== 0) return err;
     } else {
-      forEachPmdRange(k, mm, v, from, to, RANGE_ADVICE[a]);
+      forEachPmdRange(k, mm, v, from, to, tlb, RANGE_ADVICE[a]);
+      if (a === "MADV_COLD") tlb.finish();
     }
   }
-  if (gathers) mm.flushTlbRange(start, end, shift);
+  tlb.finish();
   if (hole) throw enomem();
   return 0;
-}
-
-/**
- * The stride of the mmu_gather's flush over [start, end): x86's tlb_get_unmap_shift()
- * takes PMD_SHIFT when only PMD entries were cleared (whole THPs, one INVLPG each),
- * PAGE_SHIFT once a present PTE was. A THP partly in range is split first, so its PTEs count.
- */
-function unmapShift(mm: Mm, start: number, end: number): number {
-  const u32 = mm.pt.core.u32;
-  for (let pmdNo = Math.floor(start / PMD_SIZE); pmdNo * PMD_SIZE < end; pmdNo++) {
-    const from = Math.max(start, pmdNo * PMD_SIZE), to = Math.min(end, (pmdNo + 1) * PMD_SIZE);
-    if (mm.huge.has(pmdNo)) {
-      if (to - from < PMD_SIZE) return PAGE_SHIFT;
-      continue;
-    }
-    const t = mm.pt.table(pmdNo);
-    if (t === 0) continue;
-    for (let addr = from; addr < to; addr += PAGE_SIZE) {
-      if ((u32[pteWord(t, pteIndexOf(addr))] & PTE.PRESENT) !== 0) return PAGE_SHIFT;
-    }
-  }
-  return PMD_SHIFT;
 }
 
 /** The VMAs overlapping [start, end), in address order, and whether part of the range is unmapped. */
@@ -133,7 +113,7 @@ function splitVmaAt(k: Kernel, mm: Mm, addr: number): void {
   mm.splitAt(addr);
 }
 
-type RangeFn = (k: Kernel, mm: Mm, vma: Vma, pmdNo: number, from: number, to: number) => void;
+type RangeFn = (k: Kernel, mm: Mm, vma: Vma, pmdNo: number, from: number, to: number, tlb: MmuGather) => void;
 
 /** The per-PMD handler of each advice that walks the page tables. */
 const RANGE_ADVICE: Record<Exclude<Advice, "MADV_HUGEPAGE" | "MADV_NOHUGEPAGE" | "MADV_COLLAPSE">, RangeFn> = {
@@ -144,13 +124,13 @@ const RANGE_ADVICE: Record<Exclude<Advice, "MADV_HUGEPAGE" | "MADV_NOHUGEPAGE" |
 };
 
 /** Call `fn` for each PMD's share of [start, end) ∩ vma, splitting huge PMDs partly covered. */
-function forEachPmdRange(k: Kernel, mm: Mm, vma: Vma, start: number, end: number, fn: RangeFn): void {
+function forEachPmdRange(k: Kernel, mm: Mm, vma: Vma, start: number, end: number, tlb: MmuGather, fn: RangeFn): void {
   const lo = Math.max(start, vma.start), hi = Math.min(end, vma.end);
   for (let addr = lo; addr < hi;) {
     const pmdNo = Math.floor(addr / PMD_SIZE);
     const to = Math.min(hi, (pmdNo + 1) * PMD_SIZE);
     if (mm.huge.has(pmdNo) && (addr % PMD_SIZE !== 0 || to - addr < PMD_SIZE)) splitHugePmd(k, mm, vma, pmdNo);
-    fn(k, mm, vma, pmdNo, addr, to);
+    fn(k, mm, vma, pmdNo, addr, to, tlb);
     addr = to;
   }
 }
@@ -161,12 +141,16 @@ function forEachPmdRange(k: Kernel, mm: Mm, vma: Vma, start: number, end: number
  * (anon, !swapbacked). The kernel defers the LRU move to a per-CPU batch that
  * khugepaged drains at the start of every pass; we apply it at once.
  */
-function madviseFreeRange(k: Kernel, mm: Mm, _vma: Vma, pmdNo: number, from: number, to: number): void {
+function madviseFreeRange(
+  k: Kernel, mm: Mm, _vma: Vma, pmdNo: number, from: number, to: number, tlb: MmuGather,
+): void {
   const h = mm.huge.get(pmdNo);
   if (h) {
     if (k.sharers.has(h.head)) return;
     if (h.swapbacked) k.vmstat.pglazyfree += 512;
-    // madvise_free_huge_pmd(): the PMD is made old and clean, the folio lazy-free.
+    // madvise_free_huge_pmd(): the PMD is made old and clean, the folio lazy-free. Only
+    // a young or dirty PMD is rewritten, and so gathered.
+    if (h.young || h.dirty) tlb.pmd(pmdNo * PMD_SIZE);
     h.young = false;
     h.dirty = false;
     h.swapbacked = false;
@@ -176,7 +160,7 @@ function madviseFreeRange(k: Kernel, mm: Mm, _vma: Vma, pmdNo: number, from: num
   const t = mm.pt.writableTableIfAny(pmdNo);
   if (t === 0) return;
   splitPartlyCoveredFolios(mm, t, from, to);
-  forEachPte(mm, pmdNo, from, to, (u32, w) => {
+  forEachPte(mm, pmdNo, from, to, (u32, w, addr) => {
     const lo = u32[w];
     if (lo === 0) return;
     if ((lo & PTE.PRESENT) === 0) {
@@ -186,6 +170,7 @@ function madviseFreeRange(k: Kernel, mm: Mm, _vma: Vma, pmdNo: number, from: num
       return;
     }
     if (!isNormalPage(lo)) return;
+    if ((lo & (PTE.YOUNG | PTE.DIRTY)) !== 0) tlb.pte(addr);
     let next = lo & ~(PTE.YOUNG | PTE.DIRTY | PTE.FOLIO_REFERENCED);
     if ((lo & PTE.FOLIO_SWAPBACKED) !== 0 && (lo & PTE.FOLIO_SWAPCACHE) === 0) {
       next &= ~PTE.FOLIO_SWAPBACKED;
@@ -200,16 +185,21 @@ function madviseFreeRange(k: Kernel, mm: Mm, _vma: Vma, pmdNo: number, from: num
  * exclusive folios are made old (PTE young bit and folio referenced flag cleared) and
  * deactivated, so that they look unused to reclaim and to khugepaged alike.
  */
-function coldRange(k: Kernel, mm: Mm, _vma: Vma, pmdNo: number, from: number, to: number): void {
+function coldRange(k: Kernel, mm: Mm, _vma: Vma, pmdNo: number, from: number, to: number, tlb: MmuGather): void {
   const h = mm.huge.get(pmdNo);
   if (h) {
-    if (!k.sharers.has(h.head)) h.young = false;
+    if (k.sharers.has(h.head)) return;
+    // Only a young entry is rewritten, and so gathered.
+    if (h.young) tlb.pmd(pmdNo * PMD_SIZE);
+    h.young = false;
     return;
   }
-  forEachPte(mm, pmdNo, from, to, (u32, w) => {
+  forEachPte(mm, pmdNo, from, to, (u32, w, addr) => {
     const lo = u32[w];
     // Do not interfere with other mappings of the folio.
-    if (isNormalPage(lo) && mapcountOf(lo) <= 1) u32[w] = lo & ~(PTE.YOUNG | PTE.FOLIO_REFERENCED);
+    if (!isNormalPage(lo) || mapcountOf(lo) > 1) return;
+    if ((lo & PTE.YOUNG) !== 0) tlb.pte(addr);
+    u32[w] = lo & ~(PTE.YOUNG | PTE.FOLIO_REFERENCED);
   });
 }
 
@@ -230,10 +220,14 @@ function splitPartlyCoveredFolios(mm: Mm, t: number, from: number, to: number): 
   }
 }
 
-/** MADV_DONTNEED on one PMD's range: unmap and free. The empty PTE table stays. */
-export function zapRange(k: Kernel, mm: Mm, _vma: Vma, pmdNo: number, from: number, to: number): void {
+/**
+ * MADV_DONTNEED on one PMD's range: unmap and free, gathering every present entry (a
+ * swap entry is dropped unflushed: no TLB holds it). The empty PTE table stays.
+ */
+export function zapRange(k: Kernel, mm: Mm, _vma: Vma, pmdNo: number, from: number, to: number, tlb: MmuGather): void {
   const h = mm.huge.get(pmdNo);
   if (h) {
+    tlb.pmd(pmdNo * PMD_SIZE);
     mm.huge.delete(pmdNo);
     mm.pt.setEntry(pmdNo, 0);
     const sh = k.sharers.get(h.head);
@@ -253,6 +247,7 @@ export function zapRange(k: Kernel, mm: Mm, _vma: Vma, pmdNo: number, from: numb
   }
   forEachPte(mm, pmdNo, from, to, (u32, w, addr) => {
     const lo = u32[w];
+    if ((lo & PTE.PRESENT) !== 0) tlb.pte(addr);
     if (isNormalPage(lo)) unmapPage(k, mm, addr, lo, u32[w + 1]);
     const fresh = mm.pt.core.u32;
     fresh[w] = 0;

@@ -9,6 +9,7 @@ import type { Kernel } from "./kernel.ts";
 import type { Mm } from "./mm.ts";
 import { folioHead, isNormalPage, mapcountOf, pteWord } from "./pte_ops.ts";
 import { zapRange } from "./madvise.ts";
+import { MmuGather } from "./mmu_gather.ts";
 import { PMD_SIZE } from "./vma.ts";
 
 /** fork(): a child mm sharing every page of `parent` copy-on-write. */
@@ -66,15 +67,17 @@ function addSharer(k: Kernel, head: number, addr: number, parent: Mm, child: Mm)
 /** exit(): unmap every VMA, free the page tables' pages, leave khugepaged's list. */
 export function exitMm(k: Kernel, mm: Mm): void {
   if (mm.users === 0) return;
+  const tlb = new MmuGather(mm, true);
   for (const v of mm.vmas) {
     for (let addr = v.start; addr < v.end;) {
       const pmdNo = Math.floor(addr / PMD_SIZE);
       const to = Math.min(v.end, (pmdNo + 1) * PMD_SIZE);
-      zapRange(k, mm, v, pmdNo, addr, to);
+      zapRange(k, mm, v, pmdNo, addr, to, tlb);
       addr = to;
     }
   }
   for (let i = 0; i < mm.pt.length; i++) mm.pt.dropTable(mm.pt.basePmd + i);
+  tlb.finish();
   mm.vmas.length = 0;
   mm.users = 0;
   k.khugepaged.exit(mm);
