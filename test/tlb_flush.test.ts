@@ -46,11 +46,40 @@ describe("TLB flushes of an mm", () => {
     madvise(k, mm, start + 10 * PAGE_SIZE, 10 * PAGE_SIZE, "MADV_DONTNEED");
     expect(log).toEqual([pages(first + 10, 8), [first + 18, first + 19]]);
     log.length = 0;
-    // MADV_FREE rewrites young or dirty PTEs only; MADV_COLD young ones only.
-    madvise(k, mm, start + 20 * PAGE_SIZE, 4 * PAGE_SIZE, "MADV_FREE");
-    madvise(k, mm, start + 20 * PAGE_SIZE, 4 * PAGE_SIZE, "MADV_FREE");
-    madvise(k, mm, start + 20 * PAGE_SIZE, 6 * PAGE_SIZE, "MADV_COLD");
-    expect(log).toEqual([pages(first + 20, 4), [first + 24, first + 25]]);
+    // A none page inside the span is flushed with it: the gather keeps one range.
+    madvise(k, mm, start + 5 * PAGE_SIZE, 10 * PAGE_SIZE, "MADV_DONTNEED");
+    expect(log).toEqual([pages(first + 5, 5)]);
+  });
+
+  test("MADV_COLD rewrites, and flushes, young PTEs only", async () => {
+    const { k, mm, start, log, first } = await task();
+    madvise(k, mm, start, 4 * PAGE_SIZE, "MADV_COLD");
+    madvise(k, mm, start, 4 * PAGE_SIZE, "MADV_COLD"); // old now, though still dirty
+    expect(log).toEqual([pages(first, 4)]);
+  });
+
+  test("MADV_FREE rewrites, and flushes, young or dirty PTEs only", async () => {
+    const { k, mm, start, log, first } = await task();
+    madvise(k, mm, start, 4 * PAGE_SIZE, "MADV_FREE");
+    madvise(k, mm, start, 4 * PAGE_SIZE, "MADV_FREE"); // old and clean now
+    touch(k, mm, start + PAGE_SIZE, PAGE_SIZE, false); // young, clean
+    madvise(k, mm, start, 4 * PAGE_SIZE, "MADV_FREE");
+    madvise(k, mm, start + 8 * PAGE_SIZE, 2 * PAGE_SIZE, "MADV_COLD"); // old, dirty
+    madvise(k, mm, start + 8 * PAGE_SIZE, 2 * PAGE_SIZE, "MADV_FREE");
+    const coldThenFree = [[first + 8, first + 9], [first + 8, first + 9]];
+    expect(log).toEqual([pages(first, 4), [first + 1], ...coldThenFree]);
+  });
+
+  test("MADV_FREE and MADV_COLD flush a THP only while it is young (or, for MADV_FREE, dirty)", async () => {
+    const { k, mm, start, log, first } = await task();
+    expect(madvise(k, mm, start, PMD_SIZE, "MADV_COLLAPSE")).toBe(0);
+    log.length = 0;
+    madvise(k, mm, start, PMD_SIZE, "MADV_FREE");
+    madvise(k, mm, start, PMD_SIZE, "MADV_FREE");
+    madvise(k, mm, start, PMD_SIZE, "MADV_COLD");
+    touch(k, mm, start, PAGE_SIZE, false);
+    madvise(k, mm, start, PMD_SIZE, "MADV_COLD");
+    expect(log).toEqual([[first], [first]]);
   });
 
   test("MADV_FREE flushes once over all its VMAs, MADV_COLD once per VMA", async () => {

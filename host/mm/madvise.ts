@@ -46,22 +46,26 @@ export function madvise(k: Kernel, mm: Mm, start: number, len: number, advice: s
     return 0;
   }
   // MADV_FREE and MADV_DONTNEED gather the entries they change over every VMA of the
-  // call and flush once at the end (madvise_init_tlb()); MADV_COLD gathers and flushes
-  // per VMA (madvise_cold()). MADV_PAGEOUT's flush comes from reclaim (pageoutRange), and
-  // MADV_COLLAPSE flushes as it collapses.
-  const tlb = new MmuGather(mm);
+  // call and flush once at the end (madvise_init_tlb()): x86 selects
+  // MMU_GATHER_MERGE_VMAS, so tlb_end_vma() does not flush between VMAs. MADV_COLD
+  // gathers and flushes per VMA (madvise_cold()). MADV_PAGEOUT gathers nothing here:
+  // its flush comes from reclaim (pageoutRange). MADV_COLLAPSE flushes as it collapses.
+  const batched = new MmuGather(mm);
   // Advice that changes no VMA flag walks the VMAs as they are: no split, no merge.
   for (const v of vmas) {
     const from = Math.max(start, v.start), to = Math.min(end, v.end);
     if (a === "MADV_COLLAPSE") {
       const err = madviseCollapse(k, mm, v, from, to);
       if (err !== 0) return err;
+    } else if (a === "MADV_COLD") {
+      const tlb = new MmuGather(mm);
+      forEachPmdRange(k, mm, v, from, to, tlb, coldRange);
+      tlb.finish();
     } else {
-      forEachPmdRange(k, mm, v, from, to, tlb, RANGE_ADVICE[a]);
-      if (a === "MADV_COLD") tlb.finish();
+      forEachPmdRange(k, mm, v, from, to, batched, RANGE_ADVICE[a]);
     }
   }
-  tlb.finish();
+  batched.finish();
   if (hole) throw enomem();
   return 0;
 }
@@ -115,11 +119,11 @@ function splitVmaAt(k: Kernel, mm: Mm, addr: number): void {
 
 type RangeFn = (k: Kernel, mm: Mm, vma: Vma, pmdNo: number, from: number, to: number, tlb: MmuGather) => void;
 
-/** The per-PMD handler of each advice that walks the page tables. */
-const RANGE_ADVICE: Record<Exclude<Advice, "MADV_HUGEPAGE" | "MADV_NOHUGEPAGE" | "MADV_COLLAPSE">, RangeFn> = {
+/** The per-PMD handler of each advice that walks the page tables in one gather (MADV_COLD has one per VMA). */
+type BatchedAdvice = Exclude<Advice, "MADV_HUGEPAGE" | "MADV_NOHUGEPAGE" | "MADV_COLLAPSE" | "MADV_COLD">;
+const RANGE_ADVICE: Record<BatchedAdvice, RangeFn> = {
   MADV_FREE: madviseFreeRange,
   MADV_DONTNEED: zapRange,
-  MADV_COLD: coldRange,
   MADV_PAGEOUT: pageoutRange,
 };
 

@@ -1,7 +1,7 @@
 /**
- * The mmu_gather as madvise uses it (mm/mmu_gather.c, x86's tlb_flush()): the address
- * range of the entries an advice actually changed, and at which level, flushed once when
- * the gather finishes. An advice that changed nothing flushes nothing.
+ * The mmu_gather as madvise and exit use it (mm/mmu_gather.c, x86's tlb_flush()): the
+ * address range of the entries actually changed, and at which level, flushed once when
+ * the gather finishes. A gather that collected nothing flushes nothing.
  */
 import type { Mm } from "./mm.ts";
 import { PAGE_SHIFT, PAGE_SIZE, PMD_SHIFT, PMD_SIZE } from "./vma.ts";
