@@ -52,6 +52,17 @@ describe("TLB flushes of an mm", () => {
     expect(log).toEqual([pages(first + 5, 20)]);
   });
 
+  test("a whole-PMD MADV_DONTNEED gathers the PTE table it frees: the PMD's first page", async () => {
+    const { k, mm, start, log, first } = await task();
+    madvise(k, mm, start, 256 * PAGE_SIZE, "MADV_DONTNEED");
+    madvise(k, mm, start + 256 * PAGE_SIZE, 256 * PAGE_SIZE, "MADV_DONTNEED");
+    expect(mm.pt.table(start / PMD_SIZE)).not.toBe(0);
+    // No PTE is present any more, yet pte_free_tlb() gathers the table: one INVLPG.
+    madvise(k, mm, start, PMD_SIZE, "MADV_DONTNEED");
+    expect(mm.pt.entry(start / PMD_SIZE)).toBe(0);
+    expect(log).toEqual(["all", "all", [first]]);
+  });
+
   test("MADV_COLD rewrites, and flushes, young PTEs only", async () => {
     const { k, mm, start, log, first } = await task();
     madvise(k, mm, start, 4 * PAGE_SIZE, "MADV_COLD");

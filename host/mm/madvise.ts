@@ -123,7 +123,7 @@ type RangeFn = (k: Kernel, mm: Mm, vma: Vma, pmdNo: number, from: number, to: nu
 type BatchedAdvice = Exclude<Advice, "MADV_HUGEPAGE" | "MADV_NOHUGEPAGE" | "MADV_COLLAPSE" | "MADV_COLD">;
 const RANGE_ADVICE: Record<BatchedAdvice, RangeFn> = {
   MADV_FREE: madviseFreeRange,
-  MADV_DONTNEED: zapRange,
+  MADV_DONTNEED: dontneedRange,
   MADV_PAGEOUT: pageoutRange,
 };
 
@@ -225,8 +225,21 @@ function splitPartlyCoveredFolios(mm: Mm, t: number, from: number, to: number): 
 }
 
 /**
- * MADV_DONTNEED on one PMD's range: unmap and free, gathering every present entry (a
- * swap entry is dropped unflushed: no TLB holds it). The empty PTE table stays.
+ * MADV_DONTNEED on one PMD's range (`madvise_dontneed_single_vma()`, which asks for
+ * `reclaim_pt`): zap it, and when it covers the whole PMD, free the PTE table it leaves
+ * empty (CONFIG_PT_RECLAIM, x86-64 since 6.14). The PMD is none again, so khugepaged sees
+ * no table there and the next fault may map a THP.
+ */
+function dontneedRange(k: Kernel, mm: Mm, vma: Vma, pmdNo: number, from: number, to: number, tlb: MmuGather): void {
+  zapRange(k, mm, vma, pmdNo, from, to, tlb);
+  if (to - from < PMD_SIZE || mm.pt.table(pmdNo) === 0) return;
+  mm.pt.dropTable(pmdNo);
+  tlb.pteTable(pmdNo * PMD_SIZE);
+}
+
+/**
+ * Zap one PMD's range: unmap and free, gathering every present entry (a
+ * swap entry is dropped unflushed: no TLB holds it). The PTE table stays.
  */
 export function zapRange(k: Kernel, mm: Mm, _vma: Vma, pmdNo: number, from: number, to: number, tlb: MmuGather): void {
   const h = mm.huge.get(pmdNo);

@@ -28,6 +28,11 @@ export class MmuGather {
     this.#extend(addr, addr + PMD_SIZE);
   }
 
+  /** `pte_free_tlb()`: the PTE table of the PMD at `addr` was freed (one page, at the PMD level). */
+  pteTable(addr: number): void {
+    this.#extend(addr, addr + PAGE_SIZE);
+  }
+
   /**
    * `tlb_finish_mmu()`: flush the gathered range, one INVLPG per page once a PTE was
    * gathered, else one per huge PMD (`tlb_get_unmap_shift()`), and start afresh.
