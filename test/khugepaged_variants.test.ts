@@ -11,6 +11,7 @@ import { mmap, touch } from "../host/mm/fault.ts";
 import type { Kernel } from "../host/mm/kernel.ts";
 import { madvise } from "../host/mm/madvise.ts";
 import { exitMm, fork } from "../host/mm/process.ts";
+import { reclaim } from "../host/mm/reclaim.ts";
 import { smapsRollup } from "../host/mm/smaps.ts";
 import { PAGE_SIZE, PMD_SIZE } from "../host/mm/vma.ts";
 import { advance, boot, CORES, type CoreKind, events, hotTask, hugeIn } from "./khugepaged_fixture.ts";
@@ -272,7 +273,9 @@ describe.each(CORES.map((c): [string, CoreKind] => [c.name, c]))("%s core", (_co
         touch(k, t.mm, t.start, PMD_SIZE, false);
         firstPass(k);
         expect(statuses(k)).toEqual(["succeeded"]);
-        expect(smapsRollup(t.mm)).toMatchObject({ AnonHugePages: 2048, LazyFree: 2048 });
+        // The THP is not swap-backed, but its PMD is made dirty, so smaps counts no LazyFree.
+        expect(t.mm.huge.get(t.start / PMD_SIZE)).toMatchObject({ swapbacked: false, dirty: true });
+        expect(smapsRollup(t.mm)).toMatchObject({ AnonHugePages: 2048, LazyFree: 0 });
       });
 
       test("khugepaged collapses a lazy-free page the task wrote again (dirty PTE)", async () => {
@@ -280,7 +283,8 @@ describe.each(CORES.map((c): [string, CoreKind] => [c.name, c]))("%s core", (_co
         const t = hotTask(k, "t", 1);
         madvise(k, t.mm, t.start, PMD_SIZE, "MADV_FREE");
         touch(k, t.mm, t.start, PMD_SIZE, true);
-        expect(smapsRollup(t.mm).LazyFree).toBe(2048); // !swapbacked until reclaim looks
+        // !swapbacked until reclaim looks, but dirty: smaps counts no LazyFree.
+        expect(smapsRollup(t.mm)).toMatchObject({ Rss: 2048, LazyFree: 0 });
         firstPass(k);
         expect(statuses(k)).toEqual(["succeeded"]);
         expect(smapsRollup(t.mm)).toMatchObject({ AnonHugePages: 2048, LazyFree: 0 });
@@ -310,6 +314,18 @@ describe.each(CORES.map((c): [string, CoreKind] => [c.name, c]))("%s core", (_co
         expect(smapsRollup(a.mm)).toMatchObject({ AnonHugePages: 2048, LazyFree: 2048 });
         expect(smapsRollup(b.mm)).toMatchObject({ AnonHugePages: 2048, LazyFree: 0 });
         expect(events(k, "mm_khugepaged_scan").length).toBeGreaterThan(0);
+      });
+
+      test("lazyfree-keep's lazy-free THP is mapped clean, so reclaim drops it whole", async () => {
+        const k = await start();
+        const t = hotTask(k, "t", 1);
+        madvise(k, t.mm, t.start, PMD_SIZE, "MADV_FREE");
+        touch(k, t.mm, t.start, PMD_SIZE, false);
+        firstPass(k);
+        expect(t.mm.huge.get(t.start / PMD_SIZE)).toMatchObject({ swapbacked: false, dirty: false });
+        reclaim(k, k.phys.freePages + 512);
+        expect(t.mm.huge.size).toBe(0);
+        expect(k.vmstat.pglazyfreed).toBe(512);
       });
     }
   });

@@ -144,7 +144,10 @@ function copyAndMap(k: Kernel, mm: Mm, vma: Vma, pmdNo: number, t: number, head:
   const droppable = (vma.flags & VMA.VM_DROPPABLE) !== 0;
   // The new PMD is made dirty (and, from x86's base protection, young); outside
   // VM_DROPPABLE the folio is swap-backed, so any lazy-free-ness of the old pages is gone.
+  // A THP a variant keeps lazy-free is mapped clean instead: reclaim would take a dirty
+  // one for re-dirtied and make it swap-backed, and smaps would not count it LazyFree.
   const swapbacked = k.variant.collapsedSwapbacked(allLazyfree, droppable);
-  mm.huge.set(pmdNo, { head, young: true, dirty: true, swapbacked });
+  const keptLazyfree = !swapbacked && !droppable;
+  mm.huge.set(pmdNo, { head, young: true, dirty: !keptLazyfree, swapbacked });
 }
 

@@ -36,7 +36,8 @@ export function mappedPmds(mm: Mm): number[] {
 /** The state of one PMD of `mm` (an index into PMD_STATES). */
 export function pmdState(mm: Mm, pmdNo: number, byTable?: TableCache): number {
   const h = mm.huge.get(pmdNo);
-  if (h) return h.swapbacked ? STATE_HUGE : STATE_HUGE_LAZYFREE;
+  // Lazy-free as smaps counts it: not swap-backed and clean.
+  if (h) return h.swapbacked || h.dirty ? STATE_HUGE : STATE_HUGE_LAZYFREE;
   const t = mm.pt.table(pmdNo);
   if (t === 0) return STATE_EMPTY;
   const { normal, lazy, swapped } = tableCounts(mm.pt.core.u32, t, byTable);

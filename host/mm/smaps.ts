@@ -14,7 +14,7 @@ export interface SmapsRollup {
 export interface TableCounts {
   /** Normal pages (present, not the zero page), lazy-free ones included. */
   normal: number;
-  /** Normal pages that are lazy-free. */
+  /** Normal pages that are lazy-free and clean (smaps' LazyFree). */
   lazy: number;
   /** Swap entries. */
   swapped: number;
@@ -41,7 +41,7 @@ export function anonHugePagesKb(mm: Mm): number {
 export function smapsRollup(mm: Mm, byTable: TableCache = new Map()): SmapsRollup {
   const huge = anonHugePagesKb(mm);
   const out: SmapsRollup = { Rss: huge, AnonHugePages: huge, LazyFree: 0, Swap: 0 };
-  for (const h of mm.huge.values()) if (!h.swapbacked) out.LazyFree += 2048;
+  for (const h of mm.huge.values()) if (!h.swapbacked && !h.dirty) out.LazyFree += 2048;
   const pt = mm.pt;
   for (let i = 0; i < pt.length; i++) {
     const t = pt.table(pt.basePmd + i);
@@ -69,8 +69,9 @@ export function tableCounts(u32: Uint32Array, t: number, cache?: TableCache): Ta
     // The zero page is not counted in Rss.
     if (!isNormalPage(lo)) continue;
     c.normal++;
-    // Lazy-free is anonymous and not swap-backed (folio_test_lazyfree()).
-    if ((lo & (PTE.FOLIO_ANON | PTE.FOLIO_SWAPBACKED)) === PTE.FOLIO_ANON) c.lazy++;
+    // smaps_account(): anonymous, not swap-backed, and clean. A lazy-free page written
+    // again is dirty and no longer free to drop, though its folio stays !swapbacked.
+    if ((lo & (PTE.FOLIO_ANON | PTE.FOLIO_SWAPBACKED | PTE.DIRTY)) === PTE.FOLIO_ANON) c.lazy++;
   }
   cache?.set(t, c);
   return c;
