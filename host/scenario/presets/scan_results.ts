@@ -51,9 +51,10 @@ export const SCAN_RESULT_PRESETS: readonly ScanResultPreset[] = [
     tunables: { enabled: "madvise", "khugepaged/max_ptes_none": 0 },
     tasks: oneRegion([{ do: "touch", vma: "region", length: "1 MiB", write: true }, hugepage], { populate: false }),
   }),
-  preset("exceed_swap_pte", "Memory pressure swaps half the region out: 256 swap entries exceed max_ptes_swap (64)", {
+  preset("exceed_swap_pte", "Memory pressure swaps half the region out: 257 swap entries exceed max_ptes_swap (64)", {
     memory: { totalBytes: "4 MiB" },
-    // 4 MiB of memory, one page kept at boot, 512 pages mapped: 511 free. Reclaim to 768.
+    // 4 MiB of memory, one page kept at boot, 512 pages mapped: 511 free. Reclaim to 768
+    // free takes 257 pages.
     memoryPressure: [{ atS: 0.5, targetFreeBytes: "3 MiB" }],
     tasks: oneRegion([{ do: "sleep", seconds: 1 }, hugepage]),
   }),
