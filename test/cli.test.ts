@@ -1,10 +1,11 @@
 /** The khugesim CLI end to end, as a user runs it: `npx tsx host/node/cli.ts ...`. */
 import { execFile } from "node:child_process";
-import { mkdtemp, readdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, test } from "vitest";
+import { writeFilesAtomically } from "../host/node/atomic_write.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 
@@ -115,11 +116,60 @@ describe("khugesim CLI", () => {
 
   test.concurrent("run writes no output file when another output cannot be written", async () => {
     const csv = join(dir, "partial.csv");
-    const r = await cli("run", "scan-succeeded", "--csv", csv, "--svg", join(dir, "no-such-dir", "x.svg"));
-    expect(r.code).toBe(1);
+    const svg = join(dir, "no-such-dir", "x.svg");
+    const r = await cli("run", "scan-succeeded", "--csv", csv, "--svg", svg);
+    expect(r.code).toBe(2);
     expectOneLine(r.stderr);
+    expect(r.stderr.trim()).toBe(`--svg: cannot write ${svg}: no such directory ${join(dir, "no-such-dir")}`);
     const left = (await readdir(dir)).filter((f) => f.includes("partial"));
     expect(left).toEqual([]);
+  }, 30_000);
+
+  test.concurrent("run refuses a --trace path in a missing directory before simulating, naming the flag", async () => {
+    const r = await cli("run", "scan-succeeded", "--trace", "/nonexistent/dir/x.trace");
+    expect(r.code).toBe(2);
+    expectOneLine(r.stderr);
+    expect(r.stderr.trim()).toBe("--trace: cannot write /nonexistent/dir/x.trace: no such directory /nonexistent/dir");
+    expect(r.stdout).toBe("");
+  }, 30_000);
+
+  test.concurrent("compare writes none of its outputs when --svg names a directory", async () => {
+    const own = await mkdtemp(join(dir, "isdir-"));
+    await mkdir(join(own, "dir.svg"));
+    const r = await cli("compare", "scan-succeeded", "--trace", join(own, "t.trace"), "--csv", join(own, "s.csv"),
+      "--svg", join(own, "dir.svg"));
+    expect(r.code).toBe(2);
+    expectOneLine(r.stderr);
+    expect(r.stderr.trim()).toBe(`--svg: cannot write ${join(own, "dir.svg")}: it is a directory`);
+    expect(await readdir(own)).toEqual(["dir.svg"]);
+  }, 30_000);
+
+  test.concurrent("compare refuses two options writing one file", async () => {
+    const csv = join(dir, "twice.csv");
+    const r = await cli("compare", "scan-succeeded", "--csv", csv, "--svg", csv);
+    expect(r.code).toBe(2);
+    expectOneLine(r.stderr);
+    expect(r.stderr.trim()).toBe(`--svg: cannot write ${csv}: --csv writes it too`);
+  }, 30_000);
+
+  test.concurrent("writeFilesAtomically removes the files it renamed when a later rename fails", async () => {
+    const own = await mkdtemp(join(dir, "undo-"));
+    await mkdir(join(own, "b.svg"));
+    const files = [
+      { flag: "--csv", path: join(own, "a.csv"), data: "a\n" },
+      { flag: "--svg", path: join(own, "b.svg"), data: "<svg/>" },
+    ];
+    const err = await writeFilesAtomically(files).catch((e: Error) => e);
+    expect(err).toBeInstanceOf(Error);
+    expect((err as Error).message).toBe(`--svg: cannot write ${join(own, "b.svg")}: illegal operation on a directory`);
+    expect(await readdir(own)).toEqual(["b.svg"]);
+  });
+
+  test.concurrent("compare refuses --variants that name one variant twice", async () => {
+    const r = await cli("compare", "scan-succeeded", "--variants", "baseline,baseline");
+    expect(r.code).toBe(2);
+    expectOneLine(r.stderr);
+    expect(r.stderr.trim()).toBe('Cannot use --variants "baseline,baseline": "baseline" is named twice');
   }, 30_000);
 
   test.concurrent("run prints the seed program's report of a measurement phase", async () => {
@@ -133,5 +183,62 @@ describe("khugesim CLI", () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/Process t\n {2}Completed 3000000 accesses in \d+\.\d\d seconds\n {2}Average cycles per access: \d+\.\d\d cycles\/access\n {2}Throughput: \d+\.\d\d M accesses\/sec/);
     expect(r.stdout).toMatch(/dTLB-load-misses/);
+  }, 30_000);
+});
+
+describe("khugesim generate", () => {
+  test.concurrent.each([
+    ["bad.yaml", "size: [1GiB\n", "malformed YAML at line 2, column 1: Flow sequence in block collection must be " +
+      "sufficiently indented and end with a ]"],
+    ["cut.json", '{"preset": "realistic", "size": ', "malformed JSON: Unexpected end of JSON input"],
+    ["comma.json", '{"size": "1GiB",\n}', "malformed JSON at line 2, column 1: Expected double-quoted property name"],
+    ["missing.yaml", undefined, "cannot be read: no such file"],
+  ])("--spec %s fails with one line naming the file, exit 2", async (name, text, reason) => {
+    const file = join(dir, `spec-${name}`);
+    if (text !== undefined) await writeFile(file, text);
+    const r = await cli("generate", "--spec", file);
+    expect(r.code).toBe(2);
+    expectOneLine(r.stderr);
+    expect(r.stderr.trim()).toBe(`Cannot load map description "${file}": ${reason}`);
+  }, 30_000);
+
+  test.concurrent("--workers -1 is refused before generating, naming the flag and the help's range", async () => {
+    const r = await cli("generate", "--size", "1GiB", "--scan", "--workers", "-1");
+    expect(r.code).toBe(2);
+    expectOneLine(r.stderr);
+    expect(r.stderr.trim()).toBe('--workers must be an integer from 0 (this thread) to 256, got "-1"');
+    expect(r.stdout).toBe("");
+  }, 30_000);
+
+  test.concurrent("stdout is byte-identical across runs, text and JSON, whatever the thread count", async () => {
+    const args = ["generate", "--preset", "realistic", "--size", "8GiB", "--scan", "--sweep", "max_ptes_none=0,64"];
+    const [a, b, c, d] = await Promise.all([
+      cli(...args, "--json", "--workers", "0"), cli(...args, "--json", "--workers", "2"),
+      cli(...args, "--workers", "0"), cli(...args, "--workers", "2"),
+    ]);
+    for (const r of [a, b, c, d]) expect(r.code, r.stderr).toBe(0);
+    expect(b.stdout).toBe(a.stdout);
+    expect(d.stdout).toBe(c.stdout);
+    expect(Object.keys(JSON.parse(a.stdout))).toEqual(["spec", "stats", "scan"]);
+    expect(c.stdout).not.toMatch(/ ms\b|thread/);
+    expect(d.stderr).toMatch(/^khugesim: map generated in \d+ ms, scanned in \d+ ms on 2 worker thread\(s\)\n$/);
+  }, 60_000);
+
+  test.concurrent("--sweep naming one tunable twice is refused, naming it", async () => {
+    const sweeps = ["--sweep", "max_ptes_none=0", "--sweep", "max_ptes_none=64"];
+    const r = await cli("generate", "--size", "1GiB", "--scan", ...sweeps);
+    expect(r.code).toBe(2);
+    expectOneLine(r.stderr);
+    expect(r.stderr.trim()).toBe("--sweep names max_ptes_none twice: list its values in one, e.g. max_ptes_none=0,64");
+  }, 30_000);
+
+  test.concurrent.each([
+    [["--sweep", "max_ptes_none=0,64"], "--sweep needs --scan"],
+    [["--variants", "baseline"], "--variants needs --scan"],
+  ])("%j without --scan is refused", async (flags, message) => {
+    const r = await cli("generate", "--size", "1GiB", ...flags);
+    expect(r.code).toBe(2);
+    expectOneLine(r.stderr);
+    expect(r.stderr.trim()).toBe(message);
   }, 30_000);
 });

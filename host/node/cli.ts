@@ -17,7 +17,7 @@ import { formatByteSize, PRESETS, type Scenario, ScenarioError } from "../scenar
 import { findPreset } from "../scenario/presets/mod.ts";
 import { parseSynthSpec } from "../synth/spec.ts";
 import { TLB_PRESETS } from "../tlb/presets.ts";
-import { writeFilesAtomically, type OutputFile } from "./atomic_write.ts";
+import { checkOutputPaths, OutputPathError, writeFilesAtomically } from "./atomic_write.ts";
 import { generateCommand } from "./cmd_generate.ts";
 import { createCore } from "./load_core.ts";
 import { progressBar } from "./progress.ts";
@@ -46,6 +46,8 @@ function parseVariants(list: string): string[] {
       throw new UsageError(`Cannot use --variants "${list}": "${n}" is not a kernel variant (${[...VARIANTS.keys()].join(", ")})`);
     }
   }
+  const repeated = names.find((n, i) => names.indexOf(n) !== i);
+  if (repeated !== undefined) throw new UsageError(`Cannot use --variants "${list}": "${repeated}" is named twice`);
   return names;
 }
 
@@ -83,8 +85,33 @@ function perVariantPath(path: string, variant: string, many: boolean): string {
   return ext === "" ? `${path}.${variant}` : `${path.slice(0, -ext.length)}.${variant}${ext}`;
 }
 
+/** A file an option asks for: a variant's trace, the CSV series or the SVG chart. */
+type Output = { flag: "--trace"; path: string; variant: string } | { flag: "--csv" | "--svg"; path: string };
+
+function outputsOf(flags: RunFlags, variants: readonly string[]): Output[] {
+  const out: Output[] = [];
+  const { trace, csv, svg } = flags;
+  const many = variants.length > 1;
+  if (trace !== undefined) {
+    for (const variant of variants) out.push({ flag: "--trace", path: perVariantPath(trace, variant, many), variant });
+  }
+  if (csv !== undefined) out.push({ flag: "--csv", path: csv });
+  if (svg !== undefined) out.push({ flag: "--svg", path: svg });
+  return out;
+}
+
+async function outputData(o: Output, c: CompareResult): Promise<string> {
+  if (o.flag === "--trace") return c.results[c.variants.indexOf(o.variant)].trace;
+  if (o.flag === "--csv") return seriesCsv(c.results);
+  const { anonHugeChartSvg } = await import("../report/anon_huge_chart.ts");
+  return anonHugeChartSvg(c.results);
+}
+
 async function execute(arg: string, flags: RunFlags, mode: "run" | "compare"): Promise<void> {
   const scenario = applyFlags(await loadScenarioArg(arg), flags, mode === "compare" ? 2 : 1);
+  const outputs = outputsOf(flags, scenario.variants);
+  // Before the run: a bad path should not cost a simulation to find.
+  await checkOutputPaths(outputs);
   const engine = await makeEngine(flags.engine);
   const progress = progressBar(scenario.variants.length);
   let c: CompareResult;
@@ -98,17 +125,7 @@ async function execute(arg: string, flags: RunFlags, mode: "run" | "compare"): P
   } finally {
     progress.stop();
   }
-  const files: OutputFile[] = [];
-  const many = c.results.length > 1;
-  if (flags.trace !== undefined) {
-    for (const r of c.results) files.push({ path: perVariantPath(flags.trace, r.variant, many), data: r.trace });
-  }
-  if (flags.csv !== undefined) files.push({ path: flags.csv, data: seriesCsv(c.results) });
-  if (flags.svg !== undefined) {
-    const { anonHugeChartSvg } = await import("../report/anon_huge_chart.ts");
-    files.push({ path: flags.svg, data: anonHugeChartSvg(c.results) });
-  }
-  await writeFilesAtomically(files);
+  await writeFilesAtomically(await Promise.all(outputs.map(async (o) => ({ ...o, data: await outputData(o, c) }))));
   if (flags.json) process.stdout.write(comparisonJson(c));
   else if (mode === "compare") process.stdout.write(formatComparison(c));
   else process.stdout.write(c.results.map(formatRun).join("\n"));
@@ -178,7 +195,7 @@ export async function main(argv: string[]): Promise<number> {
       // Help and version end with code 0; usage errors were printed by commander already.
       return err.exitCode === 0 ? 0 : 2;
     }
-    if (err instanceof ScenarioError || err instanceof UsageError) {
+    if (err instanceof ScenarioError || err instanceof UsageError || err instanceof OutputPathError) {
       process.stderr.write(`${err.message}\n`);
       return 2;
     }

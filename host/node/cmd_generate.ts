@@ -1,16 +1,15 @@
 /**
  * `khugesim generate`: build a synthetic address space from a compact description,
  * print what it cost, and, with --scan, how one full khugepaged scan over it would end
- * under each variant (and each value of a swept tunable), on worker threads.
+ * under each variant (and each value of a swept tunable), on worker threads. Wall-clock
+ * times go to stderr: stdout is the same, byte for byte, for the same input.
  *
  * @example
  * khugesim generate --preset realistic --size 1TiB --scan --variants baseline,lazyfree-skip
  * khugesim generate --size 256GiB --fractions huge=0.3,lazyfree=0.2 --scan --sweep max_ptes_none=0,64,511
  */
-import { readFile } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import { Command, Option } from "commander";
-import { parse as parseYaml } from "yaml";
 import { CoreMemory } from "../core/core_memory.ts";
 import { SCAN_RESULTS } from "../core/scan_result.ts";
 import { defaultTunables, writeTunable } from "../khugepaged/tunables.ts";
@@ -22,8 +21,9 @@ import { formatByteSize } from "../scenario/byte_size.ts";
 import { censusMaps } from "../synth/census.ts";
 import { generateMap, type SynthMap } from "../synth/generate.ts";
 import { parseSynthSpec, type SynthSpecInput, SYNTH_PRESETS } from "../synth/spec.ts";
-import { fullScanParallel } from "./full_scan_pool.ts";
+import { fullScanParallel, MAX_WORKERS } from "./full_scan_pool.ts";
 import { type ScanCoreName, scanCoreNamed } from "./load_core.ts";
+import { InputFileError, readDataFile } from "./scenario_source.ts";
 
 interface GenerateFlags {
   spec?: string;
@@ -82,16 +82,18 @@ function vmaSize(text: string): SynthSpecInput["vmaSize"] {
   throw new RangeError(`--vma-size must be fixed:SIZE, uniform:MIN-MAX or lognormal:MEDIAN,SIGMA, got "${text}"`);
 }
 
+/** --spec's file: an object of map description fields. */
+async function specFile(path: string): Promise<Record<string, unknown>> {
+  const data = await readDataFile(path, "map description");
+  if (typeof data !== "object" || data === null || Array.isArray(data)) {
+    throw new InputFileError("map description", path, "must hold an object of map description fields");
+  }
+  return data as Record<string, unknown>;
+}
+
 /** The map description: --spec's file, then the flags given on top. */
 async function specInput(f: GenerateFlags): Promise<SynthSpecInput> {
-  let base: Record<string, unknown> = {};
-  if (f.spec !== undefined) {
-    const text = await readFile(f.spec, "utf8");
-    const parsed: unknown = /\.json$/i.test(f.spec) ? JSON.parse(text) : parseYaml(text);
-    if (typeof parsed !== "object" || parsed === null) throw new TypeError(`${f.spec} must hold a map description object`);
-    base = parsed as Record<string, unknown>;
-  }
-  const s: SynthSpecInput = { ...base };
+  const s: SynthSpecInput = f.spec === undefined ? {} : { ...(await specFile(f.spec)) };
   if (f.preset !== undefined) s.preset = f.preset;
   if (f.size !== undefined) s.size = f.size;
   if (f.tasks !== undefined) s.tasks = integer(f.tasks, "--tasks");
@@ -107,31 +109,80 @@ async function specInput(f: GenerateFlags): Promise<SynthSpecInput> {
   return s;
 }
 
+/** The first item of `list` that comes twice, if any. */
+function repeated<T>(list: readonly T[]): T | undefined {
+  return list.find((x, i) => list.indexOf(x) !== i);
+}
+
+/** --variants, checked: known names, at least one, none twice. */
+function variantsOf(f: GenerateFlags): string[] {
+  if (f.variants === undefined) return [...VARIANTS.keys()];
+  const variants = f.variants.split(",").map((s) => s.trim()).filter((s) => s !== "");
+  if (variants.length === 0) throw new RangeError(`--variants must name at least one variant, got "${f.variants}"`);
+  for (const v of variants) getVariant(v);
+  const twice = repeated(variants);
+  if (twice !== undefined) throw new RangeError(`--variants names "${twice}" twice`);
+  return variants;
+}
+
+/** One --sweep TUNABLE=V1,V2,…: the tunable and its values, each one sysfs would take. */
+function sweepOf(sweep: string): [Sweepable, number[]] {
+  const m = /^([a-z_]+)=([0-9,]+)$/.exec(sweep);
+  const values = m ? m[2].split(",").filter((s) => s !== "").map((v) => integer(v, "--sweep")) : [];
+  if (!m || !(SWEEPABLE as readonly string[]).includes(m[1]) || values.length === 0) {
+    const tunables = SWEEPABLE.join(", ");
+    throw new RangeError(`--sweep must be TUNABLE=V1,V2,… with TUNABLE one of ${tunables}, got "${sweep}"`);
+  }
+  const twice = repeated(values);
+  if (twice !== undefined) throw new RangeError(`--sweep ${sweep} lists ${twice} twice`);
+  // Values sysfs would refuse are refused here, with its message.
+  for (const v of values) writeTunable(defaultTunables(), `khugepaged/${m[1]}`, v);
+  return [m[1] as Sweepable, values];
+}
+
 /** Every variant × every combination of swept values. */
 function configsOf(f: GenerateFlags): FullScanConfig[] {
-  const variants = (f.variants ?? [...VARIANTS.keys()].join(",")).split(",").map((s) => s.trim()).filter((s) => s !== "");
-  for (const v of variants) getVariant(v);
-  let configs: FullScanConfig[] = variants.map((variant) => ({ variant }));
+  let configs: FullScanConfig[] = variantsOf(f).map((variant) => ({ variant }));
+  const swept: Sweepable[] = [];
   for (const sweep of f.sweep) {
-    const m = /^([a-z_]+)=([0-9,]+)$/.exec(sweep);
-    if (!m || !(SWEEPABLE as readonly string[]).includes(m[1])) {
-      throw new RangeError(`--sweep must be TUNABLE=V1,V2,… with TUNABLE one of ${SWEEPABLE.join(", ")}, got "${sweep}"`);
+    const [tunable, values] = sweepOf(sweep);
+    // One --sweep lists all of a tunable's values; a second would silently replace the first's.
+    if (swept.includes(tunable)) {
+      throw new RangeError(`--sweep names ${tunable} twice: list its values in one, e.g. ${tunable}=0,64`);
     }
-    const values = m[2].split(",").filter((s) => s !== "").map((v) => integer(v, "--sweep"));
-    // Values sysfs would refuse are refused here, with its message.
-    for (const v of values) writeTunable(defaultTunables(), `khugepaged/${m[1]}`, v);
-    configs = configs.flatMap((c) => values.map((v) => ({ ...c, [m[1] as Sweepable]: v })));
+    swept.push(tunable);
+    configs = configs.flatMap((c) => values.map((v) => ({ ...c, [tunable]: v })));
   }
   return configs;
 }
 
-function formatMap(map: SynthMap, ms: number): string {
+/** --workers, checked: 0 (this thread) to MAX_WORKERS; undefined when not given. */
+function workersOf(f: GenerateFlags): number | undefined {
+  if (f.workers === undefined) return undefined;
+  const n = Number(f.workers);
+  if (!(Number.isInteger(n) && n >= 0 && n <= MAX_WORKERS)) {
+    throw new RangeError(`--workers must be an integer from 0 (this thread) to ${MAX_WORKERS}, got "${f.workers}"`);
+  }
+  return n;
+}
+
+/** Options that only shape the scan are refused without --scan rather than ignored. */
+function checkScanOnly(f: GenerateFlags): void {
+  if (f.scan) return;
+  const given: Array<[string, boolean]> = [
+    ["--variants", f.variants !== undefined], ["--sweep", f.sweep.length > 0], ["--workers", f.workers !== undefined],
+  ];
+  const flag = given.find(([, on]) => on)?.[0];
+  if (flag !== undefined) throw new RangeError(`${flag} needs --scan`);
+}
+
+function formatMap(map: SynthMap): string {
   const s = map.stats;
   const c = censusMaps(map.mms);
   const pct = (n: number, d: number) => `${((100 * n) / d).toFixed(1)} %`;
   const ptes = c.tablePmds * 512;
   return [
-    `Synthetic map: ${formatByteSize(s.mappedBytes)} in ${map.mms.length} task(s), ${s.vmas} VMAs, ${s.pmds} PMDs (generated in ${ms.toFixed(0)} ms)`,
+    `Synthetic map: ${formatByteSize(s.mappedBytes)} in ${map.mms.length} task(s), ${s.vmas} VMAs, ${s.pmds} PMDs`,
     `  PMDs: ${pct(s.hugePmds, s.pmds)} huge, ${pct(s.nonePmds, s.pmds)} without a PTE table, ${s.tablePmds} on ${s.tables} distinct PTE tables`,
     `  pages of PTE-mapped PMDs: ${(["normal", "cold", "swapped", "shared", "lazyfree", "locked", "none"] as const)
       .map((k) => `${k} ${pct(c.ptes[k], ptes)}`).join(", ")}`,
@@ -140,7 +191,7 @@ function formatMap(map: SynthMap, ms: number): string {
   ].join("\n");
 }
 
-function formatScan(r: FullScanReport, ms: number, where: string): string {
+function formatScan(r: FullScanReport): string {
   const head = ["", ...r.summaries.map((s) => {
     const swept = SWEEPABLE.filter((t) => r.summaries.some((o) => o.tunables[t] !== s.tunables[t])).map((t) => `${t}=${s.tunables[t]}`);
     return [s.variant, ...swept].join(" ");
@@ -155,18 +206,35 @@ function formatScan(r: FullScanReport, ms: number, where: string): string {
   rows.push(["wake-ups at pages_to_scan", ...n((s) => s.passes)]);
   rows.push(["sleep for one full scan (h)", ...r.summaries.map((s) => (s.sleepSeconds / 3600).toFixed(2))]);
   return `One full khugepaged scan: ${r.mms} mm(s), ${r.eligibleVmas} eligible and ${r.ineligibleVmas} ineligible VMAs, ` +
-    `${r.pmds} PMDs, ${r.scans.length} distinct scan(s) in ${ms.toFixed(0)} ms ${where}\n` +
+    `${r.pmds} PMDs, ${r.scans.length} distinct scan(s)\n` +
     "SCAN_SUCCEED counts collapse candidates; nothing is collapsed.\n" + columns(rows, { gap: 2 }) + "\n";
 }
 
+/** Bad input: a message naming the flag or file, exit status 2. */
+function isInputError(err: unknown): err is Error {
+  return err instanceof RangeError || err instanceof TypeError || err instanceof InputFileError;
+}
+
+/** Wall-clock times vary from run to run: they go to stderr, to keep stdout the same for the same input. */
+function reportTimes(genMs: number, scan?: { ms: number; workers: number }): void {
+  let line = `khugesim: map generated in ${genMs.toFixed(0)} ms`;
+  if (scan) {
+    line += `, scanned in ${scan.ms.toFixed(0)} ms ` +
+      (scan.workers === 0 ? "on the main thread" : `on ${scan.workers} worker thread(s)`);
+  }
+  process.stderr.write(`${line}\n`);
+}
+
 async function execute(this: Command, f: GenerateFlags): Promise<void> {
-  let input: SynthSpecInput, configs: FullScanConfig[] = [];
+  let input: SynthSpecInput, configs: FullScanConfig[] = [], workers: number | undefined;
   try {
+    checkScanOnly(f);
+    workers = workersOf(f);
     input = await specInput(f);
     parseSynthSpec(input);
     if (f.scan) configs = configsOf(f);
   } catch (err) {
-    if (err instanceof RangeError || err instanceof TypeError) this.error(err.message, { exitCode: 2 });
+    if (isInputError(err)) this.error(err.message, { exitCode: 2 });
     throw err;
   }
   const memory = new CoreMemory();
@@ -183,29 +251,24 @@ async function execute(this: Command, f: GenerateFlags): Promise<void> {
     throw err;
   }
   const genMs = performance.now() - t0;
-  let report: FullScanReport | undefined, scanMs = 0, where = "";
+  let report: FullScanReport | undefined, scan: { ms: number; workers: number } | undefined;
   if (f.scan) {
     // Starting workers costs about half a second: small maps scan faster on this thread.
-    const auto = map.stats.pmds < 65536 ? 0 : availableParallelism();
-    const workers = f.workers === undefined ? auto : integer(f.workers, "--workers");
+    const n = workers ?? (map.stats.pmds < 65536 ? 0 : Math.min(availableParallelism(), MAX_WORKERS));
     const t1 = performance.now();
-    if (workers === 0) {
-      report = fullScan(k, { configs });
-      where = "on the main thread";
-    } else {
-      report = await fullScanParallel(k, { workers, scanCore: coreName, configs, progressBar: true });
-      where = `on ${workers} worker thread(s)`;
-    }
-    scanMs = performance.now() - t1;
+    report = n === 0 ? fullScan(k, { configs })
+      : await fullScanParallel(k, { workers: n, scanCore: coreName, configs, progressBar: true });
+    scan = { ms: performance.now() - t1, workers: n };
   }
+  reportTimes(genMs, scan);
   if (f.json) {
-    const { outcomes: _o, ...scan } = report ?? {};
-    process.stdout.write(JSON.stringify({ spec: map.spec, stats: map.stats, generateMs: genMs,
-      ...(report ? { scan, scanMs } : {}) }, null, 2) + "\n");
+    const { outcomes: _o, ...scanReport } = report ?? {};
+    const json = { spec: map.spec, stats: map.stats, ...(report ? { scan: scanReport } : {}) };
+    process.stdout.write(JSON.stringify(json, null, 2) + "\n");
     return;
   }
-  process.stdout.write(formatMap(map, genMs));
-  if (report) process.stdout.write("\n" + formatScan(report, scanMs, where));
+  process.stdout.write(formatMap(map));
+  if (report) process.stdout.write("\n" + formatScan(report));
 }
 
 /** The `generate` command, for the CLI program to add. */
@@ -229,7 +292,8 @@ export function generateCommand(): Command {
     .option("--variants <list>", "kernel variants to scan under, comma-separated (default: all)")
     .option("--sweep <tunable=values>", `scan once per value, e.g. max_ptes_none=0,64,511 (${SWEEPABLE.join(", ")}); repeatable`,
       (v: string, prev: string[]) => [...prev, v], [] as string[])
-    .option("--workers <n>", "worker threads for the scan (0: this thread; default: the CPUs, or 0 for small maps)")
+    .option("--workers <n>",
+      `worker threads for the scan (0: this thread, up to ${MAX_WORKERS}; default: the CPUs, or 0 for small maps)`)
     .addOption(new Option("--engine <kind>", "scan core").choices(["wasm", "ts"]).default("wasm"))
     .option("--json", "print one JSON object instead of text")
     .action(execute);

@@ -15,6 +15,9 @@ import type { FromWorker, TaskMessage, ToWorker } from "./full_scan_protocol.ts"
 import type { ScanCoreName } from "./load_core.ts";
 import { startProgressBar } from "./progress.ts";
 
+/** The most worker threads a pool starts. */
+export const MAX_WORKERS = 256;
+
 export interface FullScanPoolOptions {
   /** Worker threads (default: the machine's available parallelism). */
   workers?: number;
@@ -102,8 +105,8 @@ export class FullScanPool {
    */
   static async start(core: CoreMemory, options: FullScanPoolOptions = {}): Promise<FullScanPool> {
     const size = options.workers ?? availableParallelism();
-    if (!(Number.isInteger(size) && size >= 1 && size <= 256)) {
-      throw new RangeError(`Full scan workers must be an integer from 1 to 256, got ${size}`);
+    if (!(Number.isInteger(size) && size >= 1 && size <= MAX_WORKERS)) {
+      throw new RangeError(`Full scan workers must be an integer from 1 to ${MAX_WORKERS}, got ${size}`);
     }
     const scanCore = options.scanCore ?? "simd";
     if (!["simd", "wasm", "ts"].includes(scanCore)) {

@@ -1,17 +1,34 @@
-/** Scenario sources in Node: a JSON or YAML file, and the CLI's SCENARIO argument (a file or a shipped preset's name). */
+/**
+ * Scenario sources in Node: a JSON or YAML file, and the CLI's SCENARIO argument (a file or a
+ * shipped preset's name); and other JSON or YAML input files, such as a map description.
+ */
 import { readFile, stat } from "node:fs/promises";
+import { parseDocument } from "yaml";
 import { loadPreset, parseScenarioText, PRESETS, type Scenario, ScenarioError } from "../scenario/mod.ts";
 import { findPreset } from "../scenario/presets/mod.ts";
 
+/** An input file other than a scenario that cannot be loaded: `Cannot load map description "x.yaml": …`. */
+export class InputFileError extends Error {
+  constructor(what: string, source: string, reason: string, options?: ErrorOptions) {
+    super(`Cannot load ${what} "${source}": ${reason}`, options);
+    this.name = "InputFileError";
+  }
+}
+
+/** The text of the file at `path`; otherwise `fail`'s error, given the reason in a few words. */
+async function readText(path: string, fail: (reason: string, cause: unknown) => Error): Promise<string> {
+  try {
+    return await readFile(path, "utf8");
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const reason = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "is a directory" : (err as Error).message;
+    throw fail(`cannot be read: ${reason}`, err);
+  }
+}
+
 /** Read and check the scenario file at `path`; its errors quote it as `name`. */
 export async function readScenarioFile(path: string, name: string): Promise<Scenario> {
-  let text: string;
-  try {
-    text = await readFile(path, "utf8");
-  } catch (err) {
-    const reason = (err as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (err as Error).message;
-    throw new ScenarioError(name, "", `cannot be read: ${reason}`, { cause: err });
-  }
+  const text = await readText(path, (reason, cause) => new ScenarioError(name, "", reason, { cause }));
   return parseScenarioText(text, name);
 }
 
@@ -24,4 +41,41 @@ export async function loadScenarioArg(arg: string): Promise<Scenario> {
   const names = PRESETS.map((p) => p.name).join(", ");
   if (/[/\\]|\.(json|ya?ml)$/i.test(arg)) throw new ScenarioError(arg, "", `no such file (and no preset of that name: ${names})`);
   throw new ScenarioError(arg, "", `is neither a file nor a preset (presets: ${names})`);
+}
+
+/** "malformed JSON at line 2, column 1: …": V8's message, its position as a line and column, minus quoted text. */
+function jsonReason(message: string, text: string): string {
+  const what = message.replace(/, ".*" is not valid JSON$/s, "").replace(/ in JSON at position \d+.*$/s, "");
+  const pos = / in JSON at position (\d+)/.exec(message);
+  if (!pos) return `malformed JSON: ${what}`;
+  const before = text.slice(0, Number(pos[1])).split("\n");
+  return `malformed JSON at line ${before.length}, column ${before.at(-1)!.length + 1}: ${what}`;
+}
+
+/** "malformed YAML at line 3, column 1: …", worded as scenario files' errors are. */
+function yamlReason(doc: ReturnType<typeof parseDocument>): string | undefined {
+  const err = doc.errors[0];
+  if (!err) return undefined;
+  const at = err.linePos ? ` at line ${err.linePos[0].line}, column ${err.linePos[0].col}` : "";
+  return `malformed YAML${at}: ${err.message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "")}`;
+}
+
+/**
+ * The data in the JSON (a .json name) or YAML file at `path`. It cannot be read or parsed:
+ * one-line InputFileError naming it as `what`, with the line and column when the parser gives them.
+ */
+export async function readDataFile(path: string, what: string): Promise<unknown> {
+  const fail = (reason: string, cause?: unknown) => new InputFileError(what, path, reason, { cause });
+  const text = await readText(path, fail);
+  if (/\.json$/i.test(path)) {
+    try {
+      return JSON.parse(text);
+    } catch (err) {
+      throw fail(jsonReason((err as Error).message, text), err);
+    }
+  }
+  const doc = parseDocument(text);
+  const reason = yamlReason(doc);
+  if (reason !== undefined) throw fail(reason);
+  return doc.toJS();
 }
