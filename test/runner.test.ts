@@ -287,3 +287,38 @@ describe("access phases", () => {
     await expect(runScenario(s, e)).rejects.toThrow(/^Cannot run scenario "small": tasks\[0\]\.vmas\[0\] failed at 0\.000 s: Out of memory/);
   });
 });
+
+describe("runScenario() on a scenario that bypassed the loader", () => {
+  const refusal = (s: Scenario) => runScenario(s, tsEngine()).then(() => null, (err: Error) => [err.name, err.message]);
+
+  test("runScenario() refuses an intervalS of under 1 ns before running, naming it", async () => {
+    expect(await refusal({ ...small([]), intervalS: 1e-10 }))
+      .toEqual(["RangeError", 'Cannot run "small": intervalS must be at least 1 ns, a tick of the clock, got 1e-10']);
+  });
+
+  test("runScenario() refuses a durationS past 100 days and a time series past 100,000 samples", async () => {
+    expect(await refusal({ ...small([]), durationS: 1e12 })).toEqual(["RangeError",
+      'Cannot run "small": durationS must be at most 8640000 s (100 days of simulated time), got 1000000000000']);
+    expect(await refusal({ ...small([]), durationS: 1e6 })).toEqual(["RangeError", 'Cannot run "small": ' +
+      "intervalS must keep the time series to at most 100,000 samples, got durationS / intervalS = 1000000"]);
+  });
+
+  test("runScenario() refuses an access phase slower than one access per interval, which would never end", async () => {
+    const s = small([{ do: "access", vma: "m", pattern: { kind: "uniform" }, rate: 1, count: 3 }]);
+    expect(await refusal({ ...s, intervalS: 0.5 })).toEqual(["RangeError",
+      'Cannot run "small": tasks[0].steps[0].rate must be at least 1 / intervalS (2) so that an access fits in one ' +
+        "sampling interval, got 1"]);
+  });
+
+  test("runScenario() runs an access phase of exactly one access per interval to its end", async () => {
+    const s = small([{ do: "access", vma: "m", pattern: { kind: "uniform" }, rate: 2, count: 3 }], { intervalS: 0.5 });
+    const r = await runScenario(s, tsEngine(), { tlbMode: "exact" });
+    expect(task(r, "t").perf!.accesses).toBe(3);
+    expect(r.endS).toBe(1.5);
+  });
+
+  test("runScenario() refuses more memory than the physical-memory model holds", async () => {
+    expect(await refusal({ ...small([]), memory: { totalBytes: 16 * 1024 ** 4, fragmentation: 0 } }))
+      .toEqual(["RangeError", "memory.totalBytes must be at most 8 TiB (8796093022208), got 17592186044416"]);
+  });
+});

@@ -123,6 +123,98 @@ describe("validateScenario()", () => {
   });
 });
 
+/** A one-task scenario over a 2 MiB VMA, with `extra` top-level fields. */
+const oneTask = (steps: unknown[], extra: Record<string, unknown> = {}) =>
+  ({ name: "t", tasks: [{ name: "a", vmas: [{ name: "buf", size: "2 MiB" }], steps }], ...extra });
+
+/** The message of validating `s` as "x", checking it names `path`. */
+const failure = (s: unknown, path: string) => scenarioFailure(() => validateScenario(s, "x"), path);
+
+const uniform = { do: "access", vma: "buf", pattern: { kind: "uniform" } };
+
+describe("limits on simulated time and memory", () => {
+  test.each([
+    ["durationS", oneTask([], { durationS: 1e9 })],
+    ["intervalS", oneTask([], { intervalS: 1e9 })],
+    ["tasks[0].startS", { name: "t", tasks: [{ name: "a", startS: 1e9 }] }],
+    ["tasks[0].steps[0].seconds", oneTask([{ do: "sleep", seconds: 1e9 }])],
+    ["tasks[0].steps[0].durationS", oneTask([{ ...uniform, durationS: 1e9 }])],
+    ["memoryPressure[0].atS", oneTask([], { memoryPressure: [{ atS: 1e9, targetFreeBytes: 0 }] })],
+  ])("validateScenario() refuses %s past 100 days of simulated time", (path, s) => {
+    expect(failure(s, path))
+      .toBe(`Cannot load scenario "x": ${path} must be at most 8640000 s (100 days of simulated time), got 1000000000`);
+  });
+
+  test("validateScenario() refuses an intervalS under 1 µs", () => {
+    expect(failure(oneTask([], { intervalS: 1e-10 }), "intervalS"))
+      .toBe('Cannot load scenario "x": intervalS must be at least 0.000001 s (1 µs of simulated time), got 1e-10');
+  });
+
+  test("validateScenario() holds the time series to 100,000 samples of durationS / intervalS", () => {
+    expect(failure(oneTask([], { durationS: 1e6 }), "intervalS")).toBe('Cannot load scenario "x": ' +
+      "intervalS must keep the time series to at most 100,000 samples, got durationS / intervalS = 1000000");
+    expect(failure(oneTask([], { durationS: 100, intervalS: 1e-6 }), "intervalS"))
+      .toMatch(/got durationS \/ intervalS = 100000000$/);
+    expect(validateScenario(oneTask([], { durationS: 1e6, intervalS: 10 }), "x").intervalS).toBe(10);
+  });
+
+  test("validateScenario() counts a run without durationS to its tasks' end, forked children's too", () => {
+    const s = oneTask([{ do: "fork", child: "c", steps: [{ do: "sleep", seconds: 200_000 }] }]);
+    expect(failure(s, "intervalS"))
+      .toMatch(/must keep the time series to at most 100,000 samples, got the tasks' 200000 s \/ intervalS = 200000$/);
+    expect(validateScenario({ ...s, intervalS: 2 }, "x").intervalS).toBe(2);
+  });
+
+  test("validateScenario() refuses steps that outlast 100 days unless durationS ends the run", () => {
+    const steps = [{ do: "repeat", times: 100, steps: [{ do: "sleep", seconds: 1e6 }] }];
+    expect(failure(oneTask(steps), "tasks[0].steps")).toBe('Cannot load scenario "x": tasks[0].steps must end within ' +
+      "8640000 s (100 days of simulated time) unless durationS ends the run, got at least 100000000 s");
+    expect(validateScenario(oneTask(steps, { durationS: 100 }), "x").durationS).toBe(100);
+  });
+
+  test("validateScenario() caps the steps a task runs at 1,000,000, repeats unrolled", () => {
+    const repeat = (times: number, steps: unknown[]) => ({ do: "repeat", times, steps });
+    expect(failure(oneTask([repeat(1e9, [{ do: "sleep", seconds: 0 }])]), "tasks[0].steps"))
+      .toBe('Cannot load scenario "x": tasks[0].steps must run at most 1,000,000 steps, repeats unrolled, ' +
+        "got 1000000000");
+    // Each round of an empty repeat counts as a step: the runner still loops over it.
+    expect(failure(oneTask([repeat(1e12, [])]), "tasks[0].steps")).toMatch(/got 1000000000000$/);
+    const pair = [{ do: "touch", vma: "buf" }, { do: "sleep", seconds: 0 }];
+    expect(failure(oneTask([repeat(1000, [repeat(1000, pair)])]), "tasks[0].steps")).toMatch(/got 2000000$/);
+    expect(validateScenario(oneTask([repeat(1000, [repeat(500, pair)])]), "x").tasks[0].steps).toHaveLength(1);
+  });
+
+  test("validateScenario() caps memory.totalBytes at 8 TiB, the most the physical-memory model holds", () => {
+    expect(failure(oneTask([], { memory: { totalBytes: 1099511627776000 } }), "memory.totalBytes"))
+      .toBe('Cannot load scenario "x": memory.totalBytes must be at most 8 TiB (8796093022208), ' +
+        "the most the physical-memory model holds, got 1099511627776000");
+    const most = validateScenario(oneTask([], { memory: { totalBytes: "8 TiB" } }), "x");
+    expect(most.memory.totalBytes).toBe(8 * 1024 ** 4);
+  });
+
+  test("validateScenario() keeps a task's VMAs within x86-64's 128 TiB user address space", () => {
+    const vmas = (...sizes: string[]) =>
+      ({ name: "t", tasks: [{ name: "a", vmas: sizes.map((size, i) => ({ name: `v${i}`, size })) }] });
+    expect(failure(vmas("100 TiB", "29 TiB"), "tasks[0].vmas[1].size")).toBe('Cannot load scenario "x": ' +
+      "tasks[0].vmas[1].size takes the task's VMAs to 129 TiB, past x86-64's 128 TiB user address space, got 29 TiB");
+    expect(validateScenario(vmas("100 TiB", "28 TiB"), "x").tasks[0].vmas).toHaveLength(2);
+  });
+
+  test("validateScenario() refuses an access phase one access of which does not fit in a sampling interval", () => {
+    expect(failure(oneTask([{ ...uniform, rate: 1e-9, count: 10 }]), "tasks[0].steps[0].rate"))
+      .toBe('Cannot load scenario "x": tasks[0].steps[0].rate must be at least 1 / intervalS (1) ' +
+        "so that an access fits in one sampling interval, got 1e-9");
+    const repeated = { do: "repeat", times: 2, steps: [{ ...uniform, rate: 1, count: 1 }] };
+    const nested = [{ do: "fork", child: "c", steps: [repeated] }];
+    expect(failure(oneTask(nested, { intervalS: 0.5 }), "tasks[0].steps[0].steps[0].steps[0].rate"))
+      .toMatch(/must be at least 1 \/ intervalS \(2\) .*, got 1$/);
+    expect(validateScenario(oneTask(nested), "x").intervalS).toBe(1);
+    const slow = oneTask([{ ...uniform, count: 3, overheadNsPerAccess: 2e9 }]);
+    expect(failure(slow, "tasks[0].steps[0].overheadNsPerAccess"))
+      .toMatch(/must leave room in a sampling interval \(intervalS: 1000000000 ns\) .* 0\.31 ns .*, got 2000000000$/);
+  });
+});
+
 describe("presets", () => {
   test("loadPreset() rejects an unknown name, listing the presets", () => {
     expect(scenarioFailure(() => loadPreset("hot3"), "")).toMatch(/^Cannot load scenario "hot3": is not a preset \(presets: hot1-cold-hot2, hot1-hot2, /);

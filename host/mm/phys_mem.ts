@@ -11,6 +11,9 @@
  */
 const PAGES_PER_BLOCK = 512;
 
+/** The most memory the model holds: 8 TiB, pfns below 2^31, where synthetic maps' pfns start (host/synth/plan.ts). */
+export const MAX_PHYS_BYTES = 2 ** 31 * 4096;
+
 export interface PhysMemOptions {
   /** Total memory in bytes (a multiple of 2 MiB). */
   totalBytes: number;
@@ -34,6 +37,9 @@ export class PhysMem {
     const blocks = Math.floor(o.totalBytes / (PAGES_PER_BLOCK * 4096));
     if (!(blocks >= 1 && o.totalBytes % (PAGES_PER_BLOCK * 4096) === 0)) {
       throw new RangeError(`memory.totalBytes must be a positive multiple of 2 MiB, got ${o.totalBytes}`);
+    }
+    if (o.totalBytes > MAX_PHYS_BYTES) {
+      throw new RangeError(`memory.totalBytes must be at most 8 TiB (${MAX_PHYS_BYTES}), got ${o.totalBytes}`);
     }
     if (!(o.fragmentation >= 0 && o.fragmentation <= 1)) {
       throw new RangeError(`memory.fragmentation must be from 0 to 1, got ${o.fragmentation}`);

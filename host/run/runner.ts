@@ -13,12 +13,12 @@ import { defaultTunables, writeTunable } from "../khugepaged/tunables.ts";
 import { ScenarioError } from "../scenario/scenario_error.ts";
 import type { Scenario } from "../scenario/scenario_schema.ts";
 import { generateMap } from "../synth/generate.ts";
-import { accessNs, BARE_METAL, type CostModel, fitCostModel, SEED_ROWS } from "../tlb/cost_model.ts";
 import { tlbPreset } from "../tlb/presets.ts";
 import { DEFAULT_SAMPLE, defaultWarmupAccesses, samplingProblem } from "../tlb/sampler.ts";
 import type { TlbSampling } from "./access_sim.ts";
 import { CollapseLog, type CollapseStats } from "./collapse_log.ts";
 import type { Engine } from "./engine.ts";
+import { costModelOf, estimateEndS, runLimitProblem } from "./run_limits.ts";
 import type { CollapseSummary, GeneratedResult, RunResult, SeriesPoint, TaskResult, TaskSample } from "./result.ts";
 import { type RunContext, TaskRun } from "./task_run.ts";
 
@@ -49,10 +49,6 @@ export interface RunOptions {
   observe?: (kernel: Kernel) => void;
 }
 
-/** The cost line of a scenario's `costModel`. */
-function costModelOf(name: Scenario["costModel"]): CostModel {
-  return name === "kvm-guest" ? fitCostModel(SEED_ROWS.kvmGuest.without, SEED_ROWS.kvmGuest.with) : BARE_METAL;
-}
 
 /**
  * Run `scenario` under one kernel variant with `engine`'s cores.
@@ -74,6 +70,8 @@ export async function runScenario(scenario: Scenario, engine: Engine, options: R
   };
   const problem = samplingProblem(sampling.sampleAccesses, sampling.warmupAccesses);
   if (problem !== null) throw new RangeError(`Cannot run "${scenario.name}": ${problem}`);
+  const limit = runLimitProblem(scenario);
+  if (limit !== null) throw new RangeError(`Cannot run "${scenario.name}": ${limit.path} ${limit.reason}`);
   const tunables = defaultTunables();
   for (const [path, value] of Object.entries(scenario.tunables)) writeTunable(tunables, path, value);
   const collapses = new CollapseLog(engine.memory);
@@ -249,26 +247,3 @@ function generate(k: Kernel, scenario: Scenario): Array<{ mm: Mm; initialAnonHug
   }
 }
 
-/**
- * When a scenario without durationS ends, estimated from its steps: sleeps as written,
- * access phases at their rate or at the cost model's fastest pace. It is a lower bound,
- * for progress bars.
- */
-export function estimateEndS(scenario: Scenario, model: CostModel = costModelOf(scenario.costModel)): number {
-  let end = 0;
-  /** Walk `steps` from time `t`; returns when they end. Forked children end on their own. */
-  const walk = (steps: Scenario["tasks"][number]["steps"], t: number): number => {
-    for (const step of steps) {
-      if (step.do === "sleep") t += step.seconds;
-      else if (step.do === "repeat") for (let r = 0; r < step.times; r++) t = walk(step.steps, t);
-      else if (step.do === "fork") end = Math.max(end, walk(step.steps, t));
-      else if (step.do === "access") {
-        const ns = step.rate ? 1e9 / step.rate : accessNs(model, 0, step.overheadNsPerAccess ?? model.offsetSecondsPerAccess * 1e9);
-        t += step.durationS ?? (step.count ?? 0) * ns * 1e-9;
-      }
-    }
-    return t;
-  };
-  for (const task of scenario.tasks) end = Math.max(end, walk(task.steps, task.startS));
-  return end;
-}

@@ -1,13 +1,16 @@
 /**
  * From text (JSON or YAML) or a plain object to a checked `Scenario`: the zod schema
- * first, then the rules that span fields. Every failure is one ScenarioError naming the
- * source, the field path and the reason.
+ * first, then the rules that span fields, last the runner's limits on time and memory
+ * (host/run/run_limits.ts). Every failure is one ScenarioError naming the source, the field
+ * path and the reason.
  */
 import { parseDocument } from "yaml";
 import { VARIANTS } from "../khugepaged/variants/mod.ts";
 import { defaultTunables, TunableError, writeTunable } from "../khugepaged/tunables.ts";
+import { runLimitProblem } from "../run/run_limits.ts";
 import { parseSynthSpec } from "../synth/spec.ts";
 import { TLB_PRESETS } from "../tlb/presets.ts";
+import { formatByteSize } from "./byte_size.ts";
 import { ScenarioError, formatPath, quote } from "./scenario_error.ts";
 import { issueMessage, type Scenario, ScenarioSchema, type Step, type TaskSpec, type VmaSpec } from "./scenario_schema.ts";
 
@@ -116,6 +119,9 @@ function checkScenario(s: Scenario, source: string): void {
     checkVmas(t, ["tasks", i], fail);
     checkSteps(t.steps, new Map(t.vmas.map((v) => [v.name, v])), ["tasks", i, "steps"], s, fail, claim);
   });
+
+  const limit = runLimitProblem(s);
+  if (limit !== null) throw new ScenarioError(source, limit.path, limit.reason);
 }
 
 type Fail = (path: Array<string | number>, reason: string) => never;
@@ -141,9 +147,18 @@ function checkGenerate(s: Scenario, fail: Fail, claim: (name: string, path: Arra
   for (let i = 0; i < spec.tasks; i++) claim(`${spec.name}-${i}`, ["generate", "name"]);
 }
 
+/** x86-64's user address space with 4-level page tables: 128 TiB. */
+const USER_SPACE_BYTES = 2 ** 47;
+
 function checkVmas(t: TaskSpec, at: Array<string | number>, fail: Fail): void {
   const seen = new Map<string, number>();
+  let mapped = 0;
   t.vmas.forEach((v, j) => {
+    mapped += v.size;
+    if (mapped > USER_SPACE_BYTES) {
+      fail([...at, "vmas", j, "size"], `takes the task's VMAs to ${formatByteSize(mapped)}, ` +
+        `past x86-64's 128 TiB user address space, got ${formatByteSize(v.size)}`);
+    }
     const prev = seen.get(v.name);
     if (prev !== undefined) fail([...at, "vmas", j, "name"], `must be unique in the task, ${quote(v.name)} is already vmas[${prev}]`);
     seen.set(v.name, j);

@@ -18,8 +18,9 @@
  */
 import { z } from "zod";
 import { MADV_ADVICES } from "../mm/madvise.ts";
+import { MAX_PHYS_BYTES } from "../mm/phys_mem.ts";
 import type { SynthSpecInput } from "../synth/spec.ts";
-import { parseByteSize } from "./byte_size.ts";
+import { formatByteSize, parseByteSize } from "./byte_size.ts";
 import { quote } from "./scenario_error.ts";
 
 export type Advice = (typeof MADV_ADVICES)[number];
@@ -112,6 +113,23 @@ export interface Scenario {
 
 const nonNegative = z.number().min(0);
 
+/** The longest simulated time: 100 days, inside the 104 days a double counts in whole nanoseconds. */
+export const MAX_SIM_S = 100 * 24 * 3600;
+
+/** The reason a simulated time longer than MAX_SIM_S is refused. */
+export function simTimeTooLong(got: unknown): string {
+  return `must be at most ${MAX_SIM_S} s (100 days of simulated time), got ${quote(got)}`;
+}
+
+/** Simulated seconds, at most MAX_SIM_S. */
+const simSeconds = z.number().max(MAX_SIM_S, { error: (i) => simTimeTooLong(i.input) });
+
+/**
+ * The shortest sampling interval: 1 µs, so that rounding it to the clock's whole
+ * nanoseconds moves the grid by at most 0.05 %.
+ */
+const MIN_INTERVAL_S = 1e-6;
+
 /** A size in bytes: a number or "128 MiB"; whole, positive, and a multiple of `multiple`. */
 function byteSize(multiple: number, allowZero = false) {
   return z.unknown().transform((raw, ctx) => {
@@ -155,7 +173,7 @@ const Access = z.strictObject({
   rate: z.number().gt(0).optional(),
   writeFraction: z.number().min(0).max(1).default(0),
   count: z.number().int().min(1).optional(),
-  durationS: z.number().gt(0).optional(),
+  durationS: simSeconds.gt(0).optional(),
   untilEnd: z.literal(true).optional(),
   measure: z.boolean().default(false),
   overheadNsPerAccess: nonNegative.optional(),
@@ -166,7 +184,7 @@ const StepSchema: z.ZodType<Step> = z.discriminatedUnion("do", [
   z.strictObject({ do: z.literal("madvise"), ...rangeShape, advice: z.enum(MADV_ADVICES) }),
   z.strictObject({ do: z.enum(["pin", "unpin"]), ...rangeShape }),
   Access,
-  z.strictObject({ do: z.literal("sleep"), seconds: nonNegative }),
+  z.strictObject({ do: z.literal("sleep"), seconds: simSeconds.min(0) }),
   z.strictObject({
     do: z.literal("repeat"),
     times: z.number().int().min(1),
@@ -195,7 +213,7 @@ const Vma = z.strictObject({
 
 const Task = z.strictObject({
   name: z.string().min(1),
-  startS: nonNegative.default(0),
+  startS: simSeconds.min(0).default(0),
   vmas: z.array(Vma).default([]),
   steps: z.array(StepSchema).default([]),
 });
@@ -209,13 +227,19 @@ export const ScenarioSchema = z.strictObject({
   tlb: z.string().default("zen5"),
   costModel: z.enum(["bare-metal", "kvm-guest"]).default("bare-metal"),
   seed: z.number().int().min(0).max(0xffffffff).default(1),
-  durationS: z.number().gt(0).optional(),
-  intervalS: z.number().gt(0).default(1),
+  durationS: simSeconds.gt(0).optional(),
+  intervalS: simSeconds.min(MIN_INTERVAL_S, {
+    error: (i) => `must be at least ${MIN_INTERVAL_S} s (1 µs of simulated time), got ${quote(i.input)}`,
+  }).default(1),
   memory: z.strictObject({
-    totalBytes: byteSize(2 * 1024 * 1024).default(16 * 1024 ** 3),
+    totalBytes: byteSize(2 * 1024 * 1024).refine((b) => b <= MAX_PHYS_BYTES, {
+      error: (i) => `must be at most ${formatByteSize(MAX_PHYS_BYTES)} (${MAX_PHYS_BYTES}), ` +
+        `the most the physical-memory model holds, got ${quote(i.input)}`,
+    }).default(16 * 1024 ** 3),
     fragmentation: z.number().min(0).max(1).default(0),
   }).default({ totalBytes: 16 * 1024 ** 3, fragmentation: 0 }),
-  memoryPressure: z.array(z.strictObject({ atS: nonNegative, targetFreeBytes: byteSize(4096, true) })).default([]),
+  memoryPressure: z.array(z.strictObject({ atS: simSeconds.min(0), targetFreeBytes: byteSize(4096, true) }))
+    .default([]),
   // Checked field by field by parseSynthSpec (load_scenario.ts), whose messages name the path.
   generate: z.custom<SynthSpecInput>().optional(),
   // At least one task unless the scenario generates a map (load_scenario.ts).
