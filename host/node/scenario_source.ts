@@ -3,8 +3,8 @@
  * shipped preset's name); and other JSON or YAML input files, such as a map description.
  */
 import { readFile, stat } from "node:fs/promises";
-import { parseDocument } from "yaml";
 import { loadPreset, parseScenarioText, PRESETS, type Scenario, ScenarioError } from "../scenario/mod.ts";
+import { parseDataText } from "../scenario/data_text.ts";
 import { findPreset } from "../scenario/presets/mod.ts";
 
 /** An input file other than a scenario that cannot be loaded: `Cannot load map description "x.yaml": …`. */
@@ -43,39 +43,13 @@ export async function loadScenarioArg(arg: string): Promise<Scenario> {
   throw new ScenarioError(arg, "", `is neither a file nor a preset (presets: ${names})`);
 }
 
-/** "malformed JSON at line 2, column 1: …": V8's message, its position as a line and column, minus quoted text. */
-function jsonReason(message: string, text: string): string {
-  const what = message.replace(/, ".*" is not valid JSON$/s, "").replace(/ in JSON at position \d+.*$/s, "");
-  const pos = / in JSON at position (\d+)/.exec(message);
-  if (!pos) return `malformed JSON: ${what}`;
-  const before = text.slice(0, Number(pos[1])).split("\n");
-  return `malformed JSON at line ${before.length}, column ${before.at(-1)!.length + 1}: ${what}`;
-}
-
-/** "malformed YAML at line 3, column 1: …", worded as scenario files' errors are. */
-function yamlReason(doc: ReturnType<typeof parseDocument>): string | undefined {
-  const err = doc.errors[0];
-  if (!err) return undefined;
-  const at = err.linePos ? ` at line ${err.linePos[0].line}, column ${err.linePos[0].col}` : "";
-  return `malformed YAML${at}: ${err.message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "")}`;
-}
-
 /**
  * The data in the JSON (a .json name) or YAML file at `path`. It cannot be read or parsed:
  * one-line InputFileError naming it as `what`, with the line and column when the parser gives them.
  */
 export async function readDataFile(path: string, what: string): Promise<unknown> {
   const fail = (reason: string, cause?: unknown) => new InputFileError(what, path, reason, { cause });
-  const text = await readText(path, fail);
-  if (/\.json$/i.test(path)) {
-    try {
-      return JSON.parse(text);
-    } catch (err) {
-      throw fail(jsonReason((err as Error).message, text), err);
-    }
-  }
-  const doc = parseDocument(text);
-  const reason = yamlReason(doc);
-  if (reason !== undefined) throw fail(reason);
-  return doc.toJS();
+  const parsed = parseDataText(await readText(path, fail), /\.json$/i.test(path));
+  if ("malformed" in parsed) throw fail(parsed.malformed);
+  return parsed.data;
 }

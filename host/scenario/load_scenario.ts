@@ -4,13 +4,13 @@
  * (host/run/run_limits.ts). Every failure is one ScenarioError naming the source, the field
  * path and the reason.
  */
-import { parseDocument } from "yaml";
 import { VARIANTS } from "../khugepaged/variants/mod.ts";
 import { defaultTunables, TunableError, writeTunable } from "../khugepaged/tunables.ts";
 import { runLimitProblem } from "../run/run_limits.ts";
 import { parseSynthSpec } from "../synth/spec.ts";
 import { TLB_PRESETS } from "../tlb/presets.ts";
 import { formatByteSize } from "./byte_size.ts";
+import { parseDataText } from "./data_text.ts";
 import { ScenarioError, formatPath, quote } from "./scenario_error.ts";
 import { issueMessage, type Scenario, ScenarioSchema, type Step, type TaskSpec, type VmaSpec } from "./scenario_schema.ts";
 
@@ -23,24 +23,9 @@ const SYSFS_PREFIX = "/sys/kernel/mm/transparent_hugepage/";
 export function parseScenarioText(text: string, source: string): Scenario {
   const ext = /\.(json|ya?ml)$/i.exec(source)?.[1].toLowerCase();
   const json = ext === "json" || (ext === undefined && text.trimStart().startsWith("{"));
-  let data: unknown;
-  if (json) {
-    try {
-      data = JSON.parse(text);
-    } catch (err) {
-      throw new ScenarioError(source, "", `malformed JSON: ${(err as Error).message}`);
-    }
-  } else {
-    const doc = parseDocument(text);
-    const err = doc.errors[0];
-    if (err) {
-      const at = err.linePos ? ` at line ${err.linePos[0].line}, column ${err.linePos[0].col}` : "";
-      const what = err.message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "");
-      throw new ScenarioError(source, "", `malformed YAML${at}: ${what}`);
-    }
-    data = doc.toJS();
-  }
-  return validateScenario(data, source);
+  const parsed = parseDataText(text, json);
+  if ("malformed" in parsed) throw new ScenarioError(source, "", parsed.malformed);
+  return validateScenario(parsed.data, source);
 }
 
 /** Check a scenario object (parsed text or a preset module) and fill in its defaults. */
