@@ -7,9 +7,9 @@ import { MAX_SIM_S, type Scenario, simTimeTooLong, type Step, type TaskSpec } fr
 import { accessNs, BARE_METAL, type CostModel, fitCostModel, SEED_ROWS } from "../tlb/cost_model.ts";
 
 /** The most points of a run's time series (a day at 1 s fits); each holds a sample of every task. */
-export const MAX_SAMPLES = 100_000;
+const MAX_SAMPLES = 100_000;
 /** The most steps a task and its forked children run, repeats unrolled. */
-export const MAX_STEPS = 1_000_000;
+const MAX_STEPS = 1_000_000;
 
 /** The cost line of a scenario's `costModel`. */
 export function costModelOf(name: Scenario["costModel"]): CostModel {
