@@ -8,7 +8,7 @@ import type { AccessStream } from "./access_stream.ts";
 import type { TlbArray, TlbPreset } from "./presets.ts";
 import { addCounts, type TlbCounts, zeroCounts } from "./tlb_counts.ts";
 import type { TlbCore } from "./tlb_core.ts";
-import { deleteSlot, homeSlot, relinkBetweenEnds } from "./wide_index.ts";
+import { deleteSlot, probeSlot, relinkBetweenEnds } from "./wide_index.ts";
 import {
   DESC_INDEX, DESC_INDEX_SHIFT, DESC_LINKS, DESC_ORDER, DESC_SET_MASK, DESC_TAGS, DESC_WAYS, HUGE_TAG, OUT_ACCESSES,
   NARROW_SLOTS, OUT_BYTES, OUT_L1_MISSES_2M, OUT_L1_MISSES_4K, OUT_L2_HITS, OUT_LOADS, OUT_STORES, OUT_WALK_REFS, OUT_WALKS,
@@ -144,9 +144,7 @@ export class TaskTlb {
     const u16 = new Uint16Array(this.#memory.memory.buffer);
     const slots = a.index >>> 1;
     const tags = a.tags >>> 2;
-    const mask = -1 >>> a.indexShift;
-    let s = homeSlot(tag, a.indexShift);
-    while (u16[slots + s] !== 0 && u32[tags + u16[slots + s] - 1] !== tag) s = (s + 1) & mask;
+    const s = probeSlot(u16, u32, slots, tags, tag, a.indexShift);
     if (u16[slots + s] === 0) return;
     const way = u16[slots + s] - 1;
     deleteSlot(u16, u32, slots, tags, s, a.indexShift);

@@ -6,7 +6,7 @@
  */
 import { PMD } from "../core/layout.ts";
 import type { TlbCore } from "./tlb_core.ts";
-import { deleteSlot, homeSlot, relinkBetweenEnds } from "./wide_index.ts";
+import { deleteSlot, probeSlot, relinkBetweenEnds } from "./wide_index.ts";
 import {
   DESC_INDEX, DESC_INDEX_SHIFT, DESC_LINKS, DESC_ORDER, DESC_SET_MASK, DESC_TAGS, DESC_WAYS, HUGE_TAG,
   KIND_HOT, KIND_SEQUENTIAL, KIND_UNIFORM, NARROW_SLOTS, OUT_ACCESSES, OUT_L1_MISSES_2M, OUT_L1_MISSES_4K, OUT_L2_HITS,
@@ -78,31 +78,17 @@ export function createTlbRef(memory: WebAssembly.Memory): TlbCore {
     const prevs = u32[w + DESC_LINKS / 4] >>> 1;
     const nexts = prevs + ways;
     const shift = u32[w + DESC_INDEX_SHIFT / 4];
-    const mask = -1 >>> shift;
     const slots = index >>> 1;
-    let way = 0;
-    let hit = false;
-    for (let s = homeSlot(tag, shift); ; s = (s + 1) & mask) {
-      const e = u16[slots + s];
-      if (e === 0) break;
-      if (u32[tags + e - 1] === tag) {
-        hit = true;
-        way = e - 1;
-        break;
-      }
-    }
+    const e = u16[slots + probeSlot(u16, u32, slots, tags, tag, shift)];
+    const hit = e !== 0;
+    let way = e - 1;
     if (!hit) {
       way = u32[ends + 1];
       const old = u32[tags + way];
-      if (old !== TAG_INVALID) {
-        let i = homeSlot(old, shift);
-        while (u16[slots + i] !== way + 1) i = (i + 1) & mask;
-        deleteSlot(u16, u32, slots, tags, i, shift);
-      }
+      if (old !== TAG_INVALID) deleteSlot(u16, u32, slots, tags, probeSlot(u16, u32, slots, tags, old, shift), shift);
       u32[tags + way] = tag;
-      let s = homeSlot(tag, shift);
-      while (u16[slots + s] !== 0) s = (s + 1) & mask;
-      u16[slots + s] = way + 1;
+      // The tag is in no slot: its probe ends at the empty slot it goes to.
+      u16[slots + probeSlot(u16, u32, slots, tags, tag, shift)] = way + 1;
     }
     const head = u32[ends];
     const tail = u32[ends + 1];

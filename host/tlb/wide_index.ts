@@ -12,6 +12,18 @@ export function homeSlot(tag: number, shift: number): number {
 }
 
 /**
+ * Probe the index at u16 offset `slots` (its ways' tags at u32 offset `tags`) for `tag`:
+ * the slot holding its entry, or the empty slot where the probe ends, which is where
+ * `tag` goes when it is added.
+ */
+export function probeSlot(u16: Uint16Array, u32: Uint32Array, slots: number, tags: number, tag: number, shift: number): number {
+  const mask = -1 >>> shift;
+  let s = homeSlot(tag, shift);
+  while (u16[slots + s] !== 0 && u32[tags + u16[slots + s] - 1] !== tag) s = (s + 1) & mask;
+  return s;
+}
+
+/**
  * Empty slot `hole` of the index at u16 offset `slots`, whose ways' tags start at u32
  * offset `tags`: later entries of the probe run move back into the hole (backward-shift
  * deletion), so a probe never meets a hole before its tag.
