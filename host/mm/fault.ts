@@ -105,7 +105,7 @@ function touchPmd(k: Kernel, mm: Mm, vma: Vma, pmdNo: number, from: number, to: 
       if (write) {
         // wp_page_copy(): the zero page's translation goes with ptep_clear_flush().
         mapNewPage(k, vma, w, true);
-        mm.flushTlbRange(base + i * PAGE_SIZE, base + (i + 1) * PAGE_SIZE);
+        mm.flushTlbPage(base + i * PAGE_SIZE);
       }
     } else if (!write) {
       u32[w] = lo | PTE.YOUNG;
@@ -172,6 +172,6 @@ function copyOnWrite(k: Kernel, mm: Mm, vma: Vma, addr: number, w: number): void
   const u32 = k.core.u32;
   const lo = u32[w], pfn = u32[w + 1];
   mapNewPage(k, vma, w, true);
-  mm.flushTlbRange(addr, addr + PAGE_SIZE);
+  mm.flushTlbPage(addr);
   unmapPage(k, mm, addr, lo, pfn);
 }

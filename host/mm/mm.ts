@@ -4,7 +4,7 @@
  */
 import type { CoreMemory } from "../core/core_memory.ts";
 import { PageTable, type TableShares } from "./page_table.ts";
-import { PAGE_SHIFT, PAGE_SIZE, PMD_SIZE, type Vma } from "./vma.ts";
+import { PAGE_SHIFT, PAGE_SIZE, PMD_SHIFT, PMD_SIZE, type Vma } from "./vma.ts";
 
 /** Where the first mapping of every mm goes: a typical x86-64 mmap base region. */
 const MMAP_BASE = 0x7f0000000000;
@@ -75,6 +75,16 @@ export class Mm {
     const pages: number[] = [];
     for (let addr = start; addr < end; addr += 2 ** strideShift) pages.push(Math.floor(addr / PAGE_SIZE) - first);
     for (const tlb of this.tlbs) tlb.invalidatePages(pages);
+  }
+
+  /** `flush_tlb_page()`: the translation of the page at `addr`. */
+  flushTlbPage(addr: number): void {
+    this.flushTlbRange(addr, addr + PAGE_SIZE);
+  }
+
+  /** `flush_pmd_tlb_range()` of one huge PMD: its one translation. */
+  flushHugePmdTlb(pmdNo: number): void {
+    this.flushTlbRange(pmdNo * PMD_SIZE, (pmdNo + 1) * PMD_SIZE, PMD_SHIFT);
   }
 
   /** `flush_tlb_mm()`: every translation of this mm goes. */

@@ -7,7 +7,7 @@ import { PMD, PTE, PTE_FIELD, VMA } from "../core/layout.ts";
 import { pteField, withPteField } from "../core/pte.ts";
 import type { Kernel } from "./kernel.ts";
 import { type Mm, pmdOf, pteIndexOf } from "./mm.ts";
-import { PMD_SHIFT, PMD_SIZE, type Vma } from "./vma.ts";
+import type { Vma } from "./vma.ts";
 
 /** Word index of PTE `i`'s low word in table `t`. */
 export function pteWord(t: number, i: number): number {
@@ -133,7 +133,7 @@ export function splitHugePmd(k: Kernel, mm: Mm, vma: Vma, pmdNo: number): void {
   mm.huge.delete(pmdNo);
   mm.pt.setEntry(pmdNo, 0);
   // pmdp_invalidate() flushes the huge PMD's one translation (flush_pmd_tlb_range()).
-  mm.flushTlbRange(pmdNo * PMD_SIZE, (pmdNo + 1) * PMD_SIZE, PMD_SHIFT);
+  mm.flushHugePmdTlb(pmdNo);
   const t = mm.pt.writableTable(pmdNo);
   const shared = k.sharers.get(h.head);
   let lo = PTE.PRESENT | PTE.FOLIO_ANON | PTE.FOLIO_LRU;

@@ -12,7 +12,7 @@ import { pteField, withPteField } from "../core/pte.ts";
 import type { Kernel } from "./kernel.ts";
 import type { Mm } from "./mm.ts";
 import { forEachPte, isNormalPage, mapcountOf, pteWord, splitHugePmd, unmapPage } from "./pte_ops.ts";
-import { PAGE_SIZE, PMD_SHIFT, PMD_SIZE, type Vma } from "./vma.ts";
+import { PAGE_SIZE, PMD_SIZE, type Vma } from "./vma.ts";
 
 type Pass = "lazyfree" | "swap-old" | "swap-any";
 
@@ -116,7 +116,7 @@ function reclaimLazyfreeHuge(k: Kernel, mm: Mm, vma: Vma, pmdNo: number): void {
   mm.huge.delete(pmdNo);
   mm.pt.setEntry(pmdNo, 0);
   // pmdp_huge_clear_flush(): the PMD's one translation goes at once, not batched.
-  mm.flushTlbRange(pmdNo * PMD_SIZE, (pmdNo + 1) * PMD_SIZE, PMD_SHIFT);
+  mm.flushHugePmdTlb(pmdNo);
   k.phys.freeHuge(h.head);
   k.vmstat.pglazyfreed += 512;
 }
