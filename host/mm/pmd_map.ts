@@ -4,7 +4,7 @@
  * page tables through smaps.ts's per-table counts.
  */
 import type { Mm } from "./mm.ts";
-import { type TableCache, tableCounts } from "./smaps.ts";
+import { isLazyfreeHuge, type TableCache, tableCounts } from "./smaps.ts";
 import { PMD_SIZE } from "./vma.ts";
 
 /**
@@ -36,8 +36,7 @@ export function mappedPmds(mm: Mm): number[] {
 /** The state of one PMD of `mm` (an index into PMD_STATES). */
 export function pmdState(mm: Mm, pmdNo: number, byTable?: TableCache): number {
   const h = mm.huge.get(pmdNo);
-  // Lazy-free as smaps counts it: not swap-backed and clean.
-  if (h) return h.swapbacked || h.dirty ? STATE_HUGE : STATE_HUGE_LAZYFREE;
+  if (h) return isLazyfreeHuge(h) ? STATE_HUGE_LAZYFREE : STATE_HUGE;
   const t = mm.pt.table(pmdNo);
   if (t === 0) return STATE_EMPTY;
   const { normal, lazy, swapped } = tableCounts(mm.pt.core.u32, t, byTable);

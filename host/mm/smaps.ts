@@ -1,6 +1,6 @@
 /** Per-task figures in the style of /proc/PID/smaps_rollup, in kB. */
 import { PTE } from "../core/layout.ts";
-import type { Mm } from "./mm.ts";
+import type { HugePmd, Mm } from "./mm.ts";
 import { isNormalPage, pteWord } from "./pte_ops.ts";
 
 export interface SmapsRollup {
@@ -34,6 +34,11 @@ export function anonHugePagesKb(mm: Mm): number {
   return mm.huge.size * 2048;
 }
 
+/** Whether smaps counts the THP `h` as LazyFree (smaps_account()): not swap-backed, and clean. */
+export function isLazyfreeHuge(h: HugePmd): boolean {
+  return !h.swapbacked && !h.dirty;
+}
+
 /**
  * Walk the mm's page tables and sum what smaps_rollup reports. `byTable` may be shared
  * with pmdMap() of the same unchanged mm.
@@ -41,7 +46,7 @@ export function anonHugePagesKb(mm: Mm): number {
 export function smapsRollup(mm: Mm, byTable: TableCache = new Map()): SmapsRollup {
   const huge = anonHugePagesKb(mm);
   const out: SmapsRollup = { Rss: huge, AnonHugePages: huge, LazyFree: 0, Swap: 0 };
-  for (const h of mm.huge.values()) if (!h.swapbacked && !h.dirty) out.LazyFree += 2048;
+  for (const h of mm.huge.values()) if (isLazyfreeHuge(h)) out.LazyFree += 2048;
   const pt = mm.pt;
   for (let i = 0; i < pt.length; i++) {
     const t = pt.table(pt.basePmd + i);
