@@ -3,7 +3,9 @@
  * bounded in time and memory (samples, steps, accesses that fit a sampling interval).
  * The loader reports a breach as a bad scenario; runScenario refuses it too.
  */
-import { MAX_SIM_S, type Scenario, simTimeTooLong, type Step, type TaskSpec } from "../scenario/scenario_schema.ts";
+import {
+  type AccessStep, MAX_SIM_S, type Scenario, simTimeTooLong, type Step, type TaskSpec,
+} from "../scenario/scenario_schema.ts";
 import { accessNs, BARE_METAL, type CostModel, fitCostModel, SEED_ROWS } from "../tlb/cost_model.ts";
 
 /** The most points of a run's time series (a day at 1 s fits); each holds a sample of every task. */
@@ -14,6 +16,11 @@ const MAX_STEPS = 1_000_000;
 /** The cost line of a scenario's `costModel`. */
 export function costModelOf(name: Scenario["costModel"]): CostModel {
   return name === "kvm-guest" ? fitCostModel(SEED_ROWS.kvmGuest.without, SEED_ROWS.kvmGuest.with) : BARE_METAL;
+}
+
+/** The time an access of `step` spends outside the timed load: as given, else the cost model's offset generation. */
+export function accessOverheadNs(step: AccessStep, model: CostModel): number {
+  return step.overheadNsPerAccess ?? model.offsetSecondsPerAccess * 1e9;
 }
 
 /**
@@ -35,7 +42,7 @@ function taskEndS(task: TaskSpec, model: CostModel): number {
       else if (step.do === "repeat") for (let r = 0; r < step.times; r++) t = walk(step.steps, t);
       else if (step.do === "fork") end = Math.max(end, walk(step.steps, t));
       else if (step.do === "access") {
-        const ns = step.rate ? 1e9 / step.rate : accessNs(model, 0, step.overheadNsPerAccess ?? model.offsetSecondsPerAccess * 1e9);
+        const ns = step.rate ? 1e9 / step.rate : accessNs(model, 0, accessOverheadNs(step, model));
         t += step.durationS ?? (step.count ?? 0) * ns * 1e-9;
       }
     }
@@ -126,7 +133,7 @@ function stalledPhase(steps: Step[], at: string, model: CostModel, intervalNs: n
         return { path: `${path}.rate`, reason: `${reason}, got ${step.rate}` };
       }
     } else if (step.do === "access") {
-      const overheadNs = step.overheadNsPerAccess ?? model.offsetSecondsPerAccess * 1e9;
+      const overheadNs = accessOverheadNs(step, model);
       if (intervalNs / accessNs(model, 0, overheadNs) < 1) {
         const reason = `must leave room in a sampling interval (intervalS: ${intervalNs} ns) ` +
           `for the cost model's ${accessNs(model, 0, 0).toFixed(2)} ns per access`;

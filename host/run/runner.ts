@@ -49,7 +49,6 @@ export interface RunOptions {
   observe?: (kernel: Kernel) => void;
 }
 
-
 /**
  * Run `scenario` under one kernel variant with `engine`'s cores.
  *
@@ -246,4 +245,3 @@ function generate(k: Kernel, scenario: Scenario): Array<{ mm: Mm; initialAnonHug
       { verb: "run", cause: err });
   }
 }
-

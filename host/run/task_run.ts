@@ -19,6 +19,7 @@ import type { TlbPreset } from "../tlb/presets.ts";
 import { TaskTlb } from "../tlb/tlb.ts";
 import { simulateChunk, StreamSim, type TlbSampling } from "./access_sim.ts";
 import { AccessTotals } from "./access_totals.ts";
+import { accessOverheadNs } from "./run_limits.ts";
 import { applyPageEffects, pageProbabilities } from "./page_effects.ts";
 import { mixSeed, mulberry32 } from "./rng.ts";
 
@@ -202,7 +203,7 @@ export class TaskRun {
     const phaseStart = k.now;
     const target = step.count ?? Infinity;
     const deadline = step.durationS !== undefined ? phaseStart + Math.round(step.durationS * 1e9) : ctx.endNs;
-    const overheadNs = step.overheadNsPerAccess ?? ctx.model.offsetSecondsPerAccess * 1e9;
+    const overheadNs = accessOverheadNs(step, ctx.model);
     const nsPerAccess = step.rate !== undefined
       ? () => 1e9 / step.rate!
       : (walks: number) => accessNs(ctx.model, walks, overheadNs);
