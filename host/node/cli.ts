@@ -6,7 +6,6 @@
 import { basename, extname } from "node:path";
 import { Command, CommanderError, Option } from "commander";
 import { stringify } from "yaml";
-import { VARIANTS } from "../khugepaged/variants/mod.ts";
 import { formatComparison } from "../report/compare_table.ts";
 import { comparisonJson } from "../report/json_report.ts";
 import { formatRun } from "../report/run_report.ts";
@@ -22,9 +21,7 @@ import { generateCommand } from "./cmd_generate.ts";
 import { createCore } from "./load_core.ts";
 import { progressBar } from "./progress.ts";
 import { loadScenarioArg } from "./scenario_source.ts";
-
-/** Bad command-line input: printed as one line, exit status 2. */
-class UsageError extends Error {}
+import { parseVariants, UsageError } from "./usage.ts";
 
 interface RunFlags {
   variants?: string;
@@ -36,19 +33,6 @@ interface RunFlags {
   trace?: string;
   csv?: string;
   svg?: string;
-}
-
-function parseVariants(list: string): string[] {
-  const names = list.split(",").map((s) => s.trim()).filter((s) => s !== "");
-  if (names.length === 0) throw new UsageError(`Cannot use --variants "${list}": name at least one variant`);
-  for (const n of names) {
-    if (!VARIANTS.has(n)) {
-      throw new UsageError(`Cannot use --variants "${list}": "${n}" is not a kernel variant (${[...VARIANTS.keys()].join(", ")})`);
-    }
-  }
-  const repeated = names.find((n, i) => names.indexOf(n) !== i);
-  if (repeated !== undefined) throw new UsageError(`Cannot use --variants "${list}": "${repeated}" is named twice`);
-  return names;
 }
 
 /** The scenario with the command line's overrides applied. */

@@ -24,6 +24,7 @@ import { parseSynthSpec, type SynthSpecInput, SYNTH_PRESETS } from "../synth/spe
 import { fullScanParallel, MAX_WORKERS } from "./full_scan_pool.ts";
 import { type ScanCoreName, scanCoreNamed } from "./load_core.ts";
 import { InputFileError, readDataFile } from "./scenario_source.ts";
+import { parseVariants, UsageError } from "./usage.ts";
 
 interface GenerateFlags {
   spec?: string;
@@ -91,22 +92,62 @@ async function specFile(path: string): Promise<Record<string, unknown>> {
   return data as Record<string, unknown>;
 }
 
+/** The flag that gives each field of the map description. */
+const FIELD_FLAGS: Readonly<Record<string, string>> = {
+  preset: "--preset", size: "--size", tasks: "--tasks", seed: "--seed", vmaSize: "--vma-size",
+  population: "--population", fractions: "--fractions", sparseNone: "--sparse-none", variety: "--variety",
+  pfns: "--pfns", dedup: "--no-dedup", madvHugepage: "--madv-hugepage",
+};
+
+/** The map description and the fields its flags gave ("size", or "fractions.huge": fractions merge). */
+interface SpecSource {
+  input: SynthSpecInput;
+  flagged: string[];
+}
+
 /** The map description: --spec's file, then the flags given on top. */
-async function specInput(f: GenerateFlags): Promise<SynthSpecInput> {
+async function specInput(f: GenerateFlags): Promise<SpecSource> {
   const s: SynthSpecInput = f.spec === undefined ? {} : { ...(await specFile(f.spec)) };
-  if (f.preset !== undefined) s.preset = f.preset;
-  if (f.size !== undefined) s.size = f.size;
-  if (f.tasks !== undefined) s.tasks = integer(f.tasks, "--tasks");
-  if (f.seed !== undefined) s.seed = integer(f.seed, "--seed");
-  if (f.vmaSize !== undefined) s.vmaSize = vmaSize(f.vmaSize);
-  if (f.population !== undefined) s.population = keyValues(f.population, "--population");
-  if (f.fractions !== undefined) s.fractions = { ...s.fractions, ...keyValues(f.fractions, "--fractions") };
-  if (f.sparseNone !== undefined) s.sparseNone = integer(f.sparseNone, "--sparse-none");
-  if (f.variety !== undefined) s.variety = f.variety === "unique" ? "unique" : integer(f.variety, "--variety");
-  if (f.pfns !== undefined) s.pfns = f.pfns;
-  if (!f.dedup) s.dedup = false;
-  if (f.madvHugepage) s.madvHugepage = true;
-  return s;
+  const flagged: string[] = [];
+  const set = <K extends keyof SynthSpecInput>(field: K, value: SynthSpecInput[K]): void => {
+    s[field] = value;
+    flagged.push(field);
+  };
+  if (f.preset !== undefined) set("preset", f.preset);
+  if (f.size !== undefined) set("size", f.size);
+  if (f.tasks !== undefined) set("tasks", integer(f.tasks, "--tasks"));
+  if (f.seed !== undefined) set("seed", integer(f.seed, "--seed"));
+  if (f.vmaSize !== undefined) set("vmaSize", vmaSize(f.vmaSize));
+  if (f.population !== undefined) set("population", keyValues(f.population, "--population"));
+  if (f.fractions !== undefined) {
+    const given = keyValues(f.fractions, "--fractions");
+    s.fractions = { ...s.fractions, ...given };
+    flagged.push(...Object.keys(given).map((k) => `fractions.${k}`));
+  }
+  if (f.sparseNone !== undefined) set("sparseNone", integer(f.sparseNone, "--sparse-none"));
+  if (f.variety !== undefined) set("variety", f.variety === "unique" ? "unique" : integer(f.variety, "--variety"));
+  if (f.pfns !== undefined) set("pfns", f.pfns);
+  if (!f.dedup) set("dedup", false);
+  if (f.madvHugepage) set("madvHugepage", true);
+  return { input: s, flagged };
+}
+
+/**
+ * parseSynthSpec's message, whose field paths read "generate.size", naming where the
+ * field came from instead: the flag that gave it, else the --spec file.
+ */
+function specMessage(message: string, source: SpecSource, file: string | undefined): string {
+  const m = /^generate\.(\S+) (.*)$/s.exec(message);
+  if (!m) return message.replaceAll("generate.", "");
+  const field = m[1];
+  const rest = m[2].replaceAll("generate.", "");
+  // A flag's field, a field inside it, or (for the fractions' sum) the field holding it.
+  const flag = source.flagged.find((g) => g === field || field.startsWith(`${g}.`) || g.startsWith(`${field}.`));
+  if (flag !== undefined) {
+    const top = flag.split(".")[0];
+    return field === top ? `${FIELD_FLAGS[top]} ${rest}` : `${FIELD_FLAGS[top]}: ${field.slice(top.length + 1)} ${rest}`;
+  }
+  return file === undefined ? `${field} ${rest}` : new InputFileError("map description", file, `${field} ${rest}`).message;
 }
 
 /** The first item of `list` that comes twice, if any. */
@@ -114,15 +155,9 @@ function repeated<T>(list: readonly T[]): T | undefined {
   return list.find((x, i) => list.indexOf(x) !== i);
 }
 
-/** --variants, checked: known names, at least one, none twice. */
+/** --variants, or every variant when it is not given. */
 function variantsOf(f: GenerateFlags): string[] {
-  if (f.variants === undefined) return [...VARIANTS.keys()];
-  const variants = f.variants.split(",").map((s) => s.trim()).filter((s) => s !== "");
-  if (variants.length === 0) throw new RangeError(`--variants must name at least one variant, got "${f.variants}"`);
-  for (const v of variants) getVariant(v);
-  const twice = repeated(variants);
-  if (twice !== undefined) throw new RangeError(`--variants names "${twice}" twice`);
-  return variants;
+  return f.variants === undefined ? [...VARIANTS.keys()] : parseVariants(f.variants);
 }
 
 /** One --sweep TUNABLE=V1,V2,…: the tunable and its values, each one sysfs would take. */
@@ -212,7 +247,7 @@ function formatScan(r: FullScanReport): string {
 
 /** Bad input: a message naming the flag or file, exit status 2. */
 function isInputError(err: unknown): err is Error {
-  return err instanceof RangeError || err instanceof TypeError || err instanceof InputFileError;
+  return err instanceof RangeError || err instanceof TypeError || err instanceof InputFileError || err instanceof UsageError;
 }
 
 /** Wall-clock times vary from run to run: they go to stderr, to keep stdout the same for the same input. */
@@ -226,15 +261,21 @@ function reportTimes(genMs: number, scan?: { ms: number; workers: number }): voi
 }
 
 async function execute(this: Command, f: GenerateFlags): Promise<void> {
-  let input: SynthSpecInput, configs: FullScanConfig[] = [], workers: number | undefined;
+  let source: SpecSource, configs: FullScanConfig[] = [], workers: number | undefined;
   try {
     checkScanOnly(f);
     workers = workersOf(f);
-    input = await specInput(f);
-    parseSynthSpec(input);
+    source = await specInput(f);
     if (f.scan) configs = configsOf(f);
   } catch (err) {
     if (isInputError(err)) this.error(err.message, { exitCode: 2 });
+    throw err;
+  }
+  const input = source.input;
+  try {
+    parseSynthSpec(input);
+  } catch (err) {
+    if (err instanceof RangeError || err instanceof TypeError) this.error(specMessage(err.message, source, f.spec), { exitCode: 2 });
     throw err;
   }
   const memory = new CoreMemory();

@@ -1,0 +1,22 @@
+/**
+ * Bad command-line input shared by the commands: the error they print as one line with
+ * exit status 2, and the checks of options more than one command takes.
+ */
+import { VARIANTS } from "../khugepaged/variants/mod.ts";
+
+/** Bad command-line input: printed as one line, exit status 2. */
+export class UsageError extends Error {}
+
+/** --variants, checked: known kernel variants, at least one, none named twice. */
+export function parseVariants(list: string): string[] {
+  const names = list.split(",").map((s) => s.trim()).filter((s) => s !== "");
+  if (names.length === 0) throw new UsageError(`Cannot use --variants "${list}": name at least one variant`);
+  for (const n of names) {
+    if (!VARIANTS.has(n)) {
+      throw new UsageError(`Cannot use --variants "${list}": "${n}" is not a kernel variant (${[...VARIANTS.keys()].join(", ")})`);
+    }
+  }
+  const repeated = names.find((n, i) => names.indexOf(n) !== i);
+  if (repeated !== undefined) throw new UsageError(`Cannot use --variants "${list}": "${repeated}" is named twice`);
+  return names;
+}
