@@ -1,5 +1,6 @@
 /** The khugesim CLI end to end, as a user runs it: `npx tsx host/node/cli.ts ...`. */
 import { execFile } from "node:child_process";
+import { randomUUID } from "node:crypto";
 import { mkdir, mkdtemp, readdir, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -165,6 +166,31 @@ describe("khugesim CLI", () => {
     expect(await readdir(own)).toEqual(["b.svg"]);
   });
 
+  test.concurrent("writeFilesAtomically puts back the file a rename replaced when a later rename fails", async () => {
+    const own = await mkdtemp(join(dir, "restore-"));
+    await writeFile(join(own, "a.csv"), "old\n");
+    await mkdir(join(own, "b.svg"));
+    const files = [
+      { flag: "--csv", path: join(own, "a.csv"), data: "new\n" },
+      { flag: "--svg", path: join(own, "b.svg"), data: "<svg/>" },
+    ];
+    const err = await writeFilesAtomically(files).catch((e: Error) => e);
+    expect((err as Error).message).toBe(`--svg: cannot write ${join(own, "b.svg")}: illegal operation on a directory`);
+    expect(await readFile(join(own, "a.csv"), "utf8")).toBe("old\n");
+    expect((await readdir(own)).sort()).toEqual(["a.csv", "b.svg"]);
+  });
+
+  test.concurrent("writeFilesAtomically replaces existing files and leaves nothing beside them", async () => {
+    const own = await mkdtemp(join(dir, "replace-"));
+    await writeFile(join(own, "a.csv"), "old\n");
+    await writeFilesAtomically([
+      { flag: "--csv", path: join(own, "a.csv"), data: "new\n" },
+      { flag: "--svg", path: join(own, "b.svg"), data: "<svg/>" },
+    ]);
+    expect(await readFile(join(own, "a.csv"), "utf8")).toBe("new\n");
+    expect((await readdir(own)).sort()).toEqual(["a.csv", "b.svg"]);
+  });
+
   test.concurrent("compare refuses --variants that name one variant twice", async () => {
     const r = await cli("compare", "scan-succeeded", "--variants", "baseline,baseline");
     expect(r.code).toBe(2);
@@ -200,6 +226,30 @@ describe("khugesim generate", () => {
     expect(r.code).toBe(2);
     expectOneLine(r.stderr);
     expect(r.stderr.trim()).toBe(`Cannot load map description "${file}": ${reason}`);
+  }, 30_000);
+
+  test.concurrent.each([
+    ["size: 3MiB\n", [], (f: string) => `Cannot load map description "${f}": size must be a positive multiple of 2 MiB, got 3145728`],
+    ["fractions: { huge: 2 }\n", [], (f: string) => `Cannot load map description "${f}": fractions.huge must be a number from 0 to 1, got 2`],
+    ["size: 3MiB\n", ["--size", "2MiB", "--tasks", "2"],
+      () => "--size must give every task at least one 2 MiB PMD: 2 tasks need 4194304 bytes, got 2097152"],
+    ["fractions: { huge: 0.7 }\n", ["--fractions", "lazyfree=0.5"], () => "--fractions must sum to at most 1, got 1.2"],
+    ["{}\n", ["--fractions", "huge=2"], () => "--fractions: huge must be a number from 0 to 1, got 2"],
+    ["{}\n", ["--vma-size", "uniform:8MiB-4MiB"], () => "--vma-size: max must be at least vmaSize.min (8388608), got 4194304"],
+  ])("a bad field of --spec %j with flags %j names the file or the flag that gave it", async (text, flags, message) => {
+    const file = join(dir, `field-${randomUUID()}.yaml`);
+    await writeFile(file, text);
+    const r = await cli("generate", "--spec", file, ...flags);
+    expect(r.code).toBe(2);
+    expectOneLine(r.stderr);
+    expect(r.stderr.trim()).toBe(message(file));
+  }, 30_000);
+
+  test.concurrent("--variants is checked with run's and compare's words", async () => {
+    const r = await cli("generate", "--size", "1GiB", "--scan", "--variants", "lazyfree-skip,lazyfree-skip");
+    expect(r.code).toBe(2);
+    expectOneLine(r.stderr);
+    expect(r.stderr.trim()).toBe('Cannot use --variants "lazyfree-skip,lazyfree-skip": "lazyfree-skip" is named twice');
   }, 30_000);
 
   test.concurrent("--workers -1 is refused before generating, naming the flag and the help's range", async () => {

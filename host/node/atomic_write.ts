@@ -1,12 +1,13 @@
 /**
  * Output files written whole or not at all: their paths are checked before any work is
  * done, each is written to a temporary name in its own folder, and only when every one is
- * written are they renamed into place. If a rename fails, the files already renamed are
- * removed again (a file they replaced is not brought back).
+ * written are they renamed into place. A file about to be replaced is first kept under a
+ * second name, so that if a rename fails, every file already renamed is taken back out
+ * and the file it replaced is put back.
  */
 import { randomBytes } from "node:crypto";
 import { constants } from "node:fs";
-import { access, rename, rm, stat, writeFile } from "node:fs/promises";
+import { access, copyFile, link, rename, rm, stat, writeFile } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 
 export interface OutputFile {
@@ -55,25 +56,47 @@ function reasonOf(err: unknown): string {
   return /^E[A-Z]+: (.*?), \w+ '/.exec(message)?.[1] ?? message;
 }
 
-/** A name beside `path` that no other writer picks. */
-function tempPath(path: string): string {
-  return join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
+/** A name beside `path` that no other writer picks, ending in `suffix`. */
+function sidePath(path: string, suffix: "tmp" | "old"): string {
+  return join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString("hex")}.${suffix}`);
 }
 
 /**
- * Write `files`: every one in place, or, on any error, none of them and no temporary. The
- * error is one line naming the flag and the file.
+ * Keep the file at `path`, if there is one, under a second name, and return that name.
+ * A hard link leaves `path` in place, so the rename that replaces it stays atomic; a
+ * file system without hard links gets a copy.
+ */
+async function keep(path: string): Promise<string | undefined> {
+  if ((await stat(path).catch(() => null)) === null) return undefined;
+  const kept = sidePath(path, "old");
+  await link(path, kept).catch(() => copyFile(path, kept));
+  return kept;
+}
+
+/**
+ * Write `files`: every one in place, or, on any error, none of them, every file they would
+ * have replaced as it was, and no temporary. The error is one line naming the flag and the file.
  */
 export async function writeFilesAtomically(files: readonly OutputFile[]): Promise<void> {
-  const temps = files.map((f) => tempPath(f.path));
+  const temps = files.map((f) => sidePath(f.path, "tmp"));
+  const kept: Array<string | undefined> = [];
   let written = 0, renamed = 0;
   try {
     for (; written < files.length; written++) await writeFile(temps[written], files[written].data);
-    for (; renamed < files.length; renamed++) await rename(temps[renamed], files[renamed].path);
+    for (; renamed < files.length; renamed++) {
+      kept.push(await keep(files[renamed].path));
+      await rename(temps[renamed], files[renamed].path);
+    }
   } catch (err) {
-    const placed = files.slice(0, renamed).map((f) => f.path);
-    await Promise.allSettled([...temps, ...placed].map((p) => rm(p, { force: true })));
+    await Promise.allSettled(temps.map((t) => rm(t, { force: true })));
+    // Undo the renames: put back what each replaced, or remove the new file.
+    await Promise.allSettled(files.slice(0, renamed).map((f, i) => {
+      const old = kept[i];
+      return old === undefined ? rm(f.path, { force: true }) : rename(old, f.path);
+    }));
+    await Promise.allSettled(kept.slice(renamed).map((k) => k !== undefined && rm(k, { force: true })));
     const failed = files[written < files.length ? written : renamed];
     throw new Error(`${failed.flag}: cannot write ${failed.path}: ${reasonOf(err)}`, { cause: err });
   }
+  await Promise.allSettled(kept.map((k) => k !== undefined && rm(k, { force: true })));
 }
