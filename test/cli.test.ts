@@ -84,7 +84,30 @@ describe("khugesim CLI", () => {
     const file = join(dir, "hot1-hot2.yaml");
     await writeFile(file, shown.stdout);
     expect((await cli("validate", file)).code).toBe(0);
+    // A template to edit: no task shares a list with another through a YAML alias.
+    expect(shown.stdout).not.toMatch(/[&*]a\d/);
   }, 30_000);
+
+  test.concurrent("--version prints package.json's version", async () => {
+    const r = await cli("--version");
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim()).toBe(JSON.parse(await readFile(join(ROOT, "package.json"), "utf8")).version);
+  }, 30_000);
+
+  test.concurrent("compare refuses --variants naming one variant: there is nothing to compare", async () => {
+    const r = await cli("compare", "scan-succeeded", "--variants", "lazyfree-skip");
+    expect(r.code).toBe(2);
+    expectOneLine(r.stderr);
+    expect(r.stderr.trim()).toBe('Cannot use --variants "lazyfree-skip": compare needs at least two variants, the reference first');
+  }, 30_000);
+
+  test.concurrent.each([["", '""'], [" ", '" "'], ["0x10", '"0x10"'], ["1e3", '"1e3"']])(
+    "run refuses --seed %j instead of reading it as a number", async (seed, shown) => {
+      const r = await cli("run", "scan-succeeded", "--seed", seed);
+      expect(r.code).toBe(2);
+      expectOneLine(r.stderr);
+      expect(r.stderr.trim()).toBe(`Cannot use --seed ${shown}: expected an integer from 0 to 4294967295`);
+    }, 30_000);
 
   test.concurrent("compare --json prints the comparison object and writes trace, CSV and SVG files whole", async () => {
     // A folder of its own: the tests run concurrently, and another one's temporaries must not count here.
@@ -235,7 +258,7 @@ describe("khugesim generate", () => {
       () => "--size must give every task at least one 2 MiB PMD: 2 tasks need 4194304 bytes, got 2097152"],
     ["fractions: { huge: 0.7 }\n", ["--fractions", "lazyfree=0.5"], () => "--fractions must sum to at most 1, got 1.2"],
     ["{}\n", ["--fractions", "huge=2"], () => "--fractions: huge must be a number from 0 to 1, got 2"],
-    ["{}\n", ["--vma-size", "uniform:8MiB-4MiB"], () => "--vma-size: max must be at least vmaSize.min (8388608), got 4194304"],
+    ["{}\n", ["--vma-size", "uniform:8MiB-4MiB"], () => "--vma-size: max must be at least min (8388608), got 4194304"],
   ])("a bad field of --spec %j with flags %j names the file or the flag that gave it", async (text, flags, message) => {
     const file = join(dir, `field-${randomUUID()}.yaml`);
     await writeFile(file, text);
@@ -250,6 +273,34 @@ describe("khugesim generate", () => {
     expect(r.code).toBe(2);
     expectOneLine(r.stderr);
     expect(r.stderr.trim()).toBe('Cannot use --variants "lazyfree-skip,lazyfree-skip": "lazyfree-skip" is named twice');
+  }, 30_000);
+
+  test.concurrent.each([
+    [["--seed", ""], '--seed must be an integer, got ""'],
+    [["--sparse-none", " "], '--sparse-none must be an integer, got " "'],
+    [["--tasks", "0x10"], '--tasks must be an integer, got "0x10"'],
+    [["--scan", "--workers", ""], '--workers must be an integer from 0 (this thread) to 256, got ""'],
+    [["--fractions", "huge=abc"], '--fractions: huge must be a decimal number, got "abc"'],
+    [["--engine", "ts"], "--engine needs --scan"],
+    [["--scan", "--sweep", "max_ptes_none=600"], "--sweep max_ptes_none=600: Cannot write " +
+      "transparent_hugepage/khugepaged/max_ptes_none: EINVAL, expected an integer from 0 to 511, got 600"],
+    [["--scan", "--enabled", "madvise"], "--scan: no mm is registered with khugepaged: no VMA has VM_HUGEPAGE " +
+      "(--madv-hugepage gives it)"],
+  ])("generate %j is refused with one line naming the flag", async (flags, message) => {
+    const r = await cli("generate", "--size", "1GiB", ...flags);
+    expect(r.code).toBe(2);
+    expectOneLine(r.stderr);
+    expect(r.stderr.trim()).toBe(message);
+  }, 30_000);
+
+  test.concurrent("--enabled madvise scans only the VM_HUGEPAGE VMAs; a fraction may be written 1e-1", async () => {
+    const args = ["generate", "--size", "1GiB", "--fractions", "huge=5e-1", "--json"];
+    const [always, madvise] = await Promise.all([cli(...args, "--scan"), cli(...args, "--scan", "--enabled", "madvise", "--madv-hugepage")]);
+    for (const r of [always, madvise]) expect(r.code, r.stderr).toBe(0);
+    const a = JSON.parse(always.stdout), m = JSON.parse(madvise.stdout);
+    expect(a.spec.fractions.huge).toBe(0.5);
+    expect(m.scan.eligibleVmas).toBe(a.scan.eligibleVmas);
+    expect(m.scan.eligibleVmas).toBeGreaterThan(0);
   }, 30_000);
 
   test.concurrent("--workers -1 is refused before generating, naming the flag and the help's range", async () => {

@@ -169,6 +169,13 @@ describe("limits on simulated time and memory", () => {
     expect(validateScenario({ ...s, intervalS: 2 }, "x").intervalS).toBe(2);
   });
 
+  test("validateScenario() shows a derived end time without floating-point noise", () => {
+    // 1e14 accesses of 1e9 / 1e8 ns each come to 1000000.0000000001 s in doubles.
+    const steps = [{ ...uniform, count: 1e14, rate: 1e8 }];
+    expect(failure(oneTask(steps), "intervalS"))
+      .toMatch(/got the tasks' 1000000 s \/ intervalS = 1000000$/);
+  });
+
   test("validateScenario() refuses steps that outlast 100 days unless durationS ends the run", () => {
     const steps = [{ do: "repeat", times: 100, steps: [{ do: "sleep", seconds: 1e6 }] }];
     expect(failure(oneTask(steps), "tasks[0].steps")).toBe('Cannot load scenario "x": tasks[0].steps must end within ' +

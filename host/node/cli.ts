@@ -3,6 +3,7 @@
  * (a scenario file, a preset name, an option) is one line on stderr and exit status 2;
  * output files are written whole or not at all.
  */
+import { readFileSync } from "node:fs";
 import { basename, extname } from "node:path";
 import { Command, CommanderError, Option } from "commander";
 import { stringify } from "yaml";
@@ -21,7 +22,7 @@ import { generateCommand } from "./cmd_generate.ts";
 import { createCore } from "./load_core.ts";
 import { progressBar } from "./progress.ts";
 import { loadScenarioArg } from "./scenario_source.ts";
-import { parseVariants, UsageError } from "./usage.ts";
+import { decimalInteger, parseVariants, UsageError } from "./usage.ts";
 
 interface RunFlags {
   variants?: string;
@@ -38,10 +39,14 @@ interface RunFlags {
 /** The scenario with the command line's overrides applied. */
 function applyFlags(s: Scenario, flags: RunFlags, minVariants: number): Scenario {
   const out = { ...s };
-  if (flags.variants !== undefined) out.variants = parseVariants(flags.variants);
-  else if (out.variants.length < minVariants) out.variants = ["baseline", "lazyfree-skip"];
+  if (flags.variants !== undefined) {
+    out.variants = parseVariants(flags.variants);
+    if (out.variants.length < minVariants) {
+      throw new UsageError(`Cannot use --variants "${flags.variants}": compare needs at least two variants, the reference first`);
+    }
+  } else if (out.variants.length < minVariants) out.variants = ["baseline", "lazyfree-skip"];
   if (flags.seed !== undefined) {
-    const seed = Number(flags.seed);
+    const seed = decimalInteger(flags.seed);
     if (!(Number.isInteger(seed) && seed >= 0 && seed <= 0xffffffff)) {
       throw new UsageError(`Cannot use --seed "${flags.seed}": expected an integer from 0 to 4294967295`);
     }
@@ -128,10 +133,16 @@ function runOptions(cmd: Command): Command {
     .option("--svg <file>", "write a chart of AnonHugePages per task over time, every variant, as SVG");
 }
 
+/** package.json's version; the file lies two folders up from host/node/ and from dist/node/ alike. */
+function packageVersion(): string {
+  return (JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }).version;
+}
+
 /** The program: its commands and their options. */
 function buildProgram(): Command {
   const program = new Command("khugesim")
     .description("Simulate Linux khugepaged's scan and collapse over synthetic tasks, with a TLB model")
+    .version(packageVersion(), "--version", "print the version")
     .showHelpAfterError(false)
     .exitOverride();
   runOptions(program.command("run").argument("<scenario>", "a JSON or YAML scenario file, or a preset name")
@@ -147,7 +158,9 @@ function buildProgram(): Command {
       if (flags.show !== undefined) {
         const p = findPreset(flags.show);
         if (!p) throw new ScenarioError(flags.show, "", `is not a preset (presets: ${PRESETS.map((q) => q.name).join(", ")})`);
-        process.stdout.write(stringify(p.scenario, { lineWidth: 120 }));
+        // Written out in full: a template whose tasks share one list through an alias would
+        // change them all when one is edited.
+        process.stdout.write(stringify(p.scenario, { lineWidth: 120, aliasDuplicateObjects: false }));
         return;
       }
       const width = Math.max(...PRESETS.map((p) => p.name.length));

@@ -12,7 +12,7 @@ import { availableParallelism } from "node:os";
 import { Command, Option } from "commander";
 import { CoreMemory } from "../core/core_memory.ts";
 import { SCAN_RESULTS } from "../core/scan_result.ts";
-import { defaultTunables, writeTunable } from "../khugepaged/tunables.ts";
+import { defaultTunables, TunableError, writeTunable } from "../khugepaged/tunables.ts";
 import { getVariant, VARIANTS } from "../khugepaged/variants/mod.ts";
 import { fullScan, type FullScanConfig, type FullScanReport } from "../fullscan/full_scan.ts";
 import { Kernel } from "../mm/kernel.ts";
@@ -24,7 +24,7 @@ import { parseSynthSpec, type SynthSpecInput, SYNTH_PRESETS } from "../synth/spe
 import { fullScanParallel, MAX_WORKERS } from "./full_scan_pool.ts";
 import { type ScanCoreName, scanCoreNamed } from "./load_core.ts";
 import { InputFileError, readDataFile } from "./scenario_source.ts";
-import { parseVariants, UsageError } from "./usage.ts";
+import { decimalInteger, parseVariants, UsageError } from "./usage.ts";
 
 interface GenerateFlags {
   spec?: string;
@@ -40,11 +40,12 @@ interface GenerateFlags {
   pfns?: "class" | "pmd";
   dedup: boolean;
   madvHugepage?: boolean;
+  enabled?: "always" | "madvise" | "never";
   scan?: boolean;
   variants?: string;
   sweep: string[];
   workers?: string;
-  engine: "wasm" | "ts";
+  engine?: "wasm" | "ts";
   json?: boolean;
 }
 
@@ -55,16 +56,19 @@ type Sweepable = (typeof SWEEPABLE)[number];
 function keyValues(text: string, option: string): Record<string, number> {
   const out: Record<string, number> = {};
   for (const part of text.split(",").map((s) => s.trim()).filter((s) => s !== "")) {
-    const m = /^([a-z_]+)=([0-9.]+)$/.exec(part);
+    const m = /^([a-z_]+)=(.*)$/.exec(part);
     if (!m) throw new RangeError(`${option} must be key=value pairs separated by commas, got "${part}"`);
+    if (!/^(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:e[+-]?[0-9]+)?$/i.test(m[2])) {
+      throw new RangeError(`${option}: ${m[1]} must be a decimal number, got "${m[2]}"`);
+    }
     out[m[1]] = Number(m[2]);
   }
   return out;
 }
 
 function integer(text: string, option: string): number {
-  const n = Number(text);
-  if (!Number.isInteger(n)) throw new RangeError(`${option} must be an integer, got "${text}"`);
+  const n = decimalInteger(text);
+  if (!Number.isSafeInteger(n)) throw new RangeError(`${option} must be an integer, got "${text}"`);
   return n;
 }
 
@@ -145,7 +149,9 @@ function specMessage(message: string, source: SpecSource, file: string | undefin
   const flag = source.flagged.find((g) => g === field || field.startsWith(`${g}.`) || g.startsWith(`${field}.`));
   if (flag !== undefined) {
     const top = flag.split(".")[0];
-    return field === top ? `${FIELD_FLAGS[top]} ${rest}` : `${FIELD_FLAGS[top]}: ${field.slice(top.length + 1)} ${rest}`;
+    if (field === top) return `${FIELD_FLAGS[top]} ${rest}`;
+    // Inside a flag's value its fields go by their own names: "max must be at least min".
+    return `${FIELD_FLAGS[top]}: ${field.slice(top.length + 1)} ${rest.replaceAll(`${top}.`, "")}`;
   }
   return file === undefined ? `${field} ${rest}` : new InputFileError("map description", file, `${field} ${rest}`).message;
 }
@@ -171,7 +177,14 @@ function sweepOf(sweep: string): [Sweepable, number[]] {
   const twice = repeated(values);
   if (twice !== undefined) throw new RangeError(`--sweep ${sweep} lists ${twice} twice`);
   // Values sysfs would refuse are refused here, with its message.
-  for (const v of values) writeTunable(defaultTunables(), `khugepaged/${m[1]}`, v);
+  for (const v of values) {
+    try {
+      writeTunable(defaultTunables(), `khugepaged/${m[1]}`, v);
+    } catch (err) {
+      if (err instanceof TunableError) throw new UsageError(`--sweep ${sweep}: ${err.message}`);
+      throw err;
+    }
+  }
   return [m[1] as Sweepable, values];
 }
 
@@ -194,7 +207,7 @@ function configsOf(f: GenerateFlags): FullScanConfig[] {
 /** --workers, checked: 0 (this thread) to MAX_WORKERS; undefined when not given. */
 function workersOf(f: GenerateFlags): number | undefined {
   if (f.workers === undefined) return undefined;
-  const n = Number(f.workers);
+  const n = decimalInteger(f.workers);
   if (!(Number.isInteger(n) && n >= 0 && n <= MAX_WORKERS)) {
     throw new RangeError(`--workers must be an integer from 0 (this thread) to ${MAX_WORKERS}, got "${f.workers}"`);
   }
@@ -206,6 +219,7 @@ function checkScanOnly(f: GenerateFlags): void {
   if (f.scan) return;
   const given: Array<[string, boolean]> = [
     ["--variants", f.variants !== undefined], ["--sweep", f.sweep.length > 0], ["--workers", f.workers !== undefined],
+    ["--engine", f.engine !== undefined],
   ];
   const flag = given.find(([, on]) => on)?.[0];
   if (flag !== undefined) throw new RangeError(`${flag} needs --scan`);
@@ -281,7 +295,9 @@ async function execute(this: Command, f: GenerateFlags): Promise<void> {
   const memory = new CoreMemory();
   const coreName: ScanCoreName = f.engine === "ts" ? "ts" : "simd";
   const scanCore = await scanCoreNamed(coreName, memory);
-  const k = new Kernel({ core: memory, scanCore, variant: getVariant(configs[0]?.variant ?? "baseline"), trace: false });
+  const tunables = defaultTunables();
+  if (f.enabled !== undefined) writeTunable(tunables, "enabled", f.enabled);
+  const k = new Kernel({ core: memory, scanCore, variant: getVariant(configs[0]?.variant ?? "baseline"), trace: false, tunables });
   const t0 = performance.now();
   let map: SynthMap;
   try {
@@ -293,6 +309,10 @@ async function execute(this: Command, f: GenerateFlags): Promise<void> {
   }
   const genMs = performance.now() - t0;
   let report: FullScanReport | undefined, scan: { ms: number; workers: number } | undefined;
+  if (f.scan && k.khugepaged.slots.length === 0) {
+    const why = f.enabled === "never" ? "--enabled never turns it off" : "no VMA has VM_HUGEPAGE (--madv-hugepage gives it)";
+    this.error(`--scan: no mm is registered with khugepaged: ${why}`, { exitCode: 2 });
+  }
   if (f.scan) {
     // Starting workers costs about half a second: small maps scan faster on this thread.
     const n = workers ?? (map.stats.pmds < 65536 ? 0 : Math.min(availableParallelism(), MAX_WORKERS));
@@ -328,14 +348,16 @@ export function generateCommand(): Command {
     .option("--variety <n>", "distinct tables per kind of sparse or mixed PMD, or \"unique\"")
     .addOption(new Option("--pfns <mode>", "alike PMDs share pfns (class) or each maps its own (pmd)").choices(["class", "pmd"]))
     .option("--no-dedup", "give every PMD its own PTE table (the dense representation)")
-    .option("--madv-hugepage", "give every VMA VM_HUGEPAGE")
+    .option("--madv-hugepage", "give every VMA VM_HUGEPAGE (it matters with --enabled madvise)")
+    .addOption(new Option("--enabled <mode>", "transparent_hugepage/enabled: which VMAs khugepaged scans (default: always)")
+      .choices(["always", "madvise", "never"]))
     .option("--scan", "run one full khugepaged scan over the map and summarize it")
     .option("--variants <list>", "kernel variants to scan under, comma-separated (default: all)")
     .option("--sweep <tunable=values>", `scan once per value, e.g. max_ptes_none=0,64,511 (${SWEEPABLE.join(", ")}); repeatable`,
       (v: string, prev: string[]) => [...prev, v], [] as string[])
     .option("--workers <n>",
       `worker threads for the scan (0: this thread, up to ${MAX_WORKERS}; default: the CPUs, or 0 for small maps)`)
-    .addOption(new Option("--engine <kind>", "scan core").choices(["wasm", "ts"]).default("wasm"))
+    .addOption(new Option("--engine <kind>", "scan core (default: wasm)").choices(["wasm", "ts"]))
     .option("--json", "print one JSON object instead of text")
     .action(execute);
 }

@@ -20,3 +20,11 @@ export function parseVariants(list: string): string[] {
   if (repeated !== undefined) throw new UsageError(`Cannot use --variants "${list}": "${repeated}" is named twice`);
   return names;
 }
+
+/**
+ * `text` as a decimal integer (an optional minus sign, then digits), else NaN. Number()
+ * alone would read "" and " " as 0, "0x10" as 16 and "1e3" as 1000.
+ */
+export function decimalInteger(text: string): number {
+  return /^\s*-?[0-9]+\s*$/.test(text) ? Number(text) : NaN;
+}

@@ -60,6 +60,8 @@ export interface RunLimitProblem {
 }
 
 const thousands = (n: number): string => n.toLocaleString("en-US");
+/** A derived number as a message shows it: 12 significant digits, so 1e6 does not read 1000000.0000000001. */
+const shown = (x: number): number => Number(x.toPrecision(12));
 
 /**
  * What would keep `scenario` from running in bounded time and memory, checked before
@@ -91,14 +93,14 @@ export function runLimitProblem(scenario: Scenario): RunLimitProblem | null {
       const taskEnd = taskEndS(task, model);
       if (!(taskEnd <= MAX_SIM_S)) {
         const reason = `must end within ${MAX_SIM_S} s (100 days of simulated time) unless durationS ends the run`;
-        return { path: `tasks[${i}].steps`, reason: `${reason}, got at least ${taskEnd} s` };
+        return { path: `tasks[${i}].steps`, reason: `${reason}, got at least ${shown(taskEnd)} s` };
       }
       endS = Math.max(endS, taskEnd);
     }
   }
   const samples = Math.ceil(Math.round(endS * 1e9) / intervalNs);
   if (samples > MAX_SAMPLES) {
-    const span = durationS !== undefined ? "durationS" : `the tasks' ${endS} s`;
+    const span = durationS !== undefined ? "durationS" : `the tasks' ${shown(endS)} s`;
     const reason = `must keep the time series to at most ${thousands(MAX_SAMPLES)} samples`;
     return { path: "intervalS", reason: `${reason}, got ${span} / intervalS = ${samples}` };
   }
@@ -128,7 +130,7 @@ function stalledPhase(steps: Step[], at: string, model: CostModel, intervalNs: n
       if (inner !== null) return inner;
     } else if (step.do === "access" && step.rate !== undefined) {
       if (intervalNs / (1e9 / step.rate) < 1) {
-        const least = 1e9 / intervalNs;
+        const least = shown(1e9 / intervalNs);
         const reason = `must be at least 1 / intervalS (${least}) so that an access fits in one sampling interval`;
         return { path: `${path}.rate`, reason: `${reason}, got ${step.rate}` };
       }
