@@ -5,7 +5,7 @@
  * `alloc_sleep_millisecs` back-off after a failed huge allocation.
  */
 import { RECORD } from "../core/layout.ts";
-import { ScanResult } from "../core/scan_result.ts";
+import { SCAN_RESULTS, ScanResult } from "../core/scan_result.ts";
 import { RING_RECORDS, type Kernel } from "../mm/kernel.ts";
 import { type Mm, pmdOf } from "../mm/mm.ts";
 import { PMD_SIZE, vmaHend, vmaHstart } from "../mm/vma.ts";
@@ -67,6 +67,8 @@ export class Khugepaged {
   pagesCollapsed = 0;
   /** Passes run so far. */
   wakeups = 0;
+  /** How often each result (by code) was the status of khugepaged's mm_khugepaged_scan_pmd, traced or not. */
+  readonly scanResults: number[] = SCAN_RESULTS.map(() => 0);
   /** Called after every collapse attempt khugepaged makes. */
   onCollapse?: (e: CollapseEvent) => void;
   /** Called when a pass ends. */
@@ -282,6 +284,7 @@ export class Khugepaged {
         if (result === S.SUCCEED) this.pagesCollapsed++;
         this.onCollapse?.({ ts: cc.ts, mm, address: rec.address, result });
       }
+      this.scanResults[result]++;
       traceScanPmd(k, cc, mm, rec, result);
       this.cursor.address += PMD_SIZE;
       pass.progress += k.variant.pmdCharge(rec);

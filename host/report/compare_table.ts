@@ -1,8 +1,8 @@
 /**
  * The comparison `khugesim compare` prints: per task the patch's table (total accesses
  * time, cycles per access, throughput, dTLB-load-misses; one column per variant and the
- * change from the first), then when khugepaged collapsed each task's memory and whether
- * any lazy-free memory was collapsed.
+ * change from the first), then when khugepaged collapsed each task's memory, what its
+ * PMD scans found, and whether any lazy-free memory was collapsed.
  */
 import type { CompareResult } from "../run/compare.ts";
 import type { AccessReport, GeneratedResult, RunResult, TaskResult } from "../run/result.ts";
@@ -98,6 +98,10 @@ export function formatComparison(c: CompareResult): string {
     rows.push([`${name} (generated)`, ...results.map((r) => collapseSpan(r.generated?.find((g) => g.name === name)))]);
   }
   rows.push(["full scans / pages collapsed", ...results.map((r) => `${r.khugepaged.fullScans} / ${r.khugepaged.pagesCollapsed}`)]);
+  // Each variant names results as its kernel's trace does, so a name may be one variant's only.
+  for (const result of new Set(results.flatMap((r) => Object.keys(r.khugepaged.scanResults)))) {
+    rows.push([`scan result ${result}`, ...results.map((r) => String(r.khugepaged.scanResults[result] ?? 0))]);
+  }
   out.push(columns(rows, { alignRight: false }));
 
   const lazy = names.filter((n) => results.some((r) => maxLazyFreeKb(r, n) > 0));

@@ -56,6 +56,8 @@ function variantJson(r: RunResult) {
 /**
  * `{"scenario", "variants", "results": {VARIANT: {"tasks": {TASK: {...}}, "khugepaged": {...}}}}`, and
  * `"generated": {MM: {...}}` beside `"tasks"` when the scenario generates a map.
+ * `"khugepaged"` holds fullScans, pagesCollapsed, wakeups and `"scanResults": {RESULT: count}`,
+ * the statuses of its mm_khugepaged_scan_pmd events as the variant traces them (zero counts left out).
  * accessTimeS, cyclesPerAccess and throughputMps are the task's measurement phase (or all
  * its accesses when it has none, as `phase` says); dTLB counts are over the whole task.
  */

@@ -56,6 +56,8 @@ export function formatRun(r: RunResult): string {
   if (r.generated !== undefined && r.generated.length > 0) out.push(...r.generated.map(formatGenerated), "");
   out.push(`khugepaged: ${plural(r.khugepaged.wakeups, "wake-up")}, ${plural(r.khugepaged.fullScans, "full scan")}, ` +
     `${r.khugepaged.pagesCollapsed} pages collapsed`);
+  const scans = Object.entries(r.khugepaged.scanResults).map(([result, n]) => `${result} ${n}`);
+  out.push(`khugepaged scan results: ${scans.length > 0 ? scans.join(", ") : "none"}`);
   const v = r.vmstat;
   out.push(`vmstat: thp_collapse_alloc ${v.thp_collapse_alloc}, thp_collapse_alloc_failed ${v.thp_collapse_alloc_failed}, ` +
     `thp_fault_alloc ${v.thp_fault_alloc}, pglazyfree ${v.pglazyfree}, pglazyfreed ${v.pglazyfreed}, pswpout ${v.pswpout}`);

@@ -106,7 +106,18 @@ export interface RunResult {
    * `generate:`, so that other scenarios' results serialize as they always have.
    */
   generated?: GeneratedResult[];
-  khugepaged: { fullScans: number; pagesCollapsed: number; wakeups: number };
+  /** khugepaged's work over the run: the thread's only, MADV_COLLAPSE is not counted. */
+  khugepaged: {
+    fullScans: number;
+    pagesCollapsed: number;
+    wakeups: number;
+    /**
+     * How often each result was the status of khugepaged's mm_khugepaged_scan_pmd events,
+     * traced or not, named as the variant's trace names it (6.18's `pmd_none` is 7.1's
+     * `no_pte_table`): in SCAN_RESULTS order, zero counts left out.
+     */
+    scanResults: Record<string, number>;
+  };
   vmstat: Vmstat;
   series: SeriesPoint[];
   /** The trace buffer in ftrace's text format. */

@@ -4,10 +4,12 @@
  * series once per interval, and reads the results. Web-standard APIs only: the cores
  * come from the caller's Engine.
  */
+import { SCAN_RESULTS } from "../core/scan_result.ts";
 import { Kernel } from "../mm/kernel.ts";
 import { reclaim } from "../mm/reclaim.ts";
 import type { Mm } from "../mm/mm.ts";
 import { anonHugePagesKb, smapsRollup } from "../mm/smaps.ts";
+import type { Variant } from "../khugepaged/variant.ts";
 import { getVariant } from "../khugepaged/variants/mod.ts";
 import { defaultTunables, writeTunable } from "../khugepaged/tunables.ts";
 import { ScenarioError } from "../scenario/scenario_error.ts";
@@ -212,11 +214,23 @@ export async function runScenario(scenario: Scenario, engine: Engine, options: R
     endS: end / 1e9,
     tasks: taskResults,
     ...(scenario.generate !== undefined ? { generated: generatedResults } : {}),
-    khugepaged: { fullScans: k.khugepaged.fullScans, pagesCollapsed: k.khugepaged.pagesCollapsed, wakeups: k.khugepaged.wakeups },
+    khugepaged: {
+      fullScans: k.khugepaged.fullScans, pagesCollapsed: k.khugepaged.pagesCollapsed, wakeups: k.khugepaged.wakeups,
+      scanResults: scanResultCounts(k.khugepaged.scanResults, k.variant),
+    },
     vmstat: { ...k.vmstat },
     series,
     trace: k.tracer.ftrace(),
   };
+}
+
+/** Counts by result code as counts by the variant's trace string, in SCAN_RESULTS order, without zeros. */
+function scanResultCounts(counts: readonly number[], variant: Variant): Record<string, number> {
+  const out: Record<string, number> = {};
+  SCAN_RESULTS.forEach((_, code) => {
+    if (counts[code] > 0) out[variant.traceString(code)] = counts[code];
+  });
+  return out;
 }
 
 /** A task's (or a generated mm's) collapses in seconds and kB. */
