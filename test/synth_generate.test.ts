@@ -129,10 +129,11 @@ describe("generateMap() refusal and validation", () => {
   });
 
   test("generateMap() refuses a map whose directories alone exceed the limit without walking its PMDs", async () => {
-    const k = await synthKernel();
+    const k = await synthKernel(16 * 1024 * 1024);
     const t0 = performance.now();
-    expect(() => generateMap(k, { size: "4096 TiB" })).toThrow(RangeError);
-    expect(() => generateMap(k, { size: "4096 TiB" })).toThrow(/needs at least 8589934592 bytes/);
+    // 32 Mi PMDs: a 128 MiB directory, 4 bytes a PMD.
+    expect(() => generateMap(k, { size: "64 TiB" })).toThrow(RangeError);
+    expect(() => generateMap(k, { size: "64 TiB" })).toThrow(/needs at least 134217728 bytes/);
     expect(performance.now() - t0).toBeLessThan(500);
     expect(k.mms.length).toBe(0);
   });

@@ -7,7 +7,8 @@
 import { VARIANTS } from "../khugepaged/variants/mod.ts";
 import { defaultTunables, TunableError, writeTunable } from "../khugepaged/tunables.ts";
 import { runLimitProblem } from "../run/run_limits.ts";
-import { parseSynthSpec } from "../synth/spec.ts";
+import { DEFAULT_RUN_CORE, planFitting } from "../synth/generate.ts";
+import { parseSynthSpec, USER_SPACE_BYTES } from "../synth/spec.ts";
 import { TLB_PRESETS } from "../tlb/presets.ts";
 import { formatByteSize } from "./byte_size.ts";
 import { parseDataText } from "./data_text.ts";
@@ -113,8 +114,9 @@ type Fail = (path: Array<string | number>, reason: string) => never;
 
 /**
  * `generate:` as `parseSynthSpec` checks it, its error split into the field path and
- * the reason; the generated mms' names ("<name>-0", …) are claimed like task names,
- * since results are reported by name.
+ * the reason; then planned as the run will generate it, refused as the run would refuse
+ * it. The generated mms' names ("<name>-0", …) are claimed like task names, since
+ * results are reported by name.
  */
 function checkGenerate(s: Scenario, fail: Fail, claim: (name: string, path: Array<string | number>) => void): void {
   let spec;
@@ -130,10 +132,15 @@ function checkGenerate(s: Scenario, fail: Fail, claim: (name: string, path: Arra
     fail(["durationS"], "is required when the scenario has no tasks: the run would otherwise end at once");
   }
   for (let i = 0; i < spec.tasks; i++) claim(`${spec.name}-${i}`, ["generate", "name"]);
+  // The run's core memory is its engine's, which a scenario does not name: check against
+  // a default engine's, with the seed the run gives the map (runner.ts, generate).
+  try {
+    planFitting({ ...spec, seed: s.generate!.seed ?? s.seed }, DEFAULT_RUN_CORE);
+  } catch (err) {
+    if (!(err instanceof RangeError)) throw err;
+    fail(["generate"], `does not fit: ${err.message.replace(/^Cannot generate [^:]*: /, "")}`);
+  }
 }
-
-/** x86-64's user address space with 4-level page tables: 128 TiB. */
-const USER_SPACE_BYTES = 2 ** 47;
 
 function checkVmas(t: TaskSpec, at: Array<string | number>, fail: Fail): void {
   const seen = new Map<string, number>();

@@ -12,8 +12,9 @@
  * real page table). Synthetic pfns lie above any PhysMem the model builds
  * (SYNTH_PFN_BASE): no physical page backs them.
  */
-import { PMD, PMD_SIZE, PTE_TABLE_BYTES, VMA } from "../core/layout.ts";
-import type { Kernel } from "../mm/kernel.ts";
+import { type CoreMemory, MAX_CORE_BYTES } from "../core/core_memory.ts";
+import { CORE_RESERVED_BYTES, PMD, PMD_SIZE, PTE_TABLE_BYTES, RECORD, VMA } from "../core/layout.ts";
+import { type Kernel, RING_RECORDS } from "../mm/kernel.ts";
 import type { Mm } from "../mm/mm.ts";
 import { formatByteSize } from "../scenario/byte_size.ts";
 import { fillTable } from "./pmd_class.ts";
@@ -51,18 +52,48 @@ export interface SynthStats {
   pfnEnd: number;
 }
 
+/** The core memory a map is generated into: its limit and the bytes already used. */
+export type CoreSpace = Pick<CoreMemory, "maxBytes" | "usedBytes">;
+
+/**
+ * The core memory of a run on a default engine (4 GiB, as the CLI's `run` and the web
+ * page create it) when its map is generated: a fresh Kernel has used the reserved bytes
+ * and its scan record ring. The scenario loader checks a `generate:` map against it.
+ */
+export const DEFAULT_RUN_CORE: CoreSpace = {
+  maxBytes: MAX_CORE_BYTES,
+  usedBytes: CORE_RESERVED_BYTES + RING_RECORDS * RECORD.BYTES,
+};
+
 /**
  * Refuse a map that cannot fit, before anything is allocated: the RangeError names the
  * bytes the map needs and the core memory's limit.
  */
-function refuseIfTooLarge(k: Kernel, spec: SynthSpec, bytes: number, exact: boolean): void {
-  const free = k.core.maxBytes - k.core.usedBytes;
+function refuseIfTooLarge(core: CoreSpace, spec: SynthSpec, bytes: number, exact: boolean): void {
+  const free = core.maxBytes - core.usedBytes;
   if (bytes > free) {
     throw new RangeError(
       `Cannot generate a synthetic map of ${formatByteSize(spec.size)}: it needs ${exact ? "" : "at least "}${bytes} bytes ` +
-      `of core memory, and ${free} bytes of the ${k.core.maxBytes}-byte limit are free`,
+      `of core memory, and ${free} bytes of the ${core.maxBytes}-byte limit are free`,
     );
   }
+}
+
+/**
+ * Plan `spec`, or refuse it with a RangeError when it cannot fit `core` or the synthetic
+ * pfn space. A map whose directories alone cannot fit is refused before its PMDs are walked.
+ */
+export function planFitting(spec: SynthSpec, core: CoreSpace): SynthPlan {
+  refuseIfTooLarge(core, spec, minimumBytes(spec), false);
+  const plan = planMap(spec);
+  refuseIfTooLarge(core, spec, plan.bytes, true);
+  if (plan.templates.length + plan.ownPfnBlocks > SYNTH_PFN_BLOCKS) {
+    throw new RangeError(
+      `Cannot generate a synthetic map of ${formatByteSize(spec.size)}: it needs ${plan.templates.length + plan.ownPfnBlocks} ` +
+      `2 MiB blocks of synthetic pfns, the synthetic pfn space holds ${SYNTH_PFN_BLOCKS}`,
+    );
+  }
+  return plan;
 }
 
 /**
@@ -76,16 +107,7 @@ function refuseIfTooLarge(k: Kernel, spec: SynthSpec, bytes: number, exact: bool
  */
 export function generateMap(k: Kernel, input: SynthSpecInput): SynthMap {
   const spec = parseSynthSpec(input);
-  // A map whose directories alone cannot fit is refused before its PMDs are even walked.
-  refuseIfTooLarge(k, spec, minimumBytes(spec), false);
-  const plan = planMap(spec);
-  refuseIfTooLarge(k, spec, plan.bytes, true);
-  if (plan.templates.length + plan.ownPfnBlocks > SYNTH_PFN_BLOCKS) {
-    throw new RangeError(
-      `Cannot generate a synthetic map of ${formatByteSize(spec.size)}: it needs ${plan.templates.length + plan.ownPfnBlocks} ` +
-      `2 MiB blocks of synthetic pfns, the synthetic pfn space holds ${SYNTH_PFN_BLOCKS}`,
-    );
-  }
+  const plan = planFitting(spec, k.core);
   const before = k.core.usedBytes;
   const mms: Mm[] = [];
   const templateTables = new Uint32Array(plan.templates.length);

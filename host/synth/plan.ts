@@ -5,6 +5,7 @@
  * the generator repeats, so a terabyte map needs no per-PMD array on the host.
  */
 import { PMD_SIZE, PTE_TABLE_BYTES } from "../core/layout.ts";
+import { formatByteSize } from "../scenario/byte_size.ts";
 import { drawState, PMD_KINDS, type PmdKind, STATES, stateOdds, type StateOdds, type Template } from "./pmd_class.ts";
 import { Rng } from "./rng.ts";
 import type { SynthSpec } from "./spec.ts";
@@ -80,6 +81,12 @@ function drawVmaPmds(spec: SynthSpec, rng: Rng): number {
   return Math.max(1, Math.floor(bytes / PMD_SIZE));
 }
 
+/**
+ * The most VMAs a task may map: vm.max_map_count's default (DEFAULT_MAX_MAP_COUNT,
+ * USHRT_MAX - 5), past which the kernel's mmap fails with ENOMEM.
+ */
+export const MAX_MAP_COUNT = 65530;
+
 /** Lay out every task's VMAs (sizes drawn per task from its own stream). */
 function layoutTasks(spec: SynthSpec): TaskLayout[] {
   const total = spec.size / PMD_SIZE;
@@ -92,6 +99,10 @@ function layoutTasks(spec: SynthSpec): TaskLayout[] {
     let left = pmds, offset = 0;
     while (left > 0) {
       const n = Math.min(left, drawVmaPmds(spec, rng));
+      if (vmas.length === MAX_MAP_COUNT) {
+        throw new RangeError(`Cannot generate a synthetic map of ${formatByteSize(spec.size)}: task ${spec.name}-${t} ` +
+          `would map more than ${MAX_MAP_COUNT} VMAs, vm.max_map_count's default`);
+      }
       vmas.push({ offset, pmds: n });
       // mmap places the next 2 MiB-multiple mapping one PMD further (a page of gap, rounded up).
       offset += n + 1;
