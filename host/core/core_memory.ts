@@ -80,6 +80,20 @@ export class CoreMemory {
     return t;
   }
 
+  /**
+   * Free everything allocated since `mark`, an earlier `usedBytes`, for reuse: one run's
+   * page tables and TLBs, so that the next run on the same memory has the whole limit.
+   * The freed bytes are zeroed again, as alloc() hands them out.
+   */
+  rewind(mark: number): void {
+    if (!(Number.isInteger(mark) && mark >= CORE_RESERVED_BYTES && mark <= this.#top)) {
+      throw new RangeError(`Cannot rewind core memory to ${mark}: expected a mark from ${CORE_RESERVED_BYTES} to ${this.#top}`);
+    }
+    new Uint8Array(this.memory.buffer).fill(0, mark, this.#top);
+    this.#freeTables = this.#freeTables.filter((t) => t < mark);
+    this.#top = mark;
+  }
+
   /** Return a PTE table to the free list. */
   freeTable(table: number): void {
     this.#freeTables.push(table);

@@ -15,10 +15,21 @@ export interface CompareResult {
   results: RunResult[];
 }
 
-/** Run `scenario` under each variant (the first is the reference the deltas are taken from). */
+/**
+ * Run `scenario` under each variant (the first is the reference the deltas are taken
+ * from). Each run's core memory is freed once its result is read, so every variant has
+ * the engine's whole memory: a large generated map fits the second run as it did the first.
+ */
 export async function compareScenario(scenario: Scenario, engine: Engine, options: CompareOptions = {}): Promise<CompareResult> {
   const variants = options.variants ?? scenario.variants;
   const results: RunResult[] = [];
-  for (const variant of variants) results.push(await runScenario(scenario, engine, { ...options, variant }));
+  const mark = engine.memory.usedBytes;
+  for (const variant of variants) {
+    try {
+      results.push(await runScenario(scenario, engine, { ...options, variant }));
+    } finally {
+      engine.memory.rewind(mark);
+    }
+  }
   return { scenario: scenario.name, variants, results };
 }

@@ -31,12 +31,15 @@ async function run({ request }: RunMessage): Promise<void> {
   post({ type: "started", scenario: scenario.name, variants: scenario.variants });
   const engine = await createEngine();
   const results: RunResult[] = [];
+  const mark = engine.memory.usedBytes;
   for (const [variantIndex, variant] of scenario.variants.entries()) {
     const result = await watchScenario(scenario, engine, {
       variant,
       onInterval: (progress) => post({ type: "progress", progress, variantIndex }),
       onFrame: (frame) => post({ type: "frame", frame }),
     });
+    // The next variant gets the whole core memory, as compareScenario gives it.
+    engine.memory.rewind(mark);
     results.push(result);
     post({ type: "variant-done", variant, series: result.series });
   }
