@@ -20,7 +20,7 @@ import { columns } from "../report/format.ts";
 import { formatByteSize } from "../scenario/byte_size.ts";
 import { censusMaps } from "../synth/census.ts";
 import { generateMap, type SynthMap } from "../synth/generate.ts";
-import { parseSynthSpec, type SynthSpecInput, SYNTH_PRESETS } from "../synth/spec.ts";
+import { MAX_SYNTH_BYTES, parseSynthSpec, type SynthSpecInput, SYNTH_PRESETS } from "../synth/spec.ts";
 import { fullScanParallel, MAX_WORKERS } from "./full_scan_pool.ts";
 import { type ScanCoreName, scanCoreNamed } from "./load_core.ts";
 import { InputFileError, readDataFile } from "./scenario_source.ts";
@@ -338,7 +338,7 @@ export function generateCommand(): Command {
     .description("build a synthetic address space (up to terabytes) and, with --scan, show how one full khugepaged scan would end")
     .option("--spec <file>", "a JSON or YAML map description (flags given override its fields)")
     .addOption(new Option("--preset <name>", "start from a preset").choices(Object.keys(SYNTH_PRESETS)))
-    .option("--size <bytes>", "total mapped size, a multiple of 2 MiB (e.g. 1TiB)")
+    .option("--size <bytes>", `total mapped size, a multiple of 2 MiB up to ${formatByteSize(MAX_SYNTH_BYTES)} (e.g. 1TiB)`)
     .option("--tasks <n>", "number of tasks (mms)")
     .option("--seed <n>", "seed of every random choice")
     .option("--vma-size <dist>", "fixed:SIZE, uniform:MIN-MAX or lognormal:MEDIAN,SIGMA")
