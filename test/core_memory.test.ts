@@ -7,8 +7,9 @@ import { describe, expect, test } from "vitest";
 import { CoreMemory } from "../host/core/core_memory.ts";
 import { CORE_RESERVED_BYTES, PTE_TABLE_BYTES } from "../host/core/layout.ts";
 import { createCore } from "../host/node/load_core.ts";
+import { comparisonJson } from "../host/report/json_report.ts";
 import { compareScenario, wasmEngine } from "../host/run/mod.ts";
-import { validateScenario } from "../host/scenario/mod.ts";
+import { loadPreset, validateScenario } from "../host/scenario/mod.ts";
 
 describe("CoreMemory.rewind", () => {
   test("rewind() hands the freed bytes out again, zeroed, and drops freed tables above the mark", () => {
@@ -51,4 +52,14 @@ describe("CoreMemory.rewind", () => {
     expect(c.results.map((r) => r.generated?.length)).toEqual([1, 1]);
     expect(memory.usedBytes).toBe(before);
   });
+
+  test("compareScenario() frees nothing while another run on the engine is still going", async () => {
+    const { memory, core } = await createCore({ maxBytes: 256 * 1024 * 1024 });
+    const engine = wasmEngine(memory, core);
+    const [seed, small] = [loadPreset("hot1-cold-hot2"), loadPreset("scan-succeeded")];
+    const alone = comparisonJson(await compareScenario(seed, engine));
+    // The small comparison ends first; the seed's runs must keep their memory.
+    const [together] = await Promise.all([compareScenario(seed, engine), compareScenario(small, engine)]);
+    expect(comparisonJson(together)).toBe(alone);
+  }, 60_000);
 });

@@ -23,6 +23,7 @@ export class CoreMemory {
   #top = CORE_RESERVED_BYTES;
   #freeTables: number[] = [];
   #u32: Uint32Array;
+  #runs = 0;
 
   constructor(options: CoreMemoryOptions = {}) {
     const maxBytes = options.maxBytes ?? MAX_CORE_BYTES;
@@ -80,15 +81,27 @@ export class CoreMemory {
     return t;
   }
 
+  /** Scenario runs using the memory now (runScenario counts itself in and out). */
+  get runs(): number {
+    return this.#runs;
+  }
+
+  /** Count a scenario run in (`+1`) or out (`-1`). */
+  countRun(delta: 1 | -1): void {
+    this.#runs += delta;
+  }
+
   /**
    * Free everything allocated since `mark`, an earlier `usedBytes`, for reuse: one run's
    * page tables and TLBs, so that the next run on the same memory has the whole limit.
-   * The freed bytes are zeroed again, as alloc() hands them out.
+   * The freed bytes are zeroed again, as alloc() hands them out. Nothing is freed while a
+   * run is counted in: another run on the same memory may be using what lies above `mark`.
    */
   rewind(mark: number): void {
     if (!(Number.isInteger(mark) && mark >= CORE_RESERVED_BYTES && mark <= this.#top)) {
       throw new RangeError(`Cannot rewind core memory to ${mark}: expected a mark from ${CORE_RESERVED_BYTES} to ${this.#top}`);
     }
+    if (this.#runs > 0) return;
     new Uint8Array(this.memory.buffer).fill(0, mark, this.#top);
     this.#freeTables = this.#freeTables.filter((t) => t < mark);
     this.#top = mark;

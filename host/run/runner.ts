@@ -60,6 +60,17 @@ export interface RunOptions {
  * r.tasks.find((t) => t.name === "hot2")?.measurement?.cyclesPerAccess;
  */
 export async function runScenario(scenario: Scenario, engine: Engine, options: RunOptions = {}): Promise<RunResult> {
+  // Counted in, so that compareScenario frees no memory while this run uses it.
+  engine.memory.countRun(1);
+  try {
+    return await simulate(scenario, engine, options);
+  } finally {
+    engine.memory.countRun(-1);
+  }
+}
+
+/** runScenario's work: build the kernel and the tasks, drive the clock, read the results. */
+async function simulate(scenario: Scenario, engine: Engine, options: RunOptions): Promise<RunResult> {
   const variant = getVariant(options.variant ?? scenario.variants[0]);
   const preset = tlbPreset(scenario.tlb);
   const model = costModelOf(scenario.costModel);
