@@ -64,18 +64,21 @@ function sidePath(path: string, suffix: "tmp" | "old"): string {
 /**
  * Keep the file at `path`, if there is one, under a second name, and return that name.
  * A hard link leaves `path` in place, so the rename that replaces it stays atomic; a
- * file system without hard links gets a copy.
+ * file system without hard links gets a copy. A file that can be neither linked nor
+ * read is replaced without a second name, as a plain rename would replace it: the
+ * directory's write permission is all a replacement needs.
  */
 async function keep(path: string): Promise<string | undefined> {
   if ((await stat(path).catch(() => null)) === null) return undefined;
   const kept = sidePath(path, "old");
-  await link(path, kept).catch(() => copyFile(path, kept));
-  return kept;
+  const made = await link(path, kept).catch(() => copyFile(path, kept)).then(() => true, () => false);
+  return made ? kept : undefined;
 }
 
 /**
  * Write `files`: every one in place, or, on any error, none of them, every file they would
- * have replaced as it was, and no temporary. The error is one line naming the flag and the file.
+ * have replaced as it was (if it could be kept), and no temporary. The error is one line
+ * naming the flag and the file.
  */
 export async function writeFilesAtomically(files: readonly OutputFile[]): Promise<void> {
   const temps = files.map((f) => sidePath(f.path, "tmp"));

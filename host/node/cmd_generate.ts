@@ -145,11 +145,15 @@ function specMessage(message: string, source: SpecSource, file: string | undefin
   if (!m) return message.replaceAll("generate.", "");
   const field = m[1];
   const rest = m[2].replaceAll("generate.", "");
-  // A flag's field, a field inside it, or (for the fractions' sum) the field holding it.
-  const flag = source.flagged.find((g) => g === field || field.startsWith(`${g}.`) || g.startsWith(`${field}.`));
+  // A flag's field, a field inside it, or (for the fractions' sum) the field holding it;
+  // a message about two fields (size and tasks) goes to the first a flag gave.
+  const related = (f: string, g: string) => g === f || f.startsWith(`${g}.`) || g.startsWith(`${f}.`);
+  const mentioned = [field, ...[...m[2].matchAll(/generate\.([\w.]*\w)/g)].map((x) => x[1])];
+  const flag = mentioned.map((f) => source.flagged.find((g) => related(f, g))).find((g) => g !== undefined);
   if (flag !== undefined) {
     const top = flag.split(".")[0];
     if (field === top) return `${FIELD_FLAGS[top]} ${rest}`;
+    if (!field.startsWith(`${top}.`)) return `${FIELD_FLAGS[top]}: ${field} ${rest}`;
     // Inside a flag's value its fields go by their own names: "max must be at least min".
     return `${FIELD_FLAGS[top]}: ${field.slice(top.length + 1)} ${rest.replaceAll(`${top}.`, "")}`;
   }
@@ -219,7 +223,7 @@ function checkScanOnly(f: GenerateFlags): void {
   if (f.scan) return;
   const given: Array<[string, boolean]> = [
     ["--variants", f.variants !== undefined], ["--sweep", f.sweep.length > 0], ["--workers", f.workers !== undefined],
-    ["--engine", f.engine !== undefined],
+    ["--engine", f.engine !== undefined], ["--enabled", f.enabled !== undefined],
   ];
   const flag = given.find(([, on]) => on)?.[0];
   if (flag !== undefined) throw new RangeError(`${flag} needs --scan`);
@@ -286,11 +290,17 @@ async function execute(this: Command, f: GenerateFlags): Promise<void> {
     throw err;
   }
   const input = source.input;
+  let madvHugepage: boolean;
   try {
-    parseSynthSpec(input);
+    madvHugepage = parseSynthSpec(input).madvHugepage;
   } catch (err) {
     if (err instanceof RangeError || err instanceof TypeError) this.error(specMessage(err.message, source, f.spec), { exitCode: 2 });
     throw err;
+  }
+  // Decided before the map is generated: a scan no mm is registered for has nothing to do.
+  if (f.scan && (f.enabled === "never" || (f.enabled === "madvise" && !madvHugepage))) {
+    const why = f.enabled === "never" ? "--enabled never turns it off" : "no VMA has VM_HUGEPAGE (--madv-hugepage gives it)";
+    this.error(`--scan: no mm is registered with khugepaged: ${why}`, { exitCode: 2 });
   }
   const memory = new CoreMemory();
   const coreName: ScanCoreName = f.engine === "ts" ? "ts" : "simd";
@@ -309,10 +319,6 @@ async function execute(this: Command, f: GenerateFlags): Promise<void> {
   }
   const genMs = performance.now() - t0;
   let report: FullScanReport | undefined, scan: { ms: number; workers: number } | undefined;
-  if (f.scan && k.khugepaged.slots.length === 0) {
-    const why = f.enabled === "never" ? "--enabled never turns it off" : "no VMA has VM_HUGEPAGE (--madv-hugepage gives it)";
-    this.error(`--scan: no mm is registered with khugepaged: ${why}`, { exitCode: 2 });
-  }
   if (f.scan) {
     // Starting workers costs about half a second: small maps scan faster on this thread.
     const n = workers ?? (map.stats.pmds < 65536 ? 0 : Math.min(availableParallelism(), MAX_WORKERS));

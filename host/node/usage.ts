@@ -22,8 +22,9 @@ export function parseVariants(list: string): string[] {
 }
 
 /**
- * `text` as a decimal integer (an optional minus sign, then digits), else NaN. Number()
- * alone would read "" and " " as 0, "0x10" as 16 and "1e3" as 1000.
+ * `text` as a decimal integer (an optional minus sign, then digits, with white space
+ * around them allowed), else NaN. Number() alone would read "" and " " as 0, "0x10" as 16
+ * and "1e3" as 1000.
  */
 export function decimalInteger(text: string): number {
   return /^\s*-?[0-9]+\s*$/.test(text) ? Number(text) : NaN;
