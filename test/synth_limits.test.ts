@@ -8,7 +8,7 @@ import { createCore } from "../host/node/load_core.ts";
 import { runScenario, wasmEngine } from "../host/run/mod.ts";
 import { type ScenarioInput, validateScenario } from "../host/scenario/mod.ts";
 import { MAX_MAP_COUNT, planMap } from "../host/synth/plan.ts";
-import { MAX_SYNTH_BYTES, parseSynthSpec, USER_SPACE_BYTES } from "../host/synth/spec.ts";
+import { MAX_SYNTH_BYTES, parseSynthSpec } from "../host/synth/spec.ts";
 import { scenarioFailure } from "./scenario_fixture.ts";
 
 const TiB = 1024 ** 4, MiB = 1024 ** 2;
@@ -22,15 +22,17 @@ describe("parseSynthSpec() size limits", () => {
     expect(() => parseSynthSpec({ size: "1000TiB", tasks: 8 }, "scenario.generate"))
       .toThrow(/^scenario\.generate\.size must be at most 256 TiB/);
   });
+});
 
-  test("parseSynthSpec() gives each task at most 128 TiB, x86-64's user address space", () => {
-    expect(USER_SPACE_BYTES).toBe(128 * TiB);
-    expect(parseSynthSpec({ size: "128TiB", tasks: 1 }).size).toBe(128 * TiB);
-    expect(() => parseSynthSpec({ size: "200TiB", tasks: 1 }))
-      .toThrow("generate.size must give each task at most 128 TiB (x86-64's user address space): 200 TiB over 1 task(s)");
-    expect(() => parseSynthSpec({ size: 128 * TiB + 2 * MiB }))
-      .toThrow("generate.size must give each task at most 128 TiB (x86-64's user address space): 134217730 MiB over 1 task(s)");
-  });
+describe("planMap() address space", () => {
+  test("planMap() keeps each mm's span, VMAs and gaps, within x86-64's user address space below the stack", () => {
+    // 64 GiB VMAs a PMD apart: 2,032 of them span 127 TiB + 4,062 MiB, under mmap_base (128 TiB - 128 MiB - 4 KiB);
+    // 2,048 span 128 TiB + 4,094 MiB, past it.
+    const spec = (tib: number) => parseSynthSpec({ size: `${tib}TiB`, vmaSize: { dist: "fixed", size: "64GiB" } });
+    expect(planMap(spec(127)).tasks[0].spanPmds).toBe(127 * 512 * 1024 + 2031);
+    expect(() => planMap(spec(128))).toThrow("Cannot generate a synthetic map of 128 TiB: task synth-0's VMAs would span " +
+      "134221822 MiB, past what x86-64's 128 TiB user address space holds");
+  }, 30_000);
 });
 
 describe("planMap() VMA count", () => {
@@ -52,11 +54,11 @@ describe("validateScenario() refuses a generated map the run cannot fit", () => 
         "and 4294868992 bytes of the 4294967296-byte limit are free");
   });
 
-  test("validateScenario() refuses a task's share past 128 TiB, naming generate.size", () => {
-    const s = { name: "g", durationS: 10, generate: { size: "200TiB", tasks: 1 } };
-    expect(scenarioFailure(() => validateScenario(s, "g.json"), "generate.size"))
-      .toBe('Cannot load scenario "g.json": generate.size must give each task at most 128 TiB ' +
-        "(x86-64's user address space): 200 TiB over 1 task(s)");
+  test("validateScenario() refuses an mm whose VMAs would not fit the user address space, naming generate", () => {
+    const s = { name: "g", durationS: 10, generate: { size: "200TiB", tasks: 1, vmaSize: { dist: "fixed", size: "64GiB" } } };
+    expect(scenarioFailure(() => validateScenario(s, "g.json"), "generate"))
+      .toBe('Cannot load scenario "g.json": generate does not fit: task synth-0\'s VMAs would span 209721598 MiB, ' +
+        "past what x86-64's 128 TiB user address space holds");
   });
 
   test("validateScenario() gives the reason a default engine's run gives, for the scenario's seed", async () => {

@@ -3,11 +3,9 @@
  * the state khugepaged reads (MMF_VM_HUGEPAGE registration, users, THP disable).
  */
 import type { CoreMemory } from "../core/core_memory.ts";
+import { MMAP_BASE, placeBelow } from "./address_space.ts";
 import { PageTable, type TableShares } from "./page_table.ts";
 import { PAGE_SHIFT, PAGE_SIZE, PMD_SHIFT, PMD_SIZE, type Vma } from "./vma.ts";
-
-/** Where the first mapping of every mm goes: a typical x86-64 mmap base region. */
-const MMAP_BASE = 0x7f0000000000;
 
 /**
  * x86's `tlb_single_page_flush_ceiling`: `flush_tlb_mm_range()` flushes a range of more
@@ -52,7 +50,8 @@ export class Mm {
   thpDisabled = false;
   /** The TLBs this mm's flushes reach. */
   readonly tlbs = new Set<MmTlb>();
-  #next = MMAP_BASE;
+  /** The lowest mapping's start: the next mapping goes below it. */
+  #low = MMAP_BASE;
 
   constructor(id: number, name: string, core: CoreMemory, shares: TableShares) {
     this.id = id;
@@ -92,11 +91,17 @@ export class Mm {
     for (const tlb of this.tlbs) tlb.reset();
   }
 
-  /** Pick an address for a new mapping of `len` bytes aligned to `align`, and cover it. */
+  /**
+   * Pick an address for a new mapping of `len` bytes aligned to `align`, below every
+   * mapping so far as x86-64's top-down layout does, and cover it. Throws RangeError
+   * (mmap's ENOMEM) when the user address space has no room left for it.
+   */
   placeMapping(len: number, align: number): number {
-    // A page of gap keeps neighbouring mappings from looking like one VMA.
-    const start = Math.ceil((this.#next + PAGE_SIZE) / align) * align;
-    this.#next = start + len;
+    const start = placeBelow(this.#low, len, align);
+    if (start === null) {
+      throw new RangeError(`mmap: ENOMEM, no room for ${len} bytes below 0x${this.#low.toString(16)} in the user address space`);
+    }
+    this.#low = start;
     this.pt.cover(Math.floor(start / PMD_SIZE), Math.ceil((start + len) / PMD_SIZE));
     return start;
   }

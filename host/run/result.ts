@@ -113,8 +113,8 @@ export interface RunResult {
     wakeups: number;
     /**
      * How often each result was the status of khugepaged's mm_khugepaged_scan_pmd events,
-     * traced or not, named as the variant's trace names it (6.18's `pmd_none` is 7.1's
-     * `no_pte_table`): in SCAN_RESULTS order, zero counts left out.
+     * traced or not, named as the variant's trace names it (an empty PMD is 6.18's `pmd_none`,
+     * 7.1's `no_pte_table`): in SCAN_RESULTS order, zero counts left out.
      */
     scanResults: Record<string, number>;
   };

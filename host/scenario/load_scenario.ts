@@ -6,9 +6,11 @@
  */
 import { VARIANTS } from "../khugepaged/variants/mod.ts";
 import { defaultTunables, TunableError, writeTunable } from "../khugepaged/tunables.ts";
+import { MMAP_BASE, placeBelow } from "../mm/address_space.ts";
+import { PAGE_SIZE, PMD_SIZE } from "../mm/vma.ts";
 import { runLimitProblem } from "../run/run_limits.ts";
 import { DEFAULT_RUN_CORE, planFitting } from "../synth/generate.ts";
-import { parseSynthSpec, USER_SPACE_BYTES } from "../synth/spec.ts";
+import { parseSynthSpec } from "../synth/spec.ts";
 import { TLB_PRESETS } from "../tlb/presets.ts";
 import { formatByteSize } from "./byte_size.ts";
 import { parseDataText } from "./data_text.ts";
@@ -144,13 +146,18 @@ function checkGenerate(s: Scenario, fail: Fail, claim: (name: string, path: Arra
 
 function checkVmas(t: TaskSpec, at: Array<string | number>, fail: Fail): void {
   const seen = new Map<string, number>();
-  let mapped = 0;
+  let low = MMAP_BASE, mapped = 0;
   t.vmas.forEach((v, j) => {
+    // Placed as mmap will place it, top-down; a whole number of PMDs is taken as PMD-aligned,
+    // the most room mmap's alignment can cost (it aligns so unless THPs are disabled).
+    const align = v.alignment ?? (v.size % PMD_SIZE === 0 ? PMD_SIZE : PAGE_SIZE);
+    const start = placeBelow(low, v.size, align);
     mapped += v.size;
-    if (mapped > USER_SPACE_BYTES) {
+    if (start === null) {
       fail([...at, "vmas", j, "size"], `takes the task's VMAs to ${formatByteSize(mapped)}, ` +
-        `past x86-64's 128 TiB user address space, got ${formatByteSize(v.size)}`);
+        `past what x86-64's 128 TiB user address space holds below the stack, got ${formatByteSize(v.size)}`);
     }
+    low = start;
     const prev = seen.get(v.name);
     if (prev !== undefined) fail([...at, "vmas", j, "name"], `must be unique in the task, ${quote(v.name)} is already vmas[${prev}]`);
     seen.set(v.name, j);

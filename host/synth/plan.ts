@@ -5,6 +5,7 @@
  * the generator repeats, so a terabyte map needs no per-PMD array on the host.
  */
 import { PMD_SIZE, PTE_TABLE_BYTES } from "../core/layout.ts";
+import { MMAP_BASE, placeBelow } from "../mm/address_space.ts";
 import { formatByteSize } from "../scenario/byte_size.ts";
 import { drawState, PMD_KINDS, type PmdKind, STATES, stateOdds, type StateOdds, type Template } from "./pmd_class.ts";
 import { Rng } from "./rng.ts";
@@ -107,6 +108,11 @@ function layoutTasks(spec: SynthSpec): TaskLayout[] {
       // mmap places the next 2 MiB-multiple mapping one PMD further (a page of gap, rounded up).
       offset += n + 1;
       left -= n;
+    }
+    // The mm maps its whole span in one mmap (generate.ts), placed as the kernel would place it.
+    if (placeBelow(MMAP_BASE, (offset - 1) * PMD_SIZE, PMD_SIZE) === null) {
+      throw new RangeError(`Cannot generate a synthetic map of ${formatByteSize(spec.size)}: task ${spec.name}-${t}'s ` +
+        `VMAs would span ${formatByteSize((offset - 1) * PMD_SIZE)}, past what x86-64's 128 TiB user address space holds`);
     }
     tasks.push({ name: `${spec.name}-${t}`, vmas, spanPmds: offset - 1, pmds });
   }
