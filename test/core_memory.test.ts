@@ -8,8 +8,8 @@ import { CoreMemory } from "../host/core/core_memory.ts";
 import { CORE_RESERVED_BYTES, PTE_TABLE_BYTES } from "../host/core/layout.ts";
 import { createCore } from "../host/node/load_core.ts";
 import { comparisonJson } from "../host/report/json_report.ts";
-import { compareScenario, wasmEngine } from "../host/run/mod.ts";
-import { loadPreset, validateScenario } from "../host/scenario/mod.ts";
+import { compareScenario, runScenario, wasmEngine } from "../host/run/mod.ts";
+import { loadPreset, type Scenario, validateScenario } from "../host/scenario/mod.ts";
 
 describe("CoreMemory.rewind", () => {
   test("rewind() hands the freed bytes out again, zeroed, and drops freed tables above the mark", () => {
@@ -33,10 +33,15 @@ describe("CoreMemory.rewind", () => {
     expect([...m.u32.subarray(fresh >>> 2, (fresh + PTE_TABLE_BYTES) >>> 2)].every((x) => x === 0)).toBe(true);
   });
 
-  test("rewind() refuses a mark above the used bytes or inside the reserved ones", () => {
+  test("rewind() refuses a mark inside the reserved bytes and frees nothing for one above the used bytes", () => {
     const m = new CoreMemory({ maxBytes: 16 * 1024 * 1024 });
-    expect(() => m.rewind(m.usedBytes + 8)).toThrow(/^Cannot rewind core memory to \d+: expected a mark from/);
-    expect(() => m.rewind(CORE_RESERVED_BYTES - 8)).toThrow(RangeError);
+    expect(() => m.rewind(CORE_RESERVED_BYTES - 8)).toThrow(/^Cannot rewind core memory to \d+: expected a mark of at least/);
+    const a = m.alloc(64);
+    m.u32[a >>> 2] = 5;
+    // Another comparison on the memory rewound below this mark already: nothing is left to free.
+    m.rewind(m.usedBytes + 8);
+    expect(m.u32[a >>> 2]).toBe(5);
+    expect(m.alloc(8)).toBeGreaterThanOrEqual(a + 64);
   });
 
   test("compareScenario() gives every variant the whole core memory: a map using most of it fits both runs", async () => {
@@ -51,6 +56,30 @@ describe("CoreMemory.rewind", () => {
     const c = await compareScenario(s, engine);
     expect(c.results.map((r) => r.generated?.length)).toEqual([1, 1]);
     expect(memory.usedBytes).toBe(before);
+  });
+
+  test("compareScenario() refuses no variants and a variant named twice: results are keyed by name", async () => {
+    const { memory, core } = await createCore({ maxBytes: 64 * 1024 * 1024 });
+    const engine = wasmEngine(memory, core);
+    const s = loadPreset("scan-succeeded");
+    await expect(compareScenario(s, engine, { variants: [] })).rejects.toThrow(`Cannot compare "scan-succeeded": name at least one variant`);
+    await expect(compareScenario(s, engine, { variants: ["baseline", "baseline"] }))
+      .rejects.toThrow(`Cannot compare "scan-succeeded": variant "baseline" is named twice`);
+  });
+
+  test("runScenario() refuses an object that did not come through validateScenario(), with a TypeError saying so", async () => {
+    const { memory, core } = await createCore({ maxBytes: 64 * 1024 * 1024 });
+    await expect(runScenario({ tasks: [] } as unknown as Scenario, wasmEngine(memory, core)))
+      .rejects.toThrow(/^runScenario takes a scenario from validateScenario\(\)/);
+  });
+
+  test("compareScenario() twice at once on one engine: neither rewinds under the other", async () => {
+    const { memory, core } = await createCore({ maxBytes: 64 * 1024 * 1024 });
+    const engine = wasmEngine(memory, core);
+    const s = loadPreset("scan-page-lazyfree");
+    const alone = comparisonJson(await compareScenario(s, engine));
+    const both = await Promise.all([compareScenario(s, engine), compareScenario(s, engine)]);
+    expect(both.map(comparisonJson)).toEqual([alone, alone]);
   });
 
   test("compareScenario() frees nothing while another run on the engine is still going", async () => {

@@ -95,13 +95,14 @@ export class CoreMemory {
    * Free everything allocated since `mark`, an earlier `usedBytes`, for reuse: one run's
    * page tables and TLBs, so that the next run on the same memory has the whole limit.
    * The freed bytes are zeroed again, as alloc() hands them out. Nothing is freed while a
-   * run is counted in: another run on the same memory may be using what lies above `mark`.
+   * run is counted in (another run on the same memory may be using what lies above
+   * `mark`), nor when the memory was already rewound below `mark`.
    */
   rewind(mark: number): void {
-    if (!(Number.isInteger(mark) && mark >= CORE_RESERVED_BYTES && mark <= this.#top)) {
-      throw new RangeError(`Cannot rewind core memory to ${mark}: expected a mark from ${CORE_RESERVED_BYTES} to ${this.#top}`);
+    if (!(Number.isInteger(mark) && mark >= CORE_RESERVED_BYTES)) {
+      throw new RangeError(`Cannot rewind core memory to ${mark}: expected a mark of at least ${CORE_RESERVED_BYTES}`);
     }
-    if (this.#runs > 0) return;
+    if (this.#runs > 0 || mark >= this.#top) return;
     new Uint8Array(this.memory.buffer).fill(0, mark, this.#top);
     this.#freeTables = this.#freeTables.filter((t) => t < mark);
     this.#top = mark;

@@ -22,6 +22,10 @@ export interface CompareResult {
  */
 export async function compareScenario(scenario: Scenario, engine: Engine, options: CompareOptions = {}): Promise<CompareResult> {
   const variants = options.variants ?? scenario.variants;
+  // Results are keyed by variant name: each must be there once.
+  if (variants.length === 0) throw new RangeError(`Cannot compare "${scenario.name}": name at least one variant`);
+  const twice = variants.find((v, i) => variants.indexOf(v) !== i);
+  if (twice !== undefined) throw new RangeError(`Cannot compare "${scenario.name}": variant "${twice}" is named twice`);
   const results: RunResult[] = [];
   const mark = engine.memory.usedBytes;
   for (const variant of variants) {

@@ -55,11 +55,14 @@ export interface RunOptions {
  * Run `scenario` under one kernel variant with `engine`'s cores.
  *
  * @example
- * const { memory, core } = await createCore();
- * const r = await runScenario(loadPreset("hot1-cold-hot2"), wasmEngine(memory, core), { variant: "lazyfree-skip" });
+ * const r = await runScenario(loadPreset("hot1-cold-hot2"), await createEngine(), { variant: "lazyfree-skip" });
  * r.tasks.find((t) => t.name === "hot2")?.measurement?.cyclesPerAccess;
  */
 export async function runScenario(scenario: Scenario, engine: Engine, options: RunOptions = {}): Promise<RunResult> {
+  // A plain object from JavaScript would fail somewhere inside with a TypeError that names nothing.
+  if (typeof scenario !== "object" || scenario === null || !Array.isArray(scenario.tasks) || !Array.isArray(scenario.variants)) {
+    throw new TypeError("runScenario takes a scenario from validateScenario(), parseScenarioText() or loadPreset()");
+  }
   // Counted in, so that compareScenario frees no memory while this run uses it.
   engine.memory.countRun(1);
   try {

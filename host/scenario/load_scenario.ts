@@ -32,7 +32,7 @@ export function parseScenarioText(text: string, source: string): Scenario {
 }
 
 /** Check a scenario object (parsed text or a preset module) and fill in its defaults. */
-export function validateScenario(data: unknown, source: string): Scenario {
+export function validateScenario(data: unknown, source = "scenario"): Scenario {
   if (data === null || typeof data !== "object" || Array.isArray(data)) {
     throw new ScenarioError(source, "", `must be an object with name and tasks, got ${quote(data)}`);
   }
