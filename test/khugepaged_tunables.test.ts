@@ -33,6 +33,15 @@ describe("writeTunable()", () => {
     ["khugepaged/defrag", "2"],
     ["enabled", "sometimes"],
     ["defrag", "maybe"],
+    // kstrtouint(buf, 10) and sysfs_streq() refuse what Number() and trim() would take.
+    ["khugepaged/max_ptes_none", ""],
+    ["khugepaged/max_ptes_none", " "],
+    ["khugepaged/max_ptes_none", "0x40"],
+    ["khugepaged/max_ptes_none", "1e2"],
+    ["khugepaged/max_ptes_none", "64.0"],
+    ["khugepaged/max_ptes_none", " 64"],
+    ["khugepaged/max_ptes_none", 64.5],
+    ["enabled", " always"],
   ])("writeTunable() refuses %s = %j with EINVAL and leaves the value", (path, value) => {
     const t = defaultTunables();
     const before = readTunable(t, path);
@@ -57,6 +66,9 @@ describe("writeTunable()", () => {
   test("writeTunable() takes the edge values and sysfs's trailing newline", () => {
     const t = defaultTunables();
     writeTunable(t, "khugepaged/max_ptes_none", "511\n");
+    expect(t.khugepaged.max_ptes_none).toBe(511);
+    writeTunable(t, "khugepaged/max_ptes_none", "+64");
+    expect(t.khugepaged.max_ptes_none).toBe(64);
     writeTunable(t, "khugepaged/max_ptes_none", 0);
     writeTunable(t, "khugepaged/pages_to_scan", 1);
     writeTunable(t, "khugepaged/scan_sleep_millisecs", 0);

@@ -76,14 +76,16 @@ export const TUNABLE_PATHS: readonly string[] = [...Object.keys(ENUMS), ...Objec
 export function writeTunable(t: Tunables, path: string, value: string | number): void {
   const choices = ENUMS[path];
   if (choices) {
-    const v = String(value).trim();
+    // sysfs_streq(): the choice exactly, or with the newline `echo` adds.
+    const v = String(value).replace(/\n$/, "");
     if (!choices.includes(v)) throw new TunableError(path, "EINVAL", `expected one of ${choices.join(", ")}, got "${v}"`);
     (t as unknown as Record<string, string>)[path] = v;
     return;
   }
   const range = RANGES[path];
   if (!range) throw new TunableError(path, "ENOENT", "no such tunable");
-  const n = typeof value === "number" ? value : Number(String(value).trim());
+  // kstrtouint(buf, 10): decimal digits after an optional "+", an optional newline after them.
+  const n = typeof value === "number" ? value : /^\+?[0-9]+\n?$/.test(value) ? Number(value.replace("\n", "")) : NaN;
   if (!Number.isInteger(n) || n < range[0] || n > range[1]) {
     throw new TunableError(path, "EINVAL", `expected an integer from ${range[0]} to ${range[1]}, got ${JSON.stringify(value)}`);
   }
