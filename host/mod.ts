@@ -19,7 +19,7 @@ import { type Engine, wasmEngine } from "./run/engine.ts";
 
 // Scenarios: presets, parsing and checking, with field-path errors.
 export {
-  findPreset, formatByteSize, loadPreset, parseByteSize, parseScenarioText, type Preset, PRESETS, type Scenario,
+  findPreset, formatByteSize, loadPreset, parseByteSize, parseScenarioText, type Preset, PRESETS, presetYaml, type Scenario,
   ScenarioError, type ScenarioInput, validateScenario,
 } from "./scenario/mod.ts";
 export type {

@@ -1,7 +1,7 @@
 /** The scenario file: one schema for JSON and YAML, and one-line errors naming the field. */
 import { describe, expect, test } from "vitest";
 import { stringify } from "yaml";
-import { loadPreset, parseScenarioText, PRESETS, validateScenario } from "../host/scenario/mod.ts";
+import { loadPreset, parseScenarioText, PRESETS, presetYaml, validateScenario } from "../host/scenario/mod.ts";
 import { scenarioFailure } from "./scenario_fixture.ts";
 
 
@@ -230,6 +230,15 @@ describe("limits on simulated time and memory", () => {
 });
 
 describe("presets", () => {
+  test("PRESETS are frozen through and through: no caller can change what loadPreset() returns to the next", () => {
+    const hot = PRESETS.find((p) => p.name === "hot1-cold-hot2")!;
+    const vmas = (hot.scenario.tasks as Array<{ vmas: Array<{ size: unknown }> }>)[0].vmas;
+    expect(() => { vmas[0].size = "4 MiB"; }).toThrow(TypeError);
+    expect(loadPreset("hot1-cold-hot2").tasks[0].vmas[0].size).toBe(128 * 1024 * 1024);
+    expect(parseScenarioText(presetYaml(hot), "hot.yaml")).toEqual(loadPreset("hot1-cold-hot2"));
+    expect(presetYaml(hot)).not.toMatch(/[&*]a\d/);
+  });
+
   test("loadPreset() rejects an unknown name, listing the presets", () => {
     expect(scenarioFailure(() => loadPreset("hot3"), "")).toMatch(/^Cannot load scenario "hot3": is not a preset \(presets: hot1-cold-hot2, hot1-hot2, /);
   });

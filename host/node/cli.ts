@@ -6,14 +6,13 @@
 import { readFileSync } from "node:fs";
 import { basename, extname } from "node:path";
 import { Command, CommanderError, Option } from "commander";
-import { stringify } from "yaml";
 import { formatComparison } from "../report/compare_table.ts";
 import { comparisonJson } from "../report/json_report.ts";
 import { formatRun } from "../report/run_report.ts";
 import { seriesCsv } from "../report/series_csv.ts";
 import { compareScenario, type CompareResult } from "../run/compare.ts";
 import { type Engine, tsEngine, wasmEngine } from "../run/engine.ts";
-import { formatByteSize, PRESETS, type Scenario, ScenarioError } from "../scenario/mod.ts";
+import { formatByteSize, PRESETS, presetYaml, type Scenario, ScenarioError } from "../scenario/mod.ts";
 import { findPreset } from "../scenario/presets/mod.ts";
 import { parseSynthSpec } from "../synth/spec.ts";
 import { TLB_PRESETS } from "../tlb/presets.ts";
@@ -158,9 +157,7 @@ function buildProgram(): Command {
       if (flags.show !== undefined) {
         const p = findPreset(flags.show);
         if (!p) throw new ScenarioError(flags.show, "", `is not a preset (presets: ${PRESETS.map((q) => q.name).join(", ")})`);
-        // Written out in full: a template whose tasks share one list through an alias would
-        // change them all when one is edited.
-        process.stdout.write(stringify(p.scenario, { lineWidth: 120, aliasDuplicateObjects: false }));
+        process.stdout.write(presetYaml(p));
         return;
       }
       const width = Math.max(...PRESETS.map((p) => p.name.length));

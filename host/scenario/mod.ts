@@ -1,7 +1,7 @@
 /** Scenario files and presets: the schema, loading with field-path errors, and the shipped presets. */
 export { formatByteSize, parseByteSize } from "./byte_size.ts";
 export { parseScenarioText, validateScenario } from "./load_scenario.ts";
-export { findPreset, type Preset, PRESETS } from "./presets/mod.ts";
+export { findPreset, type Preset, PRESETS, presetYaml } from "./presets/mod.ts";
 export { ScenarioError } from "./scenario_error.ts";
 export type {
   AccessStep, Advice, PatternSpec, RangeSpec, Scenario, ScenarioInput, Step, TaskSpec, VmaFlag, VmaSpec,

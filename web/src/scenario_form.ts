@@ -3,9 +3,8 @@
  * tunables. It checks what is typed as it is typed and shows each error next to its
  * field, worded as the CLI words it.
  */
-import { stringify } from "yaml";
 import {
-  defaultTunables, findPreset, PRESETS, readTunable, type Scenario, TUNABLE_PATHS, VARIANTS,
+  defaultTunables, findPreset, PRESETS, presetYaml, readTunable, type Scenario, TUNABLE_PATHS, VARIANTS,
 } from "../../host/mod.ts";
 import type { ErrorField } from "./protocol.ts";
 import { checkRunRequest, checkScenarioText, type RunRequest } from "./run_request.ts";
@@ -80,7 +79,7 @@ export class ScenarioForm {
     const p = findPreset(name);
     if (!p) return;
     this.#el.preset.value = name;
-    this.#el.text.value = stringify(p.scenario, { lineWidth: 120 });
+    this.#el.text.value = presetYaml(p);
     this.#source = `${name}.yaml`;
     this.check(true);
   }
