@@ -11,6 +11,18 @@ import { comparisonJson } from "../host/report/json_report.ts";
 import { compareScenario, runScenario, wasmEngine } from "../host/run/mod.ts";
 import { loadPreset, type Scenario, validateScenario } from "../host/scenario/mod.ts";
 
+describe("CoreMemory.u32", () => {
+  test("u32 covers what alloc() grew, and a memory adopted from another CoreMemory sees the owner's growth", () => {
+    const owner = new CoreMemory({ maxBytes: 64 * 1024 * 1024 });
+    const adopted = new CoreMemory({ memory: owner.memory });
+    const before = owner.u32.byteLength;
+    const far = owner.alloc(8 * 1024 * 1024, 4096);
+    expect(owner.u32.byteLength).toBeGreaterThan(before);
+    owner.u32[(far >>> 2) + 5] = 42;
+    expect(adopted.u32[(far >>> 2) + 5]).toBe(42);
+  });
+});
+
 describe("CoreMemory.rewind", () => {
   test("rewind() hands the freed bytes out again, zeroed, and drops freed tables above the mark", () => {
     const m = new CoreMemory({ maxBytes: 16 * 1024 * 1024 });

@@ -23,6 +23,8 @@ export class CoreMemory {
   #top = CORE_RESERVED_BYTES;
   #freeTables: number[] = [];
   #u32: Uint32Array;
+  /** Whether the memory was handed in (a worker's): another thread may grow it. */
+  readonly #adopted: boolean;
   #runs = 0;
 
   constructor(options: CoreMemoryOptions = {}) {
@@ -37,6 +39,7 @@ export class CoreMemory {
       maximum: maxBytes / WASM_PAGE,
       shared: true,
     });
+    this.#adopted = options.memory !== undefined;
     this.#u32 = new Uint32Array(this.memory.buffer);
   }
 
@@ -45,9 +48,13 @@ export class CoreMemory {
     return this.#top;
   }
 
-  /** A 32-bit view of the whole memory, renewed after growth. */
+  /**
+   * A 32-bit view of the whole memory, renewed after growth. Reading a shared memory's
+   * `buffer` costs a new SharedArrayBuffer object each time, so an own memory is looked
+   * at again only when alloc() grows it.
+   */
   get u32(): Uint32Array {
-    if (this.#u32.byteLength !== this.memory.buffer.byteLength) this.#u32 = new Uint32Array(this.memory.buffer);
+    if (this.#adopted && this.#u32.byteLength !== this.memory.buffer.byteLength) this.#u32 = new Uint32Array(this.memory.buffer);
     return this.#u32;
   }
 
@@ -60,8 +67,11 @@ export class CoreMemory {
         `Core memory exhausted: ${bytes} more bytes would need ${end} bytes, the limit is ${this.maxBytes}`,
       );
     }
-    const have = this.memory.buffer.byteLength;
-    if (end > have) this.memory.grow(Math.ceil((end - have) / WASM_PAGE));
+    const have = this.u32.byteLength;
+    if (end > have) {
+      this.memory.grow(Math.ceil((end - have) / WASM_PAGE));
+      this.#u32 = new Uint32Array(this.memory.buffer);
+    }
     this.#top = end;
     return start;
   }

@@ -19,9 +19,9 @@ const REFERENCED = recordU16(RECORD.REFERENCED), NONE_OR_ZERO = recordU16(RECORD
 const UNMAPPED = recordU16(RECORD.UNMAPPED), WRITABLE = recordU16(RECORD.WRITABLE);
 const SHARED = recordU16(RECORD.SHARED);
 
-/** A u16 field of the record at word `w`, at its recordU16() slot. */
-function u16(u32: Uint32Array, w: number, [word, shift]: readonly [number, number]): number {
-  return (u32[w + word] >>> shift) & 0xffff;
+/** A u16 field of the record at word `w`, at its recordU16() slot (indexed: destructuring costs a hot loop). */
+function u16(u32: Uint32Array, w: number, slot: readonly [number, number]): number {
+  return (u32[w + slot[0]] >>> slot[1]) & 0xffff;
 }
 
 /** Read the record at byte offset `at`. */
