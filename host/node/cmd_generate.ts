@@ -59,7 +59,7 @@ function keyValues(text: string, option: string): Record<string, number> {
     const m = /^([a-z_]+)=(.*)$/.exec(part);
     if (!m) throw new RangeError(`${option} must be key=value pairs separated by commas, got "${part}"`);
     if (!/^(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:e[+-]?[0-9]+)?$/i.test(m[2])) {
-      throw new RangeError(`${option}: ${m[1]} must be a decimal number, got "${m[2]}"`);
+      throw new RangeError(`${option}: ${m[1]} must be a non-negative decimal number, got "${m[2]}"`);
     }
     out[m[1]] = Number(m[2]);
   }
