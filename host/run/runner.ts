@@ -14,7 +14,7 @@ import { getVariant } from "../khugepaged/variants/mod.ts";
 import { defaultTunables, writeTunable } from "../khugepaged/tunables.ts";
 import { ScenarioError } from "../scenario/scenario_error.ts";
 import type { Scenario } from "../scenario/scenario_schema.ts";
-import { generateMap } from "../synth/generate.ts";
+import { generateMap, generateRefusal } from "../synth/generate.ts";
 import { tlbPreset } from "../tlb/presets.ts";
 import { DEFAULT_SAMPLE, defaultWarmupAccesses, samplingProblem } from "../tlb/sampler.ts";
 import type { TlbSampling } from "./access_sim.ts";
@@ -260,7 +260,8 @@ function collapseSummary(c: CollapseStats): CollapseSummary {
 /**
  * The scenario's `generate:` map, written into `k` at time 0 before any task starts; its
  * seed is the scenario's unless it names its own (so --seed changes the map too). A
- * map that does not fit the core memory is a ScenarioError of the run.
+ * map that cannot be built (the core memory, the address space, the VMA count) is a
+ * ScenarioError of the run.
  */
 function generate(k: Kernel, scenario: Scenario): Array<{ mm: Mm; initialAnonHugePagesKb: number }> {
   if (scenario.generate === undefined) return [];
@@ -269,7 +270,6 @@ function generate(k: Kernel, scenario: Scenario): Array<{ mm: Mm; initialAnonHug
       .map((mm) => ({ mm, initialAnonHugePagesKb: anonHugePagesKb(mm) }));
   } catch (err) {
     if (!(err instanceof RangeError)) throw err;
-    throw new ScenarioError(scenario.name, "generate", `does not fit: ${err.message.replace(/^Cannot generate [^:]*: /, "")}`,
-      { verb: "run", cause: err });
+    throw new ScenarioError(scenario.name, "generate", generateRefusal(err), { verb: "run", cause: err });
   }
 }

@@ -9,7 +9,7 @@ import { defaultTunables, TunableError, writeTunable } from "../khugepaged/tunab
 import { MMAP_BASE, placeBelow } from "../mm/address_space.ts";
 import { PAGE_SIZE, PMD_SIZE } from "../mm/vma.ts";
 import { runLimitProblem } from "../run/run_limits.ts";
-import { DEFAULT_RUN_CORE, planFitting } from "../synth/generate.ts";
+import { DEFAULT_RUN_CORE, generateRefusal, planFitting } from "../synth/generate.ts";
 import { parseSynthSpec } from "../synth/spec.ts";
 import { TLB_PRESETS } from "../tlb/presets.ts";
 import { formatByteSize } from "./byte_size.ts";
@@ -140,7 +140,7 @@ function checkGenerate(s: Scenario, fail: Fail, claim: (name: string, path: Arra
     planFitting({ ...spec, seed: s.generate!.seed ?? s.seed }, DEFAULT_RUN_CORE);
   } catch (err) {
     if (!(err instanceof RangeError)) throw err;
-    fail(["generate"], `does not fit: ${err.message.replace(/^Cannot generate [^:]*: /, "")}`);
+    fail(["generate"], generateRefusal(err));
   }
 }
 

@@ -80,6 +80,15 @@ function refuseIfTooLarge(core: CoreSpace, spec: SynthSpec, bytes: number, exact
 }
 
 /**
+ * A refusal of generateMap() or planFitting() as the reason a scenario's `generate:` is
+ * refused for: "cannot be built: it needs …", without the message's own "Cannot generate
+ * a synthetic map of …" (the field path names what is refused).
+ */
+export function generateRefusal(err: RangeError): string {
+  return `cannot be built: ${err.message.replace(/^Cannot generate [^:]*: /, "")}`;
+}
+
+/**
  * Plan `spec`, or refuse it with a RangeError when it cannot fit `core` or the synthetic
  * pfn space. A map whose directories alone cannot fit is refused before its PMDs are walked.
  */
