@@ -3,7 +3,7 @@
  * done, each is written to a temporary name in its own folder, and only when every one is
  * written are they renamed into place. A file about to be replaced is first kept under a
  * second name, so that if a rename fails, every file already renamed is taken back out
- * and the file it replaced is put back.
+ * and the file it replaced is put back (unless it could be neither linked nor read).
  */
 import { randomBytes } from "node:crypto";
 import { constants } from "node:fs";
