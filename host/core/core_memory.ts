@@ -91,12 +91,7 @@ export class CoreMemory {
     return t;
   }
 
-  /** Scenario runs using the memory now (runScenario counts itself in and out). */
-  get runs(): number {
-    return this.#runs;
-  }
-
-  /** Count a scenario run in (`+1`) or out (`-1`). */
+  /** Count a scenario run in (`+1`) or out (`-1`): runScenario does, and rewind() reads the count. */
   countRun(delta: 1 | -1): void {
     this.#runs += delta;
   }
