@@ -11,6 +11,7 @@
 import { availableParallelism } from "node:os";
 import { Command, Option } from "commander";
 import { CoreMemory } from "../core/core_memory.ts";
+import { firstRepeated } from "../core/first_repeated.ts";
 import { SCAN_RESULTS } from "../core/scan_result.ts";
 import { defaultTunables, TunableError, writeTunable } from "../khugepaged/tunables.ts";
 import { getVariant, VARIANTS } from "../khugepaged/variants/mod.ts";
@@ -160,11 +161,6 @@ function specMessage(message: string, source: SpecSource, file: string | undefin
   return file === undefined ? `${field} ${rest}` : new InputFileError("map description", file, `${field} ${rest}`).message;
 }
 
-/** The first item of `list` that comes twice, if any. */
-function repeated<T>(list: readonly T[]): T | undefined {
-  return list.find((x, i) => list.indexOf(x) !== i);
-}
-
 /** --variants, or every variant when it is not given. */
 function variantsOf(f: GenerateFlags): string[] {
   return f.variants === undefined ? [...VARIANTS.keys()] : parseVariants(f.variants);
@@ -178,7 +174,7 @@ function sweepOf(sweep: string): [Sweepable, number[]] {
     const tunables = SWEEPABLE.join(", ");
     throw new RangeError(`--sweep must be TUNABLE=V1,V2,… with TUNABLE one of ${tunables}, got "${sweep}"`);
   }
-  const twice = repeated(values);
+  const twice = firstRepeated(values);
   if (twice !== undefined) throw new RangeError(`--sweep ${sweep} lists ${twice} twice`);
   // Values sysfs would refuse are refused here, with its message.
   for (const v of values) {

@@ -2,6 +2,7 @@
  * Bad command-line input shared by the commands: the error they print as one line with
  * exit status 2, and the checks of options more than one command takes.
  */
+import { firstRepeated } from "../core/first_repeated.ts";
 import { VARIANTS } from "../khugepaged/variants/mod.ts";
 
 /** Bad command-line input: printed as one line, exit status 2. */
@@ -16,7 +17,7 @@ export function parseVariants(list: string): string[] {
       throw new UsageError(`Cannot use --variants "${list}": "${n}" is not a kernel variant (${[...VARIANTS.keys()].join(", ")})`);
     }
   }
-  const repeated = names.find((n, i) => names.indexOf(n) !== i);
+  const repeated = firstRepeated(names);
   if (repeated !== undefined) throw new UsageError(`Cannot use --variants "${list}": "${repeated}" is named twice`);
   return names;
 }

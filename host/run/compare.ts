@@ -1,4 +1,5 @@
 /** The same scenario under several kernel variants, one after another on one engine. */
+import { firstRepeated } from "../core/first_repeated.ts";
 import type { Scenario } from "../scenario/scenario_schema.ts";
 import type { Engine } from "./engine.ts";
 import type { RunResult } from "./result.ts";
@@ -24,7 +25,7 @@ export async function compareScenario(scenario: Scenario, engine: Engine, option
   const variants = options.variants ?? scenario.variants;
   // Results are keyed by variant name: each must be there once.
   if (variants.length === 0) throw new RangeError(`Cannot compare "${scenario.name}": name at least one variant`);
-  const twice = variants.find((v, i) => variants.indexOf(v) !== i);
+  const twice = firstRepeated(variants);
   if (twice !== undefined) throw new RangeError(`Cannot compare "${scenario.name}": variant "${twice}" is named twice`);
   const results: RunResult[] = [];
   const mark = engine.memory.usedBytes;
