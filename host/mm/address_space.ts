@@ -2,7 +2,7 @@
  * x86-64's user address space (4-level page tables) as a process without address
  * randomization sees it: where mmap puts a mapping, and where it runs out of room.
  */
-import { PAGE_SIZE } from "./vma.ts";
+import { PAGE_SIZE, PMD_SIZE } from "./vma.ts";
 
 /** The end of the user address space: a page below 128 TiB. */
 export const TASK_SIZE_MAX = 2 ** 47 - PAGE_SIZE;
@@ -10,6 +10,15 @@ export const TASK_SIZE_MAX = 2 ** 47 - PAGE_SIZE;
 export const MMAP_BASE = TASK_SIZE_MAX - 128 * 1024 * 1024;
 /** vm.mmap_min_addr's default on x86: nothing is mapped below it. */
 export const MMAP_MIN_ADDR = 65536;
+
+/**
+ * The alignment mmap gives an anonymous mapping of `len` bytes when none is asked for:
+ * since Linux 6.7 a length that is a multiple of the PMD size is placed on a PMD boundary
+ * so that THPs can back it, unless THPs are off.
+ */
+export function mmapAlign(len: number, thpOn: boolean): number {
+  return len % PMD_SIZE === 0 && thpOn ? PMD_SIZE : PAGE_SIZE;
+}
 
 /**
  * Where x86-64's default, top-down layout (arch_get_unmapped_area_topdown) places `len`

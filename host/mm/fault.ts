@@ -6,6 +6,7 @@
  */
 import { PMD, PTE, VMA } from "../core/layout.ts";
 import { thpVmaAllowable } from "../khugepaged/thp_policy.ts";
+import { mmapAlign } from "./address_space.ts";
 import type { Kernel } from "./kernel.ts";
 import { type Mm, pmdOf } from "./mm.ts";
 import { folioHead, isNormalPage, newAnonLo, pteWord, splitHugePmd, unmapPage } from "./pte_ops.ts";
@@ -37,9 +38,7 @@ export function mmap(k: Kernel, mm: Mm, o: MmapOptions): Vma {
   if (!(Number.isInteger(o.len) && o.len > 0 && o.len % PAGE_SIZE === 0)) {
     throw new SyscallError("EINVAL", `mmap: len must be a positive multiple of 4096, got ${o.len}`);
   }
-  // Since Linux 6.7 anonymous mappings whose length is a multiple of the PMD size are
-  // placed on a PMD boundary, so that THPs can back them.
-  const align = o.align ?? (o.len % PMD_SIZE === 0 && k.tunables.enabled !== "never" ? PMD_SIZE : PAGE_SIZE);
+  const align = o.align ?? mmapAlign(o.len, k.tunables.enabled !== "never");
   if (!(Number.isInteger(align) && align >= PAGE_SIZE && (align & (align - 1)) === 0)) {
     throw new SyscallError("EINVAL", `mmap: align must be a power of two of at least 4096, got ${align}`);
   }

@@ -6,8 +6,7 @@
  */
 import { VARIANTS } from "../khugepaged/variants/mod.ts";
 import { defaultTunables, TunableError, writeTunable } from "../khugepaged/tunables.ts";
-import { MMAP_BASE, placeBelow } from "../mm/address_space.ts";
-import { PAGE_SIZE, PMD_SIZE } from "../mm/vma.ts";
+import { MMAP_BASE, mmapAlign, placeBelow } from "../mm/address_space.ts";
 import { runLimitProblem } from "../run/run_limits.ts";
 import { DEFAULT_RUN_CORE, generateRefusal, planFitting } from "../synth/generate.ts";
 import { parseSynthSpec } from "../synth/spec.ts";
@@ -148,9 +147,9 @@ function checkVmas(t: TaskSpec, at: Array<string | number>, fail: Fail): void {
   const seen = new Map<string, number>();
   let low = MMAP_BASE, mapped = 0;
   t.vmas.forEach((v, j) => {
-    // Placed as mmap will place it, top-down; a whole number of PMDs is taken as PMD-aligned,
-    // the most room mmap's alignment can cost (it aligns so unless THPs are disabled).
-    const align = v.alignment ?? (v.size % PMD_SIZE === 0 ? PMD_SIZE : PAGE_SIZE);
+    // Placed as mmap will place it, top-down, with THPs taken as on: the most room mmap's
+    // alignment can cost (a step may turn them off before the task maps its VMAs).
+    const align = v.alignment ?? mmapAlign(v.size, true);
     const start = placeBelow(low, v.size, align);
     mapped += v.size;
     if (start === null) {
