@@ -16,10 +16,10 @@ import { type CoreMemory, MAX_CORE_BYTES } from "../core/core_memory.ts";
 import { CORE_RESERVED_BYTES, PMD, PMD_SIZE, PTE_TABLE_BYTES, RECORD, VMA } from "../core/layout.ts";
 import { type Kernel, RING_RECORDS } from "../mm/kernel.ts";
 import type { Mm } from "../mm/mm.ts";
-import { formatByteSize } from "../scenario/byte_size.ts";
 import { fillTable } from "./pmd_class.ts";
 import {
   CODE_HUGE, CODE_NONE, CODE_TEMPLATE, knownTemplateCode, minimumBytes, planMap, SYNTH_PFN_BASE, SYNTH_PFN_BLOCKS, type SynthPlan,
+  SynthRefusal,
   TAG_OWN, TAG_TEMPLATE, templateShared, walkTask,
 } from "./plan.ts";
 import { Rng } from "./rng.ts";
@@ -72,20 +72,17 @@ export const DEFAULT_RUN_CORE: CoreSpace = {
 function refuseIfTooLarge(core: CoreSpace, spec: SynthSpec, bytes: number, exact: boolean): void {
   const free = core.maxBytes - core.usedBytes;
   if (bytes > free) {
-    throw new RangeError(
-      `Cannot generate a synthetic map of ${formatByteSize(spec.size)}: it needs ${exact ? "" : "at least "}${bytes} bytes ` +
-      `of core memory, and ${free} bytes of the ${core.maxBytes}-byte limit are free`,
-    );
+    throw new SynthRefusal(spec, `it needs ${exact ? "" : "at least "}${bytes} bytes ` +
+      `of core memory, and ${free} bytes of the ${core.maxBytes}-byte limit are free`);
   }
 }
 
 /**
  * A refusal of generateMap() or planFitting() as the reason a scenario's `generate:` is
- * refused for: "cannot be built: it needs …", without the message's own "Cannot generate
- * a synthetic map of …" (the field path names what is refused).
+ * refused for: "cannot be built: it needs …" (the field path names what is refused).
  */
 export function generateRefusal(err: RangeError): string {
-  return `cannot be built: ${err.message.replace(/^Cannot generate [^:]*: /, "")}`;
+  return `cannot be built: ${err instanceof SynthRefusal ? err.reason : err.message}`;
 }
 
 /**
@@ -97,10 +94,8 @@ export function planFitting(spec: SynthSpec, core: CoreSpace): SynthPlan {
   const plan = planMap(spec);
   refuseIfTooLarge(core, spec, plan.bytes, true);
   if (plan.templates.length + plan.ownPfnBlocks > SYNTH_PFN_BLOCKS) {
-    throw new RangeError(
-      `Cannot generate a synthetic map of ${formatByteSize(spec.size)}: it needs ${plan.templates.length + plan.ownPfnBlocks} ` +
-      `2 MiB blocks of synthetic pfns, the synthetic pfn space holds ${SYNTH_PFN_BLOCKS}`,
-    );
+    throw new SynthRefusal(spec, `it needs ${plan.templates.length + plan.ownPfnBlocks} ` +
+      `2 MiB blocks of synthetic pfns, the synthetic pfn space holds ${SYNTH_PFN_BLOCKS}`);
   }
   return plan;
 }

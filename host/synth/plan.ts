@@ -83,6 +83,18 @@ function drawVmaPmds(spec: SynthSpec, rng: Rng): number {
 }
 
 /**
+ * A synthetic map refused before it is built: the reason (core memory, pfn space,
+ * address space, VMA count) is kept apart from the "Cannot generate …" the message adds,
+ * so a scenario's refusal can name its field instead.
+ */
+export class SynthRefusal extends RangeError {
+  constructor(spec: SynthSpec, readonly reason: string) {
+    super(`Cannot generate a synthetic map of ${formatByteSize(spec.size)}: ${reason}`);
+    this.name = "SynthRefusal";
+  }
+}
+
+/**
  * The most VMAs a task may map: vm.max_map_count's default (DEFAULT_MAX_MAP_COUNT,
  * USHRT_MAX - 5), past which the kernel's mmap fails with ENOMEM.
  */
@@ -101,8 +113,7 @@ function layoutTasks(spec: SynthSpec): TaskLayout[] {
     while (left > 0) {
       const n = Math.min(left, drawVmaPmds(spec, rng));
       if (vmas.length === MAX_MAP_COUNT) {
-        throw new RangeError(`Cannot generate a synthetic map of ${formatByteSize(spec.size)}: task ${spec.name}-${t} ` +
-          `would map more than ${MAX_MAP_COUNT} VMAs, vm.max_map_count's default`);
+        throw new SynthRefusal(spec, `task ${spec.name}-${t} would map more than ${MAX_MAP_COUNT} VMAs, vm.max_map_count's default`);
       }
       vmas.push({ offset, pmds: n });
       // mmap places the next 2 MiB-multiple mapping one PMD further (a page of gap, rounded up).
@@ -111,8 +122,8 @@ function layoutTasks(spec: SynthSpec): TaskLayout[] {
     }
     // The mm maps its whole span in one mmap (generate.ts), placed as the kernel would place it.
     if (placeBelow(MMAP_BASE, (offset - 1) * PMD_SIZE, PMD_SIZE) === null) {
-      throw new RangeError(`Cannot generate a synthetic map of ${formatByteSize(spec.size)}: task ${spec.name}-${t}'s ` +
-        `VMAs would span ${formatByteSize((offset - 1) * PMD_SIZE)}, past what x86-64's 128 TiB user address space holds`);
+      throw new SynthRefusal(spec, `task ${spec.name}-${t}'s VMAs would span ${formatByteSize((offset - 1) * PMD_SIZE)}, ` +
+        "past what x86-64's 128 TiB user address space holds");
     }
     tasks.push({ name: `${spec.name}-${t}`, vmas, spanPmds: offset - 1, pmds });
   }
