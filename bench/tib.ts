@@ -11,7 +11,7 @@ import { readFileSync } from "node:fs";
 import os from "node:os";
 import { MAX_CORE_BYTES } from "../host/core/core_memory.ts";
 import { fullScan, type FullScanConfig } from "../host/fullscan/full_scan.ts";
-import { getVariant } from "../host/khugepaged/variants/mod.ts";
+import { getVariant } from "../host/kernel/variants/mod.ts";
 import { Kernel } from "../host/mm/kernel.ts";
 import { FullScanPool } from "../host/node/full_scan_pool.ts";
 import { createCore } from "../host/node/load_core.ts";

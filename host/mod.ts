@@ -37,18 +37,18 @@ export { PMD_STATES, type PmdState } from "./mm/pmd_map.ts";
 
 // Reports and traces: what `khugesim compare` prints, its --json and CSV, the trace.
 export { comparisonJson, formatComparison, formatRun, seriesCsv } from "./report/mod.ts";
-export { formatFtrace, formatJson, TRACE_EVENTS, type TraceEvent, type TraceValue } from "./khugepaged/trace.ts";
+export { formatFtrace, formatJson, TRACE_EVENTS, type TraceEvent, type TraceValue } from "./kernel/trace.ts";
 // The AnonHugePages chart's line colours (by task) and dashes (by variant), for a page to match.
 export { DASHES, PALETTE } from "./report/chart_style.ts";
 
 // Kernel variants, sysfs tunables and vmstat counters, by their kernel names.
-export { getVariant, VARIANTS } from "./khugepaged/variants/mod.ts";
-export type { Variant } from "./khugepaged/variant.ts";
+export { getVariant, VARIANTS } from "./kernel/variants/mod.ts";
+export type { Variant } from "./kernel/variant.ts";
 export {
   defaultTunables, readTunable, type ThpDefrag, type ThpEnabled, TunableError, type Tunables, TUNABLE_PATHS,
   writeTunable,
-} from "./khugepaged/tunables.ts";
-export { VMSTAT_COUNTERS, type Vmstat, type VmstatCounter } from "./khugepaged/vmstat.ts";
+} from "./kernel/tunables.ts";
+export { VMSTAT_COUNTERS, type Vmstat, type VmstatCounter } from "./kernel/vmstat.ts";
 export { SCAN_RESULTS, type ScanResultName, scanResultName, scanResultTrace } from "./core/scan_result.ts";
 
 /**

@@ -7,13 +7,13 @@
 import { describe, expect, test } from "vitest";
 import type { PassEvent } from "../host/khugepaged/daemon.ts";
 import { COLLAPSE_NS, SCAN_NS_PER_PTE, SCAN_NS_PER_VISIT } from "../host/khugepaged/costs.ts";
-import { hashedPointer } from "../host/khugepaged/trace.ts";
+import { hashedPointer } from "../host/kernel/trace.ts";
 import type { Kernel } from "../host/mm/kernel.ts";
 import { madvise } from "../host/mm/madvise.ts";
 import type { Mm } from "../host/mm/mm.ts";
 import { exitMm } from "../host/mm/process.ts";
 import { PMD_SIZE } from "../host/mm/vma.ts";
-import { NS_PER_MS, NS_PER_S } from "../host/sim/event_queue.ts";
+import { NS_PER_MS, NS_PER_S } from "../host/kernel/event_queue.ts";
 import { advance, boot, CORES, type CoreKind, events, hotTask, hugeIn } from "./khugepaged_fixture.ts";
 
 const SLEEP = 10 * NS_PER_S; // scan_sleep_millisecs default

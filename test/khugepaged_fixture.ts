@@ -8,15 +8,15 @@ import { CoreMemory } from "../host/core/core_memory.ts";
 import type { ScanCore } from "../host/core/scan_core.ts";
 import { TsScanCore } from "../host/core/scan_ref.ts";
 import { loadCore } from "../host/core/wasm_core.ts";
-import { writeTunable } from "../host/khugepaged/tunables.ts";
-import type { Variant } from "../host/khugepaged/variant.ts";
-import { getVariant } from "../host/khugepaged/variants/mod.ts";
+import { writeTunable } from "../host/kernel/tunables.ts";
+import type { Variant } from "../host/kernel/variant.ts";
+import { getVariant } from "../host/kernel/variants/mod.ts";
 import { mmap } from "../host/mm/fault.ts";
 import { Kernel } from "../host/mm/kernel.ts";
 import { madvise } from "../host/mm/madvise.ts";
 import type { Mm } from "../host/mm/mm.ts";
 import { PMD_SIZE } from "../host/mm/vma.ts";
-import { NS_PER_MS } from "../host/sim/event_queue.ts";
+import { NS_PER_MS } from "../host/kernel/event_queue.ts";
 
 /** How to put a scan core on a fresh core memory. */
 export interface CoreKind {

@@ -25,8 +25,8 @@
  * - validate_memory(): khugesim keeps no page contents; the mappings are checked instead.
  */
 import { describe, expect, test } from "vitest";
-import type { Variant } from "../host/khugepaged/variant.ts";
-import { VARIANTS } from "../host/khugepaged/variants/mod.ts";
+import type { Variant } from "../host/kernel/variant.ts";
+import { VARIANTS } from "../host/kernel/variants/mod.ts";
 import { mmap, touch } from "../host/mm/fault.ts";
 import type { Kernel } from "../host/mm/kernel.ts";
 import { madvise } from "../host/mm/madvise.ts";

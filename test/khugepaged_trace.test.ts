@@ -13,7 +13,7 @@
  * and each line starts "%16s-%-7d [%03d] ..... %5lu.%06lu: <event>: ".
  */
 import { describe, expect, test } from "vitest";
-import { hashedPointer } from "../host/khugepaged/trace.ts";
+import { hashedPointer } from "../host/kernel/trace.ts";
 import { mmap, touch } from "../host/mm/fault.ts";
 import type { Kernel } from "../host/mm/kernel.ts";
 import { madvise } from "../host/mm/madvise.ts";

@@ -5,11 +5,11 @@
  */
 import { describe, expect, test } from "vitest";
 import type { PassEvent } from "../host/khugepaged/daemon.ts";
-import { defaultTunables, readTunable, TunableError, writeTunable } from "../host/khugepaged/tunables.ts";
+import { defaultTunables, readTunable, TunableError, writeTunable } from "../host/kernel/tunables.ts";
 import { mmap, SyscallError, touch } from "../host/mm/fault.ts";
 import { madvise } from "../host/mm/madvise.ts";
 import { PAGE_SIZE, PMD_SIZE } from "../host/mm/vma.ts";
-import { NS_PER_MS, NS_PER_S } from "../host/sim/event_queue.ts";
+import { NS_PER_MS, NS_PER_S } from "../host/kernel/event_queue.ts";
 import { advance, boot, CORES, type CoreKind, hotTask } from "./khugepaged_fixture.ts";
 
 /** The error `fn` throws. */

@@ -5,8 +5,8 @@
  */
 import { describe, expect, test } from "vitest";
 import { VMA } from "../host/core/layout.ts";
-import { writeTunable } from "../host/khugepaged/tunables.ts";
-import { VARIANTS } from "../host/khugepaged/variants/mod.ts";
+import { writeTunable } from "../host/kernel/tunables.ts";
+import { VARIANTS } from "../host/kernel/variants/mod.ts";
 import { mmap, touch } from "../host/mm/fault.ts";
 import type { Kernel } from "../host/mm/kernel.ts";
 import { madvise } from "../host/mm/madvise.ts";

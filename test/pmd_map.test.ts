@@ -5,8 +5,8 @@
 import { describe, expect, test } from "vitest";
 import { CoreMemory } from "../host/core/core_memory.ts";
 import { TsScanCore } from "../host/core/scan_ref.ts";
-import { writeTunable } from "../host/khugepaged/tunables.ts";
-import { getVariant } from "../host/khugepaged/variants/mod.ts";
+import { writeTunable } from "../host/kernel/tunables.ts";
+import { getVariant } from "../host/kernel/variants/mod.ts";
 import { mmap } from "../host/mm/fault.ts";
 import { Kernel } from "../host/mm/kernel.ts";
 import { madvise } from "../host/mm/madvise.ts";

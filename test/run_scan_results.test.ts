@@ -5,7 +5,7 @@
  */
 import { describe, expect, test } from "vitest";
 import { SCAN_RESULTS } from "../host/core/scan_result.ts";
-import { getVariant } from "../host/khugepaged/variants/mod.ts";
+import { getVariant } from "../host/kernel/variants/mod.ts";
 import { createCore } from "../host/node/load_core.ts";
 import { formatComparison } from "../host/report/compare_table.ts";
 import { comparisonJson } from "../host/report/json_report.ts";

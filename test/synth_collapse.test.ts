@@ -5,10 +5,10 @@
  */
 import { describe, expect, test } from "vitest";
 import { fullScan } from "../host/fullscan/full_scan.ts";
-import { writeTunable } from "../host/khugepaged/tunables.ts";
+import { writeTunable } from "../host/kernel/tunables.ts";
 import { PhysMem } from "../host/mm/phys_mem.ts";
 import { smapsRollup } from "../host/mm/smaps.ts";
-import { NS_PER_MS } from "../host/sim/event_queue.ts";
+import { NS_PER_MS } from "../host/kernel/event_queue.ts";
 import { generateMap } from "../host/synth/generate.ts";
 import { SYNTH_PFN_BASE } from "../host/synth/plan.ts";
 import { synthKernel } from "./synth_fixture.ts";

@@ -6,15 +6,15 @@
 import { describe, expect, test } from "vitest";
 import { VMA } from "../host/core/layout.ts";
 import { scanResultName, ScanResult } from "../host/core/scan_result.ts";
-import { writeTunable } from "../host/khugepaged/tunables.ts";
-import { getVariant } from "../host/khugepaged/variants/mod.ts";
+import { writeTunable } from "../host/kernel/tunables.ts";
+import { getVariant } from "../host/kernel/variants/mod.ts";
 import { fullScan, type FullScanSummary, walkFullScan } from "../host/fullscan/full_scan.ts";
 import { buildScanPlan } from "../host/fullscan/scan_plan.ts";
 import { mmap, touch } from "../host/mm/fault.ts";
 import type { Kernel } from "../host/mm/kernel.ts";
 import { madvise } from "../host/mm/madvise.ts";
 import { PMD_SIZE } from "../host/mm/vma.ts";
-import { NS_PER_MS } from "../host/sim/event_queue.ts";
+import { NS_PER_MS } from "../host/kernel/event_queue.ts";
 import { generateMap } from "../host/synth/generate.ts";
 import { synthKernel } from "./synth_fixture.ts";
 

@@ -6,7 +6,7 @@
  */
 import { describe, expect, test } from "vitest";
 import { ScanResult } from "../host/core/scan_result.ts";
-import type { ScanRecord } from "../host/khugepaged/scan_record.ts";
+import type { ScanRecord } from "../host/kernel/scan_record.ts";
 import { pinUserPages } from "../host/mm/gup.ts";
 import type { Kernel } from "../host/mm/kernel.ts";
 import { madvise } from "../host/mm/madvise.ts";

@@ -4,7 +4,7 @@
  * handed. It is plain data: the ranges go to workers by postMessage, the walk stays
  * on the main thread.
  */
-import { hugepagePmdEnabled, thpVmaAllowable } from "../khugepaged/thp_policy.ts";
+import { hugepagePmdEnabled, thpVmaAllowable } from "../mm/thp_policy.ts";
 import type { Kernel } from "../mm/kernel.ts";
 import { PMD_SIZE, vmaHend, vmaHstart } from "../mm/vma.ts";
 

@@ -8,9 +8,9 @@ import type { Kernel } from "../mm/kernel.ts";
 import { type Mm, pmdOf } from "../mm/mm.ts";
 import { isNormalPage, newAnonLo, pteWord, unmapPage } from "../mm/pte_ops.ts";
 import { PMD_SIZE, type Vma } from "../mm/vma.ts";
-import { readRecord } from "./scan_record.ts";
-import { thpVmaAllowable } from "./thp_policy.ts";
-import { hashedPointer } from "./trace.ts";
+import { readRecord } from "../kernel/scan_record.ts";
+import { thpVmaAllowable } from "../mm/thp_policy.ts";
+import { hashedPointer } from "../kernel/trace.ts";
 
 const S = ScanResult;
 

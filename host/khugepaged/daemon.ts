@@ -9,12 +9,12 @@ import { SCAN_RESULTS, ScanResult } from "../core/scan_result.ts";
 import { RING_RECORDS, type Kernel } from "../mm/kernel.ts";
 import { type Mm, pmdOf } from "../mm/mm.ts";
 import { PMD_SIZE, vmaHend, vmaHstart } from "../mm/vma.ts";
-import { NS_PER_MS } from "../sim/event_queue.ts";
+import { NS_PER_MS } from "../kernel/event_queue.ts";
 import { type CollapseControl, collapseHugePage, scanFlags } from "./collapse.ts";
 import { COLLAPSE_NS, SCAN_NS_PER_PTE, SCAN_NS_PER_VISIT } from "./costs.ts";
-import { readRecord, type ScanRecord } from "./scan_record.ts";
-import { hugepagePmdEnabled, thpVmaAllowable } from "./thp_policy.ts";
-import { hashedPointer } from "./trace.ts";
+import { readRecord, type ScanRecord } from "../kernel/scan_record.ts";
+import { hugepagePmdEnabled, thpVmaAllowable } from "../mm/thp_policy.ts";
+import { hashedPointer } from "../kernel/trace.ts";
 
 const S = ScanResult;
 /** khugepaged's pid and CPU in traces. */

@@ -9,8 +9,8 @@ import { type Mm, pmdOf } from "../mm/mm.ts";
 import { PMD_SIZE, type Vma } from "../mm/vma.ts";
 import { type CollapseControl, collapseHugePage, revalidate, scanFlags } from "./collapse.ts";
 import { countScanResult, traceScanPmd } from "./daemon.ts";
-import { readRecord } from "./scan_record.ts";
-import { thpVmaAllowable } from "./thp_policy.ts";
+import { readRecord } from "../kernel/scan_record.ts";
+import { thpVmaAllowable } from "../mm/thp_policy.ts";
 
 const S = ScanResult;
 

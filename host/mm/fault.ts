@@ -5,7 +5,7 @@
  * young bit, writes the dirty bit, as the MMU does.
  */
 import { PMD, PTE, VMA } from "../core/layout.ts";
-import { thpVmaAllowable } from "../khugepaged/thp_policy.ts";
+import { thpVmaAllowable } from "./thp_policy.ts";
 import { mmapAlign } from "./address_space.ts";
 import type { Kernel } from "./kernel.ts";
 import { type Mm, pmdOf } from "./mm.ts";

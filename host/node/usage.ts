@@ -3,7 +3,7 @@
  * exit status 2, and the checks of options more than one command takes.
  */
 import { firstRepeated } from "../core/first_repeated.ts";
-import { VARIANTS } from "../khugepaged/variants/mod.ts";
+import { VARIANTS } from "../kernel/variants/mod.ts";
 
 /** Bad command-line input: printed as one line, exit status 2. */
 export class UsageError extends Error {}

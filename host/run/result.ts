@@ -1,5 +1,5 @@
 /** What a run reports: per task what perf stat and the seed program would print, the khugepaged timeline, time series. */
-import type { Vmstat } from "../khugepaged/vmstat.ts";
+import type { Vmstat } from "../kernel/vmstat.ts";
 
 /** Accesses of a task or a phase summed the way perf stat and rdtsc would see them. */
 export interface AccessReport {

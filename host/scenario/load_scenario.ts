@@ -4,8 +4,8 @@
  * (host/run/run_limits.ts). Every failure is one ScenarioError naming the source, the field
  * path and the reason.
  */
-import { VARIANTS } from "../khugepaged/variants/mod.ts";
-import { defaultTunables, TunableError, writeTunable } from "../khugepaged/tunables.ts";
+import { VARIANTS } from "../kernel/variants/mod.ts";
+import { defaultTunables, TunableError, writeTunable } from "../kernel/tunables.ts";
 import { MMAP_BASE, mmapAlign, placeBelow } from "../mm/address_space.ts";
 import { runLimitProblem } from "../run/run_limits.ts";
 import { DEFAULT_RUN_CORE, generateRefusal, planFitting } from "../synth/generate.ts";

@@ -4,9 +4,9 @@
  * setting (`hugepages-2048kB/enabled` = inherit).
  */
 import { VMA } from "../core/layout.ts";
-import type { Mm } from "../mm/mm.ts";
-import { vmaHend, vmaHstart, type Vma } from "../mm/vma.ts";
-import type { Tunables } from "./tunables.ts";
+import type { Mm } from "./mm.ts";
+import { vmaHend, vmaHstart, type Vma } from "./vma.ts";
+import type { Tunables } from "../kernel/tunables.ts";
 
 export type ThpCaller = "fault" | "khugepaged" | "collapse";
 
