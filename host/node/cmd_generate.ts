@@ -18,7 +18,7 @@ import { getVariant, VARIANTS } from "../kernel/variants/mod.ts";
 import { fullScan, type FullScanConfig, type FullScanReport } from "../fullscan/full_scan.ts";
 import { Kernel } from "../mm/kernel.ts";
 import { columns } from "../report/format.ts";
-import { formatByteSize } from "../scenario/byte_size.ts";
+import { formatByteSize } from "../core/byte_size.ts";
 import { censusMaps } from "../synth/census.ts";
 import { generateMap, type SynthMap } from "../synth/generate.ts";
 import { MAX_SYNTH_BYTES, parseSynthSpec, type SynthSpecInput, SYNTH_PRESETS } from "../synth/spec.ts";

@@ -20,7 +20,7 @@ import { DEFAULT_SAMPLE, defaultWarmupAccesses, samplingProblem } from "../tlb/s
 import type { TlbSampling } from "./access_sim.ts";
 import { CollapseLog, type CollapseStats } from "./collapse_log.ts";
 import type { Engine } from "./engine.ts";
-import { costModelOf, estimateEndS, runLimitProblem } from "./run_limits.ts";
+import { costModelOf, estimateEndS, runLimitProblem } from "../scenario/run_limits.ts";
 import type { CollapseSummary, GeneratedResult, RunResult, SeriesPoint, TaskResult, TaskSample } from "./result.ts";
 import { type RunContext, TaskRun } from "./task_run.ts";
 

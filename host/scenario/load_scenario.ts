@@ -1,17 +1,17 @@
 /**
  * From text (JSON or YAML) or a plain object to a checked `Scenario`: the zod schema
  * first, then the rules that span fields, last the runner's limits on time and memory
- * (host/run/run_limits.ts). Every failure is one ScenarioError naming the source, the field
+ * (host/scenario/run_limits.ts). Every failure is one ScenarioError naming the source, the field
  * path and the reason.
  */
 import { VARIANTS } from "../kernel/variants/mod.ts";
 import { defaultTunables, TunableError, writeTunable } from "../kernel/tunables.ts";
 import { MMAP_BASE, mmapAlign, placeBelow } from "../mm/address_space.ts";
-import { runLimitProblem } from "../run/run_limits.ts";
+import { runLimitProblem } from "./run_limits.ts";
 import { DEFAULT_RUN_CORE, generateRefusal, planFitting } from "../synth/generate.ts";
 import { parseSynthSpec } from "../synth/spec.ts";
 import { TLB_PRESETS } from "../tlb/presets.ts";
-import { formatByteSize } from "./byte_size.ts";
+import { formatByteSize } from "../core/byte_size.ts";
 import { parseDataText } from "./data_text.ts";
 import { ScenarioError, formatPath, quote } from "./scenario_error.ts";
 import { issueMessage, type Scenario, ScenarioSchema, type Step, type TaskSpec, type VmaSpec } from "./scenario_schema.ts";

@@ -1,5 +1,5 @@
 /** Scenario files and presets: the schema, loading with field-path errors, and the shipped presets. */
-export { formatByteSize, parseByteSize } from "./byte_size.ts";
+export { formatByteSize, parseByteSize } from "../core/byte_size.ts";
 export { parseScenarioText, validateScenario } from "./load_scenario.ts";
 export { findPreset, type Preset, PRESETS, presetYaml } from "./presets/mod.ts";
 export { ScenarioError } from "./scenario_error.ts";

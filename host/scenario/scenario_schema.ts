@@ -20,7 +20,7 @@ import { z } from "zod";
 import { MADV_ADVICES } from "../mm/madvise.ts";
 import { MAX_PHYS_BYTES } from "../mm/phys_mem.ts";
 import type { SynthSpecInput } from "../synth/spec.ts";
-import { formatByteSize, parseByteSize } from "./byte_size.ts";
+import { formatByteSize, parseByteSize } from "../core/byte_size.ts";
 import { quote } from "./scenario_error.ts";
 
 export type Advice = (typeof MADV_ADVICES)[number];

@@ -6,7 +6,7 @@
  */
 import { PMD_SIZE, PTE_TABLE_BYTES } from "../core/layout.ts";
 import { MMAP_BASE, placeBelow } from "../mm/address_space.ts";
-import { formatByteSize } from "../scenario/byte_size.ts";
+import { formatByteSize } from "../core/byte_size.ts";
 import { drawState, PMD_KINDS, type PmdKind, STATES, stateOdds, type StateOdds, type Template } from "./pmd_class.ts";
 import { Rng } from "./rng.ts";
 import type { SynthSpec } from "./spec.ts";

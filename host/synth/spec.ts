@@ -5,7 +5,7 @@
  * by the scenario files' parser.
  */
 import { PMD_SIZE, PTES_PER_PMD } from "../core/layout.ts";
-import { formatByteSize, parseByteSize } from "../scenario/byte_size.ts";
+import { formatByteSize, parseByteSize } from "../core/byte_size.ts";
 
 /** How VMA sizes are drawn; sizes are rounded to whole PMDs (2 MiB), at least one. */
 export type VmaSizeDist =

@@ -5,7 +5,7 @@
  */
 import {
   type AccessStep, MAX_SIM_S, type Scenario, simTimeTooLong, type Step, type TaskSpec,
-} from "../scenario/scenario_schema.ts";
+} from "./scenario_schema.ts";
 import { accessNs, BARE_METAL, type CostModel, fitCostModel, SEED_ROWS } from "../tlb/cost_model.ts";
 
 /** The most points of a run's time series (a day at 1 s fits); each holds a sample of every task. */
