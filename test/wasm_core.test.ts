@@ -25,4 +25,11 @@ describe("loadCore()", () => {
   test("loadCore() rejects a failed HTTP response with its status", async () => {
     await expect(loadCore(memory(), new Response("no", { status: 404 }))).rejects.toThrow(/HTTP 404/);
   });
+
+  test("loadCore() says the core is not built when a dev server answers its URL with the page's HTML", async () => {
+    const page = new Response("<!doctype html><html></html>", { headers: { "Content-Type": "text/html" } });
+    await expect(loadCore(memory(), page)).rejects.toThrow(
+      /^Cannot load the WASM core from "": the WASM core is not built \(the server sent text\/html, not a WebAssembly module\): run npm run build$/,
+    );
+  });
 });

@@ -33,6 +33,12 @@ function exported<T>(exports: WebAssembly.Exports, name: string): T {
   return value as T;
 }
 
+/** Whether `bytes` start with WebAssembly's magic word, "\0asm". */
+function isWasm(bytes: ArrayBuffer): boolean {
+  const head = new Uint8Array(bytes, 0, Math.min(4, bytes.byteLength));
+  return head.length === 4 && head[0] === 0x00 && head[1] === 0x61 && head[2] === 0x73 && head[3] === 0x6d;
+}
+
 async function instantiate(
   source: BufferSource | Response | URL, imports: WebAssembly.Imports,
 ): Promise<WebAssembly.Instance> {
@@ -40,10 +46,17 @@ async function instantiate(
   if (source instanceof Response) {
     if (!source.ok) throw new Error(`Cannot load the WASM core from "${source.url}": HTTP ${source.status}`);
     // Streaming compiles while downloading but needs the application/wasm content type.
-    if (source.headers.get("Content-Type")?.startsWith("application/wasm")) {
+    const type = source.headers.get("Content-Type");
+    if (type?.startsWith("application/wasm")) {
       return (await WebAssembly.instantiateStreaming(source, imports)).instance;
     }
-    return instantiate(await source.arrayBuffer(), imports);
+    const bytes = await source.arrayBuffer();
+    // A dev server answers a file it does not have with its HTML page, status 200.
+    if (!isWasm(bytes)) {
+      throw new Error(`Cannot load the WASM core from "${source.url}": the WASM core is not built ` +
+        `(the server sent ${type ?? "a response without a content type"}, not a WebAssembly module): run npm run build`);
+    }
+    return instantiate(bytes, imports);
   }
   return (await WebAssembly.instantiate(source, imports)).instance;
 }
