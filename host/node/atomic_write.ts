@@ -3,11 +3,11 @@
  * done, each is written to a temporary name in its own folder, and only when every one is
  * written are they renamed into place. A file about to be replaced is first kept under a
  * second name, so that if a rename fails, every file already renamed is taken back out
- * and the file it replaced is put back (unless it could be neither linked nor read).
+ * and the file it replaced is put back (unless it could be neither linked nor read). A
+ * replaced file's permission bits carry over to the new one.
  */
 import { randomBytes } from "node:crypto";
-import { constants } from "node:fs";
-import { access, copyFile, link, rename, rm, stat, writeFile } from "node:fs/promises";
+import { chmod, copyFile, link, rename, rm, stat, writeFile } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 
 export interface OutputFile {
@@ -28,21 +28,36 @@ async function directoryProblem(dir: string): Promise<string | undefined> {
     return missing ? `no such directory ${dir}` : `cannot reach ${dir} (${info.code})`;
   }
   if (!info.isDirectory()) return `${dir} is not a directory`;
-  const writable = await access(dir, constants.W_OK).then(() => true, () => false);
-  return writable ? undefined : `directory ${dir} is not writable`;
+  // Only creating a file tells: root passes access(W_OK) in /proc, which takes no new file.
+  const probe = sidePath(join(dir, "probe"), "tmp");
+  const made = await writeFile(probe, "", { flag: "wx" }).then(() => undefined, (err: NodeJS.ErrnoException) => err);
+  if (made === undefined) {
+    await rm(probe, { force: true });
+    return undefined;
+  }
+  return made.code === "EACCES" || made.code === "EPERM" || made.code === "EROFS"
+    ? `directory ${dir} is not writable`
+    : `directory ${dir} takes no new file (${made.code})`;
+}
+
+/** Whether `path` names a directory: it ends in a slash or is one. */
+export async function namesDirectory(path: string): Promise<boolean> {
+  return path.endsWith("/") || ((await stat(path).catch(() => null))?.isDirectory() ?? false);
 }
 
 /** Why a file cannot be created or replaced at `path`, or undefined. */
 async function pathProblem(path: string): Promise<string | undefined> {
+  if (path.endsWith("/")) return "it is a directory";
   const problem = await directoryProblem(dirname(path));
   if (problem !== undefined) return problem;
-  return (await stat(path).catch(() => null))?.isDirectory() ? "it is a directory" : undefined;
+  return (await namesDirectory(path)) ? "it is a directory" : undefined;
 }
 
 /** Throw OutputPathError naming the flag of the first path that cannot be written, or that two flags name. */
 export async function checkOutputPaths(files: ReadonlyArray<Pick<OutputFile, "flag" | "path">>): Promise<void> {
   const owners = new Map<string, string>();
   for (const { flag, path } of files) {
+    if (path === "") throw new OutputPathError(`${flag}: the file name is empty`);
     const owner = owners.get(resolve(path));
     const problem = owner !== undefined ? `${owner} writes it too` : await pathProblem(path);
     if (problem !== undefined) throw new OutputPathError(`${flag}: cannot write ${path}: ${problem}`);
@@ -59,6 +74,12 @@ function reasonOf(err: unknown): string {
 /** A name beside `path` that no other writer picks, ending in `suffix`. */
 function sidePath(path: string, suffix: "tmp" | "old"): string {
   return join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString("hex")}.${suffix}`);
+}
+
+/** Give the new file at `temp` the permission bits of the file it replaces at `path`, if there is one. */
+async function keepMode(temp: string, path: string): Promise<void> {
+  const old = await stat(path).catch(() => null);
+  if (old !== null) await chmod(temp, old.mode & 0o7777);
 }
 
 /**
@@ -87,6 +108,7 @@ export async function writeFilesAtomically(files: readonly OutputFile[]): Promis
   try {
     for (; written < files.length; written++) await writeFile(temps[written], files[written].data);
     for (; renamed < files.length; renamed++) {
+      await keepMode(temps[renamed], files[renamed].path);
       kept.push(await keep(files[renamed].path));
       await rename(temps[renamed], files[renamed].path);
     }

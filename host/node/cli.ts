@@ -21,6 +21,7 @@ import { generateCommand } from "./cmd_generate.ts";
 import { createCore } from "./load_core.ts";
 import { progressBar } from "./progress.ts";
 import { loadScenarioArg } from "./scenario_source.ts";
+import { exitOnStdoutError } from "./stdout_error.ts";
 import { decimalInteger, parseVariants, UsageError } from "./usage.ts";
 
 interface RunFlags {
@@ -95,11 +96,22 @@ async function outputData(o: Output, c: CompareResult): Promise<string> {
   return anonHugeChartSvg(c.results);
 }
 
+/** --csv and --svg chart the tasks' series: a scenario without tasks (a generated map alone) has none. */
+function checkSeriesOutputs(s: Scenario, flags: RunFlags): void {
+  const flag = flags.csv !== undefined ? "--csv" : flags.svg !== undefined ? "--svg" : undefined;
+  if (flag === undefined || s.tasks.length > 0) return;
+  throw new UsageError(`${flag}: scenario "${s.name}" has no tasks, and the time series covers tasks only ` +
+    "(a generated map's mms are in the report and in --json)");
+}
+
 async function execute(arg: string, flags: RunFlags, mode: "run" | "compare"): Promise<void> {
   const scenario = applyFlags(await loadScenarioArg(arg), flags, mode === "compare" ? 2 : 1);
   const outputs = outputsOf(flags, scenario.variants);
-  // Before the run: a bad path should not cost a simulation to find.
+  // Before the run: a bad path should not cost a simulation to find. --trace's FILE,
+  // which names the per-variant files, must itself name a file.
+  if (flags.trace !== undefined) await checkOutputPaths([{ flag: "--trace", path: flags.trace }]);
   await checkOutputPaths(outputs);
+  checkSeriesOutputs(scenario, flags);
   const engine = await makeEngine(flags.engine);
   const progress = progressBar(scenario.variants.length);
   let c: CompareResult;
@@ -127,8 +139,8 @@ function runOptions(cmd: Command): Command {
     .option("--exact", "simulate every access in the TLB model instead of sampling long intervals")
     .addOption(new Option("--engine <kind>", "cores to compute with").choices(["wasm", "ts"]).default("wasm"))
     .option("--json", "print one JSON object instead of text")
-    .option("--trace <file>", "write the trace buffer in ftrace text format (several variants: FILE.VARIANT.ext each)")
-    .option("--csv <file>", "write the per-interval time series of every variant as CSV")
+    .option("--trace <file>", "write the trace buffer in ftrace text format to FILE, not a directory (several variants: FILE.VARIANT.ext each)")
+    .option("--csv <file>", "write the per-interval time series of every variant and task as CSV (RFC 4180)")
     .option("--svg <file>", "write a chart of AnonHugePages per task over time, every variant, as SVG");
 }
 
@@ -144,10 +156,10 @@ function buildProgram(): Command {
     .version(packageVersion(), "--version", "print the version")
     .showHelpAfterError(false)
     .exitOverride();
-  runOptions(program.command("run").argument("<scenario>", "a JSON or YAML scenario file, or a preset name")
+  runOptions(program.command("run").argument("<scenario>", "a JSON or YAML scenario file, - for standard input, or a preset name")
     .description("run a scenario under each of its kernel variants and print what each task measured"))
     .action((arg: string, flags: RunFlags) => execute(arg, flags, "run"));
-  runOptions(program.command("compare").argument("<scenario>", "a JSON or YAML scenario file, or a preset name")
+  runOptions(program.command("compare").argument("<scenario>", "a JSON or YAML scenario file, - for standard input, or a preset name")
     .description("run a scenario without and with the patch and print the patch's comparison table"))
     .action((arg: string, flags: RunFlags) => execute(arg, flags, "compare"));
   program.command("presets")
@@ -163,7 +175,7 @@ function buildProgram(): Command {
       const width = Math.max(...PRESETS.map((p) => p.name.length));
       for (const p of PRESETS) process.stdout.write(`${p.name.padEnd(width)}  ${p.description}\n`);
     });
-  program.command("validate").argument("<scenario>", "a JSON or YAML scenario file, or a preset name")
+  program.command("validate").argument("<scenario>", "a JSON or YAML scenario file, - for standard input, or a preset name")
     .description("check a scenario file and print a summary, or the first error")
     .action(async (arg: string) => {
       const s = await loadScenarioArg(arg);
@@ -178,6 +190,7 @@ function buildProgram(): Command {
 
 /** Run the CLI on `argv` (process.argv form); resolves to the exit status. */
 export async function main(argv: string[]): Promise<number> {
+  exitOnStdoutError();
   const program = buildProgram();
   program.configureOutput({ writeErr: (s) => process.stderr.write(s) });
   for (const cmd of program.commands) cmd.exitOverride();

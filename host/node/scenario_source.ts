@@ -32,8 +32,16 @@ export async function readScenarioFile(path: string, name: string): Promise<Scen
   return parseScenarioText(text, name);
 }
 
-/** Load `arg`: an existing file is read; otherwise a preset of that name. */
+/** Everything on standard input, as text. */
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+/** Load `arg`: `-` reads standard input; an existing file is read; otherwise a preset of that name. */
 export async function loadScenarioArg(arg: string): Promise<Scenario> {
+  if (arg === "-") return parseScenarioText(await readStdin(), "-");
   const info = await stat(arg).catch(() => null);
   if (info?.isDirectory()) throw new ScenarioError(arg, "", "is a directory, not a scenario file");
   if (info) return readScenarioFile(arg, arg);

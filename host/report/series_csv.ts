@@ -1,10 +1,20 @@
-/** The per-interval time series as CSV, one row per variant, sample time and task. */
+/**
+ * The per-interval time series as CSV, one row per variant, sample time and task. Fields
+ * are quoted as RFC 4180 says: a field holding a comma, a double quote or a line break is
+ * put in double quotes, its double quotes doubled. Lines end in LF.
+ */
 import type { RunResult } from "../run/result.ts";
 
 const HEADER = [
   "variant", "timeS", "task", "anonHugePagesKb", "rssKb", "lazyFreeKb", "swapKb", "accesses", "dtlbLoadMisses",
   "cyclesPerAccess", "fullScans", "pagesCollapsed",
 ];
+
+/** `value` as one CSV field. */
+function field(value: string | number): string {
+  const text = String(value);
+  return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
 
 /** CSV text of the series of `results`. */
 export function seriesCsv(results: RunResult[]): string {
@@ -16,7 +26,7 @@ export function seriesCsv(results: RunResult[]): string {
           r.variant, p.timeS.toFixed(6), task, s.anonHugePagesKb, s.rssKb, s.lazyFreeKb, s.swapKb, s.accesses,
           s.dtlbLoadMisses, s.cyclesPerAccess === null ? "" : s.cyclesPerAccess.toFixed(4), p.khugepaged.fullScans,
           p.khugepaged.pagesCollapsed,
-        ].join(","));
+        ].map(field).join(","));
       }
     }
   }

@@ -15,7 +15,14 @@ export function parseDataText(text: string, json: boolean): { data: unknown } | 
   }
   const doc = parseDocument(text);
   const err = doc.errors[0];
-  if (!err) return { data: doc.toJS() };
+  if (!err) {
+    try {
+      return { data: doc.toJS() };
+    } catch (e) {
+      // yaml refuses aliases that would expand without bound (a "billion laughs" file).
+      return { malformed: `YAML that cannot be expanded: ${(e as Error).message}` };
+    }
+  }
   const at = err.linePos ? ` at line ${err.linePos[0].line}, column ${err.linePos[0].col}` : "";
   return { malformed: `malformed YAML${at}: ${err.message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "")}` };
 }
