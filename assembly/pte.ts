@@ -3,7 +3,7 @@
 import {
   PTE_BYTES, PTE_DIRTY, PTE_FIELD_MAPCOUNT_BITS, PTE_FIELD_MAPCOUNT_SHIFT, PTE_FIELD_ORDER_BITS,
   PTE_FIELD_ORDER_SHIFT, PTE_FIELD_PINS_BITS, PTE_FIELD_PINS_SHIFT, PTE_FOLIO_ANON, PTE_FOLIO_LOCKED,
-  PTE_FOLIO_LRU, PTE_FOLIO_REFERENCED, PTE_FOLIO_SWAPBACKED, PTE_FOLIO_SWAPCACHE, PTE_PRESENT,
+  PTE_FOLIO_LRU, PTE_FOLIO_REFERENCED, PTE_FOLIO_SWAPBACKED, PTE_FOLIO_SWAPCACHE, PTE_FOLIO_DIRTY, PTE_PRESENT,
   PTE_SPECIAL, PTE_SWAP, PTE_UFFD_WP, PTE_WRITE, PTE_YOUNG, PTE_ZERO,
 } from "./generated/layout";
 
@@ -39,6 +39,7 @@ import {
 @inline export function folioLocked(lo: u32): bool { return (lo & PTE_FOLIO_LOCKED) != 0; }
 @inline export function folioReferenced(lo: u32): bool { return (lo & PTE_FOLIO_REFERENCED) != 0; }
 @inline export function folioSwapcache(lo: u32): bool { return (lo & PTE_FOLIO_SWAPCACHE) != 0; }
+@inline export function folioDirty(lo: u32): bool { return (lo & PTE_FOLIO_DIRTY) != 0; }
 
 /** `folio_test_lazyfree()`: anonymous but no longer swap-backed (given back with MADV_FREE). */
 @inline export function folioLazyfree(lo: u32): bool {

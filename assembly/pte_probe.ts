@@ -3,11 +3,11 @@
 import {
   PTE_DIRTY, PTE_FIELD_MAPCOUNT_BITS, PTE_FIELD_MAPCOUNT_SHIFT, PTE_FIELD_ORDER_BITS, PTE_FIELD_ORDER_SHIFT,
   PTE_FIELD_PINS_BITS, PTE_FIELD_PINS_SHIFT, PTE_FOLIO_ANON, PTE_FOLIO_LOCKED, PTE_FOLIO_LRU,
-  PTE_FOLIO_REFERENCED, PTE_FOLIO_SWAPBACKED, PTE_FOLIO_SWAPCACHE, PTE_PRESENT, PTE_SPECIAL, PTE_SWAP,
+  PTE_FOLIO_REFERENCED, PTE_FOLIO_SWAPBACKED, PTE_FOLIO_SWAPCACHE, PTE_FOLIO_DIRTY, PTE_PRESENT, PTE_SPECIAL, PTE_SWAP,
   PTE_UFFD_WP, PTE_WRITE, PTE_YOUNG, PTE_ZERO,
 } from "./generated/layout";
 import {
-  folioAnon, folioLocked, folioLru, folioMapcount, folioOrder, folioPins, folioReferenced, folioSwapbacked,
+  folioAnon, folioDirty, folioLocked, folioLru, folioMapcount, folioOrder, folioPins, folioReferenced, folioSwapbacked,
   folioSwapcache, pteDirty, pteHi, pteLo, ptePresent, pteSpecial, pteSwap, pteUffdWp, pteWrite, pteYoung,
   pteZero,
 } from "./pte";
@@ -38,6 +38,7 @@ export function decodePteField(ptr: u32, mask: u32): u32 {
     case PTE_FOLIO_LOCKED: return <u32>folioLocked(lo);
     case PTE_FOLIO_REFERENCED: return <u32>folioReferenced(lo);
     case PTE_FOLIO_SWAPCACHE: return <u32>folioSwapcache(lo);
+    case PTE_FOLIO_DIRTY: return <u32>folioDirty(lo);
     case ORDER_MASK: return folioOrder(lo);
     case MAPCOUNT_MASK: return folioMapcount(lo);
     case PINS_MASK: return folioPins(lo);

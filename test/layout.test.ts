@@ -16,7 +16,7 @@ const ptr = memory.alloc(8);
 
 type FieldName = keyof PteFields;
 /** `PTE.FOLIO_SWAPBACKED` -> "swapbacked", `PTE.UFFD_WP` -> "uffdWp". */
-const fieldName = (key: string): FieldName =>
+const fieldName = (key: string): FieldName => key === "FOLIO_DIRTY" ? "folioDirty" :
   key.replace(/^FOLIO_/, "").toLowerCase().replace(/_(\w)/g, (_, c: string) => c.toUpperCase()) as FieldName;
 
 /** Every field with the low-word mask that selects it in the core's probe (0: the pfn). */
@@ -49,7 +49,7 @@ describe("PTE layout", () => {
   test("decodePteField() decodes a PTE with every field set as the host encoded it", () => {
     const all: PteFields = {
       present: true, young: true, dirty: true, write: true, uffdWp: true, zero: true, special: true, anon: true,
-      swapbacked: true, lru: true, locked: true, referenced: true, swapcache: true, order: 9, mapcount: 63,
+      swapbacked: true, lru: true, locked: true, referenced: true, swapcache: true, folioDirty: true, order: 9, mapcount: 63,
       pins: 63, pfn: 0xfffffffe,
     };
     expect(coreDecode(all)).toEqual(hostDecode(all));

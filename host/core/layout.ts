@@ -32,6 +32,8 @@ export const PTE = {
   FOLIO_LOCKED: 1 << 11,
   FOLIO_REFERENCED: 1 << 12,
   FOLIO_SWAPCACHE: 1 << 13,
+  /** PG_dirty of the folio (not the PTE's dirty bit): set when a dirty huge PMD is split. */
+  FOLIO_DIRTY: 1 << 14,
 } as const;
 
 /** Multi-bit fields of the low word: shift and width. */

@@ -20,6 +20,7 @@ export interface PteFields {
   locked?: boolean;
   referenced?: boolean;
   swapcache?: boolean;
+  folioDirty?: boolean;
   order?: number;
   mapcount?: number;
   pins?: number;
@@ -31,6 +32,7 @@ const FLAG_BITS: ReadonlyArray<readonly [keyof PteFields, number]> = [
   ["uffdWp", PTE.UFFD_WP], ["swap", PTE.SWAP], ["zero", PTE.ZERO], ["special", PTE.SPECIAL],
   ["anon", PTE.FOLIO_ANON], ["swapbacked", PTE.FOLIO_SWAPBACKED], ["lru", PTE.FOLIO_LRU],
   ["locked", PTE.FOLIO_LOCKED], ["referenced", PTE.FOLIO_REFERENCED], ["swapcache", PTE.FOLIO_SWAPCACHE],
+  ["folioDirty", PTE.FOLIO_DIRTY],
 ];
 
 const NUMERIC: ReadonlyArray<readonly ["order" | "mapcount" | "pins", { shift: number; bits: number }]> = [

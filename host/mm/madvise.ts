@@ -10,7 +10,9 @@ import { SyscallError } from "./fault.ts";
 import type { Kernel } from "./kernel.ts";
 import { type Mm, pmdOf } from "./mm.ts";
 import { MmuGather } from "./mmu_gather.ts";
-import { forEachPte, isNormalPage, mapcountOf, pteWord, setFolioMapcount, splitHugePmd, unmapPage } from "./pte_ops.ts";
+import {
+  folioHead, forEachPte, isNormalPage, mapcountOf, pteWord, setFolioFlags, setFolioMapcount, splitHugePmd, unmapPage,
+} from "./pte_ops.ts";
 import { pageoutRange } from "./reclaim.ts";
 import { PAGE_SIZE, PMD_SIZE, type Vma } from "./vma.ts";
 
@@ -62,7 +64,7 @@ export function madvise(k: Kernel, mm: Mm, start: number, len: number, advice: s
       forEachPmdRange(k, mm, v, from, to, tlb, coldRange);
       tlb.finish();
     } else {
-      forEachPmdRange(k, mm, v, from, to, batched, RANGE_ADVICE[a]);
+      forEachPmdRange(k, mm, v, from, to, batched, RANGE_ADVICE[a], a !== "MADV_FREE");
     }
   }
   batched.finish();
@@ -127,13 +129,18 @@ const RANGE_ADVICE: Record<BatchedAdvice, RangeFn> = {
   MADV_PAGEOUT: pageoutRange,
 };
 
-/** Call `fn` for each PMD's share of [start, end) ∩ vma, splitting huge PMDs partly covered. */
-function forEachPmdRange(k: Kernel, mm: Mm, vma: Vma, start: number, end: number, tlb: MmuGather, fn: RangeFn): void {
+/**
+ * Call `fn` for each PMD's share of [start, end) ∩ vma, splitting huge PMDs partly
+ * covered first unless `fn` decides that itself (`split` false).
+ */
+function forEachPmdRange(
+  k: Kernel, mm: Mm, vma: Vma, start: number, end: number, tlb: MmuGather, fn: RangeFn, split = true,
+): void {
   const lo = Math.max(start, vma.start), hi = Math.min(end, vma.end);
   for (let addr = lo; addr < hi;) {
     const pmdNo = Math.floor(addr / PMD_SIZE);
     const to = Math.min(hi, (pmdNo + 1) * PMD_SIZE);
-    if (mm.huge.has(pmdNo) && (addr % PMD_SIZE !== 0 || to - addr < PMD_SIZE)) splitHugePmd(k, mm, vma, pmdNo);
+    if (split && mm.huge.has(pmdNo) && (addr % PMD_SIZE !== 0 || to - addr < PMD_SIZE)) splitHugePmd(k, mm, vma, pmdNo);
     fn(k, mm, vma, pmdNo, addr, to, tlb);
     addr = to;
   }
@@ -146,11 +153,13 @@ function forEachPmdRange(k: Kernel, mm: Mm, vma: Vma, start: number, end: number
  * khugepaged drains at the start of every pass; we apply it at once.
  */
 function madviseFreeRange(
-  k: Kernel, mm: Mm, _vma: Vma, pmdNo: number, from: number, to: number, tlb: MmuGather,
+  k: Kernel, mm: Mm, vma: Vma, pmdNo: number, from: number, to: number, tlb: MmuGather,
 ): void {
   const h = mm.huge.get(pmdNo);
-  if (h) {
-    if (k.sharers.has(h.head)) return;
+  // madvise_free_huge_pmd(): a THP another mm maps is skipped before any split.
+  if (h && k.sharers.has(h.head)) return;
+  if (h && to - from < PMD_SIZE) splitHugePmd(k, mm, vma, pmdNo);
+  else if (h) {
     if (h.swapbacked) k.vmstat.pglazyfree += 512;
     // madvise_free_huge_pmd(): the PMD is made old and clean, the folio lazy-free. Only
     // a young or dirty PMD is rewritten, and so gathered.
@@ -174,14 +183,29 @@ function madviseFreeRange(
       return;
     }
     if (!isNormalPage(lo)) return;
-    if ((lo & (PTE.YOUNG | PTE.DIRTY)) !== 0) tlb.pte(addr);
-    let next = lo & ~(PTE.YOUNG | PTE.DIRTY | PTE.FOLIO_REFERENCED);
-    if ((lo & PTE.FOLIO_SWAPBACKED) !== 0 && (lo & PTE.FOLIO_SWAPCACHE) === 0) {
-      next &= ~PTE.FOLIO_SWAPBACKED;
-      k.vmstat.pglazyfree++;
+    if (mapcountOf(lo) > 1) {
+      // Another mm maps the folio: a large one only partly in range is left alone
+      // (folio_maybe_mapped_shared()), and so is a PG_dirty or swap-cache one
+      // (folio_mapcount() != folio_nr_pages()).
+      if (pteField(lo, PTE_FIELD.ORDER) !== 0 && !folioWhollyIn(lo, u32[w + 1], addr, from, to)) return;
+      if ((lo & (PTE.FOLIO_DIRTY | PTE.FOLIO_SWAPCACHE)) !== 0) return;
     }
-    u32[w] = next;
+    if ((lo & (PTE.YOUNG | PTE.DIRTY)) !== 0) tlb.pte(addr);
+    // folio_clear_dirty() of an exclusive folio; the PTE is made clean and old.
+    u32[w] = lo & ~(PTE.YOUNG | PTE.DIRTY | PTE.FOLIO_REFERENCED | PTE.FOLIO_DIRTY);
+    // folio_mark_lazyfree(): the folio's state, in every mm that maps it, counted once
+    // per folio (its other PTEs are then !swapbacked already).
+    if ((lo & PTE.FOLIO_SWAPBACKED) !== 0 && (lo & PTE.FOLIO_SWAPCACHE) === 0) {
+      setFolioFlags(k, mm, addr, lo, u32[w + 1], 0, PTE.FOLIO_SWAPBACKED);
+      k.vmstat.pglazyfree += 1 << pteField(lo, PTE_FIELD.ORDER);
+    }
   });
+}
+
+/** Whether every page of the folio of the page at `addr` (low word `lo`, pfn `pfn`) lies in [from, to). */
+function folioWhollyIn(lo: number, pfn: number, addr: number, from: number, to: number): boolean {
+  const first = addr - (pfn - folioHead(lo, pfn)) * PAGE_SIZE;
+  return first >= from && first + (PAGE_SIZE << pteField(lo, PTE_FIELD.ORDER)) <= to;
 }
 
 /**

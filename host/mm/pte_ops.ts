@@ -101,6 +101,11 @@ function mapsFolioElsewhere(mm: Mm, head: number, order: number, addr: number): 
  * whose head is `head` (order `order`); a PMD mapping has no field to set.
  */
 export function setFolioMapcount(mm: Mm, addr: number, head: number, order: number, n: number): void {
+  updateFolioPtes(mm, addr, head, order, (lo) => withPteField(lo, PTE_FIELD.MAPCOUNT, n));
+}
+
+/** Rewrite with `fn` every PTE of `mm`'s table at `addr` that maps the folio `head` (order `order`). */
+function updateFolioPtes(mm: Mm, addr: number, head: number, order: number, fn: (lo: number) => number): void {
   const t = mm.pt.writableTableIfAny(pmdOf(addr));
   if (t === 0) return;
   const u32 = mm.pt.core.u32;
@@ -108,7 +113,29 @@ export function setFolioMapcount(mm: Mm, addr: number, head: number, order: numb
   const last = order === 0 ? first : 511;
   for (let i = first; i <= last; i++) {
     const w = pteWord(t, i);
-    if (mapsFolioPage(u32, w, head, order)) u32[w] = withPteField(u32[w], PTE_FIELD.MAPCOUNT, n);
+    if (mapsFolioPage(u32, w, head, order)) u32[w] = fn(u32[w]);
+  }
+}
+
+/**
+ * Set or clear folio flags (`PTE.FOLIO_*` bits) of the folio of the normal page `pfn`
+ * (low word `lo`) that `mm` maps at `addr`: the model copies a folio's flags into
+ * every PTE that maps it, so the change reaches each of them in every mm that maps
+ * the folio, and a huge PMD mapping it (its swap-backed state).
+ */
+export function setFolioFlags(k: Kernel, mm: Mm, addr: number, lo: number, pfn: number, set: number, clear: number): void {
+  const order = pteField(lo, PTE_FIELD.ORDER);
+  const head = folioHead(lo, pfn);
+  const sh = k.sharers.get(head);
+  for (const m of sh ? sh.mms : [mm]) {
+    const at = sh ? sh.addr : addr;
+    const h = m.huge.get(pmdOf(at));
+    if (h?.head === head) {
+      if ((set & PTE.FOLIO_SWAPBACKED) !== 0) h.swapbacked = true;
+      if ((clear & PTE.FOLIO_SWAPBACKED) !== 0) h.swapbacked = false;
+      continue;
+    }
+    updateFolioPtes(m, at, head, order, (old) => (old | set) & ~clear);
   }
 }
 
@@ -139,7 +166,8 @@ export function splitHugePmd(k: Kernel, mm: Mm, vma: Vma, pmdNo: number): void {
   let lo = PTE.PRESENT | PTE.FOLIO_ANON | PTE.FOLIO_LRU;
   if (h.young) lo |= PTE.YOUNG;
   if (h.swapbacked) lo |= PTE.FOLIO_SWAPBACKED;
-  if (h.dirty) lo |= PTE.DIRTY;
+  // __split_huge_pmd_locked() hands a dirty PMD's bit to the PTEs and to the folio (PG_dirty).
+  if (h.dirty) lo |= PTE.DIRTY | PTE.FOLIO_DIRTY;
   if (!shared && (vma.flags & VMA.VM_WRITE) !== 0) lo |= PTE.WRITE;
   lo = withPteField(withPteField(lo, PTE_FIELD.ORDER, 9), PTE_FIELD.MAPCOUNT, shared ? shared.mms.size : 1);
   const u32 = mm.pt.core.u32;
