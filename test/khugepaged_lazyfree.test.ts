@@ -142,3 +142,20 @@ describe.each(CORES.map((c): [string, CoreKind] => [c.name, c]))("%s core", (_na
     expect(k.vmstat.pglazyfreed).toBe(512);
   });
 });
+
+describe("reclaim of a large lazy-free folio mapped by PTEs", () => {
+  test("one dirty PTE makes the whole folio swap-backed again: none of its pages is discarded", async () => {
+    const k = await boot(CORES[0], { sysfs: { enabled: "always" } });
+    const mm = k.createMm("t");
+    const start = mmap(k, mm, { len: PMD_SIZE, align: PMD_SIZE, populate: true }).start;
+    madvise(k, mm, start, PMD_SIZE, "MADV_FREE");
+    // A VMA split through the clean lazy-free THP maps it by 512 PTEs, one folio still.
+    madvise(k, mm, start, PMD_SIZE / 2, "MADV_NOHUGEPAGE");
+    expect(pteAt(k, mm, start)).toMatchObject({ order: 9, swapbacked: false, dirty: false });
+    touch(k, mm, start + 100 * PAGE_SIZE, PAGE_SIZE, true);
+    reclaimPages(k, 1);
+    // try_to_unmap_one() finds the dirty PTE: folio_set_swapbacked(), nothing discarded.
+    expect(k.vmstat.pglazyfreed).toBe(0);
+    expect(pteAt(k, mm, start + 5 * PAGE_SIZE)).toMatchObject({ present: true, swapbacked: true });
+  });
+});

@@ -118,6 +118,36 @@ function updateFolioPtes(mm: Mm, addr: number, head: number, order: number, fn: 
 }
 
 /**
+ * Whether the folio of the normal page `pfn` (low word `lo`) that `mm` maps at `addr`
+ * is dirty: PG_dirty, or a dirty PTE or PMD of it in any mm that maps it, which
+ * `try_to_unmap_one()` would hand to the folio as it unmaps each.
+ */
+export function folioDirtyAnywhere(k: Kernel, mm: Mm, addr: number, lo: number, pfn: number): boolean {
+  if ((lo & PTE.FOLIO_DIRTY) !== 0) return true;
+  const order = pteField(lo, PTE_FIELD.ORDER);
+  const head = folioHead(lo, pfn);
+  const sh = k.sharers.get(head);
+  for (const m of sh ? sh.mms : [mm]) {
+    const at = sh ? sh.addr : addr;
+    const h = m.huge.get(pmdOf(at));
+    if (h?.head === head) {
+      if (h.dirty) return true;
+      continue;
+    }
+    const t = m.pt.table(pmdOf(at));
+    if (t === 0) continue;
+    const u32 = m.pt.core.u32;
+    const first = order === 0 ? pteIndexOf(at) : 0;
+    const last = order === 0 ? first : 511;
+    for (let i = first; i <= last; i++) {
+      const w = pteWord(t, i);
+      if (mapsFolioPage(u32, w, head, order) && (u32[w] & PTE.DIRTY) !== 0) return true;
+    }
+  }
+  return false;
+}
+
+/**
  * Set or clear folio flags (`PTE.FOLIO_*` bits) of the folio of the normal page `pfn`
  * (low word `lo`) that `mm` maps at `addr`: the model copies a folio's flags into
  * every PTE that maps it, so the change reaches each of them in every mm that maps

@@ -11,7 +11,9 @@ import { PTE, PTE_FIELD, VMA } from "../core/layout.ts";
 import { pteField, withPteField } from "../core/pte.ts";
 import type { Kernel } from "./kernel.ts";
 import type { Mm } from "./mm.ts";
-import { forEachPte, isNormalPage, mapcountOf, pteWord, splitHugePmd, unmapPage } from "./pte_ops.ts";
+import {
+  folioDirtyAnywhere, forEachPte, isNormalPage, mapcountOf, pteWord, setFolioFlags, splitHugePmd, unmapPage,
+} from "./pte_ops.ts";
 import { PAGE_SIZE, PMD_SIZE, type Vma } from "./vma.ts";
 
 type Pass = "lazyfree" | "swap-old" | "swap-any";
@@ -70,6 +72,8 @@ function reclaimMm(k: Kernel, mm: Mm, pass: Pass, target: number): boolean {
           continue;
         }
         if (reclaimPte(k, mm, v, pmdNo * PMD_SIZE + i * PAGE_SIZE, w)) unmapped = true;
+        // Unmapping or a folio-wide change may have grown core memory.
+        u32 = k.core.u32;
       }
     }
   }
@@ -88,9 +92,10 @@ function reclaimPte(k: Kernel, mm: Mm, vma: Vma, addr: number, w: number): boole
   const u32 = k.core.u32;
   const lo = u32[w];
   if ((lo & PTE.FOLIO_SWAPBACKED) === 0) {
-    if ((lo & PTE.DIRTY) !== 0 && (vma.flags & VMA.VM_DROPPABLE) === 0) {
-      // The task wrote to it after MADV_FREE: the data matters again.
-      u32[w] = lo | PTE.FOLIO_SWAPBACKED;
+    if ((vma.flags & VMA.VM_DROPPABLE) === 0 && folioDirtyAnywhere(k, mm, addr, lo, u32[w + 1])) {
+      // The task wrote to the folio after MADV_FREE: the data matters again, all of it,
+      // for every mm that maps it (folio_mark_dirty(), folio_set_swapbacked()).
+      setFolioFlags(k, mm, addr, lo, u32[w + 1], PTE.FOLIO_SWAPBACKED | PTE.FOLIO_DIRTY, 0);
       return false;
     }
     unmapPage(k, mm, addr, lo, u32[w + 1]);
