@@ -8,9 +8,9 @@ import { PTE_FIELD } from "../core/layout.ts";
 import { pteField, withPteField } from "../core/pte.ts";
 import { touch } from "./fault.ts";
 import type { Kernel } from "./kernel.ts";
-import { type Mm, pmdOf } from "./mm.ts";
+import { type Mm, pmdOf, pteIndexOf } from "./mm.ts";
 import { forEachPte, isNormalPage } from "./pte_ops.ts";
-import { PMD_SIZE } from "./vma.ts";
+import { PAGE_SIZE, PMD_SIZE } from "./vma.ts";
 
 /**
  * Pin every page of [start, start + len) once (faulting it in first); `unpin` drops one
@@ -22,7 +22,15 @@ export function pinUserPages(k: Kernel, mm: Mm, start: number, len: number, unpi
   for (let addr = start; addr < end;) {
     const pmdNo = pmdOf(addr);
     const to = Math.min(end, (pmdNo + 1) * PMD_SIZE);
-    // A PMD-mapped THP keeps no per-page state here; khugepaged never scans it anyway.
+    const h = mm.huge.get(pmdNo);
+    if (h) {
+      // A PMD-mapped THP keeps its pins beside the PMD, for the PTEs a split gives it.
+      h.pins ??= new Uint8Array(512);
+      const max = (1 << PTE_FIELD.PINS.bits) - 1;
+      for (let i = pteIndexOf(addr); i <= pteIndexOf(to - PAGE_SIZE); i++) {
+        h.pins[i] = Math.min(max, Math.max(0, h.pins[i] + (unpin ? -1 : 1)));
+      }
+    }
     forEachPte(mm, pmdNo, addr, to, (u32, w) => {
       const lo = u32[w];
       if (!isNormalPage(lo)) return;

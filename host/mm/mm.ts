@@ -33,6 +33,8 @@ export interface HugePmd {
   dirty: boolean;
   /** Not lazy-free: false after MADV_FREE, true again once reclaim finds it dirty. */
   swapbacked: boolean;
+  /** GUP pins per page of the folio, if any was taken; a split hands them to the PTEs. */
+  pins?: Uint8Array;
 }
 
 export class Mm {

@@ -30,8 +30,8 @@ export function fork(k: Kernel, parent: Mm, name: string): Mm {
     if ((e & PMD.HUGE) !== 0) {
       const h = parent.huge.get(pmdNo)!;
       child.pt.setEntry(pmdNo, e);
-      // copy_huge_pmd(): the child's PMD is write-protected and old.
-      child.huge.set(pmdNo, { ...h, young: false });
+      // copy_huge_pmd(): the child's PMD is write-protected and old; the pins are the parent's.
+      child.huge.set(pmdNo, { ...h, young: false, pins: undefined });
       addSharer(k, h.head, pmdNo * PMD_SIZE, parent, child);
       continue;
     }

@@ -203,7 +203,7 @@ export function splitHugePmd(k: Kernel, mm: Mm, vma: Vma, pmdNo: number): void {
   const u32 = mm.pt.core.u32;
   for (let i = 0; i < 512; i++) {
     const w = pteWord(t, i);
-    u32[w] = lo;
+    u32[w] = h.pins ? withPteField(lo, PTE_FIELD.PINS, h.pins[i]) : lo;
     u32[w + 1] = h.head + i;
   }
   // An exclusive folio's pages are now freed one by one as their PTEs go.
