@@ -23,10 +23,13 @@ export function fork(k: Kernel, parent: Mm, name: string): Mm {
   child.pt.cover(parent.pt.basePmd, parent.pt.basePmd + parent.pt.length);
   for (let i = 0; i < parent.pt.length; i++) {
     const pmdNo = parent.pt.basePmd + i;
-    const vma = parent.findVma(pmdNo * PMD_SIZE) ?? parent.findVma(pmdNo * PMD_SIZE + PMD_SIZE - 1);
-    if (vma && (vma.flags & VMA.VM_DROPPABLE) !== 0) continue;
     const e = parent.pt.entry(pmdNo);
     if (e === 0) continue;
+    // Droppability is the VMA's: a PMD may hold a VM_DROPPABLE VMA beside a normal one.
+    const vmas = parent.vmasOverlapping(pmdNo * PMD_SIZE, (pmdNo + 1) * PMD_SIZE);
+    const dropped = vmas.filter((v) => (v.flags & VMA.VM_DROPPABLE) !== 0);
+    if (dropped.length > 0 && dropped.length === vmas.length) continue;
+    const droppedAt = (addr: number) => dropped.some((v) => addr >= v.start && addr < v.end);
     if ((e & PMD.HUGE) !== 0) {
       const h = parent.huge.get(pmdNo)!;
       child.pt.setEntry(pmdNo, e);
@@ -40,6 +43,7 @@ export function fork(k: Kernel, parent: Mm, name: string): Mm {
     const m = u32();
     for (let j = 0; j < 512; j++) {
       const w = pteWord(src, j), d = pteWord(dst, j);
+      if (dropped.length > 0 && droppedAt(pmdNo * PMD_SIZE + j * 4096)) continue;
       let lo = m[w];
       if (isNormalPage(lo)) {
         lo = withPteField(lo & ~PTE.WRITE, PTE_FIELD.MAPCOUNT, mapcountOf(lo) + 1);
