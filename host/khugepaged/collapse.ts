@@ -85,8 +85,8 @@ function collapseWith(
   mm.flushTlbRange(pmdNo * PMD_SIZE, (pmdNo + 1) * PMD_SIZE);
   const t = mm.pt.writableTable(pmdNo);
   const kh = k.tunables.khugepaged;
-  k.scanCore.isolatePmd(t, pmdNo, kh.max_ptes_none, kh.max_ptes_shared, vma.flags, scanFlags(k, cc), k.ring);
-  const rec = readRecord(k.core.u32, k.ring);
+  k.scanCore.isolatePmd(t, pmdNo, kh.max_ptes_none, kh.max_ptes_shared, vma.flags, scanFlags(k, cc), k.isolateRecord);
+  const rec = readRecord(k.core.u32, k.isolateRecord);
   if (rec.result === S.EXCEED_NONE_PTE) k.vmstat.thp_scan_exceed_none_pte++;
   if (rec.result === S.EXCEED_SHARED_PTE) k.vmstat.thp_scan_exceed_share_pte++;
   trace(k, cc, "mm_collapse_huge_page_isolate", [

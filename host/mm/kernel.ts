@@ -50,6 +50,8 @@ export class Kernel {
   readonly khugepaged: Khugepaged;
   /** Scan record ring in core memory. */
   readonly ring: number;
+  /** The isolate step's record, apart from the ring whose records a batch is still consuming. */
+  readonly isolateRecord: number;
   /**
    * Folios mapped by more than one mm (after fork), by head pfn: the address they are
    * mapped at (the same in every sharer) and the mms that map them.
@@ -68,7 +70,8 @@ export class Kernel {
       seed: o.seed ?? 1,
     });
     this.tracer = new Tracer(o.trace ?? true);
-    this.ring = this.core.alloc(RING_RECORDS * RECORD.BYTES, 64);
+    this.ring = this.core.alloc((RING_RECORDS + 1) * RECORD.BYTES, 64);
+    this.isolateRecord = this.ring + RING_RECORDS * RECORD.BYTES;
     this.khugepaged = new Khugepaged(this);
   }
 
