@@ -54,7 +54,7 @@ if (((PTE_YOUNG | PTE_FOLIO_REFERENCED | PTE_WRITE) >> 16) != 0) {
   store<u16>(rec, noneOrZero, RECORD_NONE_OR_ZERO);
   store<u16>(rec, unmapped, RECORD_UNMAPPED);
   store<u16>(rec, writable, RECORD_WRITABLE);
-  store<u32>(rec, shared, RECORD_SHARED);
+  store<u16>(rec, shared, RECORD_SHARED);
   store<u32>(rec, pfn, RECORD_PFN);
   store<u64>(rec, <u64>pmdNo * PMD_SIZE, RECORD_ADDRESS);
 }

@@ -40,14 +40,14 @@ const [REF_W, REF_SH] = recordU16(RECORD.REFERENCED), [, NZ_SH] = recordU16(RECO
 const [UNM_W, UNM_SH] = recordU16(RECORD.UNMAPPED), [, WR_SH] = recordU16(RECORD.WRITABLE);
 const [SH_W, SH_SH] = recordU16(RECORD.SHARED);
 
-/** Write the whole record, one store per word (padding included, as zero). */
+/** Write every field of the record, one store per word; the padding half of SHARED's word is kept. */
 function writeRecord(u32: Uint32Array, at: number, pmdNo: number, c: Counters): void {
   const w = at >>> 2;
   u32[w + RECORD.RESULT / 4] = c.result;
   u32[w + RECORD.PTES_EXAMINED / 4] = c.examined;
   u32[w + REF_W] = c.referenced << REF_SH | c.noneOrZero << NZ_SH;
   u32[w + UNM_W] = c.unmapped << UNM_SH | c.writable << WR_SH;
-  u32[w + SH_W] = c.shared << SH_SH;
+  u32[w + SH_W] = ((u32[w + SH_W] & ~(0xffff << SH_SH)) | c.shared << SH_SH) >>> 0;
   u32[w + RECORD.PFN / 4] = c.pfn;
   // address = pmdNo << 21, split into two 32-bit halves without BigInt.
   u32[w + RECORD.ADDRESS / 4] = (pmdNo << 21) >>> 0;
