@@ -100,7 +100,7 @@ export const STATS = {
 } as const;
 
 /** Resolve configs against the kernel's tunables; a value sysfs would refuse throws its TunableError. */
-export function resolveConfigs(k: Kernel, configs: FullScanConfig[] | undefined): Array<Required<FullScanConfig> & { v: Variant }> {
+function resolveConfigs(k: Kernel, configs: FullScanConfig[] | undefined): Array<Required<FullScanConfig> & { v: Variant }> {
   const kh = k.tunables.khugepaged;
   const list: FullScanConfig[] = configs ?? [...VARIANTS.keys()].map((variant) => ({ variant }));
   if (list.length === 0) throw new RangeError("Cannot run a full scan: configs must name at least one variant");
@@ -120,7 +120,7 @@ export function resolveConfigs(k: Kernel, configs: FullScanConfig[] | undefined)
 }
 
 /** The distinct scans a list of configs needs, and which scan each config reads. */
-export function groupScans(configs: ReturnType<typeof resolveConfigs>): { scans: ScanParams[]; scanOf: number[] } {
+function groupScans(configs: ReturnType<typeof resolveConfigs>): { scans: ScanParams[]; scanOf: number[] } {
   const scans: ScanParams[] = [];
   const keys = new Map<string, number>();
   const scanOf = configs.map((c) => {
@@ -263,7 +263,7 @@ export function walkFullScan(plan: ScanPlan, out: Uint32Array, v: Variant, budge
 }
 
 /** Turn the counters of one config's scan (and a budget walk for its pass count) into its summary. */
-export function summarize(
+function summarize(
   plan: ScanPlan, out: Uint32Array, stats: Float64Array, c: ReturnType<typeof resolveConfigs>[number], scanSleepMs: number,
 ): FullScanSummary {
   const charge = chargeTable(c.v);
@@ -298,7 +298,7 @@ export function summarize(
 const arenas = new WeakMap<CoreMemory, Array<{ at: number; capacity: number }>>();
 
 /** Byte offsets of `n` outcome arrays of `pmds` entries each, allocated once and reused. */
-export function outcomeArrays(core: CoreMemory, n: number, pmds: number): number[] {
+function outcomeArrays(core: CoreMemory, n: number, pmds: number): number[] {
   let arena = arenas.get(core);
   if (!arena) arenas.set(core, arena = []);
   const need = Math.max(1, pmds);

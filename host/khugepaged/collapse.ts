@@ -40,8 +40,9 @@ export function revalidate(k: Kernel, mm: Mm, address: number, cc: CollapseContr
   const vma = mm.vmas.find((v) => v.end > address);
   if (!vma) return { result: S.VMA_NULL };
   if (address < vma.start || address + PMD_SIZE > vma.end) return { result: S.ADDRESS_RANGE };
+  // A VMA without an anon_vma fails here already (thp_vma_allowable_order()); every VMA
+  // of the model is anonymous, so the kernel's SCAN_PAGE_ANON check that follows cannot fail.
   if (!thpVmaAllowable(k.tunables, mm, vma, cc.isKhugepaged ? "khugepaged" : "collapse")) return { result: S.VMA_CHECK };
-  if (!vma.anonVma) return { result: S.PAGE_ANON };
   return { vma, result: S.SUCCEED };
 }
 

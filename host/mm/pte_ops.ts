@@ -3,7 +3,7 @@
  * and writing a PTE, building the PTE of a new anonymous page, and giving a page's
  * mapping up (freeing the page, or telling its other mapper it is private again).
  */
-import { PMD, PTE, PTE_FIELD, VMA } from "../core/layout.ts";
+import { PTE, PTE_FIELD, VMA } from "../core/layout.ts";
 import { pteField, withPteField } from "../core/pte.ts";
 import type { Kernel } from "./kernel.ts";
 import { type Mm, pmdOf, pteIndexOf } from "./mm.ts";
@@ -44,11 +44,6 @@ export function forEachPte(
 /** Whether a low word maps a normal page (present, not the zero page, not special). */
 export function isNormalPage(lo: number): boolean {
   return (lo & (PTE.PRESENT | PTE.ZERO | PTE.SPECIAL)) === PTE.PRESENT;
-}
-
-/** Whether a PMD directory entry maps a huge page. */
-export function isHugeEntry(e: number): boolean {
-  return (e & PMD.HUGE) !== 0;
 }
 
 /** Head pfn of the folio a low word and pfn belong to. */

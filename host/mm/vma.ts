@@ -1,5 +1,4 @@
 /** A virtual memory area of an anonymous private mapping. */
-import { VMA } from "../core/layout.ts";
 
 export interface Vma {
   start: number;
@@ -23,9 +22,4 @@ export function vmaHstart(v: Vma): number {
 /** End of the last whole 2 MiB range inside the VMA (the kernel's `hend`). */
 export function vmaHend(v: Vma): number {
   return Math.floor(v.end / PMD_SIZE) * PMD_SIZE;
-}
-
-/** Names of a VMA's flags, for reports. */
-export function vmaFlagNames(flags: number): string[] {
-  return Object.entries(VMA).filter(([, bit]) => (flags & bit) !== 0).map(([name]) => name);
 }
