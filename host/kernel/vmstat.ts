@@ -8,6 +8,8 @@ export const VMSTAT_COUNTERS = [
   "thp_scan_exceed_swap_pte",
   "thp_scan_exceed_share_pte",
   "thp_split_pmd",
+  "thp_zero_page_alloc",
+  "thp_zero_page_alloc_failed",
   "pglazyfree",
   "pglazyfreed",
   "pswpin",

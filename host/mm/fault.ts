@@ -6,6 +6,7 @@
  */
 import { PMD, PTE, VMA } from "../core/layout.ts";
 import { thpVmaAllowable } from "./thp_policy.ts";
+import { mapHugeZeroPmd, splitHugeZeroPmd } from "./huge_zero.ts";
 import { mmapAlign } from "./address_space.ts";
 import type { Kernel } from "./kernel.ts";
 import { type Mm, pmdOf } from "./mm.ts";
@@ -73,7 +74,11 @@ export function touch(k: Kernel, mm: Mm, start: number, len: number, write: bool
 function touchPmd(k: Kernel, mm: Mm, vma: Vma, pmdNo: number, from: number, to: number, write: boolean): void {
   const e = mm.pt.entry(pmdNo);
   if (e === 0 && tryHugeFault(k, mm, vma, pmdNo, write)) return;
-  if ((e & PMD.HUGE) !== 0) {
+  if (mm.hugeZero.has(pmdNo)) {
+    // do_huge_pmd_wp_page() of the huge zero page: a THP in its place, or, when none
+    // can be allocated, a split into zero-page PTEs whose write faults follow below.
+    if (!write || hugeZeroWpFault(k, mm, vma, pmdNo)) return;
+  } else if ((e & PMD.HUGE) !== 0) {
     const h = mm.huge.get(pmdNo)!;
     h.young = true;
     if (!write) return;
@@ -125,6 +130,13 @@ function tryHugeFault(k: Kernel, mm: Mm, vma: Vma, pmdNo: number, write: boolean
   // fault that falls back to small pages has still registered the mm.
   vma.anonVma = true;
   k.khugepagedEnterVma(mm, vma);
+  // A read maps the huge zero page (use_zero_page, the default); a write, a THP of its own.
+  if (!write && k.tunables.use_zero_page) return mapHugeZeroPmd(k, mm, pmdNo);
+  return allocThp(k, mm, vma, pmdNo, write);
+}
+
+/** `vma_alloc_anon_folio_pmd()` and its mapping at PMD `pmdNo`; false when no 2 MiB block is free. */
+function allocThp(k: Kernel, mm: Mm, vma: Vma, pmdNo: number, write: boolean): boolean {
   const head = k.phys.allocHuge();
   if (head < 0) {
     k.vmstat.thp_fault_fallback++;
@@ -133,6 +145,21 @@ function tryHugeFault(k: Kernel, mm: Mm, vma: Vma, pmdNo: number, write: boolean
   k.vmstat.thp_fault_alloc++;
   mm.pt.setEntry(pmdNo, (PMD.HUGE | (head >>> 9)) >>> 0);
   mm.huge.set(pmdNo, { head, young: true, dirty: write, swapbacked: (vma.flags & VMA.VM_DROPPABLE) === 0 });
+  return true;
+}
+
+/**
+ * `do_huge_zero_wp_pmd()`: a write to the huge zero page maps a new THP in its place
+ * (the zero PMD's translation flushed first); returns false after splitting the zero
+ * PMD when no THP can be had.
+ */
+function hugeZeroWpFault(k: Kernel, mm: Mm, vma: Vma, pmdNo: number): boolean {
+  if (!allocThp(k, mm, vma, pmdNo, true)) {
+    splitHugeZeroPmd(k, mm, pmdNo);
+    return false;
+  }
+  mm.hugeZero.delete(pmdNo);
+  mm.flushHugePmdTlb(pmdNo);
   return true;
 }
 

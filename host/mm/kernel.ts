@@ -57,6 +57,8 @@ export class Kernel {
    * mapped at (the same in every sharer) and the mms that map them.
    */
   readonly sharers = new Map<number, { addr: number; mms: Set<Mm> }>();
+  /** Head pfn of the huge zero folio, -1 until its first use (see huge_zero.ts). */
+  hugeZeroPfn = -1;
   #nextPid = 1000;
 
   constructor(o: KernelOptions) {

@@ -10,10 +10,10 @@ import { SyscallError } from "./fault.ts";
 import type { Kernel } from "./kernel.ts";
 import { type Mm, pmdOf } from "./mm.ts";
 import { MmuGather } from "./mmu_gather.ts";
-import {
-  folioHead, forEachPte, isNormalPage, mapcountOf, pteWord, setFolioFlags, setFolioMapcount, splitHugePmd, unmapPage,
-} from "./pte_ops.ts";
+import { folioHead, forEachPte, isNormalPage, mapcountOf, pteWord, setFolioFlags, splitHugePmd } from "./pte_ops.ts";
 import { pageoutRange } from "./reclaim.ts";
+import { splitHugeZeroPmd } from "./huge_zero.ts";
+import { zapRange } from "./zap.ts";
 import { PAGE_SIZE, PMD_SIZE, type Vma } from "./vma.ts";
 
 export const MADV_ADVICES = [
@@ -116,6 +116,7 @@ function splitVmaAt(k: Kernel, mm: Mm, addr: number): void {
   if (!vma || vma.start === addr) return;
   const pmdNo = pmdOf(addr);
   if (addr % PMD_SIZE !== 0 && mm.huge.has(pmdNo)) splitHugePmd(k, mm, vma, pmdNo);
+  if (addr % PMD_SIZE !== 0 && mm.hugeZero.has(pmdNo)) splitHugeZeroPmd(k, mm, pmdNo);
   mm.splitAt(addr);
 }
 
@@ -259,39 +260,4 @@ function dontneedRange(k: Kernel, mm: Mm, vma: Vma, pmdNo: number, from: number,
   if (to - from < PMD_SIZE || mm.pt.table(pmdNo) === 0) return;
   mm.pt.dropTable(pmdNo);
   tlb.pteTable(pmdNo * PMD_SIZE);
-}
-
-/**
- * Zap one PMD's range: unmap and free, gathering every present entry (a
- * swap entry is dropped unflushed: no TLB holds it). The PTE table stays.
- */
-export function zapRange(k: Kernel, mm: Mm, _vma: Vma, pmdNo: number, from: number, to: number, tlb: MmuGather): void {
-  const h = mm.huge.get(pmdNo);
-  if (h) {
-    tlb.pmd(pmdNo * PMD_SIZE);
-    mm.huge.delete(pmdNo);
-    mm.pt.setEntry(pmdNo, 0);
-    const sh = k.sharers.get(h.head);
-    if (!sh) {
-      k.phys.freeHuge(h.head);
-    } else {
-      sh.mms.delete(mm);
-      if (sh.mms.size === 1) {
-        // The last mapper owns the folio now; if it maps it by PTEs, they turn private.
-        const [other] = sh.mms;
-        k.sharers.delete(h.head);
-        if (!other.huge.has(pmdNo)) k.phys.splitHuge(h.head);
-        setFolioMapcount(other, sh.addr, h.head, 9, 1);
-      }
-    }
-    return;
-  }
-  forEachPte(mm, pmdNo, from, to, (u32, w, addr) => {
-    const lo = u32[w];
-    if ((lo & PTE.PRESENT) !== 0) tlb.pte(addr);
-    if (isNormalPage(lo)) unmapPage(k, mm, addr, lo, u32[w + 1]);
-    const fresh = mm.pt.core.u32;
-    fresh[w] = 0;
-    fresh[w + 1] = 0;
-  });
 }

@@ -44,6 +44,8 @@ export class Mm {
   readonly vmas: Vma[] = [];
   /** Huge PMDs by PMD number. */
   readonly huge = new Map<number, HugePmd>();
+  /** PMDs mapping the huge zero page (not in `huge`: no anonymous folio of the mm's). */
+  readonly hugeZero = new Set<number>();
   /** 1 while the task lives; 0 after exit (`mm_users`). */
   users = 1;
   /** MMF_VM_HUGEPAGE: the mm is on khugepaged's list. */

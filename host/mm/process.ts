@@ -8,8 +8,9 @@ import { withPteField } from "../core/pte.ts";
 import type { Kernel } from "./kernel.ts";
 import type { Mm } from "./mm.ts";
 import { folioHead, isNormalPage, mapcountOf, pteWord } from "./pte_ops.ts";
-import { zapRange } from "./madvise.ts";
+import { zapRange } from "./zap.ts";
 import { MmuGather } from "./mmu_gather.ts";
+import { copyHugeZeroPmd } from "./huge_zero.ts";
 import { PMD_SIZE } from "./vma.ts";
 
 /** fork(): a child mm sharing every page of `parent` copy-on-write. */
@@ -30,6 +31,10 @@ export function fork(k: Kernel, parent: Mm, name: string): Mm {
     const dropped = vmas.filter((v) => (v.flags & VMA.VM_DROPPABLE) !== 0);
     if (dropped.length > 0 && dropped.length === vmas.length) continue;
     const droppedAt = (addr: number) => dropped.some((v) => addr >= v.start && addr < v.end);
+    if (parent.hugeZero.has(pmdNo)) {
+      copyHugeZeroPmd(parent, child, pmdNo);
+      continue;
+    }
     if ((e & PMD.HUGE) !== 0) {
       const h = parent.huge.get(pmdNo)!;
       child.pt.setEntry(pmdNo, e);
