@@ -23,6 +23,10 @@ import {
 }
 
 @inline export function ptePresent(lo: u32): bool { return (lo & PTE_PRESENT) != 0; }
+/** Present and mapping a normal page: not the zero page, not special. */
+@inline export function pteNormal(lo: u32): bool {
+  return (lo & (PTE_PRESENT | PTE_ZERO | PTE_SPECIAL)) == PTE_PRESENT;
+}
 @inline export function pteYoung(lo: u32): bool { return (lo & PTE_YOUNG) != 0; }
 @inline export function pteDirty(lo: u32): bool { return (lo & PTE_DIRTY) != 0; }
 @inline export function pteWrite(lo: u32): bool { return (lo & PTE_WRITE) != 0; }
@@ -44,6 +48,11 @@ import {
 /** `folio_test_lazyfree()`: anonymous but no longer swap-backed (given back with MADV_FREE). */
 @inline export function folioLazyfree(lo: u32): bool {
   return (lo & (PTE_FOLIO_ANON | PTE_FOLIO_SWAPBACKED)) == PTE_FOLIO_ANON;
+}
+
+/** A lazy-free folio this PTE has not written since MADV_FREE: what the lazy-free skip stops at. */
+@inline export function pteCleanLazyfree(lo: u32): bool {
+  return folioLazyfree(lo) && !pteDirty(lo);
 }
 
 @inline export function folioOrder(lo: u32): u32 {

@@ -7,9 +7,9 @@ import {
   PTE_UFFD_WP, PTE_WRITE, PTE_YOUNG, PTE_ZERO,
 } from "./generated/layout";
 import {
-  folioAnon, folioDirty, folioLocked, folioLru, folioMapcount, folioOrder, folioPins, folioReferenced, folioSwapbacked,
-  folioSwapcache, pteDirty, pteHi, pteLo, ptePresent, pteSpecial, pteSwap, pteUffdWp, pteWrite, pteYoung,
-  pteZero,
+  folioAnon, folioDirty, folioLazyfree, folioLocked, folioLru, folioMapcount, folioMaybeMappedShared, folioOrder,
+  folioPfn, folioPins, folioReferenced, folioSwapbacked, folioSwapcache, pteCleanLazyfree, pteDirty, pteHi, pteLo,
+  pteNoneOrZero, pteNormal, ptePresent, pteReferenced, pteSpecial, pteSwap, pteUffdWp, pteWrite, pteYoung, pteZero,
 } from "./pte";
 
 @inline const ORDER_MASK: u32 = ((1 << PTE_FIELD_ORDER_BITS) - 1) << PTE_FIELD_ORDER_SHIFT;
@@ -42,6 +42,42 @@ export function decodePteField(ptr: u32, mask: u32): u32 {
     case ORDER_MASK: return folioOrder(lo);
     case MAPCOUNT_MASK: return folioMapcount(lo);
     case PINS_MASK: return folioPins(lo);
+    default: return u32.MAX_VALUE;
+  }
+}
+
+/**
+ * Predicate number `which` of assembly/pte.ts on the PTE words `lo` and `hi`, for
+ * test/pte_predicates.test.ts (PTE_PREDICATES there lists the host's in this order).
+ * Returns u32.MAX_VALUE for an unknown number.
+ */
+export function ptePredicate(which: u32, lo: u32, hi: u32): u32 {
+  switch (which) {
+    case 0: return <u32>ptePresent(lo);
+    case 1: return <u32>pteYoung(lo);
+    case 2: return <u32>pteDirty(lo);
+    case 3: return <u32>pteWrite(lo);
+    case 4: return <u32>pteUffdWp(lo);
+    case 5: return <u32>pteSwap(lo);
+    case 6: return <u32>pteZero(lo);
+    case 7: return <u32>pteSpecial(lo);
+    case 8: return <u32>pteNoneOrZero(lo);
+    case 9: return <u32>pteNormal(lo);
+    case 10: return <u32>pteReferenced(lo);
+    case 11: return <u32>folioAnon(lo);
+    case 12: return <u32>folioSwapbacked(lo);
+    case 13: return <u32>folioLru(lo);
+    case 14: return <u32>folioLocked(lo);
+    case 15: return <u32>folioReferenced(lo);
+    case 16: return <u32>folioSwapcache(lo);
+    case 17: return <u32>folioDirty(lo);
+    case 18: return <u32>folioLazyfree(lo);
+    case 19: return <u32>pteCleanLazyfree(lo);
+    case 20: return folioOrder(lo);
+    case 21: return folioMapcount(lo);
+    case 22: return folioPins(lo);
+    case 23: return <u32>folioMaybeMappedShared(lo);
+    case 24: return folioPfn(lo, hi);
     default: return u32.MAX_VALUE;
   }
 }

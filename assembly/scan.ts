@@ -14,13 +14,13 @@ import {
   VM_UFFD_ARMED,
 } from "./generated/layout";
 import {
-  folioAnon, folioLazyfree, folioLocked, folioLru, folioMaybeMappedShared, folioOrder, folioPfn, folioPins,
-  pteDirty, pteHi, pteLo, pteNoneOrZero, ptePresent, pteReferenced, pteSpecial, pteUffdWp, pteWrite,
+  folioAnon, folioLocked, folioLru, folioMaybeMappedShared, folioOrder, folioPfn, folioPins, pteCleanLazyfree,
+  pteHi, pteLo, pteNoneOrZero, ptePresent, pteReferenced, pteSpecial, pteUffdWp, pteWrite,
 } from "./pte";
 
 // Two probes ride along with the scan's exports: the layout test's PTE decoder and the
 // bench's read-rate ceiling.
-export { decodePteField } from "./pte_probe";
+export { decodePteField, ptePredicate } from "./pte_probe";
 export { sumBytesSimd } from "./read_rate";
 
 @inline const NR: u32 = PTES_PER_PMD;
@@ -143,7 +143,7 @@ if (((PTE_YOUNG | PTE_FOLIO_REFERENCED | PTE_WRITE) >> 16) != 0) {
       if (pteWrite(lo)) writable++;
       if (pteSpecial(lo)) { result = SCAN_PAGE_NULL; break; }
       folioAt = <i32>i;
-      if (skipLazyfree && folioLazyfree(lo) && !pteDirty(lo)) { result = SCAN_PAGE_LAZYFREE; break; }
+      if (skipLazyfree && pteCleanLazyfree(lo)) { result = SCAN_PAGE_LAZYFREE; break; }
       if (!folioAnon(lo)) { result = SCAN_PAGE_ANON; break; }
       // A page counts as shared if any page of its folio may be mapped by another mm.
       if (folioMaybeMappedShared(lo) && ++shared > limShared) { result = SCAN_EXCEED_SHARED_PTE; break; }
@@ -235,7 +235,7 @@ export function isolatePmd(
     const head = folioPfn(lo, pteHi(table, i));
     if (!folioAnon(lo)) { result = SCAN_PAGE_ANON; break; }
     // Catches pages given back with MADV_FREE between the scan and the collapse.
-    if (skipLazyfree && folioLazyfree(lo) && !pteDirty(lo)) { result = SCAN_PAGE_LAZYFREE; break; }
+    if (skipLazyfree && pteCleanLazyfree(lo)) { result = SCAN_PAGE_LAZYFREE; break; }
     if (folioMaybeMappedShared(lo) && ++shared > maxPtesShared && khugepaged) {
       result = SCAN_EXCEED_SHARED_PTE; break;
     }
