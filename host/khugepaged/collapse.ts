@@ -2,11 +2,12 @@
  * `collapse_huge_page()` for anonymous memory: allocate a PMD-sized folio, revalidate,
  * swap in, run the isolate checks on the detached table, copy, and map the new PMD.
  */
-import { PMD, PTE, SCAN_FLAG, VMA } from "../core/layout.ts";
+import { PMD, SCAN_FLAG, VMA } from "../core/layout.ts";
+import { pteCleanLazyfree, pteNormal, ptePresent } from "../core/pte.ts";
 import { ScanResult } from "../core/scan_result.ts";
 import type { Kernel } from "../mm/kernel.ts";
 import { type Mm, pmdOf } from "../mm/mm.ts";
-import { isNormalPage, newAnonLo, pteWord, unmapPage } from "../mm/pte_ops.ts";
+import { newAnonLo, pteWord, unmapPage } from "../mm/pte_ops.ts";
 import { PMD_SIZE, type Vma } from "../mm/vma.ts";
 import { readRecord } from "../kernel/scan_record.ts";
 import { thpVmaAllowable } from "../mm/thp_policy.ts";
@@ -107,7 +108,7 @@ function swapIn(k: Kernel, mm: Mm, vma: Vma, pmdNo: number, referenced: number, 
   let result: number = S.SUCCEED;
   for (let i = 0; i < 512; i++) {
     const w = pteWord(t, i);
-    if (u32[w] === 0 || (u32[w] & PTE.PRESENT) !== 0) continue;
+    if (u32[w] === 0 || ptePresent(u32[w])) continue;
     const pfn = k.phys.allocPage();
     if (pfn < 0) {
       result = S.FAIL;
@@ -131,11 +132,11 @@ function copyAndMap(k: Kernel, mm: Mm, vma: Vma, pmdNo: number, t: number, head:
   for (let i = 0; i < 512; i++) {
     const w = pteWord(t, i);
     const lo = u32[w];
-    if (!isNormalPage(lo)) {
+    if (!pteNormal(lo)) {
       allLazyfree = false;
       continue;
     }
-    if ((lo & (PTE.FOLIO_SWAPBACKED | PTE.DIRTY)) !== 0) allLazyfree = false;
+    if (!pteCleanLazyfree(lo)) allLazyfree = false;
     unmapPage(k, mm, pmdNo * PMD_SIZE + i * 4096, lo, u32[w + 1]);
     u32[w] = 0;
     u32[w + 1] = 0;

@@ -5,12 +5,13 @@
  * young bit, writes the dirty bit, as the MMU does.
  */
 import { PMD, PTE, VMA } from "../core/layout.ts";
+import { folioPfn, pteNormal, ptePresent, pteSwap, pteWrite, pteZero, withPteBits } from "../core/pte.ts";
 import { thpVmaAllowable } from "./thp_policy.ts";
 import { mapHugeZeroPmd, splitHugeZeroPmd } from "./huge_zero.ts";
 import { mmapAlign } from "./address_space.ts";
 import type { Kernel } from "./kernel.ts";
 import { type Mm, pmdOf } from "./mm.ts";
-import { folioHead, isNormalPage, newAnonLo, pteWord, splitHugePmd, unmapPage } from "./pte_ops.ts";
+import { newAnonLo, pteWord, splitHugePmd, unmapPage } from "./pte_ops.ts";
 import { PAGE_SIZE, PMD_SIZE, vmaHend, vmaHstart, type Vma } from "./vma.ts";
 
 export interface MmapOptions {
@@ -98,25 +99,25 @@ function touchPmd(k: Kernel, mm: Mm, vma: Vma, pmdNo: number, from: number, to: 
   for (let i = first; i < end; i++) {
     const w = pteWord(t, i);
     const lo = u32[w];
-    if (isNormalPage(lo) && (!write || (lo & PTE.WRITE) !== 0)) {
+    if (pteNormal(lo) && (!write || pteWrite(lo))) {
       // The common case: a mapped private page, accessed again (a write to a
       // lazy-free page dirties its PTE; the folio stays !swapbacked until reclaim
       // looks at it, but the dirty PTE already protects it).
-      u32[w] = lo | (write ? writeBits : PTE.YOUNG);
-    } else if (lo === 0 || (lo & PTE.PRESENT) === 0) {
+      u32[w] = withPteBits(lo, write ? writeBits : PTE.YOUNG);
+    } else if (lo === 0 || !ptePresent(lo)) {
       faultPage(k, vma, w, lo, write);
-    } else if ((lo & PTE.ZERO) !== 0) {
+    } else if (pteZero(lo)) {
       if (write) {
         // wp_page_copy(): the zero page's translation goes with ptep_clear_flush().
         mapNewPage(k, vma, w, true);
         mm.flushTlbPage(base + i * PAGE_SIZE);
       }
     } else if (!write) {
-      u32[w] = lo | PTE.YOUNG;
-    } else if ((vma.flags & VMA.VM_WRITE) !== 0 && isNormalPage(lo) && k.sharers.has(folioHead(lo, u32[w + 1]))) {
+      u32[w] = withPteBits(lo, PTE.YOUNG);
+    } else if ((vma.flags & VMA.VM_WRITE) !== 0 && pteNormal(lo) && k.sharers.has(folioPfn(lo, u32[w + 1]))) {
       copyOnWrite(k, mm, vma, base + i * PAGE_SIZE, w);
     } else {
-      u32[w] = lo | writeBits;
+      u32[w] = withPteBits(lo, writeBits);
     }
   }
 }
@@ -178,7 +179,7 @@ function faultPage(k: Kernel, vma: Vma, w: number, lo: number, write: boolean): 
     u32[w + 1] = 0;
     return;
   }
-  if ((lo & PTE.SWAP) !== 0) k.vmstat.pswpin++;
+  if (pteSwap(lo)) k.vmstat.pswpin++;
   vma.anonVma = true;
   mapNewPage(k, vma, w, write);
 }

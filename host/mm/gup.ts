@@ -5,11 +5,11 @@
  * SCAN_PAGE_COUNT.
  */
 import { PTE_FIELD } from "../core/layout.ts";
-import { pteField, withPteField } from "../core/pte.ts";
+import { folioPins, pteNormal, withFolioPins } from "../core/pte.ts";
 import { touch } from "./fault.ts";
 import type { Kernel } from "./kernel.ts";
 import { type Mm, pmdOf, pteIndexOf } from "./mm.ts";
-import { forEachPte, isNormalPage } from "./pte_ops.ts";
+import { forEachPte } from "./pte_ops.ts";
 import { PAGE_SIZE, PMD_SIZE } from "./vma.ts";
 
 /**
@@ -33,9 +33,9 @@ export function pinUserPages(k: Kernel, mm: Mm, start: number, len: number, unpi
     }
     forEachPte(mm, pmdNo, addr, to, (u32, w) => {
       const lo = u32[w];
-      if (!isNormalPage(lo)) return;
-      const pins = pteField(lo, PTE_FIELD.PINS);
-      u32[w] = withPteField(lo, PTE_FIELD.PINS, unpin ? pins - 1 : pins + 1);
+      if (!pteNormal(lo)) return;
+      const pins = folioPins(lo);
+      u32[w] = withFolioPins(lo, unpin ? pins - 1 : pins + 1);
     });
     addr = to;
   }

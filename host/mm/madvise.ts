@@ -4,13 +4,15 @@
  * checks and its walk over the VMAs of the range (`madvise_walk_vmas`).
  */
 import { PTE, PTE_FIELD, VMA } from "../core/layout.ts";
-import { pteField } from "../core/pte.ts";
+import {
+  folioDirty, folioMapcount, folioOrder, folioPfn, folioSwapbacked, folioSwapcache, pteDirty, pteNormal, ptePresent, pteYoung, withPteBits,
+} from "../core/pte.ts";
 import { madviseCollapse } from "../khugepaged/madvise_collapse.ts";
 import { SyscallError } from "./fault.ts";
 import type { Kernel } from "./kernel.ts";
 import { type Mm, pmdOf } from "./mm.ts";
 import { MmuGather } from "./mmu_gather.ts";
-import { folioHead, forEachPte, isNormalPage, mapcountOf, pteWord, setFolioFlags, splitHugePmd } from "./pte_ops.ts";
+import { forEachPte, pteWord, setFolioFlags, splitHugePmd } from "./pte_ops.ts";
 import { pageoutRange } from "./reclaim.ts";
 import { splitHugeZeroPmd } from "./huge_zero.ts";
 import { zapRange } from "./zap.ts";
@@ -177,36 +179,36 @@ function madviseFreeRange(
   forEachPte(mm, pmdNo, from, to, (u32, w, addr) => {
     const lo = u32[w];
     if (lo === 0) return;
-    if ((lo & PTE.PRESENT) === 0) {
+    if (!ptePresent(lo)) {
       // The swap slot is freed; the next touch faults a fresh zero-filled page.
       u32[w] = 0;
       u32[w + 1] = 0;
       return;
     }
-    if (!isNormalPage(lo)) return;
-    if (mapcountOf(lo) > 1) {
+    if (!pteNormal(lo)) return;
+    if (folioMapcount(lo) > 1) {
       // Another mm maps the folio: a large one only partly in range is left alone
       // (folio_maybe_mapped_shared()), and so is a PG_dirty or swap-cache one
       // (folio_mapcount() != folio_nr_pages()).
-      if (pteField(lo, PTE_FIELD.ORDER) !== 0 && !folioWhollyIn(lo, u32[w + 1], addr, from, to)) return;
-      if ((lo & (PTE.FOLIO_DIRTY | PTE.FOLIO_SWAPCACHE)) !== 0) return;
+      if (folioOrder(lo) !== 0 && !folioWhollyIn(lo, u32[w + 1], addr, from, to)) return;
+      if (folioDirty(lo) || folioSwapcache(lo)) return;
     }
-    if ((lo & (PTE.YOUNG | PTE.DIRTY)) !== 0) tlb.pte(addr);
+    if (pteYoung(lo) || pteDirty(lo)) tlb.pte(addr);
     // folio_clear_dirty() of an exclusive folio; the PTE is made clean and old.
-    u32[w] = lo & ~(PTE.YOUNG | PTE.DIRTY | PTE.FOLIO_REFERENCED | PTE.FOLIO_DIRTY);
+    u32[w] = withPteBits(lo, 0, PTE.YOUNG | PTE.DIRTY | PTE.FOLIO_REFERENCED | PTE.FOLIO_DIRTY);
     // folio_mark_lazyfree(): the folio's state, in every mm that maps it, counted once
     // per folio (its other PTEs are then !swapbacked already).
-    if ((lo & PTE.FOLIO_SWAPBACKED) !== 0 && (lo & PTE.FOLIO_SWAPCACHE) === 0) {
+    if (folioSwapbacked(lo) && !folioSwapcache(lo)) {
       setFolioFlags(k, mm, addr, lo, u32[w + 1], 0, PTE.FOLIO_SWAPBACKED);
-      k.vmstat.pglazyfree += 1 << pteField(lo, PTE_FIELD.ORDER);
+      k.vmstat.pglazyfree += 1 << folioOrder(lo);
     }
   });
 }
 
 /** Whether every page of the folio of the page at `addr` (low word `lo`, pfn `pfn`) lies in [from, to). */
 function folioWhollyIn(lo: number, pfn: number, addr: number, from: number, to: number): boolean {
-  const first = addr - (pfn - folioHead(lo, pfn)) * PAGE_SIZE;
-  return first >= from && first + (PAGE_SIZE << pteField(lo, PTE_FIELD.ORDER)) <= to;
+  const first = addr - (pfn - folioPfn(lo, pfn)) * PAGE_SIZE;
+  return first >= from && first + (PAGE_SIZE << folioOrder(lo)) <= to;
 }
 
 /**
@@ -226,9 +228,9 @@ function coldRange(k: Kernel, mm: Mm, _vma: Vma, pmdNo: number, from: number, to
   forEachPte(mm, pmdNo, from, to, (u32, w, addr) => {
     const lo = u32[w];
     // Do not interfere with other mappings of the folio.
-    if (!isNormalPage(lo) || mapcountOf(lo) > 1) return;
-    if ((lo & PTE.YOUNG) !== 0) tlb.pte(addr);
-    u32[w] = lo & ~(PTE.YOUNG | PTE.FOLIO_REFERENCED);
+    if (!pteNormal(lo) || folioMapcount(lo) > 1) return;
+    if (pteYoung(lo)) tlb.pte(addr);
+    u32[w] = withPteBits(lo, 0, PTE.YOUNG | PTE.FOLIO_REFERENCED);
   });
 }
 
@@ -244,7 +246,7 @@ function splitPartlyCoveredFolios(mm: Mm, t: number, from: number, to: number): 
   for (let i = 0; i < 512; i++) {
     const w = pteWord(t, i);
     const lo = u32[w];
-    if (!isNormalPage(lo) || pteField(lo, PTE_FIELD.ORDER) === 0 || mapcountOf(lo) > 1) continue;
+    if (!pteNormal(lo) || folioOrder(lo) === 0 || folioMapcount(lo) > 1) continue;
     u32[w] = lo & ~(((1 << PTE_FIELD.ORDER.bits) - 1) << PTE_FIELD.ORDER.shift);
   }
 }

@@ -3,11 +3,11 @@
  * becomes shared (mapcount 2, write-protected for COW); exit unmaps everything and
  * tells khugepaged.
  */
-import { PMD, PTE, PTE_FIELD, VMA } from "../core/layout.ts";
-import { withPteField } from "../core/pte.ts";
+import { PMD, PTE, VMA } from "../core/layout.ts";
+import { folioMapcount, folioPfn, pteNormal, ptePresent, withFolioMapcount, withPteBits } from "../core/pte.ts";
 import type { Kernel } from "./kernel.ts";
 import type { Mm } from "./mm.ts";
-import { folioHead, isNormalPage, mapcountOf, pteWord } from "./pte_ops.ts";
+import { pteWord } from "./pte_ops.ts";
 import { zapRange } from "./zap.ts";
 import { MmuGather } from "./mmu_gather.ts";
 import { copyHugeZeroPmd } from "./huge_zero.ts";
@@ -50,14 +50,14 @@ export function fork(k: Kernel, parent: Mm, name: string): Mm {
       const w = pteWord(src, j), d = pteWord(dst, j);
       if (dropped.length > 0 && droppedAt(pmdNo * PMD_SIZE + j * 4096)) continue;
       let lo = m[w];
-      if (isNormalPage(lo)) {
-        lo = withPteField(lo & ~PTE.WRITE, PTE_FIELD.MAPCOUNT, mapcountOf(lo) + 1);
+      if (pteNormal(lo)) {
+        lo = withFolioMapcount(withPteBits(lo, 0, PTE.WRITE), folioMapcount(lo) + 1);
         m[w] = lo;
-        addSharer(k, folioHead(lo, m[w + 1]), pmdNo * PMD_SIZE + j * 4096, parent, child);
+        addSharer(k, folioPfn(lo, m[w + 1]), pmdNo * PMD_SIZE + j * 4096, parent, child);
       }
       // __copy_present_ptes(): the child's copy of a present PTE is old; only the
       // parent has used the page.
-      m[d] = (lo & PTE.PRESENT) !== 0 ? lo & ~PTE.YOUNG : lo;
+      m[d] = ptePresent(lo) ? withPteBits(lo, 0, PTE.YOUNG) : lo;
       m[d + 1] = m[w + 1];
     }
   }

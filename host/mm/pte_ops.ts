@@ -3,8 +3,10 @@
  * and writing a PTE, building the PTE of a new anonymous page, and giving a page's
  * mapping up (freeing the page, or telling its other mapper it is private again).
  */
-import { PTE, PTE_FIELD, VMA } from "../core/layout.ts";
-import { pteField, withPteField } from "../core/pte.ts";
+import { PTE, VMA } from "../core/layout.ts";
+import {
+  folioDirty, folioOrder, folioPfn, pteDirty, pteNormal, withFolioMapcount, withFolioOrder, withFolioPins,
+} from "../core/pte.ts";
 import type { Kernel } from "./kernel.ts";
 import { type Mm, pmdOf, pteIndexOf } from "./mm.ts";
 import type { Vma } from "./vma.ts";
@@ -21,8 +23,8 @@ export function newAnonLo(vma: Vma, write: boolean, order = 0): number {
   if ((vma.flags & VMA.VM_DROPPABLE) === 0) lo |= PTE.FOLIO_SWAPBACKED;
   if (write) lo |= PTE.DIRTY;
   if (write && (vma.flags & VMA.VM_WRITE) !== 0) lo |= PTE.WRITE;
-  lo = withPteField(lo, PTE_FIELD.ORDER, order);
-  return withPteField(lo, PTE_FIELD.MAPCOUNT, 1);
+  lo = withFolioOrder(lo, order);
+  return withFolioMapcount(lo, 1);
 }
 
 /**
@@ -41,17 +43,6 @@ export function forEachPte(
   for (let i = first, addr = from; addr < to; i++, addr += 4096) fn(mm.pt.core.u32, pteWord(t, i), addr);
 }
 
-/** Whether a low word maps a normal page (present, not the zero page, not special). */
-export function isNormalPage(lo: number): boolean {
-  return (lo & (PTE.PRESENT | PTE.ZERO | PTE.SPECIAL)) === PTE.PRESENT;
-}
-
-/** Head pfn of the folio a low word and pfn belong to. */
-export function folioHead(lo: number, pfn: number): number {
-  const order = pteField(lo, PTE_FIELD.ORDER);
-  return pfn - (pfn % (1 << order));
-}
-
 /**
  * The mapping of the normal page `pfn` at `addr` in `mm` goes away (callers clear the
  * PTE afterwards). A page of a folio no other mm maps is freed. For a shared folio,
@@ -61,8 +52,8 @@ export function folioHead(lo: number, pfn: number): number {
  * released by the last mapper).
  */
 export function unmapPage(k: Kernel, mm: Mm, addr: number, lo: number, pfn: number): void {
-  const order = pteField(lo, PTE_FIELD.ORDER);
-  const head = folioHead(lo, pfn);
+  const order = folioOrder(lo);
+  const head = folioPfn(lo, pfn);
   const sh = k.sharers.get(head);
   if (!sh) {
     k.phys.freePage(pfn);
@@ -96,7 +87,7 @@ function mapsFolioElsewhere(mm: Mm, head: number, order: number, addr: number): 
  * whose head is `head` (order `order`); a PMD mapping has no field to set.
  */
 export function setFolioMapcount(mm: Mm, addr: number, head: number, order: number, n: number): void {
-  updateFolioPtes(mm, addr, head, order, (lo) => withPteField(lo, PTE_FIELD.MAPCOUNT, n));
+  updateFolioPtes(mm, addr, head, order, (lo) => withFolioMapcount(lo, n));
 }
 
 /** Rewrite with `fn` every PTE of `mm`'s table at `addr` that maps the folio `head` (order `order`). */
@@ -118,9 +109,9 @@ function updateFolioPtes(mm: Mm, addr: number, head: number, order: number, fn: 
  * `try_to_unmap_one()` would hand to the folio as it unmaps each.
  */
 export function folioDirtyAnywhere(k: Kernel, mm: Mm, addr: number, lo: number, pfn: number): boolean {
-  if ((lo & PTE.FOLIO_DIRTY) !== 0) return true;
-  const order = pteField(lo, PTE_FIELD.ORDER);
-  const head = folioHead(lo, pfn);
+  if (folioDirty(lo)) return true;
+  const order = folioOrder(lo);
+  const head = folioPfn(lo, pfn);
   const sh = k.sharers.get(head);
   for (const m of sh ? sh.mms : [mm]) {
     const at = sh ? sh.addr : addr;
@@ -136,7 +127,7 @@ export function folioDirtyAnywhere(k: Kernel, mm: Mm, addr: number, lo: number, 
     const last = order === 0 ? first : 511;
     for (let i = first; i <= last; i++) {
       const w = pteWord(t, i);
-      if (mapsFolioPage(u32, w, head, order) && (u32[w] & PTE.DIRTY) !== 0) return true;
+      if (mapsFolioPage(u32, w, head, order) && pteDirty(u32[w])) return true;
     }
   }
   return false;
@@ -149,8 +140,8 @@ export function folioDirtyAnywhere(k: Kernel, mm: Mm, addr: number, lo: number, 
  * the folio, and a huge PMD mapping it (its swap-backed state).
  */
 export function setFolioFlags(k: Kernel, mm: Mm, addr: number, lo: number, pfn: number, set: number, clear: number): void {
-  const order = pteField(lo, PTE_FIELD.ORDER);
-  const head = folioHead(lo, pfn);
+  const order = folioOrder(lo);
+  const head = folioPfn(lo, pfn);
   const sh = k.sharers.get(head);
   for (const m of sh ? sh.mms : [mm]) {
     const at = sh ? sh.addr : addr;
@@ -166,12 +157,7 @@ export function setFolioFlags(k: Kernel, mm: Mm, addr: number, lo: number, pfn: 
 
 /** Whether the PTE at word `w` maps a normal page of the folio `head` (order `order`). */
 function mapsFolioPage(u32: Uint32Array, w: number, head: number, order: number): boolean {
-  return isNormalPage(u32[w]) && u32[w + 1] - head >= 0 && u32[w + 1] - head < 1 << order;
-}
-
-/** Mapcount field of a low word. */
-export function mapcountOf(lo: number): number {
-  return pteField(lo, PTE_FIELD.MAPCOUNT);
+  return pteNormal(u32[w]) && u32[w + 1] - head >= 0 && u32[w + 1] - head < 1 << order;
 }
 
 /**
@@ -194,11 +180,11 @@ export function splitHugePmd(k: Kernel, mm: Mm, vma: Vma, pmdNo: number): void {
   // __split_huge_pmd_locked() hands a dirty PMD's bit to the PTEs and to the folio (PG_dirty).
   if (h.dirty) lo |= PTE.DIRTY | PTE.FOLIO_DIRTY;
   if (!shared && (vma.flags & VMA.VM_WRITE) !== 0) lo |= PTE.WRITE;
-  lo = withPteField(withPteField(lo, PTE_FIELD.ORDER, 9), PTE_FIELD.MAPCOUNT, shared ? shared.mms.size : 1);
+  lo = withFolioMapcount(withFolioOrder(lo, 9), shared ? shared.mms.size : 1);
   const u32 = mm.pt.core.u32;
   for (let i = 0; i < 512; i++) {
     const w = pteWord(t, i);
-    u32[w] = h.pins ? withPteField(lo, PTE_FIELD.PINS, h.pins[i]) : lo;
+    u32[w] = h.pins ? withFolioPins(lo, h.pins[i]) : lo;
     u32[w + 1] = h.head + i;
   }
   // An exclusive folio's pages are now freed one by one as their PTEs go.

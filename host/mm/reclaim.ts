@@ -7,13 +7,13 @@
  * rmap walk to unmap them everywhere at once), and so are PMD-mapped THPs unless they
  * are lazy-free.
  */
-import { PTE, PTE_FIELD, VMA } from "../core/layout.ts";
-import { pteField, withPteField } from "../core/pte.ts";
+import { PTE, VMA } from "../core/layout.ts";
+import {
+  folioAnon, folioLazyfree, folioLocked, folioLru, folioMapcount, folioPins, pteNormal, pteYoung, withFolioOrder, withPteBits,
+} from "../core/pte.ts";
 import type { Kernel } from "./kernel.ts";
 import type { Mm } from "./mm.ts";
-import {
-  folioDirtyAnywhere, forEachPte, isNormalPage, mapcountOf, pteWord, setFolioFlags, splitHugePmd, unmapPage,
-} from "./pte_ops.ts";
+import { folioDirtyAnywhere, forEachPte, pteWord, setFolioFlags, splitHugePmd, unmapPage } from "./pte_ops.ts";
 import { PAGE_SIZE, PMD_SIZE, type Vma } from "./vma.ts";
 
 type Pass = "lazyfree" | "swap-old" | "swap-any";
@@ -52,14 +52,14 @@ function reclaimMm(k: Kernel, mm: Mm, pass: Pass, target: number): boolean {
       for (let i = first; i < last && k.phys.freePages < target; i++) {
         let w = pteWord(t, i);
         const lo = u32[w];
-        if (!isNormalPage(lo) || (lo & PTE.FOLIO_ANON) === 0 || mapcountOf(lo) > 1) continue;
+        if (!pteNormal(lo) || !folioAnon(lo) || folioMapcount(lo) > 1) continue;
         // The first pass looks at lazy-free pages only, the second at swap-backed ones
         // only; the last takes any page, those spared before included.
-        const lazyfree = (lo & PTE.FOLIO_SWAPBACKED) === 0;
+        const lazyfree = folioLazyfree(lo);
         const picky = pass !== "swap-any";
         if (picky && lazyfree !== (pass === "lazyfree")) continue;
         // folio_check_references(): a young page is spared once; the look clears the bit.
-        const spare = picky && (lo & PTE.YOUNG) !== 0;
+        const spare = picky && pteYoung(lo);
         if (!own) {
           t = mm.pt.writableTable(pmdNo);
           w = pteWord(t, i);
@@ -68,7 +68,7 @@ function reclaimMm(k: Kernel, mm: Mm, pass: Pass, target: number): boolean {
           u32 = k.core.u32;
         }
         if (spare) {
-          u32[w] = lo & ~PTE.YOUNG;
+          u32[w] = withPteBits(lo, 0, PTE.YOUNG);
           continue;
         }
         if (reclaimPte(k, mm, v, pmdNo * PMD_SIZE + i * PAGE_SIZE, w)) unmapped = true;
@@ -91,7 +91,7 @@ function reclaimMm(k: Kernel, mm: Mm, pass: Pass, target: number): boolean {
 function reclaimPte(k: Kernel, mm: Mm, vma: Vma, addr: number, w: number): boolean {
   const u32 = k.core.u32;
   const lo = u32[w];
-  if ((lo & PTE.FOLIO_SWAPBACKED) === 0) {
+  if (folioLazyfree(lo)) {
     if ((vma.flags & VMA.VM_DROPPABLE) === 0 && folioDirtyAnywhere(k, mm, addr, lo, u32[w + 1])) {
       // The task wrote to the folio after MADV_FREE: the data matters again, all of it,
       // for every mm that maps it (folio_mark_dirty(), folio_set_swapbacked()).
@@ -146,12 +146,12 @@ export function pageoutRange(k: Kernel, mm: Mm, vma: Vma, pmdNo: number, from: n
   let unmapped = false;
   forEachPte(mm, pmdNo, from, to, (u32, w, addr) => {
     const lo = u32[w];
-    if (!isNormalPage(lo) || (lo & PTE.FOLIO_ANON) === 0 || (lo & PTE.FOLIO_LRU) === 0) return;
-    if (mapcountOf(lo) > 1 || (lo & PTE.FOLIO_LOCKED) !== 0 || pteField(lo, PTE_FIELD.PINS) !== 0) {
+    if (!pteNormal(lo) || !folioAnon(lo) || !folioLru(lo)) return;
+    if (folioMapcount(lo) > 1 || folioLocked(lo) || folioPins(lo) !== 0) {
       return;
     }
     // A large folio is split before it goes to swap; its pages are reclaimed one by one.
-    u32[w] = withPteField(lo, PTE_FIELD.ORDER, 0);
+    u32[w] = withFolioOrder(lo, 0);
     if (reclaimPte(k, mm, vma, addr, w)) unmapped = true;
   });
   // reclaim_pages() of this PMD's folios ends with try_to_unmap_flush(): a whole flush on x86.

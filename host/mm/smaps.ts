@@ -1,7 +1,7 @@
 /** Per-task figures in the style of /proc/PID/smaps_rollup, in kB. */
-import { PTE } from "../core/layout.ts";
+import { pteCleanLazyfree, pteNormal, ptePresent, pteSwap } from "../core/pte.ts";
 import type { HugePmd, Mm } from "./mm.ts";
-import { isNormalPage, pteWord } from "./pte_ops.ts";
+import { pteWord } from "./pte_ops.ts";
 
 export interface SmapsRollup {
   Rss: number;
@@ -67,16 +67,16 @@ export function tableCounts(u32: Uint32Array, t: number, cache?: TableCache): Ta
   for (let j = 0; j < 512; j++) {
     const lo = u32[pteWord(t, j)];
     if (lo === 0) continue;
-    if ((lo & PTE.PRESENT) === 0) {
-      if ((lo & PTE.SWAP) !== 0) c.swapped++;
+    if (!ptePresent(lo)) {
+      if (pteSwap(lo)) c.swapped++;
       continue;
     }
     // The zero page is not counted in Rss.
-    if (!isNormalPage(lo)) continue;
+    if (!pteNormal(lo)) continue;
     c.normal++;
     // smaps_account(): anonymous, not swap-backed, and clean. A lazy-free page written
     // again is dirty and no longer free to drop, though its folio stays !swapbacked.
-    if ((lo & (PTE.FOLIO_ANON | PTE.FOLIO_SWAPBACKED | PTE.DIRTY)) === PTE.FOLIO_ANON) c.lazy++;
+    if (pteCleanLazyfree(lo)) c.lazy++;
   }
   cache?.set(t, c);
   return c;

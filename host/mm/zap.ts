@@ -2,12 +2,12 @@
  * Unmapping one PMD's share of a range (`zap_pmd_range()`), as MADV_DONTNEED and exit
  * do it: pages are freed or given up by their mm, a huge PMD goes whole.
  */
-import { PTE } from "../core/layout.ts";
+import { pteNormal, ptePresent } from "../core/pte.ts";
 import { splitHugeZeroPmd, zapHugeZeroPmd } from "./huge_zero.ts";
 import type { Kernel } from "./kernel.ts";
 import type { Mm } from "./mm.ts";
 import type { MmuGather } from "./mmu_gather.ts";
-import { forEachPte, isNormalPage, setFolioMapcount, unmapPage } from "./pte_ops.ts";
+import { forEachPte, setFolioMapcount, unmapPage } from "./pte_ops.ts";
 import { PMD_SIZE, type Vma } from "./vma.ts";
 
 /**
@@ -44,8 +44,8 @@ export function zapRange(k: Kernel, mm: Mm, _vma: Vma, pmdNo: number, from: numb
   }
   forEachPte(mm, pmdNo, from, to, (u32, w, addr) => {
     const lo = u32[w];
-    if ((lo & PTE.PRESENT) !== 0) tlb.pte(addr);
-    if (isNormalPage(lo)) unmapPage(k, mm, addr, lo, u32[w + 1]);
+    if (ptePresent(lo)) tlb.pte(addr);
+    if (pteNormal(lo)) unmapPage(k, mm, addr, lo, u32[w + 1]);
     const fresh = mm.pt.core.u32;
     fresh[w] = 0;
     fresh[w + 1] = 0;

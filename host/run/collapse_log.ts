@@ -3,7 +3,8 @@
  * how much of what was collapsed was clean lazy-free memory (pages the task had given
  * back with MADV_FREE and not written since, which reclaim could have dropped).
  */
-import { PTE, PTES_PER_PMD } from "../core/layout.ts";
+import { PTES_PER_PMD } from "../core/layout.ts";
+import { pteCleanLazyfree, pteNormal } from "../core/pte.ts";
 import type { CoreMemory } from "../core/core_memory.ts";
 import type { ScanCore } from "../core/scan_core.ts";
 import { ScanResult } from "../core/scan_result.ts";
@@ -19,8 +20,6 @@ export interface CollapseStats {
   lazyfreePages: number;
 }
 
-const LAZYFREE_MASK = PTE.PRESENT | PTE.FOLIO_ANON | PTE.FOLIO_SWAPBACKED | PTE.DIRTY | PTE.ZERO | PTE.SPECIAL;
-const CLEAN_LAZYFREE = PTE.PRESENT | PTE.FOLIO_ANON;
 
 /**
  * Records khugepaged's successful collapses by mm name. It wraps the scan core to look
@@ -51,7 +50,7 @@ export class CollapseLog {
   #countLazyfree(table: number): number {
     const u32 = this.#memory.u32;
     let n = 0;
-    for (let i = 0, w = table >>> 2; i < PTES_PER_PMD; i++, w += 2) if ((u32[w] & LAZYFREE_MASK) === CLEAN_LAZYFREE) n++;
+    for (let i = 0, w = table >>> 2; i < PTES_PER_PMD; i++, w += 2) if (pteNormal(u32[w]) && pteCleanLazyfree(u32[w])) n++;
     return n;
   }
 

@@ -3,8 +3,10 @@
  * and pages by state. Each distinct PTE table is decoded once and weighted by the PMDs
  * that share it, so counting a terabyte map takes milliseconds.
  */
-import { PMD, PMD_SIZE, PTE, PTE_FIELD, PTE_TABLE_BYTES, PTES_PER_PMD } from "../core/layout.ts";
-import { pteField } from "../core/pte.ts";
+import { PMD, PMD_SIZE, PTE_TABLE_BYTES, PTES_PER_PMD } from "../core/layout.ts";
+import {
+  folioAnon, folioLocked, folioMaybeMappedShared, pteCleanLazyfree, pteNormal, ptePresent, pteReferenced, pteSwap,
+} from "../core/pte.ts";
 import type { Mm } from "../mm/mm.ts";
 import type { PageState } from "./spec.ts";
 
@@ -23,12 +25,12 @@ export interface Census {
 /** The state a PTE word is in, by the generator's definitions (pmd_class.ts). */
 export function pteState(lo: number): PageState | "none" | "other" {
   if (lo === 0) return "none";
-  if ((lo & PTE.PRESENT) === 0) return (lo & PTE.SWAP) !== 0 ? "swapped" : "other";
-  if ((lo & (PTE.ZERO | PTE.SPECIAL)) !== 0 || (lo & PTE.FOLIO_ANON) === 0) return "other";
-  if ((lo & PTE.FOLIO_LOCKED) !== 0) return "locked";
-  if ((lo & (PTE.FOLIO_SWAPBACKED | PTE.DIRTY)) === 0) return "lazyfree";
-  if (pteField(lo, PTE_FIELD.MAPCOUNT) > 1) return "shared";
-  if ((lo & (PTE.YOUNG | PTE.FOLIO_REFERENCED)) === 0) return "cold";
+  if (!ptePresent(lo)) return pteSwap(lo) ? "swapped" : "other";
+  if (!pteNormal(lo) || !folioAnon(lo)) return "other";
+  if (folioLocked(lo)) return "locked";
+  if (pteCleanLazyfree(lo)) return "lazyfree";
+  if (folioMaybeMappedShared(lo)) return "shared";
+  if (!pteReferenced(lo)) return "cold";
   return "normal";
 }
 
