@@ -6,13 +6,14 @@
  * plainly fast as TypeScript allows (local constants, 32-bit typed-array reads).
  */
 import { PFN_NONE, PMD, PTE, PTE_FIELD, PTE_TABLE_BYTES, PTES_PER_PMD, RECORD, SCAN_FLAG, VMA } from "./layout.ts";
+import { pteCleanLazyfree } from "./pte.ts";
 import { recordU16 } from "./record_field.ts";
 import { ScanResult } from "./scan_result.ts";
 import type { ScanCore } from "./scan_core.ts";
 
-const PRESENT = PTE.PRESENT, YOUNG = PTE.YOUNG, DIRTY = PTE.DIRTY, WRITE = PTE.WRITE;
+const PRESENT = PTE.PRESENT, YOUNG = PTE.YOUNG, WRITE = PTE.WRITE;
 const UFFD_WP = PTE.UFFD_WP, ZERO = PTE.ZERO, SPECIAL = PTE.SPECIAL;
-const ANON = PTE.FOLIO_ANON, SWAPBACKED = PTE.FOLIO_SWAPBACKED, LRU = PTE.FOLIO_LRU;
+const ANON = PTE.FOLIO_ANON, LRU = PTE.FOLIO_LRU;
 const LOCKED = PTE.FOLIO_LOCKED, REFERENCED = PTE.FOLIO_REFERENCED;
 const ORDER_SHIFT = PTE_FIELD.ORDER.shift, ORDER_MASK = (1 << PTE_FIELD.ORDER.bits) - 1;
 const MAPCOUNT_SHIFT = PTE_FIELD.MAPCOUNT.shift, MAPCOUNT_MASK = (1 << PTE_FIELD.MAPCOUNT.bits) - 1;
@@ -89,7 +90,7 @@ function scanPtes(
     if ((lo & SPECIAL) !== 0) { result = S.PAGE_NULL; break; }
     const order = (lo >>> ORDER_SHIFT) & ORDER_MASK;
     pfn = (u32[w + 1] & ~((1 << order) - 1)) >>> 0;
-    if (skipLazyfree && (lo & (ANON | SWAPBACKED | DIRTY)) === ANON) { result = S.PAGE_LAZYFREE; break; }
+    if (skipLazyfree && pteCleanLazyfree(lo)) { result = S.PAGE_LAZYFREE; break; }
     if ((lo & ANON) === 0) { result = S.PAGE_ANON; break; }
     if (((lo >>> MAPCOUNT_SHIFT) & MAPCOUNT_MASK) > 1 && ++shared > limShared) {
       result = S.EXCEED_SHARED_PTE; break;
@@ -147,7 +148,7 @@ function isolatePtes(
     pfn = head;
     if ((lo & ANON) === 0) { result = S.PAGE_ANON; break; }
     // Catches pages given back with MADV_FREE between the scan and the collapse.
-    if (skipLazyfree && (lo & (SWAPBACKED | DIRTY)) === 0) { result = S.PAGE_LAZYFREE; break; }
+    if (skipLazyfree && pteCleanLazyfree(lo)) { result = S.PAGE_LAZYFREE; break; }
     if (((lo >>> MAPCOUNT_SHIFT) & MAPCOUNT_MASK) > 1 && ++shared > maxShared && khugepaged) {
       result = S.EXCEED_SHARED_PTE; break;
     }
