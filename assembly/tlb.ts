@@ -9,7 +9,7 @@ import {
   OUT_WALKS_ON_LOADS, STREAM_BASE_PAGE, STREAM_DIR, STREAM_KIND, STREAM_P0, STREAM_P1, STREAM_P2, STREAM_P3,
   STREAM_PAGES, STREAM_RNG, STREAM_STORE_THRESHOLD, TAG_INVALID, TLB_L1_2M, TLB_L1_4K, TLB_L2_2M, TLB_L2_4K,
   TLB_PWC_PGD, TLB_PWC_PMD, TLB_PWC_PUD, ZIPF_BUCKET_BYTES,
-} from "../host/tlb/tlb_layout";
+} from "./generated/tlb_layout";
 
 /** The high word of `r * n`: a draw `r` scaled to [0, n) (Lemire's multiply-shift, no division). */
 @inline function scale(r: u32, n: u32): u32 {

@@ -1,5 +1,5 @@
 /**
- * Builds the WASM core: generates assembly/generated/layout.ts from the host's layout,
+ * Builds the WASM core: generates assembly/generated/layout.ts and tlb_layout.ts from the host's layouts,
  * then compiles assembly/index.ts with the targets of asconfig.json (release:
  * build/khugesim.wasm, debug: build/khugesim.debug.wasm) in this one process.
  *
@@ -14,15 +14,16 @@ import { createHash } from "node:crypto";
 import { mkdir, readdir, readFile, stat, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { GENERATED_LAYOUT_PATH, renderLayoutModule } from "./layout_constants.ts";
+import {
+  GENERATED_LAYOUT_PATH, GENERATED_TLB_LAYOUT_PATH, renderLayoutModule, renderTlbLayoutModule,
+} from "./layout_constants.ts";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const TARGETS = ["release", "debug"] as const;
 
-/** Write the generated layout module, leaving its mtime alone when nothing changed. */
-async function generateLayout(): Promise<void> {
-  const path = join(ROOT, GENERATED_LAYOUT_PATH);
-  const text = renderLayoutModule();
+/** Write a generated module, leaving its mtime alone when nothing changed. */
+async function generate(relPath: string, text: string): Promise<void> {
+  const path = join(ROOT, relPath);
   const old = await readFile(path, "utf8").catch(() => null);
   if (old === text) return;
   await mkdir(dirname(path), { recursive: true });
@@ -91,7 +92,8 @@ async function main(): Promise<void> {
       throw new RangeError(`Cannot build target "${t}": expected one of ${TARGETS.join(", ")}`);
     }
   }
-  await generateLayout();
+  await generate(GENERATED_LAYOUT_PATH, renderLayoutModule());
+  await generate(GENERATED_TLB_LAYOUT_PATH, renderTlbLayoutModule());
   await mkdir(join(ROOT, "build"), { recursive: true });
   for (const target of asked.length > 0 ? asked : TARGETS) await build(target);
 }

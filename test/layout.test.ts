@@ -8,7 +8,10 @@ import { describe, expect, test } from "vitest";
 import { PTE, PTE_FIELD, VMA } from "../host/core/layout.ts";
 import { decodePte, encodePte, type PteFields } from "../host/core/pte.ts";
 import { createCore } from "../host/node/load_core.ts";
-import { GENERATED_LAYOUT_PATH, layoutConstants } from "../scripts/layout_constants.ts";
+import * as tlbLayout from "../host/tlb/tlb_layout.ts";
+import {
+  GENERATED_LAYOUT_PATH, GENERATED_TLB_LAYOUT_PATH, layoutConstants, tlbLayoutConstants,
+} from "../scripts/layout_constants.ts";
 
 const { memory, core } = await createCore({ maxBytes: 1024 * 1024 });
 const decodePteField = core.exports.decodePteField as (ptr: number, mask: number) => number;
@@ -82,15 +85,26 @@ describe("PTE layout", () => {
   });
 });
 
+/** The `[NAME, value]` constants a generated AssemblyScript module declares, all its lines checked. */
+async function declaredConstants(path: string): Promise<Array<[string, number]>> {
+  const text = await readFile(new URL(`../${path}`, import.meta.url), "utf8").catch(() => {
+    throw new Error(`Cannot read ${path}: run npm run build`);
+  });
+  const declared = [...text.matchAll(/^@inline export const (\w+): u32 = (0x[0-9a-f]+);$/gm)]
+    .map(([, name, value]): [string, number] => [name, Number(value)]);
+  expect(declared.length).toBe(text.split("\n").filter((l) => l.startsWith("@inline")).length);
+  return declared;
+}
+
 describe("generated layout", () => {
   test(`${GENERATED_LAYOUT_PATH} declares exactly the constants of layout.ts and scan_result.ts`, async () => {
-    const text = await readFile(new URL(`../${GENERATED_LAYOUT_PATH}`, import.meta.url), "utf8").catch(() => {
-      throw new Error(`Cannot read ${GENERATED_LAYOUT_PATH}: run npm run build`);
-    });
-    const declared = [...text.matchAll(/^@inline export const (\w+): u32 = (0x[0-9a-f]+);$/gm)]
-      .map(([, name, value]): [string, number] => [name, Number(value)]);
-    expect(declared.length).toBe(text.split("\n").filter((l) => l.startsWith("@inline")).length);
-    expect(declared).toEqual(layoutConstants());
+    expect(await declaredConstants(GENERATED_LAYOUT_PATH)).toEqual(layoutConstants());
+  });
+
+  test(`${GENERATED_TLB_LAYOUT_PATH} declares exactly the constants of host/tlb/tlb_layout.ts`, async () => {
+    const declared = await declaredConstants(GENERATED_TLB_LAYOUT_PATH);
+    expect(declared).toEqual(tlbLayoutConstants());
+    expect(new Map(declared)).toEqual(new Map(Object.entries(tlbLayout)));
   });
 
   test("layoutConstants() names the kernel's enum scan_result and VMA flags as the kernel does", () => {

@@ -1,8 +1,8 @@
 /**
  * The shared-memory layout of the TLB model: the per-task TLB block, the access
- * stream block and the counter block. This one file is read by the host (TypeScript)
- * and imported as it is by the WASM core (assembly/tlb.ts), so it holds nothing but
- * integer constants that both languages accept.
+ * stream block and the counter block. This module is the single definition: it holds
+ * nothing but u32 constants, and `scripts/build.ts` generates
+ * `assembly/generated/tlb_layout.ts` from it for the WASM core (assembly/tlb.ts).
  *
  * A TLB block starts with seven array descriptors (L1 for 4 KiB pages, L1 for 2 MiB
  * pages, L2 for 4 KiB, L2 for 2 MiB, and the three page-walk caches). Two descriptors
