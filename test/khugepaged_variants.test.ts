@@ -8,7 +8,7 @@ import { VMA } from "../host/core/layout.ts";
 import { writeTunable } from "../host/kernel/tunables.ts";
 import { VARIANTS } from "../host/kernel/variants/mod.ts";
 import { mmap, touch } from "../host/mm/fault.ts";
-import type { Kernel } from "../host/mm/kernel.ts";
+import type { KhugepagedKernel } from "../host/khugepaged/khugepaged_kernel.ts";
 import { madvise } from "../host/mm/madvise.ts";
 import { exitMm, fork } from "../host/mm/process.ts";
 import { reclaim } from "../host/mm/reclaim.ts";
@@ -19,12 +19,12 @@ import { advance, boot, CORES, type CoreKind, events, hotTask, hugeIn } from "./
 const MADVISE = { enabled: "madvise" };
 
 /** Statuses of the mm_khugepaged_scan_pmd events so far, in order. */
-function statuses(k: Kernel): string[] {
+function statuses(k: KhugepagedKernel): string[] {
   return events(k, "mm_khugepaged_scan_pmd").map((e) => String(e.status));
 }
 
 /** Run the first khugepaged pass (it starts at the registration time). */
-function firstPass(k: Kernel): void {
+function firstPass(k: KhugepagedKernel): void {
   advance(k, 1);
 }
 

@@ -8,16 +8,16 @@ import { TsScanCore } from "../host/core/scan_ref.ts";
 import { writeTunable } from "../host/kernel/tunables.ts";
 import { getVariant } from "../host/kernel/variants/mod.ts";
 import { mmap } from "../host/mm/fault.ts";
-import { Kernel } from "../host/mm/kernel.ts";
+import { KhugepagedKernel } from "../host/khugepaged/khugepaged_kernel.ts";
 import { madvise } from "../host/mm/madvise.ts";
 import type { Mm } from "../host/mm/mm.ts";
 import { mappedPmds, PMD_STATES, pmdMap, pmdState, type PmdState } from "../host/mm/pmd_map.ts";
 import { PAGE_SIZE, PMD_SIZE } from "../host/mm/vma.ts";
 import { createEngine, type Frame, runScenario, validateScenario, watchScenario } from "../host/node/mod.ts";
 
-function boot(): { k: Kernel; mm: Mm } {
+function boot(): { k: KhugepagedKernel; mm: Mm } {
   const core = new CoreMemory({ maxBytes: 64 * 1024 * 1024 });
-  const k = new Kernel({ core, scanCore: new TsScanCore(core.memory), variant: getVariant("baseline"), memoryBytes: 1024 ** 3 });
+  const k = new KhugepagedKernel({ core, scanCore: new TsScanCore(core.memory), variant: getVariant("baseline"), memoryBytes: 1024 ** 3 });
   // Faults then map 4 KiB pages: only MADV_COLLAPSE or khugepaged make THPs.
   writeTunable(k.tunables, "enabled", "madvise");
   return { k, mm: k.createMm("task") };

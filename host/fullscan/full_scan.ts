@@ -21,7 +21,8 @@ import type { ScanRecord } from "../kernel/scan_record.ts";
 import type { Variant } from "../kernel/variant.ts";
 import { defaultTunables, writeTunable } from "../kernel/tunables.ts";
 import { getVariant, VARIANTS } from "../kernel/variants/mod.ts";
-import { RING_RECORDS, type Kernel } from "../mm/kernel.ts";
+import { RING_RECORDS } from "../kernel/scan_record.ts";
+import type { KhugepagedKernel } from "../khugepaged/khugepaged_kernel.ts";
 import { PMD_SIZE } from "../mm/vma.ts";
 import { buildScanPlan, RANGE, type ScanPlan } from "./scan_plan.ts";
 
@@ -100,7 +101,7 @@ export const STATS = {
 } as const;
 
 /** Resolve configs against the kernel's tunables; a value sysfs would refuse throws its TunableError. */
-export function resolveConfigs(k: Kernel, configs: FullScanConfig[] | undefined): Array<Required<FullScanConfig> & { v: Variant }> {
+export function resolveConfigs(k: KhugepagedKernel, configs: FullScanConfig[] | undefined): Array<Required<FullScanConfig> & { v: Variant }> {
   const kh = k.tunables.khugepaged;
   const list: FullScanConfig[] = configs ?? [...VARIANTS.keys()].map((variant) => ({ variant }));
   if (list.length === 0) throw new RangeError("Cannot run a full scan: configs must name at least one variant");
@@ -322,7 +323,7 @@ export interface PreparedScan {
 }
 
 /** Plan a full scan of `k` under `options.configs`; the single-threaded run and the pool both start here. */
-export function prepareFullScan(k: Kernel, options: FullScanOptions): PreparedScan {
+export function prepareFullScan(k: KhugepagedKernel, options: FullScanOptions): PreparedScan {
   const plan = buildScanPlan(k);
   const configs = resolveConfigs(k, options.configs);
   const { scans, scanOf } = groupScans(configs);
@@ -330,7 +331,7 @@ export function prepareFullScan(k: Kernel, options: FullScanOptions): PreparedSc
 }
 
 /** Build the report once every scan's outcomes are decided. */
-export function finishReport(k: Kernel, prep: PreparedScan, stats: Float64Array[], keepOutcomes: boolean): FullScanReport {
+export function finishReport(k: KhugepagedKernel, prep: PreparedScan, stats: Float64Array[], keepOutcomes: boolean): FullScanReport {
   const { plan, configs, scans, scanOf } = prep;
   const views = prep.outs.map((at) => new Uint32Array(k.core.memory.buffer, at, plan.pmds));
   const sleep = k.tunables.khugepaged.scan_sleep_millisecs;
@@ -349,7 +350,7 @@ export function finishReport(k: Kernel, prep: PreparedScan, stats: Float64Array[
  * const report = fullScan(kernel, { configs: [{ variant: "baseline" }, { variant: "lazyfree-skip" }] });
  * console.log(report.summaries[1].results.SCAN_PAGE_LAZYFREE, report.summaries[1].passes);
  */
-export function fullScan(k: Kernel, options: FullScanOptions = {}): FullScanReport {
+export function fullScan(k: KhugepagedKernel, options: FullScanOptions = {}): FullScanReport {
   const prep = prepareFullScan(k, options);
   const { plan, scans, outs } = prep;
   const total = plan.pmds * scans.length;

@@ -6,13 +6,13 @@
  */
 import { RECORD } from "../core/layout.ts";
 import { SCAN_RESULTS, ScanResult } from "../core/scan_result.ts";
-import { RING_RECORDS, type Kernel } from "../mm/kernel.ts";
+import { readRecord, RING_RECORDS, type ScanRecord } from "../kernel/scan_record.ts";
+import type { Kernel } from "../mm/kernel.ts";
 import { type Mm, pmdOf } from "../mm/mm.ts";
 import { PMD_SIZE, vmaHend, vmaHstart } from "../mm/vma.ts";
 import { NS_PER_MS } from "../kernel/event_queue.ts";
 import { type CollapseControl, collapseHugePage, scanFlags } from "./collapse.ts";
 import { COLLAPSE_NS, SCAN_NS_PER_PTE, SCAN_NS_PER_VISIT } from "./costs.ts";
-import { readRecord, type ScanRecord } from "../kernel/scan_record.ts";
 import { hugepagePmdEnabled, thpVmaAllowable } from "../mm/thp_policy.ts";
 import { hashedPointer } from "../kernel/trace.ts";
 
@@ -102,6 +102,17 @@ export class Khugepaged {
   exit(mm: Mm): void {
     if (!mm.registered || this.cursor.mm === mm) return;
     this.#remove(mm);
+  }
+
+  /**
+   * A sysfs write was applied: "enabled" starts or stops the thread, the two sleep
+   * tunables cut the current sleep short.
+   */
+  tunableWritten(path: string): void {
+    if (path === "enabled") this.startStop();
+    else if (path === "khugepaged/scan_sleep_millisecs" || path === "khugepaged/alloc_sleep_millisecs") {
+      this.sleepTunableWritten();
+    }
   }
 
   /**

@@ -5,7 +5,7 @@
  * come from the caller's Engine.
  */
 import { SCAN_RESULTS } from "../core/scan_result.ts";
-import { Kernel } from "../mm/kernel.ts";
+import { KhugepagedKernel } from "../khugepaged/khugepaged_kernel.ts";
 import { reclaim } from "../mm/reclaim.ts";
 import type { Mm } from "../mm/mm.ts";
 import { anonHugePagesKb, smapsRollup } from "../mm/smaps.ts";
@@ -48,7 +48,7 @@ export interface RunOptions {
    * Called once with the run's kernel before any task starts, for observers that read
    * its state between intervals (the page's map of each task's PMDs).
    */
-  observe?: (kernel: Kernel) => void;
+  observe?: (kernel: KhugepagedKernel) => void;
 }
 
 /**
@@ -90,7 +90,7 @@ async function simulate(scenario: Scenario, engine: Engine, options: RunOptions)
   const tunables = defaultTunables();
   for (const [path, value] of Object.entries(scenario.tunables)) writeTunable(tunables, path, value);
   const collapses = new CollapseLog(engine.memory);
-  const k = new Kernel({
+  const k = new KhugepagedKernel({
     core: engine.memory,
     scanCore: collapses.wrap(engine.scanCore),
     variant,
@@ -263,7 +263,7 @@ function collapseSummary(c: CollapseStats): CollapseSummary {
  * map that cannot be built (the core memory, the address space, the VMA count) is a
  * ScenarioError of the run.
  */
-function generate(k: Kernel, scenario: Scenario): Array<{ mm: Mm; initialAnonHugePagesKb: number }> {
+function generate(k: KhugepagedKernel, scenario: Scenario): Array<{ mm: Mm; initialAnonHugePagesKb: number }> {
   if (scenario.generate === undefined) return [];
   try {
     return generateMap(k, { seed: scenario.seed, ...scenario.generate }).mms
