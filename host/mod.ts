@@ -42,8 +42,8 @@ export { formatFtrace, formatJson, TRACE_EVENTS, type TraceEvent, type TraceValu
 export { DASHES, PALETTE } from "./report/chart_style.ts";
 
 // Kernel variants, sysfs tunables and vmstat counters, by their kernel names.
-export { getVariant, VARIANTS } from "./kernel/variants/mod.ts";
-export type { Variant } from "./kernel/variant.ts";
+export { findVariant, getVariant, POLICIES, VARIANTS, variantChoices, VERSIONS } from "./kernel/variants/mod.ts";
+export type { KernelVersion, Policy, Variant } from "./kernel/variant.ts";
 export {
   defaultTunables, readTunable, type ThpDefrag, type ThpEnabled, TunableError, type Tunables, TUNABLE_PATHS,
   writeTunable,

@@ -34,7 +34,7 @@ export interface RunProgress {
 }
 
 export interface RunOptions {
-  /** Kernel variant (host/khugepaged/variants); default: the scenario's first. */
+  /** Kernel variant (host/kernel/variants/mod.ts); default: the scenario's first. */
   variant?: string;
   /** "exact" simulates every access (tests); "sample" (default) extrapolates long intervals. */
   tlbMode?: "exact" | "sample";
