@@ -4,16 +4,14 @@
  * patch under review). A version is one module in versions/, a policy one module in
  * policies/; variants/mod.ts names the combinations and resolves their names.
  */
-import type { ScanRecord } from "./scan_record.ts";
-
 /** The switches of the shared khugepaged model that a version sets and a policy may change. */
 export interface KernelRules {
   /** The v8 "skip lazy-free folios" rule in the scan and isolate steps. */
   readonly lazyfreeSkip: boolean;
   /** Whether `mm_khugepaged_scan` exists (v8 patch 1/4). */
   readonly scanTraceEvent: boolean;
-  /** Budget units of `pages_to_scan` charged for one scanned anonymous PMD. */
-  pmdCharge(rec: ScanRecord): number;
+  /** Budget units of `pages_to_scan` charged for one scanned anonymous PMD whose scan examined `ptesExamined` PTEs. */
+  pmdCharge(ptesExamined: number): number;
   /** The trace string this kernel prints for a result code. */
   traceString(result: number): string;
   /** Whether MADV_COLLAPSE goes on to the next PMD after this result (`madvise_collapse`'s whitelist). */

@@ -2,7 +2,7 @@
  * `collapse_huge_page()` for anonymous memory: allocate a PMD-sized folio, revalidate,
  * swap in, run the isolate checks on the detached table, copy, and map the new PMD.
  */
-import { PMD, PTE, SCAN_FLAG, VMA } from "../core/layout.ts";
+import { PMD, PTE, VMA } from "../core/layout.ts";
 import { ScanResult } from "../core/scan_result.ts";
 import type { Kernel } from "../mm/kernel.ts";
 import { type Mm, pmdOf } from "../mm/mm.ts";
@@ -11,23 +11,10 @@ import { PMD_SIZE, type Vma } from "../mm/vma.ts";
 import { readRecord } from "../kernel/scan_record.ts";
 import { thpVmaAllowable } from "../mm/thp_policy.ts";
 import { hashedPointer } from "../kernel/trace.ts";
+import type { CollapseControl } from "./collapse_control.ts";
+import { scanFlags } from "./scan_pmd_exit.ts";
 
 const S = ScanResult;
-
-/** Who asks for the collapse: khugepaged, or a task's MADV_COLLAPSE (`cc->is_khugepaged`). */
-export interface CollapseControl {
-  isKhugepaged: boolean;
-  comm: string;
-  pid: number;
-  cpu: number;
-  /** Simulated time of the events this collapse emits. */
-  ts: number;
-}
-
-/** Scan flags for the core from a collapse control and the kernel variant. */
-export function scanFlags(k: Kernel, cc: CollapseControl): number {
-  return (cc.isKhugepaged ? SCAN_FLAG.KHUGEPAGED : 0) | (k.variant.lazyfreeSkip ? SCAN_FLAG.LAZYFREE_SKIP : 0);
-}
 
 function trace(k: Kernel, cc: CollapseControl, event: string, fields: Array<readonly [string, number | string]>): void {
   k.tracer.emit({ ts: cc.ts, comm: cc.comm, pid: cc.pid, cpu: cc.cpu, event, fields });
@@ -85,7 +72,7 @@ function collapseWith(
   mm.flushTlbRange(pmdNo * PMD_SIZE, (pmdNo + 1) * PMD_SIZE);
   const t = mm.pt.writableTable(pmdNo);
   const kh = k.tunables.khugepaged;
-  k.scanCore.isolatePmd(t, pmdNo, kh.max_ptes_none, kh.max_ptes_shared, vma.flags, scanFlags(k, cc), k.ring);
+  k.scanCore.isolatePmd(t, pmdNo, kh.max_ptes_none, kh.max_ptes_shared, vma.flags, scanFlags(k.variant, cc.isKhugepaged), k.ring);
   const rec = readRecord(k.core.u32, k.ring);
   if (rec.result === S.EXCEED_NONE_PTE) k.vmstat.thp_scan_exceed_none_pte++;
   if (rec.result === S.EXCEED_SHARED_PTE) k.vmstat.thp_scan_exceed_share_pte++;
