@@ -71,7 +71,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ["khugepaged", "synth"],
   ["fullscan", "scenario"],
   ["run"],
-  ["report", "view"],
+  ["report"],
   ["mod.ts"],
   ["node"],
 ];

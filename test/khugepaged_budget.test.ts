@@ -5,7 +5,7 @@
  * khugepaged_wait_work) and the simulated costs of host/khugepaged/costs.ts.
  */
 import { describe, expect, test } from "vitest";
-import type { PassEvent } from "../host/khugepaged/daemon.ts";
+import type { PassEvent } from "../host/khugepaged/events.ts";
 import { COLLAPSE_NS, SCAN_NS_PER_PTE, SCAN_NS_PER_VISIT } from "../host/khugepaged/costs.ts";
 import { hashedPointer } from "../host/kernel/trace.ts";
 import type { KhugepagedKernel } from "../host/khugepaged/khugepaged_kernel.ts";
@@ -36,7 +36,7 @@ interface Recorder {
 
 function record(k: KhugepagedKernel, names: Record<string, Mm>): Recorder {
   const passes: PassEvent[] = [];
-  k.khugepaged.onPass = (e) => passes.push(e);
+  k.khugepaged.events.on("pass", (e) => passes.push(e));
   const byPtr = new Map(Object.entries(names).map(([n, mm]) => [hashedPointer(mm.id), n]));
   return {
     passes,

@@ -7,6 +7,7 @@ import { describe, expect, test } from "vitest";
 import { VMA } from "../host/core/layout.ts";
 import { writeTunable } from "../host/kernel/tunables.ts";
 import type { Variant } from "../host/kernel/variant.ts";
+import type { CollapseEvent } from "../host/khugepaged/events.ts";
 import { findVariant, POLICIES, VARIANTS, VERSIONS } from "../host/kernel/variants/mod.ts";
 import { mmap, touch } from "../host/mm/fault.ts";
 import type { KhugepagedKernel } from "../host/khugepaged/khugepaged_kernel.ts";
@@ -363,13 +364,17 @@ function lazyfreeKeepTests(start: Start): void {
 }
 
 function lazyfreeCollapseTests(start: Start): void {
-  test("baseline collapses a lazy-free PMD the task has read since MADV_FREE into a swap-backed THP", async () => {
+  test("khugepaged collapses a lazy-free PMD the task has read since MADV_FREE into a swap-backed THP", async () => {
     const k = await start();
     const t = hotTask(k, "t", 1);
     madvise(k, t.mm, t.start, PMD_SIZE, "MADV_FREE");
     touch(k, t.mm, t.start, PMD_SIZE, false);
+    const collapses: CollapseEvent[] = [];
+    k.khugepaged.events.on("collapse", (e) => collapses.push(e));
     firstPass(k);
     expect(statuses(k)).toEqual(["succeeded"]);
+    // The collapse event carries what went into the THP: 512 clean lazy-free pages.
+    expect(collapses).toMatchObject([{ type: "collapse", mm: t.mm, address: t.start, lazyfreePages: 512 }]);
     expect(smapsRollup(t.mm)).toMatchObject({ AnonHugePages: 2048, LazyFree: 0 });
   });
 }

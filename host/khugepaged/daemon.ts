@@ -13,6 +13,8 @@ import { hugepagePmdEnabled, thpVmaAllowable } from "../mm/thp_policy.ts";
 import { vmaHend, vmaHstart } from "../mm/vma.ts";
 import type { CollapseControl } from "./collapse_control.ts";
 import { SCAN_NS_PER_VISIT } from "./costs.ts";
+import { EventStream } from "../kernel/event_stream.ts";
+import type { KhugepagedEvent } from "./events.ts";
 import { type PmdStepSink, ScanBatches } from "./scan_batches.ts";
 import { slotWalk, WALK_END, walkMmSlot } from "./scan_mm_slot.ts";
 
@@ -34,27 +36,6 @@ interface Pass {
   began: number;
 }
 
-/** One finished pass of `khugepaged_do_scan()`, for observers and tests. */
-export interface PassEvent {
-  /** Wake-up that began the pass, and the end of its work, in simulated ns. */
-  start: number;
-  end: number;
-  /** Budget units charged (can pass `pages_to_scan` by one PMD's charge). */
-  progress: number;
-  /** How often the cursor was at the list head when the loop looked (at most 2). */
-  passThroughHead: number;
-  /** Whether the pass slept `alloc_sleep_millisecs` after a failed huge allocation. */
-  allocSlept: boolean;
-}
-
-/** One scan record as a collapse outcome, for observers (the scenario runner's timeline). */
-export interface CollapseEvent {
-  ts: number;
-  mm: Mm;
-  address: number;
-  result: number;
-}
-
 export class Khugepaged {
   readonly k: Kernel;
   /** `khugepaged_scan.mm_head`: registered mms, FIFO. */
@@ -67,10 +48,8 @@ export class Khugepaged {
   wakeups = 0;
   /** How often each result (by code) was the status of khugepaged's mm_khugepaged_scan_pmd, traced or not. */
   readonly scanResults: number[] = SCAN_RESULTS.map(() => 0);
-  /** Called after every collapse attempt khugepaged makes. */
-  onCollapse?: (e: CollapseEvent) => void;
-  /** Called when a pass ends. */
-  onPass?: (e: PassEvent) => void;
+  /** Every collapse attempt and every finished pass. */
+  readonly events = new EventStream<KhugepagedEvent>();
   /** What the thread sleeps in: the timed scan sleep, the allocation back-off, or nothing. */
   #sleep: { kind: "scan" | "alloc"; pass?: Pass } | null = null;
   /** Bumped to cancel the pending wake-up. */
@@ -82,9 +61,9 @@ export class Khugepaged {
 
   /** What each PMD step tells the thread: its counters and the collapse observer. */
   readonly #pmdSink: PmdStepSink = {
-    collapsed: (ts, mm, address, result) => {
-      if (result === S.SUCCEED) this.pagesCollapsed++;
-      this.onCollapse?.({ ts, mm, address, result });
+    collapsed: (e) => {
+      if (e.result === S.SUCCEED) this.pagesCollapsed++;
+      this.events.emit(e);
     },
     decided: (result) => this.scanResults[result]++,
   };
@@ -201,8 +180,8 @@ export class Khugepaged {
       this.#wakeAt(this.#busyUntil + kh.alloc_sleep_millisecs * NS_PER_MS, { ...pass, elapsed: 0 }, "alloc");
       return;
     }
-    this.onPass?.({
-      start: pass.began, end: this.#busyUntil, progress: pass.progress, passThroughHead: pass.passThroughHead,
+    this.events.emit({
+      type: "pass", start: pass.began, end: this.#busyUntil, progress: pass.progress, passThroughHead: pass.passThroughHead,
       allocSlept: !pass.wait,
     });
     // With no work the thread waits until enter() finds the list empty and wakes it.

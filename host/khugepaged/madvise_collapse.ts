@@ -55,7 +55,7 @@ export function madviseCollapse(k: Kernel, mm: Mm, vma: Vma, start: number, end:
         kh.max_ptes_shared, rv.vma.flags, scanFlags(k.variant, cc.isKhugepaged), k.ring);
       const rec = readRecord(k.core.u32, k.ring);
       countScanResult(k, rec.result);
-      result = rec.result === S.SUCCEED ? collapseHugePage(k, mm, addr, rec.referenced, rec.unmapped, cc) : rec.result;
+      result = rec.result === S.SUCCEED ? collapseHugePage(k, mm, addr, rec.referenced, rec.unmapped, cc).result : rec.result;
       traceScanPmd(k, cc, mm, rec, result);
     }
     if (result === S.SUCCEED || result === S.PMD_MAPPED) {

@@ -13,6 +13,7 @@ import { type Mm, pmdOf } from "../mm/mm.ts";
 import { collapseHugePage } from "./collapse.ts";
 import type { CollapseControl } from "./collapse_control.ts";
 import { COLLAPSE_NS, SCAN_NS_PER_PTE, SCAN_NS_PER_VISIT } from "./costs.ts";
+import type { CollapseEvent } from "./events.ts";
 import { type SlotWalk, stepWord } from "./scan_mm_slot.ts";
 import { countScanResult, scanFlags, traceScanPmd } from "./scan_pmd_exit.ts";
 
@@ -22,8 +23,8 @@ const FIRST_BATCH = 8;
 
 /** What the daemon learns from each PMD step. */
 export interface PmdStepSink {
-  /** A collapse was attempted at `address` of `mm` at `ts`, ending in `result`. */
-  collapsed(ts: number, mm: Mm, address: number, result: number): void;
+  /** A collapse was attempted. */
+  collapsed(e: CollapseEvent): void;
   /** A PMD's scan ended with `result` (its final status). */
   decided(result: number): void;
 }
@@ -65,9 +66,10 @@ export class ScanBatches {
     // collapse_huge_page() drops mmap_lock: this mm call ends after this PMD.
     const lockDropped = result === S.SUCCEED;
     if (lockDropped) {
-      result = collapseHugePage(k, mm, rec.address, rec.referenced, rec.unmapped, cc);
+      const c = collapseHugePage(k, mm, rec.address, rec.referenced, rec.unmapped, cc);
+      result = c.result;
       pass.elapsed += COLLAPSE_NS;
-      sink.collapsed(cc.ts, mm, rec.address, result);
+      sink.collapsed({ type: "collapse", ts: cc.ts, mm, address: rec.address, result, lazyfreePages: c.lazyfreePages });
     }
     sink.decided(result);
     traceScanPmd(k, cc, mm, rec, result);
