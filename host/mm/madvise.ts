@@ -5,9 +5,9 @@
  */
 import { PTE, PTE_FIELD, VMA } from "../core/layout.ts";
 import {
-  folioDirty, folioMapcount, folioOrder, folioPfn, folioSwapbacked, folioSwapcache, pteDirty, pteNormal, ptePresent, pteYoung, withPteBits,
+  folioDirty, folioMapcount, folioOrder, folioPfn, folioSwapbacked, folioSwapcache, pteDirty, pteNormal, ptePresent,
+  pteYoung, withPteBits,
 } from "../core/pte.ts";
-import { madviseCollapse } from "../khugepaged/madvise_collapse.ts";
 import { SyscallError } from "./fault.ts";
 import type { Kernel } from "./kernel.ts";
 import { type Mm, pmdOf } from "./mm.ts";
@@ -59,7 +59,7 @@ export function madvise(k: Kernel, mm: Mm, start: number, len: number, advice: s
   for (const v of vmas) {
     const from = Math.max(start, v.start), to = Math.min(end, v.end);
     if (a === "MADV_COLLAPSE") {
-      const err = madviseCollapse(k, mm, v, from, to);
+      const err = k.hooks.madviseCollapse(mm, v, from, to);
       if (err !== 0) return err;
     } else if (a === "MADV_COLD") {
       const tlb = new MmuGather(mm);
