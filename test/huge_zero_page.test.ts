@@ -6,16 +6,13 @@
  * (AnonHugePages 2048 kB, thp_fault_alloc +1, thp_split_pmd +0).
  */
 import { describe, expect, test } from "vitest";
-import { decodePte } from "../host/core/pte.ts";
 import { mmap, touch } from "../host/mm/fault.ts";
-import type { Kernel } from "../host/mm/kernel.ts";
 import { madvise } from "../host/mm/madvise.ts";
-import { type Mm, pmdOf, pteIndexOf } from "../host/mm/mm.ts";
+import { pmdOf } from "../host/mm/mm.ts";
 import { fork } from "../host/mm/process.ts";
-import { pteWord } from "../host/mm/pte_ops.ts";
 import { anonHugePagesKb } from "../host/mm/smaps.ts";
 import { PAGE_SIZE, PMD_SIZE } from "../host/mm/vma.ts";
-import { advance, boot, CORES, events, hugeIn } from "./khugepaged_fixture.ts";
+import { advance, boot, CORES, events, hugeIn, pteAt } from "./khugepaged_fixture.ts";
 
 /** A task with `pmds` × 2 MiB of MADV_HUGEPAGE memory, read page by page (enabled=madvise). */
 async function readTask(o: { useZeroPage: number; memoryBytes?: number; fragmentation?: number; pmds?: number }) {
@@ -29,12 +26,6 @@ async function readTask(o: { useZeroPage: number; memoryBytes?: number; fragment
   madvise(k, mm, start, len, "MADV_HUGEPAGE");
   touch(k, mm, start, len, false);
   return { k, mm, start, len };
-}
-
-function pteAt(k: Kernel, mm: Mm, addr: number) {
-  const t = mm.pt.table(pmdOf(addr));
-  const w = pteWord(t, pteIndexOf(addr));
-  return decodePte(k.core.u32[w], k.core.u32[w + 1]);
 }
 
 describe("the huge zero page (use_zero_page=1)", () => {
@@ -73,8 +64,8 @@ describe("the huge zero page (use_zero_page=1)", () => {
     expect(k.vmstat.thp_fault_fallback).toBe(1);
     expect(k.vmstat.thp_split_pmd).toBe(1);
     expect(anonHugePagesKb(mm)).toBe(0);
-    expect(pteAt(k, mm, start)).toMatchObject({ present: true, zero: true });
-    expect(pteAt(k, mm, start + PAGE_SIZE)).toMatchObject({ present: true, zero: false, dirty: true, anon: true });
+    expect(pteAt(mm, start)).toMatchObject({ present: true, zero: true });
+    expect(pteAt(mm, start + PAGE_SIZE)).toMatchObject({ present: true, zero: false, dirty: true, anon: true });
   });
 
   test("the huge zero page is allocated once for every mapping of it, fork included", async () => {
@@ -90,8 +81,8 @@ describe("the huge zero page (use_zero_page=1)", () => {
     madvise(k, mm, start, PMD_SIZE, "MADV_DONTNEED");
     expect(mm.pt.entry(pmdOf(start))).toBe(0);
     madvise(k, mm, start + PMD_SIZE, PAGE_SIZE, "MADV_DONTNEED");
-    expect(pteAt(k, mm, start + PMD_SIZE)).toMatchObject({ present: false });
-    expect(pteAt(k, mm, start + PMD_SIZE + PAGE_SIZE)).toMatchObject({ present: true, zero: true });
+    expect(pteAt(mm, start + PMD_SIZE)).toMatchObject({ present: false });
+    expect(pteAt(mm, start + PMD_SIZE + PAGE_SIZE)).toMatchObject({ present: true, zero: true });
   });
 
   test("with use_zero_page=0 a read fault allocates a THP, as before", async () => {
@@ -112,6 +103,6 @@ describe("the huge zero page (use_zero_page=1)", () => {
     })();
     expect(k.vmstat.thp_zero_page_alloc_failed).toBe(1);
     expect(k.vmstat.thp_fault_fallback).toBe(1);
-    expect(pteAt(k, mm, start)).toMatchObject({ present: true, zero: true });
+    expect(pteAt(mm, start)).toMatchObject({ present: true, zero: true });
   });
 });

@@ -5,6 +5,7 @@
  */
 import { readFile } from "node:fs/promises";
 import { CoreMemory } from "../host/core/core_memory.ts";
+import { decodePte } from "../host/core/pte.ts";
 import type { ScanCore } from "../host/core/scan_core.ts";
 import { TsScanCore } from "../host/core/scan_ref.ts";
 import { loadCore } from "../host/core/wasm_core.ts";
@@ -85,6 +86,12 @@ export const SELFTEST_SYSFS = {
 /** Run the simulated clock `ms` milliseconds on. */
 export function advance(k: KhugepagedKernel, ms: number): void {
   k.clock.runUntil(k.now + ms * NS_PER_MS);
+}
+
+/** The PTE mapping `addr` in `mm`, decoded (all fields 0 where the PMD has no PTE table). */
+export function pteAt(mm: Mm, addr: number): ReturnType<typeof decodePte> {
+  const pmdNo = Math.floor(addr / PMD_SIZE), i = (addr % PMD_SIZE) / 4096;
+  return decodePte(mm.pt.pte(pmdNo, i), mm.pt.ptePfn(pmdNo, i));
 }
 
 /** PMD-mapped THPs of `mm` inside [start, start + len), counted from its page tables. */

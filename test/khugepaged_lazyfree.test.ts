@@ -6,23 +6,13 @@
  */
 import { describe, expect, test } from "vitest";
 import { VMA } from "../host/core/layout.ts";
-import { decodePte } from "../host/core/pte.ts";
 import { mmap, touch } from "../host/mm/fault.ts";
 import type { Kernel } from "../host/mm/kernel.ts";
 import { madvise } from "../host/mm/madvise.ts";
-import { type Mm, pmdOf, pteIndexOf } from "../host/mm/mm.ts";
-import { pteWord } from "../host/mm/pte_ops.ts";
 import { reclaim } from "../host/mm/reclaim.ts";
 import { smapsRollup } from "../host/mm/smaps.ts";
 import { PAGE_SIZE, PMD_SIZE } from "../host/mm/vma.ts";
-import { advance, boot, CORES, type CoreKind, hotTask } from "./khugepaged_fixture.ts";
-
-/** The PTE mapping `addr` in `mm`, decoded. */
-function pteAt(k: Kernel, mm: Mm, addr: number) {
-  const t = mm.pt.table(pmdOf(addr));
-  const w = pteWord(t, pteIndexOf(addr));
-  return decodePte(k.core.u32[w], k.core.u32[w + 1]);
-}
+import { advance, boot, CORES, type CoreKind, hotTask, pteAt } from "./khugepaged_fixture.ts";
 
 /** Reclaim `pages` base pages. */
 function reclaimPages(k: Kernel, pages: number): void {
@@ -35,10 +25,10 @@ describe.each(CORES.map((c): [string, CoreKind] => [c.name, c]))("%s core", (_na
   test("MADV_FREE makes PTEs clean and old and folios !swapbacked (smaps LazyFree, pglazyfree)", async () => {
     const k = await start();
     const t = hotTask(k, "t", 1);
-    expect(pteAt(k, t.mm, t.start)).toMatchObject({ young: true, dirty: true, swapbacked: true });
+    expect(pteAt(t.mm, t.start)).toMatchObject({ young: true, dirty: true, swapbacked: true });
     madvise(k, t.mm, t.start, 16 * PAGE_SIZE, "MADV_FREE");
-    expect(pteAt(k, t.mm, t.start)).toMatchObject({ present: true, young: false, dirty: false, swapbacked: false, anon: true });
-    expect(pteAt(k, t.mm, t.start + 16 * PAGE_SIZE)).toMatchObject({ dirty: true, swapbacked: true });
+    expect(pteAt(t.mm, t.start)).toMatchObject({ present: true, young: false, dirty: false, swapbacked: false, anon: true });
+    expect(pteAt(t.mm, t.start + 16 * PAGE_SIZE)).toMatchObject({ dirty: true, swapbacked: true });
     expect(smapsRollup(t.mm)).toMatchObject({ Rss: 2048, LazyFree: 64 });
     expect(k.vmstat.pglazyfree).toBe(16);
   });
@@ -49,8 +39,8 @@ describe.each(CORES.map((c): [string, CoreKind] => [c.name, c]))("%s core", (_na
     madvise(k, t.mm, t.start, 2 * PAGE_SIZE, "MADV_FREE");
     touch(k, t.mm, t.start, PAGE_SIZE, false);
     touch(k, t.mm, t.start + PAGE_SIZE, PAGE_SIZE, true);
-    expect(pteAt(k, t.mm, t.start)).toMatchObject({ young: true, dirty: false, swapbacked: false });
-    expect(pteAt(k, t.mm, t.start + PAGE_SIZE)).toMatchObject({ young: true, dirty: true, swapbacked: false });
+    expect(pteAt(t.mm, t.start)).toMatchObject({ young: true, dirty: false, swapbacked: false });
+    expect(pteAt(t.mm, t.start + PAGE_SIZE)).toMatchObject({ young: true, dirty: true, swapbacked: false });
     // smaps_account() counts LazyFree only while clean: the written page no longer counts.
     expect(smapsRollup(t.mm).LazyFree).toBe(4);
   });
@@ -64,11 +54,11 @@ describe.each(CORES.map((c): [string, CoreKind] => [c.name, c]))("%s core", (_na
     reclaimPages(k, 4);
     expect(k.vmstat.pglazyfreed).toBe(4);
     expect(k.vmstat.pswpout).toBe(0);
-    expect(pteAt(k, t.mm, t.start)).toMatchObject({ present: true, swapbacked: true, dirty: true });
-    expect(pteAt(k, t.mm, t.start + 4 * PAGE_SIZE)).toMatchObject({ present: false, swap: false });
+    expect(pteAt(t.mm, t.start)).toMatchObject({ present: true, swapbacked: true, dirty: true });
+    expect(pteAt(t.mm, t.start + 4 * PAGE_SIZE)).toMatchObject({ present: false, swap: false });
     expect(smapsRollup(t.mm)).toMatchObject({ Rss: 2048 - 16, LazyFree: 0, Swap: 0 });
     touch(k, t.mm, t.start + 4 * PAGE_SIZE, PAGE_SIZE, false);
-    expect(pteAt(k, t.mm, t.start + 4 * PAGE_SIZE)).toMatchObject({ present: true, zero: true });
+    expect(pteAt(t.mm, t.start + 4 * PAGE_SIZE)).toMatchObject({ present: true, zero: true });
   });
 
   test("reclaim() spares a lazy-free page read since MADV_FREE once (folio_check_references), then discards it", async () => {
@@ -77,10 +67,10 @@ describe.each(CORES.map((c): [string, CoreKind] => [c.name, c]))("%s core", (_na
     madvise(k, t.mm, t.start, PMD_SIZE, "MADV_FREE");
     touch(k, t.mm, t.start, PAGE_SIZE, false);
     reclaimPages(k, 511);
-    expect(pteAt(k, t.mm, t.start)).toMatchObject({ present: true, young: false });
+    expect(pteAt(t.mm, t.start)).toMatchObject({ present: true, young: false });
     expect(k.vmstat.pglazyfreed).toBe(511);
     reclaimPages(k, 1);
-    expect(pteAt(k, t.mm, t.start)).toMatchObject({ present: false });
+    expect(pteAt(t.mm, t.start)).toMatchObject({ present: false });
     expect(k.vmstat.pglazyfreed).toBe(512);
   });
 
@@ -91,7 +81,7 @@ describe.each(CORES.map((c): [string, CoreKind] => [c.name, c]))("%s core", (_na
     expect(smapsRollup(t.mm).Swap).toBe(4);
     madvise(k, t.mm, t.start, PAGE_SIZE, "MADV_FREE");
     expect(smapsRollup(t.mm).Swap).toBe(0);
-    expect(pteAt(k, t.mm, t.start)).toMatchObject({ present: false, swap: false });
+    expect(pteAt(t.mm, t.start)).toMatchObject({ present: false, swap: false });
   });
 
   test("MADV_FREE of a whole THP keeps it PMD-mapped and lazy-free; reclaim drops it whole unless it was written", async () => {
@@ -136,7 +126,7 @@ describe.each(CORES.map((c): [string, CoreKind] => [c.name, c]))("%s core", (_na
     const vma = mmap(k, mm, { len: PMD_SIZE, align: PMD_SIZE, flags: VMA.VM_DROPPABLE, populate: true });
     // Written, so dirty: smaps does not count them LazyFree, though they are !swapbacked.
     expect(smapsRollup(mm)).toMatchObject({ Rss: 2048, LazyFree: 0 });
-    expect(pteAt(k, mm, vma.start)).toMatchObject({ dirty: true, swapbacked: false });
+    expect(pteAt(mm, vma.start)).toMatchObject({ dirty: true, swapbacked: false });
     reclaimPages(k, 512);
     expect(smapsRollup(mm).Rss).toBe(0);
     expect(k.vmstat.pglazyfreed).toBe(512);
@@ -151,11 +141,11 @@ describe("reclaim of a large lazy-free folio mapped by PTEs", () => {
     madvise(k, mm, start, PMD_SIZE, "MADV_FREE");
     // A VMA split through the clean lazy-free THP maps it by 512 PTEs, one folio still.
     madvise(k, mm, start, PMD_SIZE / 2, "MADV_NOHUGEPAGE");
-    expect(pteAt(k, mm, start)).toMatchObject({ order: 9, swapbacked: false, dirty: false });
+    expect(pteAt(mm, start)).toMatchObject({ order: 9, swapbacked: false, dirty: false });
     touch(k, mm, start + 100 * PAGE_SIZE, PAGE_SIZE, true);
     reclaimPages(k, 1);
     // try_to_unmap_one() finds the dirty PTE: folio_set_swapbacked(), nothing discarded.
     expect(k.vmstat.pglazyfreed).toBe(0);
-    expect(pteAt(k, mm, start + 5 * PAGE_SIZE)).toMatchObject({ present: true, swapbacked: true });
+    expect(pteAt(mm, start + 5 * PAGE_SIZE)).toMatchObject({ present: true, swapbacked: true });
   });
 });

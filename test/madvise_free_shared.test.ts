@@ -5,20 +5,13 @@
  * (the folios are not PG_dirty), the same over PMD-mapped THPs raises nothing.
  */
 import { describe, expect, test } from "vitest";
-import { decodePte } from "../host/core/pte.ts";
 import { mmap } from "../host/mm/fault.ts";
 import type { Kernel } from "../host/mm/kernel.ts";
 import { madvise } from "../host/mm/madvise.ts";
-import { type Mm, pmdOf, pteIndexOf } from "../host/mm/mm.ts";
+import { type Mm, pmdOf } from "../host/mm/mm.ts";
 import { fork } from "../host/mm/process.ts";
-import { pteWord } from "../host/mm/pte_ops.ts";
 import { PAGE_SIZE, PMD_SIZE } from "../host/mm/vma.ts";
-import { boot, CORES, hotTask } from "./khugepaged_fixture.ts";
-
-function pteAt(k: Kernel, mm: Mm, addr: number) {
-  const w = pteWord(mm.pt.table(pmdOf(addr)), pteIndexOf(addr));
-  return decodePte(k.core.u32[w], k.core.u32[w + 1]);
-}
+import { boot, CORES, hotTask, pteAt } from "./khugepaged_fixture.ts";
 
 /** A parent with one PMD-mapped THP it wrote (enabled=always), and its forked child. */
 async function forkedThp(): Promise<{ k: Kernel; parent: Mm; child: Mm; start: number }> {
@@ -36,10 +29,10 @@ describe("madvise(MADV_FREE) of a folio shared after fork", () => {
     const child = fork(k, parent, "child");
     madvise(k, child, start, PMD_SIZE, "MADV_FREE");
     expect(k.vmstat.pglazyfree).toBe(512);
-    expect(pteAt(k, child, start)).toMatchObject({ swapbacked: false, dirty: false, mapcount: 2 });
+    expect(pteAt(child, start)).toMatchObject({ swapbacked: false, dirty: false, mapcount: 2 });
     // The folio's state is the folio's: the parent's PTE of it says lazy-free too, and
     // the parent's dirty PTE still protects the data.
-    expect(pteAt(k, parent, start)).toMatchObject({ swapbacked: false, dirty: true, mapcount: 2 });
+    expect(pteAt(parent, start)).toMatchObject({ swapbacked: false, dirty: true, mapcount: 2 });
   });
 
   test("a PMD-mapped THP another mm maps is left alone, whole or in part, and not split", async () => {
@@ -57,10 +50,10 @@ describe("madvise(MADV_FREE) of a folio shared after fork", () => {
     // A VMA split through the THP splits the child's PMD; the dirty PMD makes the folio PG_dirty.
     madvise(k, child, start, PMD_SIZE / 2, "MADV_NOHUGEPAGE");
     expect(parent.huge.has(pmdOf(start))).toBe(true);
-    const before = pteAt(k, child, start + 8 * PAGE_SIZE);
+    const before = pteAt(child, start + 8 * PAGE_SIZE);
     expect(before).toMatchObject({ order: 9, mapcount: 2, swapbacked: true });
     madvise(k, child, start, PMD_SIZE, "MADV_FREE");
     expect(k.vmstat.pglazyfree).toBe(0);
-    expect(pteAt(k, child, start + 8 * PAGE_SIZE)).toEqual(before);
+    expect(pteAt(child, start + 8 * PAGE_SIZE)).toEqual(before);
   });
 });

@@ -101,21 +101,18 @@ function collapseWith(
 
 /** `__collapse_huge_page_swapin()`: fault in every swap entry of the PMD. */
 function swapIn(k: Kernel, mm: Mm, vma: Vma, pmdNo: number, referenced: number, cc: CollapseControl): number {
-  const t = mm.pt.writableTable(pmdNo);
-  const u32 = k.core.u32;
   let swappedIn = 0;
   let result: number = S.SUCCEED;
   for (let i = 0; i < 512; i++) {
-    const w = pteWord(t, i);
-    if (u32[w] === 0 || ptePresent(u32[w])) continue;
+    const lo = mm.pt.pte(pmdNo, i);
+    if (lo === 0 || ptePresent(lo)) continue;
     const pfn = k.phys.allocPage();
     if (pfn < 0) {
       result = S.FAIL;
       break;
     }
     k.vmstat.pswpin++;
-    u32[w] = newAnonLo(vma, false);
-    u32[w + 1] = pfn;
+    mm.pt.setPte(pmdNo, i, newAnonLo(vma, false), pfn);
     swappedIn++;
   }
   trace(k, cc, "mm_collapse_huge_page_swapin", [

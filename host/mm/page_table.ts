@@ -92,6 +92,25 @@ export class PageTable {
     return this.table(pmdNo) === 0 ? 0 : this.writableTable(pmdNo);
   }
 
+  /** Low word of PTE `i` of PMD `pmdNo` (host/core/pte.ts reads it): 0, `pte_none`, when the PMD has no table. */
+  pte(pmdNo: number, i: number): number {
+    const t = this.table(pmdNo);
+    return t === 0 ? 0 : this.core.u32[(t >>> 2) + 2 * i];
+  }
+
+  /** Page frame number (high word) of PTE `i` of PMD `pmdNo`; 0 when the PMD has no table. */
+  ptePfn(pmdNo: number, i: number): number {
+    const t = this.table(pmdNo);
+    return t === 0 ? 0 : this.core.u32[(t >>> 2) + 2 * i + 1];
+  }
+
+  /** Set PTE `i` of PMD `pmdNo` to `lo` and `pfn`, in the PMD's own table (`writableTable`). */
+  setPte(pmdNo: number, i: number, lo: number, pfn: number): void {
+    const w = (this.writableTable(pmdNo) >>> 2) + 2 * i;
+    this.core.u32[w] = lo >>> 0;
+    this.core.u32[w + 1] = pfn >>> 0;
+  }
+
   /** Point PMD `pmdNo` at an existing table as one more sharer. */
   shareTable(pmdNo: number, table: number): void {
     this.#shares.set(table, (this.#shares.get(table) ?? 1) + 1);
