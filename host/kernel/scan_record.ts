@@ -4,6 +4,8 @@ import { recordU16 } from "../core/record_field.ts";
 
 /** Records the scan core may write per call. */
 export const RING_RECORDS = 1024;
+/** Bytes a kernel allocates for the ring and, after it, the record of collapse's isolate step. */
+export const RING_BYTES = (RING_RECORDS + 1) * RECORD.BYTES;
 
 export interface ScanRecord {
   result: number;

@@ -11,7 +11,7 @@ import type { ScanCore } from "../core/scan_core.ts";
 import { thpVmaAllowable, hugepagePmdEnabled } from "./thp_policy.ts";
 import { Tracer } from "../kernel/trace.ts";
 import { defaultTunables, type Tunables, writeTunable } from "../kernel/tunables.ts";
-import { RING_RECORDS } from "../kernel/scan_record.ts";
+import { RING_BYTES, RING_RECORDS } from "../kernel/scan_record.ts";
 import type { Variant } from "../kernel/variant.ts";
 import { emptyVmstat, type Vmstat } from "../kernel/vmstat.ts";
 import { EventQueue } from "../kernel/event_queue.ts";
@@ -72,7 +72,7 @@ export class Kernel {
       seed: o.seed ?? 1,
     });
     this.tracer = new Tracer(o.trace ?? true);
-    this.ring = this.core.alloc((RING_RECORDS + 1) * RECORD.BYTES, 64);
+    this.ring = this.core.alloc(RING_BYTES, 64);
     this.isolateRecord = this.ring + RING_RECORDS * RECORD.BYTES;
   }
 

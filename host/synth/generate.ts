@@ -13,8 +13,8 @@
  * (SYNTH_PFN_BASE): no physical page backs them.
  */
 import { type CoreMemory, MAX_CORE_BYTES } from "../core/core_memory.ts";
-import { CORE_RESERVED_BYTES, PMD, PMD_SIZE, PTE_TABLE_BYTES, RECORD, VMA } from "../core/layout.ts";
-import { RING_RECORDS } from "../kernel/scan_record.ts";
+import { CORE_RESERVED_BYTES, PMD, PMD_SIZE, PTE_TABLE_BYTES, VMA } from "../core/layout.ts";
+import { RING_BYTES } from "../kernel/scan_record.ts";
 import type { Kernel } from "../mm/kernel.ts";
 import type { Mm } from "../mm/mm.ts";
 import { fillTable } from "./pmd_class.ts";
@@ -63,7 +63,7 @@ export type CoreSpace = Pick<CoreMemory, "maxBytes" | "usedBytes">;
  */
 export const DEFAULT_RUN_CORE: CoreSpace = {
   maxBytes: MAX_CORE_BYTES,
-  usedBytes: CORE_RESERVED_BYTES + RING_RECORDS * RECORD.BYTES,
+  usedBytes: CORE_RESERVED_BYTES + RING_BYTES,
 };
 
 /**
