@@ -22,6 +22,7 @@ import { createCore } from "./load_core.ts";
 import { progressBar } from "./progress.ts";
 import { loadScenarioArg } from "./scenario_source.ts";
 import { exitOnStdoutError } from "./stdout_error.ts";
+import { sweepCommand } from "./cmd_sweep.ts";
 import { decimalInteger, parseVariants, UsageError } from "./usage.ts";
 
 interface RunFlags {
@@ -185,6 +186,7 @@ function buildProgram(): Command {
         `variants ${s.variants.join(", ")}, TLB ${s.tlb}\n`);
     });
   program.addCommand(generateCommand());
+  program.addCommand(sweepCommand());
   return program;
 }
 
