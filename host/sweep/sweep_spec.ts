@@ -52,6 +52,12 @@ const SweepSchema = z.strictObject({
   seeds: list(z.number().int().min(0).max(0xffffffff)),
 });
 
+const REQUIRED = [
+  ["scenario", "a preset or scenario file, or a list of them"],
+  ["variants", "a kernel variant or a list of them"],
+  ["seeds", "a seed or a list of them"],
+] as const;
+
 const asList = <T>(v: T | T[]): T[] => (Array.isArray(v) ? v : [v]);
 
 /** Check the data of a sweep file (`source` names it in errors). */
@@ -59,6 +65,9 @@ export function validateSweepSpec(data: unknown, source: string): SweepSpec {
   if (data === null || typeof data !== "object" || Array.isArray(data)) {
     throw new SweepSpecError(source, "", `must be an object with scenario, variants and seeds, got ${quote(data)}`);
   }
+  // zod would call a missing list "a string or a number, got nothing".
+  const missing = REQUIRED.find(([key]) => !(key in data));
+  if (missing) throw new SweepSpecError(source, missing[0], `is missing: give ${missing[1]}`);
   const parsed = SweepSchema.safeParse(data, { error: issueMessage });
   if (!parsed.success) {
     const iss = parsed.error.issues[0];
