@@ -23,6 +23,7 @@ import { progressBar } from "./progress.ts";
 import { loadScenarioArg } from "./scenario_source.ts";
 import { exitOnStdoutError } from "./stdout_error.ts";
 import { sweepCommand } from "./cmd_sweep.ts";
+import { benchCommand } from "./cmd_bench.ts";
 import { decimalInteger, parseVariants, UsageError } from "./usage.ts";
 
 interface RunFlags {
@@ -187,6 +188,7 @@ function buildProgram(): Command {
     });
   program.addCommand(generateCommand());
   program.addCommand(sweepCommand());
+  program.addCommand(benchCommand());
   return program;
 }
 
