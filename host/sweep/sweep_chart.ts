@@ -48,8 +48,8 @@ export function sweepChartSvg(s: SweepSummary, tunable: string, options: { width
     chart.setOption({
       animation: false,
       title: { text: `Cycles per access by ${tunable} (mean over seeds and other axes)`, left: "center", textStyle: { fontSize: 14 } },
-      legend: { top: 28, type: "plain" },
-      grid: { left: 70, right: 30, top: 90, bottom: 50 },
+      legend: { top: 36, type: "plain" },
+      grid: { left: 70, right: 30, top: 100, bottom: 50 },
       // A category axis: swept values are often powers of two, evenly spaced this way.
       xAxis: { type: "category", data: values.map(String), name: tunable, nameLocation: "middle", nameGap: 30 },
       yAxis: { type: "value", name: "cycles per access", nameLocation: "middle", nameGap: 50, min: 0 },
