@@ -42,6 +42,9 @@ export { formatFtrace, formatJson, TRACE_EVENTS, type TraceEvent, type TraceValu
 // The AnonHugePages chart's line colours (by task) and dashes (by variant), for a page to match.
 export { DASHES, PALETTE } from "./report/chart_style.ts";
 
+// Sweeps: grids of runs, their keys, shards, output lines, merging and summary (`khugesim sweep`).
+export * from "./sweep/mod.ts";
+
 // The scan microbenchmark's options and report (benchScan() is below).
 export { type BenchScanOptions, SCAN_ENGINES, type ScanBenchReport, type ScanEngine, type ScanRate } from "./bench/scan_bench.ts";
 export { SCAN_SETS, type ScanSetName } from "./bench/scan_set.ts";
