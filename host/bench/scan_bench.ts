@@ -5,7 +5,11 @@
  * code summing as many bytes of PTE tables). benchmark.js does the timing, in Node, Deno
  * and browsers alike.
  */
-import Benchmark from "benchmark";
+import BenchmarkModule from "benchmark";
+// @ts-expect-error -- lodash ships no types; only benchmark.js reads it.
+import lodash from "lodash";
+// @ts-expect-error -- platform ships no types; only benchmark.js reads it.
+import platform from "platform";
 import type { CoreMemory } from "../core/core_memory.ts";
 import { PTE_BYTES, PTES_PER_PMD, RECORD, SCAN_FLAG } from "../core/layout.ts";
 import type { ScanCore } from "../core/scan_core.ts";
@@ -16,6 +20,15 @@ import { defaultTunables } from "../kernel/tunables.ts";
 import { getVariant } from "../kernel/variants/mod.ts";
 import { buildScanSet, type ScanSetName } from "./scan_set.ts";
 import type { SynthSpecInput } from "../synth/spec.ts";
+
+/**
+ * benchmark.js itself. Where it was bundled (Vite's build of the page) its UMD wrapper
+ * cannot require lodash and hands over a stub holding only runInContext, which takes
+ * lodash and platform from the context given.
+ */
+const Benchmark: typeof BenchmarkModule = "Suite" in (BenchmarkModule as object) ? BenchmarkModule
+  : (BenchmarkModule as typeof BenchmarkModule).runInContext({ _: lodash, platform }) as typeof BenchmarkModule;
+type Benchmark = BenchmarkModule;
 
 /** The most records a scan writes before its ring is read. */
 const RING_RECORDS = 65536;
