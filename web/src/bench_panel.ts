@@ -63,21 +63,24 @@ export function benchPanel(el: BenchElements, disabled: string | null): void {
 /** PTEs/s per core as bars, the read limit as a line across them. */
 function draw(chart: echarts.ECharts, r: ScanBenchReport): void {
   const engines = Object.entries(r.engines);
+  const bars = engines.map(([, x]) => Math.round(x.ptesPerS / 1e6));
+  const limit = Math.round(r.readLimit.ptesPerS / 1e6);
   chart.setOption({
     animation: false,
     tooltip: { trigger: "axis" },
     grid: { left: 80, right: 30, top: 30, bottom: 40 },
     xAxis: { type: "category", data: engines.map(([e]) => e) },
-    yAxis: { type: "value", name: "M PTEs/s", nameLocation: "middle", nameGap: 60 },
+    // Room for the read limit's line, which the bars rarely reach.
+    yAxis: { type: "value", name: "M PTEs/s", nameLocation: "middle", nameGap: 60, max: Math.ceil(Math.max(limit, ...bars) * 1.1 / 500) * 500 },
     series: [{
       type: "bar",
-      data: engines.map(([, x]) => Math.round(x.ptesPerS / 1e6)),
+      data: bars,
       itemStyle: { color: "#1f77b4" },
       markLine: {
         symbol: "none",
-        label: { formatter: "read limit {c}" },
+        label: { formatter: "read limit {c} M", position: "insideEndTop" },
         lineStyle: { color: "#d62728", type: "dashed" },
-        data: [{ yAxis: Math.round(r.readLimit.ptesPerS / 1e6) }],
+        data: [{ yAxis: limit }],
       },
     }],
   }, true);
