@@ -11,8 +11,8 @@ import { TsScanCore } from "../core/scan_ref.ts";
 import { RANGE } from "../fullscan/scan_plan.ts";
 import { buildScanPlan } from "../fullscan/scan_plan.ts";
 import { defaultTunables } from "../kernel/tunables.ts";
-import { baseline } from "../kernel/variants/mod.ts";
-import { Kernel } from "../mm/kernel.ts";
+import { getVariant } from "../kernel/variants/mod.ts";
+import { KhugepagedKernel } from "../khugepaged/khugepaged_kernel.ts";
 import { mulberry32 } from "../run/rng.ts";
 import { generateMap } from "../synth/generate.ts";
 import type { SynthSpecInput } from "../synth/spec.ts";
@@ -76,7 +76,9 @@ function builtInSet(memory: CoreMemory, name: ScanSetName): ScanSet {
  * limit reads as many bytes of fresh memory as the PMDs' tables would hold, up to 256 MiB.
  */
 function generatedSet(memory: CoreMemory, name: string, input: SynthSpecInput): ScanSet {
-  const k = new Kernel({ core: memory, scanCore: new TsScanCore(memory.memory), variant: baseline, trace: false, tunables: defaultTunables() });
+  const k = new KhugepagedKernel({
+    core: memory, scanCore: new TsScanCore(memory.memory), variant: getVariant("baseline"), trace: false, tunables: defaultTunables(),
+  });
   generateMap(k, input);
   const plan = buildScanPlan(k);
   const tableBytes = Math.max(1, Math.min(plan.pmds, SCAN_SETS["256MiB"].pmds)) * PTE_TABLE_BYTES;
