@@ -35,6 +35,10 @@ describe("validateSweepSpec", () => {
     expect(s).toEqual({ scenarios: ["hot1-hot2"], variants: ["baseline"], tunables: [["khugepaged/max_ptes_none", [0]]], seeds: [7] });
   });
 
+  test("takes a version with policies as a variant, as --variants does", () => {
+    expect(validateSweepSpec({ ...GRID, variants: ["7.1+lazyfree-keep", "6.18"] }, "g.yaml").variants).toEqual(["7.1+lazyfree-keep", "6.18"]);
+  });
+
   test.each([
     [{ variants: ["baseline"], seeds: [1] }, "scenario", /scenario is missing: give a preset or scenario file/],
     [{ ...GRID, variants: ["baseline", "lazyfree-drop"] }, "variants[1]", /must be one of baseline, .*got "lazyfree-drop"/],

@@ -12,7 +12,7 @@ import { Command, Option } from "commander";
 import { runScanBench, SCAN_ENGINES, type ScanBenchReport, type ScanEngine } from "../bench/scan_bench.ts";
 import { SCAN_SETS, type ScanSetName } from "../bench/scan_set.ts";
 import { firstRepeated } from "../core/first_repeated.ts";
-import { VARIANTS } from "../kernel/variants/mod.ts";
+import { findVariant, variantChoices } from "../kernel/variants/mod.ts";
 import { columns, withCommas } from "../report/format.ts";
 import type { SynthSpecInput } from "../synth/spec.ts";
 import { createCore } from "./load_core.ts";
@@ -71,7 +71,7 @@ function formatBench(r: ScanBenchReport): string {
 
 async function execute(f: BenchFlags): Promise<void> {
   const engines = enginesOf(f.engine);
-  if (!VARIANTS.has(f.variant)) throw new UsageError(`--variant must be one of ${[...VARIANTS.keys()].join(", ")}, got "${f.variant}"`);
+  if (!findVariant(f.variant)) throw new UsageError(`--variant must be one of ${variantChoices()}, got "${f.variant}"`);
   const maxTime = Number(f.time);
   if (!(/^[0-9.]+$/.test(f.time) && maxTime > 0 && maxTime <= 600)) {
     throw new UsageError(`--time must be seconds per core, more than 0 and at most 600, got "${f.time}"`);

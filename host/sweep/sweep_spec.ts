@@ -14,7 +14,7 @@
 import { z } from "zod";
 import { firstRepeated } from "../core/first_repeated.ts";
 import { defaultTunables, TunableError, writeTunable } from "../kernel/tunables.ts";
-import { VARIANTS } from "../kernel/variants/mod.ts";
+import { findVariant, variantChoices } from "../kernel/variants/mod.ts";
 import { formatPath, quote } from "../scenario/scenario_error.ts";
 import { issueMessage } from "../scenario/scenario_schema.ts";
 
@@ -87,7 +87,7 @@ export function validateSweepSpec(data: unknown, source: string): SweepSpec {
   const scenarios = once(["scenario"], asList(s.scenario));
   const variants = once(["variants"], asList(s.variants));
   variants.forEach((v, i) => {
-    if (!VARIANTS.has(v)) fail(["variants", i], `must be one of ${[...VARIANTS.keys()].join(", ")}, got ${quote(v)}`);
+    if (!findVariant(v)) fail(["variants", i], `must be one of ${variantChoices()}, got ${quote(v)}`);
   });
   const tunables: SweepSpec["tunables"] = [];
   for (const [key, given] of Object.entries(s.tunables)) {

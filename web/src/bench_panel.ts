@@ -53,6 +53,8 @@ export function benchPanel(el: BenchElements, disabled: string | null): void {
       chart ??= echarts.init(el.chart, null, { renderer: "canvas" });
       draw(chart, r);
       el.table.textContent = table(r);
+      // The whole report, for a script that collects the figures of several runtimes (bench/scan_runtimes.ts).
+      el.panel.dataset.report = JSON.stringify(r);
       finish("done", `${r.set}: ${r.pmds.toLocaleString("en-US")} PMDs, variant ${r.variant}; ${r.runtime}`);
     };
     worker.onerror = (e) => finish("error", `The benchmark worker failed: ${e.message || "it could not be loaded"}`);
