@@ -14,7 +14,8 @@
  * ```
  */
 import { CoreMemory } from "./core/core_memory.ts";
-import { loadCore } from "./core/wasm_core.ts";
+import { loadCore, type WasmCore } from "./core/wasm_core.ts";
+import { type BenchScanOptions, runScanBench, type ScanBenchReport } from "./bench/scan_bench.ts";
 import { type Engine, wasmEngine } from "./run/engine.ts";
 
 // Scenarios: presets, parsing and checking, with field-path errors.
@@ -40,6 +41,13 @@ export { comparisonJson, formatComparison, formatRun, seriesCsv } from "./report
 export { formatFtrace, formatJson, TRACE_EVENTS, type TraceEvent, type TraceValue } from "./kernel/trace.ts";
 // The AnonHugePages chart's line colours (by task) and dashes (by variant), for a page to match.
 export { DASHES, PALETTE } from "./report/chart_style.ts";
+
+// Sweeps: grids of runs, their keys, shards, output lines, merging and summary (`khugesim sweep`).
+export * from "./sweep/mod.ts";
+
+// The scan microbenchmark's options and report (benchScan() is below).
+export { type BenchScanOptions, SCAN_ENGINES, type ScanBenchReport, type ScanEngine, type ScanRate } from "./bench/scan_bench.ts";
+export { SCAN_SETS, type ScanSetName } from "./bench/scan_set.ts";
 
 // Kernel variants, sysfs tunables and vmstat counters, by their kernel names.
 export { findVariant, getVariant, POLICIES, VARIANTS, variantChoices, VERSIONS } from "./kernel/variants/mod.ts";
@@ -67,6 +75,19 @@ export interface EngineOptions {
   simd?: boolean;
 }
 
+/** A fresh shared memory with the WASM core from `options.wasm` (default WASM_URL) loaded on it. */
+async function instantiateCore(options: EngineOptions): Promise<{ memory: CoreMemory; core: WasmCore }> {
+  const source = options.wasm ?? WASM_URL;
+  if (source instanceof URL && source.protocol === "file:" && !canFetchFiles()) {
+    throw new TypeError(
+      `Cannot load the WASM core from "${source.href}": this runtime cannot fetch file: URLs; ` +
+        `import "khugesim/node" (which reads it with node:fs) or pass the bytes as options.wasm`,
+    );
+  }
+  const memory = new CoreMemory({ maxBytes: options.maxBytes });
+  return { memory, core: await loadCore(memory, source) };
+}
+
 /**
  * Instantiate the WASM core on a fresh shared memory and return an engine for
  * runScenario(). In a browser the page must be cross-origin isolated (shared memory).
@@ -76,16 +97,22 @@ export interface EngineOptions {
  * const result = await runScenario(loadPreset("hot1-hot2"), engine, { variant: "baseline" });
  */
 export async function createEngine(options: EngineOptions = {}): Promise<Engine> {
-  const source = options.wasm ?? WASM_URL;
-  if (source instanceof URL && source.protocol === "file:" && !canFetchFiles()) {
-    throw new TypeError(
-      `Cannot load the WASM core from "${source.href}": this runtime cannot fetch file: URLs; ` +
-        `import "khugesim/node" (which reads it with node:fs) or pass the bytes as options.wasm`,
-    );
-  }
-  const memory = new CoreMemory({ maxBytes: options.maxBytes });
-  const core = await loadCore(memory, source);
+  const { memory, core } = await instantiateCore(options);
   return wasmEngine(memory, core, { simd: options.simd });
+}
+
+/**
+ * Microbenchmark khugepaged's scan here: the TS twin, the WASM scalar and the WASM SIMD
+ * cores in PTEs/s over a set of page tables, beside the read-rate limit of the same run,
+ * timed by benchmark.js (what `khugesim bench scan` prints).
+ *
+ * @example
+ * const r = await benchScan({ set: "256MiB", engines: ["wasm", "simd"] });
+ * console.log(r.engines.simd!.ptesPerS / r.readLimit.ptesPerS);
+ */
+export async function benchScan(options: BenchScanOptions & Omit<EngineOptions, "simd"> = {}): Promise<ScanBenchReport> {
+  const { memory, core } = await instantiateCore(options);
+  return runScanBench(core, memory, options);
 }
 
 /** Deno's fetch() reads file: URLs; Node's does not. */

@@ -72,6 +72,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ["fullscan", "scenario"],
   ["run"],
   ["report"],
+  ["sweep", "bench"],
   ["mod.ts"],
   ["node"],
 ];

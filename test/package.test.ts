@@ -98,6 +98,19 @@ describe("the npm package", () => {
     expect(out.stdout).toBe(comparisonJson(c));
   }, 60_000);
 
+  test("the installed khugesim runs bench scan, and sweep on worker threads from dist/", async () => {
+    const bin = join(dir, "project/node_modules/.bin/khugesim");
+    const cwd = join(dir, "project");
+    const bench = await run(bin, ["bench", "scan", "--engine", "wasm,simd", "--time", "0.02", "--json"], { cwd });
+    expect(Object.keys(JSON.parse(bench.stdout).engines)).toEqual(["wasm", "simd"]);
+    await writeFile(join(cwd, "grid.yaml"), "scenario: hot1-hot2\nvariants: [baseline, lazyfree-skip]\nseeds: [1]\n");
+    const sweep = await run(bin, ["sweep", "grid.yaml", "--workers", "2"], { cwd, maxBuffer: 16 << 20 });
+    const lines = sweep.stdout.trimEnd().split("\n").map((l) => JSON.parse(l) as { variant: string; result: unknown });
+    const c = await compareScenario(loadPreset("hot1-hot2"), await createEngine(), { trace: false });
+    expect(lines.map((l) => l.variant)).toEqual(["baseline", "lazyfree-skip"]);
+    expect(JSON.stringify(lines.map((l) => l.result))).toBe(JSON.stringify(Object.values(JSON.parse(comparisonJson(c)).results)));
+  }, 120_000);
+
   test("import \"khugesim\" in a fresh project finds its core and computes the repository's seed result", async () => {
     const out = await run(process.execPath, ["consumer.mjs"], { cwd: join(dir, "project"), maxBuffer: 64 << 20 });
     const got = JSON.parse(out.stdout) as { json: string; full: string; webError: string };

@@ -143,6 +143,20 @@ describe.skipIf(!HAVE_CHROMIUM)("the page in Chromium", () => {
     });
   }, 60_000);
 
+  test("the Benchmark panel times every scan core in the page and shows them beside the read limit", async () => {
+    await onPage(isolated.url, async ({ page, errors }) => {
+      expect(await page.inputValue("#bench-set")).toBe("cache");
+      await page.click("#bench-run");
+      await page.waitForSelector("#bench[data-state=done], #bench[data-state=error]", { timeout: 120_000 });
+      expect(await page.getAttribute("#bench", "data-state"), await page.textContent("#bench-status") ?? "").toBe("done");
+      const rows = (await page.textContent("#bench-table"))!.split("\n").map((l) => l.split(/\s{2,}|\s(?=\d)/)[0]);
+      expect(rows).toEqual(["ts", "wasm", "simd", "read limit"]);
+      expect(await page.textContent("#bench-status")).toMatch(/^cache: 64 PMDs, variant baseline; Mozilla\/5\.0 /);
+      expect(await page.locator("#bench-chart canvas").count()).toBe(1);
+      expect(errors).toEqual([]);
+    });
+  }, 180_000);
+
   test("a page that is not cross-origin isolated explains why it cannot run", async () => {
     await onPage(plain.url, async ({ page }) => {
       expect(await page.evaluate(() => globalThis.crossOriginIsolated)).toBe(false);

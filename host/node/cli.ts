@@ -22,6 +22,8 @@ import { createCore } from "./load_core.ts";
 import { progressBar } from "./progress.ts";
 import { loadScenarioArg } from "./scenario_source.ts";
 import { exitOnStdoutError } from "./stdout_error.ts";
+import { sweepCommand } from "./cmd_sweep.ts";
+import { benchCommand } from "./cmd_bench.ts";
 import { decimalInteger, parseVariants, UsageError } from "./usage.ts";
 
 interface RunFlags {
@@ -185,6 +187,8 @@ function buildProgram(): Command {
         `variants ${s.variants.join(", ")}, TLB ${s.tlb}\n`);
     });
   program.addCommand(generateCommand());
+  program.addCommand(sweepCommand());
+  program.addCommand(benchCommand());
   return program;
 }
 

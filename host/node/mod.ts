@@ -12,7 +12,9 @@
  * ```
  */
 import { basename } from "node:path";
-import { type EngineOptions, createEngine as createWebEngine, WASM_URL } from "../mod.ts";
+import {
+  benchScan as webBenchScan, type EngineOptions, createEngine as createWebEngine, type ScanBenchReport, WASM_URL,
+} from "../mod.ts";
 import type { Engine } from "../run/engine.ts";
 import type { Scenario } from "../scenario/scenario_schema.ts";
 import { readWasmFile } from "./load_core.ts";
@@ -20,16 +22,24 @@ import { readScenarioFile } from "./scenario_source.ts";
 
 export * from "../mod.ts";
 
+/** `wasm` as a web runtime takes it: a file: URL (by default WASM_URL) read from disk, anything else as it is. */
+async function wasmSource(wasm: EngineOptions["wasm"]): Promise<EngineOptions["wasm"]> {
+  if (wasm !== undefined && !(wasm instanceof URL && wasm.protocol === "file:")) return wasm;
+  const url = wasm ?? WASM_URL;
+  return readWasmFile(url, url.pathname);
+}
+
 /**
  * Instantiate the WASM core on a fresh shared memory; by default the build that ships
  * with the package (WASM_URL), read from disk.
  */
 export async function createEngine(options: EngineOptions = {}): Promise<Engine> {
-  if (options.wasm !== undefined && !(options.wasm instanceof URL && options.wasm.protocol === "file:")) {
-    return createWebEngine(options);
-  }
-  const url = options.wasm ?? WASM_URL;
-  return createWebEngine({ ...options, wasm: await readWasmFile(url, url.pathname) });
+  return createWebEngine({ ...options, wasm: await wasmSource(options.wasm) });
+}
+
+/** benchScan() of the web library, with the core read from disk as createEngine() reads it. */
+export async function benchScan(options: Parameters<typeof webBenchScan>[0] = {}): Promise<ScanBenchReport> {
+  return webBenchScan({ ...options, wasm: await wasmSource(options.wasm) });
 }
 
 /**

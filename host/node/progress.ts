@@ -1,7 +1,7 @@
 /**
  * Progress bars on stderr (cli-progress), drawn only when stderr is a terminal: one for
  * scenario runs, shown once a run has taken a second, and one for PMDs decided by a
- * full scan, with the rate and the time left.
+ * full scan or runs done by a sweep, with the rate and the time left.
  */
 import cliProgress from "cli-progress";
 import type { RunProgress } from "../run/runner.ts";
@@ -49,17 +49,18 @@ export interface ProgressBar {
 
 const SILENT: ProgressBar = { update() {}, stop() {} };
 
-/** Start a bar counting to `total` PMDs; a no-op unless stderr is a TTY. */
-export function startProgressBar(total: number, label: string): ProgressBar {
+/** Start a bar counting to `total` of `unit` (PMDs decided, runs done); a no-op unless stderr is a TTY. */
+export function startProgressBar(total: number, label: string, unit = "PMDs"): ProgressBar {
   if (!process.stderr.isTTY || total <= 0) return SILENT;
-  const bar = stderrBar(`${label} [{bar}] {percentage}% | {value}/{total} PMDs | {rate} PMDs/s | ETA {eta_formatted}`,
+  const bar = stderrBar(`${label} [{bar}] {percentage}% | {value}/{total} ${unit} | {rate} ${unit}/s | ETA {eta_formatted}`,
     { etaBuffer: 50, fps: 10 }, cliProgress.Presets.shades_classic);
   const t0 = performance.now();
   bar.start(total, 0, { rate: "0" });
   return {
     update(done: number) {
       const s = (performance.now() - t0) / 1000;
-      bar.update(done, { rate: s > 0 ? Math.round(done / s).toLocaleString("en-US") : "0" });
+      const rate = s > 0 ? done / s : 0;
+      bar.update(done, { rate: rate >= 100 ? Math.round(rate).toLocaleString("en-US") : rate.toFixed(rate >= 10 ? 1 : 2) });
     },
     stop() {
       bar.stop();

@@ -14,7 +14,8 @@ function collapseJson(c: CollapseSummary) {
   };
 }
 
-function variantJson(r: RunResult) {
+/** One variant's run under the keys of `--json`'s `results.VARIANT`. */
+export function variantJson(r: RunResult) {
   const tasks: Record<string, unknown> = {};
   for (const t of r.tasks) {
     const h = headline(t);

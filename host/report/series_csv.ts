@@ -11,7 +11,7 @@ const HEADER = [
 ];
 
 /** `value` as one CSV field. */
-function field(value: string | number): string {
+export function csvField(value: string | number): string {
   const text = String(value);
   return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
@@ -26,7 +26,7 @@ export function seriesCsv(results: RunResult[]): string {
           r.variant, p.timeS.toFixed(6), task, s.anonHugePagesKb, s.rssKb, s.lazyFreeKb, s.swapKb, s.accesses,
           s.dtlbLoadMisses, s.cyclesPerAccess === null ? "" : s.cyclesPerAccess.toFixed(4), p.khugepaged.fullScans,
           p.khugepaged.pagesCollapsed,
-        ].map(field).join(","));
+        ].map(csvField).join(","));
       }
     }
   }

@@ -5,6 +5,7 @@
  * where it is (idle, running, done, error), for people and for the browser test.
  */
 import { PRESETS } from "../../host/mod.ts";
+import { benchPanel } from "./bench_panel.ts";
 import { HugeChart, seriesLines } from "./huge_chart.ts";
 import { isolationProblem } from "./isolation.ts";
 import { MapsView } from "./maps_view.ts";
@@ -153,3 +154,5 @@ function download(name: string, text: string, type: string): void {
 }
 
 form.loadPreset(PRESETS[0].name);
+benchPanel({ panel: $("bench"), set: $("bench-set"), variant: $("bench-variant"), run: $("bench-run"), status: $("bench-status"),
+  chart: $("bench-chart"), table: $("bench-table") }, problem);
