@@ -7,6 +7,7 @@ import type { CoreMemory } from "../core/core_memory.ts";
 import { PTES_PER_PMD, RECORD } from "../core/layout.ts";
 import type { ScanCore } from "../core/scan_core.ts";
 import { SCAN_RESULTS } from "../core/scan_result.ts";
+import { PMD_STEP } from "../khugepaged/scan_mm_slot.ts";
 import { RANGE } from "./scan_plan.ts";
 
 /** The thresholds and flags one core call needs: configs that agree on them share a scan. */
@@ -17,8 +18,8 @@ export interface ScanParams {
   scanFlags: number;
 }
 
-/** Bits of an outcome word. */
-export const OUTCOME = { RESULT_MASK: 0xff, EXAMINED_SHIFT: 8 } as const;
+/** Bits of an outcome word: a step word of the scan_mm_slot walk without its lock-dropped bit. */
+export const OUTCOME = { RESULT_MASK: PMD_STEP.RESULT_MASK, EXAMINED_SHIFT: PMD_STEP.EXAMINED_SHIFT } as const;
 
 /**
  * Counters a scan of any slice adds up: PMDs by result, then PMDs by PTEs examined

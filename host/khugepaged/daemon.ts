@@ -95,9 +95,9 @@ export class Khugepaged {
    * tunables cut the current sleep short.
    */
   tunableWritten(path: string): void {
-    if (path === "enabled") this.startStop();
+    if (path === "enabled") this.#startStop();
     else if (path === "khugepaged/scan_sleep_millisecs" || path === "khugepaged/alloc_sleep_millisecs") {
-      this.sleepTunableWritten();
+      this.#sleepTunableWritten();
     }
   }
 
@@ -107,7 +107,7 @@ export class Khugepaged {
    * of the thread when THP is disabled (its pass is abandoned and the cursor goes back
    * to the list head, freeing the slot under it if that mm has exited).
    */
-  startStop(): void {
+  #startStop(): void {
     if (hugepagePmdEnabled(this.k.tunables)) {
       if (!this.#running) {
         this.#running = true;
@@ -130,7 +130,7 @@ export class Khugepaged {
    * A write to scan_sleep_millisecs or alloc_sleep_millisecs: the kernel resets the
    * sleep expiry and wakes the thread, so the current sleep ends now.
    */
-  sleepTunableWritten(): void {
+  #sleepTunableWritten(): void {
     this.#wakeUp(true);
   }
 

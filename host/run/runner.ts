@@ -8,6 +8,7 @@ import { KhugepagedKernel } from "../khugepaged/khugepaged_kernel.ts";
 import { reclaim } from "../mm/reclaim.ts";
 import type { Mm } from "../mm/mm.ts";
 import { anonHugePagesKb, smapsRollup } from "../mm/smaps.ts";
+import type { Variant } from "../kernel/variant.ts";
 import { getVariant } from "../kernel/variants/mod.ts";
 import { defaultTunables, writeTunable } from "../kernel/tunables.ts";
 import { ScenarioError } from "../scenario/scenario_error.ts";
@@ -85,7 +86,7 @@ async function simulate(scenario: Scenario, engine: Engine, options: RunOptions)
   const emit = async (e: RunEvent): Promise<void> => { await options.onEvent?.(e); };
   const settings = runSettings(scenario, options);
   const collapses = new CollapseLog();
-  const k = bootKernel(scenario, engine, settings.variant, options.trace ?? true);
+  const k = bootKernel(scenario, engine, settings.kernelVariant, options.trace ?? true);
   k.khugepaged.events.on("collapse", collapses.onCollapse);
   const generated = generate(k, scenario);
   await emit({ type: "start", kernel: k });
@@ -110,8 +111,7 @@ async function simulate(scenario: Scenario, engine: Engine, options: RunOptions)
 
 /** A run's settings from its scenario and options; a sampling or a limit it cannot run with throws a RangeError. */
 function runSettings(scenario: Scenario, options: RunOptions) {
-  const variant = options.variant ?? scenario.variants[0];
-  getVariant(variant);
+  const variant = getVariant(options.variant ?? scenario.variants[0]);
   const preset = tlbPreset(scenario.tlb);
   const sampling: TlbSampling = {
     exact: options.tlbMode === "exact",
@@ -122,19 +122,19 @@ function runSettings(scenario: Scenario, options: RunOptions) {
   if (problem !== null) throw new RangeError(`Cannot run "${scenario.name}": ${problem}`);
   const limit = runLimitProblem(scenario);
   if (limit !== null) throw new RangeError(`Cannot run "${scenario.name}": ${limit.path} ${limit.reason}`);
-  return { variant, preset, model: costModelOf(scenario.costModel), sampling };
+  return { variant: variant.name, kernelVariant: variant, preset, model: costModelOf(scenario.costModel), sampling };
 }
 
 type RunSettings = ReturnType<typeof runSettings>;
 
 /** The kernel a run simulates: the scenario's memory, tunables and seed under `variant`. */
-function bootKernel(scenario: Scenario, engine: Engine, variant: string, trace: boolean): KhugepagedKernel {
+function bootKernel(scenario: Scenario, engine: Engine, variant: Variant, trace: boolean): KhugepagedKernel {
   const tunables = defaultTunables();
   for (const [path, value] of Object.entries(scenario.tunables)) writeTunable(tunables, path, value);
   return new KhugepagedKernel({
     core: engine.memory,
     scanCore: engine.scanCore,
-    variant: getVariant(variant),
+    variant,
     tunables,
     memoryBytes: scenario.memory.totalBytes,
     fragmentation: scenario.memory.fragmentation,
