@@ -1,5 +1,7 @@
-/** The khugesim CLI end to end, as a user runs it: `npx tsx host/node/cli.ts ...`. */
-import { execFile } from "node:child_process";
+/**
+ * The khugesim CLI, run in this process through its commander program (runMain): the
+ * commands, their refusals and their files. test/cli_process.test.ts runs it as a process.
+ */
 import { randomUUID } from "node:crypto";
 import { mkdir, mkdtemp, readdir, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -7,23 +9,9 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, test } from "vitest";
 import { writeFilesAtomically } from "../host/node/atomic_write.ts";
+import { runMain as cli } from "./cli_in_process.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
-
-interface Outcome {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Run the CLI with `args`; never rejects. */
-function cli(...args: string[]): Promise<Outcome> {
-  return new Promise((resolve) => {
-    execFile("npx", ["tsx", "host/node/cli.ts", ...args], { cwd: ROOT, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === "number" ? err.code : 1) : 0, stdout, stderr });
-    });
-  });
-}
 
 /** One line on stderr, no stack trace. */
 function expectOneLine(stderr: string): void {
@@ -37,7 +25,7 @@ beforeAll(async () => {
 });
 
 describe("khugesim CLI", () => {
-  test.concurrent("validate exits 0 for a good scenario file and 2 for a bad one, naming file, field and reason", async () => {
+  test("validate exits 0 for a good scenario file and 2 for a bad one, naming file, field and reason", async () => {
     const good = join(dir, "good.yaml");
     const bad = join(dir, "bad.yaml");
     await writeFile(good, "name: g\ntasks:\n  - name: a\n    vmas: [{ name: buf, size: 2 MiB }]\n");
@@ -51,14 +39,14 @@ describe("khugesim CLI", () => {
     expect(no.stderr.trim()).toBe(`Cannot load scenario "${bad}": tasks[0].vmas[0].size must be a multiple of 4096, got 5000`);
   }, 30_000);
 
-  test.concurrent("run exits 2 with one line for an unknown preset", async () => {
+  test("run exits 2 with one line for an unknown preset", async () => {
     const r = await cli("run", "hot3-cold");
     expect(r.code).toBe(2);
     expectOneLine(r.stderr);
     expect(r.stderr).toMatch(/^Cannot load scenario "hot3-cold": is neither a file nor a preset \(presets: hot1-cold-hot2, /);
   }, 30_000);
 
-  test.concurrent("compare exits 2 for an unknown option and for an unknown variant", async () => {
+  test("compare exits 2 for an unknown option and for an unknown variant", async () => {
     const opt = await cli("compare", "hot1-cold-hot2", "--colour");
     expect(opt.code).toBe(2);
     expectOneLine(opt.stderr);
@@ -67,7 +55,7 @@ describe("khugesim CLI", () => {
     expect(variant.stderr.trim()).toBe('Cannot use --variants "baseline,mine": "mine" is not a kernel variant (baseline, lazyfree-skip, lazyfree-keep)');
   }, 30_000);
 
-  test.concurrent("--help works for the program and every command", async () => {
+  test("--help works for the program and every command", async () => {
     for (const args of [["--help"], ["compare", "--help"], ["validate", "--help"]]) {
       const r = await cli(...args);
       expect(r.code, args.join(" ")).toBe(0);
@@ -75,7 +63,7 @@ describe("khugesim CLI", () => {
     }
   }, 60_000);
 
-  test.concurrent("presets lists every preset and --show prints one that validates", async () => {
+  test("presets lists every preset and --show prints one that validates", async () => {
     const list = await cli("presets");
     expect(list.code).toBe(0);
     expect(list.stdout).toMatch(/^hot1-cold-hot2 /m);
@@ -88,20 +76,20 @@ describe("khugesim CLI", () => {
     expect(shown.stdout).not.toMatch(/[&*]a\d/);
   }, 30_000);
 
-  test.concurrent("--version prints package.json's version", async () => {
+  test("--version prints package.json's version", async () => {
     const r = await cli("--version");
     expect(r.code).toBe(0);
     expect(r.stdout.trim()).toBe(JSON.parse(await readFile(join(ROOT, "package.json"), "utf8")).version);
   }, 30_000);
 
-  test.concurrent("compare refuses --variants naming one variant: there is nothing to compare", async () => {
+  test("compare refuses --variants naming one variant: there is nothing to compare", async () => {
     const r = await cli("compare", "scan-succeeded", "--variants", "lazyfree-skip");
     expect(r.code).toBe(2);
     expectOneLine(r.stderr);
     expect(r.stderr.trim()).toBe('Cannot use --variants "lazyfree-skip": compare needs at least two variants, the reference first');
   }, 30_000);
 
-  test.concurrent.each([["", '""'], [" ", '" "'], ["0x10", '"0x10"'], ["1e3", '"1e3"']])(
+  test.each([["", '""'], [" ", '" "'], ["0x10", '"0x10"'], ["1e3", '"1e3"']])(
     "run refuses --seed %j instead of reading it as a number", async (seed, shown) => {
       const r = await cli("run", "scan-succeeded", "--seed", seed);
       expect(r.code).toBe(2);
@@ -109,8 +97,8 @@ describe("khugesim CLI", () => {
       expect(r.stderr.trim()).toBe(`Cannot use --seed ${shown}: expected an integer from 0 to 4294967295`);
     }, 30_000);
 
-  test.concurrent("compare --json prints the comparison object and writes trace, CSV and SVG files whole", async () => {
-    // A folder of its own: the tests run concurrently, and another one's temporaries must not count here.
+  test("compare --json prints the comparison object and writes trace, CSV and SVG files whole", async () => {
+    // A folder of its own: another test's temporaries must not count here.
     const own = await mkdtemp(join(dir, "cmp-"));
     const out = join(own, "cmp");
     const r = await cli("compare", "hot1-cold-hot2", "--json", "--trace", `${out}.trace.txt`, "--csv", `${out}.csv`, "--svg", `${out}.svg`);
@@ -138,7 +126,7 @@ describe("khugesim CLI", () => {
     expect((await readdir(own)).filter((f) => f.endsWith(".tmp"))).toEqual([]);
   }, 60_000);
 
-  test.concurrent("run writes no output file when another output cannot be written", async () => {
+  test("run writes no output file when another output cannot be written", async () => {
     const csv = join(dir, "partial.csv");
     const svg = join(dir, "no-such-dir", "x.svg");
     const r = await cli("run", "scan-succeeded", "--csv", csv, "--svg", svg);
@@ -149,7 +137,7 @@ describe("khugesim CLI", () => {
     expect(left).toEqual([]);
   }, 30_000);
 
-  test.concurrent("run refuses a --trace path in a missing directory before simulating, naming the flag", async () => {
+  test("run refuses a --trace path in a missing directory before simulating, naming the flag", async () => {
     const r = await cli("run", "scan-succeeded", "--trace", "/nonexistent/dir/x.trace");
     expect(r.code).toBe(2);
     expectOneLine(r.stderr);
@@ -157,7 +145,7 @@ describe("khugesim CLI", () => {
     expect(r.stdout).toBe("");
   }, 30_000);
 
-  test.concurrent("compare writes none of its outputs when --svg names a directory", async () => {
+  test("compare writes none of its outputs when --svg names a directory", async () => {
     const own = await mkdtemp(join(dir, "isdir-"));
     await mkdir(join(own, "dir.svg"));
     const r = await cli("compare", "scan-succeeded", "--trace", join(own, "t.trace"), "--csv", join(own, "s.csv"),
@@ -168,7 +156,7 @@ describe("khugesim CLI", () => {
     expect(await readdir(own)).toEqual(["dir.svg"]);
   }, 30_000);
 
-  test.concurrent("compare refuses two options writing one file", async () => {
+  test("compare refuses two options writing one file", async () => {
     const csv = join(dir, "twice.csv");
     const r = await cli("compare", "scan-succeeded", "--csv", csv, "--svg", csv);
     expect(r.code).toBe(2);
@@ -176,7 +164,7 @@ describe("khugesim CLI", () => {
     expect(r.stderr.trim()).toBe(`--svg: cannot write ${csv}: --csv writes it too`);
   }, 30_000);
 
-  test.concurrent("writeFilesAtomically removes the files it renamed when a later rename fails", async () => {
+  test("writeFilesAtomically removes the files it renamed when a later rename fails", async () => {
     const own = await mkdtemp(join(dir, "undo-"));
     await mkdir(join(own, "b.svg"));
     const files = [
@@ -189,7 +177,7 @@ describe("khugesim CLI", () => {
     expect(await readdir(own)).toEqual(["b.svg"]);
   });
 
-  test.concurrent("writeFilesAtomically puts back the file a rename replaced when a later rename fails", async () => {
+  test("writeFilesAtomically puts back the file a rename replaced when a later rename fails", async () => {
     const own = await mkdtemp(join(dir, "restore-"));
     await writeFile(join(own, "a.csv"), "old\n");
     await mkdir(join(own, "b.svg"));
@@ -203,7 +191,7 @@ describe("khugesim CLI", () => {
     expect((await readdir(own)).sort()).toEqual(["a.csv", "b.svg"]);
   });
 
-  test.concurrent("writeFilesAtomically replaces existing files and leaves nothing beside them", async () => {
+  test("writeFilesAtomically replaces existing files and leaves nothing beside them", async () => {
     const own = await mkdtemp(join(dir, "replace-"));
     await writeFile(join(own, "a.csv"), "old\n");
     await writeFilesAtomically([
@@ -214,14 +202,14 @@ describe("khugesim CLI", () => {
     expect((await readdir(own)).sort()).toEqual(["a.csv", "b.svg"]);
   });
 
-  test.concurrent("compare refuses --variants that name one variant twice", async () => {
+  test("compare refuses --variants that name one variant twice", async () => {
     const r = await cli("compare", "scan-succeeded", "--variants", "baseline,baseline");
     expect(r.code).toBe(2);
     expectOneLine(r.stderr);
     expect(r.stderr.trim()).toBe('Cannot use --variants "baseline,baseline": "baseline" is named twice');
   }, 30_000);
 
-  test.concurrent("run prints the seed program's report of a measurement phase", async () => {
+  test("run prints the seed program's report of a measurement phase", async () => {
     const file = join(dir, "phase.yaml");
     await writeFile(file, [
       "name: phase", "tunables: { enabled: madvise }", "variants: [baseline]", "tasks:",
@@ -236,7 +224,7 @@ describe("khugesim CLI", () => {
 });
 
 describe("khugesim generate", () => {
-  test.concurrent.each([
+  test.each([
     ["bad.yaml", "size: [1GiB\n", "malformed YAML at line 2, column 1: Flow sequence in block collection must be " +
       "sufficiently indented and end with a ]"],
     ["cut.json", '{"preset": "realistic", "size": ', "malformed JSON: Unexpected end of JSON input"],
@@ -251,7 +239,7 @@ describe("khugesim generate", () => {
     expect(r.stderr.trim()).toBe(`Cannot load map description "${file}": ${reason}`);
   }, 30_000);
 
-  test.concurrent.each([
+  test.each([
     ["size: 3MiB\n", [], (f: string) => `Cannot load map description "${f}": size must be a positive multiple of 2 MiB, got 3145728`],
     ["fractions: { huge: 2 }\n", [], (f: string) => `Cannot load map description "${f}": fractions.huge must be a number from 0 to 1, got 2`],
     ["size: 3MiB\n", ["--size", "2MiB", "--tasks", "2"],
@@ -270,14 +258,14 @@ describe("khugesim generate", () => {
     expect(r.stderr.trim()).toBe(message(file));
   }, 30_000);
 
-  test.concurrent("--variants is checked with run's and compare's words", async () => {
+  test("--variants is checked with run's and compare's words", async () => {
     const r = await cli("generate", "--size", "1GiB", "--scan", "--variants", "lazyfree-skip,lazyfree-skip");
     expect(r.code).toBe(2);
     expectOneLine(r.stderr);
     expect(r.stderr.trim()).toBe('Cannot use --variants "lazyfree-skip,lazyfree-skip": "lazyfree-skip" is named twice');
   }, 30_000);
 
-  test.concurrent.each([
+  test.each([
     [["--seed", ""], '--seed must be an integer, got ""'],
     [["--sparse-none", " "], '--sparse-none must be an integer, got " "'],
     [["--tasks", "0x10"], '--tasks must be an integer, got "0x10"'],
@@ -298,7 +286,7 @@ describe("khugesim generate", () => {
     expect(r.stderr.trim()).toBe(message);
   }, 30_000);
 
-  test.concurrent("--enabled madvise scans the VM_HUGEPAGE VMAs --madv-hugepage gives; a fraction may be written 5e-1", async () => {
+  test("--enabled madvise scans the VM_HUGEPAGE VMAs --madv-hugepage gives; a fraction may be written 5e-1", async () => {
     const r = await cli("generate", "--size", "1GiB", "--fractions", "huge=5e-1", "--json", "--scan", "--enabled", "madvise", "--madv-hugepage");
     expect(r.code, r.stderr).toBe(0);
     const j = JSON.parse(r.stdout);
@@ -307,7 +295,7 @@ describe("khugesim generate", () => {
     expect(j.scan.eligibleVmas).toBe(j.stats.vmas);
   }, 30_000);
 
-  test.concurrent("--workers -1 is refused before generating, naming the flag and the help's range", async () => {
+  test("--workers -1 is refused before generating, naming the flag and the help's range", async () => {
     const r = await cli("generate", "--size", "1GiB", "--scan", "--workers", "-1");
     expect(r.code).toBe(2);
     expectOneLine(r.stderr);
@@ -315,12 +303,12 @@ describe("khugesim generate", () => {
     expect(r.stdout).toBe("");
   }, 30_000);
 
-  test.concurrent("stdout is byte-identical across runs, text and JSON, whatever the thread count", async () => {
+  test("stdout is byte-identical across runs, text and JSON, whatever the thread count", async () => {
     const args = ["generate", "--preset", "realistic", "--size", "8GiB", "--scan", "--sweep", "max_ptes_none=0,64"];
-    const [a, b, c, d] = await Promise.all([
-      cli(...args, "--json", "--workers", "0"), cli(...args, "--json", "--workers", "2"),
-      cli(...args, "--workers", "0"), cli(...args, "--workers", "2"),
-    ]);
+    const a = await cli(...args, "--json", "--workers", "0");
+    const b = await cli(...args, "--json", "--workers", "2");
+    const c = await cli(...args, "--workers", "0");
+    const d = await cli(...args, "--workers", "2");
     for (const r of [a, b, c, d]) expect(r.code, r.stderr).toBe(0);
     expect(b.stdout).toBe(a.stdout);
     expect(d.stdout).toBe(c.stdout);
@@ -329,7 +317,7 @@ describe("khugesim generate", () => {
     expect(d.stderr).toMatch(/^khugesim: map generated in \d+ ms, scanned in \d+ ms on 2 worker thread\(s\)\n$/);
   }, 60_000);
 
-  test.concurrent("--sweep naming one tunable twice is refused, naming it", async () => {
+  test("--sweep naming one tunable twice is refused, naming it", async () => {
     const sweeps = ["--sweep", "max_ptes_none=0", "--sweep", "max_ptes_none=64"];
     const r = await cli("generate", "--size", "1GiB", "--scan", ...sweeps);
     expect(r.code).toBe(2);
@@ -337,7 +325,7 @@ describe("khugesim generate", () => {
     expect(r.stderr.trim()).toBe("--sweep names max_ptes_none twice: list its values in one, e.g. max_ptes_none=0,64");
   }, 30_000);
 
-  test.concurrent.each([
+  test.each([
     [["--sweep", "max_ptes_none=0,64"], "--sweep needs --scan"],
     [["--variants", "baseline"], "--variants needs --scan"],
   ])("%j without --scan is refused", async (flags, message) => {
