@@ -3,6 +3,7 @@
  * commands, their refusals and their files. test/cli_process.test.ts runs it as a process.
  */
 import { randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { mkdir, mkdtemp, readdir, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -12,6 +13,7 @@ import { writeFilesAtomically } from "../host/node/atomic_write.ts";
 import { runMain as cli } from "./cli_in_process.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const PACKAGE_VERSION = (JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { version: string }).version;
 
 /** One line on stderr, no stack trace. */
 function expectOneLine(stderr: string): void {
@@ -79,7 +81,7 @@ describe("khugesim CLI", () => {
   test("--version prints package.json's version", async () => {
     const r = await cli("--version");
     expect(r.code).toBe(0);
-    expect(r.stdout.trim()).toBe(JSON.parse(await readFile(join(ROOT, "package.json"), "utf8")).version);
+    expect(r.stdout.trim()).toBe(PACKAGE_VERSION);
   }, 30_000);
 
   test("compare refuses --variants naming one variant: there is nothing to compare", async () => {
@@ -105,8 +107,12 @@ describe("khugesim CLI", () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toBe("");
     const j = JSON.parse(r.stdout);
+    expect(j.tool).toEqual({ name: "khugesim", version: PACKAGE_VERSION });
     expect(j.scenario).toBe("hot1-cold-hot2");
     expect(j.variants).toEqual(["baseline", "lazyfree-skip"]);
+    // baseline is 6.18, which collapses lazy-free folios; lazyfree-skip is 7.1 with the v8 series' skip.
+    expect(j.results.baseline.kernel).toEqual({ version: "6.18", lazyfree: "collapse" });
+    expect(j.results["lazyfree-skip"].kernel).toEqual({ version: "7.1", lazyfree: "skip" });
     for (const v of j.variants) {
       expect(Object.keys(j.results[v].tasks)).toEqual(["hot1", "cold", "hot2"]);
       for (const t of Object.values(j.results[v].tasks) as Array<Record<string, unknown>>) {
@@ -207,6 +213,12 @@ describe("khugesim CLI", () => {
     expect(r.code).toBe(2);
     expectOneLine(r.stderr);
     expect(r.stderr.trim()).toBe('Cannot use --variants "baseline,baseline": "baseline" is named twice');
+  }, 30_000);
+
+  test("run --json names lazyfree-keep's kernel: 7.1 progress, lazy-free memory collapsed into a lazy-free THP", async () => {
+    const r = await cli("run", "scan-succeeded", "--variants", "lazyfree-keep", "--json");
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).results["lazyfree-keep"].kernel).toEqual({ version: "7.1", lazyfree: "keep-lazyfree" });
   }, 30_000);
 
   test("run prints the seed program's report of a measurement phase", async () => {
@@ -312,7 +324,8 @@ describe("khugesim generate", () => {
     for (const r of [a, b, c, d]) expect(r.code, r.stderr).toBe(0);
     expect(b.stdout).toBe(a.stdout);
     expect(d.stdout).toBe(c.stdout);
-    expect(Object.keys(JSON.parse(a.stdout))).toEqual(["spec", "stats", "scan"]);
+    expect(Object.keys(JSON.parse(a.stdout))).toEqual(["tool", "spec", "stats", "scan"]);
+    expect(JSON.parse(a.stdout).tool).toEqual({ name: "khugesim", version: PACKAGE_VERSION });
     expect(c.stdout).not.toMatch(/ ms\b|thread/);
     expect(d.stderr).toMatch(/^khugesim: map generated in \d+ ms, scanned in \d+ ms on 2 worker thread\(s\)\n$/);
   }, 60_000);

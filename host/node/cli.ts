@@ -3,7 +3,6 @@
  * (a scenario file, a preset name, an option) is one line on stderr and exit status 2;
  * output files are written whole or not at all.
  */
-import { readFileSync } from "node:fs";
 import { basename, extname } from "node:path";
 import { Command, CommanderError, Option } from "commander";
 import { formatComparison } from "../report/compare_table.ts";
@@ -19,6 +18,7 @@ import { TLB_PRESETS } from "../tlb/presets.ts";
 import { checkOutputPaths, OutputPathError, writeFilesAtomically } from "./atomic_write.ts";
 import { generateCommand } from "./cmd_generate.ts";
 import { createCore } from "./load_core.ts";
+import { toolInfo } from "./package_version.ts";
 import { progressBar } from "./progress.ts";
 import { loadScenarioArg } from "./scenario_source.ts";
 import { exitOnStdoutError } from "./stdout_error.ts";
@@ -126,7 +126,7 @@ async function execute(arg: string, flags: RunFlags, mode: "run" | "compare"): P
     progress.stop();
   }
   await writeFilesAtomically(await Promise.all(outputs.map(async (o) => ({ ...o, data: await outputData(o, c) }))));
-  if (flags.json) process.stdout.write(comparisonJson(c));
+  if (flags.json) process.stdout.write(comparisonJson(c, toolInfo()));
   else if (mode === "compare") process.stdout.write(formatComparison(c));
   else process.stdout.write(c.results.map(formatRun).join("\n"));
 }
@@ -144,16 +144,11 @@ function runOptions(cmd: Command): Command {
     .option("--svg <file>", "write a chart of AnonHugePages per task over time, every variant, as SVG");
 }
 
-/** package.json's version; the file lies two folders up from host/node/ and from dist/node/ alike. */
-function packageVersion(): string {
-  return (JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }).version;
-}
-
 /** The program: its commands and their options. */
 function buildProgram(): Command {
   const program = new Command("khugesim")
     .description("Simulate Linux khugepaged's scan and collapse over synthetic tasks, with a TLB model")
-    .version(packageVersion(), "--version", "print the version")
+    .version(toolInfo().version, "--version", "print the version")
     .showHelpAfterError(false)
     .exitOverride();
   runOptions(program.command("run").argument("<scenario>", "a JSON or YAML scenario file, - for standard input, or a preset name")

@@ -24,6 +24,7 @@ import { generateMap, type SynthMap } from "../synth/generate.ts";
 import { MAX_SYNTH_BYTES, parseSynthSpec, type SynthSpecInput, SYNTH_PRESETS } from "../synth/spec.ts";
 import { fullScanParallel, MAX_WORKERS } from "./full_scan_pool.ts";
 import { type ScanCoreName, scanCoreNamed } from "./load_core.ts";
+import { toolInfo } from "./package_version.ts";
 import { InputFileError, readDataFile } from "./scenario_source.ts";
 import { decimalInteger, parseVariants, UsageError } from "./usage.ts";
 
@@ -326,7 +327,7 @@ async function execute(this: Command, f: GenerateFlags): Promise<void> {
   reportTimes(genMs, scan);
   if (f.json) {
     const { outcomes: _o, ...scanReport } = report ?? {};
-    const json = { spec: map.spec, stats: map.stats, ...(report ? { scan: scanReport } : {}) };
+    const json = { tool: toolInfo(), spec: map.spec, stats: map.stats, ...(report ? { scan: scanReport } : {}) };
     process.stdout.write(JSON.stringify(json, null, 2) + "\n");
     return;
   }

@@ -1,8 +1,10 @@
 /** The `--json` object of `run` and `compare`: one line of JSON, the same bytes for the same scenario and seed. */
 import type { CompareResult } from "../run/compare.ts";
 import type { CollapseSummary, RunResult } from "../run/result.ts";
+import { getVariant } from "../kernel/variants/mod.ts";
 import { headline } from "./compare_table.ts";
 import { roundTo } from "./format.ts";
+import { variantKernel } from "./variant_kernel.ts";
 
 /** A task's or a generated mm's collapses, under its JSON keys. */
 function collapseJson(c: CollapseSummary) {
@@ -45,6 +47,7 @@ function variantJson(r: RunResult) {
     };
   }
   return {
+    kernel: variantKernel(getVariant(r.variant)),
     endS: roundTo(r.endS, 6),
     tasks,
     ...(r.generated !== undefined ? { generated } : {}),
@@ -54,18 +57,21 @@ function variantJson(r: RunResult) {
 }
 
 /**
- * `{"scenario", "variants", "results": {VARIANT: {"tasks": {TASK: {...}}, "khugepaged": {...}}}}`, and
+ * `{"tool", "scenario", "variants", "results": {VARIANT: {"kernel", "tasks": {TASK: {...}}, "khugepaged": {...}}}}`, and
  * `"generated": {MM: {...}}` beside `"tasks"` when the scenario generates a map.
  * `"khugepaged"` holds fullScans, pagesCollapsed, wakeups and `"scanResults": {RESULT: count}`,
  * the statuses of its mm_khugepaged_scan_pmd events as the variant traces them (zero counts left out).
  * accessTimeS, cyclesPerAccess and throughputMps are the task's measurement phase (or all
  * its accesses when it has none, as `phase` says); dTLB counts are over the whole task.
+ * `"tool"` is `tool`, the program that wrote the object (the CLI: `{"name": "khugesim", "version": "0.1.0"}`), left out without it;
+ * `"kernel"` is `{"version": "6.18" | "7.1", "lazyfree": "collapse" | "skip" | "keep-lazyfree"}`.
  */
-export function comparisonJson(c: CompareResult): string {
+export function comparisonJson(c: CompareResult, tool?: { name: string; version: string }): string {
   const first = c.results[0];
   const results: Record<string, unknown> = {};
   for (const r of c.results) results[r.variant] = variantJson(r);
   return JSON.stringify({
+    ...(tool !== undefined ? { tool } : {}),
     scenario: c.scenario,
     seed: first?.seed,
     tlb: first?.tlb,
