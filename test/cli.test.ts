@@ -330,6 +330,28 @@ describe("khugesim generate", () => {
     expect(d.stderr).toMatch(/^khugesim: map generated in \d+ ms, scanned in \d+ ms on 2 worker thread\(s\)\n$/);
   }, 60_000);
 
+  test("--sweep's table fits 100 columns and names results by the variants' trace strings, as run does", async () => {
+    const args = ["generate", "--preset", "realistic", "--size", "8GiB", "--scan", "--workers", "0",
+      "--sweep", "max_ptes_none=0,64,511", "--sweep", "max_ptes_swap=0,64"];
+    const text = await cli(...args);
+    expect(text.code, text.stderr).toBe(0);
+    for (const line of text.stdout.split("\n")) expect(line.length, line).toBeLessThanOrEqual(100);
+    expect(text.stdout).not.toMatch(/SCAN_/);
+    // One row per scan: 3 variants × 3 × 2 swept values, in every block of columns.
+    const rows = text.stdout.split("\n").filter((l) => /^(baseline|lazyfree-skip|lazyfree-keep) +\d+ +\d+ /.test(l));
+    expect(rows.length % 18).toBe(0);
+    expect(rows.length).toBeGreaterThan(0);
+    const json = JSON.parse((await cli(...args, "--json")).stdout);
+    const [base, skip] = [json.scan.summaries[0], json.scan.summaries[6]];
+    expect([base.variant, skip.variant]).toEqual(["baseline", "lazyfree-skip"]);
+    // 6.18 traces an empty PMD as pmd_none, 7.1 as no_pte_table; only 7.1 skips lazy-free folios.
+    expect(Object.keys(base.results)).toContain("pmd_none");
+    expect(Object.keys(skip.results)).toContain("no_pte_table");
+    expect(skip.results.page_lazyfree).toBeGreaterThan(0);
+    expect(base.results.page_lazyfree).toBeUndefined();
+    expect(JSON.stringify(json)).not.toMatch(/SCAN_/);
+  }, 60_000);
+
   test("--sweep naming one tunable twice is refused, naming it", async () => {
     const sweeps = ["--sweep", "max_ptes_none=0", "--sweep", "max_ptes_none=64"];
     const r = await cli("generate", "--size", "1GiB", "--scan", ...sweeps);
