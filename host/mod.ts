@@ -35,8 +35,8 @@ export type { AccessReport, Engine, RunResult, SeriesPoint, TaskResult, TaskSamp
 export { type Frame, type TaskFrame, watchScenario, type WatchOptions } from "./view/frames.ts";
 export { PMD_STATES, type PmdState } from "./mm/pmd_map.ts";
 
-// Reports and traces: what `khugesim compare` prints, its --json and CSV, the trace.
-export { comparisonJson, formatComparison, formatRun, seriesCsv } from "./report/mod.ts";
+// Reports and traces: what `khugesim compare` prints, its --json, CSV and SVG chart, the trace.
+export { anonHugeChartSvg, comparisonJson, formatComparison, formatRun, seriesCsv } from "./report/mod.ts";
 export { formatFtrace, formatJson, TRACE_EVENTS, type TraceEvent, type TraceValue } from "./kernel/trace.ts";
 // The AnonHugePages chart's line colours (by task) and dashes (by variant), for a page to match.
 export { DASHES, PALETTE } from "./report/chart_style.ts";

@@ -5,6 +5,7 @@
  */
 import { basename, extname } from "node:path";
 import { Command, CommanderError, Option } from "commander";
+import { anonHugeChartSvg } from "../report/anon_huge_chart.ts";
 import { formatComparison } from "../report/compare_table.ts";
 import { comparisonJson } from "../report/json_report.ts";
 import { formatRun } from "../report/run_report.ts";
@@ -92,7 +93,6 @@ function outputsOf(flags: RunFlags, variants: readonly string[]): Output[] {
 async function outputData(o: Output, c: CompareResult): Promise<string> {
   if (o.flag === "--trace") return c.results[c.variants.indexOf(o.variant)].trace;
   if (o.flag === "--csv") return seriesCsv(c.results);
-  const { anonHugeChartSvg } = await import("../report/anon_huge_chart.ts");
   return anonHugeChartSvg(c.results);
 }
 
@@ -141,7 +141,7 @@ function runOptions(cmd: Command): Command {
     .option("--json", "print one JSON object instead of text")
     .option("--trace <file>", "write the trace buffer in ftrace text format to FILE, not a directory (several variants: FILE.VARIANT.ext each)")
     .option("--csv <file>", "write the per-interval time series of every variant and task as CSV (RFC 4180)")
-    .option("--svg <file>", "write a chart of AnonHugePages per task over time, every variant, as SVG");
+    .option("--svg <file>", "write a chart of AnonHugePages per task over time as SVG, a panel per variant");
 }
 
 /** The program: its commands and their options. */
