@@ -298,6 +298,26 @@ describe("khugesim generate", () => {
     expect(r.stderr.trim()).toBe(message);
   }, 30_000);
 
+  test.each([
+    [["--preset", "realistic", "--size", "32TiB"], /synthetic pfn space holds 4194303 .*; lower --size or lower --fractions huge$/],
+    [["--size", "64TiB"], /would map more than 65530 VMAs, vm\.max_map_count's default; raise --tasks or raise --vma-size$/],
+    [["--size", "4TiB", "--no-dedup"], /bytes of core memory, .* are free; lower --size or leave out --no-dedup$/],
+    [["--size", "4TiB", "--pfns", "pmd"], /bytes of core memory, .* are free; lower --size or use --pfns class$/],
+  ])("generate %j is refused before it is built, naming the flags to change", async (flags, message) => {
+    const r = await cli("generate", ...flags);
+    expect(r.code).toBe(2);
+    expectOneLine(r.stderr);
+    expect(r.stderr.trim()).toMatch(message);
+  }, 30_000);
+
+  test("generate --help names every limit a map is refused for", async () => {
+    const r = await cli("generate", "--help");
+    expect(r.code).toBe(0);
+    for (const limit of ["256 TiB", "65,530 VMAs", "128 TiB of address space", "8 TiB", "4 GiB", "--workers    0 to 256"]) {
+      expect(r.stdout).toContain(limit);
+    }
+  });
+
   test("--enabled madvise scans the VM_HUGEPAGE VMAs --madv-hugepage gives; a fraction may be written 5e-1", async () => {
     const r = await cli("generate", "--size", "1GiB", "--fractions", "huge=5e-1", "--json", "--scan", "--enabled", "madvise", "--madv-hugepage");
     expect(r.code, r.stderr).toBe(0);

@@ -10,7 +10,7 @@
  */
 import { availableParallelism } from "node:os";
 import { Command, Option } from "commander";
-import { CoreMemory } from "../core/core_memory.ts";
+import { CoreMemory, MAX_CORE_BYTES } from "../core/core_memory.ts";
 import { formatByteSize } from "../core/byte_size.ts";
 import { defaultTunables, writeTunable } from "../kernel/tunables.ts";
 import { getVariant } from "../kernel/variants/mod.ts";
@@ -18,11 +18,12 @@ import { fullScan, type FullScanConfig, type FullScanReport } from "../fullscan/
 import { Kernel } from "../mm/kernel.ts";
 import { formatMap, formatScan, fullScanJson, SWEEPABLE } from "../report/full_scan_report.ts";
 import { generateMap, type SynthMap } from "../synth/generate.ts";
+import { MAX_MAP_COUNT } from "../synth/plan.ts";
 import { MAX_SYNTH_BYTES, parseSynthSpec, SYNTH_PRESETS } from "../synth/spec.ts";
 import { fullScanParallel, MAX_WORKERS } from "./full_scan_pool.ts";
 import type { GenerateFlags } from "./generate_flags.ts";
 import { checkScanOnly, configsOf, workersOf } from "./generate_scans.ts";
-import { type SpecSource, specInput, specMessage } from "./generate_spec.ts";
+import { refusalWithFlags, type SpecSource, specInput, specMessage } from "./generate_spec.ts";
 import { type ScanCoreName, scanCoreNamed } from "./load_core.ts";
 import { toolInfo } from "./package_version.ts";
 import { InputFileError } from "./scenario_source.ts";
@@ -79,7 +80,7 @@ async function execute(this: Command, f: GenerateFlags): Promise<void> {
     map = generateMap(k, input);
   } catch (err) {
     // A map too large for core memory is refused before anything is built.
-    if (err instanceof RangeError) this.error(err.message, { exitCode: 2 });
+    if (err instanceof RangeError) this.error(refusalWithFlags(err), { exitCode: 2 });
     throw err;
   }
   const genMs = performance.now() - t0;
@@ -101,6 +102,18 @@ async function execute(this: Command, f: GenerateFlags): Promise<void> {
   process.stdout.write(formatMap(map));
   if (report) process.stdout.write("\n" + formatScan(report));
 }
+
+/** Every limit a map is refused for, with the flags that move it; the refusals name them too. */
+const LIMITS = `
+Limits (a refusal says which flag to change):
+  --size       a multiple of 2 MiB, at most ${formatByteSize(MAX_SYNTH_BYTES)} in all, and each task at least 2 MiB
+  each task    at most ${MAX_MAP_COUNT.toLocaleString("en-US")} VMAs (vm.max_map_count) and 128 TiB of address space:
+               raise --tasks or --vma-size
+  huge PMDs    at most 8 TiB of them (each maps 2 MiB of synthetic pfns of its own; with --pfns pmd,
+               every PMD does): lower --size or --fractions huge
+  core memory  the page tables within ${formatByteSize(MAX_CORE_BYTES)}: lower --size, or leave out --no-dedup,
+               --pfns pmd and --variety unique, which give PMDs tables of their own
+  --workers    0 to ${MAX_WORKERS}`;
 
 /** The `generate` command, for the CLI program to add. */
 export function generateCommand(): Command {
@@ -129,5 +142,6 @@ export function generateCommand(): Command {
       `worker threads for the scan (0: this thread, up to ${MAX_WORKERS}; default: the CPUs, or 0 for small maps)`)
     .addOption(new Option("--engine <kind>", "scan core (default: wasm)").choices(["wasm", "ts"]))
     .option("--json", "print one JSON object instead of text")
+    .addHelpText("after", LIMITS)
     .action(execute);
 }

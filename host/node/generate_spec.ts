@@ -2,6 +2,7 @@
  * `generate`'s map description: the --spec file's fields with the flags given laid over
  * them, and parseSynthSpec's refusals reworded to name the flag or file that gave the field.
  */
+import { fixesText, SynthRefusal } from "../synth/plan.ts";
 import type { SynthSpecInput } from "../synth/spec.ts";
 import { type GenerateFlags, integer } from "./generate_flags.ts";
 import { InputFileError, readDataFile } from "./scenario_source.ts";
@@ -106,4 +107,18 @@ export function specMessage(message: string, source: SpecSource, file: string | 
     return `${FIELD_FLAGS[top]}: ${field.slice(top.length + 1)} ${rest.replaceAll(`${top}.`, "")}`;
   }
   return file === undefined ? `${field} ${rest}` : new InputFileError("map description", file, `${field} ${rest}`).message;
+}
+
+/** The flag that gives a map description field ("fractions.huge": "--fractions huge"). */
+function flagOf(field: string): string {
+  const [top, sub] = field.split(".", 2);
+  return sub === undefined ? FIELD_FLAGS[top] : `${FIELD_FLAGS[top]} ${sub}`;
+}
+
+/** A refused map's message with the flags to change: "…; lower --size or raise --tasks". */
+export function refusalWithFlags(err: RangeError): string {
+  if (!(err instanceof SynthRefusal) || err.fixes.length === 0) return err.message;
+  // --no-dedup is the only way to set dedup: the fix is to leave it out.
+  const set = (field: string, to: string | number | boolean) => (field === "dedup" ? "leave out --no-dedup" : `use ${flagOf(field)} ${to}`);
+  return `${err.message}; ${fixesText(err.fixes, flagOf, set)}`;
 }
