@@ -113,7 +113,7 @@ async function execute(arg: string, flags: RunFlags, mode: "run" | "compare"): P
   await checkOutputPaths(outputs);
   checkSeriesOutputs(scenario, flags);
   const engine = await makeEngine(flags.engine);
-  const progress = progressBar(scenario.variants.length);
+  const progress = progressBar(scenario, scenario.variants.length, flags.exact === true);
   let c: CompareResult;
   try {
     c = await compareScenario(scenario, engine, {

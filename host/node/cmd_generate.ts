@@ -26,6 +26,7 @@ import { checkScanOnly, configsOf, workersOf } from "./generate_scans.ts";
 import { refusalWithFlags, type SpecSource, specInput, specMessage } from "./generate_spec.ts";
 import { type ScanCoreName, scanCoreNamed } from "./load_core.ts";
 import { toolInfo } from "./package_version.ts";
+import { lazyProgressBar } from "./progress.ts";
 import { InputFileError } from "./scenario_source.ts";
 import { UsageError } from "./usage.ts";
 
@@ -77,7 +78,12 @@ async function execute(this: Command, f: GenerateFlags): Promise<void> {
   const t0 = performance.now();
   let map: SynthMap;
   try {
-    map = generateMap(k, input);
+    const bar = lazyProgressBar("generate");
+    try {
+      map = generateMap(k, input, { onProgress: bar.update });
+    } finally {
+      bar.stop();
+    }
   } catch (err) {
     // A map too large for core memory is refused before anything is built.
     if (err instanceof RangeError) this.error(refusalWithFlags(err), { exitCode: 2 });
@@ -89,8 +95,14 @@ async function execute(this: Command, f: GenerateFlags): Promise<void> {
     // Starting workers costs about half a second: small maps scan faster on this thread.
     const n = workers ?? (map.stats.pmds < 65536 ? 0 : Math.min(availableParallelism(), MAX_WORKERS));
     const t1 = performance.now();
-    report = n === 0 ? fullScan(k, { configs })
-      : await fullScanParallel(k, { workers: n, scanCore: coreName, configs, progressBar: true });
+    if (n === 0) {
+      const bar = lazyProgressBar("full scan");
+      try {
+        report = fullScan(k, { configs, onProgress: bar.update });
+      } finally {
+        bar.stop();
+      }
+    } else report = await fullScanParallel(k, { workers: n, scanCore: coreName, configs, progressBar: true });
     scan = { ms: performance.now() - t1, workers: n };
   }
   reportTimes(genMs, scan);

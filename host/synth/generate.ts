@@ -113,6 +113,13 @@ export function planFitting(spec: SynthSpec, core: CoreSpace): SynthPlan {
   return plan;
 }
 
+export interface GenerateOptions {
+  /** Called with the PMDs written so far and the map's total, every 65,536 PMDs and at the end. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+const PROGRESS_MASK = 0xffff;
+
 /**
  * Generate a synthetic address space into `k`: plan it, refuse it if it cannot fit,
  * then create its mms and write their page tables. The mms are registered with
@@ -122,7 +129,7 @@ export function planFitting(spec: SynthSpec, core: CoreSpace): SynthPlan {
  * const map = generateMap(kernel, { preset: "realistic", size: "1TiB", seed: 7 });
  * console.log(map.stats.bytesPerMappedGiB);
  */
-export function generateMap(k: Kernel, input: SynthSpecInput): SynthMap {
+export function generateMap(k: Kernel, input: SynthSpecInput, options: GenerateOptions = {}): SynthMap {
   const spec = parseSynthSpec(input);
   const plan = planFitting(spec, k.core);
   const before = k.core.usedBytes;
@@ -146,6 +153,7 @@ export function generateMap(k: Kernel, input: SynthSpecInput): SynthMap {
     walkTask(plan, t, templateCode, (at, code) => {
       const pmdNo = base + at;
       const g = globalPmd++;
+      if ((g & PROGRESS_MASK) === 0) options.onProgress?.(g, plan.pmds);
       if (code === CODE_NONE) return;
       if (code === CODE_HUGE) {
         const head = SYNTH_PFN_BASE + ownBlock++ * 512;
@@ -173,6 +181,7 @@ export function generateMap(k: Kernel, input: SynthSpecInput): SynthMap {
     });
     for (const v of mm.vmas) k.khugepagedEnterVma(mm, v);
   }
+  options.onProgress?.(plan.pmds, plan.pmds);
   const coreBytes = k.core.usedBytes - before;
   return {
     spec, plan, mms,
