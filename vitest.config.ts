@@ -17,7 +17,8 @@ const E2E = [
 export default defineConfig({
   test: {
     projects: [
-      { extends: true, test: { name: "unit", include: ["test/**/*.test.ts"], exclude: E2E } },
+      // Timeouts with room for a loaded machine: no test may need an idle one.
+      { extends: true, test: { name: "unit", include: ["test/**/*.test.ts"], exclude: E2E, testTimeout: 30_000, hookTimeout: 60_000 } },
       // Subprocesses compete for the machine's cores with one another: one file at a time, with room to wait.
       { extends: true, test: { name: "e2e", include: E2E, fileParallelism: false, testTimeout: 120_000, hookTimeout: 120_000 } },
     ],

@@ -15,7 +15,7 @@ import { formatByteSize } from "../core/byte_size.ts";
 import { defaultTunables, writeTunable } from "../kernel/tunables.ts";
 import { getVariant } from "../kernel/variants/mod.ts";
 import { fullScan, type FullScanConfig, type FullScanReport } from "../fullscan/full_scan.ts";
-import { Kernel } from "../mm/kernel.ts";
+import { KhugepagedKernel } from "../khugepaged/khugepaged_kernel.ts";
 import { formatMap, formatScan, fullScanJson, SWEEPABLE } from "../report/full_scan_report.ts";
 import { generateMap, type SynthMap } from "../synth/generate.ts";
 import { MAX_MAP_COUNT } from "../synth/plan.ts";
@@ -74,7 +74,7 @@ async function execute(this: Command, f: GenerateFlags): Promise<void> {
   const scanCore = await scanCoreNamed(coreName, memory);
   const tunables = defaultTunables();
   if (f.enabled !== undefined) writeTunable(tunables, "enabled", f.enabled);
-  const k = new Kernel({ core: memory, scanCore, variant: getVariant(configs[0]?.variant ?? "baseline"), trace: false, tunables });
+  const k = new KhugepagedKernel({ core: memory, scanCore, variant: getVariant(configs[0]?.variant ?? "baseline"), trace: false, tunables });
   const t0 = performance.now();
   let map: SynthMap;
   try {

@@ -6,7 +6,8 @@
  */
 import { formatByteSize } from "../core/byte_size.ts";
 import { SCAN_RESULTS } from "../core/scan_result.ts";
-import type { FullScanReport, FullScanSummary } from "../fullscan/full_scan.ts";
+import type { FullScanReport } from "../fullscan/full_scan.ts";
+import type { FullScanSummary } from "../fullscan/summary.ts";
 import { getVariant } from "../kernel/variants/mod.ts";
 import { censusMaps } from "../synth/census.ts";
 import type { SynthMap } from "../synth/generate.ts";
