@@ -42,10 +42,12 @@ export { formatFtrace, formatJson, TRACE_EVENTS, type TraceEvent, type TraceValu
 export { DASHES, PALETTE } from "./report/chart_style.ts";
 
 // Kernel variants, sysfs tunables and vmstat counters, by their kernel names.
-export { findVariant, getVariant, POLICIES, VARIANTS, variantChoices, VERSIONS } from "./kernel/variants/mod.ts";
+export {
+  findVariant, getVariant, type KernelVersionName, POLICIES, type PolicyName, VARIANTS, variantChoices, type VariantName, VERSIONS,
+} from "./kernel/variants/mod.ts";
 export type { KernelVersion, Policy, Variant } from "./kernel/variant.ts";
 export {
-  defaultTunables, readTunable, type ThpDefrag, type ThpEnabled, TunableError, type Tunables, TUNABLE_PATHS,
+  defaultTunables, readTunable, type ThpDefrag, type ThpEnabled, TunableError, type TunablePath, type Tunables, TUNABLE_PATHS,
   writeTunable,
 } from "./kernel/tunables.ts";
 export { VMSTAT_COUNTERS, type Vmstat, type VmstatCounter } from "./kernel/vmstat.ts";

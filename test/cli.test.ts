@@ -110,9 +110,9 @@ describe("khugesim CLI", () => {
     expect(j.tool).toEqual({ name: "khugesim", version: PACKAGE_VERSION });
     expect(j.scenario).toBe("hot1-cold-hot2");
     expect(j.variants).toEqual(["baseline", "lazyfree-skip"]);
-    // baseline is 6.18, which collapses lazy-free folios; lazyfree-skip is 7.1 with the v8 series' skip.
-    expect(j.results.baseline.kernel).toEqual({ version: "6.18", lazyfree: "collapse" });
-    expect(j.results["lazyfree-skip"].kernel).toEqual({ version: "7.1", lazyfree: "skip" });
+    // baseline is 6.18; lazyfree-skip is 7.1, whose v8 series skips lazy-free folios, with no policy on top.
+    expect(j.results.baseline.kernel).toEqual({ version: "6.18", policies: [] });
+    expect(j.results["lazyfree-skip"].kernel).toEqual({ version: "7.1", policies: [] });
     for (const v of j.variants) {
       expect(Object.keys(j.results[v].tasks)).toEqual(["hot1", "cold", "hot2"]);
       for (const t of Object.values(j.results[v].tasks) as Array<Record<string, unknown>>) {
@@ -215,10 +215,12 @@ describe("khugesim CLI", () => {
     expect(r.stderr.trim()).toBe('Cannot use --variants "baseline,baseline": "baseline" is named twice');
   }, 30_000);
 
-  test("run --json names lazyfree-keep's kernel: 7.1 progress, lazy-free memory collapsed into a lazy-free THP", async () => {
-    const r = await cli("run", "scan-succeeded", "--variants", "lazyfree-keep", "--json");
+  test("run --json names lazyfree-keep's kernel: 7.1 with the lazyfree-keep policy, as 7.1+lazyfree-keep is", async () => {
+    const r = await cli("run", "scan-succeeded", "--variants", "lazyfree-keep,7.1+lazyfree-keep", "--json");
     expect(r.code, r.stderr).toBe(0);
-    expect(JSON.parse(r.stdout).results["lazyfree-keep"].kernel).toEqual({ version: "7.1", lazyfree: "keep-lazyfree" });
+    const results = JSON.parse(r.stdout).results;
+    expect(results["lazyfree-keep"].kernel).toEqual({ version: "7.1", policies: ["lazyfree-keep"] });
+    expect(results["7.1+lazyfree-keep"].kernel).toEqual(results["lazyfree-keep"].kernel);
   }, 30_000);
 
   test("run prints the seed program's report of a measurement phase", async () => {

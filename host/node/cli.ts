@@ -117,7 +117,6 @@ async function execute(arg: string, flags: RunFlags, mode: "run" | "compare"): P
   let c: CompareResult;
   try {
     c = await compareScenario(scenario, engine, {
-      variants: scenario.variants,
       tlbMode: flags.exact ? "exact" : "sample",
       trace: flags.trace !== undefined,
       onEvent: (e) => { if (e.type === "interval") progress.onInterval(e.progress); },

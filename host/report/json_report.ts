@@ -4,7 +4,6 @@ import type { CollapseSummary, RunResult } from "../run/result.ts";
 import { getVariant } from "../kernel/variants/mod.ts";
 import { headline } from "./compare_table.ts";
 import { roundTo } from "./format.ts";
-import { variantKernel } from "./variant_kernel.ts";
 
 /** A task's or a generated mm's collapses, under its JSON keys. */
 function collapseJson(c: CollapseSummary) {
@@ -14,6 +13,12 @@ function collapseJson(c: CollapseSummary) {
     lastCollapseS: c.lastS === null ? null : roundTo(c.lastS, 6),
     lazyfreeCollapsedKb: c.lazyfreeKb,
   };
+}
+
+/** The variant's two axes: its kernel version and the policies on top. */
+function kernelJson(name: string) {
+  const v = getVariant(name);
+  return { version: v.version, policies: [...v.policies] };
 }
 
 function variantJson(r: RunResult) {
@@ -47,7 +52,7 @@ function variantJson(r: RunResult) {
     };
   }
   return {
-    kernel: variantKernel(getVariant(r.variant)),
+    kernel: kernelJson(r.variant),
     endS: roundTo(r.endS, 6),
     tasks,
     ...(r.generated !== undefined ? { generated } : {}),
@@ -64,7 +69,8 @@ function variantJson(r: RunResult) {
  * accessTimeS, cyclesPerAccess and throughputMps are the task's measurement phase (or all
  * its accesses when it has none, as `phase` says); dTLB counts are over the whole task.
  * `"tool"` is `tool`, the program that wrote the object (the CLI: `{"name": "khugesim", "version": "0.1.0"}`), left out without it;
- * `"kernel"` is `{"version": "6.18" | "7.1", "lazyfree": "collapse" | "skip" | "keep-lazyfree"}`.
+ * `"kernel"` is the kernel version the variant runs and the policies applied to it:
+ * `{"version": "7.1", "policies": ["lazyfree-keep"]}`.
  */
 export function comparisonJson(c: CompareResult, tool?: { name: string; version: string }): string {
   const first = c.results[0];
