@@ -84,6 +84,13 @@ describe("khugesim CLI", () => {
     expect(r.stdout.trim()).toBe(PACKAGE_VERSION);
   }, 30_000);
 
+  test("an option commander can guess is one line with its suggestion (found by the fuzz test)", async () => {
+    const r = await cli("run", "scan-succeeded", "--sweep", "x");
+    expect(r.code).toBe(2);
+    expectOneLine(r.stderr);
+    expect(r.stderr).toBe("error: unknown option '--sweep' (Did you mean --seed?)\n");
+  });
+
   test("compare refuses --variants naming one variant: there is nothing to compare", async () => {
     const r = await cli("compare", "scan-succeeded", "--variants", "lazyfree-skip");
     expect(r.code).toBe(2);

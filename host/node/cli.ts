@@ -186,8 +186,10 @@ function buildProgram(): Command {
 export async function main(argv: string[]): Promise<number> {
   exitOnStdoutError();
   const program = buildProgram();
-  program.configureOutput({ writeErr: (s) => process.stderr.write(s) });
-  for (const cmd of program.commands) cmd.exitOverride();
+  // A usage error is one line: commander's "(Did you mean --seed?)" joins the line it follows.
+  const output = { writeErr: (s: string) => process.stderr.write(s), outputError: (s: string, write: (t: string) => void) =>
+    write(`${s.trimEnd().replace(/\n+/g, " ")}\n`) };
+  for (const cmd of [program, ...program.commands]) cmd.exitOverride().configureOutput(output);
   try {
     await program.parseAsync(argv);
     return 0;
