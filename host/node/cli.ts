@@ -7,6 +7,7 @@ import { basename, extname } from "node:path";
 import { Command, CommanderError, Option } from "commander";
 import { anonHugeChartSvg } from "../report/anon_huge_chart.ts";
 import { formatComparison } from "../report/compare_table.ts";
+import { HeatmapCollector } from "../report/heatmap.ts";
 import { comparisonJson } from "../report/json_report.ts";
 import { formatRun } from "../report/run_report.ts";
 import { seriesCsv } from "../report/series_csv.ts";
@@ -35,6 +36,7 @@ interface RunFlags {
   trace?: string;
   csv?: string;
   svg?: string;
+  heatmap?: boolean;
 }
 
 /** The scenario with the command line's overrides applied. */
@@ -113,13 +115,19 @@ async function execute(arg: string, flags: RunFlags, mode: "run" | "compare"): P
   await checkOutputPaths(outputs);
   checkSeriesOutputs(scenario, flags);
   const engine = await makeEngine(flags.engine);
+  if (flags.heatmap && flags.json) throw new UsageError("--heatmap prints text after the report: it cannot go with --json");
   const progress = progressBar(scenario, scenario.variants.length, flags.exact === true);
+  const heatmap = flags.heatmap ? new HeatmapCollector() : undefined;
   let c: CompareResult;
   try {
     c = await compareScenario(scenario, engine, {
       tlbMode: flags.exact ? "exact" : "sample",
       trace: flags.trace !== undefined,
-      onEvent: (e) => { if (e.type === "interval") progress.onInterval(e.progress); },
+      frames: heatmap !== undefined,
+      onEvent: (e) => {
+        if (e.type === "interval") progress.onInterval(e.progress);
+        else if (e.type === "frame") heatmap?.add(e.frame);
+      },
     });
   } finally {
     progress.stop();
@@ -128,6 +136,7 @@ async function execute(arg: string, flags: RunFlags, mode: "run" | "compare"): P
   if (flags.json) process.stdout.write(comparisonJson(c, toolInfo()));
   else if (mode === "compare") process.stdout.write(formatComparison(c));
   else process.stdout.write(c.results.map(formatRun).join("\n"));
+  if (heatmap) process.stdout.write(`\n${heatmap.format()}`);
 }
 
 function runOptions(cmd: Command): Command {
@@ -140,6 +149,7 @@ function runOptions(cmd: Command): Command {
     .option("--json", "print one JSON object instead of text")
     .option("--trace <file>", "write the trace buffer in ftrace text format to FILE, not a directory (several variants: FILE.VARIANT.ext each)")
     .option("--csv <file>", "write the per-interval time series of every variant and task as CSV (RFC 4180)")
+    .option("--heatmap", "after the report, print each task's THP coverage over time and address as a terminal heatmap")
     .option("--svg <file>", "write a chart of AnonHugePages per task over time as SVG, a panel per variant");
 }
 
