@@ -13,6 +13,7 @@ import { spawn } from "node:child_process";
 import { access, mkdir, readFile, writeFile } from "node:fs/promises";
 import os from "node:os";
 import { fileURLToPath } from "node:url";
+import type { VariantName } from "../host/kernel/variants/mod.ts";
 import { createCore } from "../host/node/load_core.ts";
 import { columns } from "../host/report/format.ts";
 import { compareScenario } from "../host/run/compare.ts";
@@ -22,7 +23,7 @@ import { loadPreset } from "../host/scenario/mod.ts";
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const RESULTS = new URL("results/", import.meta.url);
 const SEED_PRESET = "hot1-cold-hot2";
-const SEED_VARIANTS = ["baseline", "lazyfree-skip"];
+const SEED_VARIANTS: VariantName[] = ["baseline", "lazyfree-skip"];
 
 /** Run a TypeScript file in a child Node process with tsx; resolve to its stdout. */
 function runTs(file: string, echo: boolean): Promise<string> {

@@ -36,8 +36,8 @@ export type { AccessReport, Engine, RunResult, SeriesPoint, TaskResult, TaskSamp
 export type { Frame, TaskFrame } from "./run/frames.ts";
 export { PMD_STATES, type PmdState } from "./mm/pmd_map.ts";
 
-// Reports and traces: what `khugesim compare` prints, its --json and CSV, the trace.
-export { comparisonJson, formatComparison, formatRun, seriesCsv } from "./report/mod.ts";
+// Reports and traces: what `khugesim compare` prints, its --json, CSV and SVG chart, the trace.
+export { anonHugeChartSvg, comparisonJson, formatComparison, formatRun, seriesCsv } from "./report/mod.ts";
 export { formatFtrace, formatJson, TRACE_EVENTS, type TraceEvent, type TraceValue } from "./kernel/trace.ts";
 // The AnonHugePages chart's line colours (by task) and dashes (by variant), for a page to match.
 export { DASHES, PALETTE } from "./report/chart_style.ts";
@@ -50,10 +50,12 @@ export { type BenchScanOptions, SCAN_ENGINES, type ScanBenchReport, type ScanEng
 export { SCAN_SETS, type ScanSetName } from "./bench/scan_set.ts";
 
 // Kernel variants, sysfs tunables and vmstat counters, by their kernel names.
-export { findVariant, getVariant, POLICIES, VARIANTS, variantChoices, VERSIONS } from "./kernel/variants/mod.ts";
+export {
+  findVariant, getVariant, type KernelVersionName, POLICIES, type PolicyName, VARIANTS, variantChoices, type VariantName, VERSIONS,
+} from "./kernel/variants/mod.ts";
 export type { KernelVersion, Policy, Variant } from "./kernel/variant.ts";
 export {
-  defaultTunables, readTunable, type ThpDefrag, type ThpEnabled, TunableError, type Tunables, TUNABLE_PATHS,
+  defaultTunables, readTunable, type ThpDefrag, type ThpEnabled, TunableError, type TunablePath, type Tunables, TUNABLE_PATHS,
   writeTunable,
 } from "./kernel/tunables.ts";
 export { VMSTAT_COUNTERS, type Vmstat, type VmstatCounter } from "./kernel/vmstat.ts";

@@ -1,29 +1,19 @@
-/** The khugesim CLI end to end, as a user runs it: `npx tsx host/node/cli.ts ...`. */
-import { execFile } from "node:child_process";
+/**
+ * The khugesim CLI, run in this process through its commander program (runMain): the
+ * commands, their refusals and their files. test/cli_process.test.ts runs it as a process.
+ */
 import { randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { mkdir, mkdtemp, readdir, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, test } from "vitest";
 import { writeFilesAtomically } from "../host/node/atomic_write.ts";
+import { runMain as cli } from "./cli_in_process.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
-
-interface Outcome {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Run the CLI with `args`; never rejects. */
-function cli(...args: string[]): Promise<Outcome> {
-  return new Promise((resolve) => {
-    execFile("npx", ["tsx", "host/node/cli.ts", ...args], { cwd: ROOT, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === "number" ? err.code : 1) : 0, stdout, stderr });
-    });
-  });
-}
+const PACKAGE_VERSION = (JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { version: string }).version;
 
 /** One line on stderr, no stack trace. */
 function expectOneLine(stderr: string): void {
@@ -37,7 +27,7 @@ beforeAll(async () => {
 });
 
 describe("khugesim CLI", () => {
-  test.concurrent("validate exits 0 for a good scenario file and 2 for a bad one, naming file, field and reason", async () => {
+  test("validate exits 0 for a good scenario file and 2 for a bad one, naming file, field and reason", async () => {
     const good = join(dir, "good.yaml");
     const bad = join(dir, "bad.yaml");
     await writeFile(good, "name: g\ntasks:\n  - name: a\n    vmas: [{ name: buf, size: 2 MiB }]\n");
@@ -51,14 +41,14 @@ describe("khugesim CLI", () => {
     expect(no.stderr.trim()).toBe(`Cannot load scenario "${bad}": tasks[0].vmas[0].size must be a multiple of 4096, got 5000`);
   }, 30_000);
 
-  test.concurrent("run exits 2 with one line for an unknown preset", async () => {
+  test("run exits 2 with one line for an unknown preset", async () => {
     const r = await cli("run", "hot3-cold");
     expect(r.code).toBe(2);
     expectOneLine(r.stderr);
     expect(r.stderr).toMatch(/^Cannot load scenario "hot3-cold": is neither a file nor a preset \(presets: hot1-cold-hot2, /);
   }, 30_000);
 
-  test.concurrent("compare exits 2 for an unknown option and for an unknown variant", async () => {
+  test("compare exits 2 for an unknown option and for an unknown variant", async () => {
     const opt = await cli("compare", "hot1-cold-hot2", "--colour");
     expect(opt.code).toBe(2);
     expectOneLine(opt.stderr);
@@ -67,7 +57,7 @@ describe("khugesim CLI", () => {
     expect(variant.stderr.trim()).toBe('Cannot use --variants "baseline,mine": "mine" is not a kernel variant (baseline, lazyfree-skip, lazyfree-keep, or a version (6.18, 7.1) with +policies (lazyfree-skip, lazyfree-keep))');
   }, 30_000);
 
-  test.concurrent("--help works for the program and every command", async () => {
+  test("--help works for the program and every command", async () => {
     for (const args of [["--help"], ["compare", "--help"], ["validate", "--help"]]) {
       const r = await cli(...args);
       expect(r.code, args.join(" ")).toBe(0);
@@ -75,7 +65,7 @@ describe("khugesim CLI", () => {
     }
   }, 60_000);
 
-  test.concurrent("presets lists every preset and --show prints one that validates", async () => {
+  test("presets lists every preset and --show prints one that validates", async () => {
     const list = await cli("presets");
     expect(list.code).toBe(0);
     expect(list.stdout).toMatch(/^hot1-cold-hot2 /m);
@@ -88,20 +78,27 @@ describe("khugesim CLI", () => {
     expect(shown.stdout).not.toMatch(/[&*]a\d/);
   }, 30_000);
 
-  test.concurrent("--version prints package.json's version", async () => {
+  test("--version prints package.json's version", async () => {
     const r = await cli("--version");
     expect(r.code).toBe(0);
-    expect(r.stdout.trim()).toBe(JSON.parse(await readFile(join(ROOT, "package.json"), "utf8")).version);
+    expect(r.stdout.trim()).toBe(PACKAGE_VERSION);
   }, 30_000);
 
-  test.concurrent("compare refuses --variants naming one variant: there is nothing to compare", async () => {
+  test("an option commander can guess is one line with its suggestion (found by the fuzz test)", async () => {
+    const r = await cli("run", "scan-succeeded", "--sweep", "x");
+    expect(r.code).toBe(2);
+    expectOneLine(r.stderr);
+    expect(r.stderr).toBe("error: unknown option '--sweep' (Did you mean --seed?)\n");
+  });
+
+  test("compare refuses --variants naming one variant: there is nothing to compare", async () => {
     const r = await cli("compare", "scan-succeeded", "--variants", "lazyfree-skip");
     expect(r.code).toBe(2);
     expectOneLine(r.stderr);
     expect(r.stderr.trim()).toBe('Cannot use --variants "lazyfree-skip": compare needs at least two variants, the reference first');
   }, 30_000);
 
-  test.concurrent.each([["", '""'], [" ", '" "'], ["0x10", '"0x10"'], ["1e3", '"1e3"']])(
+  test.each([["", '""'], [" ", '" "'], ["0x10", '"0x10"'], ["1e3", '"1e3"']])(
     "run refuses --seed %j instead of reading it as a number", async (seed, shown) => {
       const r = await cli("run", "scan-succeeded", "--seed", seed);
       expect(r.code).toBe(2);
@@ -109,16 +106,20 @@ describe("khugesim CLI", () => {
       expect(r.stderr.trim()).toBe(`Cannot use --seed ${shown}: expected an integer from 0 to 4294967295`);
     }, 30_000);
 
-  test.concurrent("compare --json prints the comparison object and writes trace, CSV and SVG files whole", async () => {
-    // A folder of its own: the tests run concurrently, and another one's temporaries must not count here.
+  test("compare --json prints the comparison object and writes trace, CSV and SVG files whole", async () => {
+    // A folder of its own: another test's temporaries must not count here.
     const own = await mkdtemp(join(dir, "cmp-"));
     const out = join(own, "cmp");
     const r = await cli("compare", "hot1-cold-hot2", "--json", "--trace", `${out}.trace.txt`, "--csv", `${out}.csv`, "--svg", `${out}.svg`);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toBe("");
     const j = JSON.parse(r.stdout);
+    expect(j.tool).toEqual({ name: "khugesim", version: PACKAGE_VERSION });
     expect(j.scenario).toBe("hot1-cold-hot2");
     expect(j.variants).toEqual(["baseline", "lazyfree-skip"]);
+    // baseline is 6.18; lazyfree-skip is 7.1, whose v8 series skips lazy-free folios, with no policy on top.
+    expect(j.results.baseline.kernel).toEqual({ version: "6.18", policies: [] });
+    expect(j.results["lazyfree-skip"].kernel).toEqual({ version: "7.1", policies: [] });
     for (const v of j.variants) {
       expect(Object.keys(j.results[v].tasks)).toEqual(["hot1", "cold", "hot2"]);
       for (const t of Object.values(j.results[v].tasks) as Array<Record<string, unknown>>) {
@@ -138,7 +139,7 @@ describe("khugesim CLI", () => {
     expect((await readdir(own)).filter((f) => f.endsWith(".tmp"))).toEqual([]);
   }, 60_000);
 
-  test.concurrent("run writes no output file when another output cannot be written", async () => {
+  test("run writes no output file when another output cannot be written", async () => {
     const csv = join(dir, "partial.csv");
     const svg = join(dir, "no-such-dir", "x.svg");
     const r = await cli("run", "scan-succeeded", "--csv", csv, "--svg", svg);
@@ -149,7 +150,7 @@ describe("khugesim CLI", () => {
     expect(left).toEqual([]);
   }, 30_000);
 
-  test.concurrent("run refuses a --trace path in a missing directory before simulating, naming the flag", async () => {
+  test("run refuses a --trace path in a missing directory before simulating, naming the flag", async () => {
     const r = await cli("run", "scan-succeeded", "--trace", "/nonexistent/dir/x.trace");
     expect(r.code).toBe(2);
     expectOneLine(r.stderr);
@@ -157,7 +158,7 @@ describe("khugesim CLI", () => {
     expect(r.stdout).toBe("");
   }, 30_000);
 
-  test.concurrent("compare writes none of its outputs when --svg names a directory", async () => {
+  test("compare writes none of its outputs when --svg names a directory", async () => {
     const own = await mkdtemp(join(dir, "isdir-"));
     await mkdir(join(own, "dir.svg"));
     const r = await cli("compare", "scan-succeeded", "--trace", join(own, "t.trace"), "--csv", join(own, "s.csv"),
@@ -168,7 +169,7 @@ describe("khugesim CLI", () => {
     expect(await readdir(own)).toEqual(["dir.svg"]);
   }, 30_000);
 
-  test.concurrent("compare refuses two options writing one file", async () => {
+  test("compare refuses two options writing one file", async () => {
     const csv = join(dir, "twice.csv");
     const r = await cli("compare", "scan-succeeded", "--csv", csv, "--svg", csv);
     expect(r.code).toBe(2);
@@ -176,7 +177,7 @@ describe("khugesim CLI", () => {
     expect(r.stderr.trim()).toBe(`--svg: cannot write ${csv}: --csv writes it too`);
   }, 30_000);
 
-  test.concurrent("writeFilesAtomically removes the files it renamed when a later rename fails", async () => {
+  test("writeFilesAtomically removes the files it renamed when a later rename fails", async () => {
     const own = await mkdtemp(join(dir, "undo-"));
     await mkdir(join(own, "b.svg"));
     const files = [
@@ -189,7 +190,7 @@ describe("khugesim CLI", () => {
     expect(await readdir(own)).toEqual(["b.svg"]);
   });
 
-  test.concurrent("writeFilesAtomically puts back the file a rename replaced when a later rename fails", async () => {
+  test("writeFilesAtomically puts back the file a rename replaced when a later rename fails", async () => {
     const own = await mkdtemp(join(dir, "restore-"));
     await writeFile(join(own, "a.csv"), "old\n");
     await mkdir(join(own, "b.svg"));
@@ -203,7 +204,7 @@ describe("khugesim CLI", () => {
     expect((await readdir(own)).sort()).toEqual(["a.csv", "b.svg"]);
   });
 
-  test.concurrent("writeFilesAtomically replaces existing files and leaves nothing beside them", async () => {
+  test("writeFilesAtomically replaces existing files and leaves nothing beside them", async () => {
     const own = await mkdtemp(join(dir, "replace-"));
     await writeFile(join(own, "a.csv"), "old\n");
     await writeFilesAtomically([
@@ -214,14 +215,22 @@ describe("khugesim CLI", () => {
     expect((await readdir(own)).sort()).toEqual(["a.csv", "b.svg"]);
   });
 
-  test.concurrent("compare refuses --variants that name one variant twice", async () => {
+  test("compare refuses --variants that name one variant twice", async () => {
     const r = await cli("compare", "scan-succeeded", "--variants", "baseline,baseline");
     expect(r.code).toBe(2);
     expectOneLine(r.stderr);
     expect(r.stderr.trim()).toBe('Cannot use --variants "baseline,baseline": "baseline" is named twice');
   }, 30_000);
 
-  test.concurrent("run prints the seed program's report of a measurement phase", async () => {
+  test("run --json names lazyfree-keep's kernel: 7.1 with the lazyfree-keep policy, as 7.1+lazyfree-keep is", async () => {
+    const r = await cli("run", "scan-succeeded", "--variants", "lazyfree-keep,7.1+lazyfree-keep", "--json");
+    expect(r.code, r.stderr).toBe(0);
+    const results = JSON.parse(r.stdout).results;
+    expect(results["lazyfree-keep"].kernel).toEqual({ version: "7.1", policies: ["lazyfree-keep"] });
+    expect(results["7.1+lazyfree-keep"].kernel).toEqual(results["lazyfree-keep"].kernel);
+  }, 30_000);
+
+  test("run prints the seed program's report of a measurement phase", async () => {
     const file = join(dir, "phase.yaml");
     await writeFile(file, [
       "name: phase", "tunables: { enabled: madvise }", "variants: [baseline]", "tasks:",
@@ -236,7 +245,7 @@ describe("khugesim CLI", () => {
 });
 
 describe("khugesim generate", () => {
-  test.concurrent.each([
+  test.each([
     ["bad.yaml", "size: [1GiB\n", "malformed YAML at line 2, column 1: Flow sequence in block collection must be " +
       "sufficiently indented and end with a ]"],
     ["cut.json", '{"preset": "realistic", "size": ', "malformed JSON: Unexpected end of JSON input"],
@@ -251,7 +260,7 @@ describe("khugesim generate", () => {
     expect(r.stderr.trim()).toBe(`Cannot load map description "${file}": ${reason}`);
   }, 30_000);
 
-  test.concurrent.each([
+  test.each([
     ["size: 3MiB\n", [], (f: string) => `Cannot load map description "${f}": size must be a positive multiple of 2 MiB, got 3145728`],
     ["fractions: { huge: 2 }\n", [], (f: string) => `Cannot load map description "${f}": fractions.huge must be a number from 0 to 1, got 2`],
     ["size: 3MiB\n", ["--size", "2MiB", "--tasks", "2"],
@@ -270,14 +279,14 @@ describe("khugesim generate", () => {
     expect(r.stderr.trim()).toBe(message(file));
   }, 30_000);
 
-  test.concurrent("--variants is checked with run's and compare's words", async () => {
+  test("--variants is checked with run's and compare's words", async () => {
     const r = await cli("generate", "--size", "1GiB", "--scan", "--variants", "lazyfree-skip,lazyfree-skip");
     expect(r.code).toBe(2);
     expectOneLine(r.stderr);
     expect(r.stderr.trim()).toBe('Cannot use --variants "lazyfree-skip,lazyfree-skip": "lazyfree-skip" is named twice');
   }, 30_000);
 
-  test.concurrent.each([
+  test.each([
     [["--seed", ""], '--seed must be an integer, got ""'],
     [["--sparse-none", " "], '--sparse-none must be an integer, got " "'],
     [["--tasks", "0x10"], '--tasks must be an integer, got "0x10"'],
@@ -298,7 +307,27 @@ describe("khugesim generate", () => {
     expect(r.stderr.trim()).toBe(message);
   }, 30_000);
 
-  test.concurrent("--enabled madvise scans the VM_HUGEPAGE VMAs --madv-hugepage gives; a fraction may be written 5e-1", async () => {
+  test.each([
+    [["--preset", "realistic", "--size", "32TiB"], /synthetic pfn space holds 4194303 .*; lower --size or lower --fractions huge$/],
+    [["--size", "64TiB"], /would map more than 65530 VMAs, vm\.max_map_count's default; raise --tasks or raise --vma-size$/],
+    [["--size", "4TiB", "--no-dedup"], /bytes of core memory, .* are free; lower --size or leave out --no-dedup$/],
+    [["--size", "4TiB", "--pfns", "pmd"], /bytes of core memory, .* are free; lower --size or use --pfns class$/],
+  ])("generate %j is refused before it is built, naming the flags to change", async (flags, message) => {
+    const r = await cli("generate", ...flags);
+    expect(r.code).toBe(2);
+    expectOneLine(r.stderr);
+    expect(r.stderr.trim()).toMatch(message);
+  }, 30_000);
+
+  test("generate --help names every limit a map is refused for", async () => {
+    const r = await cli("generate", "--help");
+    expect(r.code).toBe(0);
+    for (const limit of ["256 TiB", "65,530 VMAs", "128 TiB of address space", "8 TiB", "4 GiB", "--workers    0 to 256"]) {
+      expect(r.stdout).toContain(limit);
+    }
+  });
+
+  test("--enabled madvise scans the VM_HUGEPAGE VMAs --madv-hugepage gives; a fraction may be written 5e-1", async () => {
     const r = await cli("generate", "--size", "1GiB", "--fractions", "huge=5e-1", "--json", "--scan", "--enabled", "madvise", "--madv-hugepage");
     expect(r.code, r.stderr).toBe(0);
     const j = JSON.parse(r.stdout);
@@ -307,7 +336,7 @@ describe("khugesim generate", () => {
     expect(j.scan.eligibleVmas).toBe(j.stats.vmas);
   }, 30_000);
 
-  test.concurrent("--workers -1 is refused before generating, naming the flag and the help's range", async () => {
+  test("--workers -1 is refused before generating, naming the flag and the help's range", async () => {
     const r = await cli("generate", "--size", "1GiB", "--scan", "--workers", "-1");
     expect(r.code).toBe(2);
     expectOneLine(r.stderr);
@@ -315,21 +344,44 @@ describe("khugesim generate", () => {
     expect(r.stdout).toBe("");
   }, 30_000);
 
-  test.concurrent("stdout is byte-identical across runs, text and JSON, whatever the thread count", async () => {
+  test("stdout is byte-identical across runs, text and JSON, whatever the thread count", async () => {
     const args = ["generate", "--preset", "realistic", "--size", "8GiB", "--scan", "--sweep", "max_ptes_none=0,64"];
-    const [a, b, c, d] = await Promise.all([
-      cli(...args, "--json", "--workers", "0"), cli(...args, "--json", "--workers", "2"),
-      cli(...args, "--workers", "0"), cli(...args, "--workers", "2"),
-    ]);
+    const a = await cli(...args, "--json", "--workers", "0");
+    const b = await cli(...args, "--json", "--workers", "2");
+    const c = await cli(...args, "--workers", "0");
+    const d = await cli(...args, "--workers", "2");
     for (const r of [a, b, c, d]) expect(r.code, r.stderr).toBe(0);
     expect(b.stdout).toBe(a.stdout);
     expect(d.stdout).toBe(c.stdout);
-    expect(Object.keys(JSON.parse(a.stdout))).toEqual(["spec", "stats", "scan"]);
+    expect(Object.keys(JSON.parse(a.stdout))).toEqual(["tool", "spec", "stats", "scan"]);
+    expect(JSON.parse(a.stdout).tool).toEqual({ name: "khugesim", version: PACKAGE_VERSION });
     expect(c.stdout).not.toMatch(/ ms\b|thread/);
     expect(d.stderr).toMatch(/^khugesim: map generated in \d+ ms, scanned in \d+ ms on 2 worker thread\(s\)\n$/);
   }, 60_000);
 
-  test.concurrent("--sweep naming one tunable twice is refused, naming it", async () => {
+  test("--sweep's table fits 100 columns and names results by the variants' trace strings, as run does", async () => {
+    const args = ["generate", "--preset", "realistic", "--size", "8GiB", "--scan", "--workers", "0",
+      "--sweep", "max_ptes_none=0,64,511", "--sweep", "max_ptes_swap=0,64"];
+    const text = await cli(...args);
+    expect(text.code, text.stderr).toBe(0);
+    for (const line of text.stdout.split("\n")) expect(line.length, line).toBeLessThanOrEqual(100);
+    expect(text.stdout).not.toMatch(/SCAN_/);
+    // One row per scan: 3 variants × 3 × 2 swept values, in every block of columns.
+    const rows = text.stdout.split("\n").filter((l) => /^(baseline|lazyfree-skip|lazyfree-keep) +\d+ +\d+ /.test(l));
+    expect(rows.length % 18).toBe(0);
+    expect(rows.length).toBeGreaterThan(0);
+    const json = JSON.parse((await cli(...args, "--json")).stdout);
+    const [base, skip] = [json.scan.summaries[0], json.scan.summaries[6]];
+    expect([base.variant, skip.variant]).toEqual(["baseline", "lazyfree-skip"]);
+    // 6.18 traces an empty PMD as pmd_none, 7.1 as no_pte_table; only 7.1 skips lazy-free folios.
+    expect(Object.keys(base.results)).toContain("pmd_none");
+    expect(Object.keys(skip.results)).toContain("no_pte_table");
+    expect(skip.results.page_lazyfree).toBeGreaterThan(0);
+    expect(base.results.page_lazyfree).toBeUndefined();
+    expect(JSON.stringify(json)).not.toMatch(/SCAN_/);
+  }, 60_000);
+
+  test("--sweep naming one tunable twice is refused, naming it", async () => {
     const sweeps = ["--sweep", "max_ptes_none=0", "--sweep", "max_ptes_none=64"];
     const r = await cli("generate", "--size", "1GiB", "--scan", ...sweeps);
     expect(r.code).toBe(2);
@@ -337,7 +389,7 @@ describe("khugesim generate", () => {
     expect(r.stderr.trim()).toBe("--sweep names max_ptes_none twice: list its values in one, e.g. max_ptes_none=0,64");
   }, 30_000);
 
-  test.concurrent.each([
+  test.each([
     [["--sweep", "max_ptes_none=0,64"], "--sweep needs --scan"],
     [["--variants", "baseline"], "--variants needs --scan"],
   ])("%j without --scan is refused", async (flags, message) => {

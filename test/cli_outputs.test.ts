@@ -1,20 +1,9 @@
 /** The run and compare commands' output files and the refusals of paths they cannot write. */
-import { spawnSync } from "node:child_process";
-import { closeSync, openSync } from "node:fs";
 import { chmod, mkdir, mkdtemp, readdir, readFile, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, test } from "vitest";
 import { runMain } from "./cli_in_process.ts";
-
-const BIN = fileURLToPath(new URL("../bin/khugesim.mjs", import.meta.url));
-
-/** The installed command in a process of its own, with `stdin` on standard input and stdout to `stdout`. */
-function spawnCli(args: string[], stdin: string, stdout: "pipe" | number = "pipe") {
-  const r = spawnSync(process.execPath, [BIN, ...args], { input: stdin, stdio: ["pipe", stdout, "pipe"], encoding: "utf8" });
-  return { code: r.status, stdout: r.stdout ?? "", stderr: r.stderr };
-}
 
 let dir: string;
 beforeAll(async () => {
@@ -113,28 +102,4 @@ describe("scenario input", () => {
     expect(r.stderr.trim()).toBe(`Cannot load scenario "${bomb}": YAML that cannot be expanded: ` +
       "Excessive alias count indicates a resource exhaustion attack");
   });
-});
-
-describe("the command's standard streams", () => {
-  test("- reads the scenario from standard input", async () => {
-    const yaml = (await runMain("presets", "--show", "scan-succeeded")).stdout;
-    const r = spawnCli(["validate", "-"], yaml);
-    expect(r.stderr).toBe("");
-    expect(r.code).toBe(0);
-    expect(r.stdout).toBe('-: OK, scenario "scan-succeeded", 1 task, variants lazyfree-skip, TLB zen5\n');
-    const bad = spawnCli(["validate", "-"], "name: x\ntasks: 3\n");
-    expect(bad.code).toBe(2);
-    expect(bad.stderr).toMatch(/^Cannot load scenario "-": tasks /);
-  }, 30_000);
-
-  test("a standard output that cannot be written (/dev/full) is one line and exit status 2, no stack", async () => {
-    const full = openSync("/dev/full", "w");
-    try {
-      const r = spawnCli(["presets"], "", full);
-      expect(r.code).toBe(2);
-      expect(r.stderr).toBe("khugesim: cannot write standard output: no space left on device\n");
-    } finally {
-      closeSync(full);
-    }
-  }, 30_000);
 });

@@ -7,7 +7,7 @@
  * Dependencies come from npm's cache when `npm ci` has filled it, else the registry.
  */
 import { execFile } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -39,14 +39,19 @@ process.stdout.write(JSON.stringify({ json: comparisonJson(c), full: JSON.string
 
 /** The public names a TypeScript user reaches for, with their types. */
 const TYPED_CONSUMER = `
-import { compareScenario, createEngine, type Frame, loadPreset, loadScenarioFile, PMD_STATES, type RunResult, runScenario } from "khugesim";
+import {
+  anonHugeChartSvg, compareScenario, createEngine, type Frame, loadPreset, loadScenarioFile, PMD_STATES, type RunResult, runScenario,
+  type TunablePath, type VariantName,
+} from "khugesim";
 const engine = await createEngine();
 const c = await compareScenario(loadPreset("hot1-hot2"), engine, { variants: ["baseline"] });
 const first: RunResult = c.results[0];
 const state: "empty" | "small" | "lazyfree" | "swapped" | "huge" | "huge-lazyfree" = PMD_STATES[0];
 const frames: Frame[] = [];
 await runScenario(await loadScenarioFile("x.yaml"), engine, { frames: true, onEvent: (e) => { if (e.type === "frame") frames.push(e.frame); } });
-export { first, state };
+const chart: string = anonHugeChartSvg(c.results);
+const names: [VariantName, TunablePath] = ["7.1+lazyfree-keep", "khugepaged/max_ptes_none"];
+export { chart, first, names, state };
 `;
 
 describe("the npm package", () => {
@@ -70,32 +75,36 @@ describe("the npm package", () => {
     });
     await writeFile(join(project, "consumer.mjs"), CONSUMER);
     await writeFile(join(project, "typed.ts"), TYPED_CONSUMER);
-    await writeFile(join(project, "tsconfig.json"), JSON.stringify({
-      compilerOptions: {
-        target: "ES2022", module: "NodeNext", moduleResolution: "NodeNext", strict: true, noEmit: true,
-        lib: ["ES2022", "DOM"], types: [],
-      },
-      files: ["typed.ts"],
-    }));
+    for (const [name, module, moduleResolution] of [["tsconfig.json", "NodeNext", "NodeNext"], ["tsconfig.bundler.json", "ESNext", "Bundler"]]) {
+      await writeFile(join(project, name), JSON.stringify({
+        compilerOptions: { target: "ES2022", module, moduleResolution, strict: true, noEmit: true, lib: ["ES2022", "DOM"], types: [] },
+        files: ["typed.ts"],
+      }));
+    }
   }, 120_000);
 
   afterAll(async () => {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  test("the tarball holds dist/ and the release core, and nothing of the repository's sources", () => {
+  test("the tarball holds dist/ with its maps, the library's sources they point at, the release core and what the README links", () => {
     expect(files).toEqual(expect.arrayContaining([
       "package.json", "dist/mod.js", "dist/mod.d.ts", "dist/node/mod.js", "dist/node/mod.d.ts", "build/khugesim.wasm",
+      "dist/mod.js.map", "dist/mod.d.ts.map", "host/mod.ts", "LICENSE", "CHANGELOG.md", "docs/library.md", "docs/screenshot.png",
     ]));
-    const extra = files.filter((f) => !/^(dist\/|build\/khugesim\.wasm$|bin\/khugesim\.mjs$|package\.json$|README\.md$|LICENSE)/.test(f));
+    const extra = files.filter((f) => !/^(dist\/|host\/|docs\/|build\/khugesim\.wasm$|bin\/khugesim\.mjs$|package\.json$|README\.md$|LICENSE$|CHANGELOG\.md$)/.test(f));
     expect(extra).toEqual([]);
+    // Every relative link of the README reaches a file the package holds.
+    const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+    for (const [, target] of readme.matchAll(/\]\((?!https?:|#)([^)]+)\)/g)) expect(files, target).toContain(target);
   });
 
   test("the installed khugesim command runs from dist/ and prints the repository's --json", async () => {
     const bin = join(dir, "project/node_modules/.bin/khugesim");
     const out = await run(bin, ["compare", "hot1-cold-hot2", "--json"], { cwd: join(dir, "project"), maxBuffer: 16 << 20 });
     const c = await compareScenario(loadPreset("hot1-cold-hot2"), await createEngine(), { trace: false });
-    expect(out.stdout).toBe(comparisonJson(c));
+    const { version } = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { version: string };
+    expect(out.stdout).toBe(comparisonJson(c, { name: "khugesim", version }));
   }, 60_000);
 
   test("the installed khugesim runs bench scan, and sweep on worker threads from dist/", async () => {
@@ -120,9 +129,10 @@ describe("the npm package", () => {
     expect(got.webError).toMatch(/^Cannot load the WASM core from "file:.*\/build\/khugesim\.wasm": this runtime cannot fetch file: URLs/);
   }, 60_000);
 
-  test("the shipped declarations type-check a TypeScript consumer (NodeNext, strict, no skipLibCheck)", async () => {
-    const tsc = join(ROOT, "node_modules/typescript/bin/tsc");
-    const result = await run(process.execPath, [tsc, "-p", "."], { cwd: join(dir, "project") }).catch((e) => e);
-    expect(`${result.stdout ?? ""}${result.stderr ?? ""}`).toBe("");
-  }, 60_000);
+  test.each(["tsconfig.json", "tsconfig.bundler.json"])(
+    "the shipped declarations type-check a Node TypeScript consumer with %s (NodeNext or Bundler, strict, no skipLibCheck)", async (config) => {
+      const tsc = join(ROOT, "node_modules/typescript/bin/tsc");
+      const result = await run(process.execPath, [tsc, "-p", config], { cwd: join(dir, "project") }).catch((e) => e);
+      expect(`${result.stdout ?? ""}${result.stderr ?? ""}`).toBe("");
+    }, 60_000);
 });

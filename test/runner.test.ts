@@ -292,8 +292,12 @@ describe("access phases", () => {
   });
 
   test("runScenario() reports a step the kernel refuses as a ScenarioError naming the step", async () => {
-    const s = small([{ do: "touch", vma: "m" }], { memory: { totalBytes: "4 MiB" } });
-    await expect(runScenario(s, e)).rejects.toThrow(/^Cannot run scenario "small": tasks\[0\]\.vmas\[0\] failed at 0\.000 s: Out of memory/);
+    // Populated, the VMA would be refused at load (memory_plan.test.ts): the touch step faults it in instead.
+    const s = validateScenario({
+      name: "small", memory: { totalBytes: "4 MiB" },
+      tasks: [{ name: "t", vmas: [{ name: "m", size: "16 MiB" }], steps: [{ do: "touch", vma: "m" }] }],
+    }, "small");
+    await expect(runScenario(s, e)).rejects.toThrow(/^Cannot run scenario "small": tasks\[0\]\.steps\[0\] failed at 0\.000 s: Out of memory/);
   });
 });
 

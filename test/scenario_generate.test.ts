@@ -88,7 +88,7 @@ describe("runScenario() with generate", () => {
   test("runScenario() refuses a generated map that does not fit the core memory with a ScenarioError", async () => {
     const s = validateScenario({ name: "big", durationS: 1, generate: { size: "1TiB", dedup: false } }, "big");
     await expect(runScenario(s, await engine())).rejects.toThrow(
-      /^Cannot run scenario "big": generate cannot be built: it needs (at least )?\d+ bytes of core memory, and \d+ bytes of the 268435456-byte limit are free$/);
+      /^Cannot run scenario "big": generate cannot be built: it needs (at least )?\d+ bytes of core memory, and \d+ bytes of the 268435456-byte limit are free; lower generate.size or set generate.dedup to true$/);
   });
 
   test("runScenario() runs a generated map beside the scenario's tasks", async () => {

@@ -2,6 +2,7 @@
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import { compareRuns, expandGrid, inShard, parseShard, runKey } from "../host/sweep/run_point.ts";
+import type { VariantName } from "../host/kernel/variants/mod.ts";
 import { mergeRecords, parseRecords, recordLine, type SweepRecord, SweepOutputError } from "../host/sweep/sweep_record.ts";
 import { SweepSpecError, validateSweepSpec } from "../host/sweep/sweep_spec.ts";
 import { summarizeSweep, summaryCsv } from "../host/sweep/sweep_summary.ts";
@@ -121,7 +122,7 @@ describe("shards", () => {
 });
 
 /** A record of a run with `cycles` for task t (or an error). */
-function record(variant: string, pages: number, seed: number, cycles: number | string): SweepRecord {
+function record(variant: VariantName, pages: number, seed: number, cycles: number | string): SweepRecord {
   const p = { scenario: "s", variant, tunables: { "khugepaged/pages_to_scan": pages }, seed };
   const outcome = typeof cycles === "string" ? { error: cycles }
     : { result: { endS: 1, tasks: { t: { cyclesPerAccess: cycles, collapses: seed } }, khugepaged: { pagesCollapsed: 2, wakeups: 3 } } };

@@ -16,6 +16,7 @@ import type { KhugepagedKernel } from "../host/khugepaged/khugepaged_kernel.ts";
 import { madvise } from "../host/mm/madvise.ts";
 import { PMD_SIZE } from "../host/mm/vma.ts";
 import { NS_PER_MS } from "../host/kernel/event_queue.ts";
+import { traceResults } from "../host/report/full_scan_report.ts";
 import { generateMap } from "../host/synth/generate.ts";
 import { synthKernel } from "./synth_fixture.ts";
 
@@ -36,12 +37,6 @@ function daemonFullScan(k: KhugepagedKernel): { statuses: Record<string, number>
     if (e.event === "mm_khugepaged_scan") { progress += f.progress as number; calls++; }
   }
   return { statuses, progress, calls };
-}
-
-/** A summary's results as the variant's trace strings, SCAN_SUCCEED read as a successful collapse. */
-function asStatuses(s: FullScanSummary): Record<string, number> {
-  const v = getVariant(s.variant);
-  return Object.fromEntries(Object.entries(s.results).map(([name, n]) => [v.traceString(ScanResult[name.slice(5) as keyof typeof ScanResult]), n]));
 }
 
 /** Wake-ups the daemon takes to finish its first full scan at the default budget. */
@@ -87,7 +82,7 @@ describe("fullScan() against the daemon", () => {
     const [s] = fullScan(k, { configs: [{ variant }] }).summaries;
     expect(s.results.SCAN_SUCCEED).toBeUndefined();
     const d = daemonFullScan(k);
-    expect(d.statuses).toEqual(asStatuses(s));
+    expect(d.statuses).toEqual(traceResults(s));
     if (getVariant(variant).scanTraceEvent) expect({ progress: d.progress, calls: d.calls }).toEqual({ progress: s.progress, calls: s.calls });
     expect(daemonPasses(await syntheticKernel(variant))).toBe(s.passes);
   });
@@ -99,7 +94,7 @@ describe("fullScan() against the daemon", () => {
     const d = daemonFullScan(k);
     // Every candidate collapsed: the daemon's "succeeded" is the collapse's own result.
     expect(k.khugepaged.pagesCollapsed).toBe(s.results.SCAN_SUCCEED);
-    expect(d.statuses).toEqual(asStatuses(s));
+    expect(d.statuses).toEqual(traceResults(s));
     if (getVariant(variant).scanTraceEvent) expect({ progress: d.progress, calls: d.calls }).toEqual({ progress: s.progress, calls: s.calls });
     expect(daemonPasses(await modelKernel(variant))).toBe(s.passes);
   });

@@ -69,8 +69,13 @@ const RANGES: Record<string, readonly [number, number]> = {
   "khugepaged/max_ptes_shared": [0, MAX_PTES_LIMIT],
 };
 
+/** A writable file's path under transparent_hugepage/: `writeTunable`'s and a scenario's `tunables` keys. */
+export type TunablePath = "enabled" | "defrag" | "use_zero_page" | "khugepaged/defrag" | "khugepaged/pages_to_scan" |
+  "khugepaged/scan_sleep_millisecs" | "khugepaged/alloc_sleep_millisecs" | "khugepaged/max_ptes_none" |
+  "khugepaged/max_ptes_swap" | "khugepaged/max_ptes_shared";
+
 /** Every writable file, by its path under transparent_hugepage/. */
-export const TUNABLE_PATHS: readonly string[] = [...Object.keys(ENUMS), ...Object.keys(RANGES)];
+export const TUNABLE_PATHS: readonly TunablePath[] = [...Object.keys(ENUMS), ...Object.keys(RANGES)] as TunablePath[];
 
 /** Validate and apply one sysfs write (`path` relative to transparent_hugepage/). */
 export function writeTunable(t: Tunables, path: string, value: string | number): void {

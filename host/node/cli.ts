@@ -3,10 +3,11 @@
  * (a scenario file, a preset name, an option) is one line on stderr and exit status 2;
  * output files are written whole or not at all.
  */
-import { readFileSync } from "node:fs";
 import { basename, extname } from "node:path";
 import { Command, CommanderError, Option } from "commander";
+import { anonHugeChartSvg } from "../report/anon_huge_chart.ts";
 import { formatComparison } from "../report/compare_table.ts";
+import { HeatmapCollector } from "../report/heatmap.ts";
 import { comparisonJson } from "../report/json_report.ts";
 import { formatRun } from "../report/run_report.ts";
 import { seriesCsv } from "../report/series_csv.ts";
@@ -19,6 +20,7 @@ import { TLB_PRESETS } from "../tlb/presets.ts";
 import { checkOutputPaths, OutputPathError, writeFilesAtomically } from "./atomic_write.ts";
 import { generateCommand } from "./cmd_generate.ts";
 import { createCore } from "./load_core.ts";
+import { toolInfo } from "./package_version.ts";
 import { progressBar } from "./progress.ts";
 import { loadScenarioArg } from "./scenario_source.ts";
 import { exitOnStdoutError } from "./stdout_error.ts";
@@ -36,6 +38,7 @@ interface RunFlags {
   trace?: string;
   csv?: string;
   svg?: string;
+  heatmap?: boolean;
 }
 
 /** The scenario with the command line's overrides applied. */
@@ -94,7 +97,6 @@ function outputsOf(flags: RunFlags, variants: readonly string[]): Output[] {
 async function outputData(o: Output, c: CompareResult): Promise<string> {
   if (o.flag === "--trace") return c.results[c.variants.indexOf(o.variant)].trace;
   if (o.flag === "--csv") return seriesCsv(c.results);
-  const { anonHugeChartSvg } = await import("../report/anon_huge_chart.ts");
   return anonHugeChartSvg(c.results);
 }
 
@@ -115,22 +117,28 @@ async function execute(arg: string, flags: RunFlags, mode: "run" | "compare"): P
   await checkOutputPaths(outputs);
   checkSeriesOutputs(scenario, flags);
   const engine = await makeEngine(flags.engine);
-  const progress = progressBar(scenario.variants.length);
+  if (flags.heatmap && flags.json) throw new UsageError("--heatmap prints text after the report: it cannot go with --json");
+  const progress = progressBar(scenario, scenario.variants.length, flags.exact === true);
+  const heatmap = flags.heatmap ? new HeatmapCollector() : undefined;
   let c: CompareResult;
   try {
     c = await compareScenario(scenario, engine, {
-      variants: scenario.variants,
       tlbMode: flags.exact ? "exact" : "sample",
       trace: flags.trace !== undefined,
-      onEvent: (e) => { if (e.type === "interval") progress.onInterval(e.progress); },
+      frames: heatmap !== undefined,
+      onEvent: (e) => {
+        if (e.type === "interval") progress.onInterval(e.progress);
+        else if (e.type === "frame") heatmap?.add(e.frame);
+      },
     });
   } finally {
     progress.stop();
   }
   await writeFilesAtomically(await Promise.all(outputs.map(async (o) => ({ ...o, data: await outputData(o, c) }))));
-  if (flags.json) process.stdout.write(comparisonJson(c));
+  if (flags.json) process.stdout.write(comparisonJson(c, toolInfo()));
   else if (mode === "compare") process.stdout.write(formatComparison(c));
   else process.stdout.write(c.results.map(formatRun).join("\n"));
+  if (heatmap) process.stdout.write(`\n${heatmap.format()}`);
 }
 
 function runOptions(cmd: Command): Command {
@@ -143,19 +151,15 @@ function runOptions(cmd: Command): Command {
     .option("--json", "print one JSON object instead of text")
     .option("--trace <file>", "write the trace buffer in ftrace text format to FILE, not a directory (several variants: FILE.VARIANT.ext each)")
     .option("--csv <file>", "write the per-interval time series of every variant and task as CSV (RFC 4180)")
-    .option("--svg <file>", "write a chart of AnonHugePages per task over time, every variant, as SVG");
-}
-
-/** package.json's version; the file lies two folders up from host/node/ and from dist/node/ alike. */
-function packageVersion(): string {
-  return (JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }).version;
+    .option("--heatmap", "after the report, print each task's THP coverage over time and address as a terminal heatmap")
+    .option("--svg <file>", "write a chart of AnonHugePages per task over time as SVG, a panel per variant");
 }
 
 /** The program: its commands and their options. */
 function buildProgram(): Command {
   const program = new Command("khugesim")
     .description("Simulate Linux khugepaged's scan and collapse over synthetic tasks, with a TLB model")
-    .version(packageVersion(), "--version", "print the version")
+    .version(toolInfo().version, "--version", "print the version")
     .showHelpAfterError(false)
     .exitOverride();
   runOptions(program.command("run").argument("<scenario>", "a JSON or YAML scenario file, - for standard input, or a preset name")
@@ -196,8 +200,10 @@ function buildProgram(): Command {
 export async function main(argv: string[]): Promise<number> {
   exitOnStdoutError();
   const program = buildProgram();
-  program.configureOutput({ writeErr: (s) => process.stderr.write(s) });
-  for (const cmd of program.commands) cmd.exitOverride();
+  // A usage error is one line: commander's "(Did you mean --seed?)" joins the line it follows.
+  const output = { writeErr: (s: string) => process.stderr.write(s), outputError: (s: string, write: (t: string) => void) =>
+    write(`${s.trimEnd().replace(/\n+/g, " ")}\n`) };
+  for (const cmd of [program, ...program.commands]) cmd.exitOverride().configureOutput(output);
   try {
     await program.parseAsync(argv);
     return 0;

@@ -1,10 +1,13 @@
 /**
  * Progress bars on stderr (cli-progress), drawn only when stderr is a terminal: one for
- * scenario runs, shown once a run has taken a second, and one for PMDs decided by a
- * full scan or runs done by a sweep, with the rate and the time left.
+ * scenario runs by the work they do, shown once a run has taken a second, and one for
+ * PMDs generated or decided by a full scan or runs done by a sweep, with the rate; each with
+ * the time elapsed and the time left.
  */
 import cliProgress from "cli-progress";
 import type { RunProgress } from "../run/runner.ts";
+import { runWork } from "../run/run_work.ts";
+import type { Scenario } from "../scenario/scenario_schema.ts";
 
 const DELAY_MS = 1000;
 
@@ -13,14 +16,16 @@ function stderrBar(format: string, more: cliProgress.Options = {}, preset?: cliP
   return new cliProgress.SingleBar({ stream: process.stderr, format, hideCursor: true, clearOnComplete: true, ...more }, preset);
 }
 
-function payload(p: RunProgress): Record<string, string> {
-  return { variant: p.variant, t: p.timeS.toFixed(0), end: p.endS.toFixed(0) };
-}
-
-/** A progress callback for runs of `variants` variants, and a function that clears the bar. */
-export function progressBar(variants: number): { onInterval: (p: RunProgress) => void; stop: () => void } {
+/**
+ * A progress callback for runs of `scenario` under `variants` variants, and a function
+ * that clears the bar. The bar follows the work done (runWork: accesses the TLB model
+ * simulates), with the time elapsed and an estimate of the time left.
+ */
+export function progressBar(scenario: Scenario, variants: number, exact: boolean): { onInterval: (p: RunProgress) => void; stop: () => void } {
   if (!process.stderr.isTTY) return { onInterval: () => {}, stop: () => {} };
   const started = performance.now();
+  const work = runWork(scenario, exact);
+  const total = Math.max(1, Math.round(work.total * variants));
   let bar: cliProgress.SingleBar | null = null;
   let index = 0;
   let lastVariant = "";
@@ -29,17 +34,23 @@ export function progressBar(variants: number): { onInterval: (p: RunProgress) =>
       if (lastVariant !== "") index++;
       lastVariant = p.variant;
     }
-    const total = Math.ceil(p.endS) * variants;
-    const value = Math.min(total, Math.floor(index * Math.ceil(p.endS) + p.timeS));
+    const value = Math.min(total, Math.round(index * work.total + work.doneAt(p.timeS)));
+    const s = (performance.now() - started) / 1000;
+    const payload = { variant: p.variant, t: p.timeS.toFixed(0), elapsed: seconds(s), left: value > 0 ? seconds((s * (total - value)) / value) : "?" };
     if (!bar) {
-      if (performance.now() - started < DELAY_MS) return;
-      bar = stderrBar("{bar} {percentage}% | {variant}: {t} of {end} s simulated");
-      bar.start(total, value, payload(p));
+      if (s * 1000 < DELAY_MS) return;
+      bar = stderrBar("{bar} {percentage}% | {variant} at {t} s simulated | {elapsed} elapsed, ETA {left}");
+      bar.start(total, value, payload);
     }
-    bar.setTotal(total);
-    bar.update(value, payload(p));
+    bar.update(value, payload);
   };
   return { onInterval, stop: () => bar?.stop() };
+}
+
+/** A duration for a bar: "42s", "3m05s". */
+function seconds(s: number): string {
+  const n = Math.round(s);
+  return n < 60 ? `${n}s` : `${Math.floor(n / 60)}m${String(n % 60).padStart(2, "0")}s`;
 }
 
 export interface ProgressBar {
@@ -49,21 +60,44 @@ export interface ProgressBar {
 
 const SILENT: ProgressBar = { update() {}, stop() {} };
 
-/** Start a bar counting to `total` of `unit` (PMDs decided, runs done); a no-op unless stderr is a TTY. */
-export function startProgressBar(total: number, label: string, unit = "PMDs"): ProgressBar {
+/**
+ * Start a bar counting to `total` of `unit` (PMDs generated or decided, runs done), the work
+ * having begun at `t0`; a no-op unless stderr is a TTY.
+ */
+export function startProgressBar(total: number, label: string, unit = "PMDs", t0 = performance.now()): ProgressBar {
   if (!process.stderr.isTTY || total <= 0) return SILENT;
-  const bar = stderrBar(`${label} [{bar}] {percentage}% | {value}/{total} ${unit} | {rate} ${unit}/s | ETA {eta_formatted}`,
-    { etaBuffer: 50, fps: 10 }, cliProgress.Presets.shades_classic);
-  const t0 = performance.now();
-  bar.start(total, 0, { rate: "0" });
+  const bar = stderrBar(`${label} [{bar}] {percentage}% | {value}/{total} ${unit} | {rate} ${unit}/s | ` +
+    "{elapsed} elapsed, ETA {left}", { fps: 10 }, cliProgress.Presets.shades_classic);
+  bar.start(total, 0, { rate: "0", elapsed: "0s", left: "?" });
   return {
     update(done: number) {
+      // The rate since the work began: the bar may start after it has done some.
       const s = (performance.now() - t0) / 1000;
       const rate = s > 0 ? done / s : 0;
-      bar.update(done, { rate: rate >= 100 ? Math.round(rate).toLocaleString("en-US") : rate.toFixed(rate >= 10 ? 1 : 2) });
+      bar.update(done, {
+        rate: rate >= 100 ? Math.round(rate).toLocaleString("en-US") : rate.toFixed(rate >= 10 ? 1 : 2),
+        elapsed: seconds(s), left: rate > 0 ? seconds((total - done) / rate) : "?",
+      });
     },
     stop() {
       bar.stop();
     },
+  };
+}
+
+/**
+ * A PMD bar for work whose total the first update tells (`update(done, total)`), drawn
+ * once the work has taken a second, so that a small map shows none; a no-op unless
+ * stderr is a TTY.
+ */
+export function lazyProgressBar(label: string): { update: (done: number, total: number) => void; stop: () => void } {
+  const started = performance.now();
+  let bar: ProgressBar | null = null;
+  return {
+    update: (done, total) => {
+      if (bar === null && performance.now() - started >= DELAY_MS) bar = startProgressBar(total, label, "PMDs", started);
+      bar?.update(done);
+    },
+    stop: () => bar?.stop(),
   };
 }

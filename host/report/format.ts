@@ -24,13 +24,17 @@ export function roundTo(x: number, digits: number): number {
   return Number(x.toFixed(digits));
 }
 
-/** Lay out rows of cells as text columns: the first column left-aligned, the rest right-aligned unless told. */
-export function columns(rows: string[][], options: { gap?: number; alignRight?: boolean } = {}): string {
+/**
+ * Lay out rows of cells as text columns: the first `left` columns (default 1) left-aligned,
+ * the rest right-aligned unless told.
+ */
+export function columns(rows: string[][], options: { gap?: number; alignRight?: boolean; left?: number } = {}): string {
   const gap = " ".repeat(options.gap ?? 3);
   const right = options.alignRight ?? true;
+  const left = options.left ?? 1;
   const widths: number[] = [];
   for (const r of rows) r.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, c.length)));
   return rows
-    .map((r) => r.map((c, i) => (i === 0 || !right ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(gap).trimEnd())
+    .map((r) => r.map((c, i) => (i < left || !right ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(gap).trimEnd())
     .join("\n");
 }

@@ -1,6 +1,7 @@
 /** The `--json` object of `run` and `compare`: one line of JSON, the same bytes for the same scenario and seed. */
 import type { CompareResult } from "../run/compare.ts";
 import type { CollapseSummary, RunResult } from "../run/result.ts";
+import { getVariant } from "../kernel/variants/mod.ts";
 import { headline } from "./compare_table.ts";
 import { roundTo } from "./format.ts";
 
@@ -12,6 +13,12 @@ function collapseJson(c: CollapseSummary) {
     lastCollapseS: c.lastS === null ? null : roundTo(c.lastS, 6),
     lazyfreeCollapsedKb: c.lazyfreeKb,
   };
+}
+
+/** The variant's two axes: its kernel version and the policies on top. */
+function kernelJson(name: string) {
+  const v = getVariant(name);
+  return { version: v.version, policies: [...v.policies] };
 }
 
 /** One variant's run under the keys of `--json`'s `results.VARIANT`. */
@@ -46,6 +53,7 @@ export function variantJson(r: RunResult) {
     };
   }
   return {
+    kernel: kernelJson(r.variant),
     endS: roundTo(r.endS, 6),
     tasks,
     ...(r.generated !== undefined ? { generated } : {}),
@@ -55,18 +63,22 @@ export function variantJson(r: RunResult) {
 }
 
 /**
- * `{"scenario", "variants", "results": {VARIANT: {"tasks": {TASK: {...}}, "khugepaged": {...}}}}`, and
+ * `{"tool", "scenario", "variants", "results": {VARIANT: {"kernel", "tasks": {TASK: {...}}, "khugepaged": {...}}}}`, and
  * `"generated": {MM: {...}}` beside `"tasks"` when the scenario generates a map.
  * `"khugepaged"` holds fullScans, pagesCollapsed, wakeups and `"scanResults": {RESULT: count}`,
  * the statuses of its mm_khugepaged_scan_pmd events as the variant traces them (zero counts left out).
  * accessTimeS, cyclesPerAccess and throughputMps are the task's measurement phase (or all
  * its accesses when it has none, as `phase` says); dTLB counts are over the whole task.
+ * `"tool"` is `tool`, the program that wrote the object (the CLI: `{"name": "khugesim", "version": "0.1.0"}`), left out without it;
+ * `"kernel"` is the kernel version the variant runs and the policies applied to it:
+ * `{"version": "7.1", "policies": ["lazyfree-keep"]}`.
  */
-export function comparisonJson(c: CompareResult): string {
+export function comparisonJson(c: CompareResult, tool?: { name: string; version: string }): string {
   const first = c.results[0];
   const results: Record<string, unknown> = {};
   for (const r of c.results) results[r.variant] = variantJson(r);
   return JSON.stringify({
+    ...(tool !== undefined ? { tool } : {}),
     scenario: c.scenario,
     seed: first?.seed,
     tlb: first?.tlb,

@@ -3,4 +3,4 @@ export { formatComparison } from "./compare_table.ts";
 export { comparisonJson } from "./json_report.ts";
 export { formatRun } from "./run_report.ts";
 export { seriesCsv } from "./series_csv.ts";
-// The chart pulls in echarts: import host/report/anon_huge_chart.ts directly when needed.
+export { anonHugeChartSvg } from "./anon_huge_chart.ts";

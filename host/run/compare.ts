@@ -1,5 +1,6 @@
 /** The same scenario under several kernel variants, one after another on one engine. */
 import { firstRepeated } from "../core/first_repeated.ts";
+import type { VariantName } from "../kernel/variants/mod.ts";
 import type { Scenario } from "../scenario/scenario_schema.ts";
 import type { Engine } from "./engine.ts";
 import type { RunResult } from "./result.ts";
@@ -7,7 +8,7 @@ import { type RunOptions, runScenario } from "./runner.ts";
 
 export interface CompareOptions extends Omit<RunOptions, "variant"> {
   /** Variants to run, the reference first; default: the scenario's. */
-  variants?: string[];
+  variants?: VariantName[];
 }
 
 export interface CompareResult {
@@ -31,7 +32,8 @@ export async function compareScenario(scenario: Scenario, engine: Engine, option
   const mark = engine.memory.usedBytes;
   for (const variant of variants) {
     try {
-      results.push(await runScenario(scenario, engine, { ...options, variant }));
+      // A scenario's own variants were checked by its loader; runScenario checks again.
+      results.push(await runScenario(scenario, engine, { ...options, variant: variant as VariantName }));
     } finally {
       engine.memory.rewind(mark);
     }

@@ -9,7 +9,7 @@ import { reclaim } from "../mm/reclaim.ts";
 import type { Mm } from "../mm/mm.ts";
 import { anonHugePagesKb, smapsRollup } from "../mm/smaps.ts";
 import type { Variant } from "../kernel/variant.ts";
-import { getVariant } from "../kernel/variants/mod.ts";
+import { getVariant, type VariantName } from "../kernel/variants/mod.ts";
 import { defaultTunables, writeTunable } from "../kernel/tunables.ts";
 import { ScenarioError } from "../scenario/scenario_error.ts";
 import type { Scenario } from "../scenario/scenario_schema.ts";
@@ -47,7 +47,7 @@ export type RunEvent =
 
 export interface RunOptions {
   /** Kernel variant (host/kernel/variants/mod.ts); default: the scenario's first. */
-  variant?: string;
+  variant?: VariantName;
   /** "exact" simulates every access (tests); "sample" (default) extrapolates long intervals. */
   tlbMode?: "exact" | "sample";
   sampleAccesses?: number;

@@ -7,6 +7,7 @@
 import { findVariant, variantChoices } from "../kernel/variants/mod.ts";
 import { defaultTunables, TunableError, writeTunable } from "../kernel/tunables.ts";
 import { MMAP_BASE, mmapAlign, placeBelow } from "../mm/address_space.ts";
+import { populateProblem } from "./memory_plan.ts";
 import { runLimitProblem } from "./run_limits.ts";
 import { DEFAULT_RUN_CORE, generateRefusal, planFitting } from "../synth/generate.ts";
 import { parseSynthSpec } from "../synth/spec.ts";
@@ -97,7 +98,7 @@ function checkScenario(s: Scenario, source: string): void {
     if (prev !== undefined) fail(path, `must be unique, ${quote(name)} is already used by ${prev}`);
     taskNames.set(name, formatPath(path.slice(0, -1)));
   };
-  if (s.generate !== undefined) checkGenerate(s, fail, claim);
+  const mapBytes = s.generate !== undefined ? checkGenerate(s, fail, claim) : 0;
   s.tasks.forEach((t, i) => {
     claim(t.name, ["tasks", i, "name"]);
     if (s.durationS !== undefined && t.startS > s.durationS) {
@@ -107,7 +108,7 @@ function checkScenario(s: Scenario, source: string): void {
     checkSteps(t.steps, new Map(t.vmas.map((v) => [v.name, v])), ["tasks", i, "steps"], s, fail, claim);
   });
 
-  const limit = runLimitProblem(s);
+  const limit = runLimitProblem(s) ?? populateProblem(s, tunables, DEFAULT_RUN_CORE, mapBytes);
   if (limit !== null) throw new ScenarioError(source, limit.path, limit.reason);
 }
 
@@ -117,9 +118,9 @@ type Fail = (path: Array<string | number>, reason: string) => never;
  * `generate:` as `parseSynthSpec` checks it, its error split into the field path and
  * the reason; then planned as the run will generate it, refused as the run would refuse
  * it. The generated mms' names ("<name>-0", …) are claimed like task names, since
- * results are reported by name.
+ * results are reported by name. Returns the core memory bytes the map takes.
  */
-function checkGenerate(s: Scenario, fail: Fail, claim: (name: string, path: Array<string | number>) => void): void {
+function checkGenerate(s: Scenario, fail: Fail, claim: (name: string, path: Array<string | number>) => void): number {
   let spec;
   try {
     spec = parseSynthSpec(s.generate, "generate");
@@ -136,7 +137,7 @@ function checkGenerate(s: Scenario, fail: Fail, claim: (name: string, path: Arra
   // The run's core memory is its engine's, which a scenario does not name: check against
   // a default engine's, with the seed the run gives the map (runner.ts, generate).
   try {
-    planFitting({ ...spec, seed: s.generate!.seed ?? s.seed }, DEFAULT_RUN_CORE);
+    return planFitting({ ...spec, seed: s.generate!.seed ?? s.seed }, DEFAULT_RUN_CORE).bytes;
   } catch (err) {
     if (!(err instanceof RangeError)) throw err;
     fail(["generate"], generateRefusal(err));

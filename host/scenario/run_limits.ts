@@ -32,8 +32,20 @@ export function estimateEndS(scenario: Scenario, model: CostModel = costModelOf(
   return scenario.tasks.reduce((end, task) => Math.max(end, taskEndS(task, model)), 0);
 }
 
-/** When `task` and the children it forks end, by estimateEndS's rules. */
-function taskEndS(task: TaskSpec, model: CostModel): number {
+/** An access phase as estimateEndS places it: when it starts and its estimated accesses and seconds. */
+export interface PhaseEstimate {
+  step: AccessStep;
+  startS: number;
+  accesses: number;
+  seconds: number;
+}
+
+/**
+ * When `task` and the children it forks end, by estimateEndS's rules; `onPhase` sees
+ * each access phase on the way (an `untilEnd` phase with its accesses per second as
+ * `accesses` and no seconds: it lasts to the run's end).
+ */
+export function taskEndS(task: TaskSpec, model: CostModel, onPhase?: (p: PhaseEstimate) => void): number {
   let end = 0;
   /** Walk `steps` from time `t`; returns when they end. Forked children end on their own. */
   const walk = (steps: Step[], t: number): number => {
@@ -43,7 +55,9 @@ function taskEndS(task: TaskSpec, model: CostModel): number {
       else if (step.do === "fork") end = Math.max(end, walk(step.steps, t));
       else if (step.do === "access") {
         const ns = step.rate ? 1e9 / step.rate : accessNs(model, 0, accessOverheadNs(step, model));
-        t += step.durationS ?? (step.count ?? 0) * ns * 1e-9;
+        const seconds = step.durationS ?? (step.count ?? 0) * ns * 1e-9;
+        onPhase?.({ step, startS: t, seconds, accesses: step.count ?? (step.untilEnd ? 1e9 / ns : seconds / (ns * 1e-9)) });
+        t += seconds;
       }
     }
     return t;

@@ -2,6 +2,7 @@
  * The runs of a sweep: one point of the grid each, named by a stable key, in one
  * canonical order, and cut into disjoint shards by that key alone.
  */
+import type { VariantName } from "../kernel/variants/mod.ts";
 import type { SweepSpec } from "./sweep_spec.ts";
 
 /** One run of the grid: a scenario under one variant, with tunables written and a seed. */
@@ -12,7 +13,7 @@ export interface RunPoint {
    */
   key: string;
   scenario: string;
-  variant: string;
+  variant: VariantName;
   /** The swept tunables' values, by path, sorted by path. */
   tunables: Record<string, string | number>;
   seed: number;

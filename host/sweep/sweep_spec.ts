@@ -14,7 +14,7 @@
 import { z } from "zod";
 import { firstRepeated } from "../core/first_repeated.ts";
 import { defaultTunables, TunableError, writeTunable } from "../kernel/tunables.ts";
-import { findVariant, variantChoices } from "../kernel/variants/mod.ts";
+import { findVariant, variantChoices, type VariantName } from "../kernel/variants/mod.ts";
 import { formatPath, quote } from "../scenario/scenario_error.ts";
 import { issueMessage } from "../scenario/scenario_schema.ts";
 
@@ -24,7 +24,7 @@ const SYSFS_PREFIX = "/sys/kernel/mm/transparent_hugepage/";
 export interface SweepSpec {
   /** Presets or scenario files, as written. */
   scenarios: string[];
-  variants: string[];
+  variants: VariantName[];
   /** Each swept tunable, by its path under transparent_hugepage/, with its values; sorted by path. */
   tunables: Array<[path: string, values: Array<string | number>]>;
   seeds: number[];
@@ -109,5 +109,6 @@ export function validateSweepSpec(data: unknown, source: string): SweepSpec {
     tunables.push([path, values]);
   }
   tunables.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return { scenarios, variants, tunables, seeds: once(["seeds"], asList(s.seeds)) };
+  // Every name was found above, so each is a VariantName.
+  return { scenarios, variants: variants as VariantName[], tunables, seeds: once(["seeds"], asList(s.seeds)) };
 }

@@ -20,7 +20,7 @@ import type { Mm } from "../mm/mm.ts";
 import { fillTable } from "./pmd_class.ts";
 import {
   CODE_HUGE, CODE_NONE, CODE_TEMPLATE, knownTemplateCode, minimumBytes, planMap, SYNTH_PFN_BASE, SYNTH_PFN_BLOCKS, type SynthPlan,
-  SynthRefusal,
+  fixesText, type SynthFix, SynthRefusal,
   TAG_OWN, TAG_TEMPLATE, templateShared, walkTask,
 } from "./plan.ts";
 import { Rng } from "./rng.ts";
@@ -73,17 +73,25 @@ export const DEFAULT_RUN_CORE: CoreSpace = {
 function refuseIfTooLarge(core: CoreSpace, spec: SynthSpec, bytes: number, exact: boolean): void {
   const free = core.maxBytes - core.usedBytes;
   if (bytes > free) {
+    // Tables are what grows: alike PMDs share one unless every PMD is made unlike the rest.
+    const fixes: SynthFix[] = [{ field: "size", change: "lower" }];
+    if (!spec.dedup) fixes.push({ field: "dedup", change: { to: true } });
+    if (spec.pfns === "pmd") fixes.push({ field: "pfns", change: { to: "class" } });
+    if (spec.variety === "unique") fixes.push({ field: "variety", change: { to: 8 } });
     throw new SynthRefusal(spec, `it needs ${exact ? "" : "at least "}${bytes} bytes ` +
-      `of core memory, and ${free} bytes of the ${core.maxBytes}-byte limit are free`);
+      `of core memory, and ${free} bytes of the ${core.maxBytes}-byte limit are free`, fixes);
   }
 }
 
 /**
  * A refusal of generateMap() or planFitting() as the reason a scenario's `generate:` is
- * refused for: "cannot be built: it needs …" (the field path names what is refused).
+ * refused for: "cannot be built: it needs …; raise generate.tasks" (the field path names
+ * what is refused, the fixes the fields to change).
  */
 export function generateRefusal(err: RangeError): string {
-  return `cannot be built: ${err instanceof SynthRefusal ? err.reason : err.message}`;
+  if (!(err instanceof SynthRefusal)) return `cannot be built: ${err.message}`;
+  const fixes = err.fixes.length > 0 ? `; ${fixesText(err.fixes, (field) => `generate.${field}`)}` : "";
+  return `cannot be built: ${err.reason}${fixes}`;
 }
 
 /**
@@ -95,11 +103,23 @@ export function planFitting(spec: SynthSpec, core: CoreSpace): SynthPlan {
   const plan = planMap(spec);
   refuseIfTooLarge(core, spec, plan.bytes, true);
   if (plan.templates.length + plan.ownPfnBlocks > SYNTH_PFN_BLOCKS) {
+    // A huge PMD (or any PMD, with pfns "pmd") maps a 2 MiB block of its own.
+    const fixes: SynthFix[] = [{ field: "size", change: "lower" }];
+    if (spec.fractions.huge > 0) fixes.push({ field: "fractions.huge", change: "lower" });
+    if (spec.pfns === "pmd") fixes.push({ field: "pfns", change: { to: "class" } });
     throw new SynthRefusal(spec, `it needs ${plan.templates.length + plan.ownPfnBlocks} ` +
-      `2 MiB blocks of synthetic pfns, the synthetic pfn space holds ${SYNTH_PFN_BLOCKS}`);
+      `2 MiB blocks of synthetic pfns, the synthetic pfn space holds ${SYNTH_PFN_BLOCKS} ` +
+      "(8 TiB: each huge PMD takes a block of its own)", fixes);
   }
   return plan;
 }
+
+export interface GenerateOptions {
+  /** Called with the PMDs written so far and the map's total, every 65,536 PMDs and at the end. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+const PROGRESS_MASK = 0xffff;
 
 /**
  * Generate a synthetic address space into `k`: plan it, refuse it if it cannot fit,
@@ -110,7 +130,7 @@ export function planFitting(spec: SynthSpec, core: CoreSpace): SynthPlan {
  * const map = generateMap(kernel, { preset: "realistic", size: "1TiB", seed: 7 });
  * console.log(map.stats.bytesPerMappedGiB);
  */
-export function generateMap(k: Kernel, input: SynthSpecInput): SynthMap {
+export function generateMap(k: Kernel, input: SynthSpecInput, options: GenerateOptions = {}): SynthMap {
   const spec = parseSynthSpec(input);
   const plan = planFitting(spec, k.core);
   const before = k.core.usedBytes;
@@ -134,6 +154,7 @@ export function generateMap(k: Kernel, input: SynthSpecInput): SynthMap {
     walkTask(plan, t, templateCode, (at, code) => {
       const pmdNo = base + at;
       const g = globalPmd++;
+      if ((g & PROGRESS_MASK) === 0) options.onProgress?.(g, plan.pmds);
       if (code === CODE_NONE) return;
       if (code === CODE_HUGE) {
         const head = SYNTH_PFN_BASE + ownBlock++ * 512;
@@ -161,6 +182,7 @@ export function generateMap(k: Kernel, input: SynthSpecInput): SynthMap {
     });
     for (const v of mm.vmas) k.khugepagedEnterVma(mm, v);
   }
+  options.onProgress?.(plan.pmds, plan.pmds);
   const coreBytes = k.core.usedBytes - before;
   return {
     spec, plan, mms,

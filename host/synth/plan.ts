@@ -88,10 +88,29 @@ function drawVmaPmds(spec: SynthSpec, rng: Rng): number {
  * so a scenario's refusal can name its field instead.
  */
 export class SynthRefusal extends RangeError {
-  constructor(spec: SynthSpec, readonly reason: string) {
+  constructor(spec: SynthSpec, readonly reason: string, readonly fixes: readonly SynthFix[] = []) {
     super(`Cannot generate a synthetic map of ${formatByteSize(spec.size)}: ${reason}`);
     this.name = "SynthRefusal";
   }
+}
+
+/**
+ * A change to the map description that would make a refused map fit: a field (a dotted
+ * path such as "fractions.huge") and which way to move it, or the value to give it.
+ */
+export interface SynthFix {
+  field: string;
+  change: "raise" | "lower" | { to: string | number | boolean };
+}
+
+/**
+ * `fixes` in words, each field named by `name` and each value set by `set`:
+ * "lower generate.size or set generate.pfns to class".
+ */
+export function fixesText(fixes: readonly SynthFix[], name: (field: string) => string,
+  set = (field: string, to: string | number | boolean) => `set ${name(field)} to ${to}`): string {
+  const words = fixes.map((f) => typeof f.change === "string" ? `${f.change} ${name(f.field)}` : set(f.field, f.change.to));
+  return words.length <= 1 ? words.join("") : `${words.slice(0, -1).join(", ")} or ${words.at(-1)}`;
 }
 
 /**
@@ -113,7 +132,8 @@ function layoutTasks(spec: SynthSpec): TaskLayout[] {
     while (left > 0) {
       const n = Math.min(left, drawVmaPmds(spec, rng));
       if (vmas.length === MAX_MAP_COUNT) {
-        throw new SynthRefusal(spec, `task ${spec.name}-${t} would map more than ${MAX_MAP_COUNT} VMAs, vm.max_map_count's default`);
+        throw new SynthRefusal(spec, `task ${spec.name}-${t} would map more than ${MAX_MAP_COUNT} VMAs, vm.max_map_count's default`,
+          [{ field: "tasks", change: "raise" }, { field: "vmaSize", change: "raise" }]);
       }
       vmas.push({ offset, pmds: n });
       // mmap places the next 2 MiB-multiple mapping one PMD further (a page of gap, rounded up).
@@ -123,7 +143,7 @@ function layoutTasks(spec: SynthSpec): TaskLayout[] {
     // The mm maps its whole span in one mmap (generate.ts), placed as the kernel would place it.
     if (placeBelow(MMAP_BASE, (offset - 1) * PMD_SIZE, PMD_SIZE) === null) {
       throw new SynthRefusal(spec, `task ${spec.name}-${t}'s VMAs would span ${formatByteSize((offset - 1) * PMD_SIZE)}, ` +
-        "past what x86-64's 128 TiB user address space holds");
+        "past what x86-64's 128 TiB user address space holds", [{ field: "tasks", change: "raise" }]);
     }
     tasks.push({ name: `${spec.name}-${t}`, vmas, spanPmds: offset - 1, pmds });
   }

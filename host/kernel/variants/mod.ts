@@ -10,6 +10,18 @@ import { lazyfreeSkip } from "../policies/lazyfree_skip.ts";
 import { linux618 } from "../versions/linux_6_18.ts";
 import { linux71 } from "../versions/linux_7_1.ts";
 
+/** The numbers of the kernel versions, as VERSIONS holds them. */
+export type KernelVersionName = "6.18" | "7.1";
+/** The names of the policies, as POLICIES holds them. */
+export type PolicyName = "lazyfree-skip" | "lazyfree-keep";
+/**
+ * Every name `getVariant` takes: a named variant, a version, or a version with policies
+ * (no policy twice, which findVariant refuses too). A typo is a compile error.
+ */
+export type VariantName = "baseline" | "lazyfree-skip" | "lazyfree-keep" | KernelVersionName |
+  `${KernelVersionName}+${PolicyName}` | `${KernelVersionName}+lazyfree-skip+lazyfree-keep` |
+  `${KernelVersionName}+lazyfree-keep+lazyfree-skip`;
+
 /** Kernel versions by number, oldest first. */
 export const VERSIONS: ReadonlyMap<string, KernelVersion> = new Map([linux618, linux71].map((v) => [v.version, v]));
 

@@ -1,0 +1,26 @@
+/**
+ * Two tiers of tests. `unit` runs in this process's workers and needs nothing but the
+ * built core: `npm run test:unit`. `e2e` starts other programs (npm pack and install,
+ * Chromium, Deno, the CLI as a process of its own) and so depends on what the machine
+ * has: `npm run test:e2e`. `npm test` (and CI) runs both.
+ */
+import { defineConfig } from "vitest/config";
+
+/** The files that spawn a program: a subprocess is what each of them tests. */
+const E2E = [
+  "test/package.test.ts",
+  "test/runtime_browser.test.ts",
+  "test/runtime_deno.test.ts",
+  "test/cli_process.test.ts",
+];
+
+export default defineConfig({
+  test: {
+    projects: [
+      // Timeouts with room for a loaded machine: no test may need an idle one.
+      { extends: true, test: { name: "unit", include: ["test/**/*.test.ts"], exclude: E2E, testTimeout: 30_000, hookTimeout: 60_000 } },
+      // Subprocesses compete for the machine's cores with one another: one file at a time, with room to wait.
+      { extends: true, test: { name: "e2e", include: E2E, fileParallelism: false, testTimeout: 120_000, hookTimeout: 120_000 } },
+    ],
+  },
+});
