@@ -9,9 +9,10 @@ import { SCAN_RESULTS, ScanResult } from "../core/scan_result.ts";
 import { RING_RECORDS, type Kernel } from "../mm/kernel.ts";
 import { type Mm, pmdOf } from "../mm/mm.ts";
 import { PMD_SIZE, vmaHend, vmaHstart } from "../mm/vma.ts";
-import { NS_PER_MS } from "../kernel/event_queue.ts";
 import { type CollapseControl, collapseHugePage, scanFlags } from "./collapse.ts";
-import { COLLAPSE_NS, SCAN_NS_PER_PTE, SCAN_NS_PER_VISIT } from "./costs.ts";
+import { allocNs, collapseNs } from "./costs.ts";
+import { msecsToJiffies } from "../kernel/jiffies.ts";
+import { timeoutEndNs } from "../kernel/timer_wheel.ts";
 import { readRecord, type ScanRecord } from "../kernel/scan_record.ts";
 import { hugepagePmdEnabled, thpVmaAllowable } from "../mm/thp_policy.ts";
 import { hashedPointer } from "../kernel/trace.ts";
@@ -180,7 +181,7 @@ export class Khugepaged {
     const sleepAfterAllocFail = this.#doScan(pass, start);
     this.#busyUntil = start + pass.elapsed;
     if (sleepAfterAllocFail) {
-      this.#wakeAt(this.#busyUntil + kh.alloc_sleep_millisecs * NS_PER_MS, { ...pass, elapsed: 0 }, "alloc");
+      this.#wakeAt(this.#sleepEnd(kh.alloc_sleep_millisecs), { ...pass, elapsed: 0 }, "alloc");
       return;
     }
     this.onPass?.({
@@ -188,8 +189,13 @@ export class Khugepaged {
       allocSlept: !pass.wait,
     });
     // With no work the thread waits until enter() finds the list empty and wakes it.
-    if (this.#hasWork()) this.#wakeAt(this.#busyUntil + kh.scan_sleep_millisecs * NS_PER_MS);
+    if (this.#hasWork()) this.#wakeAt(kh.scan_sleep_millisecs === 0 ? this.#busyUntil : this.#sleepEnd(kh.scan_sleep_millisecs));
     else this.#sleep = null;
+  }
+
+  /** `schedule_timeout(msecs_to_jiffies(ms))` from the end of the work: a tick of the timer wheel's grid. */
+  #sleepEnd(ms: number): number {
+    return timeoutEndNs(this.k.jiffies, this.#busyUntil, msecsToJiffies(ms, this.k.jiffies.hz));
   }
 
   /** `khugepaged_do_scan()`; returns true when the pass must sleep alloc_sleep_millisecs and go on. */
@@ -221,7 +227,7 @@ export class Khugepaged {
     const before = pass.progress;
     let result: number = S.FAIL;
     pass.progress++;
-    pass.elapsed += SCAN_NS_PER_VISIT;
+    pass.elapsed += k.costs.visitNs;
     let finished = true;
     if (mm.users > 0 && !mm.thpDisabled) {
       scan: for (const vma of mm.vmas.slice()) {
@@ -272,16 +278,21 @@ export class Khugepaged {
     for (let r = 0; r < count; r++) {
       const rec = readRecord(k.core.u32, k.ring + r * RECORD.BYTES);
       countScanResult(k, rec.result);
-      pass.elapsed += rec.ptesExamined === 0 ? SCAN_NS_PER_VISIT : rec.ptesExamined * SCAN_NS_PER_PTE;
+      pass.elapsed += rec.ptesExamined === 0 ? k.costs.visitNs : rec.ptesExamined * k.costs.pteNs;
       cc.ts = start + pass.elapsed;
       result = rec.result;
       let lockDropped = false;
       if (result === S.SUCCEED) {
         // collapse_huge_page() drops mmap_lock: this mm call ends after this PMD.
         lockDropped = true;
+        // collapse_huge_page()'s own events come after its allocation.
+        cc.ts += allocNs(k.costs, kh.defrag === 1, k.fragmentation);
         result = collapseHugePage(k, mm, rec.address, rec.referenced, rec.unmapped, cc);
-        pass.elapsed += COLLAPSE_NS;
+        const stage = result === S.SUCCEED ? "succeeded" : result === S.ALLOC_HUGE_PAGE_FAIL ? "alloc-failed" : "failed";
+        pass.elapsed += collapseNs(k.costs, stage, kh.defrag === 1, k.fragmentation);
         if (result === S.SUCCEED) this.pagesCollapsed++;
+        // mm_khugepaged_scan_pmd is emitted after collapse_huge_page() returns, its work done.
+        cc.ts = start + pass.elapsed;
         this.onCollapse?.({ ts: cc.ts, mm, address: rec.address, result });
       }
       this.scanResults[result]++;

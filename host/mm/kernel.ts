@@ -14,6 +14,8 @@ import { defaultTunables, type Tunables, writeTunable } from "../kernel/tunables
 import type { Variant } from "../kernel/variant.ts";
 import { emptyVmstat, type Vmstat } from "../kernel/vmstat.ts";
 import { EventQueue } from "../kernel/event_queue.ts";
+import { Jiffies } from "../kernel/jiffies.ts";
+import { DEFAULT_COSTS, type KhugepagedCosts } from "../khugepaged/costs.ts";
 import { Mm } from "./mm.ts";
 import type { TableShares } from "./page_table.ts";
 import { PhysMem } from "./phys_mem.ts";
@@ -31,6 +33,11 @@ export interface KernelOptions {
   seed?: number;
   /** Record trace events (default true). */
   trace?: boolean;
+  /** `CONFIG_HZ` (default 250) and the jiffies counter at simulated time 0 (default 0). */
+  hz?: number;
+  jiffiesAtStart?: number;
+  /** The time khugepaged's work takes (default: the measured DEFAULT_COSTS). */
+  costs?: Partial<KhugepagedCosts>;
 }
 
 /** Records the scan core may write per call. */
@@ -45,6 +52,11 @@ export class Kernel {
   readonly vmstat: Vmstat = emptyVmstat();
   readonly tracer: Tracer;
   readonly clock = new EventQueue();
+  /** The tick grid the timer wheel files sleeps on. */
+  readonly jiffies: Jiffies;
+  readonly costs: Readonly<KhugepagedCosts>;
+  /** The fraction of 2 MiB blocks fragmented at boot: the share of huge allocations that compact first. */
+  readonly fragmentation: number;
   readonly mms: Mm[] = [];
   readonly tableShares: TableShares = new Map();
   readonly khugepaged: Khugepaged;
@@ -68,6 +80,9 @@ export class Kernel {
       seed: o.seed ?? 1,
     });
     this.tracer = new Tracer(o.trace ?? true);
+    this.jiffies = new Jiffies(o.hz ?? 250, o.jiffiesAtStart ?? 0);
+    this.costs = { ...DEFAULT_COSTS, ...o.costs };
+    this.fragmentation = o.fragmentation ?? 0;
     this.ring = this.core.alloc(RING_RECORDS * RECORD.BYTES, 64);
     this.khugepaged = new Khugepaged(this);
   }

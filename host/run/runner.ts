@@ -20,6 +20,7 @@ import { DEFAULT_SAMPLE, defaultWarmupAccesses, samplingProblem } from "../tlb/s
 import type { TlbSampling } from "./access_sim.ts";
 import { CollapseLog, type CollapseStats } from "./collapse_log.ts";
 import type { Engine } from "./engine.ts";
+import { kernelClockOptions } from "./kernel_clock.ts";
 import { costModelOf, estimateEndS, runLimitProblem } from "../scenario/run_limits.ts";
 import type { CollapseSummary, GeneratedResult, RunResult, SeriesPoint, TaskResult, TaskSample } from "./result.ts";
 import { type RunContext, TaskRun } from "./task_run.ts";
@@ -99,6 +100,7 @@ async function simulate(scenario: Scenario, engine: Engine, options: RunOptions)
     fragmentation: scenario.memory.fragmentation,
     seed: scenario.seed,
     trace: options.trace ?? true,
+    ...kernelClockOptions(scenario),
   });
   k.khugepaged.onCollapse = collapses.onCollapse;
   const generated = generate(k, scenario);

@@ -22,6 +22,7 @@ import { MAX_PHYS_BYTES } from "../mm/phys_mem.ts";
 import type { SynthSpecInput } from "../synth/spec.ts";
 import { formatByteSize, parseByteSize } from "../core/byte_size.ts";
 import { quote } from "./scenario_error.ts";
+import { DEFAULT_KERNEL_SPEC, type KernelSpec, KernelSchema } from "./kernel_schema.ts";
 
 export type Advice = (typeof MADV_ADVICES)[number];
 
@@ -95,6 +96,7 @@ export interface Scenario {
   /** Which published line turns walks into time (host/tlb/cost_model.ts). */
   costModel: "bare-metal" | "kvm-guest";
   seed: number;
+  kernel: KernelSpec;
   /** End of the run; undefined: when the last task has run all its steps. */
   durationS?: number;
   /** Sampling interval of the time series. */
@@ -227,6 +229,7 @@ export const ScenarioSchema = z.strictObject({
   tlb: z.string().default("zen5"),
   costModel: z.enum(["bare-metal", "kvm-guest"]).default("bare-metal"),
   seed: z.number().int().min(0).max(0xffffffff).default(1),
+  kernel: KernelSchema.default(DEFAULT_KERNEL_SPEC),
   durationS: simSeconds.gt(0).optional(),
   intervalS: simSeconds.min(MIN_INTERVAL_S, {
     error: (i) => `must be at least ${MIN_INTERVAL_S} s (1 µs of simulated time), got ${quote(i.input)}`,

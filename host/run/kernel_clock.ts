@@ -1,0 +1,30 @@
+/**
+ * The kernel options a scenario's `kernel:` section gives a run: HZ, the costs, and the
+ * tick grid's phase, which, unless the scenario fixes it, is drawn from the seed so
+ * that a sweep over seeds is also a sweep over where the wake-ups fall.
+ */
+import type { KernelOptions } from "../mm/kernel.ts";
+import type { Scenario } from "../scenario/scenario_schema.ts";
+import { mixSeed, mulberry32 } from "./rng.ts";
+
+/**
+ * The span the default phase is drawn from: 2^15 jiffies holds whole granules of every
+ * wheel level a khugepaged sleep lands in (levels 0–4, granules up to 4096 jiffies).
+ */
+const PHASE_SPAN = 2 ** 15;
+/** Keeps the phase's draw apart from the seed's other uses. */
+const PHASE_STREAM = 0x6a1ff1e5;
+
+/** The jiffies counter at simulated time 0 for `seed`. */
+export function defaultJiffiesAtStart(seed: number): number {
+  return mulberry32(mixSeed(seed, PHASE_STREAM))() * PHASE_SPAN;
+}
+
+/** Kernel options from the scenario's `kernel:` section. */
+export function kernelClockOptions(s: Scenario): Pick<KernelOptions, "hz" | "jiffiesAtStart" | "costs"> {
+  return {
+    hz: s.kernel.hz,
+    jiffiesAtStart: s.kernel.jiffiesAtStart ?? defaultJiffiesAtStart(s.seed),
+    costs: s.kernel.costs,
+  };
+}
