@@ -35,6 +35,10 @@ interface Pass {
   elapsed: number;
   /** When the pass began (before any allocation sleep). */
   began: number;
+  /** Work done before an allocation sleep, PMDs scanned and collapsed, for the wake-up report. */
+  cpu: number;
+  pmds: number;
+  collapses: number;
 }
 
 /** One finished pass of `khugepaged_do_scan()`, for observers and tests. */
@@ -48,6 +52,13 @@ export interface PassEvent {
   passThroughHead: number;
   /** Whether the pass slept `alloc_sleep_millisecs` after a failed huge allocation. */
   allocSlept: boolean;
+  /** Simulated CPU time of the pass's work (its wall time less any allocation sleep), ns. */
+  cpu: number;
+  /** PMDs scanned (mm_khugepaged_scan_pmd records) and collapsed in the pass. */
+  pmds: number;
+  collapses: number;
+  /** The mm the cursor is on when the pass ends (null: the list head). */
+  mm: Mm | null;
 }
 
 /** One scan record as a collapse outcome, for observers (the scenario runner's timeline). */
@@ -177,16 +188,20 @@ export class Khugepaged {
     const kh = this.k.tunables.khugepaged;
     const start = this.k.now;
     const pass = resume ??
-      { budget: kh.pages_to_scan, progress: 0, passThroughHead: 0, wait: true, elapsed: 0, began: start };
+      {
+      budget: kh.pages_to_scan, progress: 0, passThroughHead: 0, wait: true, elapsed: 0, began: start, cpu: 0, pmds: 0,
+      collapses: 0,
+    };
     const sleepAfterAllocFail = this.#doScan(pass, start);
     this.#busyUntil = start + pass.elapsed;
+    pass.cpu += pass.elapsed;
     if (sleepAfterAllocFail) {
       this.#wakeAt(this.#sleepEnd(kh.alloc_sleep_millisecs), { ...pass, elapsed: 0 }, "alloc");
       return;
     }
     this.onPass?.({
       start: pass.began, end: this.#busyUntil, progress: pass.progress, passThroughHead: pass.passThroughHead,
-      allocSlept: !pass.wait,
+      allocSlept: !pass.wait, cpu: pass.cpu, pmds: pass.pmds, collapses: pass.collapses, mm: this.cursor.mm,
     });
     // With no work the thread waits until enter() finds the list empty and wakes it.
     if (this.#hasWork()) this.#wakeAt(kh.scan_sleep_millisecs === 0 ? this.#busyUntil : this.#sleepEnd(kh.scan_sleep_millisecs));
@@ -278,6 +293,7 @@ export class Khugepaged {
     for (let r = 0; r < count; r++) {
       const rec = readRecord(k.core.u32, k.ring + r * RECORD.BYTES);
       countScanResult(k, rec.result);
+      pass.pmds++;
       pass.elapsed += rec.ptesExamined === 0 ? k.costs.visitNs : rec.ptesExamined * k.costs.pteNs;
       cc.ts = start + pass.elapsed;
       result = rec.result;
@@ -290,7 +306,10 @@ export class Khugepaged {
         result = collapseHugePage(k, mm, rec.address, rec.referenced, rec.unmapped, cc);
         const stage = result === S.SUCCEED ? "succeeded" : result === S.ALLOC_HUGE_PAGE_FAIL ? "alloc-failed" : "failed";
         pass.elapsed += collapseNs(k.costs, stage, kh.defrag === 1, k.fragmentation);
-        if (result === S.SUCCEED) this.pagesCollapsed++;
+        if (result === S.SUCCEED) {
+          this.pagesCollapsed++;
+          pass.collapses++;
+        }
         // mm_khugepaged_scan_pmd is emitted after collapse_huge_page() returns, its work done.
         cc.ts = start + pass.elapsed;
         this.onCollapse?.({ ts: cc.ts, mm, address: rec.address, result });

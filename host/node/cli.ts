@@ -9,6 +9,7 @@ import { Command, CommanderError, Option } from "commander";
 import { formatComparison } from "../report/compare_table.ts";
 import { comparisonJson } from "../report/json_report.ts";
 import { formatRun } from "../report/run_report.ts";
+import { formatWakeups } from "../report/wakeup_table.ts";
 import { seriesCsv } from "../report/series_csv.ts";
 import { compareScenario, type CompareResult } from "../run/compare.ts";
 import { type Engine, tsEngine, wasmEngine } from "../run/engine.ts";
@@ -34,6 +35,7 @@ interface RunFlags {
   trace?: string;
   csv?: string;
   svg?: string;
+  wakeups?: boolean;
 }
 
 /** The scenario with the command line's overrides applied. */
@@ -126,9 +128,10 @@ async function execute(arg: string, flags: RunFlags, mode: "run" | "compare"): P
     progress.stop();
   }
   await writeFilesAtomically(await Promise.all(outputs.map(async (o) => ({ ...o, data: await outputData(o, c) }))));
-  if (flags.json) process.stdout.write(comparisonJson(c));
+  if (flags.json) process.stdout.write(comparisonJson(c, { wakeups: flags.wakeups }));
   else if (mode === "compare") process.stdout.write(formatComparison(c));
   else process.stdout.write(c.results.map(formatRun).join("\n"));
+  if (flags.wakeups && !flags.json) process.stdout.write(c.results.map((r) => "\n" + formatWakeups(r)).join(""));
 }
 
 function runOptions(cmd: Command): Command {
@@ -141,7 +144,8 @@ function runOptions(cmd: Command): Command {
     .option("--json", "print one JSON object instead of text")
     .option("--trace <file>", "write the trace buffer in ftrace text format to FILE, not a directory (several variants: FILE.VARIANT.ext each)")
     .option("--csv <file>", "write the per-interval time series of every variant and task as CSV (RFC 4180)")
-    .option("--svg <file>", "write a chart of AnonHugePages per task over time, every variant, as SVG");
+    .option("--svg <file>", "write a chart of AnonHugePages per task over time, every variant, as SVG")
+    .option("--wakeups", "also print khugepaged's wake-ups (start, end, CPU, PMDs, units, collapses, where each pass ended)");
 }
 
 /** package.json's version; the file lies two folders up from host/node/ and from dist/node/ alike. */

@@ -3,6 +3,12 @@ import type { CompareResult } from "../run/compare.ts";
 import type { CollapseSummary, RunResult } from "../run/result.ts";
 import { headline } from "./compare_table.ts";
 import { roundTo } from "./format.ts";
+import { wakeupsJson } from "./wakeup_table.ts";
+
+/** What --json adds beyond the default keys. */
+export interface JsonOptions {
+  wakeups?: boolean;
+}
 
 /** A task's or a generated mm's collapses, under its JSON keys. */
 function collapseJson(c: CollapseSummary) {
@@ -14,7 +20,7 @@ function collapseJson(c: CollapseSummary) {
   };
 }
 
-function variantJson(r: RunResult) {
+function variantJson(r: RunResult, o: JsonOptions) {
   const tasks: Record<string, unknown> = {};
   for (const t of r.tasks) {
     const h = headline(t);
@@ -50,6 +56,7 @@ function variantJson(r: RunResult) {
     ...(r.generated !== undefined ? { generated } : {}),
     khugepaged: r.khugepaged,
     vmstat: r.vmstat,
+    ...(o.wakeups ? { wakeups: wakeupsJson(r.wakeups) } : {}),
   };
 }
 
@@ -60,11 +67,12 @@ function variantJson(r: RunResult) {
  * the statuses of its mm_khugepaged_scan_pmd events as the variant traces them (zero counts left out).
  * accessTimeS, cyclesPerAccess and throughputMps are the task's measurement phase (or all
  * its accesses when it has none, as `phase` says); dTLB counts are over the whole task.
+ * With `o.wakeups`, each variant also holds `"wakeups"`: khugepaged's passes (wakeup_table.ts).
  */
-export function comparisonJson(c: CompareResult): string {
+export function comparisonJson(c: CompareResult, o: JsonOptions = {}): string {
   const first = c.results[0];
   const results: Record<string, unknown> = {};
-  for (const r of c.results) results[r.variant] = variantJson(r);
+  for (const r of c.results) results[r.variant] = variantJson(r, o);
   return JSON.stringify({
     scenario: c.scenario,
     seed: first?.seed,

@@ -1,4 +1,5 @@
 /** What a run reports: per task what perf stat and the seed program would print, the khugepaged timeline, time series. */
+import type { WakeupRow } from "./wakeup_log.ts";
 import type { Vmstat } from "../kernel/vmstat.ts";
 
 /** Accesses of a task or a phase summed the way perf stat and rdtsc would see them. */
@@ -119,6 +120,10 @@ export interface RunResult {
     scanResults: Record<string, number>;
   };
   vmstat: Vmstat;
+  /** CONFIG_HZ of the run's kernel. */
+  hz: number;
+  /** khugepaged's passes in order (`run --wakeups`). */
+  wakeups: WakeupRow[];
   series: SeriesPoint[];
   /** The trace buffer in ftrace's text format. */
   trace: string;

@@ -21,6 +21,7 @@ import type { TlbSampling } from "./access_sim.ts";
 import { CollapseLog, type CollapseStats } from "./collapse_log.ts";
 import type { Engine } from "./engine.ts";
 import { kernelClockOptions } from "./kernel_clock.ts";
+import { WakeupLog } from "./wakeup_log.ts";
 import { costModelOf, estimateEndS, runLimitProblem } from "../scenario/run_limits.ts";
 import type { CollapseSummary, GeneratedResult, RunResult, SeriesPoint, TaskResult, TaskSample } from "./result.ts";
 import { type RunContext, TaskRun } from "./task_run.ts";
@@ -103,6 +104,8 @@ async function simulate(scenario: Scenario, engine: Engine, options: RunOptions)
     ...kernelClockOptions(scenario),
   });
   k.khugepaged.onCollapse = collapses.onCollapse;
+  const wakeups = new WakeupLog();
+  k.khugepaged.onPass = wakeups.onPass;
   const generated = generate(k, scenario);
   options.observe?.(k);
 
@@ -235,6 +238,8 @@ async function simulate(scenario: Scenario, engine: Engine, options: RunOptions)
       scanResults: scanResultCounts(k.khugepaged.scanResults, k.variant),
     },
     vmstat: { ...k.vmstat },
+    hz: k.jiffies.hz,
+    wakeups: wakeups.rows,
     series,
     trace: k.tracer.ftrace(),
   };
