@@ -18,6 +18,7 @@ import { findPreset } from "../scenario/presets/mod.ts";
 import { parseSynthSpec } from "../synth/spec.ts";
 import { TLB_PRESETS } from "../tlb/presets.ts";
 import { checkOutputPaths, OutputPathError, writeFilesAtomically } from "./atomic_write.ts";
+import { checkTraceCommand } from "./cmd_check_trace.ts";
 import { generateCommand } from "./cmd_generate.ts";
 import { createCore } from "./load_core.ts";
 import { progressBar } from "./progress.ts";
@@ -189,6 +190,7 @@ function buildProgram(): Command {
         `variants ${s.variants.join(", ")}, TLB ${s.tlb}\n`);
     });
   program.addCommand(generateCommand());
+  program.addCommand(checkTraceCommand());
   return program;
 }
 
