@@ -35,6 +35,8 @@ interface Pass {
   elapsed: number;
   /** When the pass began (before any allocation sleep). */
   began: number;
+  /** The simulated time at which the pass has done `elapsed` of work since it (re)started. */
+  wall: (elapsed: number) => number;
   /** Work done before an allocation sleep, PMDs scanned and collapsed, for the wake-up report. */
   cpu: number;
   pmds: number;
@@ -187,13 +189,14 @@ export class Khugepaged {
     if (!resume) this.wakeups++;
     const kh = this.k.tunables.khugepaged;
     const start = this.k.now;
-    const pass = resume ??
-      {
-      budget: kh.pages_to_scan, progress: 0, passThroughHead: 0, wait: true, elapsed: 0, began: start, cpu: 0, pmds: 0,
+    // Its work runs on a CPU it may share: the scheduler says when each part of it is done.
+    const wall = this.k.khugepagedCpu.wall(start);
+    const pass: Pass = resume ? { ...resume, wall } : {
+      budget: kh.pages_to_scan, progress: 0, passThroughHead: 0, wait: true, elapsed: 0, began: start, wall, cpu: 0, pmds: 0,
       collapses: 0,
     };
     const sleepAfterAllocFail = this.#doScan(pass, start);
-    this.#busyUntil = start + pass.elapsed;
+    this.#busyUntil = pass.wall(pass.elapsed);
     pass.cpu += pass.elapsed;
     if (sleepAfterAllocFail) {
       this.#wakeAt(this.#sleepEnd(kh.alloc_sleep_millisecs), { ...pass, elapsed: 0 }, "alloc");
@@ -295,14 +298,14 @@ export class Khugepaged {
       countScanResult(k, rec.result);
       pass.pmds++;
       pass.elapsed += rec.ptesExamined === 0 ? k.costs.visitNs : rec.ptesExamined * k.costs.pteNs;
-      cc.ts = start + pass.elapsed;
+      cc.ts = pass.wall(pass.elapsed);
       result = rec.result;
       let lockDropped = false;
       if (result === S.SUCCEED) {
         // collapse_huge_page() drops mmap_lock: this mm call ends after this PMD.
         lockDropped = true;
         // collapse_huge_page()'s own events come after its allocation.
-        cc.ts += allocNs(k.costs, kh.defrag === 1, k.fragmentation);
+        cc.ts = pass.wall(pass.elapsed + allocNs(k.costs, kh.defrag === 1, k.fragmentation));
         result = collapseHugePage(k, mm, rec.address, rec.referenced, rec.unmapped, cc);
         const stage = result === S.SUCCEED ? "succeeded" : result === S.ALLOC_HUGE_PAGE_FAIL ? "alloc-failed" : "failed";
         pass.elapsed += collapseNs(k.costs, stage, kh.defrag === 1, k.fragmentation);
@@ -311,7 +314,7 @@ export class Khugepaged {
           pass.collapses++;
         }
         // mm_khugepaged_scan_pmd is emitted after collapse_huge_page() returns, its work done.
-        cc.ts = start + pass.elapsed;
+        cc.ts = pass.wall(pass.elapsed);
         this.onCollapse?.({ ts: cc.ts, mm, address: rec.address, result });
       }
       this.scanResults[result]++;
@@ -336,7 +339,7 @@ export class Khugepaged {
   #traceScan(mm: Mm, pass: Pass, before: number, start: number): void {
     if (!this.k.variant.scanTraceEvent) return;
     this.k.tracer.emit({
-      ts: start + pass.elapsed, comm: "khugepaged", pid: KHUGEPAGED_PID, cpu: KHUGEPAGED_CPU, event: "mm_khugepaged_scan",
+      ts: pass.wall(pass.elapsed), comm: "khugepaged", pid: KHUGEPAGED_PID, cpu: KHUGEPAGED_CPU, event: "mm_khugepaged_scan",
       fields: [["mm", hashedPointer(mm.id)], ["progress", pass.progress - before], ["full_scan_finished", this.cursor.mm === null]],
     });
   }

@@ -15,6 +15,7 @@ import type { Variant } from "../kernel/variant.ts";
 import { emptyVmstat, type Vmstat } from "../kernel/vmstat.ts";
 import { EventQueue } from "../kernel/event_queue.ts";
 import { Jiffies } from "../kernel/jiffies.ts";
+import { FREE_CPU, type KhugepagedCpu } from "../sched/khugepaged_cpu.ts";
 import { DEFAULT_COSTS, type KhugepagedCosts } from "../khugepaged/costs.ts";
 import { Mm } from "./mm.ts";
 import type { TableShares } from "./page_table.ts";
@@ -38,6 +39,8 @@ export interface KernelOptions {
   jiffiesAtStart?: number;
   /** The time khugepaged's work takes (default: the measured DEFAULT_COSTS). */
   costs?: Partial<KhugepagedCosts>;
+  /** The CPU khugepaged's work runs on (default: a free one). */
+  khugepagedCpu?: KhugepagedCpu;
 }
 
 /** Records the scan core may write per call. */
@@ -55,6 +58,7 @@ export class Kernel {
   /** The tick grid the timer wheel files sleeps on. */
   readonly jiffies: Jiffies;
   readonly costs: Readonly<KhugepagedCosts>;
+  readonly khugepagedCpu: KhugepagedCpu;
   /** The fraction of 2 MiB blocks fragmented at boot: the share of huge allocations that compact first. */
   readonly fragmentation: number;
   readonly mms: Mm[] = [];
@@ -82,6 +86,7 @@ export class Kernel {
     this.tracer = new Tracer(o.trace ?? true);
     this.jiffies = new Jiffies(o.hz ?? 250, o.jiffiesAtStart ?? 0);
     this.costs = { ...DEFAULT_COSTS, ...o.costs };
+    this.khugepagedCpu = o.khugepagedCpu ?? FREE_CPU;
     this.fragmentation = o.fragmentation ?? 0;
     this.ring = this.core.alloc(RING_RECORDS * RECORD.BYTES, 64);
     this.khugepaged = new Khugepaged(this);

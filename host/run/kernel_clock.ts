@@ -1,11 +1,13 @@
 /**
- * The kernel options a scenario's `kernel:` section gives a run: HZ, the costs, and the
- * tick grid's phase, which, unless the scenario fixes it, is drawn from the seed so
- * that a sweep over seeds is also a sweep over where the wake-ups fall.
+ * The kernel options a scenario's `kernel:` and `machine:` sections give a run: HZ, the
+ * costs, the CPU khugepaged works on, and the tick grid's phase, which, unless the
+ * scenario fixes it, is drawn from the seed so that a sweep over seeds is also a sweep
+ * over where the wake-ups fall.
  */
 import type { KernelOptions } from "../mm/kernel.ts";
 import type { Scenario } from "../scenario/scenario_schema.ts";
 import { mixSeed, mulberry32 } from "./rng.ts";
+import { FREE_CPU, sharedCpus } from "../sched/khugepaged_cpu.ts";
 
 /**
  * The span the default phase is drawn from: 2^15 jiffies holds whole granules of every
@@ -20,11 +22,17 @@ export function defaultJiffiesAtStart(seed: number): number {
   return mulberry32(mixSeed(seed, PHASE_STREAM))() * PHASE_SPAN;
 }
 
-/** Kernel options from the scenario's `kernel:` section. */
-export function kernelClockOptions(s: Scenario): Pick<KernelOptions, "hz" | "jiffiesAtStart" | "costs"> {
+/**
+ * Kernel options from the scenario's `kernel:` and `machine:` sections; `runnable` gives
+ * the weights of the tasks runnable at the moment khugepaged wakes.
+ */
+export function kernelClockOptions(
+  s: Scenario, runnable: () => number[],
+): Pick<KernelOptions, "hz" | "jiffiesAtStart" | "costs" | "khugepagedCpu"> {
   return {
     hz: s.kernel.hz,
     jiffiesAtStart: s.kernel.jiffiesAtStart ?? defaultJiffiesAtStart(s.seed),
     costs: s.kernel.costs,
+    khugepagedCpu: s.machine.cpus === undefined ? FREE_CPU : sharedCpus(s.machine.cpus, runnable),
   };
 }

@@ -101,7 +101,8 @@ async function simulate(scenario: Scenario, engine: Engine, options: RunOptions)
     fragmentation: scenario.memory.fragmentation,
     seed: scenario.seed,
     trace: options.trace ?? true,
-    ...kernelClockOptions(scenario),
+    // Read when khugepaged wakes, by which time the task list below exists.
+    ...kernelClockOptions(scenario, () => tasks.filter((t) => t.runnable).map((t) => t.weight)),
   });
   k.khugepaged.onCollapse = collapses.onCollapse;
   const wakeups = new WakeupLog();

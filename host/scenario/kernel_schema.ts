@@ -48,3 +48,23 @@ export const KernelSchema = z.strictObject({
 });
 
 export const DEFAULT_KERNEL_SPEC: KernelSpec = { hz: 250, costs: {} };
+
+/** A scenario's `machine:` section: CPUs khugepaged shares with the tasks; undefined: it has one of its own. */
+export interface MachineSpec {
+  cpus?: number;
+}
+
+/** The schema of `machine:`. */
+export const MachineSchema = z.strictObject({ cpus: z.number().int().min(1).max(4096).optional() });
+
+/** A task's scheduling class: its nice value, or SCHED_IDLE (which ignores nice). */
+export interface TaskSched {
+  nice: number;
+  policy: "SCHED_NORMAL" | "SCHED_IDLE";
+}
+
+/** The task fields of TaskSched, for the task schema. */
+export const taskSchedShape = {
+  nice: z.number().int().min(-20).max(19).default(0),
+  policy: z.enum(["SCHED_NORMAL", "SCHED_IDLE"]).default("SCHED_NORMAL"),
+};
