@@ -10,6 +10,8 @@ import { formatComparison } from "../report/compare_table.ts";
 import { comparisonJson } from "../report/json_report.ts";
 import { formatRun } from "../report/run_report.ts";
 import { formatWakeups } from "../report/wakeup_table.ts";
+import { formatBand } from "../report/band_table.ts";
+import { seedBand } from "../run/band.ts";
 import { seriesCsv } from "../report/series_csv.ts";
 import { compareScenario, type CompareResult } from "../run/compare.ts";
 import { type Engine, tsEngine, wasmEngine } from "../run/engine.ts";
@@ -37,6 +39,7 @@ interface RunFlags {
   csv?: string;
   svg?: string;
   wakeups?: boolean;
+  band?: boolean;
 }
 
 /** The scenario with the command line's overrides applied. */
@@ -133,6 +136,7 @@ async function execute(arg: string, flags: RunFlags, mode: "run" | "compare"): P
   else if (mode === "compare") process.stdout.write(formatComparison(c));
   else process.stdout.write(c.results.map(formatRun).join("\n"));
   if (flags.wakeups && !flags.json) process.stdout.write(c.results.map((r) => "\n" + formatWakeups(r)).join(""));
+  if (flags.band) process.stdout.write("\n" + formatBand(await seedBand(scenario, engine, scenario.variants.at(-1)!)));
 }
 
 function runOptions(cmd: Command): Command {
@@ -146,6 +150,7 @@ function runOptions(cmd: Command): Command {
     .option("--trace <file>", "write the trace buffer in ftrace text format to FILE, not a directory (several variants: FILE.VARIANT.ext each)")
     .option("--csv <file>", "write the per-interval time series of every variant and task as CSV (RFC 4180)")
     .option("--svg <file>", "write a chart of AnonHugePages per task over time, every variant, as SVG")
+    .option("--band", "also re-run the last variant over the timer grid's phase and the collapse cost, and print each task's range")
     .option("--wakeups", "also print khugepaged's wake-ups (start, end, CPU, PMDs, units, collapses, where each pass ended)");
 }
 

@@ -55,6 +55,8 @@ export interface TaskResult {
   collapses: CollapseSummary;
   /** Return values of the task's MADV_COLLAPSE calls (0 or a negative errno). */
   madviseCollapse: Array<{ timeS: number; ret: number }>;
+  /** PMDs of its mappings still mapped by 4 KiB pages when its first measured phase began; null without one. */
+  smallPmdsAtMeasure: number | null;
 }
 
 /**

@@ -215,6 +215,7 @@ async function simulate(scenario: Scenario, engine: Engine, options: RunOptions)
       memory: { anonHugePagesKb: m.AnonHugePages, rssKb: m.Rss, lazyFreeKb: m.LazyFree, swapKb: m.Swap },
       collapses: collapseSummary(collapses.stats(t.name)),
       madviseCollapse: t.madviseCollapse,
+      smallPmdsAtMeasure: t.smallPmdsAtMeasure,
     };
   });
   const generatedResults: GeneratedResult[] = generated.map(({ mm, initialAnonHugePagesKb }) => ({

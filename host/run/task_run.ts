@@ -63,6 +63,7 @@ export class TaskRun {
   weight: number;
   runnable = false;
   readonly madviseCollapse: Array<{ timeS: number; ret: number }> = [];
+  smallPmdsAtMeasure: number | null = null;
   /** Interval index → the accesses of chunks that started in it; read and dropped by the series sampler. */
   readonly intervals = new Map<number, AccessTotals>();
   readonly #ctx: RunContext;
@@ -216,6 +217,7 @@ export class TaskRun {
     let probabilities: Float64Array | null = null;
     let done = 0;
     this.runnable = true;
+    if (step.measure && this.smallPmdsAtMeasure === null) this.smallPmdsAtMeasure = this.#smallPmds();
 
     const chunk = (): void => {
       const now = k.now;
@@ -248,6 +250,15 @@ export class TaskRun {
       ctx.schedule(end, chunk);
     };
     chunk();
+  }
+
+  /** Whole PMDs of the task's mappings not mapped huge. */
+  #smallPmds(): number {
+    let n = 0;
+    for (const { start, size } of this.#regions.values()) {
+      for (let p = Math.ceil(start / PMD_SIZE); (p + 1) * PMD_SIZE <= start + size; p++) if (!this.mm!.huge.has(p)) n++;
+    }
+    return n;
   }
 
   /** The stream of `step`, continued from its last phase (a repeated sweep goes on where it stopped). */
