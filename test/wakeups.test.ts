@@ -47,6 +47,12 @@ describe("khugepaged's wake-ups on hot1-cold-hot2", () => {
     const withRows = JSON.parse(comparisonJson(c, { wakeups: true }));
     expect(withRows.results.baseline.wakeups).toHaveLength(c.results[0].khugepaged.wakeups);
     expect(withRows.results.baseline.wakeups[0]).toMatchObject({ startS: 0, pmds: 8, collapses: 8, endedIn: "hot1" });
+    // hot2 is measured after khugepaged's last pass over it only with the patch.
+    expect(plain.results.baseline.tasks.hot2.smallPmdsWhenMeasured).toBe(64);
+    expect(plain.results["lazyfree-skip"].tasks.hot2.smallPmdsWhenMeasured).toBe(
+      64 - c.results[1].wakeups.filter((w) => w.startS < c.results[1].tasks.find((t) => t.name === "hot2")!.measurement!.startS)
+        .filter((w) => w.endedIn === "hot2").reduce((a, w) => a + w.collapses, 0),
+    );
   });
 });
 

@@ -38,6 +38,7 @@ function variantJson(r: RunResult, o: JsonOptions) {
       rssKb: t.memory.rssKb,
       lazyFreeKb: t.memory.lazyFreeKb,
       swapKb: t.memory.swapKb,
+      smallPmdsWhenMeasured: t.smallPmdsAtMeasure,
       ...collapseJson(t.collapses),
     };
   }
@@ -67,7 +68,8 @@ function variantJson(r: RunResult, o: JsonOptions) {
  * the statuses of its mm_khugepaged_scan_pmd events as the variant traces them (zero counts left out).
  * accessTimeS, cyclesPerAccess and throughputMps are the task's measurement phase (or all
  * its accesses when it has none, as `phase` says); dTLB counts are over the whole task.
- * With `o.wakeups`, each variant also holds `"wakeups"`: khugepaged's passes (wakeup_table.ts).
+ * smallPmdsWhenMeasured counts the task's PMDs still mapped by 4 KiB pages when its
+ * measurement phase began (null without one). With `o.wakeups`, each variant also holds `"wakeups"`: khugepaged's passes (wakeup_table.ts).
  */
 export function comparisonJson(c: CompareResult, o: JsonOptions = {}): string {
   const first = c.results[0];
