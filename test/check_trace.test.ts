@@ -11,8 +11,8 @@ import { hashedPointer } from "../host/kernel/trace.ts";
 import { createCore } from "../host/node/load_core.ts";
 import { runScenario, wasmEngine } from "../host/run/mod.ts";
 import { validateScenario } from "../host/scenario/mod.ts";
-import { checkTrace, TieError, type TraceCheck } from "../host/trace_check/compare_traces.ts";
-import { parseTrace, TraceParseError } from "../host/trace_check/parse_trace.ts";
+import { checkTrace, TieError, type TraceCheck } from "../host/run/trace_check.ts";
+import { parseTrace, TraceParseError } from "../host/kernel/trace_parse.ts";
 import { runMain } from "./cli_in_process.ts";
 
 const fixture = (name: string) => readFile(new URL(`./fixtures/${name}`, import.meta.url), "utf8");

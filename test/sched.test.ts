@@ -1,5 +1,5 @@
 /**
- * khugepaged on a shared CPU: the EEVDF burst model (host/sched/eevdf.ts) against what
+ * khugepaged on a shared CPU: the EEVDF burst model (host/kernel/eevdf.ts) against what
  * EEVDF's rules imply, the least-loaded CPU, and scenarios with machine.cpus, nice and
  * SCHED_IDLE; plus the scenario fields' bad input.
  */
@@ -7,9 +7,9 @@ import { describe, expect, test } from "vitest";
 import { createCore } from "../host/node/load_core.ts";
 import { runScenario, wasmEngine } from "../host/run/mod.ts";
 import { validateScenario } from "../host/scenario/mod.ts";
-import { EevdfBurst } from "../host/sched/eevdf.ts";
-import { baseSliceNs, leastLoaded } from "../host/sched/khugepaged_cpu.ts";
-import { IDLE_WEIGHT, KHUGEPAGED_WEIGHT, NICE_0_LOAD, taskWeight } from "../host/sched/weights.ts";
+import { EevdfBurst } from "../host/kernel/eevdf.ts";
+import { baseSliceNs, leastLoaded } from "../host/kernel/khugepaged_cpu.ts";
+import { IDLE_WEIGHT, KHUGEPAGED_WEIGHT, NICE_0_LOAD, taskWeight } from "../host/kernel/sched_weights.ts";
 
 const SLICE = 1_400_000;
 

@@ -7,7 +7,7 @@
 import { describe, expect, test } from "vitest";
 import { Jiffies, msecsToJiffies, tickNs } from "../host/kernel/jiffies.ts";
 import { bucketExpiry, wheelLevel } from "../host/kernel/timer_wheel.ts";
-import type { PassEvent } from "../host/khugepaged/daemon.ts";
+import type { PassEvent } from "../host/khugepaged/events.ts";
 import { madvise } from "../host/mm/madvise.ts";
 import { PMD_SIZE } from "../host/mm/vma.ts";
 import { advance, boot, CORES, hotTask } from "./khugepaged_fixture.ts";
@@ -76,7 +76,7 @@ describe.each(CORES.map((c) => [c.name, c] as const))("%s core: khugepaged on th
     const a = hotTask(k, "A", 2);
     expect(madvise(k, a.mm, a.start, 2 * PMD_SIZE, "MADV_COLLAPSE")).toBe(0);
     const passes: PassEvent[] = [];
-    k.khugepaged.onPass = (e) => passes.push(e);
+    k.khugepaged.events.on("pass", (e) => passes.push(e));
     advance(k, 120_000);
     return passes;
   }
@@ -111,7 +111,7 @@ describe.each(CORES.map((c) => [c.name, c] as const))("%s core: khugepaged on th
       const k = await boot(core, { sysfs: { enabled: "madvise" }, hz, costs: { allocNs: 150_000_000 } });
       hotTask(k, "A", 24);
       const passes: PassEvent[] = [];
-      k.khugepaged.onPass = (e) => passes.push(e);
+      k.khugepaged.events.on("pass", (e) => passes.push(e));
       advance(k, 40_000);
       expect(passes.length).toBeGreaterThanOrEqual(3);
       const tick = tickNs(hz);

@@ -1,5 +1,5 @@
 /** `khugesim check-trace` as text: per wake-up real against simulated rows, then one summary line. */
-import type { TraceCheck } from "../trace_check/compare_traces.ts";
+import type { TraceCheck } from "../run/trace_check.ts";
 import { columns } from "./format.ts";
 
 function signed(x: number): string {

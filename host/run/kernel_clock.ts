@@ -4,10 +4,10 @@
  * scenario fixes it, is drawn from the seed so that a sweep over seeds is also a sweep
  * over where the wake-ups fall.
  */
-import type { KernelOptions } from "../mm/kernel.ts";
+import type { KhugepagedKernelOptions } from "../khugepaged/khugepaged_kernel.ts";
 import type { Scenario } from "../scenario/scenario_schema.ts";
 import { mixSeed, mulberry32 } from "./rng.ts";
-import { FREE_CPU, sharedCpus } from "../sched/khugepaged_cpu.ts";
+import { FREE_CPU, sharedCpus } from "../kernel/khugepaged_cpu.ts";
 
 /**
  * The span the default phase is drawn from: 2^15 jiffies holds whole granules of every
@@ -28,7 +28,7 @@ export function defaultJiffiesAtStart(seed: number): number {
  */
 export function kernelClockOptions(
   s: Scenario, runnable: () => number[],
-): Pick<KernelOptions, "hz" | "jiffiesAtStart" | "costs" | "khugepagedCpu"> {
+): Pick<KhugepagedKernelOptions, "hz" | "jiffiesAtStart" | "costs" | "khugepagedCpu"> {
   return {
     hz: s.kernel.hz,
     jiffiesAtStart: s.kernel.jiffiesAtStart ?? defaultJiffiesAtStart(s.seed),

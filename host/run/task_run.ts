@@ -19,7 +19,7 @@ import type { TlbPreset } from "../tlb/presets.ts";
 import { TaskTlb } from "../tlb/tlb.ts";
 import { simulateChunk, StreamSim, type TlbSampling } from "./access_sim.ts";
 import { AccessTotals } from "./access_totals.ts";
-import { NICE_0_LOAD, taskWeight } from "../sched/weights.ts";
+import { NICE_0_LOAD, taskWeight } from "../kernel/sched_weights.ts";
 import { accessOverheadNs } from "../scenario/run_limits.ts";
 import { applyPageEffects, pageProbabilities } from "./page_effects.ts";
 import { mixSeed, mulberry32 } from "./rng.ts";

@@ -2,7 +2,7 @@
  * khugepaged's wake-ups over a run, one row per pass of `khugepaged_do_scan()`: the
  * table a kernel developer reads from a trace (start, end, CPU, PMDs, budget, collapses).
  */
-import type { PassEvent } from "../khugepaged/daemon.ts";
+import type { PassEvent } from "../khugepaged/events.ts";
 
 /** One pass, in simulated seconds. */
 export interface WakeupRow {

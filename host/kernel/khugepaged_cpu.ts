@@ -4,7 +4,7 @@
  * least-loaded CPU and EEVDF decides when its work is done (eevdf.ts).
  */
 import { EevdfBurst } from "./eevdf.ts";
-import { KHUGEPAGED_WEIGHT } from "./weights.ts";
+import { KHUGEPAGED_WEIGHT } from "./sched_weights.ts";
 
 /** When each part of a pass's work is done: `wall(start)(elapsed)` is the simulated time. */
 export interface KhugepagedCpu {

@@ -4,7 +4,7 @@
  * the scenario's tasks, each wake-up's rows compared in order (task, status, referenced,
  * none_or_zero) and its start time compared after aligning both first wake-ups.
  */
-import type { TraceRecord } from "./parse_trace.ts";
+import type { TraceRecord } from "../kernel/trace_parse.ts";
 
 /** One PMD row of khugepaged. */
 export interface PmdRow {

@@ -15,7 +15,7 @@
  * Not modelled: wake-up preemption by a shorter custom slice, migration between CPUs
  * during the burst, and the running task's place in its slice, taken as half used.
  */
-import { NICE_0_LOAD } from "./weights.ts";
+import { NICE_0_LOAD } from "./sched_weights.ts";
 
 interface Entity {
   w: number;

@@ -1,0 +1,108 @@
+/**
+ * khugepaged's step for one PMD of `khugepaged_scan_mm_slot()`'s walk: PMDs are asked of
+ * the scan core in batches (a first batch of FIRST_BATCH per VMA, doubling while the
+ * records are used up, never past the VMA or the budget left), and each record is
+ * consumed in order: its time charged, SCAN_SUCCEED collapsed, its result counted and
+ * traced.
+ */
+import { RECORD } from "../core/layout.ts";
+import { ScanResult } from "../core/scan_result.ts";
+import { readRecord, RING_RECORDS } from "../kernel/scan_record.ts";
+import type { ClockedKernel } from "./clocked_kernel.ts";
+import { type Mm, pmdOf } from "../mm/mm.ts";
+import { collapseHugePage } from "./collapse.ts";
+import type { CollapseControl } from "./collapse_control.ts";
+import { allocNs, collapseNs } from "./costs.ts";
+import type { CollapseEvent } from "./events.ts";
+import { type SlotWalk, stepWord } from "./scan_mm_slot.ts";
+import { countScanResult, scanFlags, traceScanPmd } from "./scan_pmd_exit.ts";
+
+const S = ScanResult;
+/** First batch of PMDs asked of the core per VMA; it doubles while records are used up. */
+const FIRST_BATCH = 8;
+
+/** What the daemon learns from each PMD step. */
+export interface PmdStepSink {
+  /** A collapse was attempted. */
+  collapsed(e: CollapseEvent): void;
+  /** A PMD's scan ended with `result` (its final status). */
+  decided(result: number): void;
+}
+
+/** What a PMD step advances of its pass: work time (and when it is done), PMDs scanned, collapses. */
+export interface PassClock {
+  elapsed: number;
+  wall(elapsed: number): number;
+  pmds: number;
+  collapses: number;
+}
+
+/** The PMD steps of one `khugepaged_scan_mm_slot()` call over `mm`. */
+export class ScanBatches {
+  readonly #k: ClockedKernel;
+  readonly #mm: Mm;
+  readonly #cc: CollapseControl;
+  readonly #walk: SlotWalk;
+  readonly #sink: PmdStepSink;
+  /** The pass's simulated time so far, advanced by each PMD's scan and collapse. */
+  readonly #pass: PassClock;
+  #vma = -1;
+  #batch = FIRST_BATCH;
+  #next = 0;
+  #count = 0;
+
+  constructor(k: ClockedKernel, mm: Mm, cc: CollapseControl, walk: SlotWalk, pass: PassClock, sink: PmdStepSink) {
+    this.#pass = pass;
+    this.#k = k;
+    this.#mm = mm;
+    this.#cc = cc;
+    this.#walk = walk;
+    this.#sink = sink;
+  }
+
+  /** Decide the PMD at `address` of VMA number `vma` (flags `vmaFlags`, PMD range ending at `hend`); a step word. */
+  pmd(vma: number, vmaFlags: number, address: number, hend: number): number {
+    const k = this.#k, mm = this.#mm, cc = this.#cc, sink = this.#sink, pass = this.#pass;
+    if (vma !== this.#vma || this.#next === this.#count) this.#scan(vma, vmaFlags, address, hend);
+    const rec = readRecord(k.core.u32, k.ring + this.#next++ * RECORD.BYTES);
+    countScanResult(k, rec.result);
+    pass.pmds++;
+    pass.elapsed += rec.ptesExamined === 0 ? k.costs.visitNs : rec.ptesExamined * k.costs.pteNs;
+    cc.ts = pass.wall(pass.elapsed);
+    let result = rec.result;
+    // collapse_huge_page() drops mmap_lock: this mm call ends after this PMD.
+    const lockDropped = result === S.SUCCEED;
+    if (lockDropped) {
+      const defrag = k.tunables.khugepaged.defrag === 1;
+      // collapse_huge_page()'s own events come after its allocation.
+      cc.ts = pass.wall(pass.elapsed + allocNs(k.costs, defrag, k.fragmentation));
+      const c = collapseHugePage(k, mm, rec.address, rec.referenced, rec.unmapped, cc);
+      result = c.result;
+      const stage = result === S.SUCCEED ? "succeeded" : result === S.ALLOC_HUGE_PAGE_FAIL ? "alloc-failed" : "failed";
+      pass.elapsed += collapseNs(k.costs, stage, defrag, k.fragmentation);
+      if (result === S.SUCCEED) pass.collapses++;
+      // mm_khugepaged_scan_pmd is emitted after collapse_huge_page() returns, its work done.
+      cc.ts = pass.wall(pass.elapsed);
+      sink.collapsed({ type: "collapse", ts: cc.ts, mm, address: rec.address, result, lazyfreePages: c.lazyfreePages });
+    }
+    sink.decided(result);
+    traceScanPmd(k, cc, mm, rec, result);
+    return stepWord(result, rec.ptesExamined, lockDropped);
+  }
+
+  /** Ask the core for the next batch from `address`. */
+  #scan(vma: number, vmaFlags: number, address: number, hend: number): void {
+    if (vma !== this.#vma) {
+      this.#vma = vma;
+      this.#batch = FIRST_BATCH;
+    } else {
+      this.#batch = Math.min(this.#batch * 2, RING_RECORDS);
+    }
+    const k = this.#k, mm = this.#mm, kh = k.tunables.khugepaged, w = this.#walk;
+    const pmdNo = pmdOf(address);
+    this.#count = Math.min(this.#batch, pmdOf(hend) - pmdNo, Math.max(1, w.budget - w.progress));
+    this.#next = 0;
+    k.scanCore.scanPmds(mm.pt.dir, pmdNo - mm.pt.basePmd, this.#count, pmdNo, kh.max_ptes_none, kh.max_ptes_swap,
+      kh.max_ptes_shared, vmaFlags, scanFlags(k.variant, true), k.ring);
+  }
+}
