@@ -13,7 +13,7 @@ const LVL_CLK_SHIFT = 3;
 const LVL_SIZE = 1 << LVL_BITS;
 
 /** `LVL_DEPTH`: 9 levels above HZ=100, 8 at HZ=100 and below. */
-export function levelDepth(hz: number): number {
+function levelDepth(hz: number): number {
   return hz > 100 ? 9 : 8;
 }
 
