@@ -154,6 +154,13 @@ describe("khugesim check-trace", () => {
     const bad = await runMain("check-trace", `${dir}/two.json`, `${dir}/bad.txt`);
     expect(bad).toMatchObject({ code: 2, stdout: "" });
     expect(bad.stderr).toBe(`Cannot check trace "${dir}/bad.txt": line 1 is not an ftrace, trace-cmd report or perf script event line: "hello"\n`);
+    await writeFile(`${dir}/other.txt`, t.replace(/mm=([0-9a-f]{16}), scan_pfn/, "mm=00000000deadbeef, scan_pfn"));
+    const untied = await runMain("check-trace", `${dir}/two.json`, `${dir}/other.txt`);
+    expect(untied).toMatchObject({ code: 2, stdout: "" });
+    expect(untied.stderr).toMatch(/^Cannot check trace ".*other\.txt": the trace's khugepaged rows hold 2 mms .*name them with --map mm=task\n$/);
+    const badMap = await runMain("check-trace", `${dir}/two.json`, `${dir}/t.txt`, "--map", "0x1=nobody");
+    expect(badMap.code).toBe(2);
+    expect(badMap.stderr).toBe('Cannot use --map "0x1=nobody": the scenario has no task "nobody" (a)\n');
     const badTol = await runMain("check-trace", `${dir}/two.json`, `${dir}/t.txt`, "--tolerance", "-3");
     expect(badTol.code).toBe(2);
     expect(badTol.stderr).toMatch(/^Cannot use --tolerance "-3": expected a percentage from 0 to 100\n$/);
