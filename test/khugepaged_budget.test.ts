@@ -2,31 +2,37 @@
  * khugepaged's budget (`pages_to_scan`), its wake-ups on the simulated clock, full
  * scans, `pass_through_head`, the allocation back-off and exited mms, against timelines
  * worked out by hand from mm/khugepaged.c (khugepaged_do_scan, *_scan_mm_slot,
- * khugepaged_wait_work) and the simulated costs of host/khugepaged/costs.ts.
+ * khugepaged_wait_work), the sleeps on the timer wheel (HZ=250) and the simulated costs of
+ * host/khugepaged/costs.ts.
  */
 import { describe, expect, test } from "vitest";
 import type { PassEvent } from "../host/khugepaged/events.ts";
-import { COLLAPSE_NS, SCAN_NS_PER_PTE, SCAN_NS_PER_VISIT } from "../host/khugepaged/costs.ts";
+import { collapseNs, DEFAULT_COSTS } from "../host/khugepaged/costs.ts";
+import { Jiffies, msecsToJiffies } from "../host/kernel/jiffies.ts";
+import { timeoutEndNs } from "../host/kernel/timer_wheel.ts";
 import { hashedPointer } from "../host/kernel/trace.ts";
 import type { KhugepagedKernel } from "../host/khugepaged/khugepaged_kernel.ts";
 import { madvise } from "../host/mm/madvise.ts";
 import type { Mm } from "../host/mm/mm.ts";
 import { exitMm } from "../host/mm/process.ts";
 import { PMD_SIZE } from "../host/mm/vma.ts";
-import { NS_PER_MS, NS_PER_S } from "../host/kernel/event_queue.ts";
+import { NS_PER_MS } from "../host/kernel/event_queue.ts";
 import { advance, boot, CORES, type CoreKind, events, hotTask, hugeIn } from "./khugepaged_fixture.ts";
 
-const SLEEP = 10 * NS_PER_S; // scan_sleep_millisecs default
-const ALLOC_SLEEP = 60 * NS_PER_S; // alloc_sleep_millisecs default
+const { visitNs: VISIT, pteNs: PTE } = DEFAULT_COSTS;
+/** The kernel's tick grid at the default HZ=250, jiffies 0 at t = 0. */
+const JIFFIES = new Jiffies(250, 0);
+/** When a sleep of `ms` begun at `end` ends on the timer wheel (test/timer_wheel.test.ts checks the wheel). */
+const sleepEnd = (end: number, ms: number) => timeoutEndNs(JIFFIES, end, msecsToJiffies(ms, 250));
 /** Simulated time of one PMD that is scanned in full and collapsed: visit the mm (the call
  * is re-entered after every collapse), examine 512 PTEs, collapse. */
-const COLLAPSE_CALL = SCAN_NS_PER_VISIT + 512 * SCAN_NS_PER_PTE + COLLAPSE_NS; // 100 + 1024 + 250 000 = 251 124 ns
+const COLLAPSE_CALL = VISIT + 512 * PTE + collapseNs(DEFAULT_COSTS, "succeeded", true, 0);
 /** A PMD scanned in full without a collapse (lack_referenced_page). */
-const FULL_LOOP = 512 * SCAN_NS_PER_PTE; // 1024 ns
+const FULL_LOOP = 512 * PTE;
 /** A PMD decided by its entry (no_pte_table, page_pmd_mapped). */
-const PMD_LEVEL = SCAN_NS_PER_VISIT; // 100 ns
+const PMD_LEVEL = VISIT;
 /** A PMD abandoned at PTE 0 (page_lazyfree at the first PTE). */
-const FIRST_PTE = SCAN_NS_PER_PTE; // 2 ns
+const FIRST_PTE = PTE;
 
 interface Recorder {
   passes: PassEvent[];
@@ -62,10 +68,10 @@ function scanProgress(k: KhugepagedKernel, p: PassEvent): number[] {
     .filter((e) => (e.ts as number) >= p.start && (e.ts as number) <= p.end).map((e) => e.progress as number);
 }
 
-/** Wake-up times: the first at the registration (t = 0), each next one SLEEP after a pass ends. */
+/** Wake-up times: the first at the registration (t = 0), each next one 10 s on the wheel after a pass ends. */
 function wakeups(durations: readonly number[]): number[] {
   const out = [0];
-  for (const d of durations.slice(0, -1)) out.push(out[out.length - 1] + d + SLEEP);
+  for (const d of durations.slice(0, -1)) out.push(sleepEnd(out[out.length - 1] + d, 10_000));
   return out;
 }
 
@@ -99,10 +105,10 @@ describe.each(CORES.map((c): [string, CoreKind] => [c.name, c]))("%s core", (_na
       ...Array(7).fill(8 * 513),
     ]);
     const durations = [
-      ...Array(8).fill(8 * COLLAPSE_CALL), // 2 008 992 ns
-      2 * SCAN_NS_PER_VISIT + 8 * FULL_LOOP, // 8392 ns
-      ...Array(7).fill(SCAN_NS_PER_VISIT + 8 * FULL_LOOP), // 8292 ns
-      SCAN_NS_PER_VISIT + 8 * COLLAPSE_CALL, // 2 009 092 ns
+      ...Array(8).fill(8 * COLLAPSE_CALL),
+      2 * VISIT + 8 * FULL_LOOP,
+      ...Array(7).fill(VISIT + 8 * FULL_LOOP),
+      VISIT + 8 * COLLAPSE_CALL,
       ...Array(7).fill(8 * COLLAPSE_CALL),
     ];
     expect(rec.passes.map((p) => p.start)).toEqual(wakeups(durations));
@@ -138,9 +144,9 @@ describe.each(CORES.map((c): [string, CoreKind] => [c.name, c]))("%s core", (_na
     expect(rec.passes[16].passThroughHead).toBe(2);
     const durations = [
       ...Array(8).fill(8 * COLLAPSE_CALL),
-      SCAN_NS_PER_VISIT + (SCAN_NS_PER_VISIT + 64 * FIRST_PTE) + 8 * COLLAPSE_CALL, // 2 009 320 ns
+      VISIT + (VISIT + 64 * FIRST_PTE) + 8 * COLLAPSE_CALL,
       ...Array(7).fill(8 * COLLAPSE_CALL),
-      SCAN_NS_PER_VISIT + 2 * (SCAN_NS_PER_VISIT + 64 * PMD_LEVEL) + (SCAN_NS_PER_VISIT + 64 * FIRST_PTE), // 13 328 ns
+      VISIT + 2 * (VISIT + 64 * PMD_LEVEL) + (VISIT + 64 * FIRST_PTE),
     ];
     expect(rec.passes.map((p) => p.start)).toEqual(wakeups(durations));
     expect(rec.passes.map((p) => p.end - p.start)).toEqual(durations);
@@ -184,20 +190,21 @@ describe.each(CORES.map((c): [string, CoreKind] => [c.name, c]))("%s core", (_na
     const a = hotTask(k, "A", 4);
     const rec = record(k, { A: a.mm });
     advance(k, 140_000);
-    // Wake-up 1 (t = 0): PMD 0 fails (251 124 ns), sleep 60 s, the same pass goes on: PMD 1
-    // fails again and the pass ends; the next wake-up is 10 s later and does the same.
+    // Wake-up 1 (t = 0): PMD 0 fails (its scan, then an allocation that compacts a wholly
+    // fragmented pool in vain), sleep 60 s on the wheel, the same pass goes on: PMD 1 fails
+    // again and the pass ends; the next wake-up is 10 s later on the wheel and does the same.
     expect(rec.runs()).toEqual([["A 2×alloc_huge_page_failed"], ["A 2×alloc_huge_page_failed"]]);
-    const pass = COLLAPSE_CALL + ALLOC_SLEEP + COLLAPSE_CALL;
+    const failedCall = VISIT + FULL_LOOP + collapseNs(DEFAULT_COSTS, "alloc-failed", true, 1);
+    const resumed = sleepEnd(failedCall, 60_000);
+    const end1 = resumed + failedCall;
+    const wake2 = sleepEnd(end1, 10_000);
+    const resumed2 = sleepEnd(wake2 + failedCall, 60_000);
     expect(rec.passes.map((p) => [p.start, p.end, p.allocSlept])).toEqual([
-      [0, pass, true],
-      [pass + SLEEP, 2 * pass + SLEEP, true],
+      [0, end1, true],
+      [wake2, resumed2 + failedCall, true],
     ]);
-    expect(events(k, "mm_khugepaged_scan_pmd").map((e) => e.ts)).toEqual([
-      SCAN_NS_PER_VISIT + FULL_LOOP,
-      COLLAPSE_CALL + ALLOC_SLEEP + SCAN_NS_PER_VISIT + FULL_LOOP,
-      pass + SLEEP + SCAN_NS_PER_VISIT + FULL_LOOP,
-      pass + SLEEP + COLLAPSE_CALL + ALLOC_SLEEP + SCAN_NS_PER_VISIT + FULL_LOOP,
-    ]);
+    // Each scan_pmd is stamped after its failed collapse attempt.
+    expect(events(k, "mm_khugepaged_scan_pmd").map((e) => e.ts)).toEqual([failedCall, end1, wake2 + failedCall, resumed2 + failedCall]);
     expect(k.vmstat.thp_collapse_alloc_failed).toBe(4);
     expect(k.khugepaged.wakeups).toBe(2);
   });

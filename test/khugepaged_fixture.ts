@@ -13,7 +13,7 @@ import { writeTunable } from "../host/kernel/tunables.ts";
 import type { Variant } from "../host/kernel/variant.ts";
 import { getVariant } from "../host/kernel/variants/mod.ts";
 import { mmap } from "../host/mm/fault.ts";
-import { KhugepagedKernel } from "../host/khugepaged/khugepaged_kernel.ts";
+import { KhugepagedKernel, type KhugepagedKernelOptions } from "../host/khugepaged/khugepaged_kernel.ts";
 import { madvise } from "../host/mm/madvise.ts";
 import type { Mm } from "../host/mm/mm.ts";
 import { PMD_SIZE } from "../host/mm/vma.ts";
@@ -52,6 +52,10 @@ export interface BootOptions {
   /** sysfs writes applied in order, paths relative to transparent_hugepage/. */
   sysfs?: Record<string, string | number>;
   trace?: boolean;
+  /** `CONFIG_HZ`, the jiffies at t = 0 and the cost overrides (Kernel's defaults: 250, 0, the measured costs). */
+  hz?: number;
+  jiffiesAtStart?: number;
+  costs?: KhugepagedKernelOptions["costs"];
 }
 
 /** A kernel on a fresh core memory with `core`, default tunables, then `o.sysfs` written. */
@@ -61,6 +65,7 @@ export async function boot(core: CoreKind, o: BootOptions = {}): Promise<Khugepa
   const k = new KhugepagedKernel({
     core: memory, scanCore: await core.make(memory), variant, memoryBytes: o.memoryBytes ?? 1024 ** 3,
     fragmentation: o.fragmentation ?? 0, seed: o.seed, trace: o.trace ?? true,
+    hz: o.hz, jiffiesAtStart: o.jiffiesAtStart, costs: o.costs,
   });
   for (const [path, value] of Object.entries(o.sysfs ?? {})) writeTunable(k.tunables, path, value);
   return k;

@@ -19,6 +19,7 @@ import type { KhugepagedKernel } from "../host/khugepaged/khugepaged_kernel.ts";
 import { madvise } from "../host/mm/madvise.ts";
 import { fork } from "../host/mm/process.ts";
 import { PAGE_SIZE, PMD_SIZE } from "../host/mm/vma.ts";
+import { allocNs, collapseNs, DEFAULT_COSTS } from "../host/khugepaged/costs.ts";
 import { advance, boot, CORES, type CoreKind, hotTask, traceLines } from "./khugepaged_fixture.ts";
 
 /** A richer run: several tasks, fragmentation, lazy-free memory, swap, fork, exits. */
@@ -37,6 +38,14 @@ async function scenario(core: CoreKind, variant: string, seed: number): Promise<
   return k;
 }
 
+/** A trace line's timestamp field, "%5lu.%06lu" of whole µs, for a time in ns. */
+function stamp(ns: number): string {
+  const us = Math.floor(ns / 1000);
+  return `${String(Math.floor(us / 1e6)).padStart(5)}.${String(us % 1e6).padStart(6, "0")}`;
+}
+
+const { visitNs: VISIT, pteNs: PTE } = DEFAULT_COSTS;
+
 describe.each(CORES.map((c): [string, CoreKind] => [c.name, c]))("%s core", (_name, core) => {
   test("traceLines() of a khugepaged collapse with swap-in match the kernel's format, in the kernel's order", async () => {
     const k = await boot(core, { variant: "lazyfree-skip", sysfs: { enabled: "madvise" } });
@@ -44,18 +53,21 @@ describe.each(CORES.map((c): [string, CoreKind] => [c.name, c]))("%s core", (_na
     madvise(k, t.mm, t.start, PAGE_SIZE, "MADV_PAGEOUT");
     advance(k, 1);
     expect(hashedPointer(t.mm.id)).toBe("000000008d075072");
-    // One pass at t = 0: 100 ns to visit the mm and 1024 ns to scan the PMD stamp the
-    // collapse's events at 1.124 µs; the call ends after the 250 µs collapse.
+    // One pass at t = 0: the mm's visit and 512 PTEs examined, then the allocation: the
+    // collapse's events; scan_pmd only after the whole collapse's work, as 6.18 emits it.
+    const scanned = VISIT + 512 * PTE;
+    const inCollapse = stamp(scanned + allocNs(DEFAULT_COSTS, true, 0));
+    const done = scanned + collapseNs(DEFAULT_COSTS, "succeeded", true, 0);
     // PTE 0 was swapped out: 511 referenced PTEs, 1 unmapped. Base pages come from
     // partly used blocks first: block 0 (whose page 0 is never handed out) gave PTEs
     // 0-510 pfns 0x1-0x1ff, so the last folio examined, PTE 511's, is pfn 0x200.
     expect(traceLines(k)).toEqual([
-      "      khugepaged-57      [001] .....     0.000001: mm_collapse_huge_page_swapin: mm=000000008d075072, swapped_in=1, referenced=511, ret=1",
-      "      khugepaged-57      [001] .....     0.000001: mm_collapse_huge_page_isolate: scan_pfn=0x200, none_or_zero=0, referenced=512, status=succeeded",
-      "      khugepaged-57      [001] .....     0.000001: mm_collapse_huge_page: mm=000000008d075072, isolated=1, status=succeeded",
-      "      khugepaged-57      [001] .....     0.000001: mm_khugepaged_scan_pmd: mm=000000008d075072, scan_pfn=0x200, referenced=511, none_or_zero=0, status=succeeded, unmapped=1",
-      "      khugepaged-57      [001] .....     0.000251: mm_khugepaged_scan: mm=000000008d075072, progress=513, full_scan_finished=0",
-      "      khugepaged-57      [001] .....     0.000251: mm_khugepaged_scan: mm=000000008d075072, progress=1, full_scan_finished=1",
+      `      khugepaged-57      [001] ..... ${inCollapse}: mm_collapse_huge_page_swapin: mm=000000008d075072, swapped_in=1, referenced=511, ret=1`,
+      `      khugepaged-57      [001] ..... ${inCollapse}: mm_collapse_huge_page_isolate: scan_pfn=0x200, none_or_zero=0, referenced=512, status=succeeded`,
+      `      khugepaged-57      [001] ..... ${inCollapse}: mm_collapse_huge_page: mm=000000008d075072, isolated=1, status=succeeded`,
+      `      khugepaged-57      [001] ..... ${stamp(done)}: mm_khugepaged_scan_pmd: mm=000000008d075072, scan_pfn=0x200, referenced=511, none_or_zero=0, status=succeeded, unmapped=1`,
+      `      khugepaged-57      [001] ..... ${stamp(done)}: mm_khugepaged_scan: mm=000000008d075072, progress=513, full_scan_finished=0`,
+      `      khugepaged-57      [001] ..... ${stamp(done + VISIT)}: mm_khugepaged_scan: mm=000000008d075072, progress=1, full_scan_finished=1`,
     ]);
   });
 
@@ -70,8 +82,8 @@ describe.each(CORES.map((c): [string, CoreKind] => [c.name, c]))("%s core", (_na
     expect(madvise(k, mm, vma.start, 2 * PMD_SIZE, "MADV_COLLAPSE")).toBe(-22);
     expect(traceLines(k)).toEqual([
       // khugepaged: PMD 0 has one old page, pfn 0x1 (lack_referenced_page); PMD 1 no PTE table.
-      "      khugepaged-57      [001] .....     0.000001: mm_khugepaged_scan_pmd: mm=000000008d075072, scan_pfn=0x1, referenced=0, none_or_zero=511, status=lack_referenced_page, unmapped=0",
-      "      khugepaged-57      [001] .....     0.000001: mm_khugepaged_scan_pmd: mm=000000008d075072, scan_pfn=0xffffffffffffffff, referenced=0, none_or_zero=0, status=pmd_none, unmapped=0",
+      `      khugepaged-57      [001] ..... ${stamp(VISIT + 512 * PTE)}: mm_khugepaged_scan_pmd: mm=000000008d075072, scan_pfn=0x1, referenced=0, none_or_zero=511, status=lack_referenced_page, unmapped=0`,
+      `      khugepaged-57      [001] ..... ${stamp(2 * VISIT + 512 * PTE)}: mm_khugepaged_scan_pmd: mm=000000008d075072, scan_pfn=0xffffffffffffffff, referenced=0, none_or_zero=0, status=pmd_none, unmapped=0`,
       // MADV_COLLAPSE at t = 1 ms: PMD 0 collapses; PMD 1 is pmd_none, which 6.18's
       // madvise_collapse() does not continue past: -EINVAL.
       "            task-1000    [000] .....     0.001000: mm_collapse_huge_page_isolate: scan_pfn=0x1, none_or_zero=511, referenced=0, status=succeeded",

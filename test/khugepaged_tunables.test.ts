@@ -135,8 +135,10 @@ describe.each(CORES.map((c): [string, CoreKind] => [c.name, c]))("%s core", (_na
     k.writeTunable("khugepaged/scan_sleep_millisecs", 2000);
     advance(k, 1);
     expect(p.map((e) => e.start)).toEqual([0, NS_PER_S]);
-    advance(k, 2000);
-    expect(p[2].start).toBe(p[1].end + 2 * NS_PER_S);
+    advance(k, 2100);
+    // 2000 ms = 500 jiffies at HZ=250, level 1 (granule 8): from jiffy 250 (t = 1 s, the
+    // pass takes under a tick) 250 + 500 = 750 rounds up to 752 jiffies = 3.008 s.
+    expect(p[2].start).toBe(752 * 4 * NS_PER_MS);
   });
 
   test("Kernel.writeTunable() of alloc_sleep_millisecs ends the allocation back-off at once", async () => {

@@ -182,7 +182,7 @@ describe.each(CORES.map((c): [string, CoreKind] => [c.name, c]))("%s core", (_co
       madvise(k, mm, vma.start, 2 * PMD_SIZE, "MADV_NOHUGEPAGE");
       expect(mm.registered).toBe(true);
       firstPass(k);
-      advance(k, 30_000);
+      advance(k, 3 * 10_240); // three idle periods on the HZ=250 wheel
       // Still on the list and rescanned every pass, but its only VMA is skipped.
       expect(k.khugepaged.slots).toEqual([mm]);
       expect(k.khugepaged.fullScans).toBe(4);

@@ -104,7 +104,7 @@ describe("the npm package", () => {
     const out = await run(bin, ["compare", "hot1-cold-hot2", "--json"], { cwd: join(dir, "project"), maxBuffer: 16 << 20 });
     const c = await compareScenario(loadPreset("hot1-cold-hot2"), await createEngine(), { trace: false });
     const { version } = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { version: string };
-    expect(out.stdout).toBe(comparisonJson(c, { name: "khugesim", version }));
+    expect(out.stdout).toBe(comparisonJson(c, { tool: { name: "khugesim", version } }));
   }, 60_000);
 
   test("the installed khugesim runs bench scan, and sweep on worker threads from dist/", async () => {

@@ -5,14 +5,14 @@
  * `alloc_sleep_millisecs` back-off after a failed huge allocation.
  */
 import { SCAN_RESULTS, ScanResult } from "../core/scan_result.ts";
-import { NS_PER_MS } from "../kernel/event_queue.ts";
 import { hashedPointer } from "../kernel/trace.ts";
-import type { Kernel } from "../mm/kernel.ts";
+import type { ClockedKernel } from "./clocked_kernel.ts";
 import type { Mm } from "../mm/mm.ts";
 import { hugepagePmdEnabled, thpVmaAllowable } from "../mm/thp_policy.ts";
 import { vmaHend, vmaHstart } from "../mm/vma.ts";
 import type { CollapseControl } from "./collapse_control.ts";
-import { SCAN_NS_PER_VISIT } from "./costs.ts";
+import { msecsToJiffies } from "../kernel/jiffies.ts";
+import { timeoutEndNs } from "../kernel/timer_wheel.ts";
 import { EventStream } from "../kernel/event_stream.ts";
 import type { KhugepagedEvent } from "./events.ts";
 import { type PmdStepSink, ScanBatches } from "./scan_batches.ts";
@@ -34,10 +34,16 @@ interface Pass {
   elapsed: number;
   /** When the pass began (before any allocation sleep). */
   began: number;
+  /** The simulated time at which the pass has done `elapsed` of work since it (re)started. */
+  wall: (elapsed: number) => number;
+  /** Work done before an allocation sleep, PMDs scanned and collapsed, for the wake-up report. */
+  cpu: number;
+  pmds: number;
+  collapses: number;
 }
 
 export class Khugepaged {
-  readonly k: Kernel;
+  readonly k: ClockedKernel;
   /** `khugepaged_scan.mm_head`: registered mms, FIFO. */
   readonly slots: Mm[] = [];
   /** `khugepaged_scan.mm_slot` (null at the list head) and `.address`. */
@@ -68,7 +74,7 @@ export class Khugepaged {
     decided: (result) => this.scanResults[result]++,
   };
 
-  constructor(k: Kernel) {
+  constructor(k: ClockedKernel) {
     this.k = k;
   }
 
@@ -172,21 +178,31 @@ export class Khugepaged {
     if (!resume) this.wakeups++;
     const kh = this.k.tunables.khugepaged;
     const start = this.k.now;
-    const pass = resume ??
-      { budget: kh.pages_to_scan, progress: 0, passThroughHead: 0, wait: true, elapsed: 0, began: start };
+    // Its work runs on a CPU it may share: the scheduler says when each part of it is done.
+    const wall = this.k.khugepagedCpu.wall(start);
+    const pass: Pass = resume ? { ...resume, wall } : {
+      budget: kh.pages_to_scan, progress: 0, passThroughHead: 0, wait: true, elapsed: 0, began: start, wall, cpu: 0, pmds: 0,
+      collapses: 0,
+    };
     const sleepAfterAllocFail = this.#doScan(pass, start);
-    this.#busyUntil = start + pass.elapsed;
+    this.#busyUntil = pass.wall(pass.elapsed);
+    pass.cpu += pass.elapsed;
     if (sleepAfterAllocFail) {
-      this.#wakeAt(this.#busyUntil + kh.alloc_sleep_millisecs * NS_PER_MS, { ...pass, elapsed: 0 }, "alloc");
+      this.#wakeAt(this.#sleepEnd(kh.alloc_sleep_millisecs), { ...pass, elapsed: 0 }, "alloc");
       return;
     }
     this.events.emit({
       type: "pass", start: pass.began, end: this.#busyUntil, progress: pass.progress, passThroughHead: pass.passThroughHead,
-      allocSlept: !pass.wait,
+      allocSlept: !pass.wait, cpu: pass.cpu, pmds: pass.pmds, collapses: pass.collapses, mm: this.cursor.mm,
     });
     // With no work the thread waits until enter() finds the list empty and wakes it.
-    if (this.#hasWork()) this.#wakeAt(this.#busyUntil + kh.scan_sleep_millisecs * NS_PER_MS);
+    if (this.#hasWork()) this.#wakeAt(kh.scan_sleep_millisecs === 0 ? this.#busyUntil : this.#sleepEnd(kh.scan_sleep_millisecs));
     else this.#sleep = null;
+  }
+
+  /** `schedule_timeout(msecs_to_jiffies(ms))` from the end of the work: a tick of the timer wheel's grid. */
+  #sleepEnd(ms: number): number {
+    return timeoutEndNs(this.k.jiffies, this.#busyUntil, msecsToJiffies(ms, this.k.jiffies.hz));
   }
 
   /** `khugepaged_do_scan()`; returns true when the pass must sleep alloc_sleep_millisecs and go on. */
@@ -217,7 +233,7 @@ export class Khugepaged {
     const mm = this.cursor.mm!;
     const before = pass.progress;
     const w = slotWalk(this.cursor.address, pass.progress + 1, pass.budget);
-    pass.elapsed += SCAN_NS_PER_VISIT;
+    pass.elapsed += k.costs.visitNs;
     let end: number = WALK_END.MM;
     if (mm.users > 0 && !mm.thpDisabled) {
       const vmas = mm.vmas.slice();
@@ -246,7 +262,7 @@ export class Khugepaged {
   #traceScan(mm: Mm, pass: Pass, before: number, start: number): void {
     if (!this.k.variant.scanTraceEvent) return;
     this.k.tracer.emit({
-      ts: start + pass.elapsed, comm: "khugepaged", pid: KHUGEPAGED_PID, cpu: KHUGEPAGED_CPU, event: "mm_khugepaged_scan",
+      ts: pass.wall(pass.elapsed), comm: "khugepaged", pid: KHUGEPAGED_PID, cpu: KHUGEPAGED_CPU, event: "mm_khugepaged_scan",
       fields: [["mm", hashedPointer(mm.id)], ["progress", pass.progress - before], ["full_scan_finished", this.cursor.mm === null]],
     });
   }

@@ -13,6 +13,13 @@ export interface PassEvent {
   passThroughHead: number;
   /** Whether the pass slept `alloc_sleep_millisecs` after a failed huge allocation. */
   allocSlept: boolean;
+  /** Simulated CPU time of the pass's work (its wall time less any allocation sleep and waits for a CPU), ns. */
+  cpu: number;
+  /** PMDs scanned (mm_khugepaged_scan_pmd records) and collapsed in the pass. */
+  pmds: number;
+  collapses: number;
+  /** The mm the cursor is on when the pass ends (null: the list head). */
+  mm: Mm | null;
 }
 
 /** One collapse attempt khugepaged made, and how it ended. */

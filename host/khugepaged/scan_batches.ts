@@ -8,11 +8,11 @@
 import { RECORD } from "../core/layout.ts";
 import { ScanResult } from "../core/scan_result.ts";
 import { readRecord, RING_RECORDS } from "../kernel/scan_record.ts";
-import type { Kernel } from "../mm/kernel.ts";
+import type { ClockedKernel } from "./clocked_kernel.ts";
 import { type Mm, pmdOf } from "../mm/mm.ts";
 import { collapseHugePage } from "./collapse.ts";
 import type { CollapseControl } from "./collapse_control.ts";
-import { COLLAPSE_NS, SCAN_NS_PER_PTE, SCAN_NS_PER_VISIT } from "./costs.ts";
+import { allocNs, collapseNs } from "./costs.ts";
 import type { CollapseEvent } from "./events.ts";
 import { type SlotWalk, stepWord } from "./scan_mm_slot.ts";
 import { countScanResult, scanFlags, traceScanPmd } from "./scan_pmd_exit.ts";
@@ -29,29 +29,35 @@ export interface PmdStepSink {
   decided(result: number): void;
 }
 
+/** What a PMD step advances of its pass: work time (and when it is done), PMDs scanned, collapses. */
+export interface PassClock {
+  elapsed: number;
+  wall(elapsed: number): number;
+  pmds: number;
+  collapses: number;
+}
+
 /** The PMD steps of one `khugepaged_scan_mm_slot()` call over `mm`. */
 export class ScanBatches {
-  readonly #k: Kernel;
+  readonly #k: ClockedKernel;
   readonly #mm: Mm;
   readonly #cc: CollapseControl;
   readonly #walk: SlotWalk;
   readonly #sink: PmdStepSink;
   /** The pass's simulated time so far, advanced by each PMD's scan and collapse. */
-  readonly #pass: { elapsed: number };
-  readonly #start: number;
+  readonly #pass: PassClock;
   #vma = -1;
   #batch = FIRST_BATCH;
   #next = 0;
   #count = 0;
 
-  constructor(k: Kernel, mm: Mm, cc: CollapseControl, walk: SlotWalk, pass: { elapsed: number }, sink: PmdStepSink) {
+  constructor(k: ClockedKernel, mm: Mm, cc: CollapseControl, walk: SlotWalk, pass: PassClock, sink: PmdStepSink) {
     this.#pass = pass;
     this.#k = k;
     this.#mm = mm;
     this.#cc = cc;
     this.#walk = walk;
     this.#sink = sink;
-    this.#start = cc.ts;
   }
 
   /** Decide the PMD at `address` of VMA number `vma` (flags `vmaFlags`, PMD range ending at `hend`); a step word. */
@@ -60,15 +66,23 @@ export class ScanBatches {
     if (vma !== this.#vma || this.#next === this.#count) this.#scan(vma, vmaFlags, address, hend);
     const rec = readRecord(k.core.u32, k.ring + this.#next++ * RECORD.BYTES);
     countScanResult(k, rec.result);
-    pass.elapsed += rec.ptesExamined === 0 ? SCAN_NS_PER_VISIT : rec.ptesExamined * SCAN_NS_PER_PTE;
-    cc.ts = this.#start + pass.elapsed;
+    pass.pmds++;
+    pass.elapsed += rec.ptesExamined === 0 ? k.costs.visitNs : rec.ptesExamined * k.costs.pteNs;
+    cc.ts = pass.wall(pass.elapsed);
     let result = rec.result;
     // collapse_huge_page() drops mmap_lock: this mm call ends after this PMD.
     const lockDropped = result === S.SUCCEED;
     if (lockDropped) {
+      const defrag = k.tunables.khugepaged.defrag === 1;
+      // collapse_huge_page()'s own events come after its allocation.
+      cc.ts = pass.wall(pass.elapsed + allocNs(k.costs, defrag, k.fragmentation));
       const c = collapseHugePage(k, mm, rec.address, rec.referenced, rec.unmapped, cc);
       result = c.result;
-      pass.elapsed += COLLAPSE_NS;
+      const stage = result === S.SUCCEED ? "succeeded" : result === S.ALLOC_HUGE_PAGE_FAIL ? "alloc-failed" : "failed";
+      pass.elapsed += collapseNs(k.costs, stage, defrag, k.fragmentation);
+      if (result === S.SUCCEED) pass.collapses++;
+      // mm_khugepaged_scan_pmd is emitted after collapse_huge_page() returns, its work done.
+      cc.ts = pass.wall(pass.elapsed);
       sink.collapsed({ type: "collapse", ts: cc.ts, mm, address: rec.address, result, lazyfreePages: c.lazyfreePages });
     }
     sink.decided(result);

@@ -44,6 +44,8 @@ export class Kernel {
   readonly vmstat: Vmstat = emptyVmstat();
   readonly tracer: Tracer;
   readonly clock = new EventQueue();
+  /** The fraction of 2 MiB blocks fragmented at boot: the share of huge allocations that compact first. */
+  readonly fragmentation: number;
   readonly mms: Mm[] = [];
   readonly tableShares: TableShares = new Map();
   /** What mm/ tells khugepaged; a kernel without it ignores everything. */
@@ -72,6 +74,7 @@ export class Kernel {
       seed: o.seed ?? 1,
     });
     this.tracer = new Tracer(o.trace ?? true);
+    this.fragmentation = o.fragmentation ?? 0;
     this.ring = this.core.alloc(RING_BYTES, 64);
     this.isolateRecord = this.ring + RING_RECORDS * RECORD.BYTES;
   }

@@ -10,6 +10,9 @@ import { formatComparison } from "../report/compare_table.ts";
 import { HeatmapCollector } from "../report/heatmap.ts";
 import { comparisonJson } from "../report/json_report.ts";
 import { formatRun } from "../report/run_report.ts";
+import { formatWakeups } from "../report/wakeup_table.ts";
+import { formatBand } from "../report/band_table.ts";
+import { seedBand } from "../run/band.ts";
 import { seriesCsv } from "../report/series_csv.ts";
 import { compareScenario, type CompareResult } from "../run/compare.ts";
 import { type Engine, tsEngine, wasmEngine } from "../run/engine.ts";
@@ -18,6 +21,7 @@ import { findPreset } from "../scenario/presets/mod.ts";
 import { parseSynthSpec } from "../synth/spec.ts";
 import { TLB_PRESETS } from "../tlb/presets.ts";
 import { checkOutputPaths, OutputPathError, writeFilesAtomically } from "./atomic_write.ts";
+import { checkTraceCommand } from "./cmd_check_trace.ts";
 import { generateCommand } from "./cmd_generate.ts";
 import { createCore } from "./load_core.ts";
 import { toolInfo } from "./package_version.ts";
@@ -39,6 +43,8 @@ interface RunFlags {
   csv?: string;
   svg?: string;
   heatmap?: boolean;
+  wakeups?: boolean;
+  band?: boolean;
 }
 
 /** The scenario with the command line's overrides applied. */
@@ -135,10 +141,12 @@ async function execute(arg: string, flags: RunFlags, mode: "run" | "compare"): P
     progress.stop();
   }
   await writeFilesAtomically(await Promise.all(outputs.map(async (o) => ({ ...o, data: await outputData(o, c) }))));
-  if (flags.json) process.stdout.write(comparisonJson(c, toolInfo()));
+  if (flags.json) process.stdout.write(comparisonJson(c, { tool: toolInfo(), wakeups: flags.wakeups }));
   else if (mode === "compare") process.stdout.write(formatComparison(c));
   else process.stdout.write(c.results.map(formatRun).join("\n"));
+  if (flags.wakeups && !flags.json) process.stdout.write(c.results.map((r) => "\n" + formatWakeups(r)).join(""));
   if (heatmap) process.stdout.write(`\n${heatmap.format()}`);
+  if (flags.band) process.stdout.write("\n" + formatBand(await seedBand(scenario, engine, scenario.variants.at(-1)!)));
 }
 
 function runOptions(cmd: Command): Command {
@@ -152,7 +160,9 @@ function runOptions(cmd: Command): Command {
     .option("--trace <file>", "write the trace buffer in ftrace text format to FILE, not a directory (several variants: FILE.VARIANT.ext each)")
     .option("--csv <file>", "write the per-interval time series of every variant and task as CSV (RFC 4180)")
     .option("--heatmap", "after the report, print each task's THP coverage over time and address as a terminal heatmap")
-    .option("--svg <file>", "write a chart of AnonHugePages per task over time as SVG, a panel per variant");
+    .option("--svg <file>", "write a chart of AnonHugePages per task over time as SVG, a panel per variant")
+    .option("--band", "also re-run the last variant over the timer grid's phase and the collapse cost, and print each task's range")
+    .option("--wakeups", "also print khugepaged's wake-ups (start, end, CPU, PMDs, units, collapses, where each pass ended)");
 }
 
 /** The program: its commands and their options. */
@@ -193,6 +203,7 @@ function buildProgram(): Command {
   program.addCommand(generateCommand());
   program.addCommand(sweepCommand());
   program.addCommand(benchCommand());
+  program.addCommand(checkTraceCommand());
   return program;
 }
 

@@ -67,6 +67,10 @@ function taskTable(name: string, results: RunResult[]): string {
   ]);
 }
 
+function smallAtMeasure(r: RunResult, task: string): number | null {
+  return r.tasks.find((t) => t.name === task)?.smallPmdsAtMeasure ?? null;
+}
+
 /** Largest LazyFree a task showed in any interval of a run, in kB. */
 function maxLazyFreeKb(r: RunResult, task: string): number {
   let max = 0;
@@ -90,6 +94,9 @@ export function formatComparison(c: CompareResult): string {
   for (const name of names) rows.push([name, ...results.map((r) => collapseSpan(r.tasks.find((t) => t.name === name)))]);
   for (const name of namesInOrder(results.map((r) => r.generated ?? []))) {
     rows.push([`${name} (generated)`, ...results.map((r) => collapseSpan(r.generated?.find((g) => g.name === name)))]);
+  }
+  for (const name of names.filter((n) => results.some((r) => smallAtMeasure(r, n) !== null))) {
+    rows.push([`${name}: 4 KiB PMDs when measured`, ...results.map((r) => String(smallAtMeasure(r, name) ?? "-"))]);
   }
   rows.push(["full scans / pages collapsed", ...results.map((r) => `${r.khugepaged.fullScans} / ${r.khugepaged.pagesCollapsed}`)]);
   // Each variant names results as its kernel's trace does, so a name may be one variant's only.

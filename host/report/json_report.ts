@@ -4,6 +4,13 @@ import type { CollapseSummary, RunResult } from "../run/result.ts";
 import { getVariant } from "../kernel/variants/mod.ts";
 import { headline } from "./compare_table.ts";
 import { roundTo } from "./format.ts";
+import { wakeupsJson } from "./wakeup_table.ts";
+
+/** What --json adds beyond the default keys. */
+export interface JsonOptions {
+  tool?: { name: string; version: string };
+  wakeups?: boolean;
+}
 
 /** A task's or a generated mm's collapses, under its JSON keys. */
 function collapseJson(c: CollapseSummary) {
@@ -22,7 +29,7 @@ function kernelJson(name: string) {
 }
 
 /** One variant's run under the keys of `--json`'s `results.VARIANT`. */
-export function variantJson(r: RunResult) {
+export function variantJson(r: RunResult, o: JsonOptions = {}) {
   const tasks: Record<string, unknown> = {};
   for (const t of r.tasks) {
     const h = headline(t);
@@ -40,6 +47,7 @@ export function variantJson(r: RunResult) {
       rssKb: t.memory.rssKb,
       lazyFreeKb: t.memory.lazyFreeKb,
       swapKb: t.memory.swapKb,
+      smallPmdsWhenMeasured: t.smallPmdsAtMeasure,
       ...collapseJson(t.collapses),
     };
   }
@@ -59,6 +67,7 @@ export function variantJson(r: RunResult) {
     ...(r.generated !== undefined ? { generated } : {}),
     khugepaged: r.khugepaged,
     vmstat: r.vmstat,
+    ...(o.wakeups ? { wakeups: wakeupsJson(r.wakeups) } : {}),
   };
 }
 
@@ -69,16 +78,19 @@ export function variantJson(r: RunResult) {
  * the statuses of its mm_khugepaged_scan_pmd events as the variant traces them (zero counts left out).
  * accessTimeS, cyclesPerAccess and throughputMps are the task's measurement phase (or all
  * its accesses when it has none, as `phase` says); dTLB counts are over the whole task.
- * `"tool"` is `tool`, the program that wrote the object (the CLI: `{"name": "khugesim", "version": "0.1.0"}`), left out without it;
+ * smallPmdsWhenMeasured counts the task's PMDs still mapped by 4 KiB pages when its
+ * measurement phase began (null without one).
+ * `"tool"` is `o.tool`, the program that wrote the object (the CLI: `{"name": "khugesim", "version": "0.1.0"}`), left out without it;
  * `"kernel"` is the kernel version the variant runs and the policies applied to it:
  * `{"version": "7.1", "policies": ["lazyfree-keep"]}`.
+ * With `o.wakeups`, each variant also holds `"wakeups"`: khugepaged's passes (wakeup_table.ts).
  */
-export function comparisonJson(c: CompareResult, tool?: { name: string; version: string }): string {
+export function comparisonJson(c: CompareResult, o: JsonOptions = {}): string {
   const first = c.results[0];
   const results: Record<string, unknown> = {};
-  for (const r of c.results) results[r.variant] = variantJson(r);
+  for (const r of c.results) results[r.variant] = variantJson(r, o);
   return JSON.stringify({
-    ...(tool !== undefined ? { tool } : {}),
+    ...(o.tool !== undefined ? { tool: o.tool } : {}),
     scenario: c.scenario,
     seed: first?.seed,
     tlb: first?.tlb,

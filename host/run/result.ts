@@ -1,4 +1,5 @@
 /** What a run reports: per task what perf stat and the seed program would print, the khugepaged timeline, time series. */
+import type { WakeupRow } from "./wakeup_log.ts";
 import type { Vmstat } from "../kernel/vmstat.ts";
 
 /** Accesses of a task or a phase summed the way perf stat and rdtsc would see them. */
@@ -54,6 +55,8 @@ export interface TaskResult {
   collapses: CollapseSummary;
   /** Return values of the task's MADV_COLLAPSE calls (0 or a negative errno). */
   madviseCollapse: Array<{ timeS: number; ret: number }>;
+  /** PMDs of its mappings still mapped by 4 KiB pages when its first measured phase began; null without one. */
+  smallPmdsAtMeasure: number | null;
 }
 
 /**
@@ -119,6 +122,10 @@ export interface RunResult {
     scanResults: Record<string, number>;
   };
   vmstat: Vmstat;
+  /** CONFIG_HZ of the run's kernel. */
+  hz: number;
+  /** khugepaged's passes in order (`run --wakeups`). */
+  wakeups: WakeupRow[];
   series: SeriesPoint[];
   /** The trace buffer in ftrace's text format. */
   trace: string;

@@ -9,6 +9,7 @@ import type { TlbPreset } from "../tlb/presets.ts";
 import type { CollapseLog, CollapseStats } from "./collapse_log.ts";
 import type { CollapseSummary, GeneratedResult, RunResult, SeriesPoint, TaskResult } from "./result.ts";
 import type { TaskRun } from "./task_run.ts";
+import type { WakeupRow } from "./wakeup_log.ts";
 
 /** What the run leaves behind to read. */
 export interface FinishedRun {
@@ -21,6 +22,7 @@ export interface FinishedRun {
   generated: ReadonlyArray<{ mm: Mm; initialAnonHugePagesKb: number }>;
   collapses: CollapseLog;
   series: SeriesPoint[];
+  wakeups: WakeupRow[];
 }
 
 /** The RunResult of a finished run. */
@@ -40,6 +42,7 @@ export function readResults(run: FinishedRun): RunResult {
       memory: { anonHugePagesKb: m.AnonHugePages, rssKb: m.Rss, lazyFreeKb: m.LazyFree, swapKb: m.Swap },
       collapses: collapseSummary(collapses.stats(t.name)),
       madviseCollapse: t.madviseCollapse,
+      smallPmdsAtMeasure: t.smallPmdsAtMeasure,
     };
   });
   const generatedResults: GeneratedResult[] = run.generated.map(({ mm, initialAnonHugePagesKb }) => ({
@@ -64,6 +67,8 @@ export function readResults(run: FinishedRun): RunResult {
       scanResults: scanResultCounts(k.khugepaged.scanResults, k.variant),
     },
     vmstat: { ...k.vmstat },
+    hz: k.jiffies.hz,
+    wakeups: run.wakeups,
     series: run.series,
     trace: k.tracer.ftrace(),
   };

@@ -23,6 +23,8 @@ import type { Engine } from "./engine.ts";
 import { type Frame, takeFrame } from "./frames.ts";
 import type { RunResult, SeriesPoint, TaskSample } from "./result.ts";
 import { readResults } from "./run_results.ts";
+import { kernelClockOptions } from "./kernel_clock.ts";
+import { WakeupLog } from "./wakeup_log.ts";
 import { type RunContext, TaskRun } from "./task_run.ts";
 
 /** Progress, once per simulated interval. */
@@ -86,11 +88,17 @@ async function simulate(scenario: Scenario, engine: Engine, options: RunOptions)
   const emit = async (e: RunEvent): Promise<void> => { await options.onEvent?.(e); };
   const settings = runSettings(scenario, options);
   const collapses = new CollapseLog();
-  const k = bootKernel(scenario, engine, settings.kernelVariant, options.trace ?? true);
+  // The tasks runnable when khugepaged wakes, for the CPU it shares with them (machine.cpus).
+  let tasks: readonly TaskRun[] = [];
+  const runnable = () => tasks.filter((t) => t.runnable).map((t) => t.weight);
+  const k = bootKernel(scenario, engine, settings.kernelVariant, options.trace ?? true, runnable);
   k.khugepaged.events.on("collapse", collapses.onCollapse);
+  const wakeups = new WakeupLog();
+  k.khugepaged.events.on("pass", wakeups.onPass);
   const generated = generate(k, scenario);
   await emit({ type: "start", kernel: k });
   const run = new Simulation(k, engine, scenario, settings);
+  tasks = run.tasks;
   run.startTasks();
   let lastIntervalS = -1;
   const endNs = await run.drive(async (progress) => {
@@ -103,7 +111,7 @@ async function simulate(scenario: Scenario, engine: Engine, options: RunOptions)
   }
   const result = readResults({
     scenario, k, preset: settings.preset, exact: settings.sampling.exact, endNs, tasks: run.tasks, generated, collapses,
-    series: run.series,
+    series: run.series, wakeups: wakeups.rows,
   });
   await emit({ type: "done", result });
   return result;
@@ -128,7 +136,9 @@ function runSettings(scenario: Scenario, options: RunOptions) {
 type RunSettings = ReturnType<typeof runSettings>;
 
 /** The kernel a run simulates: the scenario's memory, tunables and seed under `variant`. */
-function bootKernel(scenario: Scenario, engine: Engine, variant: Variant, trace: boolean): KhugepagedKernel {
+function bootKernel(
+  scenario: Scenario, engine: Engine, variant: Variant, trace: boolean, runnable: () => number[],
+): KhugepagedKernel {
   const tunables = defaultTunables();
   for (const [path, value] of Object.entries(scenario.tunables)) writeTunable(tunables, path, value);
   return new KhugepagedKernel({
@@ -140,6 +150,7 @@ function bootKernel(scenario: Scenario, engine: Engine, variant: Variant, trace:
     fragmentation: scenario.memory.fragmentation,
     seed: scenario.seed,
     trace,
+    ...kernelClockOptions(scenario, runnable),
   });
 }
 

@@ -19,6 +19,7 @@ import type { TlbPreset } from "../tlb/presets.ts";
 import { TaskTlb } from "../tlb/tlb.ts";
 import { simulateChunk, StreamSim, type TlbSampling } from "./access_sim.ts";
 import { AccessTotals } from "./access_totals.ts";
+import { NICE_0_LOAD, taskWeight } from "../kernel/sched_weights.ts";
 import { accessOverheadNs } from "../scenario/run_limits.ts";
 import { applyPageEffects, pageProbabilities } from "./page_effects.ts";
 import { mixSeed, mulberry32 } from "./rng.ts";
@@ -58,7 +59,11 @@ export class TaskRun {
   exited = false;
   readonly perf = new AccessTotals();
   readonly measurement = new AccessTotals();
+  /** Load weight (nice or SCHED_IDLE; a forked child keeps its parent's), and whether it is in an access phase: runnable. */
+  weight: number;
+  runnable = false;
   readonly madviseCollapse: Array<{ timeS: number; ret: number }> = [];
+  smallPmdsAtMeasure: number | null = null;
   /** Interval index → the accesses of chunks that started in it; read and dropped by the series sampler. */
   readonly intervals = new Map<number, AccessTotals>();
   readonly #ctx: RunContext;
@@ -80,11 +85,13 @@ export class TaskRun {
     this.#path = path;
     this.startNs = startNs;
     this.parent = parent;
+    this.weight = parent?.weight ?? NICE_0_LOAD;
   }
 
   /** Create the mm, map the task's VMAs and run its steps (a scenario task). */
   start(spec: TaskSpec): void {
     const k = this.#ctx.k;
+    this.weight = taskWeight(spec.nice, spec.policy);
     this.mm = k.createMm(this.name);
     spec.vmas.forEach((v, j) => {
       let flags = 0;
@@ -209,10 +216,13 @@ export class TaskRun {
       : (walks: number) => accessNs(ctx.model, walks, overheadNs);
     let probabilities: Float64Array | null = null;
     let done = 0;
+    this.runnable = true;
+    if (step.measure && this.smallPmdsAtMeasure === null) this.smallPmdsAtMeasure = this.#smallPmds();
 
     const chunk = (): void => {
       const now = k.now;
       if (done >= target || now >= deadline) {
+        this.runnable = false;
         this.#resume();
         return;
       }
@@ -240,6 +250,15 @@ export class TaskRun {
       ctx.schedule(end, chunk);
     };
     chunk();
+  }
+
+  /** Whole PMDs of the task's mappings not mapped huge. */
+  #smallPmds(): number {
+    let n = 0;
+    for (const { start, size } of this.#regions.values()) {
+      for (let p = Math.ceil(start / PMD_SIZE); (p + 1) * PMD_SIZE <= start + size; p++) if (!this.mm!.huge.has(p)) n++;
+    }
+    return n;
   }
 
   /** The stream of `step`, continued from its last phase (a repeated sweep goes on where it stopped). */

@@ -22,6 +22,7 @@ import { MAX_PHYS_BYTES } from "../mm/phys_mem.ts";
 import type { SynthSpecInput } from "../synth/spec.ts";
 import { formatByteSize, parseByteSize } from "../core/byte_size.ts";
 import { quote } from "./scenario_error.ts";
+import { DEFAULT_KERNEL_SPEC, type KernelSpec, KernelSchema, MachineSchema, type MachineSpec, type TaskSched, taskSchedShape } from "./kernel_schema.ts";
 
 export type Advice = (typeof MADV_ADVICES)[number];
 
@@ -76,12 +77,7 @@ export interface VmaSpec {
   populate: boolean;
 }
 
-export interface TaskSpec {
-  name: string;
-  startS: number;
-  vmas: VmaSpec[];
-  steps: Step[];
-}
+export interface TaskSpec extends TaskSched { name: string; startS: number; vmas: VmaSpec[]; steps: Step[] }
 
 export interface Scenario {
   name: string;
@@ -95,6 +91,8 @@ export interface Scenario {
   /** Which published line turns walks into time (host/tlb/cost_model.ts). */
   costModel: "bare-metal" | "kvm-guest";
   seed: number;
+  kernel: KernelSpec;
+  machine: MachineSpec;
   /** End of the run; undefined: when the last task has run all its steps. */
   durationS?: number;
   /** Sampling interval of the time series. */
@@ -112,7 +110,6 @@ export interface Scenario {
 }
 
 const nonNegative = z.number().min(0);
-
 /** The longest simulated time: 100 days, inside the 104 days a double counts in whole nanoseconds. */
 export const MAX_SIM_S = 100 * 24 * 3600;
 
@@ -216,6 +213,7 @@ const Task = z.strictObject({
   startS: simSeconds.min(0).default(0),
   vmas: z.array(Vma).default([]),
   steps: z.array(StepSchema).default([]),
+  ...taskSchedShape,
 });
 
 /** The schema of a scenario file. */
@@ -227,6 +225,8 @@ export const ScenarioSchema = z.strictObject({
   tlb: z.string().default("zen5"),
   costModel: z.enum(["bare-metal", "kvm-guest"]).default("bare-metal"),
   seed: z.number().int().min(0).max(0xffffffff).default(1),
+  kernel: KernelSchema.default(DEFAULT_KERNEL_SPEC),
+  machine: MachineSchema.default({}),
   durationS: simSeconds.gt(0).optional(),
   intervalS: simSeconds.min(MIN_INTERVAL_S, {
     error: (i) => `must be at least ${MIN_INTERVAL_S} s (1 µs of simulated time), got ${quote(i.input)}`,
