@@ -18,7 +18,7 @@ import type { WasmCore } from "../core/wasm_core.ts";
 import { RANGE } from "../fullscan/scan_plan.ts";
 import { defaultTunables } from "../kernel/tunables.ts";
 import { getVariant } from "../kernel/variants/mod.ts";
-import { buildScanSet, type ScanSetName } from "./scan_set.ts";
+import { buildScanSet, SCAN_ENGINES, type ScanEngine, type ScanSetName } from "./scan_set.ts";
 import type { SynthSpecInput } from "../synth/spec.ts";
 
 /**
@@ -33,8 +33,6 @@ type Benchmark = BenchmarkModule;
 /** The most records a scan writes before its ring is read. */
 const RING_RECORDS = 65536;
 
-export const SCAN_ENGINES = ["ts", "wasm", "simd"] as const;
-export type ScanEngine = (typeof SCAN_ENGINES)[number];
 
 export interface BenchScanOptions {
   /** A built-in set ("cache", "256MiB") or a map description to generate (default "cache"). */

@@ -15,7 +15,6 @@ import { Command } from "commander";
 import { loadPreset, type Scenario } from "../scenario/mod.ts";
 import { findPreset } from "../scenario/presets/mod.ts";
 import { expandGrid, parseShard } from "../sweep/run_point.ts";
-import { sweepChartSvg, sweptTunables } from "../sweep/sweep_chart.ts";
 import { mergeRecords, parseRecords, type RecordLine, SweepOutputError } from "../sweep/sweep_record.ts";
 import { SweepSpecError, validateSweepSpec } from "../sweep/sweep_spec.ts";
 import { summarizeSweep, summaryCsv, summaryTable } from "../sweep/sweep_summary.ts";
@@ -113,6 +112,8 @@ function stem(path: string): string {
 async function summaryMode(path: string, f: SweepFlags): Promise<void> {
   const [{ lines }] = await readOutputs([path]);
   const s = summarizeSweep(lines.map((l) => l.record));
+  // echarts loads only for the charts, not with every command.
+  const { sweepChartSvg, sweptTunables } = await import("../sweep/sweep_chart.ts");
   const svgStem = f.svg === undefined ? stem(path) : stem(f.svg);
   const files: OutputFile[] = [
     { flag: "--csv", path: f.csv ?? `${stem(path)}.csv`, data: summaryCsv(s) },
