@@ -146,7 +146,7 @@ async function execute(spec: string | undefined, f: SweepFlags): Promise<void> {
 /** The `sweep` command, for the CLI program to add. */
 export function sweepCommand(): Command {
   return new Command("sweep")
-    .argument("[spec]", "a YAML or JSON sweep file: scenario, variants, tunables and seeds, each a list (see docs/sweeps.md)")
+    .argument("[spec]", "a YAML or JSON sweep file: scenario, variants, tunables and seeds, each a value or a list (docs/sweeps.md)")
     .description("run a grid of scenario × variant × tunables × seed on worker threads, one JSON line per run; merge or sum up outputs")
     .option("--out <file>", "append each run's line to FILE (resumed: runs already in it are skipped), else standard output")
     .option("--workers <n>", `worker threads (0: this thread, up to ${MAX_WORKERS}; default: the CPUs)`)
