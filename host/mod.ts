@@ -46,8 +46,8 @@ export { DASHES, PALETTE } from "./report/chart_style.ts";
 export * from "./sweep/mod.ts";
 
 // The scan microbenchmark's options and report (benchScan() is below).
-export { type BenchScanOptions, SCAN_ENGINES, type ScanBenchReport, type ScanEngine, type ScanRate } from "./bench/scan_bench.ts";
-export { SCAN_SETS, type ScanSetName } from "./bench/scan_set.ts";
+export { type BenchScanOptions, type ScanBenchReport, type ScanRate } from "./bench/scan_bench.ts";
+export { SCAN_ENGINES, type ScanEngine, SCAN_SETS, type ScanSetName } from "./bench/scan_set.ts";
 
 // Kernel variants, sysfs tunables and vmstat counters, by their kernel names.
 export {

@@ -167,3 +167,19 @@ describe("khugesim sweep refuses bad input with one line and exit status 2", () 
     expect(r.stderr.trimEnd()).toMatch(message);
   });
 });
+
+describe("runOnWorkers", () => {
+  test("a worker that dies takes only its run with it, recorded as failed; a new worker runs the rest", async () => {
+    const { runOnWorkers } = await import("../host/node/sweep_pool.ts");
+    const { expandGrid } = await import("../host/sweep/run_point.ts");
+    const { validateSweepSpec } = await import("../host/sweep/sweep_spec.ts");
+    const { parseScenarioText } = await import("../host/scenario/mod.ts");
+    const points = expandGrid(validateSweepSpec({ scenario: "small", variants: ["baseline"], seeds: [1, 2, 3, 4] }, "g"));
+    const lines: string[] = [];
+    await runOnWorkers({ small: parseScenarioText(SMALL, "small.yaml") }, points, 2, (i, line) => (lines[i] = line), { index: 1, exitCode: 7 });
+    const records = lines.map((l) => JSON.parse(l) as { seed: number; error?: string; result?: unknown });
+    expect(records.map((r) => r.seed)).toEqual([1, 2, 3, 4]);
+    expect(records[1].error).toMatch(/^Sweep worker \d died: exited with code 7$/);
+    for (const i of [0, 2, 3]) expect(records[i].result).toBeDefined();
+  }, 120_000);
+});

@@ -11,14 +11,15 @@ import lodash from "lodash";
 // @ts-expect-error -- platform ships no types; only benchmark.js reads it.
 import platform from "platform";
 import type { CoreMemory } from "../core/core_memory.ts";
-import { PTE_BYTES, PTES_PER_PMD, RECORD, SCAN_FLAG } from "../core/layout.ts";
+import { PTE_BYTES, PTES_PER_PMD, RECORD } from "../core/layout.ts";
 import type { ScanCore } from "../core/scan_core.ts";
 import { TsScanCore } from "../core/scan_ref.ts";
 import type { WasmCore } from "../core/wasm_core.ts";
 import { RANGE } from "../fullscan/scan_plan.ts";
 import { defaultTunables } from "../kernel/tunables.ts";
 import { getVariant } from "../kernel/variants/mod.ts";
-import { buildScanSet, type ScanSetName } from "./scan_set.ts";
+import { scanFlags } from "../khugepaged/scan_pmd_exit.ts";
+import { buildScanSet, SCAN_ENGINES, type ScanEngine, type ScanSetName } from "./scan_set.ts";
 import type { SynthSpecInput } from "../synth/spec.ts";
 
 /**
@@ -33,8 +34,6 @@ type Benchmark = BenchmarkModule;
 /** The most records a scan writes before its ring is read. */
 const RING_RECORDS = 65536;
 
-export const SCAN_ENGINES = ["ts", "wasm", "simd"] as const;
-export type ScanEngine = (typeof SCAN_ENGINES)[number];
 
 export interface BenchScanOptions {
   /** A built-in set ("cache", "256MiB") or a map description to generate (default "cache"). */
@@ -116,7 +115,7 @@ export async function runScanBench(core: WasmCore, memory: CoreMemory, options: 
   const set = buildScanSet(memory, options.set ?? "cache");
   const ringRecords = Math.max(1, Math.min(set.pmds, RING_RECORDS));
   const ring = memory.alloc(ringRecords * RECORD.BYTES, RECORD.BYTES);
-  const flags = SCAN_FLAG.KHUGEPAGED | (variant.lazyfreeSkip ? SCAN_FLAG.LAZYFREE_SKIP : 0);
+  const flags = scanFlags(variant, true);
   const cores: Record<ScanEngine, ScanCore> = { ts: new TsScanCore(memory.memory), wasm: core.scalar, simd: core.simd };
   const sumBytesSimd = core.exports.sumBytesSimd as (ptr: number, bytes: number) => bigint;
   const runs = await timeAll([

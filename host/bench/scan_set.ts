@@ -17,6 +17,10 @@ import { mulberry32 } from "../run/rng.ts";
 import { generateMap } from "../synth/generate.ts";
 import type { SynthSpecInput } from "../synth/spec.ts";
 
+/** The scan cores a benchmark can time: the TypeScript twin, the WASM scalar core, the WASM SIMD core. */
+export const SCAN_ENGINES = ["ts", "wasm", "simd"] as const;
+export type ScanEngine = (typeof SCAN_ENGINES)[number];
+
 /** The built-in sets by name. */
 export const SCAN_SETS = {
   cache: { pmds: 64, realistic: false, seed: 1 },

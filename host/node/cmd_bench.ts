@@ -9,8 +9,8 @@
  */
 import { availableParallelism, cpus } from "node:os";
 import { Command, Option } from "commander";
-import { runScanBench, SCAN_ENGINES, type ScanBenchReport, type ScanEngine } from "../bench/scan_bench.ts";
-import { SCAN_SETS, type ScanSetName } from "../bench/scan_set.ts";
+import type { ScanBenchReport } from "../bench/scan_bench.ts";
+import { SCAN_ENGINES, type ScanEngine, SCAN_SETS, type ScanSetName } from "../bench/scan_set.ts";
 import { firstRepeated } from "../core/first_repeated.ts";
 import { findVariant, variantChoices } from "../kernel/variants/mod.ts";
 import { columns, withCommas } from "../report/format.ts";
@@ -84,6 +84,8 @@ async function execute(f: BenchFlags): Promise<void> {
     throw err;
   }
   const { memory, core } = await createCore();
+  // benchmark.js and lodash load only for this command.
+  const { runScanBench } = await import("../bench/scan_bench.ts");
   let r: ScanBenchReport;
   try {
     r = await runScanBench(core, memory, {

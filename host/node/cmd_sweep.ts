@@ -15,7 +15,6 @@ import { Command } from "commander";
 import { loadPreset, type Scenario } from "../scenario/mod.ts";
 import { findPreset } from "../scenario/presets/mod.ts";
 import { expandGrid, parseShard } from "../sweep/run_point.ts";
-import { sweepChartSvg, sweptTunables } from "../sweep/sweep_chart.ts";
 import { mergeRecords, parseRecords, type RecordLine, SweepOutputError } from "../sweep/sweep_record.ts";
 import { SweepSpecError, validateSweepSpec } from "../sweep/sweep_spec.ts";
 import { summarizeSweep, summaryCsv, summaryTable } from "../sweep/sweep_summary.ts";
@@ -113,6 +112,8 @@ function stem(path: string): string {
 async function summaryMode(path: string, f: SweepFlags): Promise<void> {
   const [{ lines }] = await readOutputs([path]);
   const s = summarizeSweep(lines.map((l) => l.record));
+  // echarts loads only for the charts, not with every command.
+  const { sweepChartSvg, sweptTunables } = await import("../sweep/sweep_chart.ts");
   const svgStem = f.svg === undefined ? stem(path) : stem(f.svg);
   const files: OutputFile[] = [
     { flag: "--csv", path: f.csv ?? `${stem(path)}.csv`, data: summaryCsv(s) },
@@ -145,7 +146,7 @@ async function execute(spec: string | undefined, f: SweepFlags): Promise<void> {
 /** The `sweep` command, for the CLI program to add. */
 export function sweepCommand(): Command {
   return new Command("sweep")
-    .argument("[spec]", "a YAML or JSON sweep file: scenario, variants, tunables and seeds, each a list (see docs/sweeps.md)")
+    .argument("[spec]", "a YAML or JSON sweep file: scenario, variants, tunables and seeds, each a value or a list (docs/sweeps.md)")
     .description("run a grid of scenario × variant × tunables × seed on worker threads, one JSON line per run; merge or sum up outputs")
     .option("--out <file>", "append each run's line to FILE (resumed: runs already in it are skipped), else standard output")
     .option("--workers <n>", `worker threads (0: this thread, up to ${MAX_WORKERS}; default: the CPUs)`)

@@ -11,7 +11,7 @@ import { recordLine } from "../sweep/sweep_record.ts";
 
 export type SweepToWorker =
   | { type: "init"; scenarios: Record<string, Scenario> }
-  | { type: "run"; index: number; point: RunPoint };
+  | { type: "run"; index: number; point: RunPoint; exitCode?: number };
 export type SweepFromWorker = { type: "ready" } | { type: "done"; index: number; line: string };
 
 /** The worker's entry: the .mjs that registers tsx from the sources, the compiled worker from dist/. */
@@ -26,6 +26,8 @@ const WORKER_URL = import.meta.url.endsWith(".ts")
 export function runOnWorkers(
   scenarios: Record<string, Scenario>, points: readonly RunPoint[], workers: number,
   onLine: (index: number, line: string) => void,
+  /** Fault injection for tests: the worker handed points[index] exits with `exitCode` instead of running it. */
+  fault?: { index: number; exitCode: number },
 ): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     let next = 0, left = points.length, failed = false;
@@ -45,7 +47,8 @@ export function runOnWorkers(
         return;
       }
       state.index = next++;
-      w.postMessage({ type: "run", index: state.index, point: points[state.index] } satisfies SweepToWorker);
+      const exitCode = fault?.index === state.index ? fault.exitCode : undefined;
+      w.postMessage({ type: "run", index: state.index, point: points[state.index], exitCode } satisfies SweepToWorker);
     };
     const spawn = (n: number) => {
       const w = new Worker(WORKER_URL, { name: `khugesim-sweep-${n}` });

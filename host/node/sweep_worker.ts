@@ -25,6 +25,7 @@ port.on("message", async (m: SweepToWorker) => {
     return;
   }
   if (!engine) throw new Error("Sweep worker got a run before its init");
+  if (m.exitCode !== undefined) process.exit(m.exitCode);
   const line = await runSweepPoint(scenarios[m.point.scenario], m.point, engine);
   port.postMessage({ type: "done", index: m.index, line } satisfies SweepFromWorker);
 });
