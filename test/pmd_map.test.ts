@@ -12,6 +12,7 @@ import { Kernel } from "../host/mm/kernel.ts";
 import { madvise } from "../host/mm/madvise.ts";
 import type { Mm } from "../host/mm/mm.ts";
 import { mappedPmds, PMD_STATES, pmdMap, pmdState, type PmdState } from "../host/mm/pmd_map.ts";
+import { scanResultTrace } from "../host/core/scan_result.ts";
 import { PAGE_SIZE, PMD_SIZE } from "../host/mm/vma.ts";
 import { createEngine, type Frame, runScenario, validateScenario, watchScenario } from "../host/node/mod.ts";
 
@@ -102,5 +103,21 @@ describe("watchScenario()", () => {
     const huge = frames.map((f) => names(f.tasks[0].pmds).filter((s) => s === "huge").length);
     expect(huge).toEqual([2, 4, 4, 4, 4, 4]);
     expect(frames.at(-1)!.tasks[0]).toMatchObject({ name: "t", alive: true, anonHugePagesKb: 4 * 2048 });
+  });
+
+  test("watchScenario() frames carry each PMD's last khugepaged status, the PMDs' addresses and the cursor", async () => {
+    const frames: Frame[] = [];
+    await watchScenario(scenario, await createEngine(), { onFrame: (f) => void frames.push(f) });
+    const [first, second] = frames.map((f) => f.tasks[0]);
+    const [base, count] = first.pmdRuns;
+    expect(first.pmdRuns).toHaveLength(2);
+    expect(count).toBe(4);
+    const status = (t: typeof first) => Array.from(t.lastScan, (r) => (r === 0 ? null : scanResultTrace(r - 1)));
+    // One wake-up scans (and collapses) two PMDs, the next the other two; the cursor waits after the last.
+    expect(status(first)).toEqual(["succeeded", "succeeded", null, null]);
+    expect(frames[0].cursor).toEqual({ task: "t", address: (base + 2) * PMD_SIZE });
+    expect(status(second)).toEqual(["succeeded", "succeeded", "succeeded", "succeeded"]);
+    // Later passes find the THPs in place.
+    expect(status(frames.at(-1)!.tasks[0])).toContain("page_pmd_mapped");
   });
 });

@@ -73,6 +73,8 @@ export class Khugepaged {
   onCollapse?: (e: CollapseEvent) => void;
   /** Called when a pass ends. */
   onPass?: (e: PassEvent) => void;
+  /** Called with each PMD's final scan status (after any collapse), as mm_khugepaged_scan_pmd reports it. */
+  onScanPmd?: (mm: Mm, address: number, result: number) => void;
   /** What the thread sleeps in: the timed scan sleep, the allocation back-off, or nothing. */
   #sleep: { kind: "scan" | "alloc"; pass?: Pass } | null = null;
   /** Bumped to cancel the pending wake-up. */
@@ -285,6 +287,7 @@ export class Khugepaged {
         this.onCollapse?.({ ts: cc.ts, mm, address: rec.address, result });
       }
       this.scanResults[result]++;
+      this.onScanPmd?.(mm, rec.address, result);
       traceScanPmd(k, cc, mm, rec, result);
       this.cursor.address += PMD_SIZE;
       pass.progress += k.variant.pmdCharge(rec);

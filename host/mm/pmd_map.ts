@@ -4,6 +4,7 @@
  * page tables through smaps.ts's per-table counts.
  */
 import type { Mm } from "./mm.ts";
+import { entryTable } from "./page_table.ts";
 import { isLazyfreeHuge, type TableCache, tableCounts } from "./smaps.ts";
 import { PMD_SIZE } from "./vma.ts";
 
@@ -22,14 +23,28 @@ const STATE_SWAPPED = 3;
 const STATE_HUGE = 4;
 const STATE_HUGE_LAZYFREE = 5;
 
+/**
+ * The PMDs (address >> 21) that some VMA of `mm` overlaps, in address order, as runs:
+ * `[first, count, first, count, …]`. A terabyte map is a few runs per VMA, not a list.
+ */
+export function mappedPmdRuns(mm: Mm): number[] {
+  const out: number[] = [];
+  let next = -1;
+  for (const v of mm.vmas) {
+    // Adjacent VMAs may share their boundary PMD; list it once.
+    const first = Math.max(Math.floor(v.start / PMD_SIZE), next), end = Math.ceil(v.end / PMD_SIZE);
+    if (first >= end) continue;
+    if (first === next) out[out.length - 1] += end - first;
+    else out.push(first, end - first);
+    next = end;
+  }
+  return out;
+}
+
 /** The PMD numbers (address >> 21) that some VMA of `mm` overlaps, in address order. */
 export function mappedPmds(mm: Mm): number[] {
-  const out: number[] = [];
-  for (const v of mm.vmas) {
-    const first = Math.floor(v.start / PMD_SIZE), end = Math.ceil(v.end / PMD_SIZE);
-    // Adjacent VMAs may share their boundary PMD; list it once.
-    for (let p = Math.max(first, (out.at(-1) ?? -1) + 1); p < end; p++) out.push(p);
-  }
+  const runs = mappedPmdRuns(mm), out: number[] = [];
+  for (let r = 0; r < runs.length; r += 2) for (let i = 0; i < runs[r + 1]; i++) out.push(runs[r] + i);
   return out;
 }
 
@@ -38,7 +53,11 @@ export function pmdState(mm: Mm, pmdNo: number, byTable?: TableCache): number {
   const h = mm.huge.get(pmdNo);
   if (h) return isLazyfreeHuge(h) ? STATE_HUGE_LAZYFREE : STATE_HUGE;
   const t = mm.pt.table(pmdNo);
-  if (t === 0) return STATE_EMPTY;
+  return t === 0 ? STATE_EMPTY : tableState(mm, t, byTable);
+}
+
+/** The state of a PTE-mapped PMD whose table is at byte offset `t`. */
+function tableState(mm: Mm, t: number, byTable?: TableCache): number {
   const { normal, lazy, swapped } = tableCounts(mm.pt.core.u32, t, byTable);
   if (normal + swapped === 0) return STATE_EMPTY;
   const small = normal - lazy;
@@ -51,8 +70,32 @@ export function pmdState(mm: Mm, pmdNo: number, byTable?: TableCache): number {
  * `byTable` may be shared with smapsRollup() of the same unchanged mm.
  */
 export function pmdMap(mm: Mm, byTable: TableCache = new Map()): Uint8Array {
-  const pmds = mappedPmds(mm);
-  const out = new Uint8Array(pmds.length);
-  for (let i = 0; i < pmds.length; i++) out[i] = pmdState(mm, pmds[i], byTable);
+  const runs = mappedPmdRuns(mm);
+  let n = 0;
+  for (let r = 1; r < runs.length; r += 2) n += runs[r];
+  const out = new Uint8Array(n);
+  // Alike PMDs of a synthetic map share a table: its state is worked out once.
+  const stateOf = new Map<number, number>();
+  let lastT = 0, lastS = STATE_EMPTY;
+  const entries = mm.pt.entries(), base = mm.pt.basePmd;
+  let i = 0;
+  for (let r = 0; r < runs.length; r += 2) {
+    for (let p = runs[r], end = p + runs[r + 1]; p < end; p++, i++) {
+      // A PMD with a table is not huge; one without is huge or empty.
+      const t = p >= base && p - base < entries.length ? entryTable(entries[p - base]) : 0;
+      if (t === 0) {
+        const h = mm.huge.size === 0 ? undefined : mm.huge.get(p);
+        if (h) out[i] = isLazyfreeHuge(h) ? STATE_HUGE_LAZYFREE : STATE_HUGE;
+        continue;
+      }
+      if (t !== lastT) {
+        lastT = t;
+        let s = stateOf.get(t);
+        if (s === undefined) stateOf.set(t, s = tableState(mm, t, byTable));
+        lastS = s;
+      }
+      out[i] = lastS;
+    }
+  }
   return out;
 }

@@ -1,6 +1,7 @@
 /** Per-task figures in the style of /proc/PID/smaps_rollup, in kB. */
 import { PTE } from "../core/layout.ts";
 import type { HugePmd, Mm } from "./mm.ts";
+import { entryTable } from "./page_table.ts";
 import { isNormalPage, pteWord } from "./pte_ops.ts";
 
 export interface SmapsRollup {
@@ -47,11 +48,14 @@ export function smapsRollup(mm: Mm, byTable: TableCache = new Map()): SmapsRollu
   const huge = anonHugePagesKb(mm);
   const out: SmapsRollup = { Rss: huge, AnonHugePages: huge, LazyFree: 0, Swap: 0 };
   for (const h of mm.huge.values()) if (isLazyfreeHuge(h)) out.LazyFree += 2048;
-  const pt = mm.pt;
-  for (let i = 0; i < pt.length; i++) {
-    const t = pt.table(pt.basePmd + i);
+  const u32 = mm.pt.core.u32, entries = mm.pt.entries();
+  // A synthetic map's alike PMDs share a table, often side by side: skip the cache then.
+  let lastT = 0, c: TableCounts = { normal: 0, lazy: 0, swapped: 0 };
+  for (let i = 0; i < entries.length; i++) {
+    const t = entryTable(entries[i]);
     if (t === 0) continue;
-    const c = tableCounts(pt.core.u32, t, byTable);
+    if (t !== lastT) c = tableCounts(u32, t, byTable);
+    lastT = t;
     out.Rss += c.normal * 4;
     out.LazyFree += c.lazy * 4;
     out.Swap += c.swapped * 4;

@@ -3,8 +3,10 @@
  * each task's PMD map and smaps figures, so that a page can animate khugepaged's work.
  */
 import type { Kernel } from "../mm/kernel.ts";
-import { pmdMap } from "../mm/pmd_map.ts";
+import type { Mm } from "../mm/mm.ts";
+import { mappedPmdRuns, pmdMap } from "../mm/pmd_map.ts";
 import { smapsRollup, type TableCache } from "../mm/smaps.ts";
+import { PMD_SIZE } from "../mm/vma.ts";
 import type { Engine } from "../run/engine.ts";
 import type { RunResult } from "../run/result.ts";
 import { type RunOptions, type RunProgress, runScenario } from "../run/runner.ts";
@@ -17,6 +19,13 @@ export interface TaskFrame {
   alive: boolean;
   /** One state per 2 MiB range a VMA overlaps, in address order (indexes into PMD_STATES). */
   pmds: Uint8Array;
+  /** Where those PMDs are: runs of PMD numbers (address >> 21), `[first, count, first, count, …]`. */
+  pmdRuns: number[];
+  /**
+   * Per PMD of `pmds`, the last status khugepaged's scan gave it (mm_khugepaged_scan_pmd's,
+   * a ScanResult code) plus one; 0 for a PMD khugepaged has not scanned.
+   */
+  lastScan: Uint8Array;
   anonHugePagesKb: number;
   lazyFreeKb: number;
   swapKb: number;
@@ -29,6 +38,8 @@ export interface Frame {
   /** The run's end as far as it is known (an estimate until the run is over). */
   endS: number;
   tasks: TaskFrame[];
+  /** khugepaged's cursor (`khugepaged_scan.mm_slot`, `.address`): the task it scans next and where; null at the list head. */
+  cursor: { task: string; address: number } | null;
 }
 
 export interface WatchOptions extends RunOptions {
@@ -39,18 +50,37 @@ export interface WatchOptions extends RunOptions {
   onFrame?: (frame: Frame) => void | Promise<void>;
 }
 
+/** Each mm's PMDs khugepaged has scanned, by PMD number, with the last status (a ScanResult code). */
+type ScanLog = Map<Mm, Map<number, number>>;
+
+/** Per PMD of `runs`, its last status in `log` plus one (0: not scanned). */
+function lastScans(runs: number[], count: number, log: Map<number, number> | undefined): Uint8Array {
+  const out = new Uint8Array(count);
+  if (!log || log.size === 0) return out;
+  let i = 0;
+  for (let r = 0; r < runs.length; r += 2) {
+    for (let p = runs[r], end = p + runs[r + 1]; p < end; p++, i++) {
+      const result = log.get(p);
+      if (result !== undefined) out[i] = result + 1;
+    }
+  }
+  return out;
+}
+
 /** Every task's map and figures now. */
-function takeFrame(k: Kernel, variant: string, timeS: number, endS: number): Frame {
+function takeFrame(k: Kernel, log: ScanLog, variant: string, timeS: number, endS: number): Frame {
   const tasks = k.mms.map((mm): TaskFrame => {
     // Both read the same PTE tables: count each once.
     const byTable: TableCache = new Map();
     const m = smapsRollup(mm, byTable);
+    const pmds = pmdMap(mm, byTable), pmdRuns = mappedPmdRuns(mm);
     return {
-      name: mm.name, alive: mm.users > 0, pmds: pmdMap(mm, byTable),
+      name: mm.name, alive: mm.users > 0, pmds, pmdRuns, lastScan: lastScans(pmdRuns, pmds.length, log.get(mm)),
       anonHugePagesKb: m.AnonHugePages, lazyFreeKb: m.LazyFree, swapKb: m.Swap,
     };
   });
-  return { variant, timeS, endS, tasks };
+  const c = k.khugepaged.cursor;
+  return { variant, timeS, endS, tasks, cursor: c.mm ? { task: c.mm.name, address: c.address } : null };
 }
 
 /**
@@ -67,20 +97,26 @@ export async function watchScenario(scenario: Scenario, engine: Engine, options:
   const { onFrame, ...runOptions } = options;
   if (!onFrame) return runScenario(scenario, engine, runOptions);
   let kernel: Kernel | null = null;
+  const log: ScanLog = new Map();
   let lastS = -1;
   const result = await runScenario(scenario, engine, {
     ...runOptions,
     observe(k) {
       kernel = k;
+      k.khugepaged.onScanPmd = (mm, address, result) => {
+        let byPmd = log.get(mm);
+        if (!byPmd) log.set(mm, byPmd = new Map());
+        byPmd.set(Math.floor(address / PMD_SIZE), result);
+      };
       runOptions.observe?.(k);
     },
     async onInterval(p: RunProgress) {
       await runOptions.onInterval?.(p);
       if (!kernel) return;
       lastS = p.timeS;
-      await onFrame(takeFrame(kernel, p.variant, p.timeS, p.endS));
+      await onFrame(takeFrame(kernel, log, p.variant, p.timeS, p.endS));
     },
   });
-  if (kernel && result.endS !== lastS) await onFrame(takeFrame(kernel, result.variant, result.endS, result.endS));
+  if (kernel && result.endS !== lastS) await onFrame(takeFrame(kernel, log, result.variant, result.endS, result.endS));
   return result;
 }
