@@ -34,6 +34,7 @@ export {
 export type { AccessReport, Engine, RunResult, SeriesPoint, TaskResult, TaskSample } from "./run/mod.ts";
 export { type Frame, type TaskFrame, watchScenario, type WatchOptions } from "./view/frames.ts";
 export { PMD_STATES, type PmdState } from "./mm/pmd_map.ts";
+export { PMD_SIZE } from "./mm/vma.ts";
 
 // Reports and traces: what `khugesim compare` prints, its --json and CSV, the trace.
 export { comparisonJson, formatComparison, formatRun, seriesCsv } from "./report/mod.ts";

@@ -8,8 +8,8 @@ import { PRESETS } from "../../host/mod.ts";
 import { HugeChart, seriesLines } from "./huge_chart.ts";
 import { isolationProblem } from "./isolation.ts";
 import { MapsView } from "./maps_view.ts";
-import { pmdLegend } from "./pmd_canvas.ts";
-import type { RunMessage, WorkerMessage } from "./protocol.ts";
+import { pmdLegend } from "./pmd_colours.ts";
+import type { PageMessage, WorkerMessage } from "./protocol.ts";
 import { ScenarioForm } from "./scenario_form.ts";
 
 function $<T extends HTMLElement>(id: string): T {
@@ -38,23 +38,30 @@ const form = new ScenarioForm({
   preset: $("preset"), text: $("scenario-text"), file: $("scenario-file"), scenarioError: $("scenario-error"),
   variants: $("variants"), variantsError: $("variants-error"), tunables: $("tunables"),
 });
-form.onValidity = (ok) => (runButton.disabled = problem !== null || (!ok && worker === null));
+form.onValidity = (ok) => (runButton.disabled = problem !== null || (!ok && !running));
 $("legend").append(pmdLegend());
-const maps = new MapsView({ container: $("maps"), slider: $("time"), label: $("time-label"), play: $("play") });
+const maps = new MapsView({
+  container: $("maps"), slider: $("time"), label: $("time-label"), play: $("play"), hover: $("map-hover"),
+});
+maps.send = (m: PageMessage) => worker?.postMessage(m);
 const chart = new HugeChart($("chart"));
 maps.onTime = (t) => chart.cursor(t);
 
+/** The worker of the last run: it runs, then keeps the maps the page draws. */
 let worker: Worker | null = null;
+let running = false;
 let startedAt = 0;
 
-runButton.addEventListener("click", () => (worker ? stop("Stopped.") : start()));
+runButton.addEventListener("click", () => (running ? stop("Stopped.") : start()));
 
 function start(): void {
   if (!form.check()) return;
+  worker?.terminate();
+  running = true;
   worker = new Worker(new URL("./sim_worker.ts", import.meta.url), { type: "module", name: "khugesim" });
   worker.onmessage = (e: MessageEvent<WorkerMessage>) => receive(e.data);
   worker.onerror = (e) => fail(`The simulation worker failed: ${e.message || "it could not be loaded"}`);
-  const message: RunMessage = { type: "run", request: form.request() };
+  const message: PageMessage = { type: "run", request: form.request() };
   worker.postMessage(message);
   startedAt = performance.now();
   runButton.textContent = "Stop";
@@ -66,9 +73,13 @@ function start(): void {
   setState("running");
 }
 
-function stop(message: string): void {
-  worker?.terminate();
-  worker = null;
+/** End the run; a finished run's worker stays to draw its maps. */
+function stop(message: string, finished = false): void {
+  if (!finished) {
+    worker?.terminate();
+    worker = null;
+  }
+  running = false;
   runButton.textContent = "Run";
   runButton.disabled = problem !== null;
   progress.hidden = true;
@@ -111,13 +122,19 @@ function receive(m: WorkerMessage): void {
       chart.replace(m.variant, seriesLines(m.series));
       break;
     case "done": {
-      stop(`Done: ${variants.join(", ")}.`);
+      stop(`Done: ${variants.join(", ")}.`, true);
       status.title = `${((performance.now() - startedAt) / 1000).toFixed(1)} s of wall time`;
       comparison.textContent = m.comparison;
       offerDownloads(m);
       setState("done");
       break;
     }
+    case "tiles":
+      maps.tiles(m.id, m.tiles);
+      break;
+    case "pmds":
+      maps.pmds(m.id, m.info);
+      break;
     case "error":
       form.showError(m.field, m.message);
       fail(m.message);
