@@ -5,12 +5,14 @@
  * where it is (idle, running, done, error), for people and for the browser test.
  */
 import { PRESETS } from "../../host/mod.ts";
-import { HugeChart, seriesLines } from "./huge_chart.ts";
 import { isolationProblem } from "./isolation.ts";
 import { MapsView } from "./maps_view.ts";
 import { pmdLegend } from "./pmd_colours.ts";
 import type { PageMessage, WorkerMessage } from "./protocol.ts";
+import { download } from "./download.ts";
 import { ScenarioForm } from "./scenario_form.ts";
+import { chartPanel } from "./chart_panel.ts";
+import { METRICS } from "./metrics.ts";
 
 function $<T extends HTMLElement>(id: string): T {
   const el = document.getElementById(id);
@@ -44,8 +46,9 @@ const maps = new MapsView({
   container: $("maps"), slider: $("time"), label: $("time-label"), play: $("play"), hover: $("map-hover"),
 });
 maps.send = (m: PageMessage) => worker?.postMessage(m);
-const chart = new HugeChart($("chart"));
-maps.onTime = (t) => chart.cursor(t);
+let scenarioName = "khugesim";
+const charts = METRICS.map((metric) => chartPanel($("charts"), metric, () => scenarioName));
+maps.onTime = (t) => charts.forEach((c) => c.cursor(t));
 
 /** The worker of the last run: it runs, then keeps the maps the page draws. */
 let worker: Worker | null = null;
@@ -102,7 +105,8 @@ function receive(m: WorkerMessage): void {
       variants = m.variants;
       finished.clear();
       maps.reset(m.variants);
-      chart.reset(m.variants);
+      charts.forEach((c) => c.reset(m.variants));
+      scenarioName = m.scenario;
       status.textContent = `Running ${m.scenario}…`;
       break;
     case "progress": {
@@ -114,12 +118,12 @@ function receive(m: WorkerMessage): void {
     case "frame":
       maps.add(m.frame);
       if (!finished.has(m.frame.variant)) {
-        for (const t of m.frame.tasks) chart.add(m.frame.variant, t.name, m.frame.timeS, t.anonHugePagesKb);
+        for (const t of m.frame.tasks) charts[0].add(m.frame.variant, t.name, m.frame.timeS, t.anonHugePagesKb / 1024);
       }
       break;
     case "variant-done":
       finished.add(m.variant);
-      chart.replace(m.variant, seriesLines(m.series));
+      charts.forEach((c) => c.replace(m.variant, m.series));
       break;
     case "done": {
       stop(`Done: ${variants.join(", ")}.`, true);
@@ -156,17 +160,6 @@ function offerDownloads(m: Extract<WorkerMessage, { type: "done" }>): void {
   for (const [variant, trace] of Object.entries(m.traces)) {
     button(`download-trace-${variant}`, `Trace: ${variant}`, `${m.scenario}.${variant}.trace.txt`, trace, "text/plain");
   }
-}
-
-function download(name: string, text: string, type: string): void {
-  const url = URL.createObjectURL(new Blob([text], { type }));
-  const a = document.createElement("a");
-  a.href = url;
-  a.download = name;
-  document.body.append(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
 form.loadPreset(PRESETS[0].name);
