@@ -11,6 +11,7 @@ import { pmdLegend } from "./pmd_colours.ts";
 import type { PageMessage, WorkerMessage } from "./protocol.ts";
 import { download } from "./download.ts";
 import { ScenarioForm } from "./scenario_form.ts";
+import { decodeRunLink, encodeRunLink } from "./share_link.ts";
 import { chartPanel } from "./chart_panel.ts";
 import { METRICS } from "./metrics.ts";
 
@@ -40,7 +41,11 @@ const form = new ScenarioForm({
   preset: $("preset"), text: $("scenario-text"), file: $("scenario-file"), scenarioError: $("scenario-error"),
   variants: $("variants"), variantsError: $("variants-error"), tunables: $("tunables"),
 });
-form.onValidity = (ok) => (runButton.disabled = problem !== null || (!ok && !running));
+form.onValidity = (ok) => {
+  runButton.disabled = problem !== null || (!ok && !running);
+  // The address carries the scenario the form holds: copy it to share the run.
+  if (ok) void encodeRunLink(form.request()).then((f) => history.replaceState(null, "", `#${f}`));
+};
 $("legend").append(pmdLegend());
 const maps = new MapsView({
   container: $("maps"), slider: $("time"), label: $("time-label"), play: $("play"), hover: $("map-hover"),
@@ -162,4 +167,16 @@ function offerDownloads(m: Extract<WorkerMessage, { type: "done" }>): void {
   }
 }
 
-form.loadPreset(PRESETS[0].name);
+/** Open the run a shared link carries, or the first preset. */
+async function open(): Promise<void> {
+  try {
+    const shared = await decodeRunLink(location.hash);
+    if (shared) return form.load(shared);
+  } catch (err) {
+    form.loadPreset(PRESETS[0].name);
+    form.showError("scenario", (err as Error).message);
+    return;
+  }
+  form.loadPreset(PRESETS[0].name);
+}
+void open();

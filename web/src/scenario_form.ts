@@ -84,6 +84,18 @@ export class ScenarioForm {
     this.check(true);
   }
 
+  /** Show a request (from a shared link): its text, its variants ticked, its tunables filled in. */
+  load(r: RunRequest): void {
+    this.#el.text.value = r.text;
+    this.#source = r.source;
+    const preset = PRESETS.find((p) => presetYaml(p) === r.text);
+    this.#el.preset.value = preset ? preset.name : "";
+    this.check(true);
+    for (const [name, box] of this.#variantBoxes) box.checked = r.variants.includes(name);
+    for (const [path, { input }] of this.#tunableInputs) input.value = String(r.tunables[path] ?? "");
+    this.check();
+  }
+
   /** The run the form describes. */
   request(): RunRequest {
     const tunables: Record<string, string | number> = {};
