@@ -5,7 +5,7 @@
  */
 import type { Mm } from "./mm.ts";
 import { entryTable } from "./page_table.ts";
-import { isLazyfreeHuge, type TableCache, tableCounts } from "./smaps.ts";
+import { CountsMemo, isLazyfreeHuge, type TableCache, type TableCounts, tableCounts } from "./smaps.ts";
 import { PMD_SIZE } from "./vma.ts";
 
 /**
@@ -53,12 +53,11 @@ export function pmdState(mm: Mm, pmdNo: number, byTable?: TableCache): number {
   const h = mm.huge.get(pmdNo);
   if (h) return isLazyfreeHuge(h) ? STATE_HUGE_LAZYFREE : STATE_HUGE;
   const t = mm.pt.table(pmdNo);
-  return t === 0 ? STATE_EMPTY : tableState(mm, t, byTable);
+  return t === 0 ? STATE_EMPTY : tableState(tableCounts(mm.pt.core.u32, t, byTable));
 }
 
-/** The state of a PTE-mapped PMD whose table is at byte offset `t`. */
-function tableState(mm: Mm, t: number, byTable?: TableCache): number {
-  const { normal, lazy, swapped } = tableCounts(mm.pt.core.u32, t, byTable);
+/** The state of a PTE-mapped PMD from what its table maps. */
+function tableState({ normal, lazy, swapped }: TableCounts): number {
   if (normal + swapped === 0) return STATE_EMPTY;
   const small = normal - lazy;
   if (small >= lazy && small >= swapped) return STATE_SMALL;
@@ -74,10 +73,7 @@ export function pmdMap(mm: Mm, byTable: TableCache = new Map()): Uint8Array {
   let n = 0;
   for (let r = 1; r < runs.length; r += 2) n += runs[r];
   const out = new Uint8Array(n);
-  // Alike PMDs of a synthetic map share a table: its state is worked out once.
-  const stateOf = new Map<number, number>();
-  let lastT = 0, lastS = STATE_EMPTY;
-  const entries = mm.pt.entries(), base = mm.pt.basePmd;
+  const memo = new CountsMemo(mm.pt.core.u32, byTable), entries = mm.pt.entries(), base = mm.pt.basePmd;
   let i = 0;
   for (let r = 0; r < runs.length; r += 2) {
     for (let p = runs[r], end = p + runs[r + 1]; p < end; p++, i++) {
@@ -88,13 +84,7 @@ export function pmdMap(mm: Mm, byTable: TableCache = new Map()): Uint8Array {
         if (h) out[i] = isLazyfreeHuge(h) ? STATE_HUGE_LAZYFREE : STATE_HUGE;
         continue;
       }
-      if (t !== lastT) {
-        lastT = t;
-        let s = stateOf.get(t);
-        if (s === undefined) stateOf.set(t, s = tableState(mm, t, byTable));
-        lastS = s;
-      }
-      out[i] = lastS;
+      out[i] = tableState(memo.get(t));
     }
   }
   return out;

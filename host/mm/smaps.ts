@@ -1,5 +1,5 @@
 /** Per-task figures in the style of /proc/PID/smaps_rollup, in kB. */
-import { PTE } from "../core/layout.ts";
+import { PTE, PTE_TABLE_BYTES } from "../core/layout.ts";
 import type { HugePmd, Mm } from "./mm.ts";
 import { entryTable } from "./page_table.ts";
 import { isNormalPage, pteWord } from "./pte_ops.ts";
@@ -48,19 +48,42 @@ export function smapsRollup(mm: Mm, byTable: TableCache = new Map()): SmapsRollu
   const huge = anonHugePagesKb(mm);
   const out: SmapsRollup = { Rss: huge, AnonHugePages: huge, LazyFree: 0, Swap: 0 };
   for (const h of mm.huge.values()) if (isLazyfreeHuge(h)) out.LazyFree += 2048;
-  const u32 = mm.pt.core.u32, entries = mm.pt.entries();
-  // A synthetic map's alike PMDs share a table, often side by side: skip the cache then.
-  let lastT = 0, c: TableCounts = { normal: 0, lazy: 0, swapped: 0 };
+  const memo = new CountsMemo(mm.pt.core.u32, byTable), entries = mm.pt.entries();
   for (let i = 0; i < entries.length; i++) {
     const t = entryTable(entries[i]);
     if (t === 0) continue;
-    if (t !== lastT) c = tableCounts(u32, t, byTable);
-    lastT = t;
+    const c = memo.get(t);
     out.Rss += c.normal * 4;
     out.LazyFree += c.lazy * 4;
     out.Swap += c.swapped * 4;
   }
   return out;
+}
+
+/**
+ * tableCounts() behind a small direct-mapped memo: a terabyte synthetic map's PMDs
+ * alternate between a few hundred shared tables, too often for a Map lookup per PMD.
+ */
+export class CountsMemo {
+  readonly #u32: Uint32Array;
+  readonly #cache: TableCache | undefined;
+  readonly #keys = new Float64Array(1024);
+  readonly #counts: TableCounts[] = [];
+
+  constructor(u32: Uint32Array, cache?: TableCache) {
+    this.#u32 = u32;
+    this.#cache = cache;
+  }
+
+  /** The counts of the table at byte offset `t` (not 0). */
+  get(t: number): TableCounts {
+    const slot = (t / PTE_TABLE_BYTES) & 1023;
+    if (this.#keys[slot] === t) return this.#counts[slot];
+    const c = tableCounts(this.#u32, t, this.#cache);
+    this.#keys[slot] = t;
+    this.#counts[slot] = c;
+    return c;
+  }
 }
 
 /** Count what the PTE table at byte offset `t` maps, through `cache` if given. */

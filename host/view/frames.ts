@@ -57,12 +57,18 @@ type ScanLog = Map<Mm, Map<number, number>>;
 function lastScans(runs: number[], count: number, log: Map<number, number> | undefined): Uint8Array {
   const out = new Uint8Array(count);
   if (!log || log.size === 0) return out;
-  let i = 0;
-  for (let r = 0; r < runs.length; r += 2) {
-    for (let p = runs[r], end = p + runs[r + 1]; p < end; p++, i++) {
-      const result = log.get(p);
-      if (result !== undefined) out[i] = result + 1;
+  // Index of each run's first PMD, to place the logged PMDs (far fewer than the map's).
+  const firstIndex: number[] = [];
+  for (let r = 0, i = 0; r < runs.length; i += runs[r + 1], r += 2) firstIndex.push(i);
+  for (const [p, result] of log) {
+    let lo = 0, hi = firstIndex.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (runs[2 * mid] <= p) lo = mid;
+      else hi = mid - 1;
     }
+    const offset = p - runs[2 * lo];
+    if (offset >= 0 && offset < runs[2 * lo + 1]) out[firstIndex[lo] + offset] = result + 1;
   }
   return out;
 }

@@ -9,6 +9,9 @@ import { MapHistory, pmdIndex, pmdNumber } from "./map_history.ts";
 import { PMD_RGB } from "./pmd_colours.ts";
 import type { FrameSummary, MapRef, PmdsInfo, Tile } from "./protocol.ts";
 
+/** PMD_RGB flat, three bytes a state: the aggregation's inner loop reads it. */
+const RGB = Uint8Array.from(PMD_RGB.flat());
+
 export class MapStore {
   /** By variant: frames stored, and each task's history. */
   #variants = new Map<string, { frames: number; tasks: Map<string, MapHistory> }>();
@@ -53,13 +56,16 @@ export class MapStore {
       const [first, end] = cellRange(l, c);
       let r = 0, g = 0, b = 0, n = 0;
       for (let i = first; i < Math.min(end, cells.length); i++, n++) {
-        const rgb = PMD_RGB[cells[i] & 0xff];
-        r += rgb[0];
-        g += rgb[1];
-        b += rgb[2];
+        const s = (cells[i] & 0xff) * 3;
+        r += RGB[s];
+        g += RGB[s + 1];
+        b += RGB[s + 2];
       }
       if (n === 0) continue;
-      rgba.set([r / n, g / n, b / n, 255], c * 4);
+      rgba[c * 4] = r / n;
+      rgba[c * 4 + 1] = g / n;
+      rgba[c * 4 + 2] = b / n;
+      rgba[c * 4 + 3] = 255;
     }
     return { map: ref, rgba };
   }
