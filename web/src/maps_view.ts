@@ -14,6 +14,8 @@ import type { FrameSummary, MapRef, PageMessage, PmdsInfo, Tile } from "./protoc
 
 /** Frames shown per second of playback. */
 const PLAY_FPS = 24;
+/** Time spent drawing tiles before the main thread is given back, in ms. */
+const DRAW_MS = 12;
 
 export interface MapsElements {
   container: HTMLElement;
@@ -179,19 +181,29 @@ export class MapsView {
     this.send({ type: "tiles", id: this.#pendingTiles, maps });
   }
 
-  /** The worker's answer to the last request for tiles. */
+  /**
+   * The worker's answer to the last request for tiles, drawn a few at a time (DRAW_MS
+   * each animation frame) so that many large maps never make one long task.
+   */
   tiles(id: number, tiles: Tile[]): void {
     if (id !== this.#pendingTiles) return;
-    this.#pendingTiles = 0;
-    for (const { map, rgba } of tiles) {
-      const frame = this.#frames.get(map.variant)?.[map.frame];
-      const cursor = frame?.cursor?.task === map.task ? frame.cursor.pmd : null;
-      this.#rows.get(`${map.variant}\u0000${map.task}`)?.draw(mapLayout(map.start, map.end), rgba, cursor);
-    }
-    if (this.#dirty) {
-      this.#dirty = false;
-      this.#requestTiles();
-    }
+    const draw = () => {
+      if (id !== this.#pendingTiles) return;
+      const until = performance.now() + DRAW_MS;
+      while (tiles.length > 0 && performance.now() < until) {
+        const { map, rgba } = tiles.shift()!;
+        const frame = this.#frames.get(map.variant)?.[map.frame];
+        const cursor = frame?.cursor?.task === map.task ? frame.cursor.pmd : null;
+        this.#rows.get(`${map.variant}\u0000${map.task}`)?.draw(mapLayout(map.start, map.end), rgba, cursor);
+      }
+      if (tiles.length > 0) return void requestAnimationFrame(draw);
+      this.#pendingTiles = 0;
+      if (this.#dirty) {
+        this.#dirty = false;
+        this.#requestTiles();
+      }
+    };
+    draw();
   }
 
   /** The worker's description of the PMDs under the pointer. */

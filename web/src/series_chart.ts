@@ -5,17 +5,19 @@
  * its download as SVG or PNG.
  */
 import { LineChart } from "echarts/charts";
-import { GridComponent, LegendComponent, MarkLineComponent, TitleComponent, TooltipComponent } from "echarts/components";
+import { GridComponent, LegendComponent, TitleComponent, TooltipComponent } from "echarts/components";
 import * as echarts from "echarts/core";
 import { CanvasRenderer, SVGRenderer } from "echarts/renderers";
 import { DASHES, PALETTE, type SeriesPoint, type TaskSample } from "../../host/mod.ts";
 
 echarts.use([
-  LineChart, GridComponent, LegendComponent, MarkLineComponent, TitleComponent, TooltipComponent, CanvasRenderer, SVGRenderer,
+  LineChart, GridComponent, LegendComponent, TitleComponent, TooltipComponent, CanvasRenderer, SVGRenderer,
 ]);
 
 /** Redraws at most this often while a run streams in: a redraw of many lines is a long task. */
-const REDRAW_MS = 500;
+const REDRAW_MS = 1000;
+/** The plot's margins inside the chart, in px (the cursor line spans the plot's height). */
+const GRID = { left: 72, right: 24, top: 40, bottom: 44 };
 
 /** What a chart plots of each task's sample. */
 export interface Metric {
@@ -34,6 +36,8 @@ type VariantLines = Map<string, Array<[number, number | null]>>;
 export class SeriesChart {
   readonly metric: Metric;
   readonly #chart: echarts.ECharts;
+  /** The time marker: a line over the chart, so that moving it redraws nothing. */
+  readonly #marker = document.createElement("div");
   #variants: string[] = [];
   #data = new Map<string, VariantLines>();
   #cursorS: number | null = null;
@@ -43,7 +47,13 @@ export class SeriesChart {
   constructor(element: HTMLElement, metric: Metric) {
     this.metric = metric;
     this.#chart = echarts.init(element, null, { renderer: "canvas" });
-    globalThis.addEventListener?.("resize", () => this.#chart.resize());
+    this.#marker.className = "chart-cursor";
+    this.#marker.hidden = true;
+    element.append(this.#marker);
+    globalThis.addEventListener?.("resize", () => {
+      this.#chart.resize();
+      this.#placeMarker();
+    });
     this.#render();
   }
 
@@ -87,7 +97,16 @@ export class SeriesChart {
   /** Move the time marker. */
   cursor(timeS: number | null): void {
     this.#cursorS = timeS;
-    this.#schedule();
+    this.#placeMarker();
+  }
+
+  #placeMarker(): void {
+    const x = this.#cursorS === null ? NaN : this.#chart.convertToPixel({ xAxisIndex: 0 }, this.#cursorS);
+    this.#marker.hidden = !Number.isFinite(x);
+    if (this.#marker.hidden) return;
+    Object.assign(this.#marker.style, {
+      left: `${x}px`, top: `${GRID.top}px`, height: `${this.#chart.getHeight() - GRID.top - GRID.bottom}px`,
+    });
   }
 
   /** The chart as an SVG document, drawn at its size on the page. */
@@ -121,6 +140,7 @@ export class SeriesChart {
 
   #render(): void {
     this.#chart.setOption(this.#option(), { replaceMerge: ["series"] });
+    this.#placeMarker();
   }
 
   #option(): echarts.EChartsCoreOption {
@@ -137,15 +157,6 @@ export class SeriesChart {
       data: this.#data.get(variant)?.get(task) ?? [],
     })));
     const hasData = series.some((s) => s.data.some(([, y]) => y !== null));
-    if (series.length > 0 && this.#cursorS !== null) {
-      Object.assign(series[0], {
-        markLine: {
-          silent: true, symbol: "none", animation: false, label: { show: false },
-          lineStyle: { color: "#6b7280", type: "solid", width: 1 },
-          data: [{ xAxis: this.#cursorS }],
-        },
-      });
-    }
     const { axis, digits } = this.metric;
     return {
       animation: false,
@@ -155,7 +166,7 @@ export class SeriesChart {
       },
       tooltip: { trigger: "axis", valueFormatter: (v: unknown) => (v === null ? "–" : Number(v).toFixed(digits)) },
       legend: { top: 4, type: "scroll" },
-      grid: { left: 72, right: 24, top: 40, bottom: 44 },
+      grid: GRID,
       xAxis: { type: "value", name: "simulated time (s)", nameLocation: "middle", nameGap: 28, min: 0 },
       yAxis: { type: "value", name: axis, nameLocation: "middle", nameGap: 56, min: 0 },
       series,
