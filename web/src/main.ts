@@ -63,7 +63,7 @@ let startedAt = 0;
 runButton.addEventListener("click", () => (running ? stop("Stopped.") : start()));
 
 function start(): void {
-  if (!form.check()) return;
+  if (!form.ready()) return;
   worker?.terminate();
   running = true;
   worker = new Worker(new URL("./sim_worker.ts", import.meta.url), { type: "module", name: "khugesim" });
