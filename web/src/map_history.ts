@@ -1,18 +1,25 @@
 /**
  * One task's PMD map over a run, kept in the worker. Each PMD is a u16: its state (an
  * index into PMD_STATES) in the low byte, its last khugepaged status plus one in the
- * high byte. A frame is stored as the PMDs that changed since the previous one, with
- * their values before and after, so a terabyte map costs its changes per frame and the
- * view moves to any frame by replaying them either way. A frame whose PMDs moved (a
- * VMA mapped or unmapped) is stored whole.
+ * high byte. Only the newest map is kept whole; each frame is the PMDs that changed since
+ * the one before, with their values before and after, so a terabyte map costs its changes
+ * per frame and a copy moves to any frame by replaying them either way. A frame whose
+ * PMDs moved (a VMA mapped or unmapped) starts a segment whose maps replay from its own
+ * newest.
  */
 import type { TaskFrame } from "../../host/mod.ts";
 
-interface Stored {
-  /** Runs of PMD numbers, `[first, count, …]`, as TaskFrame.pmdRuns. */
+/** Frames whose PMDs are the same: the map at its newest frame, whole. */
+interface Segment {
   runs: number[];
-  /** The whole map (a key frame), or the changes since the previous frame. */
-  whole?: Uint16Array;
+  /** Index of its first frame. */
+  first: number;
+  newest: Uint16Array;
+}
+
+/** A frame: its segment, and the PMDs that changed since the frame before (none for a segment's first). */
+interface Stored {
+  segment: Segment;
   at?: Uint32Array;
   before?: Uint16Array;
   after?: Uint16Array;
@@ -26,10 +33,8 @@ export class MapHistory {
   /** Index, in the variant's frames, of this task's first frame. */
   readonly first: number;
   #frames: Stored[] = [];
-  /** The newest frame, to diff the next one against. */
-  #newest = new Uint16Array(0);
-  /** The map at frame #viewAt, which the view reads. */
-  #view = new Uint16Array(0);
+  /** A copy of the map at frame #viewAt, made only to show a frame that is not its segment's newest. */
+  #view: Uint16Array | null = null;
   #viewAt = -1;
 
   constructor(first: number) {
@@ -45,46 +50,39 @@ export class MapHistory {
   push(t: TaskFrame): void {
     const cells = new Uint16Array(t.pmds.length);
     for (let i = 0; i < cells.length; i++) cells[i] = t.pmds[i] | (t.lastScan[i] << 8);
-    const prev = this.#frames.at(-1);
-    if (!prev || !sameRuns(prev.runs, t.pmdRuns)) {
-      this.#frames.push({ runs: t.pmdRuns, whole: cells.slice() });
-    } else {
-      const at: number[] = [];
-      for (let i = 0; i < cells.length; i++) if (cells[i] !== this.#newest[i]) at.push(i);
-      this.#frames.push({
-        runs: prev.runs, at: Uint32Array.from(at),
-        before: Uint16Array.from(at, (i) => this.#newest[i]), after: Uint16Array.from(at, (i) => cells[i]),
-      });
+    const segment = this.#frames.at(-1)?.segment;
+    if (!segment || !sameRuns(segment.runs, t.pmdRuns)) {
+      this.#frames.push({ segment: { runs: t.pmdRuns, first: this.#frames.length, newest: cells } });
+      return;
     }
-    this.#newest = cells;
+    const at: number[] = [];
+    for (let i = 0; i < cells.length; i++) if (cells[i] !== segment.newest[i]) at.push(i);
+    this.#frames.push({
+      segment, at: Uint32Array.from(at),
+      before: Uint16Array.from(at, (i) => segment.newest[i]), after: Uint16Array.from(at, (i) => cells[i]),
+    });
+    segment.newest = cells;
   }
 
   /** The map at frame `f` (an index into this task's frames) and its PMD runs. */
   at(f: number): { cells: Uint16Array; runs: number[] } {
-    if (f !== this.#viewAt) this.#seek(f);
-    return { cells: this.#view, runs: this.#frames[f].runs };
-  }
-
-  #seek(f: number): void {
-    // Changes replay either way between two frames unless a key frame lies between them.
-    if (this.#viewAt < 0 || this.#keyIn(Math.min(this.#viewAt, f) + 1, Math.max(this.#viewAt, f))) {
-      let key = f;
-      while (!this.#frames[key].whole) key--;
-      this.#view = this.#frames[key].whole!.slice();
-      this.#viewAt = key;
+    const { segment } = this.#frames[f];
+    let last = f;
+    while (last + 1 < this.#frames.length && this.#frames[last + 1].segment === segment) last++;
+    if (f === last) return { cells: segment.newest, runs: segment.runs };
+    // Replay changes from the view if it is in this segment, else back from the segment's newest.
+    if (this.#view === null || this.#viewAt < segment.first || this.#viewAt > last) {
+      this.#view = segment.newest.slice();
+      this.#viewAt = last;
     }
     for (; this.#viewAt < f; this.#viewAt++) this.#apply(this.#frames[this.#viewAt + 1], "after");
     for (; this.#viewAt > f; this.#viewAt--) this.#apply(this.#frames[this.#viewAt], "before");
-  }
-
-  #keyIn(from: number, to: number): boolean {
-    for (let i = from; i <= to; i++) if (this.#frames[i].whole) return true;
-    return false;
+    return { cells: this.#view, runs: segment.runs };
   }
 
   #apply(s: Stored, side: "before" | "after"): void {
     const values = s[side]!, at = s.at!;
-    for (let i = 0; i < at.length; i++) this.#view[at[i]] = values[i];
+    for (let i = 0; i < at.length; i++) this.#view![at[i]] = values[i];
   }
 }
 
