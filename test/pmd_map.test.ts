@@ -11,7 +11,8 @@ import { mmap } from "../host/mm/fault.ts";
 import { Kernel } from "../host/mm/kernel.ts";
 import { madvise } from "../host/mm/madvise.ts";
 import type { Mm } from "../host/mm/mm.ts";
-import { mappedPmds, PMD_STATES, pmdMap, pmdState, type PmdState } from "../host/mm/pmd_map.ts";
+import { mappedPmds, PMD_STATES, pmdMap, pmdMapAndFree, pmdState, type PmdState } from "../host/mm/pmd_map.ts";
+import { smapsRollup } from "../host/mm/smaps.ts";
 import { scanResultTrace } from "../host/core/scan_result.ts";
 import { PAGE_SIZE, PMD_SIZE } from "../host/mm/vma.ts";
 import { createEngine, type Frame, runScenario, validateScenario, watchScenario } from "../host/node/mod.ts";
@@ -51,6 +52,19 @@ describe("pmdMap()", () => {
     madvise(k, mm, v.start, PMD_SIZE, "MADV_PAGEOUT");
     madvise(k, mm, v.start + PMD_SIZE, PMD_SIZE, "MADV_DONTNEED");
     expect(names(pmdMap(mm))).toEqual(["empty", "swapped", "empty", "small"]);
+  });
+
+  test("pmdMapAndFree() counts LazyFree and Swap as smapsRollup() does, THPs and 4 KiB pages alike", () => {
+    const { k, mm } = boot();
+    const v = mmap(k, mm, { len: 4 * PMD_SIZE, populate: true });
+    madvise(k, mm, v.start, PMD_SIZE, "MADV_COLLAPSE");
+    madvise(k, mm, v.start, PMD_SIZE + 100 * PAGE_SIZE, "MADV_FREE");
+    madvise(k, mm, v.start + 2 * PMD_SIZE, 300 * PAGE_SIZE, "MADV_PAGEOUT");
+    const m = smapsRollup(mm), walked = pmdMapAndFree(mm);
+    expect(m.LazyFree).toBe(2048 + 400);
+    expect(m.Swap).toBe(1200);
+    expect(walked).toMatchObject({ lazyFreeKb: m.LazyFree, swapKb: m.Swap });
+    expect(Array.from(walked.pmds)).toEqual(Array.from(pmdMap(mm)));
   });
 
   test("pmdState() takes the state most of a PMD's pages are in", () => {

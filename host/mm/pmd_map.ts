@@ -69,11 +69,20 @@ function tableState({ normal, lazy, swapped }: TableCounts): number {
  * `byTable` may be shared with smapsRollup() of the same unchanged mm.
  */
 export function pmdMap(mm: Mm, byTable: TableCache = new Map()): Uint8Array {
+  return pmdMapAndFree(mm, byTable).pmds;
+}
+
+/**
+ * pmdMap() and, from the same walk, what smaps_rollup's LazyFree and Swap count in those
+ * PMDs (kB): a viewer's frame of a terabyte map reads each PMD once.
+ */
+export function pmdMapAndFree(mm: Mm, byTable: TableCache = new Map()): { pmds: Uint8Array; lazyFreeKb: number; swapKb: number } {
   const runs = mappedPmdRuns(mm);
   let n = 0;
   for (let r = 1; r < runs.length; r += 2) n += runs[r];
   const out = new Uint8Array(n);
   const memo = new CountsMemo(mm.pt.core.u32, byTable), entries = mm.pt.entries(), base = mm.pt.basePmd;
+  let lazyPages = 0, swapPages = 0, lazyHuge = 0;
   let i = 0;
   for (let r = 0; r < runs.length; r += 2) {
     for (let p = runs[r], end = p + runs[r + 1]; p < end; p++, i++) {
@@ -81,11 +90,17 @@ export function pmdMap(mm: Mm, byTable: TableCache = new Map()): Uint8Array {
       const t = p >= base && p - base < entries.length ? entryTable(entries[p - base]) : 0;
       if (t === 0) {
         const h = mm.huge.size === 0 ? undefined : mm.huge.get(p);
-        if (h) out[i] = isLazyfreeHuge(h) ? STATE_HUGE_LAZYFREE : STATE_HUGE;
+        if (!h) continue;
+        const lazy = isLazyfreeHuge(h);
+        if (lazy) lazyHuge++;
+        out[i] = lazy ? STATE_HUGE_LAZYFREE : STATE_HUGE;
         continue;
       }
-      out[i] = tableState(memo.get(t));
+      const c = memo.get(t);
+      lazyPages += c.lazy;
+      swapPages += c.swapped;
+      out[i] = tableState(c);
     }
   }
-  return out;
+  return { pmds: out, lazyFreeKb: lazyHuge * 2048 + lazyPages * 4, swapKb: swapPages * 4 };
 }

@@ -4,8 +4,8 @@
  */
 import type { Kernel } from "../mm/kernel.ts";
 import type { Mm } from "../mm/mm.ts";
-import { mappedPmdRuns, pmdMap } from "../mm/pmd_map.ts";
-import { smapsRollup, type TableCache } from "../mm/smaps.ts";
+import { mappedPmdRuns, pmdMapAndFree } from "../mm/pmd_map.ts";
+import { anonHugePagesKb } from "../mm/smaps.ts";
 import { PMD_SIZE } from "../mm/vma.ts";
 import type { Engine } from "../run/engine.ts";
 import type { RunResult } from "../run/result.ts";
@@ -76,13 +76,10 @@ function lastScans(runs: number[], count: number, log: Map<number, number> | und
 /** Every task's map and figures now. */
 function takeFrame(k: Kernel, log: ScanLog, variant: string, timeS: number, endS: number): Frame {
   const tasks = k.mms.map((mm): TaskFrame => {
-    // Both read the same PTE tables: count each once.
-    const byTable: TableCache = new Map();
-    const m = smapsRollup(mm, byTable);
-    const pmds = pmdMap(mm, byTable), pmdRuns = mappedPmdRuns(mm);
+    const { pmds, lazyFreeKb, swapKb } = pmdMapAndFree(mm), pmdRuns = mappedPmdRuns(mm);
     return {
       name: mm.name, alive: mm.users > 0, pmds, pmdRuns, lastScan: lastScans(pmdRuns, pmds.length, log.get(mm)),
-      anonHugePagesKb: m.AnonHugePages, lazyFreeKb: m.LazyFree, swapKb: m.Swap,
+      anonHugePagesKb: anonHugePagesKb(mm), lazyFreeKb, swapKb,
     };
   });
   const c = k.khugepaged.cursor;
