@@ -4,7 +4,7 @@
  * under the pointer, so a terabyte map never crosses to the main thread.
  */
 import type { RunProgress, SeriesPoint } from "../../host/mod.ts";
-import type { RunRequest } from "./run_request.ts";
+import type { ErrorField, RunRequest } from "./run_request.ts";
 
 /** Page → worker: run a scenario with the page's variants and tunables. */
 export interface RunMessage {
@@ -90,6 +90,3 @@ export type WorkerMessage =
   | { type: "pmds"; id: number; info: PmdsInfo | null }
   /** The run could not start or stopped: `field` says which part of the form is at fault. */
   | { type: "error"; field: ErrorField; message: string };
-
-/** Where an error is shown: next to the scenario text, the variants, a tunable, or in the status line. */
-export type ErrorField = "scenario" | "variants" | { tunable: string } | "run";
