@@ -14,6 +14,8 @@ import type { FrameSummary, MapRef, PageMessage, PmdsInfo, Tile } from "./protoc
 
 /** Frames shown per second of playback. */
 const PLAY_FPS = 24;
+/** Tiles are asked for at most this often while following a run, in ms. */
+const LIVE_MS = 250;
 /** Time spent drawing tiles before the main thread is given back, in ms. */
 const DRAW_MS = 12;
 
@@ -44,6 +46,9 @@ export class MapsView {
   #pendingTiles = 0;
   #dirty = false;
   #pendingPmds = 0;
+  /** When tiles were last asked for, and the pending later request while following a run. */
+  #askedAt = -Infinity;
+  #later: ReturnType<typeof setTimeout> | null = null;
   /** Sends a request to the worker that holds the maps. */
   send: (m: PageMessage) => void = () => {};
   /** Told the time shown whenever it changes. */
@@ -68,6 +73,8 @@ export class MapsView {
     this.#zoom.clear();
     this.#pendingTiles = this.#pendingPmds = 0;
     this.#dirty = false;
+    if (this.#later !== null) clearTimeout(this.#later);
+    this.#later = null;
     this.#el.container.replaceChildren();
     this.#el.hover.textContent = "";
     for (const v of variants) {
@@ -175,6 +182,16 @@ export class MapsView {
       this.#dirty = true;
       return;
     }
+    // While a run streams in, the worker's time goes to the run: ask at most every LIVE_MS.
+    const wait = this.#live ? this.#askedAt + LIVE_MS - performance.now() : 0;
+    if (wait > 0) {
+      this.#later ??= setTimeout(() => {
+        this.#later = null;
+        this.#requestTiles();
+      }, wait);
+      return;
+    }
+    this.#askedAt = performance.now();
     const maps = [...this.#rows.values()].flatMap((row) => this.#ref(row)?.ref ?? []);
     if (maps.length === 0) return;
     this.#pendingTiles = this.#nextId++;

@@ -18,8 +18,17 @@ function post(message: WorkerMessage): void {
   self.postMessage(message, message.type === "tiles" ? message.tiles.map((t) => t.rgba.buffer as ArrayBuffer) : []);
 }
 
-/** Let the page's requests for tiles in: the run gives up the thread once per frame. */
-const yieldToMessages = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
+/**
+ * Let the page's requests for tiles in: the run gives up the thread once per frame, through
+ * a message to itself (queued behind the page's, and not clamped as a nested timeout is).
+ */
+const wake = new MessageChannel();
+let resume: (() => void) | null = null;
+wake.port1.onmessage = () => resume?.();
+const yieldToMessages = () => new Promise<void>((resolve) => {
+  resume = resolve;
+  wake.port2.postMessage(null);
+});
 
 async function run({ request }: RunMessage): Promise<void> {
   const checked = checkRunRequest(request);
