@@ -49,14 +49,17 @@ export class MapHistory {
   /** Store the task's map of the next frame. */
   push(t: TaskFrame): void {
     const cells = new Uint16Array(t.pmds.length);
-    for (let i = 0; i < cells.length; i++) cells[i] = t.pmds[i] | (t.lastScan[i] << 8);
     const segment = this.#frames.at(-1)?.segment;
-    if (!segment || !sameRuns(segment.runs, t.pmdRuns)) {
+    const same = segment !== undefined && sameRuns(segment.runs, t.pmdRuns);
+    const at: number[] = [];
+    for (let i = 0; i < cells.length; i++) {
+      cells[i] = t.pmds[i] | (t.lastScan[i] << 8);
+      if (same && cells[i] !== segment.newest[i]) at.push(i);
+    }
+    if (!same) {
       this.#frames.push({ segment: { runs: t.pmdRuns, first: this.#frames.length, newest: cells } });
       return;
     }
-    const at: number[] = [];
-    for (let i = 0; i < cells.length; i++) if (cells[i] !== segment.newest[i]) at.push(i);
     this.#frames.push({
       segment, at: Uint32Array.from(at),
       before: Uint16Array.from(at, (i) => segment.newest[i]), after: Uint16Array.from(at, (i) => cells[i]),
