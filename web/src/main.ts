@@ -1,19 +1,20 @@
 /**
- * The khugesim page: a scenario form, a run in a Web Worker with progress, each task's
- * PMD map animated over simulated time, AnonHugePages over time, the CLI's comparison
- * table, and downloads of the results and traces. `document.body.dataset.state` says
- * where it is (idle, running, done, error), for people and for the browser test.
+ * The khugesim page: a scenario form (carried by the address, to share a run), a run in
+ * a Web Worker with progress, each task's PMD map over simulated time (kept and drawn by
+ * the worker), charts of the time series, the CLI's comparison table, and downloads of
+ * the results and traces. `document.body.dataset.state` says where it is (idle, running,
+ * done, error), for people and for the browser test.
  */
 import { PRESETS } from "../../host/mod.ts";
+import { chartPanel } from "./chart_panel.ts";
+import { download } from "./download.ts";
 import { isolationProblem } from "./isolation.ts";
 import { MapsView } from "./maps_view.ts";
+import { METRICS } from "./metrics.ts";
 import { pmdLegend } from "./pmd_colours.ts";
 import type { PageMessage, WorkerMessage } from "./protocol.ts";
-import { download } from "./download.ts";
 import { ScenarioForm } from "./scenario_form.ts";
 import { decodeRunLink, encodeRunLink } from "./share_link.ts";
-import { chartPanel } from "./chart_panel.ts";
-import { METRICS } from "./metrics.ts";
 
 function $<T extends HTMLElement>(id: string): T {
   const el = document.getElementById(id);
