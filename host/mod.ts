@@ -35,6 +35,7 @@ export {
 export type { AccessReport, Engine, RunResult, SeriesPoint, TaskResult, TaskSample } from "./run/mod.ts";
 export type { Frame, TaskFrame } from "./run/frames.ts";
 export { PMD_STATES, type PmdState } from "./mm/pmd_map.ts";
+export { PMD_SIZE } from "./mm/vma.ts";
 
 // Reports and traces: what `khugesim compare` prints, its --json, CSV and SVG chart, the trace.
 export { anonHugeChartSvg, comparisonJson, formatComparison, formatRun, seriesCsv } from "./report/mod.ts";

@@ -28,9 +28,9 @@ test("shade() tells none, some and all apart, and a column with nothing mapped i
 
 test("HeatmapCollector leaves out a task once it has exited", () => {
   const h = new HeatmapCollector();
-  const task = (alive: boolean) => ({ name: "t", alive, pmds: new Uint8Array([S("huge")]), anonHugePagesKb: 2048, lazyFreeKb: 0, swapKb: 0 });
-  h.add({ variant: "baseline", timeS: 1, endS: 2, tasks: [task(true)] });
-  h.add({ variant: "baseline", timeS: 2, endS: 2, tasks: [task(false)] });
+  const task = (alive: boolean) => ({ name: "t", alive, pmds: new Uint8Array([S("huge")]), pmdRuns: [0, 1], lastScan: new Uint8Array(1), anonHugePagesKb: 2048, lazyFreeKb: 0, swapKb: 0 });
+  h.add({ variant: "baseline", timeS: 1, endS: 2, cursor: null, tasks: [task(true)] });
+  h.add({ variant: "baseline", timeS: 2, endS: 2, cursor: null, tasks: [task(false)] });
   expect(h.maps.get("baseline")!.get("t")!.rows.map((r) => r.timeS)).toEqual([1]);
 });
 

@@ -11,7 +11,9 @@ import { mmap } from "../host/mm/fault.ts";
 import { KhugepagedKernel } from "../host/khugepaged/khugepaged_kernel.ts";
 import { madvise } from "../host/mm/madvise.ts";
 import type { Mm } from "../host/mm/mm.ts";
-import { mappedPmds, PMD_STATES, pmdMap, pmdState, type PmdState } from "../host/mm/pmd_map.ts";
+import { mappedPmds, PMD_STATES, pmdMap, pmdMapAndFree, pmdState, type PmdState } from "../host/mm/pmd_map.ts";
+import { smapsRollup } from "../host/mm/smaps.ts";
+import { scanResultTrace } from "../host/core/scan_result.ts";
 import { PAGE_SIZE, PMD_SIZE } from "../host/mm/vma.ts";
 import { createEngine, type Frame, runScenario, validateScenario } from "../host/node/mod.ts";
 
@@ -50,6 +52,19 @@ describe("pmdMap()", () => {
     madvise(k, mm, v.start, PMD_SIZE, "MADV_PAGEOUT");
     madvise(k, mm, v.start + PMD_SIZE, PMD_SIZE, "MADV_DONTNEED");
     expect(names(pmdMap(mm))).toEqual(["empty", "swapped", "empty", "small"]);
+  });
+
+  test("pmdMapAndFree() counts LazyFree and Swap as smapsRollup() does, THPs and 4 KiB pages alike", () => {
+    const { k, mm } = boot();
+    const v = mmap(k, mm, { len: 4 * PMD_SIZE, populate: true });
+    madvise(k, mm, v.start, PMD_SIZE, "MADV_COLLAPSE");
+    madvise(k, mm, v.start, PMD_SIZE + 100 * PAGE_SIZE, "MADV_FREE");
+    madvise(k, mm, v.start + 2 * PMD_SIZE, 300 * PAGE_SIZE, "MADV_PAGEOUT");
+    const m = smapsRollup(mm), walked = pmdMapAndFree(mm);
+    expect(m.LazyFree).toBe(2048 + 400);
+    expect(m.Swap).toBe(1200);
+    expect(walked).toMatchObject({ lazyFreeKb: m.LazyFree, swapKb: m.Swap });
+    expect(Array.from(walked.pmds)).toEqual(Array.from(pmdMap(mm)));
   });
 
   test("pmdState() takes the state most of a PMD's pages are in", () => {
@@ -105,5 +120,24 @@ describe("runScenario() with frames", () => {
     const huge = frames.map((f) => names(f.tasks[0].pmds).filter((s) => s === "huge").length);
     expect(huge).toEqual([2, 4, 4, 4, 4, 4]);
     expect(frames.at(-1)!.tasks[0]).toMatchObject({ name: "t", alive: true, anonHugePagesKb: 4 * 2048 });
+  });
+
+  test("runScenario()'s frames carry each PMD's last khugepaged status, the PMDs' addresses and the cursor", async () => {
+    const frames: Frame[] = [];
+    await runScenario(scenario, await createEngine(), {
+      frames: true,
+      onEvent: (ev) => void (ev.type === "frame" && frames.push(ev.frame)),
+    });
+    const [first, second] = frames.map((f) => f.tasks[0]);
+    const [base, count] = first.pmdRuns;
+    expect(first.pmdRuns).toHaveLength(2);
+    expect(count).toBe(4);
+    const status = (t: typeof first) => Array.from(t.lastScan, (r) => (r === 0 ? null : scanResultTrace(r - 1)));
+    // One wake-up scans (and collapses) two PMDs, the next the other two; the cursor waits after the last.
+    expect(status(first)).toEqual(["succeeded", "succeeded", null, null]);
+    expect(frames[0].cursor).toEqual({ task: "t", address: (base + 2) * PMD_SIZE });
+    expect(status(second)).toEqual(["succeeded", "succeeded", "succeeded", "succeeded"]);
+    // Later passes find the THPs in place.
+    expect(status(frames.at(-1)!.tasks[0])).toContain("page_pmd_mapped");
   });
 });

@@ -1,7 +1,11 @@
 /**
  * The browser leg of the runtime matrix: the page built by Vite, served from
  * 127.0.0.1 with and without cross-origin isolation, driven in Debian's Chromium.
- * The page's downloads must equal what Node computes for the same run, byte for byte.
+ * The page's downloads must equal what Node computes for the same run, byte for byte,
+ * and the page must stay responsive on the terabyte preset. That test measures the page's
+ * longest main-thread task (a PerformanceObserver for 'longtask') and its run time against
+ * the CLI's and prints both; it holds them to the issue's bounds (under 100 ms, within 2×)
+ * only with KHUGESIM_TIMING=1, since no test may depend on an idle machine.
  *
  * Needs /usr/bin/chromium (apt-get install -y chromium), or KHUGESIM_CHROMIUM. Without
  * it the suite fails under CI=true and is skipped elsewhere.
@@ -16,6 +20,7 @@ import { promisify } from "node:util";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { comparisonJson, createEngine, formatComparison, parseScenarioText } from "../host/node/mod.ts";
+import { MAP_MAX_HEIGHT, MAP_WIDTH } from "../web/src/map_layout.ts";
 import { ISOLATION_HEADERS } from "../web/vite.config.ts";
 import { runSeed, SEED_PRESET } from "./runtime/seed_output.ts";
 import { serveStatic, type StaticServer } from "./runtime/static_server.ts";
@@ -38,6 +43,44 @@ if (!HAVE_CHROMIUM && !IN_CI) console.warn(`${MISSING}. Skipping them (they fail
 test.runIf(!HAVE_CHROMIUM && IN_CI)("Chromium is installed for the browser tests", () => {
   throw new Error(MISSING);
 });
+
+/** The terabyte preset the page must handle. */
+const BIG_PRESET = "synthetic-1tib";
+
+/** What the page received from its worker: the largest message's typed arrays, and any in frames. */
+interface WorkerTraffic {
+  largest: number;
+  frameArrays: number;
+}
+
+/**
+ * Runs in the page before its scripts: collect long tasks in `longTasks` and measure
+ * what each worker message carries in `fromWorker`.
+ */
+function recordMainThread(): void {
+  const g = globalThis as unknown as { longTasks: number[]; fromWorker: WorkerTraffic };
+  g.longTasks = [];
+  g.fromWorker = { largest: 0, frameArrays: 0 };
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) g.longTasks.push(e.duration);
+  }).observe({ type: "longtask" });
+  const arrayBytes = (x: unknown): number => {
+    if (ArrayBuffer.isView(x)) return x.byteLength;
+    if (typeof x !== "object" || x === null) return 0;
+    return Object.values(x).reduce((n: number, v) => n + arrayBytes(v), 0);
+  };
+  const Base = globalThis.Worker;
+  globalThis.Worker = class extends Base {
+    constructor(url: string | URL, options?: WorkerOptions) {
+      super(url, options);
+      this.addEventListener("message", (e: MessageEvent) => {
+        const bytes = arrayBytes(e.data);
+        g.fromWorker.largest = Math.max(g.fromWorker.largest, bytes);
+        if (e.data?.type === "frame") g.fromWorker.frameArrays += bytes;
+      });
+    }
+  };
+}
 
 describe.skipIf(!HAVE_CHROMIUM)("the page in Chromium", () => {
   let outDir = "";
@@ -66,8 +109,9 @@ describe.skipIf(!HAVE_CHROMIUM)("the page in Chromium", () => {
   });
 
   /** Run `fn` on a fresh page of `url` that records uncaught errors and console errors, then close it. */
-  async function onPage(url: string, fn: (p: { page: Page; errors: string[] }) => Promise<void>): Promise<void> {
+  async function onPage(url: string, fn: (p: { page: Page; errors: string[] }) => Promise<void>, init?: () => void): Promise<void> {
     const page = await browser.newPage({ viewport: { width: 1400, height: 1000 }, acceptDownloads: true });
+    if (init) await page.addInitScript(init);
     const errors: string[] = [];
     page.on("pageerror", (e) => errors.push(e.message));
     page.on("console", (m) => {
@@ -81,9 +125,13 @@ describe.skipIf(!HAVE_CHROMIUM)("the page in Chromium", () => {
     }
   }
 
-  async function downloadText(page: Page, selector: string): Promise<string> {
+  async function downloadBytes(page: Page, selector: string): Promise<Buffer> {
     const [download] = await Promise.all([page.waitForEvent("download"), page.click(selector)]);
-    return readFile((await download.path())!, "utf8");
+    return readFile((await download.path())!);
+  }
+
+  async function downloadText(page: Page, selector: string): Promise<string> {
+    return (await downloadBytes(page, selector)).toString("utf8");
   }
 
   test("the page runs the seed preset cross-origin isolated and downloads Node's results byte for byte", async () => {
@@ -101,6 +149,18 @@ describe.skipIf(!HAVE_CHROMIUM)("the page in Chromium", () => {
       expect(await page.textContent("#comparison")).toBe(formatComparison(c));
       // Every task of every variant has a map, one cell per 2 MiB the buffer overlaps.
       expect(await page.locator(".task-map canvas").count()).toBe(c.results.length * 3);
+      // hot1's buffer was collapsed whole under the baseline before any full scan ended, so
+      // its first PMD is huge and khugepaged last found it succeeded; the next is 2 MiB on.
+      const hot1 = page.locator('.task-map[data-variant="baseline"][data-task="hot1"] canvas');
+      const hover = async (x: number) => {
+        await page.evaluate(() => (document.getElementById("map-hover")!.textContent = ""));
+        await hot1.hover({ position: { x, y: 4 } });
+        await page.waitForFunction(() => document.getElementById("map-hover")?.textContent !== "");
+        return (await page.textContent("#map-hover"))!;
+      };
+      const first = /^hot1 \(baseline\), PMD 0x([0-9a-f]+): 1 huge \(2 MiB THP\); khugepaged's last scan: succeeded$/;
+      const [a, b] = [(await hover(4)).match(first), (await hover(14)).match(first)];
+      expect(a && b && parseInt(b[1], 16) - parseInt(a[1], 16)).toBe(2 * 1024 * 1024);
 
       // The README's screenshot is refreshed on request only: a test run leaves the tree clean.
       if (process.env.UPDATE_SCREENSHOT === "1") {
@@ -108,9 +168,88 @@ describe.skipIf(!HAVE_CHROMIUM)("the page in Chromium", () => {
         await mkdir(join(ROOT, "docs"), { recursive: true });
         await writeFile(join(ROOT, "docs/screenshot.png"), await page.screenshot({ fullPage: true }));
       }
+
+      // Each chart downloads as SVG and PNG.
+      const svg = await downloadText(page, "#chart-huge-svg");
+      expect(svg).toMatch(/^<svg[^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+      expect(svg).toContain("hot1 (baseline)");
+      const png = await downloadBytes(page, "#chart-cycles-png");
+      expect(png.subarray(0, 8)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
+
+      // The address carries the run: a new page opened on it shows the same form.
+      const before = await page.evaluate(() => location.hash);
+      await page.fill("#tunable-khugepaged-max_ptes_none", "100");
+      await page.waitForFunction((h) => location.hash !== h, before);
+      const link = page.url();
+      const text = await page.inputValue("#scenario-text");
+      await onPage(link, async ({ page: opened }) => {
+        await opened.waitForFunction(() => document.getElementById("tunable-khugepaged-max_ptes_none") instanceof HTMLInputElement &&
+          (document.getElementById("tunable-khugepaged-max_ptes_none") as HTMLInputElement).value === "100");
+        expect(await opened.inputValue("#scenario-text")).toBe(text);
+        expect(await opened.inputValue("#preset")).toBe(SEED_PRESET);
+        expect(await opened.isChecked('#variants input[value="lazyfree-skip"]')).toBe(true);
+      });
+
       expect(errors).toEqual([]);
     });
   }, 180_000);
+
+  test("the page runs the terabyte preset with aggregated maps and a responsive main thread", async () => {
+    const cliStart = performance.now();
+    await promisify(execFile)(process.execPath, ["bin/khugesim.mjs", "compare", BIG_PRESET], { cwd: ROOT, maxBuffer: 16 << 20 });
+    const cliS = (performance.now() - cliStart) / 1000;
+    await onPage(isolated.url, async ({ page, errors }) => {
+      await page.selectOption("#preset", BIG_PRESET);
+      await page.evaluate(() => ((globalThis as unknown as { longTasks: number[] }).longTasks = []));
+      const pageStart = performance.now();
+      await page.click("#run");
+      await page.waitForSelector("body[data-state=done], body[data-state=error]", { timeout: 300_000 });
+      const pageS = (performance.now() - pageStart) / 1000;
+      expect(await page.getAttribute("body", "data-state"), await page.textContent("#status") ?? "").toBe("done");
+      // Let the last tiles and chart redraw land inside the measurement.
+      await page.waitForTimeout(1000);
+      const longest = Math.max(0, ...await page.evaluate(() => (globalThis as unknown as { longTasks: number[] }).longTasks));
+      const worker = await page.evaluate(() => (globalThis as unknown as { fromWorker: WorkerTraffic }).fromWorker);
+      console.log(`${BIG_PRESET}: page ${pageS.toFixed(1)} s, CLI (khugesim compare) ${cliS.toFixed(1)} s, ` +
+        `ratio ${(pageS / cliS).toFixed(2)}; longest main-thread task during the run ${longest.toFixed(0)} ms; ` +
+        `largest message from the worker ${worker.largest} bytes of arrays`);
+
+      // 16 generated mms under 2 variants, each map bounded whatever the map's size.
+      const canvases = page.locator(".task-map canvas");
+      expect(await canvases.count()).toBe(32);
+      for (const box of await canvases.evaluateAll((cs) => cs.map((c) => c.getBoundingClientRect()))) {
+        expect(box.width).toBeLessThanOrEqual(MAP_WIDTH);
+        expect(box.height).toBeLessThanOrEqual(MAP_MAX_HEIGHT);
+      }
+      // Only what is drawn crosses to the page: a frame carries no map, a tile batch a pixel per cell.
+      expect(worker.frameArrays).toBe(0);
+      expect(worker.largest).toBeLessThanOrEqual(32 * MAP_WIDTH * MAP_MAX_HEIGHT * 4);
+      // The baseline's collapses in synth-0 run to the end: khugepaged's cursor is in its map.
+      expect(await page.getAttribute('.task-map[data-variant="baseline"][data-task="synth-0"] canvas', "data-cursor")).not.toBe("");
+      // The chart has the generated mms' lines.
+      expect(await downloadText(page, "#chart-huge-svg")).toContain("synth-0 (baseline)");
+
+      // Zoom in on synth-0 until a cell is one PMD; the pointer then names it and its last scan.
+      const map = page.locator('.task-map[data-variant="lazyfree-skip"][data-task="synth-0"] canvas');
+      for (let i = 0; i < 24; i++) {
+        await map.hover({ position: { x: 2, y: 2 } });
+        await page.mouse.wheel(0, -100);
+      }
+      await page.waitForFunction(() => document.querySelector<HTMLCanvasElement>(
+        '.task-map[data-variant="lazyfree-skip"][data-task="synth-0"] canvas',
+      )?.style.width === "10px");
+      await page.evaluate(() => (document.getElementById("map-hover")!.textContent = ""));
+      await map.hover({ position: { x: 4, y: 4 } });
+      await page.waitForFunction(() => document.getElementById("map-hover")?.textContent !== "");
+      expect(await page.textContent("#map-hover")).toMatch(/^synth-0 \(lazyfree-skip\), PMD 0x[0-9a-f]+: 1 .*; khugepaged's last scan: [a-z_ ]+$/);
+
+      if (process.env.KHUGESIM_TIMING === "1") {
+        expect(longest).toBeLessThan(100);
+        expect(pageS / cliS).toBeLessThanOrEqual(2);
+      }
+      expect(errors).toEqual([]);
+    }, recordMainThread);
+  }, 600_000);
 
   test("the page shows the CLI's one-line error next to the scenario field", async () => {
     await onPage(isolated.url, async ({ page }) => {

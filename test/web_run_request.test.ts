@@ -4,7 +4,7 @@
  */
 import { stringify } from "yaml";
 import { describe, expect, test } from "vitest";
-import { findPreset, loadPreset } from "../host/mod.ts";
+import { findPreset, loadPreset, validateScenario } from "../host/mod.ts";
 import { checkRunRequest, type RunRequest } from "../web/src/run_request.ts";
 
 const seedYaml = stringify(findPreset("hot1-cold-hot2")!.scenario, { lineWidth: 120 });
@@ -13,6 +13,15 @@ const request = (over: Partial<RunRequest> = {}): RunRequest => ({
 });
 
 describe("checkRunRequest()", () => {
+  test("checkRunRequest() with the text's own variants and no tunables gives what a second check would", () => {
+    const own = checkRunRequest(request());
+    const twice = own.ok && validateScenario({ ...own.scenario }, "hot1-cold-hot2.yaml");
+    expect(JSON.stringify(twice)).toBe(JSON.stringify(own.ok && own.scenario));
+    // Another order of the same variants is a different run: the reference comes first.
+    const swapped = checkRunRequest(request({ variants: ["lazyfree-skip", "baseline"] }));
+    expect(swapped.ok && swapped.scenario.variants).toEqual(["lazyfree-skip", "baseline"]);
+  });
+
   test("checkRunRequest() turns the preset's YAML back into the preset's scenario", () => {
     const r = checkRunRequest(request());
     expect(r.ok && JSON.stringify(r.scenario)).toBe(JSON.stringify(loadPreset("hot1-cold-hot2")));

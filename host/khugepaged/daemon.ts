@@ -54,7 +54,7 @@ export class Khugepaged {
   wakeups = 0;
   /** How often each result (by code) was the status of khugepaged's mm_khugepaged_scan_pmd, traced or not. */
   readonly scanResults: number[] = SCAN_RESULTS.map(() => 0);
-  /** Every collapse attempt and every finished pass. */
+  /** Every collapse attempt, every PMD's scan result and every finished pass. */
   readonly events = new EventStream<KhugepagedEvent>();
   /** What the thread sleeps in: the timed scan sleep, the allocation back-off, or nothing. */
   #sleep: { kind: "scan" | "alloc"; pass?: Pass } | null = null;
@@ -71,7 +71,10 @@ export class Khugepaged {
       if (e.result === S.SUCCEED) this.pagesCollapsed++;
       this.events.emit(e);
     },
-    decided: (result) => this.scanResults[result]++,
+    decided: (result, mm, address) => {
+      this.scanResults[result]++;
+      this.events.emit({ type: "scan_pmd", mm, address, result });
+    },
   };
 
   constructor(k: ClockedKernel) {

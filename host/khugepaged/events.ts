@@ -35,4 +35,12 @@ export interface CollapseEvent {
   lazyfreePages: number;
 }
 
-export type KhugepagedEvent = PassEvent | CollapseEvent;
+/** A PMD's scan ended: its final status (after any collapse), as mm_khugepaged_scan_pmd reports it. */
+export interface ScanPmdEvent {
+  readonly type: "scan_pmd";
+  mm: Mm;
+  address: number;
+  result: number;
+}
+
+export type KhugepagedEvent = PassEvent | CollapseEvent | ScanPmdEvent;

@@ -25,8 +25,8 @@ const FIRST_BATCH = 8;
 export interface PmdStepSink {
   /** A collapse was attempted. */
   collapsed(e: CollapseEvent): void;
-  /** A PMD's scan ended with `result` (its final status). */
-  decided(result: number): void;
+  /** The scan of `mm`'s PMD at `address` ended with `result` (its final status). */
+  decided(result: number, mm: Mm, address: number): void;
 }
 
 /** What a PMD step advances of its pass: work time (and when it is done), PMDs scanned, collapses. */
@@ -85,7 +85,7 @@ export class ScanBatches {
       cc.ts = pass.wall(pass.elapsed);
       sink.collapsed({ type: "collapse", ts: cc.ts, mm, address: rec.address, result, lazyfreePages: c.lazyfreePages });
     }
-    sink.decided(result);
+    sink.decided(result, mm, rec.address);
     traceScanPmd(k, cc, mm, rec, result);
     return stepWord(result, rec.ptesExamined, lockDropped);
   }

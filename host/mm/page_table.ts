@@ -10,6 +10,11 @@ import { PMD, PTE_TABLE_BYTES } from "../core/layout.ts";
 /** How many PMD entries share each shared PTE table, by table offset; absent means one. */
 export type TableShares = Map<number, number>;
 
+/** Byte offset of the PTE table a directory entry points to, or 0 when it has none or is huge. */
+export function entryTable(e: number): number {
+  return e === 0 || (e & (PMD.HUGE | PMD.MIGRATION)) !== 0 ? 0 : (e & PMD.INDEX_MASK) * PTE_TABLE_BYTES;
+}
+
 export class PageTable {
   readonly core: CoreMemory;
   /** Byte offset of the directory in core memory. */
@@ -58,8 +63,16 @@ export class PageTable {
 
   /** Byte offset of the PMD's PTE table, or 0 when it has none or is huge. */
   table(pmdNo: number): number {
-    const e = this.entry(pmdNo);
-    return e === 0 || (e & (PMD.HUGE | PMD.MIGRATION)) !== 0 ? 0 : (e & PMD.INDEX_MASK) * PTE_TABLE_BYTES;
+    return entryTable(this.entry(pmdNo));
+  }
+
+  /**
+   * The directory's entries, entry 0 for `basePmd`: one view for a walk over every PMD
+   * (reading core memory's buffer per PMD costs more than the walk). Valid until the
+   * directory or core memory grows.
+   */
+  entries(): Uint32Array {
+    return this.core.u32.subarray(this.dir >>> 2, (this.dir >>> 2) + this.length);
   }
 
   /** The PMD's own PTE table, allocated if missing and copied first if shared. */

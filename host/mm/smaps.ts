@@ -1,6 +1,8 @@
 /** Per-task figures in the style of /proc/PID/smaps_rollup, in kB. */
+import { PTE_TABLE_BYTES } from "../core/layout.ts";
 import { pteCleanLazyfree, pteNormal, ptePresent, pteSwap } from "../core/pte.ts";
 import type { HugePmd, Mm } from "./mm.ts";
+import { entryTable } from "./page_table.ts";
 import { pteWord } from "./pte_ops.ts";
 
 export interface SmapsRollup {
@@ -47,16 +49,42 @@ export function smapsRollup(mm: Mm, byTable: TableCache = new Map()): SmapsRollu
   const huge = anonHugePagesKb(mm);
   const out: SmapsRollup = { Rss: huge, AnonHugePages: huge, LazyFree: 0, Swap: 0 };
   for (const h of mm.huge.values()) if (isLazyfreeHuge(h)) out.LazyFree += 2048;
-  const pt = mm.pt;
-  for (let i = 0; i < pt.length; i++) {
-    const t = pt.table(pt.basePmd + i);
+  const memo = new CountsMemo(mm.pt.core.u32, byTable), entries = mm.pt.entries();
+  for (let i = 0; i < entries.length; i++) {
+    const t = entryTable(entries[i]);
     if (t === 0) continue;
-    const c = tableCounts(pt.core.u32, t, byTable);
+    const c = memo.get(t);
     out.Rss += c.normal * 4;
     out.LazyFree += c.lazy * 4;
     out.Swap += c.swapped * 4;
   }
   return out;
+}
+
+/**
+ * tableCounts() behind a small direct-mapped memo: a terabyte synthetic map's PMDs
+ * alternate between a few hundred shared tables, too often for a Map lookup per PMD.
+ */
+export class CountsMemo {
+  readonly #u32: Uint32Array;
+  readonly #cache: TableCache | undefined;
+  readonly #keys = new Float64Array(1024);
+  readonly #counts: TableCounts[] = [];
+
+  constructor(u32: Uint32Array, cache?: TableCache) {
+    this.#u32 = u32;
+    this.#cache = cache;
+  }
+
+  /** The counts of the table at byte offset `t` (not 0). */
+  get(t: number): TableCounts {
+    const slot = (t / PTE_TABLE_BYTES) & 1023;
+    if (this.#keys[slot] === t) return this.#counts[slot];
+    const c = tableCounts(this.#u32, t, this.#cache);
+    this.#keys[slot] = t;
+    this.#counts[slot] = c;
+    return c;
+  }
 }
 
 /** Count what the PTE table at byte offset `t` maps, through `cache` if given. */

@@ -20,7 +20,7 @@ import { DEFAULT_SAMPLE, defaultWarmupAccesses, samplingProblem } from "../tlb/s
 import type { TlbSampling } from "./access_sim.ts";
 import { CollapseLog } from "./collapse_log.ts";
 import type { Engine } from "./engine.ts";
-import { type Frame, takeFrame } from "./frames.ts";
+import { type Frame, FrameCamera } from "./frames.ts";
 import type { RunResult, SeriesPoint, TaskSample } from "./result.ts";
 import { readResults } from "./run_results.ts";
 import { kernelClockOptions } from "./kernel_clock.ts";
@@ -97,6 +97,7 @@ async function simulate(scenario: Scenario, engine: Engine, options: RunOptions)
   k.khugepaged.events.on("pass", wakeups.onPass);
   const generated = generate(k, scenario);
   await emit({ type: "start", kernel: k });
+  const camera = options.frames ? new FrameCamera(k) : null;
   const run = new Simulation(k, engine, scenario, settings);
   tasks = run.tasks;
   run.startTasks();
@@ -104,10 +105,10 @@ async function simulate(scenario: Scenario, engine: Engine, options: RunOptions)
   const endNs = await run.drive(async (progress) => {
     lastIntervalS = progress.timeS;
     await emit({ type: "interval", progress });
-    if (options.frames) await emit({ type: "frame", frame: takeFrame(k, progress.variant, progress.timeS, progress.endS) });
+    if (camera) await emit({ type: "frame", frame: camera.take(progress.variant, progress.timeS, progress.endS) });
   });
-  if (options.frames && endNs / 1e9 !== lastIntervalS) {
-    await emit({ type: "frame", frame: takeFrame(k, settings.variant, endNs / 1e9, endNs / 1e9) });
+  if (camera && endNs / 1e9 !== lastIntervalS) {
+    await emit({ type: "frame", frame: camera.take(settings.variant, endNs / 1e9, endNs / 1e9) });
   }
   const result = readResults({
     scenario, k, preset: settings.preset, exact: settings.sampling.exact, endNs, tasks: run.tasks, generated, collapses,

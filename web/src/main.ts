@@ -1,17 +1,21 @@
 /**
- * The khugesim page: a scenario form, a run in a Web Worker with progress, each task's
- * PMD map animated over simulated time, AnonHugePages over time, the CLI's comparison
- * table, and downloads of the results and traces. `document.body.dataset.state` says
- * where it is (idle, running, done, error), for people and for the browser test.
+ * The khugesim page: a scenario form (carried by the address, to share a run), a run in
+ * a Web Worker with progress, each task's PMD map over simulated time (kept and drawn by
+ * the worker), charts of the time series, the CLI's comparison table, and downloads of
+ * the results and traces. `document.body.dataset.state` says where it is (idle, running,
+ * done, error), for people and for the browser test.
  */
 import { PRESETS } from "../../host/mod.ts";
 import { benchPanel } from "./bench_panel.ts";
-import { HugeChart, seriesLines } from "./huge_chart.ts";
+import { chartPanel } from "./chart_panel.ts";
+import { download } from "./download.ts";
 import { isolationProblem } from "./isolation.ts";
 import { MapsView } from "./maps_view.ts";
-import { pmdLegend } from "./pmd_canvas.ts";
-import type { RunMessage, WorkerMessage } from "./protocol.ts";
+import { METRICS } from "./metrics.ts";
+import { pmdLegend } from "./pmd_colours.ts";
+import type { PageMessage, WorkerMessage } from "./protocol.ts";
 import { ScenarioForm } from "./scenario_form.ts";
+import { decodeRunLink, encodeRunLink } from "./share_link.ts";
 
 function $<T extends HTMLElement>(id: string): T {
   const el = document.getElementById(id);
@@ -39,23 +43,35 @@ const form = new ScenarioForm({
   preset: $("preset"), text: $("scenario-text"), file: $("scenario-file"), scenarioError: $("scenario-error"),
   variants: $("variants"), variantsError: $("variants-error"), tunables: $("tunables"),
 });
-form.onValidity = (ok) => (runButton.disabled = problem !== null || (!ok && worker === null));
+form.onValidity = (ok) => {
+  runButton.disabled = problem !== null || (!ok && !running);
+  // The address carries the scenario the form holds: copy it to share the run.
+  if (ok) void encodeRunLink(form.request()).then((f) => history.replaceState(null, "", `#${f}`));
+};
 $("legend").append(pmdLegend());
-const maps = new MapsView({ container: $("maps"), slider: $("time"), label: $("time-label"), play: $("play") });
-const chart = new HugeChart($("chart"));
-maps.onTime = (t) => chart.cursor(t);
+const maps = new MapsView({
+  container: $("maps"), slider: $("time"), label: $("time-label"), play: $("play"), hover: $("map-hover"),
+});
+maps.send = (m: PageMessage) => worker?.postMessage(m);
+let scenarioName = "khugesim";
+const charts = METRICS.map((metric) => chartPanel($("charts"), metric, () => scenarioName));
+maps.onTime = (t) => charts.forEach((c) => c.cursor(t));
 
+/** The worker of the last run: it runs, then keeps the maps the page draws. */
 let worker: Worker | null = null;
+let running = false;
 let startedAt = 0;
 
-runButton.addEventListener("click", () => (worker ? stop("Stopped.") : start()));
+runButton.addEventListener("click", () => (running ? stop("Stopped.") : start()));
 
 function start(): void {
-  if (!form.check()) return;
+  if (!form.ready()) return;
+  worker?.terminate();
+  running = true;
   worker = new Worker(new URL("./sim_worker.ts", import.meta.url), { type: "module", name: "khugesim" });
   worker.onmessage = (e: MessageEvent<WorkerMessage>) => receive(e.data);
   worker.onerror = (e) => fail(`The simulation worker failed: ${e.message || "it could not be loaded"}`);
-  const message: RunMessage = { type: "run", request: form.request() };
+  const message: PageMessage = { type: "run", request: form.request() };
   worker.postMessage(message);
   startedAt = performance.now();
   runButton.textContent = "Stop";
@@ -67,9 +83,13 @@ function start(): void {
   setState("running");
 }
 
-function stop(message: string): void {
-  worker?.terminate();
-  worker = null;
+/** End the run; a finished run's worker stays to draw its maps. */
+function stop(message: string, finished = false): void {
+  if (!finished) {
+    worker?.terminate();
+    worker = null;
+  }
+  running = false;
   runButton.textContent = "Run";
   runButton.disabled = problem !== null;
   progress.hidden = true;
@@ -92,7 +112,8 @@ function receive(m: WorkerMessage): void {
       variants = m.variants;
       finished.clear();
       maps.reset(m.variants);
-      chart.reset(m.variants);
+      charts.forEach((c) => c.reset(m.variants));
+      scenarioName = m.scenario;
       status.textContent = `Running ${m.scenario}…`;
       break;
     case "progress": {
@@ -104,21 +125,27 @@ function receive(m: WorkerMessage): void {
     case "frame":
       maps.add(m.frame);
       if (!finished.has(m.frame.variant)) {
-        for (const t of m.frame.tasks) chart.add(m.frame.variant, t.name, m.frame.timeS, t.anonHugePagesKb);
+        for (const t of m.frame.tasks) charts[0].add(m.frame.variant, t.name, m.frame.timeS, t.anonHugePagesKb / 1024);
       }
       break;
     case "variant-done":
       finished.add(m.variant);
-      chart.replace(m.variant, seriesLines(m.series));
+      charts.forEach((c) => c.replace(m.variant, m.series));
       break;
     case "done": {
-      stop(`Done: ${variants.join(", ")}.`);
+      stop(`Done: ${variants.join(", ")}.`, true);
       status.title = `${((performance.now() - startedAt) / 1000).toFixed(1)} s of wall time`;
       comparison.textContent = m.comparison;
       offerDownloads(m);
       setState("done");
       break;
     }
+    case "tiles":
+      maps.tiles(m.id, m.tiles);
+      break;
+    case "pmds":
+      maps.pmds(m.id, m.info);
+      break;
     case "error":
       form.showError(m.field, m.message);
       fail(m.message);
@@ -142,17 +169,18 @@ function offerDownloads(m: Extract<WorkerMessage, { type: "done" }>): void {
   }
 }
 
-function download(name: string, text: string, type: string): void {
-  const url = URL.createObjectURL(new Blob([text], { type }));
-  const a = document.createElement("a");
-  a.href = url;
-  a.download = name;
-  document.body.append(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+/** Open the run a shared link carries, or the first preset. */
+async function open(): Promise<void> {
+  try {
+    const shared = await decodeRunLink(location.hash);
+    if (shared) return form.load(shared);
+  } catch (err) {
+    form.loadPreset(PRESETS[0].name);
+    form.showError("scenario", (err as Error).message);
+    return;
+  }
+  form.loadPreset(PRESETS[0].name);
 }
-
-form.loadPreset(PRESETS[0].name);
+void open();
 benchPanel({ panel: $("bench"), set: $("bench-set"), variant: $("bench-variant"), run: $("bench-run"), status: $("bench-status"),
   chart: $("bench-chart"), table: $("bench-table") }, problem);

@@ -31,6 +31,8 @@ export class ScenarioForm {
   #tunableInputs = new Map<string, { input: HTMLInputElement | HTMLSelectElement; error: HTMLElement }>();
   #variantBoxes = new Map<string, HTMLInputElement>();
   #timer: ReturnType<typeof setTimeout> | null = null;
+  /** The last check: the request it checked, as JSON, and whether it could run. */
+  #checked: { key: string; ok: boolean } | null = null;
   /** The scenario variants last ticked from the text. */
   #adopted = "";
   /** Told whether the form holds a runnable request after every check. */
@@ -84,6 +86,18 @@ export class ScenarioForm {
     this.check(true);
   }
 
+  /** Show a request (from a shared link): its text, its variants ticked, its tunables filled in. */
+  load(r: RunRequest): void {
+    this.#el.text.value = r.text;
+    this.#source = r.source;
+    const preset = PRESETS.find((p) => presetYaml(p) === r.text);
+    this.#el.preset.value = preset ? preset.name : "";
+    this.check(true);
+    for (const [name, box] of this.#variantBoxes) box.checked = r.variants.includes(name);
+    for (const [path, { input }] of this.#tunableInputs) input.value = String(r.tunables[path] ?? "");
+    this.check();
+  }
+
   /** The run the form describes. */
   request(): RunRequest {
     const tunables: Record<string, string | number> = {};
@@ -105,15 +119,29 @@ export class ScenarioForm {
     const own = checkScenarioText(this.#el.text.value, this.#source || "scenario.yaml");
     if (fresh && own.ok) this.#adopt(own.scenario);
     if (own.ok) this.#showEffective(own.scenario);
-    const r = checkRunRequest(this.request(), own);
+    const request = this.request();
+    const r = checkRunRequest(request, own);
     if (!r.ok) this.showError(r.field, r.message);
+    this.#checked = { key: JSON.stringify(request), ok: r.ok };
     this.onValidity(r.ok);
     return r.ok;
   }
 
+  /**
+   * Whether the form can run: the last check's answer if nothing changed since (checking
+   * a terabyte scenario again on the Run click would hold up the page), else a new check.
+   */
+  ready(): boolean {
+    if (this.#timer === null && this.#checked?.key === JSON.stringify(this.request())) return this.#checked.ok;
+    return this.check();
+  }
+
   #checkSoon(): void {
     if (this.#timer !== null) clearTimeout(this.#timer);
-    this.#timer = setTimeout(() => this.check(true), 250);
+    this.#timer = setTimeout(() => {
+      this.#timer = null;
+      this.check(true);
+    }, 250);
   }
 
   /** Tick the variants the scenario text names, when they differ from those last taken from it. */

@@ -1,22 +1,34 @@
 /**
  * The simulation worker: checks a run request, runs each variant on one engine (as
  * `khugesim compare` does, so the results are the CLI's to the byte) and streams
- * progress and a frame per interval of simulated time back to the page.
+ * progress and a frame summary per interval of simulated time back to the page. It
+ * keeps the frames' maps and draws the parts the page asks for, during the run and after.
  */
 /// <reference lib="webworker" />
 import { compareScenario, comparisonJson, createEngine, formatComparison, ScenarioError, seriesCsv } from "../../host/mod.ts";
-import type { RunMessage, WorkerMessage } from "./protocol.ts";
+import { MapStore } from "./map_store.ts";
+import type { PageMessage, RunMessage, WorkerMessage } from "./protocol.ts";
 import { checkRunRequest } from "./run_request.ts";
 
 declare const self: DedicatedWorkerGlobalScope;
 
+const maps = new MapStore();
+
 function post(message: WorkerMessage): void {
-  if (message.type === "frame") {
-    self.postMessage(message, message.frame.tasks.map((t) => t.pmds.buffer as ArrayBuffer));
-  } else {
-    self.postMessage(message);
-  }
+  self.postMessage(message, message.type === "tiles" ? message.tiles.map((t) => t.rgba.buffer as ArrayBuffer) : []);
 }
+
+/**
+ * Let the page's requests for tiles in: the run gives up the thread once per frame, through
+ * a message to itself (queued behind the page's, and not clamped as a nested timeout is).
+ */
+const wake = new MessageChannel();
+let resume: (() => void) | null = null;
+wake.port1.onmessage = () => resume?.();
+const yieldToMessages = () => new Promise<void>((resolve) => {
+  resume = resolve;
+  wake.port2.postMessage(null);
+});
 
 async function run({ request }: RunMessage): Promise<void> {
   const checked = checkRunRequest(request);
@@ -33,7 +45,8 @@ async function run({ request }: RunMessage): Promise<void> {
       if (e.type === "interval") {
         post({ type: "progress", progress: e.progress, variantIndex: scenario.variants.indexOf(e.progress.variant) });
       } else if (e.type === "frame") {
-        post({ type: "frame", frame: e.frame });
+        post({ type: "frame", frame: maps.push(e.frame) });
+        return yieldToMessages();
       } else if (e.type === "done") {
         post({ type: "variant-done", variant: e.result.variant, series: e.result.series });
       }
@@ -45,8 +58,11 @@ async function run({ request }: RunMessage): Promise<void> {
   });
 }
 
-self.onmessage = (e: MessageEvent<RunMessage>) => {
-  run(e.data).catch((err: unknown) => {
+self.onmessage = (e: MessageEvent<PageMessage>) => {
+  const m = e.data;
+  if (m.type === "tiles") return post({ type: "tiles", id: m.id, tiles: m.maps.map((ref) => maps.tile(ref)) });
+  if (m.type === "pmds") return post({ type: "pmds", id: m.id, info: maps.pmds(m.map) });
+  run(m).catch((err: unknown) => {
     const message = err instanceof Error ? err.message : String(err);
     post({ type: "error", field: err instanceof ScenarioError ? "scenario" : "run", message });
   });
