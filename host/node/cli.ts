@@ -17,9 +17,11 @@ import { findPreset } from "../scenario/presets/mod.ts";
 import { parseSynthSpec } from "../synth/spec.ts";
 import { TLB_PRESETS } from "../tlb/presets.ts";
 import { checkOutputPaths, OutputPathError, writeFilesAtomically } from "./atomic_write.ts";
+import { captureCommand } from "./cmd_capture.ts";
 import { generateCommand } from "./cmd_generate.ts";
 import { createCore } from "./load_core.ts";
 import { progressBar } from "./progress.ts";
+import { SnapshotFileError } from "./snapshot_file.ts";
 import { loadScenarioArg } from "./scenario_source.ts";
 import { exitOnStdoutError } from "./stdout_error.ts";
 import { decimalInteger, parseVariants, UsageError } from "./usage.ts";
@@ -185,6 +187,7 @@ function buildProgram(): Command {
         `variants ${s.variants.join(", ")}, TLB ${s.tlb}\n`);
     });
   program.addCommand(generateCommand());
+  program.addCommand(captureCommand());
   return program;
 }
 
@@ -202,7 +205,7 @@ export async function main(argv: string[]): Promise<number> {
       // Help and version end with code 0; usage errors were printed by commander already.
       return err.exitCode === 0 ? 0 : 2;
     }
-    if (err instanceof ScenarioError || err instanceof UsageError || err instanceof OutputPathError) {
+    if (err instanceof ScenarioError || err instanceof UsageError || err instanceof OutputPathError || err instanceof SnapshotFileError) {
       process.stderr.write(`${err.message}\n`);
       return 2;
     }

@@ -97,6 +97,9 @@ export function formatComparison(c: CompareResult): string {
   for (const name of namesInOrder(results.map((r) => r.generated ?? []))) {
     rows.push([`${name} (generated)`, ...results.map((r) => collapseSpan(r.generated?.find((g) => g.name === name)))]);
   }
+  for (const name of namesInOrder(results.map((r) => r.imported ?? []))) {
+    rows.push([`${name} (imported)`, ...results.map((r) => collapseSpan(r.imported?.find((g) => g.name === name)))]);
+  }
   rows.push(["full scans / pages collapsed", ...results.map((r) => `${r.khugepaged.fullScans} / ${r.khugepaged.pagesCollapsed}`)]);
   // Each variant names results as its kernel's trace does, so a name may be one variant's only.
   for (const result of new Set(results.flatMap((r) => Object.keys(r.khugepaged.scanResults)))) {

@@ -1,6 +1,6 @@
 /** The `--json` object of `run` and `compare`: one line of JSON, the same bytes for the same scenario and seed. */
 import type { CompareResult } from "../run/compare.ts";
-import type { CollapseSummary, RunResult } from "../run/result.ts";
+import type { CollapseSummary, GeneratedResult, RunResult } from "../run/result.ts";
 import { headline } from "./compare_table.ts";
 import { roundTo } from "./format.ts";
 
@@ -36,26 +36,28 @@ function variantJson(r: RunResult) {
     };
   }
   // Only a scenario with `generate:` has the key, so other scenarios' bytes stay as they were.
-  const generated: Record<string, unknown> = {};
-  for (const g of r.generated ?? []) {
-    generated[g.name] = {
-      initialAnonHugeKb: g.initialAnonHugePagesKb,
-      anonHugeKb: g.anonHugePagesKb,
-      ...collapseJson(g.collapses),
-    };
-  }
   return {
     endS: roundTo(r.endS, 6),
     tasks,
-    ...(r.generated !== undefined ? { generated } : {}),
+    ...(r.generated !== undefined ? { generated: mapsJson(r.generated) } : {}),
+    ...(r.imported !== undefined ? { imported: mapsJson(r.imported) } : {}),
     khugepaged: r.khugepaged,
     vmstat: r.vmstat,
   };
 }
 
+/** A generated map's or an imported snapshot's mms, by name. */
+function mapsJson(list: GeneratedResult[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const g of list) {
+    out[g.name] = { initialAnonHugeKb: g.initialAnonHugePagesKb, anonHugeKb: g.anonHugePagesKb, ...collapseJson(g.collapses) };
+  }
+  return out;
+}
+
 /**
  * `{"scenario", "variants", "results": {VARIANT: {"tasks": {TASK: {...}}, "khugepaged": {...}}}}`, and
- * `"generated": {MM: {...}}` beside `"tasks"` when the scenario generates a map.
+ * `"generated": {MM: {...}}` beside `"tasks"` when the scenario generates a map, `"imported"` when it imports one.
  * `"khugepaged"` holds fullScans, pagesCollapsed, wakeups and `"scanResults": {RESULT: count}`,
  * the statuses of its mm_khugepaged_scan_pmd events as the variant traces them (zero counts left out).
  * accessTimeS, cyclesPerAccess and throughputMps are the task's measurement phase (or all

@@ -15,6 +15,7 @@ import { defaultTunables, writeTunable } from "../kernel/tunables.ts";
 import { ScenarioError } from "../scenario/scenario_error.ts";
 import type { Scenario } from "../scenario/scenario_schema.ts";
 import { generateMap, generateRefusal } from "../synth/generate.ts";
+import { importSnapshot } from "../snapshot/import.ts";
 import { tlbPreset } from "../tlb/presets.ts";
 import { DEFAULT_SAMPLE, defaultWarmupAccesses, samplingProblem } from "../tlb/sampler.ts";
 import type { TlbSampling } from "./access_sim.ts";
@@ -102,6 +103,7 @@ async function simulate(scenario: Scenario, engine: Engine, options: RunOptions)
   });
   k.khugepaged.onCollapse = collapses.onCollapse;
   const generated = generate(k, scenario);
+  const imported = importMms(k, scenario);
   options.observe?.(k);
 
   const intervalNs = Math.round(scenario.intervalS * 1e9);
@@ -211,7 +213,7 @@ async function simulate(scenario: Scenario, engine: Engine, options: RunOptions)
       madviseCollapse: t.madviseCollapse,
     };
   });
-  const generatedResults: GeneratedResult[] = generated.map(({ mm, initialAnonHugePagesKb }) => ({
+  const mapResults = (list: typeof generated): GeneratedResult[] => list.map(({ mm, initialAnonHugePagesKb }) => ({
     name: mm.name,
     pid: mm.id,
     initialAnonHugePagesKb,
@@ -227,7 +229,8 @@ async function simulate(scenario: Scenario, engine: Engine, options: RunOptions)
     tlbMode: exact ? "exact" : "sample",
     endS: end / 1e9,
     tasks: taskResults,
-    ...(scenario.generate !== undefined ? { generated: generatedResults } : {}),
+    ...(scenario.generate !== undefined ? { generated: mapResults(generated) } : {}),
+    ...(scenario.import !== undefined ? { imported: mapResults(imported) } : {}),
     khugepaged: {
       fullScans: k.khugepaged.fullScans, pagesCollapsed: k.khugepaged.pagesCollapsed, wakeups: k.khugepaged.wakeups,
       scanResults: scanResultCounts(k.khugepaged.scanResults, k.variant),
@@ -271,5 +274,24 @@ function generate(k: Kernel, scenario: Scenario): Array<{ mm: Mm; initialAnonHug
   } catch (err) {
     if (!(err instanceof RangeError)) throw err;
     throw new ScenarioError(scenario.name, "generate", generateRefusal(err), { verb: "run", cause: err });
+  }
+}
+
+/**
+ * The scenario's `import:` snapshot as mms, written into `k` at time 0 after the generated
+ * map. The Node loader reads the file into `scenario.imported`; a snapshot that does not
+ * fit the core memory is a ScenarioError of the run.
+ */
+function importMms(k: Kernel, scenario: Scenario): Array<{ mm: Mm; initialAnonHugePagesKb: number }> {
+  if (scenario.import === undefined) return [];
+  if (scenario.imported === undefined) {
+    throw new ScenarioError(scenario.name, "import", "was not read: a snapshot file is loaded by the Node CLI's scenario loader",
+      { verb: "run" });
+  }
+  try {
+    return importSnapshot(k, scenario.imported).map(({ mm }) => ({ mm, initialAnonHugePagesKb: anonHugePagesKb(mm) }));
+  } catch (err) {
+    if (!(err instanceof RangeError)) throw err;
+    throw new ScenarioError(scenario.name, "import", `cannot be imported: ${(err as { reason?: string }).reason ?? err.message}`, { verb: "run", cause: err });
   }
 }
