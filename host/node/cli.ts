@@ -19,6 +19,7 @@ import { TLB_PRESETS } from "../tlb/presets.ts";
 import { checkOutputPaths, OutputPathError, writeFilesAtomically } from "./atomic_write.ts";
 import { captureCommand } from "./cmd_capture.ts";
 import { generateCommand } from "./cmd_generate.ts";
+import { reportCommand } from "./cmd_report.ts";
 import { createCore } from "./load_core.ts";
 import { progressBar } from "./progress.ts";
 import { SnapshotFileError } from "./snapshot_file.ts";
@@ -188,6 +189,7 @@ function buildProgram(): Command {
     });
   program.addCommand(generateCommand());
   program.addCommand(captureCommand());
+  program.addCommand(reportCommand());
   return program;
 }
 

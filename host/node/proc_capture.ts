@@ -160,7 +160,7 @@ export async function captureProcesses(pids: number[], options: CaptureOptions =
     if (typeof kfd === "number") closeSync(kfd);
   }
   return {
-    kernel: release(), capturedAt, idleWaitS: sources.pageIdle ? idleWaitS : 0, sources, missing: [...missing],
+    kernel: `Linux ${release()}`, capturedAt, idleWaitS: sources.pageIdle ? idleWaitS : 0, sources, missing: [...missing],
     thp: readThpSettings(), processes: read.map((r) => r.process),
   };
 }

@@ -168,7 +168,8 @@ function writeMm(w: TableWriter, mm: Mm, vmas: ImportedVma[], s: Snapshot): void
         mm.pt.setEntry(pmdNo, (PMD.HUGE | (head >>> 9)) >>> 0);
         mm.huge.set(pmdNo, {
           head, young: !s.sources.pageIdle || (f & PAGE.YOUNG) !== 0,
-          dirty: true, swapbacked: !s.sources.kpageflags || (f & PAGE.SWAPBACKED) !== 0,
+          dirty: !s.sources.kpageflags || (f & (PAGE.DIRTY | PAGE.SWAPBACKED)) !== 0,
+          swapbacked: !s.sources.kpageflags || (f & PAGE.SWAPBACKED) !== 0,
         });
         i += PTES_PER_PMD - 1;
         cur = -1;

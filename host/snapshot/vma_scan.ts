@@ -1,0 +1,43 @@
+/**
+ * What one full khugepaged scan decides for each imported VMA: the PMD outcomes of
+ * `fullScan` (host/fullscan) counted per VMA, per scan config (variant and tunables).
+ */
+import { SCAN_RESULTS, type ScanResultName } from "../core/scan_result.ts";
+import { type FullScanConfig, fullScan, OUTCOME } from "../fullscan/full_scan.ts";
+import { buildScanPlan } from "../fullscan/scan_plan.ts";
+import type { Kernel } from "../mm/kernel.ts";
+import type { ImportedMm } from "./import.ts";
+
+/** PMDs by scan result, for one VMA under one config. */
+export type VmaScan = Partial<Record<ScanResultName, number>>;
+
+/**
+ * Scan `k`'s registered mms once per config and count each imported VMA's PMDs by
+ * result: `[process][vma][config]`, the VMA index that of `ImportedMm.vmas`. A VMA
+ * khugepaged does not scan (ineligible, or no whole PMD) has empty counts. With no mm
+ * registered, no scan runs and every count is empty.
+ */
+export function scanImportedVmas(k: Kernel, imported: ImportedMm[], configs: FullScanConfig[]): VmaScan[][][] {
+  const empty = () => imported.map((m) => m.vmas.map(() => configs.map((): VmaScan => ({}))));
+  if (k.khugepaged.slots.length === 0) return empty();
+  const plan = buildScanPlan(k);
+  const report = fullScan(k, { configs, keepOutcomes: true });
+  const out = empty();
+  imported.forEach((m, p) => {
+    const planMm = plan.mms.find((pm) => pm.name === m.mm.name);
+    if (!planMm) return;
+    planMm.vmas.forEach((pv, v) => {
+      if (pv.out < 0) return;
+      const pmds = (pv.hend - pv.hstart) / (2 * 1024 * 1024);
+      configs.forEach((_, c) => {
+        const outcomes = report.outcomes![report.scanOf[c]];
+        const counts = out[p][v][c];
+        for (let i = 0; i < pmds; i++) {
+          const name = SCAN_RESULTS[outcomes[pv.out + i] & OUTCOME.RESULT_MASK][0];
+          counts[name] = (counts[name] ?? 0) + 1;
+        }
+      });
+    });
+  });
+  return out;
+}
