@@ -7,7 +7,6 @@
  * file exists; during the write it is held off until the rename (or its undoing) is done.
  */
 import { Command } from "commander";
-import { formatByteSize } from "../core/byte_size.ts";
 import { encodeSnapshot } from "../snapshot/format.ts";
 import type { Snapshot } from "../snapshot/snapshot.ts";
 import { checkOutputPaths, OutputPathError, writeFilesAtomically } from "./atomic_write.ts";
@@ -37,13 +36,15 @@ function idleWaitOf(f: CaptureFlags): number {
   return s;
 }
 
+const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
+
 /** One summary line per process, then what could not be read. */
 function summary(s: Snapshot, out: string, bytes: number, ms: number): string {
   const lines = s.processes.map((p) => {
     const mapped = p.vmas.reduce((n, v) => n + v.end - v.start, 0);
     const kb = (key: string) => p.vmas.reduce((n, v) => n + (v.smaps[key] ?? 0), 0) * 1024;
-    return `pid ${p.pid} (${p.comm}): ${p.vmas.length} VMAs, ${formatByteSize(mapped)} mapped, Rss ${formatByteSize(kb("Rss"))}, ` +
-      `AnonHugePages ${formatByteSize(kb("AnonHugePages"))}`;
+    return `pid ${p.pid} (${p.comm}): ${p.vmas.length} VMAs, ${mib(mapped)} mapped, Rss ${mib(kb("Rss"))}, ` +
+      `AnonHugePages ${mib(kb("AnonHugePages"))}`;
   });
   lines.push(`Wrote ${out} (${bytes.toLocaleString("en-US")} bytes, snapshot format version 1) in ${(ms / 1000).toFixed(2)} s`);
   for (const m of s.missing) lines.push(`Not captured: ${m}`);

@@ -54,9 +54,12 @@ export function cgroupPids(path: string): number[] {
   return pids;
 }
 
-/** Whether the VMA's pages are worth reading: it maps something, and lies in user space. */
+/**
+ * Whether the VMA has pagemap entries worth reading: it lies in user space and maps pages
+ * (not raw pfns or I/O memory). smaps' Rss leaves the zero page out, so it cannot tell.
+ */
 function hasPages(v: SnapshotVma): boolean {
-  return v.end <= TASK_SIZE && ((v.smaps.Rss ?? 0) > 0 || (v.smaps.Swap ?? 0) > 0);
+  return v.end <= TASK_SIZE && !v.vmFlags.includes("pf") && !v.vmFlags.includes("io");
 }
 
 /** Open a /proc or /sys file for reading, or return the errno. */
@@ -88,7 +91,12 @@ function readProcess(pid: number, missing: Set<string>): ProcessPages {
     return { process, pages, pagemap: false };
   }
   try {
-    vmas.forEach((v, i) => { if (hasPages(v)) pages.set(i, readPagemap(fd, v.start, v.end)); });
+    vmas.forEach((v, i) => {
+      if (!hasPages(v)) return;
+      // A VMA that maps nothing (reserved address space) keeps no pages: the file stays small.
+      const pm = readPagemap(fd, v.start, v.end);
+      if (pm.flags.some((f) => f !== 0)) pages.set(i, pm);
+    });
   } catch (err) {
     if (err instanceof ProcReadError) throw new CaptureError(`Cannot capture pid ${pid}: it exited during the capture (${err.message})`);
     throw err;

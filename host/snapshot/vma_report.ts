@@ -3,7 +3,7 @@
  * tools/mm/thpmaps — memory in THPs and mTHPs by size, PMD-mapped or PTE-mapped, aligned
  * or not (thpmaps' counter names: `anon-thp-pmd-aligned-2048kB`, `anon-thp-pte-unaligned-64kB`,
  * `file-thp-…`) — and what one full khugepaged scan would decide for its PMDs under each
- * config. Only VMAs that map something (Rss or Swap) are listed.
+ * config. Only VMAs that map something (Rss, Swap, or pages such as the zero page) are listed.
  */
 import { SCAN_RESULTS, type ScanResultName } from "../core/scan_result.ts";
 import { getVariant } from "../kernel/variants/mod.ts";
@@ -73,7 +73,7 @@ export function snapshotReport(s: Snapshot, imported: ImportedMm[], scans: VmaSc
     const vmas: VmaReport[] = [];
     for (const v of p.vmas) {
       const kb = (key: string) => v.smaps[key] ?? 0;
-      if (kb("Rss") === 0 && kb("Swap") === 0) continue;
+      if (kb("Rss") === 0 && kb("Swap") === 0 && v.pages === undefined) continue;
       const kind = isAnonPrivate(v) ? "anon" : "file";
       const r: VmaReport = {
         start: hex(v.start), end: hex(v.end), perms: v.perms, path: v.path, kind, sizeKb: (v.end - v.start) / 1024,

@@ -1,0 +1,112 @@
+/**
+ * `khugesim capture` on a real process the test starts (test/fixtures/capture_child.c):
+ * the snapshot against what the child did, and a simulated khugepaged pass over it
+ * against what the kernel's own smaps says. Needs root, /proc/kpageflags and gcc; where
+ * the machine's THP setting decides a region's pages, that check says so and skips.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { anonHugePagesKb, smapsRollup } from "../host/mm/smaps.ts";
+import { captureProcesses } from "../host/node/proc_capture.ts";
+import { importSnapshot } from "../host/snapshot/import.ts";
+import { isAnonPrivate, PAGE, type Snapshot, type SnapshotVma } from "../host/snapshot/snapshot.ts";
+import { scanImportedVmas } from "../host/snapshot/vma_scan.ts";
+import { type Child, captureSkip, machineThp, startChild } from "./capture_fixture.ts";
+import { runMain } from "./cli_in_process.ts";
+import { synthKernel } from "./synth_fixture.ts";
+
+const thp = machineThp();
+if (captureSkip) console.warn(`Skipping the real-process capture tests: ${captureSkip}`);
+const title = (t: string) => (captureSkip ? `${t} (skipped: ${captureSkip})` : t);
+/** Why the THP-dependent checks cannot run here, or undefined. */
+const thpSkip = thp === undefined ? "the kernel has no THP" : thp === "never" ? "transparent_hugepage/enabled is never" : undefined;
+/** E and L fault as small pages only where THP is not "always". */
+const smallSkip = thp === "always" ? "transparent_hugepage/enabled is always: E and L fault as THPs" : undefined;
+
+describe.skipIf(captureSkip !== undefined)(title("capture of a real process"), () => {
+  let child: Child;
+  let snap: Snapshot;
+  const vma = (name: string): SnapshotVma => {
+    const r = child.regions[name];
+    const v = snap.processes[0].vmas.find((x) => x.start === r.start);
+    if (!v) throw new Error(`no VMA starts at region ${name}`);
+    return v;
+  };
+  /** How many of the region's pages have every bit of `set` and none of `clear`. */
+  const count = (name: string, set: number, clear = 0) =>
+    vma(name).pages!.flags.reduce((n, f) => n + ((f & set) === set && (f & clear) === 0 ? 1 : 0), 0);
+  const pages = (name: string) => child.regions[name].length / 4096;
+
+  beforeAll(async () => {
+    child = await startChild();
+    snap = await captureProcesses([child.pid]);
+  }, 60_000);
+  afterAll(() => child?.stop());
+
+  test("captureProcesses() reads pfns and kpageflags as root, and every region as a VMA of its own", () => {
+    expect(snap.sources).toMatchObject({ pagemap: true, pfns: true, kpageflags: true });
+    for (const [name, r] of Object.entries(child.regions)) expect(vma(name).end - vma(name).start, name).toBe(r.length);
+  });
+
+  test("written small pages are present, anonymous, swap-backed and of order 0; rewritten after fork, exclusive", () => {
+    const anon = PAGE.PRESENT | PAGE.ANON | PAGE.SWAPBACKED | PAGE.EXCLUSIVE;
+    expect(count("B", anon)).toBe(pages("B"));
+    expect(vma("B").pages!.order.every((o) => o === 0)).toBe(true);
+  });
+
+  test("MADV_FREE before fork leaves lazy-free pages (not swap-backed) shared with the forked child", () => {
+    // A folio still in a per-CPU LRU batch is made lazy-free only when the batch drains: smaps says how many were.
+    expect(vma("C").smaps.LazyFree).toBeGreaterThan(0);
+    expect(count("C", PAGE.PRESENT | PAGE.ANON, PAGE.SWAPBACKED | PAGE.EXCLUSIVE) * 4).toBe(vma("C").smaps.LazyFree);
+    expect(count("C", PAGE.PRESENT | PAGE.ANON, PAGE.EXCLUSIVE)).toBe(pages("C"));
+  });
+
+  test("read faults map the zero page", () => {
+    expect(count("D", PAGE.PRESENT | PAGE.ZERO)).toBe(pages("D"));
+  });
+
+  test.skipIf(thpSkip !== undefined)(`MADV_HUGEPAGE memory is PMD-mapped THPs, as smaps' AnonHugePages counts${thpSkip ? ` (skipped: ${thpSkip})` : ""}`, () => {
+    const pmdMapped = count("A", PAGE.PRESENT | PAGE.PMD_MAPPED | PAGE.ALIGNED);
+    expect(pmdMapped * 4).toBe(vma("A").smaps.AnonHugePages);
+    expect(pmdMapped).toBe(pages("A"));
+    expect(vma("A").vmFlags).toContain("hg");
+  });
+
+  test.skipIf(smallSkip !== undefined)(`MADV_FREE after fork leaves exclusive lazy-free small pages${smallSkip ? ` (skipped: ${smallSkip})` : ""}`, () => {
+    expect(vma("L").smaps.LazyFree).toBeGreaterThan(0);
+    expect(count("L", PAGE.PRESENT | PAGE.ANON | PAGE.EXCLUSIVE, PAGE.SWAPBACKED) * 4).toBe(vma("L").smaps.LazyFree);
+    expect(count("L", PAGE.PRESENT | PAGE.ANON | PAGE.EXCLUSIVE)).toBe(pages("L"));
+    expect(count("E", PAGE.PRESENT | PAGE.ANON | PAGE.SWAPBACKED | PAGE.EXCLUSIVE)).toBe(pages("E"));
+  });
+
+  test("importSnapshot() gives the mm the AnonHugePages and LazyFree the kernel's smaps report", async () => {
+    const k = await synthKernel();
+    const [imported] = importSnapshot(k, snap);
+    const anon = snap.processes[0].vmas.filter(isAnonPrivate);
+    const sum = (key: string) => anon.reduce((n, v) => n + (v.smaps[key] ?? 0), 0);
+    expect(anonHugePagesKb(imported.mm)).toBe(sum("AnonHugePages"));
+    expect(smapsRollup(imported.mm).LazyFree).toBe(sum("LazyFree"));
+  });
+
+  test.skipIf(smallSkip !== undefined)(`a full scan of the import collapses E and L, and lazyfree-skip leaves L${smallSkip ? ` (skipped: ${smallSkip})` : ""}`, async () => {
+    const k = await synthKernel();
+    const imported = importSnapshot(k, snap);
+    const scans = scanImportedVmas(k, imported, [{ variant: "baseline" }, { variant: "lazyfree-skip" }]);
+    const at = (name: string) => imported[0].vmas.findIndex((v) => v.snap.start === child.regions[name].start);
+    expect(scans[0][at("E")]).toEqual([{ SCAN_SUCCEED: 2 }, { SCAN_SUCCEED: 2 }]);
+    expect(scans[0][at("L")]).toEqual([{ SCAN_SUCCEED: 1 }, { SCAN_PAGE_LAZYFREE: 1 }]);
+    // MADV_NOHUGEPAGE regions are not scanned at all.
+    for (const name of ["B", "C", "D"]) expect(scans[0][at(name)]).toEqual([{}, {}]);
+  });
+
+  test.skipIf(smallSkip !== undefined)(`khugesim run of a captured file collapses L under baseline and not under lazyfree-skip${smallSkip ? ` (skipped: ${smallSkip})` : ""}`, async () => {
+    const { mkdtempSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const file = `${mkdtempSync(`${tmpdir()}/khugesim-run-`)}/child.khs`;
+    expect((await runMain("capture", String(child.pid), "--out", file)).code).toBe(0);
+    const run = await runMain("run", file, "--variants", "baseline,lazyfree-skip", "--json");
+    expect(run.stderr).toBe("");
+    const results = JSON.parse(run.stdout).results;
+    const collapses = (v: string) => (Object.values(results[v].imported)[0] as { collapses: number }).collapses;
+    expect(collapses("lazyfree-skip")).toBe(collapses("baseline") - 1);
+  });
+});
