@@ -10,7 +10,8 @@
  *   folio clean again; the PTE dirty bit itself is not exported.
  * - write: the VMA is writable and the folio is exclusively mapped (pagemap bit 56): fork
  *   write-protects the PTEs of every shared folio, and a fault on an exclusive one
- *   reuses it writable.
+ *   reuses it writable. It misjudges one case: a page whose sharer has since copied it
+ *   (or exited) is exclusive again but stays write-protected until its next write fault.
  *
  * Sharing is pagemap's exclusivity: mapcount 1 when exclusive, 2 when it may be shared,
  * which is the test khugepaged makes (`folio_maybe_mapped_shared`).
