@@ -63,7 +63,7 @@ async function gunzip(body: Uint8Array<ArrayBuffer>, size: number): Promise<Uint
 }
 
 /** The snapshot as the bytes of a `.khs` file. */
-export async function encodeSnapshot(s: Snapshot): Promise<Uint8Array> {
+export async function encodeSnapshot(s: Snapshot): Promise<Uint8Array<ArrayBuffer>> {
   const parts: Array<Uint8Array<ArrayBuffer>> = [];
   const processes = s.processes.map((p) => ({
     ...p,
