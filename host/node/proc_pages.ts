@@ -87,6 +87,7 @@ export function readPagemap(fd: number, start: number, end: number): PagemapPage
 /** kpageflags by 512-pfn window, read on demand in runs of consecutive windows. */
 export class KpageflagsCache {
   readonly #windows = new Map<number, Uint32Array>();
+  readonly #orders = new Map<number, Uint8Array>();
   constructor(readonly fd: number) {}
 
   /** Read every window the pfns need that is not cached yet. */
@@ -111,15 +112,25 @@ export class KpageflagsCache {
 
   /** Order of the folio holding a loaded pfn: its head and tails within the window (capped at PMD order). */
   order(pfn: number): number {
-    const w = this.#windows.get(Math.floor(pfn / WINDOW))!;
-    const bit = (i: number, b: number) => (w[2 * i] >>> b) & 1;
-    let h = pfn % WINDOW;
-    if (!bit(h, KPF.COMPOUND_HEAD) && !bit(h, KPF.COMPOUND_TAIL)) return 0;
-    while (h > 0 && !bit(h, KPF.COMPOUND_HEAD)) h--;
+    const wi = Math.floor(pfn / WINDOW);
+    let orders = this.#orders.get(wi);
+    if (orders === undefined) this.#orders.set(wi, orders = windowOrders(this.#windows.get(wi)!));
+    return orders[pfn % WINDOW];
+  }
+}
+
+/** The folio order of every pfn of a window, from its heads and the tails after each. */
+function windowOrders(w: Uint32Array): Uint8Array {
+  const orders = new Uint8Array(WINDOW);
+  const bit = (i: number, b: number) => (w[2 * i] >>> b) & 1;
+  for (let h = 0; h < WINDOW;) {
+    if (!bit(h, KPF.COMPOUND_HEAD)) { h++; continue; }
     let e = h + 1;
     while (e < WINDOW && bit(e, KPF.COMPOUND_TAIL)) e++;
-    return Math.floor(Math.log2(e - h));
+    orders.fill(Math.floor(Math.log2(e - h)), h, e);
+    h = e;
   }
+  return orders;
 }
 
 /**
