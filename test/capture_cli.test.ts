@@ -61,7 +61,10 @@ describe("run and report of a snapshot file", () => {
 
   test("report FILE.khs --json counts each VMA's PMDs by scan result per variant", async () => {
     const o = await runMain("report", await writeSnapshot("rep.khs"), "--json");
-    const vma = JSON.parse(o.stdout).processes[0].vmas[0];
+    const report = JSON.parse(o.stdout);
+    expect(report.fullScans.map((f: { config: string; candidates: number }) => [f.config, f.candidates]))
+      .toEqual([["baseline", 5], ["lazyfree-skip", 4]]);
+    const vma = report.processes[0].vmas[0];
     expect(vma.scan).toEqual({ baseline: { SCAN_SUCCEED: 5 }, "lazyfree-skip": { SCAN_SUCCEED: 4, SCAN_PAGE_LAZYFREE: 1 } });
   });
 

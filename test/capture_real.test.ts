@@ -90,7 +90,7 @@ describe.skipIf(captureSkip !== undefined)(title("capture of a real process"), (
   test.skipIf(smallSkip !== undefined)(`a full scan of the import collapses E and L, and lazyfree-skip leaves L${smallSkip ? ` (skipped: ${smallSkip})` : ""}`, async () => {
     const k = await synthKernel();
     const imported = importSnapshot(k, snap);
-    const scans = scanImportedVmas(k, imported, [{ variant: "baseline" }, { variant: "lazyfree-skip" }]);
+    const scans = scanImportedVmas(k, imported, [{ variant: "baseline" }, { variant: "lazyfree-skip" }]).vmas;
     const at = (name: string) => imported[0].vmas.findIndex((v) => v.snap.start === child.regions[name].start);
     expect(scans[0][at("E")]).toEqual([{ SCAN_SUCCEED: 2 }, { SCAN_SUCCEED: 2 }]);
     expect(scans[0][at("L")]).toEqual([{ SCAN_SUCCEED: 1 }, { SCAN_PAGE_LAZYFREE: 1 }]);

@@ -10,7 +10,7 @@ import { getVariant } from "../kernel/variants/mod.ts";
 import { withCommas } from "../report/format.ts";
 import type { ImportedMm } from "./import.ts";
 import { isAnonPrivate, PAGE, type Snapshot, type SnapshotVma } from "./snapshot.ts";
-import type { VmaScan } from "./vma_scan.ts";
+import type { ImportedScan } from "./vma_scan.ts";
 
 export interface VmaReport {
   start: string;
@@ -44,6 +44,8 @@ export interface SnapshotReport {
   /** The captured machine's THP settings; the scan used the model's defaults unless the caller says otherwise. */
   thp: Record<string, string>;
   configs: string[];
+  /** One full scan of every imported process per config: PMDs, collapse candidates, and its time at pages_to_scan. */
+  fullScans: Array<{ config: string; pmds: number; candidates: number; wakeups: number; sleepSeconds: number }>;
   processes: ProcessReport[];
 }
 
@@ -66,9 +68,9 @@ const hex = (n: number) => `0x${n.toString(16).padStart(12, "0")}`;
 
 /**
  * The report of `s`: every process's VMAs that map something, with the scan counts of
- * the imported ones (`scans[process][importedVma][config]`, from scanImportedVmas).
+ * the imported ones (from scanImportedVmas, one config per entry of `configs`).
  */
-export function snapshotReport(s: Snapshot, imported: ImportedMm[], scans: VmaScan[][][], configs: string[]): SnapshotReport {
+export function snapshotReport(s: Snapshot, imported: ImportedMm[], scan: ImportedScan, configs: string[]): SnapshotReport {
   const processes = s.processes.map((p, pi) => {
     const vmas: VmaReport[] = [];
     for (const v of p.vmas) {
@@ -81,12 +83,16 @@ export function snapshotReport(s: Snapshot, imported: ImportedMm[], scans: VmaSc
         thp: thpCounters(v, kind),
       };
       const at = imported[pi]?.vmas.findIndex((iv) => iv.snap === v) ?? -1;
-      if (at >= 0) r.scan = Object.fromEntries(configs.map((c, ci) => [c, scans[pi][at][ci]]));
+      if (at >= 0) r.scan = Object.fromEntries(configs.map((c, ci) => [c, scan.vmas[pi][at][ci]]));
       vmas.push(r);
     }
     return { pid: p.pid, comm: p.comm, vmas };
   });
-  return { kernel: s.kernel, capturedAt: s.capturedAt, missing: s.missing, thp: s.thp, configs, processes };
+  const fullScans = scan.summaries.map((sum, i) => ({
+    config: configs[i], pmds: sum.pmdsScanned, candidates: sum.results.SCAN_SUCCEED ?? 0, wakeups: sum.passes,
+    sleepSeconds: sum.sleepSeconds,
+  }));
+  return { kernel: s.kernel, capturedAt: s.capturedAt, missing: s.missing, thp: s.thp, configs, fullScans, processes };
 }
 
 /** A config label's scan counts as its variant traces them: "3 succeeded, 1 page_pmd_mapped". */
@@ -102,6 +108,11 @@ export function formatSnapshotReport(r: SnapshotReport): string {
   const thp = Object.entries(r.thp).map(([k, v]) => `${k}=${v}`);
   const out = [`Snapshot of ${r.kernel} at ${r.capturedAt}` + (thp.length > 0 ? `; machine THP: ${thp.join(", ")}` : "")];
   for (const m of r.missing) out.push(`Not captured: ${m}`);
+  for (const f of r.fullScans) {
+    out.push(`One full khugepaged scan under ${f.config}: ${withCommas(f.pmds)} PMDs, ${withCommas(f.candidates)} collapse ` +
+      `candidates, ${withCommas(f.wakeups)} wake-up${f.wakeups === 1 ? "" : "s"} at pages_to_scan (${withCommas(f.sleepSeconds)} s asleep)`);
+  }
+  if (r.fullScans.length === 0 && r.configs.length > 0) out.push("No mm is registered with khugepaged: nothing to scan");
   for (const p of r.processes) {
     out.push("", `pid ${p.pid} (${p.comm}): ${p.vmas.length} VMAs map memory`);
     for (const v of p.vmas) {

@@ -3,7 +3,7 @@
  * `fullScan` (host/fullscan) counted per VMA, per scan config (variant and tunables).
  */
 import { SCAN_RESULTS, type ScanResultName } from "../core/scan_result.ts";
-import { type FullScanConfig, fullScan, OUTCOME } from "../fullscan/full_scan.ts";
+import { type FullScanConfig, fullScan, type FullScanSummary, OUTCOME } from "../fullscan/full_scan.ts";
 import { buildScanPlan } from "../fullscan/scan_plan.ts";
 import type { Kernel } from "../mm/kernel.ts";
 import type { ImportedMm } from "./import.ts";
@@ -11,18 +11,22 @@ import type { ImportedMm } from "./import.ts";
 /** PMDs by scan result, for one VMA under one config. */
 export type VmaScan = Partial<Record<ScanResultName, number>>;
 
+/** Per-VMA counts, `[process][vma][config]`, and the whole scan's summary per config (empty when no mm is registered). */
+export interface ImportedScan {
+  vmas: VmaScan[][][];
+  summaries: FullScanSummary[];
+}
+
 /**
  * Scan `k`'s registered mms once per config and count each imported VMA's PMDs by
- * result: `[process][vma][config]`, the VMA index that of `ImportedMm.vmas`. A VMA
- * khugepaged does not scan (ineligible, or no whole PMD) has empty counts. With no mm
- * registered, no scan runs and every count is empty.
+ * result, the VMA index that of `ImportedMm.vmas`. A VMA khugepaged does not scan
+ * (ineligible, or no whole PMD) has empty counts. With no mm registered, no scan runs.
  */
-export function scanImportedVmas(k: Kernel, imported: ImportedMm[], configs: FullScanConfig[]): VmaScan[][][] {
-  const empty = () => imported.map((m) => m.vmas.map(() => configs.map((): VmaScan => ({}))));
-  if (k.khugepaged.slots.length === 0) return empty();
+export function scanImportedVmas(k: Kernel, imported: ImportedMm[], configs: FullScanConfig[]): ImportedScan {
+  const out = imported.map((m) => m.vmas.map(() => configs.map((): VmaScan => ({}))));
+  if (k.khugepaged.slots.length === 0) return { vmas: out, summaries: [] };
   const plan = buildScanPlan(k);
   const report = fullScan(k, { configs, keepOutcomes: true });
-  const out = empty();
   imported.forEach((m, p) => {
     const planMm = plan.mms.find((pm) => pm.name === m.mm.name);
     if (!planMm) return;
@@ -39,5 +43,5 @@ export function scanImportedVmas(k: Kernel, imported: ImportedMm[], configs: Ful
       });
     });
   });
-  return out;
+  return { vmas: out, summaries: report.summaries };
 }
