@@ -4,7 +4,10 @@
  * against what the kernel's own smaps says. Needs root, /proc/kpageflags and gcc; where
  * the machine's THP setting decides a region's pages, that check says so and skips.
  */
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { decodeSnapshot } from "../host/snapshot/format.ts";
 import { anonHugePagesKb, smapsRollup } from "../host/mm/smaps.ts";
 import { captureProcesses } from "../host/node/proc_capture.ts";
 import { importSnapshot } from "../host/snapshot/import.ts";
@@ -98,9 +101,28 @@ describe.skipIf(captureSkip !== undefined)(title("capture of a real process"), (
     for (const name of ["B", "C", "D"]) expect(scans[0][at(name)]).toEqual([{}, {}]);
   });
 
+  test("capture --cgroup takes every process of the cgroup (a v2 cgroup made for the test, then removed)", async (ctx) => {
+    const root = ["/sys/fs/cgroup", "/sys/fs/cgroup/unified"].find((d) => existsSync(`${d}/cgroup.procs`) &&
+      readFileSync("/proc/self/mounts", "utf8").includes(` ${d} cgroup2 `));
+    if (root === undefined) return ctx.skip("no cgroup v2 hierarchy is mounted");
+    const dir = `${root}/khugesim-capture-${process.pid}`;
+    const pids = [child.pid, child.forkedPid];
+    const home = pids.map((pid) => /^0::(.*)$/m.exec(readFileSync(`/proc/${pid}/cgroup`, "utf8"))![1]);
+    mkdirSync(dir);
+    try {
+      for (const pid of pids) writeFileSync(`${dir}/cgroup.procs`, String(pid));
+      const file = `${mkdtempSync(`${tmpdir()}/khugesim-cg-`)}/cg.khs`;
+      const o = await runMain("capture", "--cgroup", dir, "--out", file);
+      expect(o.stderr).toBe("");
+      const s = await decodeSnapshot(new Uint8Array(readFileSync(file)));
+      expect(s.processes.map((p) => p.pid).sort()).toEqual([...pids].sort());
+    } finally {
+      pids.forEach((pid, i) => writeFileSync(`${root}${home[i]}/cgroup.procs`, String(pid)));
+      rmdirSync(dir);
+    }
+  });
+
   test.skipIf(smallSkip !== undefined)(`khugesim run of a captured file collapses L under baseline and not under lazyfree-skip${smallSkip ? ` (skipped: ${smallSkip})` : ""}`, async () => {
-    const { mkdtempSync } = await import("node:fs");
-    const { tmpdir } = await import("node:os");
     const file = `${mkdtempSync(`${tmpdir()}/khugesim-run-`)}/child.khs`;
     expect((await runMain("capture", String(child.pid), "--out", file)).code).toBe(0);
     const run = await runMain("run", file, "--variants", "baseline,lazyfree-skip", "--json");

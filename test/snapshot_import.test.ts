@@ -5,6 +5,7 @@
  * the PTEs the scan read before.
  */
 import { describe, expect, test } from "vitest";
+import { CoreMemory } from "../host/core/core_memory.ts";
 import { PMD } from "../host/core/layout.ts";
 import { pagePteLo } from "../host/snapshot/page_pte.ts";
 import { importSnapshot, ImportRefusal } from "../host/snapshot/import.ts";
@@ -63,6 +64,10 @@ describe("importSnapshot()", () => {
     expect(() => importSnapshot(k, s)).toThrow(/needs up to \d+ bytes of core memory/);
     expect(k.core.usedBytes).toBe(before);
     expect(k.mms.length).toBe(0);
+    // Through a run, the refusal names the scenario's import field.
+    const scenario = { ...validateScenario({ name: "big", durationS: 10, import: "big.khs" }), imported: s };
+    await expect(runScenario(scenario, tsEngine(new CoreMemory({ maxBytes: 1 << 20 })))).rejects
+      .toThrow(/^Cannot run scenario "big": import cannot be imported: it needs up to \d+ bytes of core memory/);
   });
 });
 
