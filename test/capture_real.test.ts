@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { decodeSnapshot } from "../host/snapshot/format.ts";
 import { anonHugePagesKb, smapsRollup } from "../host/mm/smaps.ts";
+import { PAGE_IDLE_BITMAP } from "../host/node/page_idle.ts";
 import { captureProcesses } from "../host/node/proc_capture.ts";
 import { importSnapshot } from "../host/snapshot/import.ts";
 import { isAnonPrivate, PAGE, type Snapshot, type SnapshotVma } from "../host/snapshot/snapshot.ts";
@@ -79,6 +80,18 @@ describe.skipIf(captureSkip !== undefined)(title("capture of a real process"), (
     expect(count("L", PAGE.PRESENT | PAGE.ANON | PAGE.EXCLUSIVE, PAGE.SWAPBACKED) * 4).toBe(vma("L").smaps.LazyFree);
     expect(count("L", PAGE.PRESENT | PAGE.ANON | PAGE.EXCLUSIVE)).toBe(pages("L"));
     expect(count("E", PAGE.PRESENT | PAGE.ANON | PAGE.SWAPBACKED | PAGE.EXCLUSIVE)).toBe(pages("E"));
+  });
+
+  test("--idle-wait records the sleeping child's pages as not accessed, or names page_idle as not captured", async () => {
+    const s = await captureProcesses([child.pid], { idleWaitS: 0.2 });
+    if (!existsSync(PAGE_IDLE_BITMAP)) {
+      expect(s.sources.pageIdle).toBe(false);
+      expect(s.missing.some((m) => m.startsWith(`${PAGE_IDLE_BITMAP} cannot be used`))).toBe(true);
+      return;
+    }
+    expect(s.sources.pageIdle).toBe(true);
+    const b = s.processes[0].vmas.find((v) => v.start === child.regions.B.start)!;
+    expect(b.pages!.flags.filter((f) => (f & PAGE.YOUNG) !== 0)).toHaveLength(0);
   });
 
   test("importSnapshot() gives the mm the AnonHugePages and LazyFree the kernel's smaps report", async () => {

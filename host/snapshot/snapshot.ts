@@ -85,7 +85,7 @@ export interface SnapshotProcess {
 }
 
 export interface Snapshot {
-  /** `uname -r` of the captured machine. */
+  /** The captured kernel: "Linux " and `uname -r`. */
   kernel: string;
   /** ISO 8601 time the capture started. */
   capturedAt: string;
