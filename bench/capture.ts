@@ -15,7 +15,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { fullScan } from "../host/fullscan/full_scan.ts";
 import { getVariant } from "../host/kernel/variants/mod.ts";
-import { Kernel } from "../host/mm/kernel.ts";
+import { KhugepagedKernel } from "../host/khugepaged/khugepaged_kernel.ts";
 import { createCore } from "../host/node/load_core.ts";
 import { captureProcesses } from "../host/node/proc_capture.ts";
 import { decodeSnapshot, encodeSnapshot } from "../host/snapshot/format.ts";
@@ -63,7 +63,7 @@ try {
     const t0 = performance.now();
     const decoded = await decodeSnapshot(bytes);
     const t1 = performance.now();
-    const k = new Kernel({ core: memory, scanCore: core.simd, variant: getVariant("baseline"), trace: false });
+    const k = new KhugepagedKernel({ core: memory, scanCore: core.simd, variant: getVariant("baseline"), trace: false });
     importSnapshot(k, decoded);
     const t2 = performance.now();
     const report = fullScan(k, { configs: [{ variant: "baseline" }, { variant: "lazyfree-skip" }] });

@@ -12,7 +12,7 @@ import os from "node:os";
 import { MAX_CORE_BYTES } from "../host/core/core_memory.ts";
 import { fullScan, type FullScanConfig } from "../host/fullscan/full_scan.ts";
 import { getVariant } from "../host/kernel/variants/mod.ts";
-import { Kernel } from "../host/mm/kernel.ts";
+import { KhugepagedKernel } from "../host/khugepaged/khugepaged_kernel.ts";
 import { FullScanPool } from "../host/node/full_scan_pool.ts";
 import { createCore } from "../host/node/load_core.ts";
 import { generateMap } from "../host/synth/generate.ts";
@@ -67,9 +67,9 @@ async function othersShare<T>(fn: () => Promise<T>): Promise<{ value: T; othersC
   return { value, othersCpuShare: Math.max(0, (m1.busy - m0.busy - own) / (m1.total - m0.total)) };
 }
 
-async function kernel(): Promise<Kernel> {
+async function kernel(): Promise<KhugepagedKernel> {
   const { memory, core } = await createCore();
-  return new Kernel({ core: memory, scanCore: core.simd, variant: getVariant("baseline"), trace: false });
+  return new KhugepagedKernel({ core: memory, scanCore: core.simd, variant: getVariant("baseline"), trace: false });
 }
 
 /** Core bytes per mapped GiB of a map generated into a fresh kernel, and the bytes that kernel had free. */

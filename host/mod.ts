@@ -28,11 +28,11 @@ export type {
 
 // Running: one variant, several variants, or interval by interval with frames.
 export {
-  compareScenario, type CompareOptions, type CompareResult, estimateEndS, runScenario, type RunOptions,
-  type RunProgress, tsEngine, wasmEngine,
+  compareScenario, type CompareOptions, type CompareResult, estimateEndS, type RunEvent, runScenario,
+  type RunOptions, type RunProgress, tsEngine, wasmEngine,
 } from "./run/mod.ts";
 export type { AccessReport, Engine, RunResult, SeriesPoint, TaskResult, TaskSample } from "./run/mod.ts";
-export { type Frame, type TaskFrame, watchScenario, type WatchOptions } from "./view/frames.ts";
+export type { Frame, TaskFrame } from "./run/frames.ts";
 export { PMD_STATES, type PmdState } from "./mm/pmd_map.ts";
 
 // Reports and traces: what `khugesim compare` prints, its --json and CSV, the trace.
@@ -42,8 +42,8 @@ export { formatFtrace, formatJson, TRACE_EVENTS, type TraceEvent, type TraceValu
 export { DASHES, PALETTE } from "./report/chart_style.ts";
 
 // Kernel variants, sysfs tunables and vmstat counters, by their kernel names.
-export { getVariant, VARIANTS } from "./kernel/variants/mod.ts";
-export type { Variant } from "./kernel/variant.ts";
+export { findVariant, getVariant, POLICIES, VARIANTS, variantChoices, VERSIONS } from "./kernel/variants/mod.ts";
+export type { KernelVersion, Policy, Variant } from "./kernel/variant.ts";
 export {
   defaultTunables, readTunable, type ThpDefrag, type ThpEnabled, TunableError, type Tunables, TUNABLE_PATHS,
   writeTunable,

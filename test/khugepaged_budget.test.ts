@@ -5,10 +5,10 @@
  * khugepaged_wait_work) and the simulated costs of host/khugepaged/costs.ts.
  */
 import { describe, expect, test } from "vitest";
-import type { PassEvent } from "../host/khugepaged/daemon.ts";
+import type { PassEvent } from "../host/khugepaged/events.ts";
 import { COLLAPSE_NS, SCAN_NS_PER_PTE, SCAN_NS_PER_VISIT } from "../host/khugepaged/costs.ts";
 import { hashedPointer } from "../host/kernel/trace.ts";
-import type { Kernel } from "../host/mm/kernel.ts";
+import type { KhugepagedKernel } from "../host/khugepaged/khugepaged_kernel.ts";
 import { madvise } from "../host/mm/madvise.ts";
 import type { Mm } from "../host/mm/mm.ts";
 import { exitMm } from "../host/mm/process.ts";
@@ -34,9 +34,9 @@ interface Recorder {
   runs(): string[][];
 }
 
-function record(k: Kernel, names: Record<string, Mm>): Recorder {
+function record(k: KhugepagedKernel, names: Record<string, Mm>): Recorder {
   const passes: PassEvent[] = [];
-  k.khugepaged.onPass = (e) => passes.push(e);
+  k.khugepaged.events.on("pass", (e) => passes.push(e));
   const byPtr = new Map(Object.entries(names).map(([n, mm]) => [hashedPointer(mm.id), n]));
   return {
     passes,
@@ -57,7 +57,7 @@ function record(k: Kernel, names: Record<string, Mm>): Recorder {
 }
 
 /** The progress of each mm_khugepaged_scan event (one per scan_mm_slot call) of a pass. */
-function scanProgress(k: Kernel, p: PassEvent): number[] {
+function scanProgress(k: KhugepagedKernel, p: PassEvent): number[] {
   return events(k, "mm_khugepaged_scan")
     .filter((e) => (e.ts as number) >= p.start && (e.ts as number) <= p.end).map((e) => e.progress as number);
 }

@@ -12,7 +12,7 @@ import { writeTunable } from "../host/kernel/tunables.ts";
 import type { Variant } from "../host/kernel/variant.ts";
 import { getVariant } from "../host/kernel/variants/mod.ts";
 import { mmap } from "../host/mm/fault.ts";
-import { Kernel } from "../host/mm/kernel.ts";
+import { KhugepagedKernel } from "../host/khugepaged/khugepaged_kernel.ts";
 import { madvise } from "../host/mm/madvise.ts";
 import type { Mm } from "../host/mm/mm.ts";
 import { PMD_SIZE } from "../host/mm/vma.ts";
@@ -54,10 +54,10 @@ export interface BootOptions {
 }
 
 /** A kernel on a fresh core memory with `core`, default tunables, then `o.sysfs` written. */
-export async function boot(core: CoreKind, o: BootOptions = {}): Promise<Kernel> {
+export async function boot(core: CoreKind, o: BootOptions = {}): Promise<KhugepagedKernel> {
   const memory = new CoreMemory({ maxBytes: 256 * 1024 * 1024 });
   const variant = typeof o.variant === "object" ? o.variant : getVariant(o.variant ?? "baseline");
-  const k = new Kernel({
+  const k = new KhugepagedKernel({
     core: memory, scanCore: await core.make(memory), variant, memoryBytes: o.memoryBytes ?? 1024 ** 3,
     fragmentation: o.fragmentation ?? 0, seed: o.seed, trace: o.trace ?? true,
   });
@@ -83,7 +83,7 @@ export const SELFTEST_SYSFS = {
 } as const;
 
 /** Run the simulated clock `ms` milliseconds on. */
-export function advance(k: Kernel, ms: number): void {
+export function advance(k: KhugepagedKernel, ms: number): void {
   k.clock.runUntil(k.now + ms * NS_PER_MS);
 }
 
@@ -95,13 +95,13 @@ export function hugeIn(mm: Mm, start: number, len: number): number {
 }
 
 /** Trace lines of one event, as ftrace prints them (without the header). */
-export function traceLines(k: Kernel, event?: string): string[] {
+export function traceLines(k: KhugepagedKernel, event?: string): string[] {
   return k.tracer.ftrace().split("\n").filter((l) => l !== "" && !l.startsWith("#") &&
     (event === undefined || l.includes(` ${event}: `)));
 }
 
 /** The recorded events named `event`, each as an object of its fields plus ts and comm. */
-export function events(k: Kernel, event: string): Array<Record<string, string | number | boolean>> {
+export function events(k: KhugepagedKernel, event: string): Array<Record<string, string | number | boolean>> {
   return k.tracer.events.filter((e) => e.event === event)
     .map((e) => ({ ts: e.ts, comm: e.comm, ...Object.fromEntries(e.fields) }));
 }
@@ -111,7 +111,7 @@ export function events(k: Kernel, event: string): Array<Record<string, string | 
  * (4 KiB pages: enabled=madvise and no VM_HUGEPAGE yet), then MADV_HUGEPAGE, which
  * registers the mm with khugepaged.
  */
-export function hotTask(k: Kernel, name: string, nPmds: number, flags = 0): { mm: Mm; start: number } {
+export function hotTask(k: KhugepagedKernel, name: string, nPmds: number, flags = 0): { mm: Mm; start: number } {
   const mm = k.createMm(name);
   const vma = mmap(k, mm, { len: nPmds * PMD_SIZE, align: PMD_SIZE, populate: true, flags });
   madvise(k, mm, vma.start, nPmds * PMD_SIZE, "MADV_HUGEPAGE");

@@ -28,7 +28,7 @@ import { describe, expect, test } from "vitest";
 import type { Variant } from "../host/kernel/variant.ts";
 import { VARIANTS } from "../host/kernel/variants/mod.ts";
 import { mmap, touch } from "../host/mm/fault.ts";
-import type { Kernel } from "../host/mm/kernel.ts";
+import type { KhugepagedKernel } from "../host/khugepaged/khugepaged_kernel.ts";
 import { madvise } from "../host/mm/madvise.ts";
 import type { Mm } from "../host/mm/mm.ts";
 import { fork } from "../host/mm/process.ts";
@@ -41,7 +41,7 @@ const TICK_MS = 500;
 
 /** One run of a case: a kernel with the selftest's settings and the test process. */
 interface T {
-  k: Kernel;
+  k: KhugepagedKernel;
   mm: Mm;
 }
 

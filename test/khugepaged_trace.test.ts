@@ -15,14 +15,14 @@
 import { describe, expect, test } from "vitest";
 import { hashedPointer } from "../host/kernel/trace.ts";
 import { mmap, touch } from "../host/mm/fault.ts";
-import type { Kernel } from "../host/mm/kernel.ts";
+import type { KhugepagedKernel } from "../host/khugepaged/khugepaged_kernel.ts";
 import { madvise } from "../host/mm/madvise.ts";
 import { fork } from "../host/mm/process.ts";
 import { PAGE_SIZE, PMD_SIZE } from "../host/mm/vma.ts";
 import { advance, boot, CORES, type CoreKind, hotTask, traceLines } from "./khugepaged_fixture.ts";
 
 /** A richer run: several tasks, fragmentation, lazy-free memory, swap, fork, exits. */
-async function scenario(core: CoreKind, variant: string, seed: number): Promise<Kernel> {
+async function scenario(core: CoreKind, variant: string, seed: number): Promise<KhugepagedKernel> {
   const k = await boot(core, { variant, seed, fragmentation: 0.5, memoryBytes: 256 * PMD_SIZE, sysfs: { enabled: "madvise" } });
   const hot = hotTask(k, "hot", 12);
   const cold = hotTask(k, "cold", 12);

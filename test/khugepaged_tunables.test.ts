@@ -4,7 +4,7 @@
  * mm/khugepaged.c *_store and start_stop_khugepaged, mm/madvise.c madvise_walk_vmas).
  */
 import { describe, expect, test } from "vitest";
-import type { PassEvent } from "../host/khugepaged/daemon.ts";
+import type { PassEvent } from "../host/khugepaged/events.ts";
 import { defaultTunables, readTunable, TunableError, writeTunable } from "../host/kernel/tunables.ts";
 import { mmap, SyscallError, touch } from "../host/mm/fault.ts";
 import { madvise } from "../host/mm/madvise.ts";
@@ -123,7 +123,7 @@ describe.each(CORES.map((c): [string, CoreKind] => [c.name, c]))("%s core", (_na
   /** Pass start times of khugepaged. */
   function passes(k: Awaited<ReturnType<typeof start>>): PassEvent[] {
     const out: PassEvent[] = [];
-    k.khugepaged.onPass = (e) => out.push(e);
+    k.khugepaged.events.on("pass", (e) => out.push(e));
     return out;
   }
 

@@ -6,9 +6,11 @@
 import { describe, expect, test } from "vitest";
 import { VMA } from "../host/core/layout.ts";
 import { writeTunable } from "../host/kernel/tunables.ts";
-import { VARIANTS } from "../host/kernel/variants/mod.ts";
+import type { Variant } from "../host/kernel/variant.ts";
+import type { CollapseEvent } from "../host/khugepaged/events.ts";
+import { findVariant, POLICIES, VARIANTS, VERSIONS } from "../host/kernel/variants/mod.ts";
 import { mmap, touch } from "../host/mm/fault.ts";
-import type { Kernel } from "../host/mm/kernel.ts";
+import type { KhugepagedKernel } from "../host/khugepaged/khugepaged_kernel.ts";
 import { madvise } from "../host/mm/madvise.ts";
 import { exitMm, fork } from "../host/mm/process.ts";
 import { reclaim } from "../host/mm/reclaim.ts";
@@ -19,19 +21,55 @@ import { advance, boot, CORES, type CoreKind, events, hotTask, hugeIn } from "./
 const MADVISE = { enabled: "madvise" };
 
 /** Statuses of the mm_khugepaged_scan_pmd events so far, in order. */
-function statuses(k: Kernel): string[] {
+function statuses(k: KhugepagedKernel): string[] {
   return events(k, "mm_khugepaged_scan_pmd").map((e) => String(e.status));
 }
 
 /** Run the first khugepaged pass (it starts at the registration time). */
-function firstPass(k: Kernel): void {
+function firstPass(k: KhugepagedKernel): void {
   advance(k, 1);
 }
 
+/**
+ * Every variant the suite runs: the named ones, each kernel version alone and with each
+ * policy. A new version or policy is in it as soon as the registry has it.
+ */
+const SUITE: Variant[] = [
+  ...VARIANTS.values(),
+  ...[...VERSIONS.keys()].flatMap((v) => [v, ...[...POLICIES.keys()].map((p) => `${v}+${p}`)]).map((n) => findVariant(n)!),
+];
+
+type Start = (o?: { memoryBytes?: number; fragmentation?: number }) => Promise<KhugepagedKernel>;
+
+/**
+ * The tests of each lazy-free rule, run for every variant whose rules have it: a policy's
+ * entry here is the rest of adding it.
+ */
+const RULE_SUITES: Record<string, { applies(v: Variant): boolean; tests(start: Start, v: Variant): void }> = {
+  "lazyfree-skip": { applies: (v) => v.lazyfreeSkip, tests: lazyfreeSkipTests },
+  "lazyfree-keep": { applies: (v) => !v.lazyfreeSkip && !v.collapsedSwapbacked(true, false), tests: lazyfreeKeepTests },
+  /** Neither policy: the kernel's collapse of lazy-free memory into a swap-backed THP. */
+  "lazyfree-collapse": { applies: (v) => !v.lazyfreeSkip && v.collapsedSwapbacked(true, false), tests: lazyfreeCollapseTests },
+};
+
+test("every registered policy has its rule suite, and every variant runs exactly one", () => {
+  expect(Object.keys(RULE_SUITES)).toEqual(expect.arrayContaining([...POLICIES.keys()]));
+  for (const v of SUITE) expect(Object.values(RULE_SUITES).filter((r) => r.applies(v))).toHaveLength(1);
+});
+
+test("the named variants are aliases: baseline is 6.18, lazyfree-skip 7.1, lazyfree-keep 7.1+lazyfree-keep", () => {
+  const rules = (v: Variant) => ({ ...v, name: "", description: "", column: undefined });
+  expect(rules(VARIANTS.get("baseline")!)).toEqual(rules(findVariant("6.18")!));
+  expect(rules(VARIANTS.get("lazyfree-skip")!)).toEqual(rules(findVariant("7.1")!));
+  expect(rules(VARIANTS.get("lazyfree-keep")!)).toEqual(rules(findVariant("7.1+lazyfree-keep")!));
+  expect(findVariant("6.18+lazyfree-skip")).toMatchObject({ version: "6.18", policies: ["lazyfree-skip"], lazyfreeSkip: true });
+  for (const bad of ["7.0", "7.1+mine", "7.1+lazyfree-keep+lazyfree-keep", "+lazyfree-keep"]) expect(findVariant(bad)).toBeUndefined();
+});
+
 describe.each(CORES.map((c): [string, CoreKind] => [c.name, c]))("%s core", (_coreName, core) => {
-  describe.each([...VARIANTS.values()].map((v): [string, typeof v] => [v.name, v]))("variant %s", (name, variant) => {
-    const start = (o: { memoryBytes?: number; fragmentation?: number } = {}) =>
-      boot(core, { variant, sysfs: MADVISE, ...o });
+  describe.each(SUITE.map((v): [string, Variant] => [v.name, v]))("variant %s", (_name, variant) => {
+    const start: Start = (o = {}) => boot(core, { variant, sysfs: MADVISE, ...o });
+    const v618 = variant.version === "6.18";
 
     test("khugepaged collapses a fully populated, recently used PMD", async () => {
       const k = await start();
@@ -185,14 +223,14 @@ describe.each(CORES.map((c): [string, CoreKind] => [c.name, c]))("%s core", (_co
       touch(k, mm, vma.start + 2 * PMD_SIZE, PMD_SIZE, true);
       // Both return -EINVAL (the last failure, no_pte_table/pmd_none, maps to it).
       expect(madvise(k, mm, vma.start, 3 * PMD_SIZE, "MADV_COLLAPSE")).toBe(-22);
-      expect(hugeIn(mm, vma.start, 3 * PMD_SIZE)).toBe(name === "baseline" ? 1 : 2);
+      expect(hugeIn(mm, vma.start, 3 * PMD_SIZE)).toBe(v618 ? 1 : 2);
     });
 
     test("madviseCollapse() of a range inside one PMD: -EINVAL in 6.18 (unsigned compare), 0 in 7.1 (early return)", async () => {
       const k = await start();
       const t = hotTask(k, "t", 1);
       const ret = madvise(k, t.mm, t.start + PAGE_SIZE, PAGE_SIZE, "MADV_COLLAPSE");
-      expect(ret).toBe(name === "baseline" ? -22 : 0);
+      expect(ret).toBe(v618 ? -22 : 0);
       expect(hugeIn(t.mm, t.start, PMD_SIZE)).toBe(0);
     });
 
@@ -207,8 +245,8 @@ describe.each(CORES.map((c): [string, CoreKind] => [c.name, c]))("%s core", (_co
       expect(events(k, "mm_collapse_huge_page_isolate")).toMatchObject([{ none_or_zero: 512, scan_pfn: -1 }]);
     });
 
-    if (name === "baseline") {
-      test("baseline charges 512 per PMD: a pass scans 8 PMDs (1 + 8 × 512 > 4096)", async () => {
+    if (v618) {
+      test("6.18 charges 512 per PMD: a pass scans 8 PMDs (1 + 8 × 512 > 4096)", async () => {
         const k = await start();
         // 16 PMDs with an anon_vma but no PTE table: pmd_none, which the 6.18 trace names "pmd_none".
         const mm = k.createMm("t");
@@ -221,20 +259,10 @@ describe.each(CORES.map((c): [string, CoreKind] => [c.name, c]))("%s core", (_co
         expect(k.tracer.ftrace()).toContain("status=pmd_none");
         expect(events(k, "mm_khugepaged_scan")).toEqual([]);
       });
-
-      test("baseline collapses a lazy-free PMD the task has read since MADV_FREE into a swap-backed THP", async () => {
-        const k = await start();
-        const t = hotTask(k, "t", 1);
-        madvise(k, t.mm, t.start, PMD_SIZE, "MADV_FREE");
-        touch(k, t.mm, t.start, PMD_SIZE, false);
-        firstPass(k);
-        expect(statuses(k)).toEqual(["succeeded"]);
-        expect(smapsRollup(t.mm)).toMatchObject({ AnonHugePages: 2048, LazyFree: 0 });
-      });
     }
 
-    if (name === "lazyfree-skip") {
-      test("lazyfree-skip charges 1 per PTE examined (i + 1) and 1 per PMD-level result, in mm_khugepaged_scan", async () => {
+    if (variant.version === "7.1" && variant.lazyfreeSkip) {
+      test("7.1 charges 1 per PTE examined (i + 1) and 1 per PMD-level result, in mm_khugepaged_scan", async () => {
         const k = await start();
         const mm = k.createMm("t");
         const vma = mmap(k, mm, { len: 4 * PMD_SIZE, align: PMD_SIZE });
@@ -254,79 +282,99 @@ describe.each(CORES.map((c): [string, CoreKind] => [c.name, c]))("%s core", (_co
           { progress: 1, full_scan_finished: true },
         ]);
       });
-
-      test("scanPmd() returns SCAN_PAGE_LAZYFREE for a clean lazy-free PTE outside VM_DROPPABLE", async () => {
-        const k = await start();
-        const t = hotTask(k, "t", 1);
-        madvise(k, t.mm, t.start + 300 * PAGE_SIZE, PAGE_SIZE, "MADV_FREE");
-        touch(k, t.mm, t.start + 300 * PAGE_SIZE, PAGE_SIZE, false); // a read keeps it clean
-        firstPass(k);
-        expect(statuses(k)).toEqual(["page_lazyfree"]);
-        expect(events(k, "mm_khugepaged_scan")[0]).toMatchObject({ progress: 1 + 301 });
-        expect(smapsRollup(t.mm).LazyFree).toBe(4);
-      });
-
-      test("khugepaged collapses lazy-free memory in VM_DROPPABLE and the THP stays lazy-free", async () => {
-        const k = await start();
-        const t = hotTask(k, "t", 1, VMA.VM_DROPPABLE);
-        madvise(k, t.mm, t.start, PMD_SIZE, "MADV_FREE");
-        touch(k, t.mm, t.start, PMD_SIZE, false);
-        firstPass(k);
-        expect(statuses(k)).toEqual(["succeeded"]);
-        // The THP is not swap-backed, but its PMD is made dirty, so smaps counts no LazyFree.
-        expect(t.mm.huge.get(t.start / PMD_SIZE)).toMatchObject({ swapbacked: false, dirty: true });
-        expect(smapsRollup(t.mm)).toMatchObject({ AnonHugePages: 2048, LazyFree: 0 });
-      });
-
-      test("khugepaged collapses a lazy-free page the task wrote again (dirty PTE)", async () => {
-        const k = await start();
-        const t = hotTask(k, "t", 1);
-        madvise(k, t.mm, t.start, PMD_SIZE, "MADV_FREE");
-        touch(k, t.mm, t.start, PMD_SIZE, true);
-        // !swapbacked until reclaim looks, but dirty: smaps counts no LazyFree.
-        expect(smapsRollup(t.mm)).toMatchObject({ Rss: 2048, LazyFree: 0 });
-        firstPass(k);
-        expect(statuses(k)).toEqual(["succeeded"]);
-        expect(smapsRollup(t.mm)).toMatchObject({ AnonHugePages: 2048, LazyFree: 0 });
-      });
-
-      test("MADV_COLLAPSE ignores the lazy-free skip and makes a swap-backed THP", async () => {
-        const k = await start();
-        const t = hotTask(k, "t", 1);
-        madvise(k, t.mm, t.start, PMD_SIZE, "MADV_FREE");
-        expect(madvise(k, t.mm, t.start, PMD_SIZE, "MADV_COLLAPSE")).toBe(0);
-        expect(smapsRollup(t.mm)).toMatchObject({ AnonHugePages: 2048, LazyFree: 0 });
-      });
     }
 
-    if (name === "lazyfree-keep") {
-      test("lazyfree-keep collapses an all-lazy-free PMD into a lazy-free THP, a partly lazy-free one into a swap-backed THP", async () => {
-        const k = await start();
-        const a = hotTask(k, "a", 1);
-        const b = hotTask(k, "b", 1);
-        for (const t of [a, b]) {
-          madvise(k, t.mm, t.start, PMD_SIZE, "MADV_FREE");
-          touch(k, t.mm, t.start, PMD_SIZE, false);
-        }
-        touch(k, b.mm, b.start, PAGE_SIZE, true);
-        firstPass(k);
-        expect(statuses(k)).toEqual(["succeeded", "succeeded"]);
-        expect(smapsRollup(a.mm)).toMatchObject({ AnonHugePages: 2048, LazyFree: 2048 });
-        expect(smapsRollup(b.mm)).toMatchObject({ AnonHugePages: 2048, LazyFree: 0 });
-        expect(events(k, "mm_khugepaged_scan").length).toBeGreaterThan(0);
-      });
-
-      test("lazyfree-keep's lazy-free THP is mapped clean, so reclaim drops it whole", async () => {
-        const k = await start();
-        const t = hotTask(k, "t", 1);
-        madvise(k, t.mm, t.start, PMD_SIZE, "MADV_FREE");
-        touch(k, t.mm, t.start, PMD_SIZE, false);
-        firstPass(k);
-        expect(t.mm.huge.get(t.start / PMD_SIZE)).toMatchObject({ swapbacked: false, dirty: false });
-        reclaim(k, k.phys.freePages + 512);
-        expect(t.mm.huge.size).toBe(0);
-        expect(k.vmstat.pglazyfreed).toBe(512);
-      });
-    }
+    for (const [, rule] of Object.entries(RULE_SUITES)) if (rule.applies(variant)) rule.tests(start, variant);
   });
 });
+
+function lazyfreeSkipTests(start: Start, variant: Variant): void {
+  test("scanPmd() returns SCAN_PAGE_LAZYFREE for a clean lazy-free PTE outside VM_DROPPABLE", async () => {
+    const k = await start();
+    const t = hotTask(k, "t", 1);
+    madvise(k, t.mm, t.start + 300 * PAGE_SIZE, PAGE_SIZE, "MADV_FREE");
+    touch(k, t.mm, t.start + 300 * PAGE_SIZE, PAGE_SIZE, false); // a read keeps it clean
+    firstPass(k);
+    expect(statuses(k)).toEqual(["page_lazyfree"]);
+    // 7.1's accounting: the mm, then PTEs 0-300.
+    if (variant.scanTraceEvent) expect(events(k, "mm_khugepaged_scan")[0]).toMatchObject({ progress: 1 + 301 });
+    expect(smapsRollup(t.mm).LazyFree).toBe(4);
+  });
+
+  test("khugepaged collapses lazy-free memory in VM_DROPPABLE and the THP stays lazy-free", async () => {
+    const k = await start();
+    const t = hotTask(k, "t", 1, VMA.VM_DROPPABLE);
+    madvise(k, t.mm, t.start, PMD_SIZE, "MADV_FREE");
+    touch(k, t.mm, t.start, PMD_SIZE, false);
+    firstPass(k);
+    expect(statuses(k)).toEqual(["succeeded"]);
+    // The THP is not swap-backed, but its PMD is made dirty, so smaps counts no LazyFree.
+    expect(t.mm.huge.get(t.start / PMD_SIZE)).toMatchObject({ swapbacked: false, dirty: true });
+    expect(smapsRollup(t.mm)).toMatchObject({ AnonHugePages: 2048, LazyFree: 0 });
+  });
+
+  test("khugepaged collapses a lazy-free page the task wrote again (dirty PTE)", async () => {
+    const k = await start();
+    const t = hotTask(k, "t", 1);
+    madvise(k, t.mm, t.start, PMD_SIZE, "MADV_FREE");
+    touch(k, t.mm, t.start, PMD_SIZE, true);
+    // !swapbacked until reclaim looks, but dirty: smaps counts no LazyFree.
+    expect(smapsRollup(t.mm)).toMatchObject({ Rss: 2048, LazyFree: 0 });
+    firstPass(k);
+    expect(statuses(k)).toEqual(["succeeded"]);
+    expect(smapsRollup(t.mm)).toMatchObject({ AnonHugePages: 2048, LazyFree: 0 });
+  });
+
+  test("MADV_COLLAPSE ignores the lazy-free skip and makes a swap-backed THP", async () => {
+    const k = await start();
+    const t = hotTask(k, "t", 1);
+    madvise(k, t.mm, t.start, PMD_SIZE, "MADV_FREE");
+    expect(madvise(k, t.mm, t.start, PMD_SIZE, "MADV_COLLAPSE")).toBe(0);
+    expect(smapsRollup(t.mm)).toMatchObject({ AnonHugePages: 2048, LazyFree: 0 });
+  });
+}
+
+function lazyfreeKeepTests(start: Start): void {
+  test("lazyfree-keep collapses an all-lazy-free PMD into a lazy-free THP, a partly lazy-free one into a swap-backed THP", async () => {
+    const k = await start();
+    const a = hotTask(k, "a", 1);
+    const b = hotTask(k, "b", 1);
+    for (const t of [a, b]) {
+      madvise(k, t.mm, t.start, PMD_SIZE, "MADV_FREE");
+      touch(k, t.mm, t.start, PMD_SIZE, false);
+    }
+    touch(k, b.mm, b.start, PAGE_SIZE, true);
+    firstPass(k);
+    expect(statuses(k)).toEqual(["succeeded", "succeeded"]);
+    expect(smapsRollup(a.mm)).toMatchObject({ AnonHugePages: 2048, LazyFree: 2048 });
+    expect(smapsRollup(b.mm)).toMatchObject({ AnonHugePages: 2048, LazyFree: 0 });
+  });
+
+  test("lazyfree-keep's lazy-free THP is mapped clean, so reclaim drops it whole", async () => {
+    const k = await start();
+    const t = hotTask(k, "t", 1);
+    madvise(k, t.mm, t.start, PMD_SIZE, "MADV_FREE");
+    touch(k, t.mm, t.start, PMD_SIZE, false);
+    firstPass(k);
+    expect(t.mm.huge.get(t.start / PMD_SIZE)).toMatchObject({ swapbacked: false, dirty: false });
+    reclaim(k, k.phys.freePages + 512);
+    expect(t.mm.huge.size).toBe(0);
+    expect(k.vmstat.pglazyfreed).toBe(512);
+  });
+}
+
+function lazyfreeCollapseTests(start: Start): void {
+  test("khugepaged collapses a lazy-free PMD the task has read since MADV_FREE into a swap-backed THP", async () => {
+    const k = await start();
+    const t = hotTask(k, "t", 1);
+    madvise(k, t.mm, t.start, PMD_SIZE, "MADV_FREE");
+    touch(k, t.mm, t.start, PMD_SIZE, false);
+    const collapses: CollapseEvent[] = [];
+    k.khugepaged.events.on("collapse", (e) => collapses.push(e));
+    firstPass(k);
+    expect(statuses(k)).toEqual(["succeeded"]);
+    // The collapse event carries what went into the THP: 512 clean lazy-free pages.
+    expect(collapses).toMatchObject([{ type: "collapse", mm: t.mm, address: t.start, lazyfreePages: 512 }]);
+    expect(smapsRollup(t.mm)).toMatchObject({ AnonHugePages: 2048, LazyFree: 0 });
+  });
+}

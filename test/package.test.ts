@@ -39,13 +39,13 @@ process.stdout.write(JSON.stringify({ json: comparisonJson(c), full: JSON.string
 
 /** The public names a TypeScript user reaches for, with their types. */
 const TYPED_CONSUMER = `
-import { compareScenario, createEngine, type Frame, loadPreset, loadScenarioFile, PMD_STATES, type RunResult, watchScenario } from "khugesim";
+import { compareScenario, createEngine, type Frame, loadPreset, loadScenarioFile, PMD_STATES, type RunResult, runScenario } from "khugesim";
 const engine = await createEngine();
 const c = await compareScenario(loadPreset("hot1-hot2"), engine, { variants: ["baseline"] });
 const first: RunResult = c.results[0];
 const state: "empty" | "small" | "lazyfree" | "swapped" | "huge" | "huge-lazyfree" = PMD_STATES[0];
 const frames: Frame[] = [];
-await watchScenario(await loadScenarioFile("x.yaml"), engine, { onFrame: (f) => { frames.push(f); } });
+await runScenario(await loadScenarioFile("x.yaml"), engine, { frames: true, onEvent: (e) => { if (e.type === "frame") frames.push(e.frame); } });
 export { first, state };
 `;
 

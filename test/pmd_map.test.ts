@@ -1,6 +1,6 @@
 /**
- * The per-task PMD map the page draws (host/mm/pmd_map.ts), and watchScenario()'s
- * frames of it (host/view/frames.ts).
+ * The per-task PMD map the page draws (host/mm/pmd_map.ts), and the frames of it a run
+ * reports with `frames` (host/run/frames.ts).
  */
 import { describe, expect, test } from "vitest";
 import { CoreMemory } from "../host/core/core_memory.ts";
@@ -8,16 +8,16 @@ import { TsScanCore } from "../host/core/scan_ref.ts";
 import { writeTunable } from "../host/kernel/tunables.ts";
 import { getVariant } from "../host/kernel/variants/mod.ts";
 import { mmap } from "../host/mm/fault.ts";
-import { Kernel } from "../host/mm/kernel.ts";
+import { KhugepagedKernel } from "../host/khugepaged/khugepaged_kernel.ts";
 import { madvise } from "../host/mm/madvise.ts";
 import type { Mm } from "../host/mm/mm.ts";
 import { mappedPmds, PMD_STATES, pmdMap, pmdState, type PmdState } from "../host/mm/pmd_map.ts";
 import { PAGE_SIZE, PMD_SIZE } from "../host/mm/vma.ts";
-import { createEngine, type Frame, runScenario, validateScenario, watchScenario } from "../host/node/mod.ts";
+import { createEngine, type Frame, runScenario, validateScenario } from "../host/node/mod.ts";
 
-function boot(): { k: Kernel; mm: Mm } {
+function boot(): { k: KhugepagedKernel; mm: Mm } {
   const core = new CoreMemory({ maxBytes: 64 * 1024 * 1024 });
-  const k = new Kernel({ core, scanCore: new TsScanCore(core.memory), variant: getVariant("baseline"), memoryBytes: 1024 ** 3 });
+  const k = new KhugepagedKernel({ core, scanCore: new TsScanCore(core.memory), variant: getVariant("baseline"), memoryBytes: 1024 ** 3 });
   // Faults then map 4 KiB pages: only MADV_COLLAPSE or khugepaged make THPs.
   writeTunable(k.tunables, "enabled", "madvise");
   return { k, mm: k.createMm("task") };
@@ -73,7 +73,7 @@ describe("pmdMap()", () => {
   });
 });
 
-describe("watchScenario()", () => {
+describe("runScenario() with frames", () => {
   const scenario = validateScenario({
     name: "one-task",
     variants: ["baseline"],
@@ -86,14 +86,17 @@ describe("watchScenario()", () => {
     }],
   }, "one-task");
 
-  test("watchScenario() gives a frame per interval and returns runScenario()'s result", async () => {
+  test("runScenario() with frames gives a frame after each interval's progress and the same result", async () => {
     const frames: Frame[] = [];
-    let observed = 0;
-    const watched = await watchScenario(scenario, await createEngine(), {
-      onFrame: (f) => void frames.push(f),
-      observe: () => void observed++,
+    const order: string[] = [];
+    const watched = await runScenario(scenario, await createEngine(), {
+      frames: true,
+      onEvent: (ev) => {
+        order.push(ev.type);
+        if (ev.type === "frame") frames.push(ev.frame);
+      },
     });
-    expect(observed).toBe(1);
+    expect(order.slice(0, 4)).toEqual(["start", "interval", "frame", "interval"]);
     const plain = await runScenario(scenario, await createEngine());
     expect(JSON.stringify(watched)).toBe(JSON.stringify(plain));
 

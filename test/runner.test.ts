@@ -229,8 +229,10 @@ describe("access phases", () => {
     }, "tlbs");
     await runScenario(s, e, {
       tlbMode: "exact",
-      observe: (k) => { kernel = k; },
-      onInterval: () => { sizes.push(kernel!.mms.reduce((n, mm) => n + mm.tlbs.size, 0)); },
+      onEvent: (ev) => {
+        if (ev.type === "start") kernel = ev.kernel;
+        if (ev.type === "interval") sizes.push(kernel!.mms.reduce((n, mm) => n + mm.tlbs.size, 0));
+      },
     });
     expect(sizes[0]).toBe(1); // t sleeps with its TLB registered; u has exited
     expect(kernel!.mms.every((mm) => mm.tlbs.size === 0)).toBe(true);
@@ -265,10 +267,17 @@ describe("access phases", () => {
     expect(Math.abs(sampled.walksPerAccess - exact.walksPerAccess)).toBeLessThan(5 * sampled.walksPerAccessStdError + 0.002);
   });
 
-  test("runScenario() calls onInterval once per simulated interval", async () => {
-    const seen: number[] = [];
-    await runScenario(small([{ do: "sleep", seconds: 3.5 }]), e, { onInterval: (p) => void seen.push(p.timeS) });
-    expect(seen).toEqual([1, 2, 3]);
+  test("runScenario() reports start, one interval per simulated interval, then done with the result it returns", async () => {
+    const seen: string[] = [];
+    let done: unknown;
+    const r = await runScenario(small([{ do: "sleep", seconds: 3.5 }]), e, {
+      onEvent: (ev) => {
+        seen.push(ev.type === "interval" ? `interval ${ev.progress.timeS}` : ev.type);
+        if (ev.type === "done") done = ev.result;
+      },
+    });
+    expect(seen).toEqual(["start", "interval 1", "interval 2", "interval 3", "done"]);
+    expect(done).toBe(r);
   });
 
   test("runScenario() runs the TypeScript reference engine to the same results as WASM", async () => {

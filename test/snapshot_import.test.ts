@@ -14,7 +14,7 @@ import { PAGE } from "../host/snapshot/snapshot.ts";
 import { runScenario } from "../host/run/runner.ts";
 import { tsEngine } from "../host/run/engine.ts";
 import { validateScenario } from "../host/scenario/mod.ts";
-import type { Kernel } from "../host/mm/kernel.ts";
+import type { KhugepagedKernel } from "../host/khugepaged/khugepaged_kernel.ts";
 import { anonVma, snapshotOf } from "./snapshot_fixture.ts";
 import { scanRecordsByPmd, synthKernel } from "./synth_fixture.ts";
 
@@ -85,7 +85,7 @@ describe("pagePteLo()", () => {
 describe("mmSnapshotProcess()", () => {
   test("a run's tasks read back as a snapshot import to PTEs the scan decides alike (the writable count aside)", async () => {
     const engine = tsEngine();
-    let ran: Kernel | undefined;
+    let ran: KhugepagedKernel | undefined;
     // THPs, small pages, lazy-free, zero-page and forked (shared, write-protected) memory.
     const scenario = validateScenario({
       name: "mixed", durationS: 1, tunables: { enabled: "madvise" },
@@ -98,7 +98,7 @@ describe("mmSnapshotProcess()", () => {
         { do: "touch", vma: "b", offset: 8 << 20, length: 8 << 20 },
       ] }],
     });
-    const r = await runScenario(scenario, engine, { variant: "lazyfree-skip", trace: false, observe: (k) => { ran = k; } });
+    const r = await runScenario(scenario, engine, { variant: "lazyfree-skip", trace: false, onEvent: (e) => { if (e.type === "start") ran = e.kernel; } });
     const tasks = ran!.mms.filter((mm) => r.tasks.some((t) => t.pid === mm.id));
     const fresh = await synthKernel(512 << 20, { kind: "ts" });
     const imported = importSnapshot(fresh, { ...snapshotOf(tasks.map(mmSnapshotProcess)), sources: SIMULATED_SOURCES });

@@ -8,7 +8,8 @@ import type { ScanCore } from "../host/core/scan_core.ts";
 import { TsScanCore } from "../host/core/scan_ref.ts";
 import { getVariant } from "../host/kernel/variants/mod.ts";
 import { readRecord, type ScanRecord } from "../host/kernel/scan_record.ts";
-import { Kernel, type KernelOptions } from "../host/mm/kernel.ts";
+import type { KernelOptions } from "../host/mm/kernel.ts";
+import { KhugepagedKernel } from "../host/khugepaged/khugepaged_kernel.ts";
 import type { Mm } from "../host/mm/mm.ts";
 import { PMD_SIZE, vmaHend, vmaHstart } from "../host/mm/vma.ts";
 import { loadNodeCore } from "../host/node/load_core.ts";
@@ -25,9 +26,9 @@ export async function scanCoreOn(memory: CoreMemory, kind: "simd" | "ts" = "simd
 /** A kernel with `maxBytes` of core memory and its own scan core. */
 export async function synthKernel(
   maxBytes = 256 * 1024 * 1024, o: Partial<KernelOptions> & { kind?: "simd" | "ts"; variantName?: string } = {},
-): Promise<Kernel> {
+): Promise<KhugepagedKernel> {
   const core = new CoreMemory({ maxBytes });
-  return new Kernel({
+  return new KhugepagedKernel({
     core, scanCore: await scanCoreOn(core, o.kind), variant: getVariant(o.variantName ?? "baseline"), trace: false,
     ...o,
   });
@@ -37,7 +38,7 @@ export async function synthKernel(
  * The scan record of every PMD of every VMA of `mms` (khugepaged's scan, `scanFlags`),
  * keyed "<mm name>:<pmd number>", as the scan core writes them into a fresh ring.
  */
-export function scanRecordsByPmd(k: Kernel, mms: readonly Mm[], scanFlags: number = SCAN_FLAG.KHUGEPAGED): Map<string, ScanRecord> {
+export function scanRecordsByPmd(k: KhugepagedKernel, mms: readonly Mm[], scanFlags: number = SCAN_FLAG.KHUGEPAGED): Map<string, ScanRecord> {
   const out = new Map<string, ScanRecord>();
   const kh = k.tunables.khugepaged;
   for (const mm of mms) {

@@ -8,10 +8,11 @@ import { VMA } from "../host/core/layout.ts";
 import { scanResultName, ScanResult } from "../host/core/scan_result.ts";
 import { writeTunable } from "../host/kernel/tunables.ts";
 import { getVariant } from "../host/kernel/variants/mod.ts";
-import { fullScan, type FullScanSummary, walkFullScan } from "../host/fullscan/full_scan.ts";
+import { fullScan } from "../host/fullscan/full_scan.ts";
+import { type FullScanSummary, walkFullScan } from "../host/fullscan/summary.ts";
 import { buildScanPlan } from "../host/fullscan/scan_plan.ts";
 import { mmap, touch } from "../host/mm/fault.ts";
-import type { Kernel } from "../host/mm/kernel.ts";
+import type { KhugepagedKernel } from "../host/khugepaged/khugepaged_kernel.ts";
 import { madvise } from "../host/mm/madvise.ts";
 import { PMD_SIZE } from "../host/mm/vma.ts";
 import { NS_PER_MS } from "../host/kernel/event_queue.ts";
@@ -22,7 +23,7 @@ const VARIANTS = ["baseline", "lazyfree-skip", "lazyfree-keep"] as const;
 const UINT_MAX = 0xffffffff;
 
 /** The daemon's own account of one full scan: statuses of mm_khugepaged_scan_pmd, and its mm calls. */
-function daemonFullScan(k: Kernel): { statuses: Record<string, number>; progress: number; calls: number } {
+function daemonFullScan(k: KhugepagedKernel): { statuses: Record<string, number>; progress: number; calls: number } {
   writeTunable(k.tunables, "khugepaged/pages_to_scan", UINT_MAX);
   k.tracer.enabled = true;
   k.clock.runUntil(k.now);
@@ -44,13 +45,13 @@ function asStatuses(s: FullScanSummary): Record<string, number> {
 }
 
 /** Wake-ups the daemon takes to finish its first full scan at the default budget. */
-function daemonPasses(k: Kernel): number {
+function daemonPasses(k: KhugepagedKernel): number {
   while (k.khugepaged.fullScans === 0) k.clock.runUntil(k.now + k.tunables.khugepaged.scan_sleep_millisecs * NS_PER_MS);
   return k.khugepaged.wakeups;
 }
 
 /** A synthetic map with no collapse candidate (nothing is young and private), an ineligible VMA and a disabled mm. */
-async function syntheticKernel(variant: string): Promise<Kernel> {
+async function syntheticKernel(variant: string): Promise<KhugepagedKernel> {
   const k = await synthKernel(64 * 1024 * 1024, { variantName: variant });
   const map = generateMap(k, {
     seed: 21, tasks: 3, size: "2GiB", vmaSize: { dist: "lognormal", median: "32MiB", sigma: 1 },
@@ -63,7 +64,7 @@ async function syntheticKernel(variant: string): Promise<Kernel> {
 }
 
 /** A map the model's own system calls made (real pages), with collapse candidates among the rest. */
-async function modelKernel(variant: string): Promise<Kernel> {
+async function modelKernel(variant: string): Promise<KhugepagedKernel> {
   const k = await synthKernel(64 * 1024 * 1024, { variantName: variant, memoryBytes: 256 * 1024 * 1024 });
   // Fault 4 KiB pages first, then let khugepaged in.
   writeTunable(k.tunables, "enabled", "never");

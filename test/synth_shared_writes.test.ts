@@ -8,7 +8,7 @@ import { describe, expect, test } from "vitest";
 import { ScanResult } from "../host/core/scan_result.ts";
 import type { ScanRecord } from "../host/kernel/scan_record.ts";
 import { pinUserPages } from "../host/mm/gup.ts";
-import type { Kernel } from "../host/mm/kernel.ts";
+import type { KhugepagedKernel } from "../host/khugepaged/khugepaged_kernel.ts";
 import { madvise } from "../host/mm/madvise.ts";
 import type { Mm } from "../host/mm/mm.ts";
 import { setFolioMapcount } from "../host/mm/pte_ops.ts";
@@ -25,11 +25,11 @@ const SPEC: SynthSpecInput = {
 };
 
 /** A step applied alike to both maps: `pmdNo` is a PMD of `mm` whose table the dedup map shares. */
-type Step = (k: Kernel, mm: Mm, pmdNo: number) => void;
+type Step = (k: KhugepagedKernel, mm: Mm, pmdNo: number) => void;
 
 interface Twins {
-  shared: { k: Kernel; map: SynthMap };
-  dense: { k: Kernel; map: SynthMap };
+  shared: { k: KhugepagedKernel; map: SynthMap };
+  dense: { k: KhugepagedKernel; map: SynthMap };
   /** The PMD the step acts on, in task 0. */
   pmdNo: number;
   /** PMDs (both tasks) whose table the target PMD shared before the step. */

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { fullScan, type FullScanConfig, type FullScanReport } from "../host/fullscan/full_scan.ts";
-import type { Kernel } from "../host/mm/kernel.ts";
+import type { KhugepagedKernel } from "../host/khugepaged/khugepaged_kernel.ts";
 import { FullScanPool, fullScanParallel } from "../host/node/full_scan_pool.ts";
 import { generateMap } from "../host/synth/generate.ts";
 import { synthKernel, WASM_BUILT } from "./synth_fixture.ts";
@@ -23,7 +23,7 @@ function bytesOf(r: FullScanReport): Buffer {
 }
 
 describe("FullScanPool", () => {
-  let k: Kernel;
+  let k: KhugepagedKernel;
   let pool: FullScanPool;
   let single: FullScanReport;
 

@@ -5,7 +5,7 @@
  * on the main thread.
  */
 import { hugepagePmdEnabled, thpVmaAllowable } from "../mm/thp_policy.ts";
-import type { Kernel } from "../mm/kernel.ts";
+import type { KhugepagedKernel } from "../khugepaged/khugepaged_kernel.ts";
 import { PMD_SIZE, vmaHend, vmaHstart } from "../mm/vma.ts";
 
 /** Columns of one row of `ScanPlan.ranges`. */
@@ -61,7 +61,7 @@ export interface ScanPlan {
  * The plan of a full scan of `k`'s khugepaged list, from its head, with the kernel's
  * current tunables and VMAs. Throws a RangeError when khugepaged would not run.
  */
-export function buildScanPlan(k: Kernel): ScanPlan {
+export function buildScanPlan(k: KhugepagedKernel): ScanPlan {
   if (!hugepagePmdEnabled(k.tunables)) {
     throw new RangeError(`Cannot run a full khugepaged scan: transparent_hugepage/enabled is "${k.tunables.enabled}"`);
   }

@@ -1,6 +1,9 @@
-/** Decoding of the 32-byte scan records the core writes (layout.ts `RECORD`). */
+/** The scan record ring: the 32-byte records the core writes (layout.ts `RECORD`), and their decoding. */
 import { PFN_NONE, RECORD } from "../core/layout.ts";
 import { recordU16 } from "../core/record_field.ts";
+
+/** Records the scan core may write per call. */
+export const RING_RECORDS = 1024;
 
 export interface ScanRecord {
   result: number;

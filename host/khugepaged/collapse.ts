@@ -2,7 +2,7 @@
  * `collapse_huge_page()` for anonymous memory: allocate a PMD-sized folio, revalidate,
  * swap in, run the isolate checks on the detached table, copy, and map the new PMD.
  */
-import { PMD, PTE, SCAN_FLAG, VMA } from "../core/layout.ts";
+import { PMD, PTE, VMA } from "../core/layout.ts";
 import { ScanResult } from "../core/scan_result.ts";
 import type { Kernel } from "../mm/kernel.ts";
 import { type Mm, pmdOf } from "../mm/mm.ts";
@@ -11,23 +11,10 @@ import { PMD_SIZE, type Vma } from "../mm/vma.ts";
 import { readRecord } from "../kernel/scan_record.ts";
 import { thpVmaAllowable } from "../mm/thp_policy.ts";
 import { hashedPointer } from "../kernel/trace.ts";
+import type { CollapseControl } from "./collapse_control.ts";
+import { scanFlags } from "./scan_pmd_exit.ts";
 
 const S = ScanResult;
-
-/** Who asks for the collapse: khugepaged, or a task's MADV_COLLAPSE (`cc->is_khugepaged`). */
-export interface CollapseControl {
-  isKhugepaged: boolean;
-  comm: string;
-  pid: number;
-  cpu: number;
-  /** Simulated time of the events this collapse emits. */
-  ts: number;
-}
-
-/** Scan flags for the core from a collapse control and the kernel variant. */
-export function scanFlags(k: Kernel, cc: CollapseControl): number {
-  return (cc.isKhugepaged ? SCAN_FLAG.KHUGEPAGED : 0) | (k.variant.lazyfreeSkip ? SCAN_FLAG.LAZYFREE_SKIP : 0);
-}
 
 function trace(k: Kernel, cc: CollapseControl, event: string, fields: Array<readonly [string, number | string]>): void {
   k.tracer.emit({ ts: cc.ts, comm: cc.comm, pid: cc.pid, cpu: cc.cpu, event, fields });
@@ -45,30 +32,40 @@ export function revalidate(k: Kernel, mm: Mm, address: number, cc: CollapseContr
   return { vma, result: S.SUCCEED };
 }
 
-/** Collapse the PMD at `address`; returns the result that replaces the scan's SUCCEED. */
+/** How a collapse attempt ended, and what went into the THP. */
+export interface Collapse {
+  /** The result that replaces the scan's SUCCEED. */
+  result: number;
+  /** Clean lazy-free base pages the new THP took in (0 unless it succeeded). */
+  lazyfreePages: number;
+}
+
+/** Collapse the PMD at `address`. */
 export function collapseHugePage(
   k: Kernel, mm: Mm, address: number, referenced: number, unmapped: number, cc: CollapseControl,
-): number {
+): Collapse {
+  const c: Collapse = { result: S.ALLOC_HUGE_PAGE_FAIL, lazyfreePages: 0 };
   const head = k.phys.allocHuge();
   if (head < 0) {
     k.vmstat.thp_collapse_alloc_failed++;
-    return finish(k, mm, cc, S.ALLOC_HUGE_PAGE_FAIL);
+    return finish(k, mm, cc, c);
   }
   k.vmstat.thp_collapse_alloc++;
-  const result = collapseWith(k, mm, address, referenced, unmapped, cc, head);
-  if (result !== S.SUCCEED) k.phys.freeHuge(head);
-  return finish(k, mm, cc, result);
+  c.result = collapseWith(k, mm, address, referenced, unmapped, cc, head, c);
+  if (c.result !== S.SUCCEED) k.phys.freeHuge(head);
+  return finish(k, mm, cc, c);
 }
 
-function finish(k: Kernel, mm: Mm, cc: CollapseControl, result: number): number {
+function finish(k: Kernel, mm: Mm, cc: CollapseControl, c: Collapse): Collapse {
   trace(k, cc, "mm_collapse_huge_page", [
-    ["mm", hashedPointer(mm.id)], ["isolated", result === S.SUCCEED ? 1 : 0], ["status", k.variant.traceString(result)],
+    ["mm", hashedPointer(mm.id)], ["isolated", c.result === S.SUCCEED ? 1 : 0], ["status", k.variant.traceString(c.result)],
   ]);
-  return result;
+  return c;
 }
 
 function collapseWith(
   k: Kernel, mm: Mm, address: number, referenced: number, unmapped: number, cc: CollapseControl, head: number,
+  c: Collapse,
 ): number {
   const { vma, result } = revalidate(k, mm, address, cc);
   if (!vma) return result;
@@ -85,7 +82,7 @@ function collapseWith(
   mm.flushTlbRange(pmdNo * PMD_SIZE, (pmdNo + 1) * PMD_SIZE);
   const t = mm.pt.writableTable(pmdNo);
   const kh = k.tunables.khugepaged;
-  k.scanCore.isolatePmd(t, pmdNo, kh.max_ptes_none, kh.max_ptes_shared, vma.flags, scanFlags(k, cc), k.ring);
+  k.scanCore.isolatePmd(t, pmdNo, kh.max_ptes_none, kh.max_ptes_shared, vma.flags, scanFlags(k.variant, cc.isKhugepaged), k.ring);
   const rec = readRecord(k.core.u32, k.ring);
   if (rec.result === S.EXCEED_NONE_PTE) k.vmstat.thp_scan_exceed_none_pte++;
   if (rec.result === S.EXCEED_SHARED_PTE) k.vmstat.thp_scan_exceed_share_pte++;
@@ -94,7 +91,7 @@ function collapseWith(
     ["status", k.variant.traceString(rec.result)],
   ]);
   if (rec.result !== S.SUCCEED) return rec.result;
-  copyAndMap(k, mm, vma, pmdNo, t, head);
+  c.lazyfreePages = copyAndMap(k, mm, vma, pmdNo, t, head);
   return S.SUCCEED;
 }
 
@@ -123,10 +120,14 @@ function swapIn(k: Kernel, mm: Mm, vma: Vma, pmdNo: number, referenced: number, 
   return result;
 }
 
-/** `__collapse_huge_page_copy()` and the PMD install: the old pages go, the THP maps. */
-function copyAndMap(k: Kernel, mm: Mm, vma: Vma, pmdNo: number, t: number, head: number): void {
+/**
+ * `__collapse_huge_page_copy()` and the PMD install: the old pages go, the THP maps.
+ * Returns how many of the old pages were clean lazy-free anonymous pages.
+ */
+function copyAndMap(k: Kernel, mm: Mm, vma: Vma, pmdNo: number, t: number, head: number): number {
   const u32 = k.core.u32;
   let allLazyfree = true;
+  let lazyfree = 0;
   for (let i = 0; i < 512; i++) {
     const w = pteWord(t, i);
     const lo = u32[w];
@@ -135,6 +136,7 @@ function copyAndMap(k: Kernel, mm: Mm, vma: Vma, pmdNo: number, t: number, head:
       continue;
     }
     if ((lo & (PTE.FOLIO_SWAPBACKED | PTE.DIRTY)) !== 0) allLazyfree = false;
+    else if ((lo & PTE.FOLIO_ANON) !== 0) lazyfree++;
     unmapPage(k, mm, pmdNo * PMD_SIZE + i * 4096, lo, u32[w + 1]);
     u32[w] = 0;
     u32[w + 1] = 0;
@@ -149,5 +151,6 @@ function copyAndMap(k: Kernel, mm: Mm, vma: Vma, pmdNo: number, t: number, head:
   const swapbacked = k.variant.collapsedSwapbacked(allLazyfree, droppable);
   const keptLazyfree = !swapbacked && !droppable;
   mm.huge.set(pmdNo, { head, young: true, dirty: !keptLazyfree, swapbacked });
+  return lazyfree;
 }
 

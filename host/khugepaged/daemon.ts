@@ -4,24 +4,24 @@
  * as the kernel variant says, `full_scans`, `pages_collapsed`, and the
  * `alloc_sleep_millisecs` back-off after a failed huge allocation.
  */
-import { RECORD } from "../core/layout.ts";
 import { SCAN_RESULTS, ScanResult } from "../core/scan_result.ts";
-import { RING_RECORDS, type Kernel } from "../mm/kernel.ts";
-import { type Mm, pmdOf } from "../mm/mm.ts";
-import { PMD_SIZE, vmaHend, vmaHstart } from "../mm/vma.ts";
 import { NS_PER_MS } from "../kernel/event_queue.ts";
-import { type CollapseControl, collapseHugePage, scanFlags } from "./collapse.ts";
-import { COLLAPSE_NS, SCAN_NS_PER_PTE, SCAN_NS_PER_VISIT } from "./costs.ts";
-import { readRecord, type ScanRecord } from "../kernel/scan_record.ts";
-import { hugepagePmdEnabled, thpVmaAllowable } from "../mm/thp_policy.ts";
 import { hashedPointer } from "../kernel/trace.ts";
+import type { Kernel } from "../mm/kernel.ts";
+import type { Mm } from "../mm/mm.ts";
+import { hugepagePmdEnabled, thpVmaAllowable } from "../mm/thp_policy.ts";
+import { vmaHend, vmaHstart } from "../mm/vma.ts";
+import type { CollapseControl } from "./collapse_control.ts";
+import { SCAN_NS_PER_VISIT } from "./costs.ts";
+import { EventStream } from "../kernel/event_stream.ts";
+import type { KhugepagedEvent } from "./events.ts";
+import { type PmdStepSink, ScanBatches } from "./scan_batches.ts";
+import { slotWalk, WALK_END, walkMmSlot } from "./scan_mm_slot.ts";
 
 const S = ScanResult;
 /** khugepaged's pid and CPU in traces. */
 const KHUGEPAGED_PID = 57;
 const KHUGEPAGED_CPU = 1;
-/** First batch of PMDs asked of the core per call; it doubles while records are used up. */
-const FIRST_BATCH = 8;
 
 /** State of one pass (`khugepaged_do_scan`), kept across the mid-pass allocation sleep. */
 interface Pass {
@@ -36,27 +36,6 @@ interface Pass {
   began: number;
 }
 
-/** One finished pass of `khugepaged_do_scan()`, for observers and tests. */
-export interface PassEvent {
-  /** Wake-up that began the pass, and the end of its work, in simulated ns. */
-  start: number;
-  end: number;
-  /** Budget units charged (can pass `pages_to_scan` by one PMD's charge). */
-  progress: number;
-  /** How often the cursor was at the list head when the loop looked (at most 2). */
-  passThroughHead: number;
-  /** Whether the pass slept `alloc_sleep_millisecs` after a failed huge allocation. */
-  allocSlept: boolean;
-}
-
-/** One scan record as a collapse outcome, for observers (the scenario runner's timeline). */
-export interface CollapseEvent {
-  ts: number;
-  mm: Mm;
-  address: number;
-  result: number;
-}
-
 export class Khugepaged {
   readonly k: Kernel;
   /** `khugepaged_scan.mm_head`: registered mms, FIFO. */
@@ -69,10 +48,8 @@ export class Khugepaged {
   wakeups = 0;
   /** How often each result (by code) was the status of khugepaged's mm_khugepaged_scan_pmd, traced or not. */
   readonly scanResults: number[] = SCAN_RESULTS.map(() => 0);
-  /** Called after every collapse attempt khugepaged makes. */
-  onCollapse?: (e: CollapseEvent) => void;
-  /** Called when a pass ends. */
-  onPass?: (e: PassEvent) => void;
+  /** Every collapse attempt and every finished pass. */
+  readonly events = new EventStream<KhugepagedEvent>();
   /** What the thread sleeps in: the timed scan sleep, the allocation back-off, or nothing. */
   #sleep: { kind: "scan" | "alloc"; pass?: Pass } | null = null;
   /** Bumped to cancel the pending wake-up. */
@@ -81,6 +58,15 @@ export class Khugepaged {
   #running = true;
   /** Simulated time the last piece of work ends; a wake-up cannot start before it. */
   #busyUntil = 0;
+
+  /** What each PMD step tells the thread: its counters and the collapse observer. */
+  readonly #pmdSink: PmdStepSink = {
+    collapsed: (e) => {
+      if (e.result === S.SUCCEED) this.pagesCollapsed++;
+      this.events.emit(e);
+    },
+    decided: (result) => this.scanResults[result]++,
+  };
 
   constructor(k: Kernel) {
     this.k = k;
@@ -102,6 +88,17 @@ export class Khugepaged {
   exit(mm: Mm): void {
     if (!mm.registered || this.cursor.mm === mm) return;
     this.#remove(mm);
+  }
+
+  /**
+   * A sysfs write was applied: "enabled" starts or stops the thread, the two sleep
+   * tunables cut the current sleep short.
+   */
+  tunableWritten(path: string): void {
+    if (path === "enabled") this.startStop();
+    else if (path === "khugepaged/scan_sleep_millisecs" || path === "khugepaged/alloc_sleep_millisecs") {
+      this.sleepTunableWritten();
+    }
   }
 
   /**
@@ -183,8 +180,8 @@ export class Khugepaged {
       this.#wakeAt(this.#busyUntil + kh.alloc_sleep_millisecs * NS_PER_MS, { ...pass, elapsed: 0 }, "alloc");
       return;
     }
-    this.onPass?.({
-      start: pass.began, end: this.#busyUntil, progress: pass.progress, passThroughHead: pass.passThroughHead,
+    this.events.emit({
+      type: "pass", start: pass.began, end: this.#busyUntil, progress: pass.progress, passThroughHead: pass.passThroughHead,
       allocSlept: !pass.wait,
     });
     // With no work the thread waits until enter() finds the list empty and wakes it.
@@ -219,78 +216,21 @@ export class Khugepaged {
     if (this.cursor.mm === null) this.cursor = { mm: this.slots[0], address: 0 };
     const mm = this.cursor.mm!;
     const before = pass.progress;
-    let result: number = S.FAIL;
-    pass.progress++;
+    const w = slotWalk(this.cursor.address, pass.progress + 1, pass.budget);
     pass.elapsed += SCAN_NS_PER_VISIT;
-    let finished = true;
+    let end: number = WALK_END.MM;
     if (mm.users > 0 && !mm.thpDisabled) {
-      scan: for (const vma of mm.vmas.slice()) {
-        if (vma.end <= this.cursor.address) continue;
-        if (!thpVmaAllowable(k.tunables, mm, vma, "khugepaged")) {
-          pass.progress++;
-          continue;
-        }
-        const hstart = vmaHstart(vma), hend = vmaHend(vma);
-        if (this.cursor.address > hend) {
-          pass.progress++;
-          continue;
-        }
-        if (this.cursor.address < hstart) this.cursor.address = hstart;
-        let batch = FIRST_BATCH;
-        while (this.cursor.address < hend) {
-          const outcome = this.#scanBatch(mm, vma.flags, hend, batch, pass, start);
-          result = outcome.result;
-          if (outcome.lockDropped) {
-            this.#traceScan(mm, pass, before, start);
-            return result;
-          }
-          if (pass.progress >= pass.budget) {
-            finished = false;
-            break scan;
-          }
-          batch = Math.min(batch * 2, RING_RECORDS);
-        }
-      }
+      const vmas = mm.vmas.slice();
+      const slots = vmas.map((v) => ({ end: v.end, hstart: vmaHstart(v), hend: vmaHend(v) }));
+      const batches = new ScanBatches(k, mm, this.#cc(start), w, pass, this.#pmdSink);
+      end = walkMmSlot(slots, (i) => thpVmaAllowable(k.tunables, mm, vmas[i], "khugepaged"), w, k.variant.pmdCharge,
+        (i, address, hend) => batches.pmd(i, vmas[i].flags, address, hend));
     }
-    if (finished) this.#endOfMm(mm);
+    pass.progress = w.progress;
+    this.cursor.address = w.address;
+    if (end === WALK_END.MM) this.#endOfMm(mm);
     this.#traceScan(mm, pass, before, start);
-    return result;
-  }
-
-  /** Scan up to `batch` PMDs in one core call and consume their records in order. */
-  #scanBatch(
-    mm: Mm, vmaFlags: number, hend: number, batch: number, pass: Pass, start: number,
-  ): { result: number; lockDropped: boolean } {
-    const k = this.k;
-    const kh = k.tunables.khugepaged;
-    const pmdNo = pmdOf(this.cursor.address);
-    const count = Math.min(batch, pmdOf(hend) - pmdNo, Math.max(1, pass.budget - pass.progress));
-    const cc = this.#cc(start);
-    k.scanCore.scanPmds(mm.pt.dir, pmdNo - mm.pt.basePmd, count, pmdNo, kh.max_ptes_none, kh.max_ptes_swap,
-      kh.max_ptes_shared, vmaFlags, scanFlags(k, cc), k.ring);
-    let result: number = S.FAIL;
-    for (let r = 0; r < count; r++) {
-      const rec = readRecord(k.core.u32, k.ring + r * RECORD.BYTES);
-      countScanResult(k, rec.result);
-      pass.elapsed += rec.ptesExamined === 0 ? SCAN_NS_PER_VISIT : rec.ptesExamined * SCAN_NS_PER_PTE;
-      cc.ts = start + pass.elapsed;
-      result = rec.result;
-      let lockDropped = false;
-      if (result === S.SUCCEED) {
-        // collapse_huge_page() drops mmap_lock: this mm call ends after this PMD.
-        lockDropped = true;
-        result = collapseHugePage(k, mm, rec.address, rec.referenced, rec.unmapped, cc);
-        pass.elapsed += COLLAPSE_NS;
-        if (result === S.SUCCEED) this.pagesCollapsed++;
-        this.onCollapse?.({ ts: cc.ts, mm, address: rec.address, result });
-      }
-      this.scanResults[result]++;
-      traceScanPmd(k, cc, mm, rec, result);
-      this.cursor.address += PMD_SIZE;
-      pass.progress += k.variant.pmdCharge(rec);
-      if (lockDropped || pass.progress >= pass.budget) return { result, lockDropped };
-    }
-    return { result, lockDropped: false };
+    return w.result;
   }
 
   /** The cursor leaves `mm`: next slot, a full scan at the list's end, free an exited mm. */
@@ -310,24 +250,4 @@ export class Khugepaged {
       fields: [["mm", hashedPointer(mm.id)], ["progress", pass.progress - before], ["full_scan_finished", this.cursor.mm === null]],
     });
   }
-}
-
-/** Bump the vmstat counter a scan result carries, if any. */
-export function countScanResult(k: Kernel, result: number): void {
-  if (result === S.EXCEED_NONE_PTE) k.vmstat.thp_scan_exceed_none_pte++;
-  else if (result === S.EXCEED_SWAP_PTE) k.vmstat.thp_scan_exceed_swap_pte++;
-  else if (result === S.EXCEED_SHARED_PTE) k.vmstat.thp_scan_exceed_share_pte++;
-}
-
-/** `trace_mm_khugepaged_scan_pmd` with the final status (after any collapse). */
-export function traceScanPmd(k: Kernel, cc: CollapseControl, mm: Mm, rec: ScanRecord, result: number): void {
-  // A disabled tracepoint costs nothing: do not build an event per PMD only to drop it.
-  if (!k.tracer.enabled) return;
-  k.tracer.emit({
-    ts: cc.ts, comm: cc.comm, pid: cc.pid, cpu: cc.cpu, event: "mm_khugepaged_scan_pmd",
-    fields: [
-      ["mm", hashedPointer(mm.id)], ["scan_pfn", rec.pfn], ["referenced", rec.referenced],
-      ["none_or_zero", rec.noneOrZero], ["status", k.variant.traceString(result)], ["unmapped", rec.unmapped],
-    ],
-  });
 }

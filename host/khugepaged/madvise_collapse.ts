@@ -7,8 +7,9 @@ import { ScanResult } from "../core/scan_result.ts";
 import type { Kernel } from "../mm/kernel.ts";
 import { type Mm, pmdOf } from "../mm/mm.ts";
 import { PMD_SIZE, type Vma } from "../mm/vma.ts";
-import { type CollapseControl, collapseHugePage, revalidate, scanFlags } from "./collapse.ts";
-import { countScanResult, traceScanPmd } from "./daemon.ts";
+import { collapseHugePage, revalidate } from "./collapse.ts";
+import type { CollapseControl } from "./collapse_control.ts";
+import { countScanResult, scanFlags, traceScanPmd } from "./scan_pmd_exit.ts";
 import { readRecord } from "../kernel/scan_record.ts";
 import { thpVmaAllowable } from "../mm/thp_policy.ts";
 
@@ -51,10 +52,10 @@ export function madviseCollapse(k: Kernel, mm: Mm, vma: Vma, start: number, end:
     if (rv.vma) {
       const pmdNo = pmdOf(addr);
       k.scanCore.scanPmds(mm.pt.dir, pmdNo - mm.pt.basePmd, 1, pmdNo, kh.max_ptes_none, kh.max_ptes_swap,
-        kh.max_ptes_shared, rv.vma.flags, scanFlags(k, cc), k.ring);
+        kh.max_ptes_shared, rv.vma.flags, scanFlags(k.variant, cc.isKhugepaged), k.ring);
       const rec = readRecord(k.core.u32, k.ring);
       countScanResult(k, rec.result);
-      result = rec.result === S.SUCCEED ? collapseHugePage(k, mm, addr, rec.referenced, rec.unmapped, cc) : rec.result;
+      result = rec.result === S.SUCCEED ? collapseHugePage(k, mm, addr, rec.referenced, rec.unmapped, cc).result : rec.result;
       traceScanPmd(k, cc, mm, rec, result);
     }
     if (result === S.SUCCEED || result === S.PMD_MAPPED) {

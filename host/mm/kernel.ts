@@ -1,19 +1,21 @@
 /**
- * The simulated kernel: physical memory, the shared page-table memory, the mms, the
- * sysfs tunables, vmstat, the trace buffer, the simulated clock and khugepaged. The
- * system calls live in their own modules (fault.ts, madvise.ts, fork.ts, reclaim.ts)
- * and act on this state.
+ * The simulated kernel as mm/ sees it: physical memory, the shared page-table memory,
+ * the mms, and the kernel floor (host/kernel/: sysfs tunables, vmstat, the trace buffer,
+ * the simulated clock, the scan record ring, the variant). The system calls live in
+ * their own modules (fault.ts, madvise.ts, process.ts, reclaim.ts) and act on this
+ * state; khugepaged is reached only through `hooks` (KhugepagedKernel installs it).
  */
 import type { CoreMemory } from "../core/core_memory.ts";
 import { RECORD } from "../core/layout.ts";
 import type { ScanCore } from "../core/scan_core.ts";
-import { Khugepaged } from "../khugepaged/daemon.ts";
 import { thpVmaAllowable, hugepagePmdEnabled } from "./thp_policy.ts";
 import { Tracer } from "../kernel/trace.ts";
 import { defaultTunables, type Tunables, writeTunable } from "../kernel/tunables.ts";
+import { RING_RECORDS } from "../kernel/scan_record.ts";
 import type { Variant } from "../kernel/variant.ts";
 import { emptyVmstat, type Vmstat } from "../kernel/vmstat.ts";
 import { EventQueue } from "../kernel/event_queue.ts";
+import { type KhugepagedHooks, NO_KHUGEPAGED } from "./khugepaged_hooks.ts";
 import { Mm } from "./mm.ts";
 import type { TableShares } from "./page_table.ts";
 import { PhysMem } from "./phys_mem.ts";
@@ -33,9 +35,6 @@ export interface KernelOptions {
   trace?: boolean;
 }
 
-/** Records the scan core may write per call. */
-export const RING_RECORDS = 1024;
-
 export class Kernel {
   readonly core: CoreMemory;
   readonly scanCore: ScanCore;
@@ -47,7 +46,8 @@ export class Kernel {
   readonly clock = new EventQueue();
   readonly mms: Mm[] = [];
   readonly tableShares: TableShares = new Map();
-  readonly khugepaged: Khugepaged;
+  /** What mm/ tells khugepaged; a kernel without it ignores everything. */
+  hooks: KhugepagedHooks = NO_KHUGEPAGED;
   /** Scan record ring in core memory. */
   readonly ring: number;
   /**
@@ -69,7 +69,6 @@ export class Kernel {
     });
     this.tracer = new Tracer(o.trace ?? true);
     this.ring = this.core.alloc(RING_RECORDS * RECORD.BYTES, 64);
-    this.khugepaged = new Khugepaged(this);
   }
 
   /** Current simulated time in nanoseconds. */
@@ -87,15 +86,11 @@ export class Kernel {
   /**
    * A sysfs write under /sys/kernel/mm/transparent_hugepage/ (`path` relative to it), as
    * the store handlers do it: validate (a refused write throws a TunableError with the
-   * errno), apply, then tell khugepaged — "enabled" starts or stops the thread, the two
-   * sleep tunables cut the current sleep short.
+   * errno), apply, then tell khugepaged (Khugepaged.tunableWritten()).
    */
   writeTunable(path: string, value: string | number): void {
     writeTunable(this.tunables, path, value);
-    if (path === "enabled") this.khugepaged.startStop();
-    else if (path === "khugepaged/scan_sleep_millisecs" || path === "khugepaged/alloc_sleep_millisecs") {
-      this.khugepaged.sleepTunableWritten();
-    }
+    this.hooks.tunableWritten(path);
   }
 
   /**
@@ -105,6 +100,6 @@ export class Kernel {
   khugepagedEnterVma(mm: Mm, vma: Vma): void {
     if (mm.registered || !hugepagePmdEnabled(this.tunables)) return;
     if (!thpVmaAllowable(this.tunables, mm, vma, "khugepaged")) return;
-    this.khugepaged.enter(mm);
+    this.hooks.enter(mm);
   }
 }

@@ -5,7 +5,6 @@
  */
 import { PTE, PTE_FIELD, VMA } from "../core/layout.ts";
 import { pteField } from "../core/pte.ts";
-import { madviseCollapse } from "../khugepaged/madvise_collapse.ts";
 import { SyscallError } from "./fault.ts";
 import type { Kernel } from "./kernel.ts";
 import { type Mm, pmdOf } from "./mm.ts";
@@ -55,7 +54,7 @@ export function madvise(k: Kernel, mm: Mm, start: number, len: number, advice: s
   for (const v of vmas) {
     const from = Math.max(start, v.start), to = Math.min(end, v.end);
     if (a === "MADV_COLLAPSE") {
-      const err = madviseCollapse(k, mm, v, from, to);
+      const err = k.hooks.madviseCollapse(mm, v, from, to);
       if (err !== 0) return err;
     } else if (a === "MADV_COLD") {
       const tlb = new MmuGather(mm);

@@ -54,7 +54,7 @@ export function fork(k: Kernel, parent: Mm, name: string): Mm {
   }
   // dup_mmap() ends with flush_tlb_mm(): the parent's write-protected PTEs must fault.
   parent.flushTlbMm();
-  if (parent.registered) k.khugepaged.enter(child);
+  if (parent.registered) k.hooks.enter(child);
   return child;
 }
 
@@ -80,5 +80,5 @@ export function exitMm(k: Kernel, mm: Mm): void {
   tlb.finish();
   mm.vmas.length = 0;
   mm.users = 0;
-  k.khugepaged.exit(mm);
+  k.hooks.exit(mm);
 }

@@ -123,7 +123,7 @@ async function execute(arg: string, flags: RunFlags, mode: "run" | "compare"): P
       variants: scenario.variants,
       tlbMode: flags.exact ? "exact" : "sample",
       trace: flags.trace !== undefined,
-      onInterval: progress.onInterval,
+      onEvent: (e) => { if (e.type === "interval") progress.onInterval(e.progress); },
     });
   } finally {
     progress.stop();

@@ -16,7 +16,7 @@ import { SCAN_RESULTS } from "../core/scan_result.ts";
 import { defaultTunables, TunableError, writeTunable } from "../kernel/tunables.ts";
 import { getVariant, VARIANTS } from "../kernel/variants/mod.ts";
 import { fullScan, type FullScanConfig, type FullScanReport } from "../fullscan/full_scan.ts";
-import { Kernel } from "../mm/kernel.ts";
+import { KhugepagedKernel } from "../khugepaged/khugepaged_kernel.ts";
 import { columns } from "../report/format.ts";
 import { formatByteSize } from "../core/byte_size.ts";
 import { censusMaps } from "../synth/census.ts";
@@ -303,7 +303,7 @@ async function execute(this: Command, f: GenerateFlags): Promise<void> {
   const scanCore = await scanCoreNamed(coreName, memory);
   const tunables = defaultTunables();
   if (f.enabled !== undefined) writeTunable(tunables, "enabled", f.enabled);
-  const k = new Kernel({ core: memory, scanCore, variant: getVariant(configs[0]?.variant ?? "baseline"), trace: false, tunables });
+  const k = new KhugepagedKernel({ core: memory, scanCore, variant: getVariant(configs[0]?.variant ?? "baseline"), trace: false, tunables });
   const t0 = performance.now();
   let map: SynthMap;
   try {

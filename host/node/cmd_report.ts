@@ -1,20 +1,20 @@
 /**
  * `khugesim report <pid|snapshot|scenario> [--variants LIST] [--json]`: the per-VMA THP
- * report of host/snapshot/vma_report.ts for a live process (captured in memory, nothing
+ * report of host/report/snapshot_report.ts for a live process (captured in memory, nothing
  * written), a snapshot file, or each task of a scenario at the end of its run under each
  * variant.
  */
 import { stat } from "node:fs/promises";
 import { Command } from "commander";
 import { getVariant } from "../kernel/variants/mod.ts";
-import { Kernel } from "../mm/kernel.ts";
+import { KhugepagedKernel } from "../khugepaged/khugepaged_kernel.ts";
 import { type Engine, wasmEngine } from "../run/engine.ts";
 import { runScenario } from "../run/runner.ts";
 import { importSnapshot, ImportRefusal } from "../snapshot/import.ts";
 import { mmSnapshotProcess, SIMULATED_SOURCES } from "../snapshot/mm_snapshot.ts";
 import type { Snapshot } from "../snapshot/snapshot.ts";
-import { formatSnapshotReport, type SnapshotReport, snapshotReport } from "../snapshot/vma_report.ts";
-import { scanImportedVmas } from "../snapshot/vma_scan.ts";
+import { formatSnapshotReport, type SnapshotReport, snapshotReport } from "../report/snapshot_report.ts";
+import { scanImportedVmas } from "../fullscan/imported_vmas.ts";
 import { createCore } from "./load_core.ts";
 import { CaptureError, captureProcesses } from "./proc_capture.ts";
 import { loadScenarioArg } from "./scenario_source.ts";
@@ -30,7 +30,7 @@ interface ReportFlags {
 function reportOf(s: Snapshot, engine: Engine, variants: string[]): SnapshotReport {
   const mark = engine.memory.usedBytes;
   try {
-    const k = new Kernel({ core: engine.memory, scanCore: engine.scanCore, variant: getVariant(variants[0]), trace: false });
+    const k = new KhugepagedKernel({ core: engine.memory, scanCore: engine.scanCore, variant: getVariant(variants[0]), trace: false });
     const imported = importSnapshot(k, s);
     return snapshotReport(s, imported, scanImportedVmas(k, imported, variants.map((variant) => ({ variant }))), variants);
   } finally {
@@ -42,9 +42,9 @@ function reportOf(s: Snapshot, engine: Engine, variants: string[]): SnapshotRepo
 async function scenarioSnapshot(arg: string, engine: Engine, variant: string): Promise<Snapshot> {
   const scenario = await loadScenarioArg(arg);
   const mark = engine.memory.usedBytes;
-  let kernel: Kernel | undefined;
+  let kernel: KhugepagedKernel | undefined;
   try {
-    const r = await runScenario(scenario, engine, { variant, trace: false, observe: (k) => { kernel = k; } });
+    const r = await runScenario(scenario, engine, { variant, trace: false, onEvent: (e) => { if (e.type === "start") kernel = e.kernel; } });
     const tasks = kernel!.mms.filter((mm) => r.tasks.some((t) => t.pid === mm.id));
     return {
       kernel: `khugesim ${variant}`, capturedAt: `the end of "${scenario.name}" (${r.endS.toFixed(3)} s simulated)`, idleWaitS: 0,

@@ -9,8 +9,10 @@ import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import type { CoreMemory } from "../core/core_memory.ts";
 import { RECORD } from "../core/layout.ts";
-import { finishReport, type FullScanOptions, type FullScanReport, prepareFullScan, STATS } from "../fullscan/full_scan.ts";
-import { RING_RECORDS, type Kernel } from "../mm/kernel.ts";
+import { finishReport, type FullScanOptions, type FullScanReport, prepareFullScan } from "../fullscan/full_scan.ts";
+import { STATS } from "../fullscan/scan_outcomes.ts";
+import { RING_RECORDS } from "../kernel/scan_record.ts";
+import type { KhugepagedKernel } from "../khugepaged/khugepaged_kernel.ts";
 import type { FromWorker, TaskMessage, ToWorker } from "./full_scan_protocol.ts";
 import type { ScanCoreName } from "./load_core.ts";
 import { startProgressBar } from "./progress.ts";
@@ -188,7 +190,7 @@ export class FullScanPool {
    * One full scan of `k` (whose core memory must be this pool's) under each config,
    * the slices spread over the workers.
    */
-  async run(k: Kernel, options: ParallelScanOptions = {}): Promise<FullScanReport> {
+  async run(k: KhugepagedKernel, options: ParallelScanOptions = {}): Promise<FullScanReport> {
     if (this.#failure) throw new Error(`Cannot run a full scan: the worker pool has failed: ${this.#failure.message}`);
     if (this.#closing) throw new Error("Cannot run a full scan: the worker pool is closed");
     if (this.#run) throw new Error("Cannot run a full scan: the worker pool is busy with another run");
@@ -241,7 +243,7 @@ export class FullScanPool {
  * const report = await fullScanParallel(kernel, { workers: 2, configs: [{ variant: "baseline" }] });
  */
 export async function fullScanParallel(
-  k: Kernel, options: ParallelScanOptions & FullScanPoolOptions = {},
+  k: KhugepagedKernel, options: ParallelScanOptions & FullScanPoolOptions = {},
 ): Promise<FullScanReport> {
   const pool = await FullScanPool.start(k.core, options);
   try {

@@ -1,5 +1,5 @@
 /** Messages between the full-scan pool (host/node/full_scan_pool.ts) and its workers. */
-import type { ScanParams } from "../fullscan/full_scan.ts";
+import type { ScanParams } from "../fullscan/scan_outcomes.ts";
 import type { ScanCoreName } from "./load_core.ts";
 
 export interface InitMessage {

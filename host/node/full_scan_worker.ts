@@ -6,7 +6,7 @@
 import { parentPort } from "node:worker_threads";
 import { CoreMemory } from "../core/core_memory.ts";
 import type { ScanCore } from "../core/scan_core.ts";
-import { scanOutcomes, STATS } from "../fullscan/full_scan.ts";
+import { scanOutcomes, STATS } from "../fullscan/scan_outcomes.ts";
 import { scanCoreNamed } from "./load_core.ts";
 import type { FromWorker, InitMessage, ToWorker } from "./full_scan_protocol.ts";
 

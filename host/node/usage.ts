@@ -3,7 +3,7 @@
  * exit status 2, and the checks of options more than one command takes.
  */
 import { firstRepeated } from "../core/first_repeated.ts";
-import { VARIANTS } from "../kernel/variants/mod.ts";
+import { findVariant, variantChoices } from "../kernel/variants/mod.ts";
 
 /** Bad command-line input: printed as one line, exit status 2. */
 export class UsageError extends Error {}
@@ -13,8 +13,8 @@ export function parseVariants(list: string): string[] {
   const names = list.split(",").map((s) => s.trim()).filter((s) => s !== "");
   if (names.length === 0) throw new UsageError(`Cannot use --variants "${list}": name at least one variant`);
   for (const n of names) {
-    if (!VARIANTS.has(n)) {
-      throw new UsageError(`Cannot use --variants "${list}": "${n}" is not a kernel variant (${[...VARIANTS.keys()].join(", ")})`);
+    if (!findVariant(n)) {
+      throw new UsageError(`Cannot use --variants "${list}": "${n}" is not a kernel variant (${variantChoices()})`);
     }
   }
   const repeated = firstRepeated(names);

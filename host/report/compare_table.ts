@@ -6,14 +6,8 @@
  */
 import type { CompareResult } from "../run/compare.ts";
 import type { AccessReport, GeneratedResult, RunResult, TaskResult } from "../run/result.ts";
+import { getVariant } from "../kernel/variants/mod.ts";
 import { columns, percentChange, seconds1, withCommas } from "./format.ts";
-
-/** How the patch's table names a variant's column. */
-const ROLE: Readonly<Record<string, string>> = {
-  baseline: "without patch",
-  "lazyfree-skip": "with patch",
-  "lazyfree-keep": "review alternative",
-};
 
 /** The figures the table shows for a task: its measurement phase, or all its accesses. */
 export function headline(t: TaskResult): AccessReport | null {
@@ -53,7 +47,7 @@ function taskTable(name: string, results: RunResult[]): string {
   const heads = tasks.map((t) => (t ? headline(t) : null));
   const perfs = tasks.map((t) => t?.perf ?? null);
   if (heads.every((h) => h === null)) return `${name}: no accesses`;
-  const header = [name, ...results.map((r) => ROLE[r.variant] ?? r.variant), ...results.slice(1).map(() => "delta")];
+  const header = [name, ...results.map((r) => getVariant(r.variant).column ?? r.variant), ...results.slice(1).map(() => "delta")];
   const sub = ["", ...results.map((r) => `(${r.variant})`), ...results.slice(1).map((r) => (results.length > 2 ? `(${r.variant})` : ""))];
   const row = (label: string, pick: (i: number) => number | null, show: (x: number) => string): string[] => {
     const values = results.map((_, i) => pick(i));

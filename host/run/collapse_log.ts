@@ -3,12 +3,8 @@
  * how much of what was collapsed was clean lazy-free memory (pages the task had given
  * back with MADV_FREE and not written since, which reclaim could have dropped).
  */
-import { PTE, PTES_PER_PMD } from "../core/layout.ts";
-import type { CoreMemory } from "../core/core_memory.ts";
-import type { ScanCore } from "../core/scan_core.ts";
 import { ScanResult } from "../core/scan_result.ts";
-import type { CollapseEvent } from "../khugepaged/daemon.ts";
-import { pmdOf } from "../mm/mm.ts";
+import type { CollapseEvent } from "../khugepaged/events.ts";
 
 /** Collapses of one task's mm. */
 export interface CollapseStats {
@@ -19,50 +15,18 @@ export interface CollapseStats {
   lazyfreePages: number;
 }
 
-const LAZYFREE_MASK = PTE.PRESENT | PTE.FOLIO_ANON | PTE.FOLIO_SWAPBACKED | PTE.DIRTY | PTE.ZERO | PTE.SPECIAL;
-const CLEAN_LAZYFREE = PTE.PRESENT | PTE.FOLIO_ANON;
-
-/**
- * Records khugepaged's successful collapses by mm name. It wraps the scan core to look
- * at each PTE table just before the isolate step, the last moment its pages are still
- * there to be seen.
- */
+/** Records khugepaged's successful collapses by mm name, from its collapse events. */
 export class CollapseLog {
   readonly byTask = new Map<string, CollapseStats>();
-  readonly #memory: CoreMemory;
-  #lastIsolate = { pmdNo: -1, lazyfree: 0 };
 
-  constructor(memory: CoreMemory) {
-    this.#memory = memory;
-  }
-
-  /** `inner` with its isolate step observed. */
-  wrap(inner: ScanCore): ScanCore {
-    return {
-      name: inner.name,
-      scanPmds: (...args) => inner.scanPmds(...args),
-      isolatePmd: (table, pmdNo, ...rest) => {
-        this.#lastIsolate = { pmdNo, lazyfree: this.#countLazyfree(table) };
-        inner.isolatePmd(table, pmdNo, ...rest);
-      },
-    };
-  }
-
-  #countLazyfree(table: number): number {
-    const u32 = this.#memory.u32;
-    let n = 0;
-    for (let i = 0, w = table >>> 2; i < PTES_PER_PMD; i++, w += 2) if ((u32[w] & LAZYFREE_MASK) === CLEAN_LAZYFREE) n++;
-    return n;
-  }
-
-  /** The daemon's `onCollapse` hook. */
+  /** Listener for `Khugepaged.events`' "collapse" events. */
   readonly onCollapse = (e: CollapseEvent): void => {
     if (e.result !== ScanResult.SUCCEED) return;
     const s = this.stats(e.mm.name);
     s.count++;
     s.firstNs ??= e.ts;
     s.lastNs = e.ts;
-    if (this.#lastIsolate.pmdNo === pmdOf(e.address)) s.lazyfreePages += this.#lastIsolate.lazyfree;
+    s.lazyfreePages += e.lazyfreePages;
   };
 
   /** The stats of `task` (zero if it had no collapse). */

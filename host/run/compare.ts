@@ -18,7 +18,7 @@ export interface CompareResult {
 
 /**
  * Run `scenario` under each variant (the first is the reference the deltas are taken
- * from). Each run's core memory is freed once its result is read, so every variant has
+ * from), reporting every run's events to `options.onEvent`. Each run's core memory is freed once its result is read, so every variant has
  * the engine's whole memory: a large generated map fits the second run as it did the first.
  */
 export async function compareScenario(scenario: Scenario, engine: Engine, options: CompareOptions = {}): Promise<CompareResult> {

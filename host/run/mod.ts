@@ -6,4 +6,4 @@ export { type Engine, tsEngine, wasmEngine } from "./engine.ts";
 export { compareScenario, type CompareOptions, type CompareResult } from "./compare.ts";
 export type { AccessReport, RunResult, SeriesPoint, TaskResult, TaskSample } from "./result.ts";
 export { estimateEndS } from "../scenario/run_limits.ts";
-export { type RunOptions, type RunProgress, runScenario } from "./runner.ts";
+export { type RunEvent, type RunOptions, type RunProgress, runScenario } from "./runner.ts";

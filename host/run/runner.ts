@@ -1,28 +1,28 @@
 /**
- * Runs a scenario under one kernel variant: builds the Kernel, starts each task at its
+ * Runs a scenario under one kernel variant: builds the kernel, starts each task at its
  * time, drives the simulated clock from one runner event to the next, samples the time
  * series once per interval, and reads the results. Web-standard APIs only: the cores
  * come from the caller's Engine.
  */
-import { SCAN_RESULTS } from "../core/scan_result.ts";
-import { Kernel } from "../mm/kernel.ts";
+import { KhugepagedKernel } from "../khugepaged/khugepaged_kernel.ts";
 import { reclaim } from "../mm/reclaim.ts";
 import type { Mm } from "../mm/mm.ts";
 import { anonHugePagesKb, smapsRollup } from "../mm/smaps.ts";
-import type { Variant } from "../kernel/variant.ts";
 import { getVariant } from "../kernel/variants/mod.ts";
 import { defaultTunables, writeTunable } from "../kernel/tunables.ts";
 import { ScenarioError } from "../scenario/scenario_error.ts";
 import type { Scenario } from "../scenario/scenario_schema.ts";
+import { costModelOf, estimateEndS, runLimitProblem } from "../scenario/run_limits.ts";
 import { generateMap, generateRefusal } from "../synth/generate.ts";
-import { importSnapshot } from "../snapshot/import.ts";
+import { importedMms } from "./imported_mms.ts";
 import { tlbPreset } from "../tlb/presets.ts";
 import { DEFAULT_SAMPLE, defaultWarmupAccesses, samplingProblem } from "../tlb/sampler.ts";
 import type { TlbSampling } from "./access_sim.ts";
-import { CollapseLog, type CollapseStats } from "./collapse_log.ts";
+import { CollapseLog } from "./collapse_log.ts";
 import type { Engine } from "./engine.ts";
-import { costModelOf, estimateEndS, runLimitProblem } from "../scenario/run_limits.ts";
-import type { CollapseSummary, GeneratedResult, RunResult, SeriesPoint, TaskResult, TaskSample } from "./result.ts";
+import { type Frame, takeFrame } from "./frames.ts";
+import type { RunResult, SeriesPoint, TaskSample } from "./result.ts";
+import { readResults } from "./run_results.ts";
 import { type RunContext, TaskRun } from "./task_run.ts";
 
 /** Progress, once per simulated interval. */
@@ -34,8 +34,19 @@ export interface RunProgress {
   endS: number;
 }
 
+/** What a run reports as it goes, in order: start, then per interval progress (and a frame), then done. */
+export type RunEvent =
+  /** The kernel is built (a generated map is in it) and no task has started: subscribe to `kernel.khugepaged.events` here. */
+  | { readonly type: "start"; kernel: KhugepagedKernel }
+  /** After each interval of simulated time. */
+  | { readonly type: "interval"; progress: RunProgress }
+  /** With `frames`: after each interval's progress, and at the end if the run ended between intervals. */
+  | { readonly type: "frame"; frame: Frame }
+  /** The run's result, before runScenario returns it. */
+  | { readonly type: "done"; result: RunResult };
+
 export interface RunOptions {
-  /** Kernel variant (host/khugepaged/variants); default: the scenario's first. */
+  /** Kernel variant (host/kernel/variants/mod.ts); default: the scenario's first. */
   variant?: string;
   /** "exact" simulates every access (tests); "sample" (default) extrapolates long intervals. */
   tlbMode?: "exact" | "sample";
@@ -43,13 +54,10 @@ export interface RunOptions {
   warmupAccesses?: number;
   /** Record the trace buffer (default true). */
   trace?: boolean;
-  /** Called after each interval; a returned promise is awaited (a browser can repaint). */
-  onInterval?: (p: RunProgress) => void | Promise<void>;
-  /**
-   * Called once with the run's kernel before any task starts, for observers that read
-   * its state between intervals (the page's map of each task's PMDs).
-   */
-  observe?: (kernel: Kernel) => void;
+  /** Take a Frame of every task's PMD map per interval (the page's animation). */
+  frames?: boolean;
+  /** Called with each RunEvent; a returned promise is awaited (a browser can repaint). */
+  onEvent?: (e: RunEvent) => void | Promise<void>;
 }
 
 /**
@@ -73,14 +81,42 @@ export async function runScenario(scenario: Scenario, engine: Engine, options: R
   }
 }
 
-/** runScenario's work: build the kernel and the tasks, drive the clock, read the results. */
+/** runScenario's work, step by step. */
 async function simulate(scenario: Scenario, engine: Engine, options: RunOptions): Promise<RunResult> {
-  const variant = getVariant(options.variant ?? scenario.variants[0]);
+  const emit = async (e: RunEvent): Promise<void> => { await options.onEvent?.(e); };
+  const settings = runSettings(scenario, options);
+  const collapses = new CollapseLog();
+  const k = bootKernel(scenario, engine, settings.variant, options.trace ?? true);
+  k.khugepaged.events.on("collapse", collapses.onCollapse);
+  const generated = generate(k, scenario);
+  const imported = importedMms(k, scenario);
+  await emit({ type: "start", kernel: k });
+  const run = new Simulation(k, engine, scenario, settings);
+  run.startTasks();
+  let lastIntervalS = -1;
+  const endNs = await run.drive(async (progress) => {
+    lastIntervalS = progress.timeS;
+    await emit({ type: "interval", progress });
+    if (options.frames) await emit({ type: "frame", frame: takeFrame(k, progress.variant, progress.timeS, progress.endS) });
+  });
+  if (options.frames && endNs / 1e9 !== lastIntervalS) {
+    await emit({ type: "frame", frame: takeFrame(k, settings.variant, endNs / 1e9, endNs / 1e9) });
+  }
+  const result = readResults({
+    scenario, k, preset: settings.preset, exact: settings.sampling.exact, endNs, tasks: run.tasks, generated, imported, collapses,
+    series: run.series,
+  });
+  await emit({ type: "done", result });
+  return result;
+}
+
+/** A run's settings from its scenario and options; a sampling or a limit it cannot run with throws a RangeError. */
+function runSettings(scenario: Scenario, options: RunOptions) {
+  const variant = options.variant ?? scenario.variants[0];
+  getVariant(variant);
   const preset = tlbPreset(scenario.tlb);
-  const model = costModelOf(scenario.costModel);
-  const exact = options.tlbMode === "exact";
   const sampling: TlbSampling = {
-    exact,
+    exact: options.tlbMode === "exact",
     sampleAccesses: options.sampleAccesses ?? DEFAULT_SAMPLE,
     warmupAccesses: options.warmupAccesses ?? defaultWarmupAccesses(preset),
   };
@@ -88,72 +124,147 @@ async function simulate(scenario: Scenario, engine: Engine, options: RunOptions)
   if (problem !== null) throw new RangeError(`Cannot run "${scenario.name}": ${problem}`);
   const limit = runLimitProblem(scenario);
   if (limit !== null) throw new RangeError(`Cannot run "${scenario.name}": ${limit.path} ${limit.reason}`);
+  return { variant, preset, model: costModelOf(scenario.costModel), sampling };
+}
+
+type RunSettings = ReturnType<typeof runSettings>;
+
+/** The kernel a run simulates: the scenario's memory, tunables and seed under `variant`. */
+function bootKernel(scenario: Scenario, engine: Engine, variant: string, trace: boolean): KhugepagedKernel {
   const tunables = defaultTunables();
   for (const [path, value] of Object.entries(scenario.tunables)) writeTunable(tunables, path, value);
-  const collapses = new CollapseLog(engine.memory);
-  const k = new Kernel({
+  return new KhugepagedKernel({
     core: engine.memory,
-    scanCore: collapses.wrap(engine.scanCore),
-    variant,
+    scanCore: engine.scanCore,
+    variant: getVariant(variant),
     tunables,
     memoryBytes: scenario.memory.totalBytes,
     fragmentation: scenario.memory.fragmentation,
     seed: scenario.seed,
-    trace: options.trace ?? true,
+    trace,
   });
-  k.khugepaged.onCollapse = collapses.onCollapse;
-  const generated = generate(k, scenario);
-  const imported = importMms(k, scenario);
-  options.observe?.(k);
+}
 
-  const intervalNs = Math.round(scenario.intervalS * 1e9);
-  const endNs = scenario.durationS !== undefined ? Math.round(scenario.durationS * 1e9) : Infinity;
-  const estimatedEndS = scenario.durationS ?? estimateEndS(scenario, model);
+/**
+ * The scenario's `generate:` map, written into `k` at time 0 before any task starts; its
+ * seed is the scenario's unless it names its own (so --seed changes the map too). A
+ * map that cannot be built (the core memory, the address space, the VMA count) is a
+ * ScenarioError of the run.
+ */
+function generate(k: KhugepagedKernel, scenario: Scenario): Array<{ mm: Mm; initialAnonHugePagesKb: number }> {
+  if (scenario.generate === undefined) return [];
+  try {
+    return generateMap(k, { seed: scenario.seed, ...scenario.generate }).mms
+      .map((mm) => ({ mm, initialAnonHugePagesKb: anonHugePagesKb(mm) }));
+  } catch (err) {
+    if (!(err instanceof RangeError)) throw err;
+    throw new ScenarioError(scenario.name, "generate", generateRefusal(err), { verb: "run", cause: err });
+  }
+}
+
+/** The tasks, the runner's events on the clock, and the time series of one run. */
+class Simulation {
+  readonly tasks: TaskRun[] = [];
+  readonly series: SeriesPoint[] = [];
+  readonly #k: KhugepagedKernel;
+  readonly #scenario: Scenario;
+  readonly #settings: RunSettings;
+  readonly #ctx: RunContext;
   /** Times of pending runner events, ascending: the driver stops at each. */
-  const stops: number[] = [];
-  const tasks: TaskRun[] = [];
-  let running = scenario.tasks.length;
-  const ctx: RunContext = {
-    k, engine, scenario, preset, model, sampling, intervalNs, endNs,
-    schedule(at, run) {
-      k.clock.schedule(at, run);
-      let i = stops.length;
-      while (i > 0 && stops[i - 1] > at) i--;
-      stops.splice(i, 0, at);
-    },
-    spawn(child) {
-      running++;
-      tasks.push(child);
-      return tasks.length - 1;
-    },
-    taskDone() {
-      running--;
-    },
-  };
+  readonly #stops: number[] = [];
+  #running: number;
+  /** When the last sample was taken (the last interval, or the end). */
+  #lastSampleNs = -1;
 
-  scenario.tasks.forEach((spec, i) => {
-    const t = new TaskRun(ctx, spec.name, spec.steps, `tasks[${i}].steps`, Math.round(spec.startS * 1e9));
-    ctx.schedule(t.startNs, () => {
-      t.index = tasks.length;
-      tasks.push(t);
-      t.start(spec);
-    });
-  });
-  for (const p of scenario.memoryPressure) {
-    ctx.schedule(Math.round(p.atS * 1e9), () => reclaim(k, Math.ceil(p.targetFreeBytes / 4096)));
+  constructor(k: KhugepagedKernel, engine: Engine, scenario: Scenario, settings: RunSettings) {
+    this.#k = k;
+    this.#scenario = scenario;
+    this.#settings = settings;
+    this.#running = scenario.tasks.length;
+    const { preset, model, sampling } = settings;
+    const intervalNs = Math.round(scenario.intervalS * 1e9);
+    const endNs = scenario.durationS !== undefined ? Math.round(scenario.durationS * 1e9) : Infinity;
+    this.#ctx = {
+      k, engine, scenario, preset, model, sampling, intervalNs, endNs,
+      schedule: (at, run) => this.#schedule(at, run),
+      spawn: (child) => {
+        this.#running++;
+        this.tasks.push(child);
+        return this.tasks.length - 1;
+      },
+      taskDone: () => { this.#running--; },
+    };
   }
 
-  const series: SeriesPoint[] = [];
-  let lastSampleNs = -1;
-  const sample = (): SeriesPoint => {
-    lastSampleNs = k.now;
-    const iv = Math.ceil(k.now / intervalNs) - 1;
+  #schedule(at: number, run: () => void): void {
+    this.#k.clock.schedule(at, run);
+    let i = this.#stops.length;
+    while (i > 0 && this.#stops[i - 1] > at) i--;
+    this.#stops.splice(i, 0, at);
+  }
+
+  /** Put each task's start and each memory-pressure event on the clock. */
+  startTasks(): void {
+    this.#scenario.tasks.forEach((spec, i) => {
+      const t = new TaskRun(this.#ctx, spec.name, spec.steps, `tasks[${i}].steps`, Math.round(spec.startS * 1e9));
+      this.#schedule(t.startNs, () => {
+        t.index = this.tasks.length;
+        this.tasks.push(t);
+        t.start(spec);
+      });
+    });
+    for (const p of this.#scenario.memoryPressure) {
+      this.#schedule(Math.round(p.atS * 1e9), () => reclaim(this.#k, Math.ceil(p.targetFreeBytes / 4096)));
+    }
+  }
+
+  /**
+   * Drive the clock from runner event to runner event, sampling once per interval and
+   * calling `onInterval` after it, so that the run can stop at the moment its last task
+   * finishes (khugepaged's own wake-ups never end). Returns the run's end in ns.
+   */
+  async drive(onInterval: (p: RunProgress) => Promise<void>): Promise<number> {
+    const k = this.#k, { intervalNs, endNs } = this.#ctx;
+    const estimatedEndS = this.#scenario.durationS ?? estimateEndS(this.#scenario, this.#settings.model);
+    let progress: RunProgress | null = null;
+    const onGrid = (): void => {
+      this.#sample();
+      progress = { variant: this.#settings.variant, timeS: k.now / 1e9, endS: Math.max(estimatedEndS, k.now / 1e9) };
+      this.#schedule(k.now + intervalNs, onGrid);
+    };
+    this.#schedule(intervalNs, onGrid);
+    let end = endNs;
+    while (this.#stops.length > 0) {
+      const at = this.#stops.shift()!;
+      if (at > endNs) break;
+      k.clock.runUntil(at);
+      if (progress !== null) {
+        const p: RunProgress = progress;
+        progress = null;
+        await onInterval(p);
+      }
+      if (endNs === Infinity && this.#running === 0) {
+        end = k.now;
+        break;
+      }
+    }
+    if (end === Infinity) end = k.now;
+    k.clock.runUntil(end);
+    if (this.#lastSampleNs !== end) this.#sample();
+    return end;
+  }
+
+  /** One point of the time series: khugepaged's counters and each task's smaps and interval sums. */
+  #sample(): void {
+    const k = this.#k;
+    this.#lastSampleNs = k.now;
+    const iv = Math.ceil(k.now / this.#ctx.intervalNs) - 1;
     const point: SeriesPoint = {
       timeS: k.now / 1e9,
       khugepaged: { fullScans: k.khugepaged.fullScans, pagesCollapsed: k.khugepaged.pagesCollapsed },
       tasks: {},
     };
-    for (const t of tasks) {
+    for (const t of this.tasks) {
       const m = smapsRollup(t.mm!);
       const sums = t.intervals.get(iv);
       t.intervals.delete(iv);
@@ -165,133 +276,6 @@ async function simulate(scenario: Scenario, engine: Engine, options: RunOptions)
       };
       point.tasks[t.name] = s;
     }
-    series.push(point);
-    return point;
-  };
-  let progress: RunProgress | null = null;
-  const onGrid = (): void => {
-    sample();
-    progress = { variant: variant.name, timeS: k.now / 1e9, endS: Math.max(estimatedEndS, k.now / 1e9) };
-    ctx.schedule(k.now + intervalNs, onGrid);
-  };
-  ctx.schedule(intervalNs, onGrid);
-
-  // Drive the clock from runner event to runner event, so that the run can stop at the
-  // moment its last task finishes (khugepaged's own wake-ups never end).
-  let end = endNs;
-  while (stops.length > 0) {
-    const at = stops.shift()!;
-    if (at > endNs) break;
-    k.clock.runUntil(at);
-    if (progress !== null) {
-      const p: RunProgress = progress;
-      progress = null;
-      await options.onInterval?.(p);
-    }
-    if (endNs === Infinity && running === 0) {
-      end = k.now;
-      break;
-    }
-  }
-  if (end === Infinity) end = k.now;
-  k.clock.runUntil(end);
-  if (lastSampleNs !== end) sample();
-
-  const taskResults: TaskResult[] = tasks.map((t) => {
-    const m = smapsRollup(t.mm!);
-    return {
-      name: t.name,
-      pid: t.mm!.id,
-      parent: t.parent?.name ?? null,
-      startS: t.startNs / 1e9,
-      endS: t.endNs === null ? null : t.endNs / 1e9,
-      exited: t.exited,
-      perf: t.perf.report(),
-      measurement: t.measurement.report(),
-      memory: { anonHugePagesKb: m.AnonHugePages, rssKb: m.Rss, lazyFreeKb: m.LazyFree, swapKb: m.Swap },
-      collapses: collapseSummary(collapses.stats(t.name)),
-      madviseCollapse: t.madviseCollapse,
-    };
-  });
-  const mapResults = (list: typeof generated): GeneratedResult[] => list.map(({ mm, initialAnonHugePagesKb }) => ({
-    name: mm.name,
-    pid: mm.id,
-    initialAnonHugePagesKb,
-    anonHugePagesKb: anonHugePagesKb(mm),
-    collapses: collapseSummary(collapses.stats(mm.name)),
-  }));
-  return {
-    scenario: scenario.name,
-    variant: variant.name,
-    seed: scenario.seed,
-    tlb: preset.name,
-    costModel: scenario.costModel,
-    tlbMode: exact ? "exact" : "sample",
-    endS: end / 1e9,
-    tasks: taskResults,
-    ...(scenario.generate !== undefined ? { generated: mapResults(generated) } : {}),
-    ...(scenario.import !== undefined ? { imported: mapResults(imported) } : {}),
-    khugepaged: {
-      fullScans: k.khugepaged.fullScans, pagesCollapsed: k.khugepaged.pagesCollapsed, wakeups: k.khugepaged.wakeups,
-      scanResults: scanResultCounts(k.khugepaged.scanResults, k.variant),
-    },
-    vmstat: { ...k.vmstat },
-    series,
-    trace: k.tracer.ftrace(),
-  };
-}
-
-/** Counts by result code as counts by the variant's trace string, in SCAN_RESULTS order, without zeros. */
-function scanResultCounts(counts: readonly number[], variant: Variant): Record<string, number> {
-  const out: Record<string, number> = {};
-  SCAN_RESULTS.forEach((_, code) => {
-    if (counts[code] > 0) out[variant.traceString(code)] = counts[code];
-  });
-  return out;
-}
-
-/** A task's (or a generated mm's) collapses in seconds and kB. */
-function collapseSummary(c: CollapseStats): CollapseSummary {
-  return {
-    count: c.count,
-    firstS: c.firstNs === null ? null : c.firstNs / 1e9,
-    lastS: c.lastNs === null ? null : c.lastNs / 1e9,
-    lazyfreeKb: c.lazyfreePages * 4,
-  };
-}
-
-/**
- * The scenario's `generate:` map, written into `k` at time 0 before any task starts; its
- * seed is the scenario's unless it names its own (so --seed changes the map too). A
- * map that cannot be built (the core memory, the address space, the VMA count) is a
- * ScenarioError of the run.
- */
-function generate(k: Kernel, scenario: Scenario): Array<{ mm: Mm; initialAnonHugePagesKb: number }> {
-  if (scenario.generate === undefined) return [];
-  try {
-    return generateMap(k, { seed: scenario.seed, ...scenario.generate }).mms
-      .map((mm) => ({ mm, initialAnonHugePagesKb: anonHugePagesKb(mm) }));
-  } catch (err) {
-    if (!(err instanceof RangeError)) throw err;
-    throw new ScenarioError(scenario.name, "generate", generateRefusal(err), { verb: "run", cause: err });
-  }
-}
-
-/**
- * The scenario's `import:` snapshot as mms, written into `k` at time 0 after the generated
- * map. The Node loader reads the file into `scenario.imported`; a snapshot that does not
- * fit the core memory is a ScenarioError of the run.
- */
-function importMms(k: Kernel, scenario: Scenario): Array<{ mm: Mm; initialAnonHugePagesKb: number }> {
-  if (scenario.import === undefined) return [];
-  if (scenario.imported === undefined) {
-    throw new ScenarioError(scenario.name, "import", "was not read: a snapshot file is loaded by the Node CLI's scenario loader",
-      { verb: "run" });
-  }
-  try {
-    return importSnapshot(k, scenario.imported).map(({ mm }) => ({ mm, initialAnonHugePagesKb: anonHugePagesKb(mm) }));
-  } catch (err) {
-    if (!(err instanceof RangeError)) throw err;
-    throw new ScenarioError(scenario.name, "import", `cannot be imported: ${(err as { reason?: string }).reason ?? err.message}`, { verb: "run", cause: err });
+    this.series.push(point);
   }
 }

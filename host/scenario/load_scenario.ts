@@ -4,7 +4,7 @@
  * (host/scenario/run_limits.ts). Every failure is one ScenarioError naming the source, the field
  * path and the reason.
  */
-import { VARIANTS } from "../kernel/variants/mod.ts";
+import { findVariant, variantChoices } from "../kernel/variants/mod.ts";
 import { defaultTunables, TunableError, writeTunable } from "../kernel/tunables.ts";
 import { MMAP_BASE, mmapAlign, placeBelow } from "../mm/address_space.ts";
 import { runLimitProblem } from "./run_limits.ts";
@@ -59,7 +59,7 @@ function checkScenario(s: Scenario, source: string): void {
   };
 
   s.variants.forEach((v, i) => {
-    if (!VARIANTS.has(v)) fail(["variants", i], `must be one of ${[...VARIANTS.keys()].join(", ")}, got ${quote(v)}`);
+    if (!findVariant(v)) fail(["variants", i], `must be one of ${variantChoices()}, got ${quote(v)}`);
     const j = s.variants.indexOf(v);
     if (j !== i) fail(["variants", i], `repeats ${quote(v)} (already variants[${j}])`);
   });

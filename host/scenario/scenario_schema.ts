@@ -87,7 +87,7 @@ export interface TaskSpec {
 export interface Scenario {
   name: string;
   description: string;
-  /** Kernel variants to run (host/khugepaged/variants). */
+  /** Kernel variants to run (host/kernel/variants/mod.ts: a named variant or VERSION+POLICY). */
   variants: string[];
   /** sysfs writes under /sys/kernel/mm/transparent_hugepage/, in order. */
   tunables: Record<string, string | number>;

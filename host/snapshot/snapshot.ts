@@ -2,7 +2,7 @@
  * A snapshot of real processes' memory, as `khugesim capture` reads it from /proc: each
  * process's VMAs as smaps describes them, and per page of each VMA that maps anything
  * what pagemap, kpageflags and page_idle say about it. Plain data; the file format is
- * in format.ts, the import into a simulated kernel in import.ts, the per-VMA report in vma_report.ts.
+ * in format.ts, the import into a simulated kernel in import.ts, the per-VMA report in host/report/snapshot_report.ts.
  */
 
 /** Bits of a page's flag word (`SnapshotPages.flags`). Names follow pagemap and kpageflags. */

@@ -14,7 +14,8 @@
  */
 import { type CoreMemory, MAX_CORE_BYTES } from "../core/core_memory.ts";
 import { CORE_RESERVED_BYTES, PMD, PMD_SIZE, PTE_TABLE_BYTES, RECORD, VMA } from "../core/layout.ts";
-import { type Kernel, RING_RECORDS } from "../mm/kernel.ts";
+import { RING_RECORDS } from "../kernel/scan_record.ts";
+import type { Kernel } from "../mm/kernel.ts";
 import type { Mm } from "../mm/mm.ts";
 import { fillTable } from "./pmd_class.ts";
 import {

@@ -1,6 +1,6 @@
 /** Messages between the page and the simulation worker (sim_worker.ts). */
 import type { Frame, RunProgress, SeriesPoint } from "../../host/mod.ts";
-import type { RunRequest } from "./run_request.ts";
+import type { ErrorField, RunRequest } from "./run_request.ts";
 
 /** Page → worker: run a scenario with the page's variants and tunables. */
 export interface RunMessage {
@@ -20,6 +20,3 @@ export type WorkerMessage =
   | { type: "done"; comparison: string; json: string; csv: string; traces: Record<string, string>; scenario: string }
   /** The run could not start or stopped: `field` says which part of the form is at fault. */
   | { type: "error"; field: ErrorField; message: string };
-
-/** Where an error is shown: next to the scenario text, the variants, a tunable, or in the status line. */
-export type ErrorField = "scenario" | "variants" | { tunable: string } | "run";

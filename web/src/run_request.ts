@@ -4,7 +4,6 @@
  * ScenarioError the CLI prints for the same content in a file, with the field it names.
  */
 import { type Scenario, ScenarioError, parseScenarioText, validateScenario } from "../../host/mod.ts";
-import type { ErrorField } from "./protocol.ts";
 
 export interface RunRequest {
   /** Scenario text, YAML or JSON. */
@@ -16,6 +15,9 @@ export interface RunRequest {
   /** sysfs writes (paths under transparent_hugepage/) applied after the scenario's own. */
   tunables: Record<string, string | number>;
 }
+
+/** Where an error is shown: next to the scenario text, the variants, a tunable, or in the status line. */
+export type ErrorField = "scenario" | "variants" | { tunable: string } | "run";
 
 export type Checked = { ok: true; scenario: Scenario } | { ok: false; field: ErrorField; message: string };
 

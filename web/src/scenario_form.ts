@@ -6,7 +6,7 @@
 import {
   defaultTunables, findPreset, PRESETS, presetYaml, readTunable, type Scenario, TUNABLE_PATHS, VARIANTS,
 } from "../../host/mod.ts";
-import type { ErrorField } from "./protocol.ts";
+import type { ErrorField } from "./run_request.ts";
 import { checkRunRequest, checkScenarioText, type RunRequest } from "./run_request.ts";
 
 /** Choices of the tunables that take a word; the others take integers. */

@@ -4,10 +4,7 @@
  * progress and a frame per interval of simulated time back to the page.
  */
 /// <reference lib="webworker" />
-import {
-  type CompareResult, comparisonJson, createEngine, formatComparison, type RunResult, ScenarioError, seriesCsv,
-  watchScenario,
-} from "../../host/mod.ts";
+import { compareScenario, comparisonJson, createEngine, formatComparison, ScenarioError, seriesCsv } from "../../host/mod.ts";
 import type { RunMessage, WorkerMessage } from "./protocol.ts";
 import { checkRunRequest } from "./run_request.ts";
 
@@ -29,24 +26,22 @@ async function run({ request }: RunMessage): Promise<void> {
   }
   const scenario = checked.scenario;
   post({ type: "started", scenario: scenario.name, variants: scenario.variants });
-  const engine = await createEngine();
-  const results: RunResult[] = [];
-  const mark = engine.memory.usedBytes;
-  for (const [variantIndex, variant] of scenario.variants.entries()) {
-    const result = await watchScenario(scenario, engine, {
-      variant,
-      onInterval: (progress) => post({ type: "progress", progress, variantIndex }),
-      onFrame: (frame) => post({ type: "frame", frame }),
-    });
-    // The next variant gets the whole core memory, as compareScenario gives it.
-    engine.memory.rewind(mark);
-    results.push(result);
-    post({ type: "variant-done", variant, series: result.series });
-  }
-  const c: CompareResult = { scenario: scenario.name, variants: scenario.variants, results };
+  // The CLI's compareScenario, so each variant gets the whole core memory as `khugesim compare` gives it.
+  const c = await compareScenario(scenario, await createEngine(), {
+    frames: true,
+    onEvent: (e) => {
+      if (e.type === "interval") {
+        post({ type: "progress", progress: e.progress, variantIndex: scenario.variants.indexOf(e.progress.variant) });
+      } else if (e.type === "frame") {
+        post({ type: "frame", frame: e.frame });
+      } else if (e.type === "done") {
+        post({ type: "variant-done", variant: e.result.variant, series: e.result.series });
+      }
+    },
+  });
   post({
     type: "done", scenario: scenario.name, comparison: formatComparison(c), json: comparisonJson(c),
-    csv: seriesCsv(results), traces: Object.fromEntries(results.map((r) => [r.variant, r.trace])),
+    csv: seriesCsv(c.results), traces: Object.fromEntries(c.results.map((r) => [r.variant, r.trace])),
   });
 }
 

@@ -3,7 +3,7 @@
  * mm_khugepaged_scan event, per-PTE scan progress, and "skip lazy-free folios".
  */
 import { ScanResult, scanResultTrace } from "../../core/scan_result.ts";
-import type { Variant } from "../variant.ts";
+import type { KernelVersion } from "../variant.ts";
 
 const S = ScanResult;
 
@@ -12,20 +12,14 @@ const CONTINUES_71 = new Set<number>([
   S.PAGE_COUNT, S.PAGE_LOCK, S.PAGE_COMPOUND, S.PAGE_LRU, S.DEL_PAGE_LRU,
 ]);
 
-/**
- * v8 patch 2/4: a PMD decided at the PMD level (no PTE table, already huge) costs 1;
- * otherwise each PTE examined costs 1, the failing one included.
- */
-export function perPteCharge(ptesExamined: number): number {
-  return ptesExamined === 0 ? 1 : ptesExamined;
-}
-
-export const lazyfreeSkip: Variant = {
-  name: "lazyfree-skip",
+export const linux71: KernelVersion = {
+  version: "7.1",
   description: "Linux 7.1 (v8 series): per-PTE scan progress, mm_khugepaged_scan, skip clean lazy-free folios",
   lazyfreeSkip: true,
   scanTraceEvent: true,
-  pmdCharge: (rec) => perPteCharge(rec.ptesExamined),
+  // v8 patch 2/4: a PMD decided at the PMD level (no PTE table, already huge) costs 1;
+  // otherwise each PTE examined costs 1, the failing one included.
+  pmdCharge: (ptesExamined) => (ptesExamined === 0 ? 1 : ptesExamined),
   traceString: scanResultTrace,
   collapseContinues: (r) => CONTINUES_71.has(r),
   collapseInvertedRangeFails: false,

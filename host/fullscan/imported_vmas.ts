@@ -1,12 +1,14 @@
 /**
- * What one full khugepaged scan decides for each imported VMA: the PMD outcomes of
- * `fullScan` (host/fullscan) counted per VMA, per scan config (variant and tunables).
+ * What one full khugepaged scan decides for each VMA of an imported snapshot
+ * (host/snapshot): the PMD outcomes of `fullScan` counted per VMA, per scan config.
  */
 import { SCAN_RESULTS, type ScanResultName } from "../core/scan_result.ts";
-import { type FullScanConfig, fullScan, type FullScanSummary, OUTCOME } from "../fullscan/full_scan.ts";
-import { buildScanPlan } from "../fullscan/scan_plan.ts";
-import type { Kernel } from "../mm/kernel.ts";
-import type { ImportedMm } from "./import.ts";
+import type { KhugepagedKernel } from "../khugepaged/khugepaged_kernel.ts";
+import type { ImportedMm } from "../snapshot/import.ts";
+import { type FullScanConfig, fullScan } from "./full_scan.ts";
+import { buildScanPlan } from "./scan_plan.ts";
+import { OUTCOME } from "./scan_outcomes.ts";
+import type { FullScanSummary } from "./summary.ts";
 
 /** PMDs by scan result, for one VMA under one config. */
 export type VmaScan = Partial<Record<ScanResultName, number>>;
@@ -22,7 +24,7 @@ export interface ImportedScan {
  * result, the VMA index that of `ImportedMm.vmas`. A VMA khugepaged does not scan
  * (ineligible, or no whole PMD) has empty counts. With no mm registered, no scan runs.
  */
-export function scanImportedVmas(k: Kernel, imported: ImportedMm[], configs: FullScanConfig[]): ImportedScan {
+export function scanImportedVmas(k: KhugepagedKernel, imported: ImportedMm[], configs: FullScanConfig[]): ImportedScan {
   const out = imported.map((m) => m.vmas.map(() => configs.map((): VmaScan => ({}))));
   if (k.khugepaged.slots.length === 0) return { vmas: out, summaries: [] };
   const plan = buildScanPlan(k);

@@ -7,10 +7,10 @@
  */
 import { SCAN_RESULTS, type ScanResultName } from "../core/scan_result.ts";
 import { getVariant } from "../kernel/variants/mod.ts";
-import { withCommas } from "../report/format.ts";
-import type { ImportedMm } from "./import.ts";
-import { isAnonPrivate, PAGE, type Snapshot, type SnapshotVma } from "./snapshot.ts";
-import type { ImportedScan } from "./vma_scan.ts";
+import type { ImportedScan } from "../fullscan/imported_vmas.ts";
+import type { ImportedMm } from "../snapshot/import.ts";
+import { isAnonPrivate, PAGE, type Snapshot, type SnapshotVma } from "../snapshot/snapshot.ts";
+import { withCommas } from "./format.ts";
 
 export interface VmaReport {
   start: string;

@@ -1,6 +1,6 @@
 /** Linux 6.18: khugepaged before the "Improve khugepaged scan logic" series. */
 import { ScanResult, scanResultTrace } from "../../core/scan_result.ts";
-import type { Variant } from "../variant.ts";
+import type { KernelVersion } from "../variant.ts";
 
 const S = ScanResult;
 
@@ -10,8 +10,8 @@ const CONTINUES_618 = new Set<number>([
   S.PAGE_LOCK, S.PAGE_COMPOUND, S.PAGE_LRU, S.DEL_PAGE_LRU,
 ]);
 
-export const baseline: Variant = {
-  name: "baseline",
+export const linux618: KernelVersion = {
+  version: "6.18",
   description: "Linux 6.18: every scanned PMD costs 512 units of pages_to_scan; lazy-free folios are collapsed",
   lazyfreeSkip: false,
   scanTraceEvent: false,

@@ -1,0 +1,91 @@
+/** A finished run read into its RunResult: per task, per generated mm, khugepaged's counters, vmstat and the trace. */
+import { SCAN_RESULTS } from "../core/scan_result.ts";
+import type { Variant } from "../kernel/variant.ts";
+import type { KhugepagedKernel } from "../khugepaged/khugepaged_kernel.ts";
+import type { Mm } from "../mm/mm.ts";
+import { anonHugePagesKb, smapsRollup } from "../mm/smaps.ts";
+import type { Scenario } from "../scenario/scenario_schema.ts";
+import type { TlbPreset } from "../tlb/presets.ts";
+import type { CollapseLog, CollapseStats } from "./collapse_log.ts";
+import type { CollapseSummary, GeneratedResult, RunResult, SeriesPoint, TaskResult } from "./result.ts";
+import type { TaskRun } from "./task_run.ts";
+
+/** What the run leaves behind to read. */
+export interface FinishedRun {
+  scenario: Scenario;
+  k: KhugepagedKernel;
+  preset: TlbPreset;
+  exact: boolean;
+  endNs: number;
+  tasks: readonly TaskRun[];
+  generated: ReadonlyArray<{ mm: Mm; initialAnonHugePagesKb: number }>;
+  imported: ReadonlyArray<{ mm: Mm; initialAnonHugePagesKb: number }>;
+  collapses: CollapseLog;
+  series: SeriesPoint[];
+}
+
+/** The RunResult of a finished run. */
+export function readResults(run: FinishedRun): RunResult {
+  const { scenario, k, collapses } = run;
+  const taskResults: TaskResult[] = run.tasks.map((t) => {
+    const m = smapsRollup(t.mm!);
+    return {
+      name: t.name,
+      pid: t.mm!.id,
+      parent: t.parent?.name ?? null,
+      startS: t.startNs / 1e9,
+      endS: t.endNs === null ? null : t.endNs / 1e9,
+      exited: t.exited,
+      perf: t.perf.report(),
+      measurement: t.measurement.report(),
+      memory: { anonHugePagesKb: m.AnonHugePages, rssKb: m.Rss, lazyFreeKb: m.LazyFree, swapKb: m.Swap },
+      collapses: collapseSummary(collapses.stats(t.name)),
+      madviseCollapse: t.madviseCollapse,
+    };
+  });
+  const mapResults = (list: FinishedRun["generated"]): GeneratedResult[] => list.map(({ mm, initialAnonHugePagesKb }) => ({
+    name: mm.name,
+    pid: mm.id,
+    initialAnonHugePagesKb,
+    anonHugePagesKb: anonHugePagesKb(mm),
+    collapses: collapseSummary(collapses.stats(mm.name)),
+  }));
+  return {
+    scenario: scenario.name,
+    variant: k.variant.name,
+    seed: scenario.seed,
+    tlb: run.preset.name,
+    costModel: scenario.costModel,
+    tlbMode: run.exact ? "exact" : "sample",
+    endS: run.endNs / 1e9,
+    tasks: taskResults,
+    ...(scenario.generate !== undefined ? { generated: mapResults(run.generated) } : {}),
+    ...(scenario.import !== undefined ? { imported: mapResults(run.imported) } : {}),
+    khugepaged: {
+      fullScans: k.khugepaged.fullScans, pagesCollapsed: k.khugepaged.pagesCollapsed, wakeups: k.khugepaged.wakeups,
+      scanResults: scanResultCounts(k.khugepaged.scanResults, k.variant),
+    },
+    vmstat: { ...k.vmstat },
+    series: run.series,
+    trace: k.tracer.ftrace(),
+  };
+}
+
+/** Counts by result code as counts by the variant's trace string, in SCAN_RESULTS order, without zeros. */
+function scanResultCounts(counts: readonly number[], variant: Variant): Record<string, number> {
+  const out: Record<string, number> = {};
+  SCAN_RESULTS.forEach((_, code) => {
+    if (counts[code] > 0) out[variant.traceString(code)] = counts[code];
+  });
+  return out;
+}
+
+/** A task's (or a generated mm's) collapses in seconds and kB. */
+function collapseSummary(c: CollapseStats): CollapseSummary {
+  return {
+    count: c.count,
+    firstS: c.firstNs === null ? null : c.firstNs / 1e9,
+    lastS: c.lastNs === null ? null : c.lastNs / 1e9,
+    lazyfreeKb: c.lazyfreePages * 4,
+  };
+}
