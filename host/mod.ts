@@ -41,6 +41,12 @@ export { formatFtrace, formatJson, TRACE_EVENTS, type TraceEvent, type TraceValu
 // The AnonHugePages chart's line colours (by task) and dashes (by variant), for a page to match.
 export { DASHES, PALETTE } from "./report/chart_style.ts";
 
+// Snapshots of real processes (`khugesim capture`): the .khs format and its import into a run's kernel.
+export {
+  decodeSnapshot, encodeSnapshot, type ImportedMm, importSnapshot, ImportRefusal, PAGE, type Snapshot, SNAPSHOT_VERSION,
+  SnapshotFormatError, type SnapshotProcess, type SnapshotVma,
+} from "./snapshot/mod.ts";
+
 // Kernel variants, sysfs tunables and vmstat counters, by their kernel names.
 export { findVariant, getVariant, POLICIES, VARIANTS, variantChoices, VERSIONS } from "./kernel/variants/mod.ts";
 export type { KernelVersion, Policy, Variant } from "./kernel/variant.ts";

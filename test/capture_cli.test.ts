@@ -59,6 +59,11 @@ describe("run and report of a snapshot file", () => {
     expect(results["lazyfree-skip"].imported["app-42"].collapses).toBe(4);
   });
 
+  test("validate FILE.khs names the imported snapshot and its processes", async () => {
+    const o = await runMain("validate", await writeSnapshot("val.khs"));
+    expect(o.stdout).toMatch(/^val\.khs: OK, scenario "val\.khs", 0 tasks, an imported snapshot of 1 process, /);
+  });
+
   test("report FILE.khs --json counts each VMA's PMDs by scan result per variant", async () => {
     const o = await runMain("report", await writeSnapshot("rep.khs"), "--json");
     const report = JSON.parse(o.stdout);

@@ -184,7 +184,9 @@ function buildProgram(): Command {
       const s = await loadScenarioArg(arg);
       const spec = s.generate === undefined ? undefined : parseSynthSpec(s.generate);
       const map = spec ? `, a generated ${formatByteSize(spec.size)} map of ${spec.tasks} mm${spec.tasks === 1 ? "" : "s"}` : "";
-      process.stdout.write(`${basename(arg)}: OK, scenario "${s.name}", ${s.tasks.length} task${s.tasks.length === 1 ? "" : "s"}${map}, ` +
+      const n = s.imported?.processes.length;
+      const imported = n === undefined ? "" : `, an imported snapshot of ${n} process${n === 1 ? "" : "es"}`;
+      process.stdout.write(`${basename(arg)}: OK, scenario "${s.name}", ${s.tasks.length} task${s.tasks.length === 1 ? "" : "s"}${map}${imported}, ` +
         `variants ${s.variants.join(", ")}, TLB ${s.tlb}\n`);
     });
   program.addCommand(generateCommand());
