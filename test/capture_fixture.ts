@@ -39,12 +39,12 @@ export interface Child {
   stop(): void;
 }
 
-/** Build and start the child; resolves once it has mapped and touched every region. */
-export async function startChild(): Promise<Child> {
+/** Build and start the child (with `args`); resolves once it has mapped and touched every region. */
+export async function startChild(...args: string[]): Promise<Child> {
   const dir = mkdtempSync(join(tmpdir(), "khugesim-capture-"));
   const exe = join(dir, "capture_child");
   execFileSync("gcc", ["-O1", "-o", exe, new URL("./fixtures/capture_child.c", import.meta.url).pathname]);
-  const proc: ChildProcess = spawn(exe, [], { stdio: ["ignore", "pipe", "inherit"] });
+  const proc: ChildProcess = spawn(exe, args, { stdio: ["ignore", "pipe", "inherit"] });
   let text = "";
   await new Promise<void>((resolve, reject) => {
     proc.stdout!.on("data", (d: Buffer) => { text += d.toString(); if (text.includes("ready\n")) resolve(); });
@@ -60,7 +60,9 @@ export async function startChild(): Promise<Child> {
   return {
     pid: proc.pid!, forkedPid, regions,
     stop() {
-      try { process.kill(forkedPid, "SIGKILL"); } catch { /* already gone */ }
+      if (forkedPid > 0) {
+        try { process.kill(forkedPid, "SIGKILL"); } catch { /* already gone */ }
+      }
       proc.kill("SIGKILL");
     },
   };

@@ -13,6 +13,7 @@ import { PAGE_IDLE_BITMAP } from "../host/node/page_idle.ts";
 import { captureProcesses } from "../host/node/proc_capture.ts";
 import { importSnapshot } from "../host/snapshot/import.ts";
 import { parseSmaps } from "../host/snapshot/smaps_text.ts";
+import { thpCounters } from "../host/report/snapshot_report.ts";
 import { isAnonPrivate, PAGE, type Snapshot, type SnapshotVma } from "../host/snapshot/snapshot.ts";
 import { scanImportedVmas } from "../host/fullscan/imported_vmas.ts";
 import { type Child, captureSkip, machineThp, startChild } from "./capture_fixture.ts";
@@ -155,5 +156,32 @@ describe.skipIf(captureSkip !== undefined)(title("capture of a real process"), (
     const results = JSON.parse(run.stdout).results;
     const collapses = (v: string) => (Object.values(results[v].imported)[0] as { collapses: number }).collapses;
     expect(collapses("lazyfree-skip")).toBe(collapses("baseline") - 1);
+  });
+});
+
+const MTHP_64K = "/sys/kernel/mm/transparent_hugepage/hugepages-64kB/enabled";
+const mthpSkip = captureSkip ?? (existsSync(MTHP_64K) ? undefined : "the kernel has no 64 kB mTHP (hugepages-64kB)");
+
+describe.skipIf(mthpSkip !== undefined)(`capture of mTHPs${mthpSkip ? ` (skipped: ${mthpSkip})` : ""}`, () => {
+  test("64 kB mTHPs are recorded as order-4 aligned folios, counted as thpmaps' anon-thp-pte-aligned-64kB", async () => {
+    // 64 kB mTHPs for MADV_HUGEPAGE memory only while the child faults its region; the old setting is put back at once.
+    const old = /\[(\w+)\]/.exec(readFileSync(MTHP_64K, "utf8"))![1];
+    let child: Child;
+    writeFileSync(MTHP_64K, "madvise");
+    try {
+      child = await startChild("mthp");
+    } finally {
+      writeFileSync(MTHP_64K, old);
+    }
+    try {
+      const s = await captureProcesses([child.pid]);
+      const v = s.processes[0].vmas.find((x) => x.start === child.regions.M.start)!;
+      expect([...new Set(v.pages!.order)]).toEqual([4]);
+      expect(v.pages!.flags.filter((f) => (f & PAGE.HEAD) !== 0)).toHaveLength(v.pages!.flags.length / 16);
+      expect(thpCounters(v, "anon")).toEqual({ "anon-thp-pte-aligned-64kB": 1024 });
+      expect(v.smaps.AnonHugePages).toBe(0);
+    } finally {
+      child.stop();
+    }
   });
 });
