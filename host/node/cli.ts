@@ -159,10 +159,10 @@ function buildProgram(): Command {
     .version(packageVersion(), "--version", "print the version")
     .showHelpAfterError(false)
     .exitOverride();
-  runOptions(program.command("run").argument("<scenario>", "a JSON or YAML scenario file, - for standard input, or a preset name")
+  runOptions(program.command("run").argument("<scenario>", "a JSON or YAML scenario file, - for standard input, a preset name, or a snapshot file (khugesim capture)")
     .description("run a scenario under each of its kernel variants and print what each task measured"))
     .action((arg: string, flags: RunFlags) => execute(arg, flags, "run"));
-  runOptions(program.command("compare").argument("<scenario>", "a JSON or YAML scenario file, - for standard input, or a preset name")
+  runOptions(program.command("compare").argument("<scenario>", "a JSON or YAML scenario file, - for standard input, a preset name, or a snapshot file (khugesim capture)")
     .description("run a scenario without and with the patch and print the patch's comparison table"))
     .action((arg: string, flags: RunFlags) => execute(arg, flags, "compare"));
   program.command("presets")
