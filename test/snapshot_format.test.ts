@@ -60,6 +60,12 @@ describe("snapshot format", () => {
     expect(await refusal(bytes.slice(0, 20))).toMatch(/truncated/);
   });
 
+  test("decodeSnapshot() refuses a checksummed file whose VMA holds other than one page per 4 KiB", async () => {
+    const vma = { ...fc.sample(arbVma, { seed: 5, numRuns: 1 })[0], pages: { flags: new Uint16Array(3), order: new Uint8Array(3) } };
+    const bytes = await encodeSnapshot(snapshotOf([{ pid: 1, comm: "odd", thpDisabled: false, vmas: [vma] }]));
+    expect(await refusal(bytes)).toBe("its header does not describe processes and VMAs (corrupt)");
+  });
+
   test("decodeSnapshot() refuses a file that is not a snapshot", async () => {
     expect(await refusal(new TextEncoder().encode("name: x\ntasks: []\n") as Uint8Array<ArrayBuffer>)).toMatch(/not a khugesim snapshot/);
   });

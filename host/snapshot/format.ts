@@ -96,11 +96,13 @@ export function looksLikeSnapshot(bytes: Uint8Array): boolean {
 }
 
 function checkHeader(h: unknown): asserts h is Omit<Snapshot, "processes"> & { processes: Array<{ vmas: HeaderVma[] }> } {
-  const s = h as Snapshot | null;
-  const ok = s !== null && typeof s === "object" && Array.isArray(s.processes) &&
+  const s = h as (Omit<Snapshot, "processes"> & { processes: Array<{ pid: number; vmas: HeaderVma[] }> }) | null;
+  const ok = s !== null && typeof s === "object" && typeof s.sources === "object" && s.sources !== null &&
+    Array.isArray(s.missing) && Array.isArray(s.processes) &&
     s.processes.every((p) => p !== null && typeof p === "object" && Number.isInteger(p.pid) && Array.isArray(p.vmas) &&
       p.vmas.every((v) => v !== null && typeof v === "object" && Number.isInteger(v.start) && Number.isInteger(v.end) &&
-        v.end > v.start && Number.isInteger(v.pages as unknown) && (v.pages as unknown as number) >= 0));
+        typeof v.perms === "string" && Array.isArray(v.vmFlags) && typeof v.smaps === "object" &&
+        v.end > v.start && (v.pages === 0 || v.pages === (v.end - v.start) / 4096)));
   if (!ok) throw new SnapshotFormatError("its header does not describe processes and VMAs (corrupt)");
 }
 
