@@ -3,8 +3,8 @@
  * exit status 2, a snapshot file runs as a scenario, and Ctrl-C during a capture leaves
  * no partial file.
  */
-import { spawn } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
@@ -112,6 +112,33 @@ describe("capture: Ctrl-C", () => {
       const files = readdirSync(out);
       expect(files.filter((f) => f !== "s.khs"), `after ${delayMs} ms`).toEqual([]);
       if (files.includes("s.khs")) await decodeSnapshot(new Uint8Array(readFileSync(join(out, "s.khs"))));
+    }
+  }, 60_000);
+});
+
+/** Running as another user needs root and setpriv. */
+const asNobodySkip = process.getuid?.() !== 0 ? "not root: cannot switch to another user"
+  : spawnSync("setpriv", ["--version"]).status !== 0 ? "no setpriv to switch users" : undefined;
+
+describe.skipIf(asNobodySkip !== undefined)(`capture without root${asNobodySkip ? ` (skipped: ${asNobodySkip})` : ""}`, () => {
+  test("says pfns and kpageflags are missing and still writes what pagemap and smaps show", async () => {
+    const user = ["--reuid=65534", "--regid=65534", "--clear-groups"];
+    const sleeper = spawn("setpriv", [...user, "sleep", "60"], { stdio: "ignore" });
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const out = mkdtempSync(join(tmpdir(), "khugesim-nobody-"));
+      chmodSync(out, 0o777);
+      const file = join(out, "s.khs");
+      const r = spawnSync("setpriv", [...user, process.execPath, "--import", "tsx", "host/node/cli.ts", "capture", String(sleeper.pid),
+        "--out", file], { cwd: ROOT, encoding: "utf8", env: { ...process.env, HOME: out } });
+      expect(r.stderr).toBe("");
+      expect(r.status).toBe(0);
+      expect(r.stdout).toMatch(/^Not captured: pagemap shows no pfns \(reading them needs CAP_SYS_ADMIN\)/m);
+      const s = await decodeSnapshot(new Uint8Array(readFileSync(file)));
+      expect(s.sources).toEqual({ pagemap: true, pfns: false, kpageflags: false, pageIdle: false });
+      expect(s.processes[0].vmas.some((v) => v.pages?.flags.some((f) => (f & PAGE.PRESENT) !== 0))).toBe(true);
+    } finally {
+      sleeper.kill("SIGKILL");
     }
   }, 60_000);
 });
