@@ -73,6 +73,13 @@ describe("run and report of a snapshot file", () => {
     expect(vma.scan).toEqual({ baseline: { SCAN_SUCCEED: 5 }, "lazyfree-skip": { SCAN_SUCCEED: 4, SCAN_PAGE_LAZYFREE: 1 } });
   });
 
+  test("report --sweep scans once per variant and value, and refuses a value sysfs would", async () => {
+    const file = await writeSnapshot("sweep.khs");
+    const o = await runMain("report", file, "--variants", "lazyfree-skip", "--sweep", "max_ptes_none=0,511", "--json");
+    expect(JSON.parse(o.stdout).configs).toEqual(["lazyfree-skip max_ptes_none=0", "lazyfree-skip max_ptes_none=511"]);
+    expectOneLine(await runMain("report", file, "--sweep", "max_ptes_none=600"), /^--sweep max_ptes_none=600: .*EINVAL/);
+  });
+
   test("a corrupted, truncated or other-version snapshot is one line naming the file", async () => {
     const file = await writeSnapshot("bad.khs");
     const bytes = readFileSync(file);

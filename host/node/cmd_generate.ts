@@ -162,7 +162,7 @@ function specMessage(message: string, source: SpecSource, file: string | undefin
 }
 
 /** --variants, or every variant when it is not given. */
-function variantsOf(f: GenerateFlags): string[] {
+function variantsOf(f: Pick<GenerateFlags, "variants">): string[] {
   return f.variants === undefined ? [...VARIANTS.keys()] : parseVariants(f.variants);
 }
 
@@ -188,8 +188,8 @@ function sweepOf(sweep: string): [Sweepable, number[]] {
   return [m[1] as Sweepable, values];
 }
 
-/** Every variant × every combination of swept values. */
-function configsOf(f: GenerateFlags): FullScanConfig[] {
+/** Every variant × every combination of swept values (`report` takes them too). */
+export function configsOf(f: Pick<GenerateFlags, "variants" | "sweep">): FullScanConfig[] {
   let configs: FullScanConfig[] = variantsOf(f).map((variant) => ({ variant }));
   const swept: Sweepable[] = [];
   for (const sweep of f.sweep) {

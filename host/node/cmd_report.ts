@@ -1,11 +1,12 @@
 /**
- * `khugesim report <pid|snapshot|scenario> [--variants LIST] [--json]`: the per-VMA THP
+ * `khugesim report <pid|snapshot|scenario> [--variants LIST] [--sweep T=V,…] [--json]`: the per-VMA THP
  * report of host/report/snapshot_report.ts for a live process (captured in memory, nothing
  * written), a snapshot file, or each task of a scenario at the end of its run under each
  * variant.
  */
 import { stat } from "node:fs/promises";
 import { Command } from "commander";
+import type { FullScanConfig } from "../fullscan/full_scan.ts";
 import { getVariant } from "../kernel/variants/mod.ts";
 import { KhugepagedKernel } from "../khugepaged/khugepaged_kernel.ts";
 import { type Engine, wasmEngine } from "../run/engine.ts";
@@ -19,20 +20,27 @@ import { createCore } from "./load_core.ts";
 import { CaptureError, captureProcesses } from "./proc_capture.ts";
 import { loadScenarioArg } from "./scenario_source.ts";
 import { isSnapshotFile, readSnapshotFile } from "./snapshot_file.ts";
-import { parseVariants } from "./usage.ts";
+import { configsOf } from "./cmd_generate.ts";
 
 interface ReportFlags {
   variants?: string;
+  sweep: string[];
   json?: boolean;
 }
 
-/** Import `s` into a fresh kernel on `engine`, scan it under each variant, report it; the core memory is given back. */
-function reportOf(s: Snapshot, engine: Engine, variants: string[]): SnapshotReport {
+/** A config's name in the report: its variant, then any tunable it sets ("baseline max_ptes_none=64"). */
+function configLabel(c: FullScanConfig): string {
+  const { variant, ...tunables } = c;
+  return [variant, ...Object.entries(tunables).map(([k, v]) => `${k}=${v}`)].join(" ");
+}
+
+/** Import `s` into a fresh kernel on `engine`, scan it under each config, report it; the core memory is given back. */
+function reportOf(s: Snapshot, engine: Engine, configs: FullScanConfig[]): SnapshotReport {
   const mark = engine.memory.usedBytes;
   try {
-    const k = new KhugepagedKernel({ core: engine.memory, scanCore: engine.scanCore, variant: getVariant(variants[0]), trace: false });
+    const k = new KhugepagedKernel({ core: engine.memory, scanCore: engine.scanCore, variant: getVariant(configs[0].variant), trace: false });
     const imported = importSnapshot(k, s);
-    return snapshotReport(s, imported, scanImportedVmas(k, imported, variants.map((variant) => ({ variant }))), variants);
+    return snapshotReport(s, imported, scanImportedVmas(k, imported, configs), configs.map(configLabel));
   } finally {
     engine.memory.rewind(mark);
   }
@@ -56,20 +64,29 @@ async function scenarioSnapshot(arg: string, engine: Engine, variant: string): P
 }
 
 async function execute(this: Command, target: string, f: ReportFlags): Promise<void> {
-  const variants = f.variants !== undefined ? parseVariants(f.variants) : ["baseline", "lazyfree-skip"];
+  let configs: FullScanConfig[];
+  try {
+    configs = configsOf({ variants: f.variants ?? "baseline,lazyfree-skip", sweep: f.sweep });
+  } catch (err) {
+    if (err instanceof RangeError) this.error(err.message, { exitCode: 2 });
+    throw err;
+  }
+  const variants = [...new Set(configs.map((c) => c.variant))];
   const { memory, core } = await createCore();
   const engine = wasmEngine(memory, core);
   const isFile = (await stat(target).catch(() => null)) !== null;
   try {
     if (!isFile && /^\s*[0-9]+\s*$/.test(target)) {
-      const r = reportOf(await captureProcesses([Number(target)]), engine, variants);
+      const r = reportOf(await captureProcesses([Number(target)]), engine, configs);
       process.stdout.write(f.json ? JSON.stringify(r) + "\n" : formatSnapshotReport(r));
     } else if (isFile && await isSnapshotFile(target)) {
-      const r = reportOf(await readSnapshotFile(target), engine, variants);
+      const r = reportOf(await readSnapshotFile(target), engine, configs);
       process.stdout.write(f.json ? JSON.stringify(r) + "\n" : formatSnapshotReport(r));
     } else {
       const byVariant: Record<string, SnapshotReport> = {};
-      for (const v of variants) byVariant[v] = reportOf(await scenarioSnapshot(target, engine, v), engine, [v]);
+      for (const v of variants) {
+        byVariant[v] = reportOf(await scenarioSnapshot(target, engine, v), engine, configs.filter((c) => c.variant === v));
+      }
       process.stdout.write(f.json ? JSON.stringify({ scenario: target, variants: byVariant }) + "\n"
         : Object.entries(byVariant).map(([v, r]) => `== ${target} under ${v}\n${formatSnapshotReport(r)}`).join("\n"));
     }
@@ -86,6 +103,8 @@ export function reportCommand(): Command {
     .argument("<target>", "a pid to capture now, a snapshot file (khugesim capture), or a scenario file or preset")
     .description("per-VMA THP report in the spirit of thpmaps, with what one full khugepaged scan would do to each VMA")
     .option("--variants <list>", "kernel variants to scan under, comma-separated (default: baseline,lazyfree-skip)")
+    .option("--sweep <tunable=values>", "scan once per value, e.g. max_ptes_none=0,64,511 (as generate --scan); repeatable",
+      (v: string, prev: string[]) => [...prev, v], [] as string[])
     .option("--json", "print one JSON object instead of text")
     .action(execute);
 }
