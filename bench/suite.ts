@@ -3,7 +3,8 @@
  * microbenchmark (bench/scan.ts) and the TLB loop (bench/tlb.ts), each in its own
  * process; the seed experiment end to end through the runner (both variants); a full
  * khugepaged scan of a 1 TiB synthetic map of mixed classes, and the two-worker
- * speed-up (bench/tib.ts, in its own process so that its peak RSS is its own). Prints a
+ * speed-up (bench/tib.ts, in its own process so that its peak RSS is its own); the capture
+ * of a real 1 GiB process and its import and full scan (bench/capture.ts). Prints a
  * table and writes bench/results/suite.json. Timings are taken on a machine that may be
  * busy: the 1-minute load average at each step is recorded next to them.
  *
@@ -77,6 +78,7 @@ const scan = await childBench("scan");
 load.afterScan = os.loadavg()[0];
 const tlb = await childBench("tlb");
 load.afterTlb = os.loadavg()[0];
+const capture = await childBench("capture");
 process.stderr.write("seed experiment …\n");
 const seed = await seedExperiment();
 load.afterSeed = os.loadavg()[0];
@@ -113,6 +115,7 @@ const suite = {
     seed: { preset: SEED_PRESET, variants: SEED_VARIANTS, ...seed },
     tib,
     scan: scan ?? null,
+    capture: capture ?? null,
     loadAverage1m: load,
   },
 };
@@ -133,6 +136,8 @@ const rows: Array<[string, string, string, string]> = [
   ["TLB loop, TypeScript (accesses/s)", fmt(num(tlb?.tsAccessesPerS), 0), "", ""],
   ["TLB loop, native C twin (accesses/s)", num(tlb?.nativeAccessesPerS) === undefined ? "skipped" : fmt(num(tlb?.nativeAccessesPerS), 0), "", ""],
   ["scan core, SIMD, 256 MiB of tables (PTEs/s)", fmt(scanLarge.simd, 0), "", ""],
+  ["capture of a real 1 GiB process (GiB mapped/s)", capture?.skipped ? "skipped" : fmt(num(capture?.captureGiBPerS)), "", ""],
+  ["its import + one full scan, 2 variants (s)", capture?.skipped ? "skipped" : fmt(num(capture?.importAndScanS), 3), "", ""],
 ];
 process.stdout.write(columns(rows, { gap: 2 }) + "\n");
 process.stdout.write(`${os.availableParallelism()} cores, Node ${process.version}, 1-minute load average ${Object.values(load).map((l) => l.toFixed(2)).join(" → ")}\n`);

@@ -50,6 +50,12 @@ export * from "./sweep/mod.ts";
 export { type BenchScanOptions, type ScanBenchReport, type ScanRate } from "./bench/scan_bench.ts";
 export { SCAN_ENGINES, type ScanEngine, SCAN_SETS, type ScanSetName } from "./bench/scan_set.ts";
 
+// Snapshots of real processes (`khugesim capture`): the .khs format and its import into a run's kernel.
+export {
+  decodeSnapshot, encodeSnapshot, type ImportedMm, importSnapshot, ImportRefusal, PAGE, type Snapshot, SNAPSHOT_VERSION,
+  SnapshotFormatError, type SnapshotProcess, type SnapshotVma,
+} from "./snapshot/mod.ts";
+
 // Kernel variants, sysfs tunables and vmstat counters, by their kernel names.
 export {
   findVariant, getVariant, type KernelVersionName, POLICIES, type PolicyName, VARIANTS, variantChoices, type VariantName, VERSIONS,

@@ -69,6 +69,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ["kernel", "tlb"],
   ["mm"],
   ["khugepaged", "synth"],
+  ["snapshot"],
   ["fullscan", "scenario"],
   ["run"],
   ["report"],

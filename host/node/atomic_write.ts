@@ -14,7 +14,7 @@ export interface OutputFile {
   /** The option that asked for the file, named in errors ("--trace"). */
   flag: string;
   path: string;
-  data: string;
+  data: string | Uint8Array;
 }
 
 /** An output path that cannot be written, found before any work is done: bad input. */

@@ -21,11 +21,14 @@ import { findPreset } from "../scenario/presets/mod.ts";
 import { parseSynthSpec } from "../synth/spec.ts";
 import { TLB_PRESETS } from "../tlb/presets.ts";
 import { checkOutputPaths, OutputPathError, writeFilesAtomically } from "./atomic_write.ts";
+import { captureCommand } from "./cmd_capture.ts";
 import { checkTraceCommand } from "./cmd_check_trace.ts";
 import { generateCommand } from "./cmd_generate.ts";
+import { reportCommand } from "./cmd_report.ts";
 import { createCore } from "./load_core.ts";
 import { toolInfo } from "./package_version.ts";
 import { progressBar } from "./progress.ts";
+import { SnapshotFileError } from "./snapshot_file.ts";
 import { loadScenarioArg } from "./scenario_source.ts";
 import { exitOnStdoutError } from "./stdout_error.ts";
 import { sweepCommand } from "./cmd_sweep.ts";
@@ -172,10 +175,10 @@ function buildProgram(): Command {
     .version(toolInfo().version, "--version", "print the version")
     .showHelpAfterError(false)
     .exitOverride();
-  runOptions(program.command("run").argument("<scenario>", "a JSON or YAML scenario file, - for standard input, or a preset name")
+  runOptions(program.command("run").argument("<scenario>", "a JSON or YAML scenario file, - for standard input, a preset name, or a snapshot file (khugesim capture)")
     .description("run a scenario under each of its kernel variants and print what each task measured"))
     .action((arg: string, flags: RunFlags) => execute(arg, flags, "run"));
-  runOptions(program.command("compare").argument("<scenario>", "a JSON or YAML scenario file, - for standard input, or a preset name")
+  runOptions(program.command("compare").argument("<scenario>", "a JSON or YAML scenario file, - for standard input, a preset name, or a snapshot file (khugesim capture)")
     .description("run a scenario without and with the patch and print the patch's comparison table"))
     .action((arg: string, flags: RunFlags) => execute(arg, flags, "compare"));
   program.command("presets")
@@ -197,13 +200,17 @@ function buildProgram(): Command {
       const s = await loadScenarioArg(arg);
       const spec = s.generate === undefined ? undefined : parseSynthSpec(s.generate);
       const map = spec ? `, a generated ${formatByteSize(spec.size)} map of ${spec.tasks} mm${spec.tasks === 1 ? "" : "s"}` : "";
-      process.stdout.write(`${basename(arg)}: OK, scenario "${s.name}", ${s.tasks.length} task${s.tasks.length === 1 ? "" : "s"}${map}, ` +
+      const n = s.imported?.processes.length;
+      const imported = n === undefined ? "" : `, an imported snapshot of ${n} process${n === 1 ? "" : "es"}`;
+      process.stdout.write(`${basename(arg)}: OK, scenario "${s.name}", ${s.tasks.length} task${s.tasks.length === 1 ? "" : "s"}${map}${imported}, ` +
         `variants ${s.variants.join(", ")}, TLB ${s.tlb}\n`);
     });
   program.addCommand(generateCommand());
   program.addCommand(sweepCommand());
   program.addCommand(benchCommand());
   program.addCommand(checkTraceCommand());
+  program.addCommand(captureCommand());
+  program.addCommand(reportCommand());
   return program;
 }
 
@@ -223,7 +230,7 @@ export async function main(argv: string[]): Promise<number> {
       // Help and version end with code 0; usage errors were printed by commander already.
       return err.exitCode === 0 ? 0 : 2;
     }
-    if (err instanceof ScenarioError || err instanceof UsageError || err instanceof OutputPathError) {
+    if (err instanceof ScenarioError || err instanceof UsageError || err instanceof OutputPathError || err instanceof SnapshotFileError) {
       process.stderr.write(`${err.message}\n`);
       return 2;
     }

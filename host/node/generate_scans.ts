@@ -12,7 +12,7 @@ import { type GenerateFlags, integer } from "./generate_flags.ts";
 import { decimalInteger, parseVariants, UsageError } from "./usage.ts";
 
 /** --variants, or every variant when it is not given. */
-function variantsOf(f: GenerateFlags): string[] {
+function variantsOf(f: Pick<GenerateFlags, "variants">): string[] {
   return f.variants === undefined ? [...VARIANTS.keys()] : parseVariants(f.variants);
 }
 
@@ -38,8 +38,8 @@ function sweepOf(sweep: string): [Sweepable, number[]] {
   return [m[1] as Sweepable, values];
 }
 
-/** Every variant × every combination of swept values. */
-export function configsOf(f: GenerateFlags): FullScanConfig[] {
+/** Every variant × every combination of swept values (`report` takes them too). */
+export function configsOf(f: Pick<GenerateFlags, "variants" | "sweep">): FullScanConfig[] {
   let configs: FullScanConfig[] = variantsOf(f).map((variant) => ({ variant }));
   const swept: Sweepable[] = [];
   for (const sweep of f.sweep) {

@@ -6,6 +6,8 @@ import { readFile, stat } from "node:fs/promises";
 import { loadPreset, parseScenarioText, PRESETS, type Scenario, ScenarioError } from "../scenario/mod.ts";
 import { parseDataText } from "../scenario/data_text.ts";
 import { findPreset } from "../scenario/presets/mod.ts";
+import { snapshotScenario, withImport } from "./scenario_import.ts";
+import { isSnapshotFile } from "./snapshot_file.ts";
 
 /** An input file other than a scenario that cannot be loaded: `Cannot load map description "x.yaml": …`. */
 export class InputFileError extends Error {
@@ -39,12 +41,16 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString("utf8");
 }
 
-/** Load `arg`: `-` reads standard input; an existing file is read; otherwise a preset of that name. */
+/**
+ * Load `arg`: `-` reads standard input; an existing file is read (a snapshot file becomes
+ * a scenario that imports it); otherwise a preset of that name. A scenario's `import:` file is read too.
+ */
 export async function loadScenarioArg(arg: string): Promise<Scenario> {
-  if (arg === "-") return parseScenarioText(await readStdin(), "-");
+  if (arg === "-") return withImport(parseScenarioText(await readStdin(), "-"), "-", undefined);
   const info = await stat(arg).catch(() => null);
   if (info?.isDirectory()) throw new ScenarioError(arg, "", "is a directory, not a scenario file");
-  if (info) return readScenarioFile(arg, arg);
+  if (info && await isSnapshotFile(arg)) return snapshotScenario(arg);
+  if (info) return withImport(await readScenarioFile(arg, arg), arg, arg);
   if (findPreset(arg)) return loadPreset(arg);
   const names = PRESETS.map((p) => p.name).join(", ");
   if (/[/\\]|\.(json|ya?ml)$/i.test(arg)) throw new ScenarioError(arg, "", `no such file (and no preset of that name: ${names})`);

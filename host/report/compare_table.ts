@@ -95,6 +95,9 @@ export function formatComparison(c: CompareResult): string {
   for (const name of namesInOrder(results.map((r) => r.generated ?? []))) {
     rows.push([`${name} (generated)`, ...results.map((r) => collapseSpan(r.generated?.find((g) => g.name === name)))]);
   }
+  for (const name of namesInOrder(results.map((r) => r.imported ?? []))) {
+    rows.push([`${name} (imported)`, ...results.map((r) => collapseSpan(r.imported?.find((g) => g.name === name)))]);
+  }
   for (const name of names.filter((n) => results.some((r) => smallAtMeasure(r, n) !== null))) {
     rows.push([`${name}: 4 KiB PMDs when measured`, ...results.map((r) => String(smallAtMeasure(r, name) ?? "-"))]);
   }

@@ -1,6 +1,6 @@
 /** The `--json` object of `run` and `compare`: one line of JSON, the same bytes for the same scenario and seed. */
 import type { CompareResult } from "../run/compare.ts";
-import type { CollapseSummary, RunResult } from "../run/result.ts";
+import type { CollapseSummary, GeneratedResult, RunResult } from "../run/result.ts";
 import { getVariant } from "../kernel/variants/mod.ts";
 import { headline } from "./compare_table.ts";
 import { roundTo } from "./format.ts";
@@ -52,28 +52,30 @@ export function variantJson(r: RunResult, o: JsonOptions = {}) {
     };
   }
   // Only a scenario with `generate:` has the key, so other scenarios' bytes stay as they were.
-  const generated: Record<string, unknown> = {};
-  for (const g of r.generated ?? []) {
-    generated[g.name] = {
-      initialAnonHugeKb: g.initialAnonHugePagesKb,
-      anonHugeKb: g.anonHugePagesKb,
-      ...collapseJson(g.collapses),
-    };
-  }
   return {
     kernel: kernelJson(r.variant),
     endS: roundTo(r.endS, 6),
     tasks,
-    ...(r.generated !== undefined ? { generated } : {}),
+    ...(r.generated !== undefined ? { generated: mapsJson(r.generated) } : {}),
+    ...(r.imported !== undefined ? { imported: mapsJson(r.imported) } : {}),
     khugepaged: r.khugepaged,
     vmstat: r.vmstat,
     ...(o.wakeups ? { wakeups: wakeupsJson(r.wakeups) } : {}),
   };
 }
 
+/** A generated map's or an imported snapshot's mms, by name. */
+function mapsJson(list: GeneratedResult[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const g of list) {
+    out[g.name] = { initialAnonHugeKb: g.initialAnonHugePagesKb, anonHugeKb: g.anonHugePagesKb, ...collapseJson(g.collapses) };
+  }
+  return out;
+}
+
 /**
  * `{"tool", "scenario", "variants", "results": {VARIANT: {"kernel", "tasks": {TASK: {...}}, "khugepaged": {...}}}}`, and
- * `"generated": {MM: {...}}` beside `"tasks"` when the scenario generates a map.
+ * `"generated": {MM: {...}}` beside `"tasks"` when the scenario generates a map, `"imported"` when it imports one.
  * `"khugepaged"` holds fullScans, pagesCollapsed, wakeups and `"scanResults": {RESULT: count}`,
  * the statuses of its mm_khugepaged_scan_pmd events as the variant traces them (zero counts left out).
  * accessTimeS, cyclesPerAccess and throughputMps are the task's measurement phase (or all

@@ -43,9 +43,9 @@ function formatTask(t: TaskResult, r: RunResult): string {
   return out.join("\n");
 }
 
-function formatGenerated(g: GeneratedResult): string {
-  return `  ${g.name} (generated): khugepaged collapsed ${collapseSpan(g)}; AnonHugePages ${withCommas(g.initialAnonHugePagesKb)} kB ` +
-    `after generation, ${withCommas(g.anonHugePagesKb)} kB at the end` +
+function formatGenerated(g: GeneratedResult, origin: "generated" | "imported"): string {
+  return `  ${g.name} (${origin}): khugepaged collapsed ${collapseSpan(g)}; AnonHugePages ${withCommas(g.initialAnonHugePagesKb)} kB ` +
+    `after ${origin === "generated" ? "generation" : "import"}, ${withCommas(g.anonHugePagesKb)} kB at the end` +
     (g.collapses.lazyfreeKb > 0 ? `; ${withCommas(g.collapses.lazyfreeKb)} kB of lazy-free memory collapsed` : "");
 }
 
@@ -53,7 +53,8 @@ function formatGenerated(g: GeneratedResult): string {
 export function formatRun(r: RunResult): string {
   const out = [`== ${r.scenario} under ${r.variant} (${runSettings(r)}), ${r.endS.toFixed(3)} s simulated`, ""];
   for (const t of r.tasks) out.push(formatTask(t, r), "");
-  if (r.generated !== undefined && r.generated.length > 0) out.push(...r.generated.map(formatGenerated), "");
+  if (r.generated !== undefined && r.generated.length > 0) out.push(...r.generated.map((g) => formatGenerated(g, "generated")), "");
+  if (r.imported !== undefined && r.imported.length > 0) out.push(...r.imported.map((g) => formatGenerated(g, "imported")), "");
   out.push(`khugepaged: ${plural(r.khugepaged.wakeups, "wake-up")}, ${plural(r.khugepaged.fullScans, "full scan")}, ` +
     `${r.khugepaged.pagesCollapsed} pages collapsed`);
   const scans = Object.entries(r.khugepaged.scanResults).map(([result, n]) => `${result} ${n}`);

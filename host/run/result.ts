@@ -60,13 +60,13 @@ export interface TaskResult {
 }
 
 /**
- * One mm of the scenario's generated map (`generate:`) at the end of the run. Its
- * pages are synthetic: it runs no steps and is not sampled in the time series.
+ * One mm of the scenario's generated map (`generate:`) or imported snapshot (`import:`)
+ * at the end of the run. It runs no steps and is not sampled in the time series.
  */
 export interface GeneratedResult {
   name: string;
   pid: number;
-  /** AnonHugePages in kB just after generation (its huge PMDs) and at the end of the run. */
+  /** AnonHugePages in kB just after generation or import (its huge PMDs) and at the end of the run. */
   initialAnonHugePagesKb: number;
   anonHugePagesKb: number;
   /** khugepaged's successful collapses of this mm's memory. */
@@ -109,6 +109,8 @@ export interface RunResult {
    * `generate:`, so that other scenarios' results serialize as they always have.
    */
   generated?: GeneratedResult[];
+  /** The mms of the scenario's imported snapshot (`import:`), one per captured process; absent without it. */
+  imported?: GeneratedResult[];
   /** khugepaged's work over the run: the thread's only, MADV_COLLAPSE is not counted. */
   khugepaged: {
     fullScans: number;

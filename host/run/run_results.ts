@@ -20,6 +20,7 @@ export interface FinishedRun {
   endNs: number;
   tasks: readonly TaskRun[];
   generated: ReadonlyArray<{ mm: Mm; initialAnonHugePagesKb: number }>;
+  imported: ReadonlyArray<{ mm: Mm; initialAnonHugePagesKb: number }>;
   collapses: CollapseLog;
   series: SeriesPoint[];
   wakeups: WakeupRow[];
@@ -45,7 +46,7 @@ export function readResults(run: FinishedRun): RunResult {
       smallPmdsAtMeasure: t.smallPmdsAtMeasure,
     };
   });
-  const generatedResults: GeneratedResult[] = run.generated.map(({ mm, initialAnonHugePagesKb }) => ({
+  const mapResults = (list: FinishedRun["generated"]): GeneratedResult[] => list.map(({ mm, initialAnonHugePagesKb }) => ({
     name: mm.name,
     pid: mm.id,
     initialAnonHugePagesKb,
@@ -61,7 +62,8 @@ export function readResults(run: FinishedRun): RunResult {
     tlbMode: run.exact ? "exact" : "sample",
     endS: run.endNs / 1e9,
     tasks: taskResults,
-    ...(scenario.generate !== undefined ? { generated: generatedResults } : {}),
+    ...(scenario.generate !== undefined ? { generated: mapResults(run.generated) } : {}),
+    ...(scenario.import !== undefined ? { imported: mapResults(run.imported) } : {}),
     khugepaged: {
       fullScans: k.khugepaged.fullScans, pagesCollapsed: k.khugepaged.pagesCollapsed, wakeups: k.khugepaged.wakeups,
       scanResults: scanResultCounts(k.khugepaged.scanResults, k.variant),

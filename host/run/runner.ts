@@ -15,6 +15,7 @@ import { ScenarioError } from "../scenario/scenario_error.ts";
 import type { Scenario } from "../scenario/scenario_schema.ts";
 import { costModelOf, estimateEndS, runLimitProblem } from "../scenario/run_limits.ts";
 import { generateMap, generateRefusal } from "../synth/generate.ts";
+import { importedMms } from "./imported_mms.ts";
 import { tlbPreset } from "../tlb/presets.ts";
 import { DEFAULT_SAMPLE, defaultWarmupAccesses, samplingProblem } from "../tlb/sampler.ts";
 import type { TlbSampling } from "./access_sim.ts";
@@ -96,6 +97,7 @@ async function simulate(scenario: Scenario, engine: Engine, options: RunOptions)
   const wakeups = new WakeupLog();
   k.khugepaged.events.on("pass", wakeups.onPass);
   const generated = generate(k, scenario);
+  const imported = importedMms(k, scenario);
   await emit({ type: "start", kernel: k });
   const camera = options.frames ? new FrameCamera(k) : null;
   const run = new Simulation(k, engine, scenario, settings);
@@ -111,7 +113,7 @@ async function simulate(scenario: Scenario, engine: Engine, options: RunOptions)
     await emit({ type: "frame", frame: camera.take(settings.variant, endNs / 1e9, endNs / 1e9) });
   }
   const result = readResults({
-    scenario, k, preset: settings.preset, exact: settings.sampling.exact, endNs, tasks: run.tasks, generated, collapses,
+    scenario, k, preset: settings.preset, exact: settings.sampling.exact, endNs, tasks: run.tasks, generated, imported, collapses,
     series: run.series, wakeups: wakeups.rows,
   });
   await emit({ type: "done", result });

@@ -43,12 +43,13 @@ export function validateScenario(data: unknown, source = "scenario"): Scenario {
     throw new ScenarioError(source, formatPath(path), iss.message);
   }
   const s = parsed.data as Omit<Scenario, "tasks"> & { tasks?: TaskSpec[] };
-  // A scenario needs a task to run unless it generates a map for khugepaged to work on.
-  if (s.generate === undefined && (s.tasks === undefined || s.tasks.length === 0)) {
+  // A scenario needs a task to run unless it generates or imports a map for khugepaged to work on.
+  if (s.generate === undefined && s.import === undefined && (s.tasks === undefined || s.tasks.length === 0)) {
     throw new ScenarioError(source, "tasks", s.tasks === undefined ? "is required" : "must have at least 1 item");
   }
   const checked: Scenario = { ...s, tasks: s.tasks ?? [] };
   if (s.generate === undefined) delete checked.generate;
+  if (s.import === undefined) delete checked.import;
   checkScenario(checked, source);
   return checked;
 }
@@ -99,6 +100,9 @@ function checkScenario(s: Scenario, source: string): void {
     taskNames.set(name, formatPath(path.slice(0, -1)));
   };
   const mapBytes = s.generate !== undefined ? checkGenerate(s, fail, claim) : 0;
+  if (s.import !== undefined && s.tasks.length === 0 && s.durationS === undefined) {
+    fail(["durationS"], "is required when the scenario has no tasks: the run would otherwise end at once");
+  }
   s.tasks.forEach((t, i) => {
     claim(t.name, ["tasks", i, "name"]);
     if (s.durationS !== undefined && t.startS > s.durationS) {

@@ -19,6 +19,7 @@
 import { z } from "zod";
 import { MADV_ADVICES } from "../mm/madvise.ts";
 import { MAX_PHYS_BYTES } from "../mm/phys_mem.ts";
+import type { Snapshot } from "../snapshot/snapshot.ts";
 import type { SynthSpecInput } from "../synth/spec.ts";
 import { formatByteSize, parseByteSize } from "../core/byte_size.ts";
 import { quote } from "./scenario_error.ts";
@@ -105,7 +106,13 @@ export interface Scenario {
    * by `parseSynthSpec`; its seed defaults to the scenario's.
    */
   generate?: SynthSpecInput;
-  /** May be empty only when the scenario generates a map. */
+  /**
+   * A snapshot file (`khugesim capture`) imported at time 0 beside the tasks, its path
+   * relative to the scenario file; `imported` is the snapshot the Node loader read from it.
+   */
+  import?: string;
+  imported?: Snapshot;
+  /** May be empty only when the scenario generates or imports a map. */
   tasks: TaskSpec[];
 }
 
@@ -242,6 +249,8 @@ export const ScenarioSchema = z.strictObject({
     .default([]),
   // Checked field by field by parseSynthSpec (load_scenario.ts), whose messages name the path.
   generate: z.custom<SynthSpecInput>().optional(),
+  // Read by the Node loader (host/node/scenario_source.ts), which names the file in its errors.
+  import: z.string().min(1).optional(),
   // At least one task unless the scenario generates a map (load_scenario.ts).
   tasks: z.array(Task).optional(),
 });
