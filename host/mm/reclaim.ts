@@ -118,6 +118,8 @@ function reclaimLazyfreeHuge(k: Kernel, mm: Mm, vma: Vma, pmdNo: number): void {
     h.swapbacked = true;
     return;
   }
+  // A reference the mappings do not explain (a GUP pin): the PMD is put back, the folio kept.
+  if (h.pins?.some((n) => n > 0)) return;
   mm.huge.delete(pmdNo);
   mm.pt.setEntry(pmdNo, 0);
   // pmdp_huge_clear_flush(): the PMD's one translation goes at once, not batched.
