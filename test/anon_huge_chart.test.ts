@@ -53,9 +53,11 @@ describe("anonHugeChartSvg()", () => {
   });
 
   test("tells tasks apart by colour, marker shape and width, widest drawn first so a coinciding line shows inside it", () => {
-    // In baseline, cold and hot2 both stay at 0 MiB: the later, thinner line must lie on top.
+    // For most of baseline's run cold and hot2 both stay at 0 MiB (cold's PMDs collapse only at
+    // its end, once its own loads make them young again): the later, thinner line must lie on top.
     const base = seed.results[0];
-    expect(base.series.every((p) => (p.tasks.cold?.anonHugePagesKb ?? 0) === (p.tasks.hot2?.anonHugePagesKb ?? 0))).toBe(true);
+    const coinciding = base.series.filter((p) => (p.tasks.cold?.anonHugePagesKb ?? 0) === (p.tasks.hot2?.anonHugePagesKb ?? 0));
+    expect(coinciding.length).toBeGreaterThan(base.series.length / 2);
     for (const lines of panelLines(svg)) {
       expect(new Set(lines.map((l) => l.colour)).size).toBe(lines.length);
       for (let i = 1; i < lines.length; i++) expect(lines[i].width).toBeLessThan(lines[i - 1].width);

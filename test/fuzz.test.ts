@@ -20,6 +20,13 @@ import { type Outcome, runMain } from "./cli_in_process.ts";
 import { fromSchema } from "./schema_arbitrary.ts";
 
 const RUNS = Number(process.env.KHUGESIM_FUZZ_RUNS ?? 40);
+/**
+ * The sample `npm test` runs is the same every time (seed 1), so that a failure there is a
+ * finding and not a draw; `npm run fuzz` draws a new seed (fast-check prints it on a failure)
+ * unless KHUGESIM_FUZZ_SEED names one.
+ */
+const SEED = process.env.KHUGESIM_FUZZ_SEED !== undefined ? Number(process.env.KHUGESIM_FUZZ_SEED)
+  : process.env.KHUGESIM_FUZZ_RUNS === undefined ? 1 : undefined;
 /** The largest run the fuzz test lets `run` simulate, in runWork units: a fraction of a second. */
 const CHEAP_WORK = 2e6;
 
@@ -46,8 +53,14 @@ async function expectNothingLeft(out: string, refused: boolean, what: string): P
 
 const jsonSchema = z.toJSONSchema(ScenarioSchema, { unrepresentable: "any", io: "input" }) as Record<string, unknown>;
 const defs = (jsonSchema.$defs ?? {}) as Record<string, Record<string, unknown>>;
-/** Scenarios of the schema's shape, and as many mutated ones. */
-const scenarios = fc.oneof(fromSchema(jsonSchema, defs, { mutated: false }), fromSchema(jsonSchema, defs, { mutated: true }));
+/**
+ * Scenarios of the schema's shape, and a third as many mutated ones: about one in five of
+ * the former passes the loader's checks across fields, and those are the ones that run.
+ */
+const scenarios = fc.oneof(
+  { arbitrary: fromSchema(jsonSchema, defs, { mutated: false }), weight: 3 },
+  { arbitrary: fromSchema(jsonSchema, defs, { mutated: true }), weight: 1 },
+);
 
 /** Whether `input` loads and runs in well under a second: the fuzz test runs only those. */
 function cheap(input: unknown): boolean {
@@ -82,7 +95,7 @@ describe("fuzz", () => {
         await expectNothingLeft(out, r.code !== 0, what);
       }
       await rm(case_, { recursive: true, force: true });
-    }), { numRuns: RUNS, seed: process.env.KHUGESIM_FUZZ_SEED ? Number(process.env.KHUGESIM_FUZZ_SEED) : undefined });
+    }), { numRuns: RUNS, seed: SEED });
     // The share of cases that get past the loader: a generator that made only refusals would test little.
     console.info(`fuzz: ${n} scenarios, ${valid} valid, ${ran} run`);
     expect(valid).toBeGreaterThan(0);

@@ -51,7 +51,8 @@ describe("validateScenario() refuses a generated map the run cannot fit", () => 
   test("validateScenario() refuses a map larger than a default engine's core memory, naming generate", () => {
     expect(scenarioFailure(() => validateScenario(structuredClone(tooBig), "g.json"), "generate"))
       .toBe('Cannot load scenario "g.json": generate cannot be built: it needs 17197003224 bytes of core memory, ' +
-        "and 4294868992 bytes of the 4294967296-byte limit are free; lower generate.size or set generate.variety to 8");
+        // Free: the 4 GiB limit less the reserved 64 KiB and the ring (1024 records and isolate's).
+        `and ${2 ** 32 - 65536 - 1025 * 32} bytes of the 4294967296-byte limit are free; lower generate.size or set generate.variety to 8`);
   });
 
   test("validateScenario() refuses an mm whose VMAs would not fit the user address space, naming generate", () => {

@@ -8,12 +8,12 @@
  * ```
  */
 import { z } from "zod";
-import { HZ_CHOICES } from "../kernel/jiffies.ts";
+import { HZ_CHOICES, type Hz } from "../kernel/jiffies.ts";
 import type { KhugepagedCosts } from "../khugepaged/costs.ts";
 import { quote } from "./scenario_error.ts";
 
 export interface KernelSpec {
-  hz: number;
+  hz: Hz;
   /** The jiffies counter at simulated time 0; undefined: drawn from the scenario's seed. */
   jiffiesAtStart?: number;
   /** Overrides of the measured default costs. */
@@ -40,7 +40,8 @@ const Costs = z.strictObject({
 
 /** The schema of `kernel:`. */
 export const KernelSchema = z.strictObject({
-  hz: z.number().refine((hz) => (HZ_CHOICES as readonly number[]).includes(hz), {
+  // A literal union (not a refined number), so that the schema's JSON Schema lists the choices.
+  hz: z.literal(HZ_CHOICES, {
     error: (i) => `must be one of ${HZ_CHOICES.join(", ")} (CONFIG_HZ), got ${quote(i.input)}`,
   }).default(250),
   jiffiesAtStart: z.number().min(0).lt(2 ** 32).optional(),
