@@ -1,6 +1,6 @@
 /**
  * The import graph of host/ and web/ has no circle, and each layer imports only the layers
- * below it (README "Development" draws them). The check reads the sources' import specifiers
+ * below it (README "Development" draws them); no source file there is over 300 lines. The check reads the sources' import specifiers
  * itself, so it needs no bundler.
  */
 import { readdirSync, readFileSync } from "node:fs";
@@ -104,6 +104,15 @@ function layerViolations(graph: Map<string, string[]>): string[] {
 
 const graph = importGraph(["host", "web/src"]);
 
+/** The most lines a source file under host/ or web/src may have (one concept per file). */
+const MAX_LINES = 300;
+
+/** The files of `texts` longer than `limit` lines, as "file: N lines". */
+function overLong(texts: Map<string, string>, limit: number): string[] {
+  return [...texts].map(([file, text]) => [file, text.split("\n").length - (text.endsWith("\n") ? 1 : 0)] as const)
+    .filter(([, lines]) => lines > limit).map(([file, lines]) => `${file}: ${lines} lines`);
+}
+
 describe("import graph", () => {
   test("circles() finds a circle in a graph that has one and none in a chain", () => {
     const circle = new Map([["a", ["b"]], ["b", ["c"]], ["c", ["a"]], ["d", ["a"]]]);
@@ -125,6 +134,14 @@ describe("import graph", () => {
     expect(layerViolations(graph)).toEqual([]);
     // The rule itself: an upward import is reported.
     expect(layerViolations(new Map([["host/mm/fault.ts", ["host/khugepaged/daemon.ts"]]]))).toHaveLength(1);
+  });
+
+  test(`no source file under host/ or web/src is over ${MAX_LINES} lines`, () => {
+    const texts = new Map([...graph.keys()].map((f) => [f, readFileSync(join(ROOT, f), "utf8")]));
+    expect(overLong(texts, MAX_LINES)).toEqual([]);
+    // The rule itself: a file one line over is reported, one at the limit is not.
+    expect(overLong(new Map([["a.ts", "x\n".repeat(3)], ["b.ts", "x\n".repeat(2) + "x"]]), 2)).toEqual(["a.ts: 3 lines", "b.ts: 3 lines"]);
+    expect(overLong(new Map([["a.ts", "x\n".repeat(2)]]), 2)).toEqual([]);
   });
 
   test("host/ outside host/node/ imports no Node module", () => {

@@ -15,7 +15,8 @@ import { TLB_PRESETS } from "../tlb/presets.ts";
 import { formatByteSize } from "../core/byte_size.ts";
 import { parseDataText } from "./data_text.ts";
 import { ScenarioError, formatPath, quote } from "./scenario_error.ts";
-import { issueMessage, type Scenario, ScenarioSchema, type Step, type TaskSpec, type VmaSpec } from "./scenario_schema.ts";
+import { issueMessage } from "./issue_message.ts";
+import { type Scenario, ScenarioSchema, type Step, type TaskSpec, type VmaSpec } from "./scenario_schema.ts";
 
 const SYSFS_PREFIX = "/sys/kernel/mm/transparent_hugepage/";
 

@@ -16,7 +16,7 @@ import { firstRepeated } from "../core/first_repeated.ts";
 import { defaultTunables, TunableError, writeTunable } from "../kernel/tunables.ts";
 import { findVariant, variantChoices, type VariantName } from "../kernel/variants/mod.ts";
 import { formatPath, quote } from "../scenario/scenario_error.ts";
-import { issueMessage } from "../scenario/scenario_schema.ts";
+import { issueMessage } from "../scenario/issue_message.ts";
 
 const SYSFS_PREFIX = "/sys/kernel/mm/transparent_hugepage/";
 
