@@ -21,6 +21,12 @@ import type { TableShares } from "./page_table.ts";
 import { PhysMem } from "./phys_mem.ts";
 import type { Vma } from "./vma.ts";
 
+/**
+ * Folios mapped by more than one mm (after fork), by head pfn: the address they are
+ * mapped at (the same in every sharer) and the mms that map them.
+ */
+export type Sharers = Map<number, { addr: number; mms: Set<Mm> }>;
+
 export interface KernelOptions {
   core: CoreMemory;
   scanCore: ScanCore;
@@ -54,11 +60,7 @@ export class Kernel {
   readonly ring: number;
   /** The isolate step's record, apart from the ring whose records a batch is still consuming. */
   readonly isolateRecord: number;
-  /**
-   * Folios mapped by more than one mm (after fork), by head pfn: the address they are
-   * mapped at (the same in every sharer) and the mms that map them.
-   */
-  readonly sharers = new Map<number, { addr: number; mms: Set<Mm> }>();
+  readonly sharers: Sharers = new Map();
   /** Head pfn of the huge zero folio, -1 until its first use (see huge_zero.ts). */
   hugeZeroPfn = -1;
   #nextPid = 1000;

@@ -199,7 +199,7 @@ function madviseFreeRange(
     // folio_mark_lazyfree(): the folio's state, in every mm that maps it, counted once
     // per folio (its other PTEs are then !swapbacked already).
     if (folioSwapbacked(lo) && !folioSwapcache(lo)) {
-      setFolioFlags(k, mm, addr, lo, u32[w + 1], 0, PTE.FOLIO_SWAPBACKED);
+      setFolioFlags(k.sharers, mm, addr, lo, u32[w + 1], 0, PTE.FOLIO_SWAPBACKED);
       k.vmstat.pglazyfree += 1 << folioOrder(lo);
     }
   });
@@ -258,7 +258,7 @@ function splitPartlyCoveredFolios(mm: Mm, t: number, from: number, to: number): 
  * no table there and the next fault may map a THP.
  */
 function dontneedRange(k: Kernel, mm: Mm, vma: Vma, pmdNo: number, from: number, to: number, tlb: MmuGather): void {
-  zapRange(k, mm, vma, pmdNo, from, to, tlb);
+  zapRange(k, mm, pmdNo, from, to, tlb);
   if (to - from < PMD_SIZE || mm.pt.table(pmdNo) === 0) return;
   mm.pt.dropTable(pmdNo);
   tlb.pteTable(pmdNo * PMD_SIZE);

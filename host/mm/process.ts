@@ -5,7 +5,7 @@
  */
 import { PMD, PTE, VMA } from "../core/layout.ts";
 import { folioMapcount, folioPfn, pteNormal, ptePresent, withFolioMapcount, withPteBits } from "../core/pte.ts";
-import type { Kernel } from "./kernel.ts";
+import type { Kernel, Sharers } from "./kernel.ts";
 import type { Mm } from "./mm.ts";
 import { pteWord } from "./pte_ops.ts";
 import { zapRange } from "./zap.ts";
@@ -40,7 +40,7 @@ export function fork(k: Kernel, parent: Mm, name: string): Mm {
       child.pt.setEntry(pmdNo, e);
       // copy_huge_pmd(): the child's PMD is write-protected and old; the pins are the parent's.
       child.huge.set(pmdNo, { ...h, young: false, pins: undefined });
-      addSharer(k, h.head, pmdNo * PMD_SIZE, parent, child);
+      addSharer(k.sharers, h.head, pmdNo * PMD_SIZE, parent, child);
       continue;
     }
     const src = parent.pt.writableTable(pmdNo);
@@ -53,7 +53,7 @@ export function fork(k: Kernel, parent: Mm, name: string): Mm {
       if (pteNormal(lo)) {
         lo = withFolioMapcount(withPteBits(lo, 0, PTE.WRITE), folioMapcount(lo) + 1);
         m[w] = lo;
-        addSharer(k, folioPfn(lo, m[w + 1]), pmdNo * PMD_SIZE + j * 4096, parent, child);
+        addSharer(k.sharers, folioPfn(lo, m[w + 1]), pmdNo * PMD_SIZE + j * 4096, parent, child);
       }
       // __copy_present_ptes(): the child's copy of a present PTE is old; only the
       // parent has used the page.
@@ -67,10 +67,10 @@ export function fork(k: Kernel, parent: Mm, name: string): Mm {
   return child;
 }
 
-function addSharer(k: Kernel, head: number, addr: number, parent: Mm, child: Mm): void {
-  const sh = k.sharers.get(head);
+function addSharer(sharers: Sharers, head: number, addr: number, parent: Mm, child: Mm): void {
+  const sh = sharers.get(head);
   if (sh) sh.mms.add(child);
-  else k.sharers.set(head, { addr, mms: new Set([parent, child]) });
+  else sharers.set(head, { addr, mms: new Set([parent, child]) });
 }
 
 /** exit(): unmap every VMA, free the page tables' pages, leave khugepaged's list. */
@@ -81,7 +81,7 @@ export function exitMm(k: Kernel, mm: Mm): void {
     for (let addr = v.start; addr < v.end;) {
       const pmdNo = Math.floor(addr / PMD_SIZE);
       const to = Math.min(v.end, (pmdNo + 1) * PMD_SIZE);
-      zapRange(k, mm, v, pmdNo, addr, to, tlb);
+      zapRange(k, mm, pmdNo, addr, to, tlb);
       addr = to;
     }
   }

@@ -7,7 +7,7 @@ import { PTE, VMA } from "../core/layout.ts";
 import {
   folioDirty, folioOrder, folioPfn, pteDirty, pteNormal, withFolioMapcount, withFolioOrder, withFolioPins,
 } from "../core/pte.ts";
-import type { Kernel } from "./kernel.ts";
+import type { Kernel, Sharers } from "./kernel.ts";
 import { type Mm, pmdOf, pteIndexOf } from "./mm.ts";
 import type { Vma } from "./vma.ts";
 
@@ -108,11 +108,11 @@ function updateFolioPtes(mm: Mm, addr: number, head: number, order: number, fn: 
  * is dirty: PG_dirty, or a dirty PTE or PMD of it in any mm that maps it, which
  * `try_to_unmap_one()` would hand to the folio as it unmaps each.
  */
-export function folioDirtyAnywhere(k: Kernel, mm: Mm, addr: number, lo: number, pfn: number): boolean {
+export function folioDirtyAnywhere(sharers: Sharers, mm: Mm, addr: number, lo: number, pfn: number): boolean {
   if (folioDirty(lo)) return true;
   const order = folioOrder(lo);
   const head = folioPfn(lo, pfn);
-  const sh = k.sharers.get(head);
+  const sh = sharers.get(head);
   for (const m of sh ? sh.mms : [mm]) {
     const at = sh ? sh.addr : addr;
     const h = m.huge.get(pmdOf(at));
@@ -139,10 +139,10 @@ export function folioDirtyAnywhere(k: Kernel, mm: Mm, addr: number, lo: number, 
  * every PTE that maps it, so the change reaches each of them in every mm that maps
  * the folio, and a huge PMD mapping it (its swap-backed state).
  */
-export function setFolioFlags(k: Kernel, mm: Mm, addr: number, lo: number, pfn: number, set: number, clear: number): void {
+export function setFolioFlags(sharers: Sharers, mm: Mm, addr: number, lo: number, pfn: number, set: number, clear: number): void {
   const order = folioOrder(lo);
   const head = folioPfn(lo, pfn);
-  const sh = k.sharers.get(head);
+  const sh = sharers.get(head);
   for (const m of sh ? sh.mms : [mm]) {
     const at = sh ? sh.addr : addr;
     const h = m.huge.get(pmdOf(at));

@@ -92,10 +92,10 @@ function reclaimPte(k: Kernel, mm: Mm, vma: Vma, addr: number, w: number): boole
   const u32 = k.core.u32;
   const lo = u32[w];
   if (folioLazyfree(lo)) {
-    if ((vma.flags & VMA.VM_DROPPABLE) === 0 && folioDirtyAnywhere(k, mm, addr, lo, u32[w + 1])) {
+    if ((vma.flags & VMA.VM_DROPPABLE) === 0 && folioDirtyAnywhere(k.sharers, mm, addr, lo, u32[w + 1])) {
       // The task wrote to the folio after MADV_FREE: the data matters again, all of it,
       // for every mm that maps it (folio_mark_dirty(), folio_set_swapbacked()).
-      setFolioFlags(k, mm, addr, lo, u32[w + 1], PTE.FOLIO_SWAPBACKED | PTE.FOLIO_DIRTY, 0);
+      setFolioFlags(k.sharers, mm, addr, lo, u32[w + 1], PTE.FOLIO_SWAPBACKED | PTE.FOLIO_DIRTY, 0);
       return false;
     }
     unmapPage(k, mm, addr, lo, u32[w + 1]);

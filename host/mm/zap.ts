@@ -8,13 +8,13 @@ import type { Kernel } from "./kernel.ts";
 import type { Mm } from "./mm.ts";
 import type { MmuGather } from "./mmu_gather.ts";
 import { forEachPte, setFolioMapcount, unmapPage } from "./pte_ops.ts";
-import { PMD_SIZE, type Vma } from "./vma.ts";
+import { PMD_SIZE } from "./vma.ts";
 
 /**
  * Zap one PMD's range: unmap and free, gathering every present entry (a
  * swap entry is dropped unflushed: no TLB holds it). The PTE table stays.
  */
-export function zapRange(k: Kernel, mm: Mm, _vma: Vma, pmdNo: number, from: number, to: number, tlb: MmuGather): void {
+export function zapRange(k: Kernel, mm: Mm, pmdNo: number, from: number, to: number, tlb: MmuGather): void {
   if (mm.hugeZero.has(pmdNo)) {
     if (to - from === PMD_SIZE) {
       zapHugeZeroPmd(mm, pmdNo, tlb);
