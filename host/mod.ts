@@ -43,6 +43,22 @@ export { formatFtrace, formatJson, TRACE_EVENTS, type TraceEvent, type TraceValu
 // The AnonHugePages chart's line colours (by task) and dashes (by variant), for a page to match.
 export { DASHES, PALETTE } from "./report/chart_style.ts";
 
+// khugepaged's clock: jiffies at CONFIG_HZ, the timer wheel's rounding of a sleep, the cost
+// of a pass's work; the per-wake-up rows (`run --wakeups`) and the seed band (`compare --band`).
+export { HZ_CHOICES, type Hz, Jiffies, msecsToJiffies, tickNs } from "./kernel/jiffies.ts";
+export { bucketExpiry, levelGranule, timeoutEndNs, wheelLevel } from "./kernel/timer_wheel.ts";
+export { allocNs, collapseNs, type CollapseStage, DEFAULT_COSTS, type KhugepagedCosts } from "./khugepaged/costs.ts";
+export type { WakeupRow } from "./run/wakeup_log.ts";
+export { type Band, seedBand, type TaskBand } from "./run/band.ts";
+export { formatBand } from "./report/band_table.ts";
+export { formatWakeups } from "./report/wakeup_table.ts";
+
+// A real kernel's trace (`khugesim check-trace`): the parser of ftrace, trace-cmd and perf
+// script text, and its check against a simulated run.
+export { KHUGEPAGED_EVENTS, parseTrace, TraceParseError, type TraceRecord } from "./kernel/trace_parse.ts";
+export { checkRunTrace, checkTrace, type PmdRow, TieError, type TraceCheck, type WakeupCheck } from "./run/trace_check.ts";
+export { formatTraceCheck } from "./report/check_trace_report.ts";
+
 // Sweeps: grids of runs, their keys, shards, output lines, merging and summary (`khugesim sweep`).
 export * from "./sweep/mod.ts";
 

@@ -14,6 +14,8 @@ import { validateScenario } from "../host/scenario/mod.ts";
 import { checkTrace, TieError, type TraceCheck } from "../host/run/trace_check.ts";
 import { parseTrace, TraceParseError } from "../host/kernel/trace_parse.ts";
 import { runMain } from "./cli_in_process.ts";
+import * as lib from "../host/mod.ts";
+import type { RunResult } from "../host/run/result.ts";
 
 const fixture = (name: string) => readFile(new URL(`./fixtures/${name}`, import.meta.url), "utf8");
 
@@ -72,10 +74,12 @@ const SCENARIO = validateScenario({
 describe("checkTrace() against the simulated run's own trace", () => {
   let text: string;
   let names: Map<string, string>;
+  let run: RunResult;
   beforeAll(async () => {
     const { memory, core } = await createCore({ maxBytes: 256 * 1024 * 1024 });
     const r = await runScenario(SCENARIO, wasmEngine(memory, core), { trace: true });
     text = r.trace;
+    run = r;
     names = new Map(r.tasks.map((t) => [hashedPointer(t.pid), t.name]));
   });
   const check = (real: string, map?: Map<string, string>): TraceCheck =>
@@ -120,6 +124,15 @@ describe("checkTrace() against the simulated run's own trace", () => {
     expect(c.failure?.line).toBe(second);
     expect(c.failure?.why).toMatch(/^wake-up 2 starts \+\d+\.\d{6} s from the simulated start \(3\.00 %/);
     expect(c.matched).toBe(c.rows);
+  });
+
+  test("checkRunTrace() (the library's face) names the run's mms by its tasks: its own trace passes, an edited status fails at its line", () => {
+    const own = lib.checkRunTrace(lib.parseTrace(text), run, { tolerance: 0.01, gapS: 5 });
+    expect(own.failure).toBeNull();
+    expect(own.matched).toBe(check(text).rows);
+    const n = rowLine(3);
+    const edited = lines().map((l, i) => (i + 1 === n ? l.replace(/status=\w+/, "status=no_pte_table") : l)).join("\n");
+    expect(lib.checkRunTrace(lib.parseTrace(edited), run, { tolerance: 0.01, gapS: 5 }).failure?.line).toBe(n);
   });
 
   test("mms tie by scan order, or by --map; a trace with other mms needs --map", () => {

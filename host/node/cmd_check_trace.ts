@@ -6,12 +6,11 @@
  */
 import { readFile } from "node:fs/promises";
 import { Command } from "commander";
-import { hashedPointer } from "../kernel/trace.ts";
 import type { VariantName } from "../kernel/variants/mod.ts";
 import { formatTraceCheck } from "../report/check_trace_report.ts";
 import { wasmEngine } from "../run/engine.ts";
 import { runScenario } from "../run/runner.ts";
-import { checkTrace, TieError } from "../run/trace_check.ts";
+import { checkRunTrace, TieError } from "../run/trace_check.ts";
 import { parseTrace, TraceParseError } from "../kernel/trace_parse.ts";
 import { createCore } from "./load_core.ts";
 import { loadScenarioArg } from "./scenario_source.ts";
@@ -67,13 +66,11 @@ async function checkTraceAction(scenarioArg: string, tracePath: string, flags: C
   const real = await readTrace(tracePath);
   const { memory, core } = await createCore();
   const result = await runScenario(scenario, wasmEngine(memory, core), { variant: variant as VariantName, trace: true });
-  const sim = parseTrace(result.trace);
-  const simMms = new Map([...result.tasks, ...(result.generated ?? [])].map((t) => [hashedPointer(t.pid), t.name]));
   // Passes are apart by at least the scan sleep; half of it splits them (1 ms at the least).
   const gapS = Math.max(1e-3, (Number(scenario.tunables["khugepaged/scan_sleep_millisecs"] ?? 10_000) / 1000) / 2);
   let check;
   try {
-    check = checkTrace(real, sim, simMms, { map, tolerance, gapS });
+    check = checkRunTrace(real, result, { map, tolerance, gapS });
   } catch (err) {
     if (err instanceof TieError) throw new UsageError(`Cannot check trace "${tracePath}": ${err.message}`);
     throw err;

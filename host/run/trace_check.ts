@@ -4,7 +4,9 @@
  * the scenario's tasks, each wake-up's rows compared in order (task, status, referenced,
  * none_or_zero) and its start time compared after aligning both first wake-ups.
  */
-import type { TraceRecord } from "../kernel/trace_parse.ts";
+import { hashedPointer } from "../kernel/trace.ts";
+import { parseTrace, type TraceRecord } from "../kernel/trace_parse.ts";
+import type { RunResult } from "./result.ts";
 
 /** One PMD row of khugepaged. */
 export interface PmdRow {
@@ -188,4 +190,19 @@ export function checkTrace(
   return compareWakeups(
     groupWakeups(real, pmdRows(real, tie), o.gapS), groupWakeups(sim, pmdRows(sim, simTie), o.gapS), o.tolerance,
   );
+}
+
+/**
+ * Check a real kernel's parsed trace against a run made with `trace: true`, whose mms the
+ * run's tasks and generated mms name (what `khugesim check-trace` does).
+ *
+ * @example
+ * const run = await runScenario(scenario, engine, { variant: "baseline", trace: true });
+ * const check = checkRunTrace(parseTrace(realText), run, { tolerance: 0.01, gapS: 5 });
+ */
+export function checkRunTrace(
+  real: readonly TraceRecord[], run: RunResult, o: { map?: ReadonlyMap<string, string>; tolerance: number; gapS: number },
+): TraceCheck {
+  const simMms = new Map([...run.tasks, ...(run.generated ?? [])].map((t) => [hashedPointer(t.pid), t.name]));
+  return checkTrace(real, parseTrace(run.trace), simMms, o);
 }
