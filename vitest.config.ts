@@ -12,6 +12,7 @@ const E2E = [
   "test/runtime_browser.test.ts",
   "test/runtime_deno.test.ts",
   "test/cli_process.test.ts",
+  "test/output_interrupt.test.ts",
 ];
 
 export default defineConfig({

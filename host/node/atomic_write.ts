@@ -4,7 +4,8 @@
  * written are they renamed into place. A file about to be replaced is first kept under a
  * second name, so that if a rename fails, every file already renamed is taken back out
  * and the file it replaced is put back (unless it could be neither linked nor read). A
- * replaced file's permission bits carry over to the new one.
+ * replaced file's permission bits carry over to the new one. Ctrl-C is held off while a
+ * probe or temporary file exists, then ends the process as it would have.
  */
 import { randomBytes } from "node:crypto";
 import { chmod, copyFile, link, rename, rm, stat, writeFile } from "node:fs/promises";
@@ -19,6 +20,28 @@ export interface OutputFile {
 
 /** An output path that cannot be written, found before any work is done: bad input. */
 export class OutputPathError extends Error {}
+
+/**
+ * Run `fn` with SIGINT held off, then deliver one that came, whose default action ends the
+ * process as Ctrl-C would have: never between creating a file and removing or renaming it.
+ * The hold lasts two more turns of the event loop, so that a poll phase, which hands a
+ * signal that has arrived to its listener, comes between `fn`'s end and the listener's
+ * removal: Node drops a signal it finds no listener for.
+ */
+async function holdingInterrupt<T>(fn: () => Promise<T>): Promise<T> {
+  let interrupted = false;
+  const hold = (): void => {
+    interrupted = true;
+  };
+  process.on("SIGINT", hold);
+  try {
+    return await fn();
+  } finally {
+    for (let turn = 0; turn < 2; turn++) await new Promise((resolve) => setImmediate(resolve));
+    process.off("SIGINT", hold);
+    if (interrupted) process.kill(process.pid, "SIGINT");
+  }
+}
 
 /** Why the directory `dir` cannot take a new file, or undefined. */
 async function directoryProblem(dir: string): Promise<string | undefined> {
@@ -54,7 +77,11 @@ async function pathProblem(path: string): Promise<string | undefined> {
 }
 
 /** Throw OutputPathError naming the flag of the first path that cannot be written, or that two flags name. */
-export async function checkOutputPaths(files: ReadonlyArray<Pick<OutputFile, "flag" | "path">>): Promise<void> {
+export function checkOutputPaths(files: ReadonlyArray<Pick<OutputFile, "flag" | "path">>): Promise<void> {
+  return holdingInterrupt(() => checkPaths(files));
+}
+
+async function checkPaths(files: ReadonlyArray<Pick<OutputFile, "flag" | "path">>): Promise<void> {
   const owners = new Map<string, string>();
   for (const { flag, path } of files) {
     if (path === "") throw new OutputPathError(`${flag}: the file name is empty`);
@@ -101,7 +128,11 @@ async function keep(path: string): Promise<string | undefined> {
  * have replaced as it was (if it could be kept), and no temporary. The error is one line
  * naming the flag and the file.
  */
-export async function writeFilesAtomically(files: readonly OutputFile[]): Promise<void> {
+export function writeFilesAtomically(files: readonly OutputFile[]): Promise<void> {
+  return holdingInterrupt(() => writeFiles(files));
+}
+
+async function writeFiles(files: readonly OutputFile[]): Promise<void> {
   const temps = files.map((f) => sidePath(f.path, "tmp"));
   const kept: Array<string | undefined> = [];
   let written = 0, renamed = 0;

@@ -4,8 +4,8 @@
  *
  * The file is written whole or not at all: the capture happens in memory, then the file
  * is written to a temporary name and renamed. Ctrl-C during the capture stops before any
- * file exists; while the output path is probed or the file written, it is held off until
- * the probe is removed or the rename (or its undoing) is done.
+ * file exists; while the output path is probed or the file written, atomic_write.ts holds
+ * it off until the probe is removed or the rename (or its undoing) is done.
  */
 import { Command } from "commander";
 import { encodeSnapshot } from "../snapshot/format.ts";
@@ -52,27 +52,6 @@ function summary(s: Snapshot, out: string, bytes: number, ms: number): string {
   return lines.join("\n") + "\n";
 }
 
-/**
- * Run `fn` with SIGINT held off until it is done; resolves to whether one came. The output
- * check creates and removes a probe file, and the write a temporary: neither may be left.
- */
-async function holdingInterrupt(fn: () => Promise<void>): Promise<boolean> {
-  let interrupted = false;
-  const hold = () => { interrupted = true; };
-  process.on("SIGINT", hold);
-  try {
-    await fn();
-  } finally {
-    process.off("SIGINT", hold);
-  }
-  return interrupted;
-}
-
-/** Deliver a SIGINT that was held off: the default action ends the process as Ctrl-C would have. */
-function deliver(interrupted: boolean): void {
-  if (interrupted) process.kill(process.pid, "SIGINT");
-}
-
 async function execute(this: Command, arg: string | undefined, f: CaptureFlags): Promise<void> {
   let pids: number[], idleWaitS: number;
   const t0 = performance.now();
@@ -80,13 +59,12 @@ async function execute(this: Command, arg: string | undefined, f: CaptureFlags):
     pids = pidsOf(arg, f);
     idleWaitS = idleWaitOf(f);
     const out = f.out ?? `khugesim-${pids[0]}.khs`;
-    deliver(await holdingInterrupt(() => checkOutputPaths([{ flag: "--out", path: out }])));
+    await checkOutputPaths([{ flag: "--out", path: out }]);
     // Interrupted here, nothing is on disk yet: Ctrl-C ends the process at once.
     const snapshot = await captureProcesses(pids, { idleWaitS });
     const data = await encodeSnapshot(snapshot);
-    const interrupted = await holdingInterrupt(() => writeFilesAtomically([{ flag: "--out", path: out, data }]));
+    await writeFilesAtomically([{ flag: "--out", path: out, data }]);
     process.stdout.write(summary(snapshot, out, data.length, performance.now() - t0));
-    deliver(interrupted);
   } catch (err) {
     if (err instanceof CaptureError || err instanceof OutputPathError) this.error(err.message, { exitCode: 2 });
     throw err;
