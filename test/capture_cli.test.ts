@@ -107,6 +107,38 @@ describe("run and report of a snapshot file", () => {
   });
 });
 
+describe("capture: a process without memory", () => {
+  /** A zombie: `sleep 0` exits, and its parent (the shell exec'd into `sleep 30`) never reaps it. */
+  async function zombie(): Promise<{ pid: number; parent: ReturnType<typeof spawn> }> {
+    const parent = spawn("sh", ["-c", "sleep 0 & exec sleep 30"], { stdio: "ignore" });
+    for (let i = 0; i < 100; i++) {
+      const pid = Number(readFileSync(`/proc/${parent.pid}/task/${parent.pid}/children`, "utf8").trim() || NaN);
+      if (pid > 0 && /^State:\s*Z/m.test(readFileSync(`/proc/${pid}/status`, "utf8"))) return { pid, parent };
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    parent.kill("SIGKILL");
+    throw new Error("no zombie appeared");
+  }
+
+  test("a process that exited between capture's reads (a zombie, its memory gone): one line, exit 2, no file", async () => {
+    const { pid, parent } = await zombie();
+    try {
+      const out = mkdtempSync(join(dir, "zombie-"));
+      expectOneLine(await runMain("capture", String(pid), "--out", join(out, "z.khs")), new RegExp(`^Cannot capture pid ${pid}: it exited during the capture$`, "m"));
+      expect(readdirSync(out)).toEqual([]);
+    } finally {
+      parent.kill("SIGKILL");
+    }
+  });
+
+  const kthreadd = (() => { try { return readFileSync("/proc/2/comm", "utf8").trim() === "kthreadd"; } catch { return false; } })();
+  test.skipIf(!kthreadd)(`a kernel thread (kthreadd): one line, exit 2, no file${kthreadd ? "" : " (skipped: pid 2 is not kthreadd)"}`, async () => {
+    const out = mkdtempSync(join(dir, "kthread-"));
+    expectOneLine(await runMain("capture", "2", "--out", join(out, "k.khs")), /^Cannot capture pid 2: it has no memory map \(a kernel thread\)$/m);
+    expect(readdirSync(out)).toEqual([]);
+  });
+});
+
 describe("capture: Ctrl-C", () => {
   test("SIGINT at any moment leaves either no file or a whole snapshot, and no temporary", async () => {
     for (const delayMs of [300, 900, 1500, 2500]) {

@@ -87,6 +87,12 @@ function readProcess(pid: number, missing: Set<string>): ProcessPages {
   const fd = tryOpen(`/proc/${pid}/pagemap`);
   if (typeof fd === "string") {
     if (fd === "ENOENT") throw new CaptureError(`Cannot capture pid ${pid}: it exited during the capture`);
+    // No mm: a task that has exited (a zombie until its parent reaps it) or a kernel thread.
+    if (fd === "ESRCH") {
+      const exited = /^State:\s*Z/m.test(readProc(pid, "status"));
+      const why = exited ? "it exited during the capture" : "it has no memory map (a kernel thread)";
+      throw new CaptureError(`Cannot capture pid ${pid}: ${why}`);
+    }
     missing.add(`/proc/${pid}/pagemap cannot be opened (${fd}): no per-page state, VMAs from smaps only`);
     return { process, pages, pagemap: false };
   }
