@@ -29,7 +29,7 @@ import { createCore } from "./load_core.ts";
 import { toolInfo } from "./package_version.ts";
 import { progressBar } from "./progress.ts";
 import { SnapshotFileError } from "./snapshot_file.ts";
-import { loadScenarioArg } from "./scenario_source.ts";
+import { loadScenarioArg, SCENARIO_ARGUMENT } from "./scenario_source.ts";
 import { exitOnStdoutError } from "./stdout_error.ts";
 import { sweepCommand } from "./cmd_sweep.ts";
 import { benchCommand } from "./cmd_bench.ts";
@@ -175,10 +175,10 @@ function buildProgram(): Command {
     .version(toolInfo().version, "--version", "print the version")
     .showHelpAfterError(false)
     .exitOverride();
-  runOptions(program.command("run").argument("<scenario>", "a JSON or YAML scenario file, - for standard input, a preset name, or a snapshot file (khugesim capture)")
+  runOptions(program.command("run").argument("<scenario>", SCENARIO_ARGUMENT)
     .description("run a scenario under each of its kernel variants and print what each task measured"))
     .action((arg: string, flags: RunFlags) => execute(arg, flags, "run"));
-  runOptions(program.command("compare").argument("<scenario>", "a JSON or YAML scenario file, - for standard input, a preset name, or a snapshot file (khugesim capture)")
+  runOptions(program.command("compare").argument("<scenario>", SCENARIO_ARGUMENT)
     .description("run a scenario without and with the patch and print the patch's comparison table"))
     .action((arg: string, flags: RunFlags) => execute(arg, flags, "compare"));
   program.command("presets")
@@ -194,7 +194,7 @@ function buildProgram(): Command {
       const width = Math.max(...PRESETS.map((p) => p.name.length));
       for (const p of PRESETS) process.stdout.write(`${p.name.padEnd(width)}  ${p.description}\n`);
     });
-  program.command("validate").argument("<scenario>", "a JSON or YAML scenario file, - for standard input, or a preset name")
+  program.command("validate").argument("<scenario>", SCENARIO_ARGUMENT)
     .description("check a scenario file and print a summary, or the first error")
     .action(async (arg: string) => {
       const s = await loadScenarioArg(arg);

@@ -14,7 +14,7 @@ import { checkRunTrace, TieError } from "../run/trace_check.ts";
 import { parseTrace, TraceParseError } from "../kernel/trace_parse.ts";
 import { createCore } from "./load_core.ts";
 import { loadScenarioArg } from "./scenario_source.ts";
-import { parseVariants, UsageError } from "./usage.ts";
+import { parseVariants, repeatableOption, UsageError } from "./usage.ts";
 
 interface CheckFlags {
   variant?: string;
@@ -87,8 +87,7 @@ export function checkTraceCommand(): Command {
     .argument("<scenario>", "a JSON or YAML scenario file, - for standard input, or a preset name")
     .argument("<trace>", "the real trace: mm_khugepaged_scan_pmd and mm_collapse_huge_page* events as text")
     .option("--variant <name>", "the kernel variant to simulate (default: the scenario's first)")
-    .option("--map <mm=task>", "tie a trace mm (as printed) to a task; repeatable or comma-separated (default: scan order)",
-      (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .addOption(repeatableOption("--map <mm=task>", "tie a trace mm (as printed) to a task; repeatable or comma-separated", "scan order"))
     .option("--tolerance <percent>", "largest start error, in percent of the time since the first wake-up", "1")
     .action(checkTraceAction);
 }

@@ -28,7 +28,7 @@ import { type ScanCoreName, scanCoreNamed } from "./load_core.ts";
 import { toolInfo } from "./package_version.ts";
 import { lazyProgressBar } from "./progress.ts";
 import { InputFileError } from "./scenario_source.ts";
-import { UsageError } from "./usage.ts";
+import { repeatableOption, UsageError } from "./usage.ts";
 
 /** Bad input: a message naming the flag or file, exit status 2. */
 function isInputError(err: unknown): err is Error {
@@ -148,8 +148,7 @@ export function generateCommand(): Command {
       .choices(["always", "madvise", "never"]))
     .option("--scan", "run one full khugepaged scan over the map and summarize it")
     .option("--variants <list>", "kernel variants to scan under, comma-separated (default: all)")
-    .option("--sweep <tunable=values>", `scan once per value, e.g. max_ptes_none=0,64,511 (${SWEEPABLE.join(", ")}); repeatable`,
-      (v: string, prev: string[]) => [...prev, v], [] as string[])
+    .addOption(repeatableOption("--sweep <tunable=values>", `scan once per value, e.g. max_ptes_none=0,64,511 (${SWEEPABLE.join(", ")}); repeatable`))
     .option("--workers <n>",
       `worker threads for the scan (0: this thread, up to ${MAX_WORKERS}; default: the CPUs, or 0 for small maps)`)
     .addOption(new Option("--engine <kind>", "scan core (default: wasm)").choices(["wasm", "ts"]))

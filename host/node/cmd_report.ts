@@ -21,6 +21,7 @@ import { CaptureError, captureProcesses } from "./proc_capture.ts";
 import { loadScenarioArg } from "./scenario_source.ts";
 import { isSnapshotFile, readSnapshotFile } from "./snapshot_file.ts";
 import { configsOf } from "./generate_scans.ts";
+import { repeatableOption } from "./usage.ts";
 
 interface ReportFlags {
   variants?: string;
@@ -104,8 +105,7 @@ export function reportCommand(): Command {
     .argument("<target>", "a pid to capture now, a snapshot file (khugesim capture), or a scenario file or preset")
     .description("per-VMA THP report in the spirit of thpmaps, with what one full khugepaged scan would do to each VMA")
     .option("--variants <list>", "kernel variants to scan under, comma-separated (default: baseline,lazyfree-skip)")
-    .option("--sweep <tunable=values>", "scan once per value, e.g. max_ptes_none=0,64,511 (as generate --scan); repeatable",
-      (v: string, prev: string[]) => [...prev, v], [] as string[])
+    .addOption(repeatableOption("--sweep <tunable=values>", "scan once per value, e.g. max_ptes_none=0,64,511 (as generate --scan); repeatable"))
     .option("--json", "print one JSON object instead of text")
     .action(execute);
 }

@@ -41,6 +41,9 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString("utf8");
 }
 
+/** What loadScenarioArg() takes, as the commands' --help says it. */
+export const SCENARIO_ARGUMENT = "a JSON or YAML scenario file, - for standard input, a preset name, or a snapshot file (khugesim capture)";
+
 /**
  * Load `arg`: `-` reads standard input; an existing file is read (a snapshot file becomes
  * a scenario that imports it); otherwise a preset of that name. A scenario's `import:` file is read too.

@@ -2,6 +2,7 @@
  * Bad command-line input shared by the commands: the error they print as one line with
  * exit status 2, and the checks of options more than one command takes.
  */
+import { Option } from "commander";
 import { firstRepeated } from "../core/first_repeated.ts";
 import { findVariant, variantChoices } from "../kernel/variants/mod.ts";
 
@@ -29,4 +30,9 @@ export function parseVariants(list: string): string[] {
  */
 export function decimalInteger(text: string): number {
   return /^\s*-?[0-9]+\s*$/.test(text) ? Number(text) : NaN;
+}
+
+/** An option each use of which adds its value to a list, empty by default: `shown` in --help. */
+export function repeatableOption(flags: string, description: string, shown = "none"): Option {
+  return new Option(flags, description).argParser((v: string, prev: string[]) => [...prev, v]).default([] as string[], shown);
 }
