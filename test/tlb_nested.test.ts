@@ -3,6 +3,8 @@ import { beforeAll, describe, expect, it } from "vitest";
 import type { CoreMemory } from "../host/core/core_memory.ts";
 import { PMD } from "../host/core/layout.ts";
 import { createCore } from "../host/node/load_core.ts";
+import { runScenario, wasmEngine } from "../host/run/mod.ts";
+import { validateScenario } from "../host/scenario/mod.ts";
 import {
   AccessStream, createTlbRef, hostLevels, nestedWalkRefs, TaskTlb, type TlbCore, virtualizationOf, wasmTlbCore, ZEN5,
 } from "../host/tlb/mod.ts";
@@ -77,5 +79,34 @@ describe.each(["wasm", "ts"])("TaskTlb under nested paging on the %s core", (nam
         expect(c.walkRefs).toBe(c.walks * ((g + 1) * (h + 1) - 1));
       }
     }
+  });
+});
+
+describe("machine.virtualization in a scenario", () => {
+  async function walksPerAccess(virtualization?: string): Promise<number> {
+    const scenario = validateScenario({
+      name: "guest", tunables: { enabled: "always" }, variants: ["baseline"], machine: { virtualization },
+      tasks: [{
+        name: "t", vmas: [{ name: "m", size: "64 MiB", populate: true }],
+        steps: [{ do: "access", vma: "m", pattern: { kind: "uniform" }, count: 200_000 }],
+      }],
+    }, "guest");
+    const { memory, core } = await createCore({ maxBytes: 512 * 1024 * 1024 });
+    const result = await runScenario(scenario, wasmEngine(memory, core), { trace: false });
+    expect(result.tasks[0].memory.anonHugePagesKb).toBe(64 * 1024);
+    return result.tasks[0].perf!.walksPerAccess;
+  }
+
+  it("splinters the task's THPs over 4 KiB host pages only", async () => {
+    const bare = await walksPerAccess(undefined);
+    expect(await walksPerAccess("nested-2m")).toBe(bare);
+    // 64 MiB of 4 KiB entries is 16384 pages against a 4096-entry L2: most accesses walk.
+    expect(bare).toBeLessThan(0.01);
+    expect(await walksPerAccess("nested-4k")).toBeGreaterThan(0.5);
+  });
+
+  it("rejects an unknown host page size naming the field", () => {
+    expect(() => validateScenario({ name: "g", machine: { virtualization: "nested-8k" }, tasks: [] }, "g"))
+      .toThrow(/machine\.virtualization/);
   });
 });
