@@ -6,7 +6,8 @@
 import {
   type AccessStep, MAX_SIM_S, type Scenario, simTimeTooLong, type Step, type TaskSpec,
 } from "./scenario_schema.ts";
-import { accessNs, BARE_METAL, type CostModel, fitCostModel, SEED_ROWS } from "../tlb/cost_model.ts";
+import { accessNs, BARE_METAL, type CostModel } from "../tlb/cost_model.ts";
+import { seedLine } from "../tlb/cost_band.ts";
 
 /** The most points of a run's time series (a day at 1 s fits); each holds a sample of every task. */
 const MAX_SAMPLES = 100_000;
@@ -15,7 +16,7 @@ const MAX_STEPS = 1_000_000;
 
 /** The cost line of a scenario's `costModel`. */
 export function costModelOf(name: Scenario["costModel"]): CostModel {
-  return name === "kvm-guest" ? fitCostModel(SEED_ROWS.kvmGuest.without, SEED_ROWS.kvmGuest.with) : BARE_METAL;
+  return name === "kvm-guest" ? seedLine("kvm-guest") : BARE_METAL;
 }
 
 /** The time an access of `step` spends outside the timed load: as given, else the cost model's offset generation. */

@@ -49,3 +49,15 @@ export function virtualizationOf(name: string): Virtualization {
   }
   return { mode: "nested", hostPage: hostPage as HostPage };
 }
+
+/**
+ * Loads per walk once nested page-walk caches have done their part, from the full 2-D
+ * count `refsPerWalk` (an average over walks) under a host walk of `levels` loads: the
+ * host translations of the guest's page-table pages hit the nested TLB (a 128 MiB buffer
+ * has 64 PTE pages), and the final guest-physical address takes one host load below the
+ * host's own page-walk caches. So a walk is its g guest loads plus one: (r + 1)/(h + 1).
+ * An approximation for buffers whose page tables are small, not a simulated cache.
+ */
+export function cachedNestedRefs(refsPerWalk: number, levels: number): number {
+  return levels === 0 ? refsPerWalk : (refsPerWalk + 1) / (levels + 1);
+}
