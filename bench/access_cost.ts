@@ -5,7 +5,7 @@
  * bench/results/access_cost.json (median, min and max of each) for the cost model's
  * calibration (host/tlb/cost_parts.ts).
  *
- * Usage: tsx bench/access_cost.ts [REPS] [ROUNDS]   (defaults 7 and 300)
+ * Usage: tsx bench/access_cost.ts [REPS] [ROUNDS]   (defaults 11 and 300)
  */
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -14,7 +14,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
-const reps = Number(process.argv[2] ?? 7);
+const reps = Number(process.argv[2] ?? 11);
 const rounds = Number(process.argv[3] ?? 300);
 for (const [name, v] of [["REPS", reps], ["ROUNDS", rounds]] as const) {
   if (!(Number.isSafeInteger(v) && v > 0)) {
