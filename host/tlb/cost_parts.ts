@@ -38,15 +38,6 @@ export const ZEN5_CACHES: CacheLevels = {
   l2Bytes: 1 << 20, l3Bytes: 32 << 20, l2Cycles: 14, l3Cycles: 50, dramCycles: 430,
 };
 
-/**
- * Intel Golden Cove. Optimization Reference Manual: 1.25 MiB L2 (client), 15 cycles as in
- * presets.ts (assumed). Assumed: 30 MiB L3 (i9-12900K) at about 60 cycles, DRAM about
- * 100 ns (500 cycles at 5 GHz).
- */
-export const GOLDEN_COVE_CACHES: CacheLevels = {
-  l2Bytes: 1.25 * (1 << 20), l3Bytes: 30 << 20, l2Cycles: 15, l3Cycles: 60, dramCycles: 500,
-};
-
 /** Bytes of x86-64 page-table entries. */
 const PTE_BYTES = 8;
 
