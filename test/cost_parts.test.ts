@@ -6,8 +6,9 @@ import { compareScenario, wasmEngine } from "../host/run/mod.ts";
 import { validateScenario } from "../host/scenario/mod.ts";
 import { lineErrorBand } from "../host/tlb/cost_band.ts";
 import { calibrate, type CalibrationPoint, calibrationPoints, fitParts } from "../host/tlb/cost_calibration.ts";
-import { type CostInputs, pageTableBytes, partsTicks, refCycles, ZEN5_CACHES } from "../host/tlb/cost_parts.ts";
-import { calibrationCheck } from "../host/tlb/cost_model.ts";
+import { type CostInputs, pageTableBytes, partsLine, partsTicks, refCycles, ZEN5_CACHES, ZEN5_PARTS } from "../host/tlb/cost_parts.ts";
+import { calibrationCheck, ticksPerAccess } from "../host/tlb/cost_model.ts";
+import { runScenario } from "../host/run/mod.ts";
 import { createTlbRef } from "../host/tlb/tlb_ref.ts";
 import { virtualizationOf } from "../host/tlb/virtualization.ts";
 
@@ -87,6 +88,14 @@ describe("calibrate() on the stated points", () => {
     expect(c.heldOutError).toBe(Math.max(...c.rows.filter((r) => !r.inFit).map((r) => Math.abs(r.error))));
   });
 
+  it("fits on the paper's rows the ZEN5_PARTS constants runs use, and states zen5-parts' band from its held-out rows", () => {
+    const c = run("nested-2m");
+    expect(c.params.mlp).toBeCloseTo(ZEN5_PARTS.mlp, 9);
+    expect(c.params.base["paper/random"]).toBeCloseTo(ZEN5_PARTS.base, 9);
+    const paperHeldOut = c.rows.filter((r) => r.kind.startsWith("paper") && !r.inFit).map((r) => Math.abs(r.error));
+    expect(lineErrorBand("zen5-parts").cycles).toBeCloseTo(Math.max(...paperHeldOut), 9);
+  });
+
   it("predicts no gain from guest THPs over 4 KiB host pages, and a gain over 2 MiB host pages", () => {
     const thp = (host: string, label: string) => run(host).rows.find((r) => r.label === label)!;
     for (const pattern of ["random", "stride"]) {
@@ -95,6 +104,28 @@ describe("calibrate() on the stated points", () => {
       expect(splintered.inputs.walksPerAccess).toBeCloseTo(small.inputs.walksPerAccess, 2);
       expect(thp("nested-2m", `local-${pattern} thp`).predictedTicks).toBeLessThan(splintered.predictedTicks);
     }
+  });
+});
+
+describe("costModel zen5-parts in a run", () => {
+  async function measured(virtualization: string) {
+    const scenario = validateScenario({
+      name: "parts", variants: ["baseline"], tunables: { enabled: "never" }, costModel: "zen5-parts", machine: { virtualization },
+      tasks: [{
+        name: "t", vmas: [{ name: "m", size: "64 MiB", populate: true }],
+        steps: [{ do: "access", vma: "m", pattern: { kind: "uniform" }, count: 100_000 }],
+      }],
+    }, "parts");
+    const { memory, core } = await createCore({ maxBytes: 512 * MIB });
+    return (await runScenario(scenario, wasmEngine(memory, core), { trace: false })).tasks[0].perf!;
+  }
+
+  it("prices a walk under nested paging at twice the loads of bare metal's", async () => {
+    const bare = await measured("none");
+    const guest = await measured("nested-4k");
+    expect(bare.cyclesPerAccess).toBeCloseTo(ticksPerAccess(partsLine(virtualizationOf("none")), bare.walksPerAccess), 9);
+    expect(guest.cyclesPerAccess).toBeCloseTo(ticksPerAccess(partsLine(virtualizationOf("nested-4k")), guest.walksPerAccess), 9);
+    expect(guest.cyclesPerAccess - ZEN5_PARTS.base).toBeCloseTo(2 * (bare.cyclesPerAccess - ZEN5_PARTS.base), 9);
   });
 });
 

@@ -8,7 +8,7 @@ import type { CompareResult } from "../run/compare.ts";
 import type { AccessReport, GeneratedResult, RunResult, TaskResult } from "../run/result.ts";
 import { getVariant } from "../kernel/variants/mod.ts";
 import { columns, percentChange, seconds1, withCommas } from "./format.ts";
-import { lineErrorBand } from "../tlb/cost_band.ts";
+import { type CostModelName, lineErrorBand } from "../tlb/cost_band.ts";
 
 /** The figures the table shows for a task: its measurement phase, or all its accesses. */
 export function headline(t: TaskResult): AccessReport | null {
@@ -48,7 +48,7 @@ function taskTable(name: string, results: RunResult[]): string {
   const heads = tasks.map((t) => (t ? headline(t) : null));
   const perfs = tasks.map((t) => t?.perf ?? null);
   if (heads.every((h) => h === null)) return `${name}: no accesses`;
-  const band = lineErrorBand(results[0].costModel as "bare-metal" | "kvm-guest");
+  const band = lineErrorBand(results[0].costModel as CostModelName);
   const pm = (x: number) => ` (±${Math.ceil(100 * x)} %)`;
   const header = [name, ...results.map((r) => getVariant(r.variant).column ?? r.variant), ...results.slice(1).map(() => "delta")];
   const sub = ["", ...results.map((r) => `(${r.variant})`), ...results.slice(1).map((r) => (results.length > 2 ? `(${r.variant})` : ""))];
@@ -89,8 +89,8 @@ export function formatComparison(c: CompareResult): string {
   out.push(`${c.scenario}: ${c.variants.join(" vs ")} (${runSettings(results[0])})`);
   if (names.length > 0) {
     out.push("Times, cycles and throughput are each task's measurement phase; dTLB-load-misses is perf stat over the whole task.");
-    const band = lineErrorBand(results[0].costModel as "bare-metal" | "kvm-guest");
-    out.push(`Cycles and throughput come from the ${results[0].costModel} cost line; ± is its largest error on ${band.heldOut}, held out of its fit.`);
+    const band = lineErrorBand(results[0].costModel as CostModelName);
+    out.push(`Cycles and throughput come from the ${results[0].costModel} cost model; ± is its largest error on ${band.heldOut}, held out of its fit.`);
   }
   for (const name of names) out.push("", taskTable(name, results));
 

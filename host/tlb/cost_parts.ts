@@ -16,6 +16,7 @@
  *
  * Every parameter and its source is in this file; the fit is in cost_calibration.ts.
  */
+import { BARE_METAL, type CostModel, SEED_ROWS, type SeedRow, walksPerAccess } from "./cost_model.ts";
 import type { Virtualization } from "./virtualization.ts";
 
 /** Cache sizes and latencies of a core, in core cycles, which the model takes as TSC ticks. */
@@ -87,4 +88,37 @@ export function partsTicks(params: PartsParams, group: string, p: CostInputs): n
   const base = params.base[group];
   if (base === undefined) throw new RangeError(`No fitted base for group "${group}"`);
   return base + walkCycles(p) / params.mlp;
+}
+
+/**
+ * Loads of the walks the seed's phase B makes (128 MiB, uniform): the PMD cache holds all 64
+ * of the buffer's PMDs, so a bare-metal walk reads one PTE; nested, the final guest-physical
+ * address adds one host load (cachedNestedRefs). The TLB simulation finds exactly these
+ * (cost_calibration.ts), which the tests check.
+ */
+export function phaseBRefsPerWalk(v: Virtualization): number {
+  return v.mode === "none" ? 1 : 2;
+}
+
+/**
+ * The parts model on the paper's machine, fitted on the paper's two "without" rows (bare
+ * metal and KVM guest, the guest on 2 MiB host pages) with their page tables in the L2;
+ * the "with" rows are held out (cost_band.ts). Equal to what calibrate() fits on the paper's
+ * group, without simulating.
+ */
+export const ZEN5_PARTS: { readonly base: number; readonly mlp: number } = (() => {
+  const cycles = (row: SeedRow, v: Virtualization) => walksPerAccess(row) * phaseBRefsPerWalk(v) * ZEN5_CACHES.l2Cycles;
+  const bare = cycles(SEED_ROWS.bareMetal.without, { mode: "none" });
+  const guest = cycles(SEED_ROWS.kvmGuest.without, { mode: "nested", hostPage: "2m" });
+  const perCycle = (SEED_ROWS.kvmGuest.without.ticksPerAccess - SEED_ROWS.bareMetal.without.ticksPerAccess) / (guest - bare);
+  return { base: SEED_ROWS.bareMetal.without.ticksPerAccess - bare * perCycle, mlp: 1 / perCycle };
+})();
+
+/**
+ * The parts model as a cost line for runs under `v`: ZEN5_PARTS's base, and per walk the
+ * phase-B walk's loads at L2 latency over the mlp. The TSC rate and the offset time are the
+ * seed program's, from the bare-metal rows.
+ */
+export function partsLine(v: Virtualization): CostModel {
+  return { ...BARE_METAL, baseTicks: ZEN5_PARTS.base, ticksPerWalk: (phaseBRefsPerWalk(v) * ZEN5_CACHES.l2Cycles) / ZEN5_PARTS.mlp };
 }
