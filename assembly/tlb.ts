@@ -8,7 +8,7 @@ import {
   OUT_L1_MISSES_2M, OUT_L1_MISSES_4K, OUT_L2_HITS, OUT_LOADS, OUT_STORES, OUT_WALK_REFS, OUT_WALKS,
   OUT_WALKS_ON_LOADS, STREAM_BASE_PAGE, STREAM_DIR, STREAM_KIND, STREAM_P0, STREAM_P1, STREAM_P2, STREAM_P3,
   STREAM_PAGES, STREAM_RNG, STREAM_STORE_THRESHOLD, TAG_INVALID, TLB_L1_2M, TLB_L1_4K, TLB_L2_2M, TLB_L2_4K,
-  TLB_PWC_PGD, TLB_PWC_PMD, TLB_PWC_PUD, ZIPF_BUCKET_BYTES,
+  TLB_HOST_LEVELS, TLB_PWC_PGD, TLB_PWC_PMD, TLB_PWC_PUD, ZIPF_BUCKET_BYTES,
 } from "./generated/tlb_layout";
 
 /** The high word of `r * n`: a draw `r` scaled to [0, n) (Lemire's multiply-shift, no division). */
@@ -262,6 +262,9 @@ function coveZipfStores(t: u32, s: u32, c: u32, o: u32): void { coveLoop(t, s, c
   let cursorPage = p2;
   let cursorByte = load<u32>(stream, STREAM_P3);
   const coldPages = pages - p1;
+  const hostLevels = load<u32>(tlb, TLB_HOST_LEVELS);
+  // A host that maps guest memory with 4 KiB pages splinters the guest's 2 MiB pages.
+  const splinter = hostLevels == 4;
   // xoshiro128** state, in locals: the loop below is its only user.
   let s0 = load<u32>(stream, STREAM_RNG);
   let s1 = load<u32>(stream, STREAM_RNG + 4);
@@ -327,7 +330,8 @@ function coveZipfStores(t: u32, s: u32, c: u32, o: u32): void { coveLoop(t, s, c
 
     const abs = basePage + page;
     const pmd = abs >>> 9;
-    const huge = (load<u32>(dir + (pmd << 2)) & PMD_HUGE) != 0;
+    const guestHuge = (load<u32>(dir + (pmd << 2)) & PMD_HUGE) != 0;
+    const huge = guestHuge && !splinter;
     const tag = huge ? HUGE_TAG | pmd : abs;
     const key = huge ? pmd : abs;
     // A descriptor chosen by `huge` waits for the directory load; a shared one does not.
@@ -340,13 +344,15 @@ function coveZipfStores(t: u32, s: u32, c: u32, o: u32): void { coveLoop(t, s, c
     }
     walks++;
     if (!isStore) walksOnLoads++;
-    // The walk starts below the deepest cached level; a 2 MiB walk ends at the PMD.
+    // The walk starts below the deepest cached level; a guest's 2 MiB walk ends at the PMD.
     const pud = pmd >>> 9;
     let refs: u32;
-    if (!huge && touch(pmdCache, tlb + TLB_PWC_PMD, pmd, pmd)) refs = 1;
-    else if (touch(upper, tlb + TLB_PWC_PUD, pud, pud)) refs = huge ? 1 : 2;
-    else if (touch(upper, tlb + TLB_PWC_PGD, pud >>> 9, pud >>> 9)) refs = huge ? 2 : 3;
-    else refs = huge ? 3 : 4;
+    if (!guestHuge && touch(pmdCache, tlb + TLB_PWC_PMD, pmd, pmd)) refs = 1;
+    else if (touch(upper, tlb + TLB_PWC_PUD, pud, pud)) refs = guestHuge ? 1 : 2;
+    else if (touch(upper, tlb + TLB_PWC_PGD, pud >>> 9, pud >>> 9)) refs = guestHuge ? 2 : 3;
+    else refs = guestHuge ? 3 : 4;
+    // Nested: each guest reference and the final guest-physical address take a host walk.
+    if (hostLevels != 0) refs = (refs + 1) * (hostLevels + 1) - 1;
     walkRefs += refs;
   }
 

@@ -79,6 +79,9 @@ load.afterScan = os.loadavg()[0];
 const tlb = await childBench("tlb");
 load.afterTlb = os.loadavg()[0];
 const capture = await childBench("capture");
+// Ticks per access on this machine, then the parts cost model fitted on them and the paper's rows.
+const accessCost = await childBench("access_cost");
+const calibration = await childBench("cost_calibration");
 process.stderr.write("seed experiment …\n");
 const seed = await seedExperiment();
 load.afterSeed = os.loadavg()[0];
@@ -116,6 +119,8 @@ const suite = {
     tib,
     scan: scan ?? null,
     capture: capture ?? null,
+    accessCost: accessCost ?? null,
+    costCalibration: calibration ?? null,
     loadAverage1m: load,
   },
 };
@@ -139,6 +144,10 @@ const rows: Array<[string, string, string, string]> = [
   ["capture of a real 1 GiB process (GiB mapped/s)", capture?.skipped ? "skipped" : fmt(num(capture?.captureGiBPerS)), "", ""],
   ["its import + one full scan, 2 variants (s)", capture?.skipped ? "skipped" : fmt(num(capture?.importAndScanS), 3), "", ""],
 ];
+for (const host of ["nested-4k", "nested-2m"]) {
+  const error = num((calibration?.[host] as Record<string, unknown> | undefined)?.heldOutError);
+  rows.push([`parts cost model, held-out error (this guest on ${host.slice(7)} host pages)`, error === undefined ? "missing" : `±${fmt(100 * error, 1)} %`, "", ""]);
+}
 process.stdout.write(columns(rows, { gap: 2 }) + "\n");
 process.stdout.write(`${os.availableParallelism()} cores, Node ${process.version}, 1-minute load average ${Object.values(load).map((l) => l.toFixed(2)).join(" → ")}\n`);
 const others = num(tib.othersCpuShare);

@@ -5,7 +5,7 @@ import { PMD } from "../host/core/layout.ts";
 import { createCore } from "../host/node/load_core.ts";
 import {
   AccessStream, type AccessPattern, createTlbRef, GOLDEN_COVE, TaskTlb, type TlbArray, type TlbCore, type TlbPreset,
-  type TlbRegion, wasmTlbCore, ZEN5,
+  type TlbRegion, type Virtualization, virtualizationOf, wasmTlbCore, ZEN5,
 } from "../host/tlb/mod.ts";
 import { LOOP_COVE, LOOP_GENERAL, LOOP_ZEN, STREAM_P2, STREAM_RNG } from "../host/tlb/tlb_layout.ts";
 
@@ -73,9 +73,12 @@ function pattern(pages: number): fc.Arbitrary<AccessPattern> {
     .map(([p, storeFraction]) => ({ ...p, storeFraction }));
 }
 
+const virtualization = fc.constantFrom("none", "nested-4k", "nested-2m", "nested-1g").map(virtualizationOf);
+
 const scenario = fc.record({ preset, layout }).chain(({ preset, layout }) =>
   fc.record({
     preset: fc.constant(preset),
+    virtualization,
     layout: fc.constant(layout),
     pattern: pattern(layout.pages),
     seed: fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }),
@@ -86,9 +89,11 @@ const scenario = fc.record({ preset, layout }).chain(({ preset, layout }) =>
 type Side = { tlb: TaskTlb; stream: AccessStream };
 
 /** The WASM core and the TypeScript twin, each with a fresh TLB of `preset` and its own copy of one stream. */
-function twoSides(preset: TlbPreset, region: TlbRegion, pattern: AccessPattern, seed: number): Side[] {
+function twoSides(
+  preset: TlbPreset, region: TlbRegion, pattern: AccessPattern, seed: number, v: Virtualization = virtualizationOf("none"),
+): Side[] {
   return [wasm, ts].map((core) => ({
-    tlb: new TaskTlb(memory, core, preset),
+    tlb: new TaskTlb(memory, core, preset, v),
     stream: new AccessStream(memory, region, pattern, seed),
   }));
 }
@@ -111,13 +116,13 @@ function expectSameTlbState(sides: Side[], region: TlbRegion, count: number): vo
 describe("tlbRun()", () => {
   it("gives identical counters, cursor and PRNG state on the WASM core and the TypeScript twin", () => {
     fc.assert(
-      fc.property(scenario, ({ preset, layout, pattern, seed, chunks }) => {
+      fc.property(scenario, ({ preset, virtualization, layout, pattern, seed, chunks }) => {
         const dir = memory.alloc(layout.huge.length * 4, 64);
         layout.huge.forEach((h, i) => { memory.u32[(dir >>> 2) + i] = h ? PMD.HUGE : 1; });
         const region = {
           dir, firstPmd: layout.start >>> 9, offset: (layout.start & 511) * 4096, length: layout.pages * 4096,
         };
-        const sides = twoSides(preset, region, pattern, seed);
+        const sides = twoSides(preset, region, pattern, seed, virtualization);
         for (const count of chunks) {
           const [a, b] = sides.map(({ tlb, stream }) => tlb.run(stream, count));
           expect(a).toEqual(b);
@@ -140,7 +145,11 @@ describe("tlbRun() on the presets' shapes", () => {
     { kind: "zipf", exponent: 1.1 },
   ];
   const cases = [ZEN5, GOLDEN_COVE].flatMap((preset) =>
-    patterns.flatMap((p) => [0, 0.3].map((storeFraction) => ({ preset, pattern: { ...p, storeFraction } })))
+    patterns.flatMap((p) =>
+      [0, 0.3].flatMap((storeFraction) =>
+        ["none", "nested-4k", "nested-2m"].map((v) => ({ preset, pattern: { ...p, storeFraction }, v }))
+      )
+    )
   );
   // A regressed shape check would keep every count and only lose speed: check it here.
   it.each([
@@ -156,12 +165,12 @@ describe("tlbRun() on the presets' shapes", () => {
     expect(tlbLoopShape(new TaskTlb(memory, wasm, preset).ptr)).toBe(loop);
   });
 
-  it.each(cases)("$preset.name, $pattern.kind, storeFraction $pattern.storeFraction", ({ preset, pattern }) => {
+  it.each(cases)("$preset.name, $pattern.kind, storeFraction $pattern.storeFraction, $v", ({ preset, pattern, v }) => {
     const huge = [false, true, false, false, true, false, true, false];
     const dir = memory.alloc(huge.length * 4, 64);
     huge.forEach((h, i) => { memory.u32[(dir >>> 2) + i] = h ? PMD.HUGE : 1; });
     const region = { dir, firstPmd: 0, offset: 5 * 4096, length: (huge.length * 512 - 5) * 4096 };
-    const sides = twoSides(preset, region, pattern, 7);
+    const sides = twoSides(preset, region, pattern, 7, virtualizationOf(v));
     const [a, b] = sides.map(({ tlb, stream }) => tlb.run(stream, 50_000));
     expect(a).toEqual(b);
     expect(a.stores > 0).toBe(pattern.storeFraction > 0);

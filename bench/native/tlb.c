@@ -5,7 +5,8 @@
  * directory, narrow sets compared 16 ways at once with SSE2/SSSE3, wide fully
  * associative arrays kept as a hashed LRU list, the L1 / L2 / page-walk-cache flow and
  * its counts), so that from the same seed it counts exactly what the WASM core counts;
- * bench/tlb.ts checks that it does before it quotes a speed.
+ * bench/tlb.ts checks that it does before it quotes a speed. It models bare metal only: the
+ * TLB block's host levels are 0 (no nested paging, host/tlb/virtualization.ts).
  *
  * Usage: tlb L1 L1HUGE L2 L2HUGE PWC_PMD PWC_PUD PWC_PGD BASE_PAGE PAGES DIR S0 S1 S2 S3 WARM_UP TIMED
  *   L1 .. PWC_PGD  the seven arrays of a TLB block (host/tlb/tlb_layout.ts), each

@@ -33,6 +33,7 @@ import { loadScenarioArg, SCENARIO_ARGUMENT } from "./scenario_source.ts";
 import { exitOnStdoutError } from "./stdout_error.ts";
 import { sweepCommand } from "./cmd_sweep.ts";
 import { benchCommand } from "./cmd_bench.ts";
+import { calibrateCommand } from "./cmd_calibrate.ts";
 import { decimalInteger, parseVariants, UsageError } from "./usage.ts";
 
 interface RunFlags {
@@ -208,6 +209,7 @@ function buildProgram(): Command {
   program.addCommand(generateCommand());
   program.addCommand(sweepCommand());
   program.addCommand(benchCommand());
+  program.addCommand(calibrateCommand());
   program.addCommand(checkTraceCommand());
   program.addCommand(captureCommand());
   program.addCommand(reportCommand());

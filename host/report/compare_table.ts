@@ -8,6 +8,7 @@ import type { CompareResult } from "../run/compare.ts";
 import type { AccessReport, GeneratedResult, RunResult, TaskResult } from "../run/result.ts";
 import { getVariant } from "../kernel/variants/mod.ts";
 import { columns, percentChange, seconds1, withCommas } from "./format.ts";
+import { type CostModelName, lineErrorBand } from "../tlb/cost_band.ts";
 
 /** The figures the table shows for a task: its measurement phase, or all its accesses. */
 export function headline(t: TaskResult): AccessReport | null {
@@ -47,6 +48,8 @@ function taskTable(name: string, results: RunResult[]): string {
   const heads = tasks.map((t) => (t ? headline(t) : null));
   const perfs = tasks.map((t) => t?.perf ?? null);
   if (heads.every((h) => h === null)) return `${name}: no accesses`;
+  const band = lineErrorBand(results[0].costModel as CostModelName);
+  const pm = (x: number) => ` (±${Math.ceil(100 * x)} %)`;
   const header = [name, ...results.map((r) => getVariant(r.variant).column ?? r.variant), ...results.slice(1).map(() => "delta")];
   const sub = ["", ...results.map((r) => `(${r.variant})`), ...results.slice(1).map((r) => (results.length > 2 ? `(${r.variant})` : ""))];
   const row = (label: string, pick: (i: number) => number | null, show: (x: number) => string): string[] => {
@@ -61,8 +64,8 @@ function taskTable(name: string, results: RunResult[]): string {
     header,
     sub,
     row("total accesses time", (i) => heads[i]?.seconds ?? null, (x) => `${x.toFixed(2)} s`),
-    row("cycles per access", (i) => heads[i]?.cyclesPerAccess ?? null, (x) => x.toFixed(2)),
-    row("throughput", (i) => heads[i]?.throughputMps ?? null, (x) => `${x.toFixed(2)} M/s`),
+    row(`cycles per access${pm(band.cycles)}`, (i) => heads[i]?.cyclesPerAccess ?? null, (x) => x.toFixed(2)),
+    row(`throughput${pm(band.throughput)}`, (i) => heads[i]?.throughputMps ?? null, (x) => `${x.toFixed(2)} M/s`),
     row("dTLB-load-misses", (i) => perfs[i]?.dtlbLoadMisses ?? null, withCommas),
   ]);
 }
@@ -86,6 +89,8 @@ export function formatComparison(c: CompareResult): string {
   out.push(`${c.scenario}: ${c.variants.join(" vs ")} (${runSettings(results[0])})`);
   if (names.length > 0) {
     out.push("Times, cycles and throughput are each task's measurement phase; dTLB-load-misses is perf stat over the whole task.");
+    const band = lineErrorBand(results[0].costModel as CostModelName);
+    out.push(`Cycles and throughput come from the ${results[0].costModel} cost model; ± is its largest error on ${band.heldOut}, held out of its fit.`);
   }
   for (const name of names) out.push("", taskTable(name, results));
 

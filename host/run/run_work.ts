@@ -42,7 +42,7 @@ function perSimulated(p: PhaseEstimate): number {
  * simulated; otherwise an interval's chunk beyond a warm-up and a sample is extrapolated.
  */
 export function runWork(s: Scenario, exact: boolean): RunWork {
-  const model = costModelOf(s.costModel);
+  const model = costModelOf(s);
   const endS = s.durationS ?? estimateEndS(s, model);
   const chunkCap = DEFAULT_SAMPLE + defaultWarmupAccesses(tlbPreset(s.tlb));
   const phases: PhaseWork[] = [];

@@ -133,7 +133,7 @@ function runSettings(scenario: Scenario, options: RunOptions) {
   if (problem !== null) throw new RangeError(`Cannot run "${scenario.name}": ${problem}`);
   const limit = runLimitProblem(scenario);
   if (limit !== null) throw new RangeError(`Cannot run "${scenario.name}": ${limit.path} ${limit.reason}`);
-  return { variant: variant.name, kernelVariant: variant, preset, model: costModelOf(scenario.costModel), sampling };
+  return { variant: variant.name, kernelVariant: variant, preset, model: costModelOf(scenario), sampling };
 }
 
 type RunSettings = ReturnType<typeof runSettings>;

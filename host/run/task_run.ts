@@ -16,6 +16,7 @@ import type { AccessStep, Scenario, Step, TaskSpec } from "../scenario/scenario_
 import { ScenarioError } from "../scenario/scenario_error.ts";
 import { accessNs, type CostModel } from "../tlb/cost_model.ts";
 import type { TlbPreset } from "../tlb/presets.ts";
+import { virtualizationOf } from "../tlb/virtualization.ts";
 import { TaskTlb } from "../tlb/tlb.ts";
 import { simulateChunk, StreamSim, type TlbSampling } from "./access_sim.ts";
 import { AccessTotals } from "./access_totals.ts";
@@ -203,7 +204,8 @@ export class TaskRun {
     const { start, len } = this.#range(step);
     const sim = this.#guard(path, () => this.#stream(step, mm, start, len));
     if (this.#tlb === null) {
-      this.#tlb = new TaskTlb(ctx.engine.memory, ctx.engine.tlbCore, ctx.preset);
+      const virtualization = virtualizationOf(ctx.scenario.machine.virtualization ?? "none");
+      this.#tlb = new TaskTlb(ctx.engine.memory, ctx.engine.tlbCore, ctx.preset, virtualization);
       mm.tlbs.add(this.#tlb);
     }
     const tlb = this.#tlb;

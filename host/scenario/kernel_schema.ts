@@ -53,10 +53,15 @@ export const DEFAULT_KERNEL_SPEC: KernelSpec = { hz: 250, costs: {} };
 /** A scenario's `machine:` section: CPUs khugepaged shares with the tasks; undefined: it has one of its own. */
 export interface MachineSpec {
   cpus?: number;
+  /** Nested paging and the host's page size (host/tlb/virtualization.ts); undefined: bare metal. */
+  virtualization?: "none" | "nested-4k" | "nested-2m" | "nested-1g";
 }
 
 /** The schema of `machine:`. */
-export const MachineSchema = z.strictObject({ cpus: z.number().int().min(1).max(4096).optional() });
+export const MachineSchema = z.strictObject({
+  cpus: z.number().int().min(1).max(4096).optional(),
+  virtualization: z.enum(["none", "nested-4k", "nested-2m", "nested-1g"]).optional(),
+});
 
 /** A task's scheduling class: its nice value, or SCHED_IDLE (which ignores nice). */
 export interface TaskSched {

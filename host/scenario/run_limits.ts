@@ -6,16 +6,20 @@
 import {
   type AccessStep, MAX_SIM_S, type Scenario, simTimeTooLong, type Step, type TaskSpec,
 } from "./scenario_schema.ts";
-import { accessNs, BARE_METAL, type CostModel, fitCostModel, SEED_ROWS } from "../tlb/cost_model.ts";
+import { accessNs, BARE_METAL, type CostModel } from "../tlb/cost_model.ts";
+import { seedLine } from "../tlb/cost_band.ts";
+import { partsLine } from "../tlb/cost_parts.ts";
+import { virtualizationOf } from "../tlb/virtualization.ts";
 
 /** The most points of a run's time series (a day at 1 s fits); each holds a sample of every task. */
 const MAX_SAMPLES = 100_000;
 /** The most steps a task and its forked children run, repeats unrolled. */
 const MAX_STEPS = 1_000_000;
 
-/** The cost line of a scenario's `costModel`. */
-export function costModelOf(name: Scenario["costModel"]): CostModel {
-  return name === "kvm-guest" ? fitCostModel(SEED_ROWS.kvmGuest.without, SEED_ROWS.kvmGuest.with) : BARE_METAL;
+/** The cost line of a scenario's `costModel` (the parts line follows its `machine.virtualization`). */
+export function costModelOf(scenario: Pick<Scenario, "costModel" | "machine">): CostModel {
+  if (scenario.costModel === "zen5-parts") return partsLine(virtualizationOf(scenario.machine.virtualization ?? "none"));
+  return scenario.costModel === "kvm-guest" ? seedLine("kvm-guest") : BARE_METAL;
 }
 
 /** The time an access of `step` spends outside the timed load: as given, else the cost model's offset generation. */
@@ -28,7 +32,7 @@ export function accessOverheadNs(step: AccessStep, model: CostModel): number {
  * access phases at their rate or at the cost model's fastest pace. It is a lower bound,
  * for progress bars.
  */
-export function estimateEndS(scenario: Scenario, model: CostModel = costModelOf(scenario.costModel)): number {
+export function estimateEndS(scenario: Scenario, model: CostModel = costModelOf(scenario)): number {
   return scenario.tasks.reduce((end, task) => Math.max(end, taskEndS(task, model)), 0);
 }
 
@@ -87,7 +91,7 @@ export function runLimitProblem(scenario: Scenario): RunLimitProblem | null {
   if (!(intervalNs >= 1)) {
     return { path: "intervalS", reason: `must be at least 1 ns, a tick of the clock, got ${scenario.intervalS}` };
   }
-  const model = costModelOf(scenario.costModel);
+  const model = costModelOf(scenario);
   for (const [i, task] of scenario.tasks.entries()) {
     const steps = stepCount(task.steps);
     if (steps > MAX_STEPS) {

@@ -90,7 +90,7 @@ export interface Scenario {
   /** TLB preset (host/tlb/presets.ts). */
   tlb: string;
   /** Which published line turns walks into time (host/tlb/cost_model.ts). */
-  costModel: "bare-metal" | "kvm-guest";
+  costModel: "bare-metal" | "kvm-guest" | "zen5-parts";
   seed: number;
   kernel: KernelSpec;
   machine: MachineSpec;
@@ -230,7 +230,7 @@ export const ScenarioSchema = z.strictObject({
   variants: z.array(z.string()).min(1).default(["baseline", "lazyfree-skip"]),
   tunables: z.record(z.string(), z.union([z.string(), z.number()])).default({}),
   tlb: z.string().default("zen5"),
-  costModel: z.enum(["bare-metal", "kvm-guest"]).default("bare-metal"),
+  costModel: z.enum(["bare-metal", "kvm-guest", "zen5-parts"]).default("bare-metal"),
   seed: z.number().int().min(0).max(0xffffffff).default(1),
   kernel: KernelSchema.default(DEFAULT_KERNEL_SPEC),
   machine: MachineSchema.default({}),

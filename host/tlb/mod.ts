@@ -23,3 +23,6 @@ export { TaskTlb } from "./tlb.ts";
 export { perfDtlbLoadMisses, type TlbCounts } from "./tlb_counts.ts";
 export { type TlbCore, wasmTlbCore } from "./tlb_core.ts";
 export { createTlbRef } from "./tlb_ref.ts";
+export {
+  BARE_METAL_MMU, type HostPage, hostLevels, nestedWalkRefs, type Virtualization, virtualizationOf,
+} from "./virtualization.ts";

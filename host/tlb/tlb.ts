@@ -13,8 +13,9 @@ import {
   DESC_INDEX, DESC_INDEX_SHIFT, DESC_LINKS, DESC_ORDER, DESC_SET_MASK, DESC_TAGS, DESC_WAYS, HUGE_TAG, OUT_ACCESSES,
   NARROW_SLOTS, OUT_BYTES, OUT_L1_MISSES_2M, OUT_L1_MISSES_4K, OUT_L2_HITS, OUT_LOADS, OUT_STORES, OUT_WALK_REFS, OUT_WALKS,
   OUT_WALKS_ON_LOADS, TAG_INVALID, TLB_HEADER_BYTES, TLB_L1_2M, TLB_L1_4K, TLB_L2_2M, TLB_L2_4K, TLB_PWC_PGD,
-  TLB_PWC_PMD, TLB_PWC_PUD,
+  TLB_HOST_LEVELS, TLB_PWC_PMD, TLB_PWC_PUD,
 } from "./tlb_layout.ts";
+import { BARE_METAL_MMU, hostLevels, type Virtualization } from "./virtualization.ts";
 
 /** Ages fit one 16-lane vector; a wider set must be fully associative (a hashed LRU list). */
 const NARROW_MAX_WAYS = NARROW_SLOTS;
@@ -47,6 +48,7 @@ interface ArrayPlacement {
 /** Data TLBs of one task, living in core memory and simulated by a TlbCore. */
 export class TaskTlb {
   readonly preset: TlbPreset;
+  readonly virtualization: Virtualization;
   /** Byte offset of the TLB block. */
   readonly ptr: number;
   readonly #memory: CoreMemory;
@@ -57,9 +59,10 @@ export class TaskTlb {
   readonly #translations: ArrayPlacement[] = [];
   readonly #walkCaches: ArrayPlacement[] = [];
 
-  /** Allocate the preset's arrays in `memory`, empty, to be simulated by `core`. */
-  constructor(memory: CoreMemory, core: TlbCore, preset: TlbPreset) {
+  /** Allocate the preset's arrays in `memory`, empty, to be simulated by `core` under `virtualization`. */
+  constructor(memory: CoreMemory, core: TlbCore, preset: TlbPreset, virtualization: Virtualization = BARE_METAL_MMU) {
     this.preset = preset;
+    this.virtualization = virtualization;
     this.#memory = memory;
     this.#core = core;
     this.ptr = memory.alloc(TLB_HEADER_BYTES, 64);
@@ -76,6 +79,7 @@ export class TaskTlb {
     this.#describe(TLB_PWC_PMD, pwc.pmd ? this.#place(pwc.pmd, "pageWalkCaches.pmd") : absent);
     this.#describe(TLB_PWC_PUD, pwc.pud ? this.#place(pwc.pud, "pageWalkCaches.pud") : absent);
     this.#describe(TLB_PWC_PGD, pwc.pgd ? this.#place(pwc.pgd, "pageWalkCaches.pgd") : absent);
+    memory.u32[(this.ptr + TLB_HOST_LEVELS) >>> 2] = hostLevels(virtualization);
     this.#translations.push(...new Set([l1, l1Huge, l2]));
     this.#walkCaches.push(...this.#arrays.filter((a) => !this.#translations.includes(a)));
     this.reset();

@@ -60,7 +60,13 @@ export const TLB_PWC_PMD = 4 * DESC_BYTES;
 export const TLB_PWC_PUD = 5 * DESC_BYTES;
 /** PGD entries (x86 PML4Es) keyed by address >> 39. */
 export const TLB_PWC_PGD = 6 * DESC_BYTES;
-export const TLB_HEADER_BYTES = 7 * DESC_BYTES;
+/**
+ * Paging levels of the host's nested walk under a guest (host/tlb/virtualization.ts): 0 on
+ * bare metal; 4, 3 or 2 when the host maps guest memory with 4 KiB, 2 MiB or 1 GiB pages.
+ * With 4 the guest's 2 MiB pages are splintered: an entry maps the smaller page, 4 KiB.
+ */
+export const TLB_HOST_LEVELS = 7 * DESC_BYTES;
+export const TLB_HEADER_BYTES = 7 * DESC_BYTES + 4;
 
 /**
  * The loops of the WASM core's tlbRun, by the shape of TLB they are built for (its

@@ -12,8 +12,10 @@ import {
   KIND_HOT, KIND_SEQUENTIAL, KIND_UNIFORM, NARROW_SLOTS, OUT_ACCESSES, OUT_L1_MISSES_2M, OUT_L1_MISSES_4K, OUT_L2_HITS,
   OUT_LOADS, OUT_STORES, OUT_WALK_REFS, OUT_WALKS, OUT_WALKS_ON_LOADS, STREAM_BASE_PAGE, STREAM_DIR,
   STREAM_KIND, STREAM_P0, STREAM_P1, STREAM_P2, STREAM_P3, STREAM_PAGES, STREAM_RNG, STREAM_STORE_THRESHOLD,
-  TAG_INVALID, TLB_L1_2M, TLB_L1_4K, TLB_L2_2M, TLB_L2_4K, TLB_PWC_PGD, TLB_PWC_PMD, TLB_PWC_PUD, ZIPF_BUCKET_BYTES,
+  TAG_INVALID, TLB_HOST_LEVELS, TLB_L1_2M, TLB_L1_4K, TLB_L2_2M, TLB_L2_4K, TLB_PWC_PGD, TLB_PWC_PMD, TLB_PWC_PUD,
+  ZIPF_BUCKET_BYTES,
 } from "./tlb_layout.ts";
+import { nestedWalkRefs, splinters } from "./virtualization.ts";
 
 /** `floor(a * b / 2^32)` for u32 a and b, exact in doubles (each partial product < 2^49). */
 function mulHigh(a: number, b: number): number {
@@ -129,6 +131,8 @@ export function createTlbRef(memory: WebAssembly.Memory): TlbCore {
     let cursorPage = p2;
     let cursorByte = u32[sw + STREAM_P3 / 4];
     const coldPages = pages - p1;
+    const hostLevels = u32[(tlb >>> 2) + TLB_HOST_LEVELS / 4];
+    const splinter = splinters(hostLevels);
     const rng = sw + STREAM_RNG / 4;
     s0 = u32[rng] | 0;
     s1 = u32[rng + 1] | 0;
@@ -169,7 +173,8 @@ export function createTlbRef(memory: WebAssembly.Memory): TlbCore {
 
       const abs = basePage + page;
       const pmd = abs >>> 9;
-      const huge = (u32[dir + pmd] & PMD.HUGE) !== 0;
+      const guestHuge = (u32[dir + pmd] & PMD.HUGE) !== 0;
+      const huge = guestHuge && !splinter;
       const tag = huge ? (HUGE_TAG | pmd) >>> 0 : abs;
       const key = huge ? pmd : abs;
       if (touch(tlb + (huge ? TLB_L1_2M : TLB_L1_4K), tag, key)) continue;
@@ -183,11 +188,11 @@ export function createTlbRef(memory: WebAssembly.Memory): TlbCore {
       if (!isStore) walksOnLoads++;
       const pud = pmd >>> 9;
       let refs: number;
-      if (!huge && touch(tlb + TLB_PWC_PMD, pmd, pmd)) refs = 1;
-      else if (touch(tlb + TLB_PWC_PUD, pud, pud)) refs = huge ? 1 : 2;
-      else if (touch(tlb + TLB_PWC_PGD, pud >>> 9, pud >>> 9)) refs = huge ? 2 : 3;
-      else refs = huge ? 3 : 4;
-      walkRefs += refs;
+      if (!guestHuge && touch(tlb + TLB_PWC_PMD, pmd, pmd)) refs = 1;
+      else if (touch(tlb + TLB_PWC_PUD, pud, pud)) refs = guestHuge ? 1 : 2;
+      else if (touch(tlb + TLB_PWC_PGD, pud >>> 9, pud >>> 9)) refs = guestHuge ? 2 : 3;
+      else refs = guestHuge ? 3 : 4;
+      walkRefs += nestedWalkRefs(refs, hostLevels);
     }
 
     if (kind === KIND_SEQUENTIAL) {

@@ -1,0 +1,153 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { createCore } from "../host/node/load_core.ts";
+import { formatComparison } from "../host/report/compare_table.ts";
+import { compareScenario, wasmEngine } from "../host/run/mod.ts";
+import { validateScenario } from "../host/scenario/mod.ts";
+import { lineErrorBand } from "../host/tlb/cost_band.ts";
+import { calibrate, type CalibrationPoint, calibrationPoints, fitParts } from "../host/tlb/cost_calibration.ts";
+import { type CostInputs, pageTableBytes, partsLine, partsTicks, refCycles, ZEN5_CACHES, ZEN5_PARTS } from "../host/tlb/cost_parts.ts";
+import { calibrationCheck, ticksPerAccess } from "../host/tlb/cost_model.ts";
+import { runScenario } from "../host/run/mod.ts";
+import { createTlbRef } from "../host/tlb/tlb_ref.ts";
+import { virtualizationOf } from "../host/tlb/virtualization.ts";
+
+const MIB = 1 << 20;
+const BARE = virtualizationOf("none");
+
+/** A point of `group` with the given measured ticks; only the fields the fit reads matter. */
+function point(group: string, inFit: boolean, measuredTicks: number): CalibrationPoint {
+  return {
+    label: group, kind: "local-random", group, inFit, pattern: "random", hugeFraction: 0, virtualization: BARE,
+    caches: ZEN5_CACHES, measuredTicks,
+  };
+}
+
+describe("pageTableBytes() and refCycles()", () => {
+  it("sizes a 128 MiB buffer's PTEs at 256 KiB, its PMD entries at 512 B, and adds the host's under nested paging", () => {
+    expect(pageTableBytes(128 * MIB, 0, BARE)).toBe(256 * 1024);
+    expect(pageTableBytes(128 * MIB, 1, BARE)).toBe(512);
+    expect(pageTableBytes(128 * MIB, 1, virtualizationOf("nested-4k"))).toBe(512 + 256 * 1024);
+    expect(pageTableBytes(128 * MIB, 1, virtualizationOf("nested-1g"))).toBe(512 + 1);
+  });
+
+  it("puts page tables in the L2, the L3 or DRAM by their size against half of each cache", () => {
+    expect(refCycles(ZEN5_CACHES, 512 * 1024)).toBe(ZEN5_CACHES.l2Cycles);
+    expect(refCycles(ZEN5_CACHES, 512 * 1024 + 1)).toBe(ZEN5_CACHES.l3Cycles);
+    expect(refCycles(ZEN5_CACHES, 16 * MIB + 1)).toBe(ZEN5_CACHES.dramCycles);
+  });
+});
+
+describe("fitParts()", () => {
+  const inputs = fc.record({
+    walksPerAccess: fc.double({ min: 0, max: 1, noNaN: true }),
+    refsPerWalk: fc.double({ min: 1, max: 5, noNaN: true }),
+    refCycles: fc.constantFrom(14, 50, 430),
+  });
+
+  it("recovers the bases and mlp of points the model made, from any points that determine them", () => {
+    fc.assert(fc.property(
+      fc.array(fc.double({ min: 0, max: 50, noNaN: true }), { minLength: 1, maxLength: 3 }),
+      fc.double({ min: 1, max: 30, noNaN: true }),
+      fc.array(inputs, { minLength: 8, maxLength: 8 }),
+      (bases, mlp, xs) => {
+        const params = { base: Object.fromEntries(bases.map((b, i) => [`g${i}`, b])), mlp };
+        const groups = xs.map((_, i) => `g${i % bases.length}`);
+        const points = xs.map((x, i) => point(groups[i], i % 2 === 0, partsTicks(params, groups[i], x)));
+        // The walk cycles of fitted points must differ within some group for mlp to be determined.
+        const spread = Object.keys(params.base).map((g) => {
+          const cycles = xs.filter((_, i) => i % 2 === 0 && groups[i] === g).map((x) => x.walksPerAccess * x.refsPerWalk * x.refCycles);
+          return cycles.length === 0 ? -1 : Math.max(...cycles) - Math.min(...cycles);
+        });
+        fc.pre(spread.every((s) => s >= 0) && spread.some((s) => s > 1));
+        const fit = fitParts(points, xs);
+        expect(fit.mlp).toBeCloseTo(mlp, 6);
+        for (const [g, b] of Object.entries(params.base)) expect(fit.base[g]).toBeCloseTo(b, 6);
+      },
+    ), { numRuns: 200 });
+  });
+
+  it("refuses points on which walks make accesses faster", () => {
+    const xs: CostInputs[] = [0.1, 0.9].map((walksPerAccess) => ({ walksPerAccess, refsPerWalk: 1, refCycles: 14 }));
+    expect(() => fitParts([point("g", true, 5), point("g", true, 2)], xs)).toThrow(/walk cost/);
+  });
+});
+
+describe("calibrate() on the stated points", () => {
+  const local = { random: { "4k": 28, thp: 24 }, stride: { "4k": 42, thp: 35 } };
+  const run = (host: string) => calibrate(calibrationPoints(local, virtualizationOf(host)), createTlbRef);
+
+  it("keeps one point of each kind out of the fit and reports it against its measurement", () => {
+    const c = run("nested-4k");
+    const kinds = new Set(c.rows.map((r) => r.kind));
+    for (const kind of kinds) {
+      expect(c.rows.filter((r) => r.kind === kind && r.inFit).length).toBe(1);
+      expect(c.rows.filter((r) => r.kind === kind && !r.inFit).length).toBe(1);
+    }
+    for (const r of c.rows) expect(r.error).toBeCloseTo(r.predictedTicks / r.measuredTicks - 1, 12);
+    expect(c.heldOutError).toBe(Math.max(...c.rows.filter((r) => !r.inFit).map((r) => Math.abs(r.error))));
+  });
+
+  it("fits on the paper's rows the ZEN5_PARTS constants runs use, and states zen5-parts' band from its held-out rows", () => {
+    const c = run("nested-2m");
+    expect(c.params.mlp).toBeCloseTo(ZEN5_PARTS.mlp, 9);
+    expect(c.params.base["paper/random"]).toBeCloseTo(ZEN5_PARTS.base, 9);
+    const paperHeldOut = c.rows.filter((r) => r.kind.startsWith("paper") && !r.inFit).map((r) => Math.abs(r.error));
+    expect(lineErrorBand("zen5-parts").cycles).toBeCloseTo(Math.max(...paperHeldOut), 9);
+  });
+
+  it("predicts no gain from guest THPs over 4 KiB host pages, and a gain over 2 MiB host pages", () => {
+    const thp = (host: string, label: string) => run(host).rows.find((r) => r.label === label)!;
+    for (const pattern of ["random", "stride"]) {
+      const splintered = thp("nested-4k", `local-${pattern} thp`);
+      const small = thp("nested-4k", `local-${pattern} 4k`);
+      expect(splintered.inputs.walksPerAccess).toBeCloseTo(small.inputs.walksPerAccess, 2);
+      expect(thp("nested-2m", `local-${pattern} thp`).predictedTicks).toBeLessThan(splintered.predictedTicks);
+    }
+  });
+});
+
+describe("costModel zen5-parts in a run", () => {
+  async function measured(virtualization: string) {
+    const scenario = validateScenario({
+      name: "parts", variants: ["baseline"], tunables: { enabled: "never" }, costModel: "zen5-parts", machine: { virtualization },
+      tasks: [{
+        name: "t", vmas: [{ name: "m", size: "64 MiB", populate: true }],
+        steps: [{ do: "access", vma: "m", pattern: { kind: "uniform" }, count: 100_000 }],
+      }],
+    }, "parts");
+    const { memory, core } = await createCore({ maxBytes: 512 * MIB });
+    return (await runScenario(scenario, wasmEngine(memory, core), { trace: false })).tasks[0].perf!;
+  }
+
+  it("prices a walk under nested paging at twice the loads of bare metal's", async () => {
+    const bare = await measured("none");
+    const guest = await measured("nested-4k");
+    expect(bare.cyclesPerAccess).toBeCloseTo(ticksPerAccess(partsLine(virtualizationOf("none")), bare.walksPerAccess), 9);
+    expect(guest.cyclesPerAccess).toBeCloseTo(ticksPerAccess(partsLine(virtualizationOf("nested-4k")), guest.walksPerAccess), 9);
+    expect(guest.cyclesPerAccess - ZEN5_PARTS.base).toBeCloseTo(2 * (bare.cyclesPerAccess - ZEN5_PARTS.base), 9);
+  });
+});
+
+describe("lineErrorBand()", () => {
+  it("is the bare-metal line's largest cycles error on the guest rows, as calibrationCheck() finds it", () => {
+    const check = calibrationCheck();
+    expect(lineErrorBand("bare-metal").cycles).toBeCloseTo(Math.max(...check.rows.map((r) => Math.abs(r.error))), 12);
+    expect(lineErrorBand("kvm-guest").cycles).toBeGreaterThan(0);
+  });
+
+  it("stands beside cycles per access and throughput in compare's table", async () => {
+    const scenario = validateScenario({
+      name: "band", variants: ["baseline"], tunables: { enabled: "never" },
+      tasks: [{
+        name: "t", vmas: [{ name: "m", size: "8 MiB", populate: true }],
+        steps: [{ do: "access", vma: "m", pattern: { kind: "uniform" }, count: 10_000 }],
+      }],
+    }, "band");
+    const { memory, core } = await createCore({ maxBytes: 256 * MIB });
+    const text = formatComparison(await compareScenario(scenario, wasmEngine(memory, core), { trace: false }));
+    const band = lineErrorBand("bare-metal");
+    expect(text).toContain(`cycles per access (±${Math.ceil(100 * band.cycles)} %)`);
+    expect(text).toContain(`throughput (±${Math.ceil(100 * band.throughput)} %)`);
+  });
+});
