@@ -9,6 +9,9 @@ test("TunablePath names exactly the files TUNABLE_PATHS lists", () => {
     enabled: true, defrag: true, use_zero_page: true, "khugepaged/defrag": true, "khugepaged/pages_to_scan": true,
     "khugepaged/scan_sleep_millisecs": true, "khugepaged/alloc_sleep_millisecs": true, "khugepaged/max_ptes_none": true,
     "khugepaged/max_ptes_swap": true, "khugepaged/max_ptes_shared": true,
+    "hugepages-16kB/enabled": true, "hugepages-32kB/enabled": true, "hugepages-64kB/enabled": true,
+    "hugepages-128kB/enabled": true, "hugepages-256kB/enabled": true, "hugepages-512kB/enabled": true,
+    "hugepages-1024kB/enabled": true, "hugepages-2048kB/enabled": true,
   };
   expect(Object.keys(every).sort()).toEqual([...TUNABLE_PATHS].sort());
 });

@@ -10,6 +10,12 @@ export interface KernelRules {
   readonly lazyfreeSkip: boolean;
   /** Whether `mm_khugepaged_scan` exists (v8 patch 1/4). */
   readonly scanTraceEvent: boolean;
+  /**
+   * The mTHP collapse series (7.2): khugepaged serves every enabled anonymous size, so
+   * it runs while any `hugepages-<N>kB/enabled` is on (`hugepage_enabled()`), not only
+   * the PMD size (`hugepage_pmd_enabled()`).
+   */
+  readonly mthpCollapse: boolean;
   /** Budget units of `pages_to_scan` charged for one scanned anonymous PMD whose scan examined `ptesExamined` PTEs. */
   pmdCharge(ptesExamined: number): number;
   /** The trace string this kernel prints for a result code. */

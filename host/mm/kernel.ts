@@ -8,7 +8,8 @@
 import type { CoreMemory } from "../core/core_memory.ts";
 import { RECORD } from "../core/layout.ts";
 import type { ScanCore } from "../core/scan_core.ts";
-import { thpVmaAllowable, hugepagePmdEnabled } from "./thp_policy.ts";
+import { thpVmaAllowable } from "./thp_policy.ts";
+import { hugepageEnabled } from "../kernel/thp_sizes.ts";
 import { Tracer } from "../kernel/trace.ts";
 import { defaultTunables, type Tunables, writeTunable } from "../kernel/tunables.ts";
 import { RING_BYTES, RING_RECORDS } from "../kernel/scan_record.ts";
@@ -106,7 +107,7 @@ export class Kernel {
    * and the mm is not there yet.
    */
   khugepagedEnterVma(mm: Mm, vma: Vma): void {
-    if (mm.registered || !hugepagePmdEnabled(this.tunables)) return;
+    if (mm.registered || !hugepageEnabled(this.tunables, this.variant.mthpCollapse)) return;
     if (!thpVmaAllowable(this.tunables, mm, vma, "khugepaged")) return;
     this.hooks.enter(mm);
   }

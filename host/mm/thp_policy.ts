@@ -7,6 +7,7 @@ import { VMA } from "../core/layout.ts";
 import type { Mm } from "./mm.ts";
 import { vmaHend, vmaHstart, type Vma } from "./vma.ts";
 import type { Tunables } from "../kernel/tunables.ts";
+import { orderEnabled, PMD_ORDER } from "../kernel/thp_sizes.ts";
 
 export type ThpCaller = "fault" | "khugepaged" | "collapse";
 
@@ -14,17 +15,11 @@ export type ThpCaller = "fault" | "khugepaged" | "collapse";
 export function thpVmaAllowable(t: Tunables, mm: Mm, vma: Vma, caller: ThpCaller): boolean {
   if (caller !== "collapse") {
     // sysfs decides only for the daemon and faults; MADV_COLLAPSE is an explicit request.
-    if (t.enabled === "never") return false;
-    if (t.enabled === "madvise" && (vma.flags & VMA.VM_HUGEPAGE) === 0) return false;
+    if (!orderEnabled(t, PMD_ORDER, (vma.flags & VMA.VM_HUGEPAGE) !== 0)) return false;
   }
   if ((vma.flags & VMA.VM_NOHUGEPAGE) !== 0 || mm.thpDisabled) return false;
   if (vmaHstart(vma) >= vmaHend(vma)) return false;
   // khugepaged and collapse need an anon_vma: a never-faulted VMA has nothing to collapse.
   if (caller !== "fault" && !vma.anonVma) return false;
   return true;
-}
-
-/** `hugepage_pmd_enabled()`: whether khugepaged runs at all. */
-export function hugepagePmdEnabled(t: Tunables): boolean {
-  return t.enabled !== "never";
 }
