@@ -80,7 +80,7 @@ describe("validateScenario()", () => {
 
   test("validateScenario() names an unknown step kind", () => {
     expect(scenarioFailure(() => parseScenarioText(yaml("    steps: [{ do: jump }]\n"), "s.yaml"), "tasks[0].steps[0].do"))
-      .toMatch(/steps\[0\]\.do must be one of touch, madvise, .*exit, got "jump"$/);
+      .toMatch(/steps\[0\]\.do must be one of touch, madvise, .*exit, sysfs, got "jump"$/);
   });
 
   test("validateScenario() rejects a step that names a VMA the task does not have", () => {
