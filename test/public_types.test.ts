@@ -18,8 +18,9 @@ test("TunablePath names exactly the files TUNABLE_PATHS lists", () => {
 
 test("VariantName covers every named variant, version and version+policy, and each is a variant", () => {
   const names: VariantName[] = [
-    "baseline", "lazyfree-skip", "lazyfree-keep", "6.18", "7.1",
-    "6.18+lazyfree-skip", "6.18+lazyfree-keep", "7.1+lazyfree-skip", "7.1+lazyfree-keep", "7.1+lazyfree-skip+lazyfree-keep",
+    "baseline", "lazyfree-skip", "lazyfree-keep", "6.18", "7.1", "7.2",
+    "6.18+lazyfree-skip", "6.18+lazyfree-keep", "7.1+lazyfree-skip", "7.1+lazyfree-keep", "7.2+lazyfree-skip",
+    "7.2+lazyfree-keep", "7.1+lazyfree-skip+lazyfree-keep",
   ];
   const registry = [...VARIANTS.keys(), ...VERSIONS.keys(),
     ...[...VERSIONS.keys()].flatMap((v) => [...POLICIES.keys()].map((p) => `${v}+${p}`))];

@@ -65,6 +65,13 @@ export function orderEnabled(t: ThpSettings, order: number, vmHugepage: boolean)
   return eff === "always" || (eff === "madvise" && vmHugepage);
 }
 
+/** The orders allowed for a VMA whose VM_HUGEPAGE flag is `vmHugepage`, as a bitmask (bit o: order o). */
+export function enabledOrders(t: ThpSettings, vmHugepage: boolean): number {
+  let mask = 0;
+  for (const kb of THP_SIZES_KB) if (orderEnabled(t, sizeOrder(kb), vmHugepage)) mask |= 1 << sizeOrder(kb);
+  return mask;
+}
+
 /**
  * Whether order `order` is set to anything but off: the bit is in one of
  * huge_anon_orders_{always,madvise}, or in huge_anon_orders_inherit while

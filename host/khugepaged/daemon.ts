@@ -249,7 +249,7 @@ export class Khugepaged {
       const vmas = mm.vmas.slice();
       const slots = vmas.map((v) => ({ end: v.end, hstart: vmaHstart(v), hend: vmaHend(v) }));
       const batches = new ScanBatches(k, mm, this.#cc(start), w, pass, this.#pmdSink);
-      end = walkMmSlot(slots, (i) => thpVmaAllowable(k.tunables, mm, vmas[i], "khugepaged"), w, k.variant.pmdCharge,
+      end = walkMmSlot(slots, (i) => thpVmaAllowable(k.tunables, mm, vmas[i], "khugepaged", k.variant.mthpCollapse), w, k.variant.pmdCharge,
         (i, address, hend) => batches.pmd(i, vmas[i].flags, address, hend));
     }
     pass.progress = w.progress;

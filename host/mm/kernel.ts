@@ -108,7 +108,7 @@ export class Kernel {
    */
   khugepagedEnterVma(mm: Mm, vma: Vma): void {
     if (mm.registered || !hugepageEnabled(this.tunables, this.variant.mthpCollapse)) return;
-    if (!thpVmaAllowable(this.tunables, mm, vma, "khugepaged")) return;
+    if (!thpVmaAllowable(this.tunables, mm, vma, "khugepaged", this.variant.mthpCollapse)) return;
     this.hooks.enter(mm);
   }
 }

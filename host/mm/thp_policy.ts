@@ -7,15 +7,19 @@ import { VMA } from "../core/layout.ts";
 import type { Mm } from "./mm.ts";
 import { vmaHend, vmaHstart, type Vma } from "./vma.ts";
 import type { Tunables } from "../kernel/tunables.ts";
-import { orderEnabled, PMD_ORDER } from "../kernel/thp_sizes.ts";
+import { enabledOrders, orderEnabled, PMD_ORDER } from "../kernel/thp_sizes.ts";
 
 export type ThpCaller = "fault" | "khugepaged" | "collapse";
 
-/** Whether `vma` of `mm` may hold a PMD-sized THP for `caller`. */
-export function thpVmaAllowable(t: Tunables, mm: Mm, vma: Vma, caller: ThpCaller): boolean {
+/**
+ * Whether `vma` of `mm` may hold a PMD-sized THP for `caller`, or with `anyOrder` (khugepaged
+ * under the mTHP series: `collapse_allowable_orders()`) a THP of any enabled size.
+ */
+export function thpVmaAllowable(t: Tunables, mm: Mm, vma: Vma, caller: ThpCaller, anyOrder = false): boolean {
   if (caller !== "collapse") {
     // sysfs decides only for the daemon and faults; MADV_COLLAPSE is an explicit request.
-    if (!orderEnabled(t, PMD_ORDER, (vma.flags & VMA.VM_HUGEPAGE) !== 0)) return false;
+    const vmHuge = (vma.flags & VMA.VM_HUGEPAGE) !== 0;
+    if (anyOrder ? enabledOrders(t, vmHuge) === 0 : !orderEnabled(t, PMD_ORDER, vmHuge)) return false;
   }
   if ((vma.flags & VMA.VM_NOHUGEPAGE) !== 0 || mm.thpDisabled) return false;
   if (vmaHstart(vma) >= vmaHend(vma)) return false;

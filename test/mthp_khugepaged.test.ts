@@ -1,0 +1,76 @@
+/**
+ * Linux 7.2's khugepaged with mTHP sizes enabled (the series' v17): each scanned PMD is
+ * collapsed into the enabled sizes its occupied PTEs allow (mthp_collapse()), mapped by
+ * PTEs as folios of that order; with only the PMD size enabled 7.2 is 7.1.
+ */
+import { describe, expect, test } from "vitest";
+import { mmap, touch } from "../host/mm/fault.ts";
+import { madvise } from "../host/mm/madvise.ts";
+import { PAGE_SIZE, PMD_SIZE } from "../host/mm/vma.ts";
+import { advance, boot, CORES, type CoreKind, events, hotTask, pteAt } from "./khugepaged_fixture.ts";
+
+const MTHP_64K = { enabled: "madvise", "hugepages-64kB/enabled": "always", "hugepages-2048kB/enabled": "never" };
+
+describe.each(CORES.map((c): [string, CoreKind] => [c.name, c]))("%s core", (_name, core) => {
+  /** A 2 MiB VMA with its first `pages` pages written, under 7.2 with `sysfs`; after its first pass. */
+  async function scanned(pages: number, sysfs: Record<string, string | number>) {
+    const k = await boot(core, { variant: "7.2", sysfs });
+    const mm = k.createMm("t");
+    const vma = mmap(k, mm, { len: PMD_SIZE, align: PMD_SIZE });
+    touch(k, mm, vma.start, pages * PAGE_SIZE, true);
+    // MADV_HUGEPAGE registers the mm (a 4 KiB fault does not: only the PMD fault path does).
+    madvise(k, mm, vma.start, PMD_SIZE, "MADV_HUGEPAGE");
+    advance(k, 1);
+    const orders = Array.from({ length: 512 }, (_, i) => pteAt(mm, vma.start + i * PAGE_SIZE));
+    return { k, mm, vma, orders };
+  }
+
+  test("max_ptes_none 511: every 64 KiB window with an occupied PTE becomes a 64 KiB folio, the rest stays empty", async () => {
+    const { k, orders } = await scanned(24, MTHP_64K);
+    expect(orders.slice(0, 32).every((p) => p.present && p.order === 4)).toBe(true);
+    expect(orders.slice(32).every((p) => !p.present)).toBe(true);
+    // Each folio is 16 contiguous, aligned pfns.
+    for (const w of [0, 16]) {
+      expect(orders[w].pfn % 16).toBe(0);
+      for (let i = 1; i < 16; i++) expect(orders[w + i].pfn).toBe(orders[w].pfn + i);
+    }
+    const collapses = events(k, "mm_collapse_huge_page");
+    expect(collapses.map((e) => [e.status, e.order])).toEqual([["succeeded", 4], ["succeeded", 4]]);
+    expect(events(k, "mm_khugepaged_scan_pmd").map((e) => e.status)).toEqual(["succeeded"]);
+  });
+
+  test("max_ptes_none 0: only full windows collapse", async () => {
+    const { orders } = await scanned(24, { ...MTHP_64K, "khugepaged/max_ptes_none": 0 });
+    expect(orders.slice(0, 16).every((p) => p.order === 4)).toBe(true);
+    expect(orders.slice(16, 24).every((p) => p.present && p.order === 0)).toBe(true);
+  });
+
+  test("max_ptes_none outside 0 and 511 makes no mTHP window qualify: the PMD's status is fail", async () => {
+    const { k, orders } = await scanned(24, { ...MTHP_64K, "khugepaged/max_ptes_none": 300 });
+    expect(orders.slice(0, 24).every((p) => p.order === 0)).toBe(true);
+    expect(events(k, "mm_collapse_huge_page")).toEqual([]);
+    expect(events(k, "mm_khugepaged_scan_pmd").map((e) => e.status)).toEqual(["failed"]);
+  });
+
+  test("a later pass finds the windows PTE-mapped at their order and collapses nothing again", async () => {
+    const { k } = await scanned(16, MTHP_64K);
+    advance(k, 10_500);
+    expect(events(k, "mm_collapse_huge_page").filter((e) => e.status === "succeeded")).toHaveLength(1);
+    expect(events(k, "mm_collapse_huge_page_isolate").at(-1)!.status).toBe("pte_mapped_hugepage");
+  });
+
+  test("with only the PMD size enabled 7.2 collapses as 7.1 does, event for event", async () => {
+    const run = async (variant: string) => {
+      const k = await boot(core, { variant, sysfs: { enabled: "madvise" } });
+      const mm = k.createMm("t");
+      const vma = mmap(k, mm, { len: 4 * PMD_SIZE, align: PMD_SIZE, populate: true });
+      madvise(k, mm, vma.start, 4 * PMD_SIZE, "MADV_HUGEPAGE");
+      hotTask(k, "h", 2);
+      advance(k, 30_000);
+      return k.tracer.ftrace();
+    };
+    const [a, b] = [await run("7.1"), await run("7.2")];
+    expect(a).toContain("mm_collapse_huge_page");
+    expect(b).toBe(a);
+  });
+});
