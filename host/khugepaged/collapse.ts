@@ -11,11 +11,17 @@ import { newAnonLo, pteWord, unmapPage } from "../mm/pte_ops.ts";
 import { PMD_SIZE, type Vma } from "../mm/vma.ts";
 import { readRecord } from "../kernel/scan_record.ts";
 import { thpVmaAllowable } from "../mm/thp_policy.ts";
+import { PMD_ORDER } from "../kernel/thp_sizes.ts";
 import { hashedPointer } from "../kernel/trace.ts";
 import type { CollapseControl } from "./collapse_control.ts";
 import { scanFlags } from "./scan_pmd_exit.ts";
 
 const S = ScanResult;
+
+/** The mTHP series appends `order` to the collapse events: a PMD collapse prints order=9. */
+function orderField(k: Kernel): Array<readonly [string, number]> {
+  return k.variant.mthpCollapse ? [["order", PMD_ORDER]] : [];
+}
 
 function trace(k: Kernel, cc: CollapseControl, event: string, fields: Array<readonly [string, number | string]>): void {
   k.tracer.emit({ ts: cc.ts, comm: cc.comm, pid: cc.pid, cpu: cc.cpu, event, fields });
@@ -61,6 +67,7 @@ export function collapseHugePage(
 function finish(k: Kernel, mm: Mm, cc: CollapseControl, c: Collapse): Collapse {
   trace(k, cc, "mm_collapse_huge_page", [
     ["mm", hashedPointer(mm.id)], ["isolated", c.result === S.SUCCEED ? 1 : 0], ["status", k.variant.traceString(c.result)],
+    ...orderField(k),
   ]);
   return c;
 }
@@ -92,7 +99,7 @@ function collapseWith(
   if (rec.result === S.EXCEED_SHARED_PTE) k.vmstat.thp_scan_exceed_share_pte++;
   trace(k, cc, "mm_collapse_huge_page_isolate", [
     ["scan_pfn", rec.pfn], ["none_or_zero", rec.noneOrZero], ["referenced", rec.referenced],
-    ["status", k.variant.traceString(rec.result)],
+    ["status", k.variant.traceString(rec.result)], ...orderField(k),
   ]);
   if (rec.result !== S.SUCCEED) return rec.result;
   c.lazyfreePages = copyAndMap(k, mm, vma, pmdNo, t, head);
