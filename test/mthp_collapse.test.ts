@@ -8,8 +8,9 @@ import fc from "fast-check";
 import { PTE } from "../host/core/layout.ts";
 import { ScanResult } from "../host/core/scan_result.ts";
 import {
-  afterAttempt, BITMAP_WORDS, collapseMaxPtesNone, countOccupied, type MaxNoneRule, mthpCollapse, occupiedBitmap,
+  afterAttempt, BITMAP_WORDS, collapseMaxPtesNone, countOccupied, mthpCollapse, occupiedBitmap,
 } from "../host/khugepaged/mthp_collapse.ts";
+import type { MaxNoneRule } from "../host/kernel/variant.ts";
 
 const S = ScanResult;
 const ALL_MTHP = 0b11_1111_1100; // orders 2 … 9

@@ -20,7 +20,7 @@ test("VariantName covers every named variant, version and version+policy, and ea
   const names: VariantName[] = [
     "baseline", "lazyfree-skip", "lazyfree-keep", "6.18", "7.1", "7.2",
     "6.18+lazyfree-skip", "6.18+lazyfree-keep", "7.1+lazyfree-skip", "7.1+lazyfree-keep", "7.2+lazyfree-skip",
-    "7.2+lazyfree-keep", "7.1+lazyfree-skip+lazyfree-keep",
+    "7.2+lazyfree-keep", "6.18+mthp-scaled", "7.1+mthp-scaled", "7.2+mthp-scaled", "7.1+lazyfree-skip+lazyfree-keep",
   ];
   const registry = [...VARIANTS.keys(), ...VERSIONS.keys(),
     ...[...VERSIONS.keys()].flatMap((v) => [...POLICIES.keys()].map((p) => `${v}+${p}`))];

@@ -76,7 +76,7 @@ function collapseWith(
 /** `__collapse_huge_page_isolate()`'s checks over the window, with the mTHP thresholds; traced. */
 function isolateWindow(k: Kernel, vmaFlags: number, t: number, offset: number, order: number, cc: CollapseControl): number {
   const u32 = k.core.u32;
-  const maxNone = (vmaFlags & VMA.VM_UFFD_ARMED) !== 0 ? 0 : collapseMaxPtesNone(order, k.tunables.khugepaged.max_ptes_none);
+  const maxNone = (vmaFlags & VMA.VM_UFFD_ARMED) !== 0 ? 0 : collapseMaxPtesNone(order, k.tunables.khugepaged.max_ptes_none, k.variant.mthpMaxNone);
   const skipLazyfree = k.variant.lazyfreeSkip && (vmaFlags & VMA.VM_DROPPABLE) === 0;
   let none = 0, referenced = 0, pfn = -1;
   let result: number = S.SUCCEED;

@@ -12,6 +12,7 @@
 import { PTE, PTES_PER_PMD } from "../core/layout.ts";
 import { ScanResult } from "../core/scan_result.ts";
 import { PMD_ORDER } from "../kernel/thp_sizes.ts";
+import type { MaxNoneRule } from "../kernel/variant.ts";
 
 const S = ScanResult;
 
@@ -20,14 +21,6 @@ export const BITMAP_WORDS = PTES_PER_PMD / 32;
 
 /** KHUGEPAGED_MAX_PTES_LIMIT: HPAGE_PMD_NR − 1. */
 const MAX_PTES_LIMIT = PTES_PER_PMD - 1;
-
-/**
- * Which per-order `max_ptes_none` rule the kernel applies: `merged` is v17's (an mTHP
- * order takes only 0 or 511, other values make it refuse mTHP collapse); `scaled` is
- * the earlier postings' `max_ptes_none >> (PMD_ORDER − o)`, which lets a collapse at
- * order o make the window of order o + 1 qualify on the next scan ("creep").
- */
-export type MaxNoneRule = "merged" | "scaled";
 
 /**
  * `collapse_max_ptes_none()` for khugepaged at `order` with the sysfs value `sysfs`:

@@ -109,7 +109,7 @@ export class ScanBatches {
     const k = this.#k, mm = this.#mm, cc = this.#cc, pass = this.#pass;
     const defrag = k.tunables.khugepaged.defrag === 1;
     const bitmap = occupiedBitmap(k.core.u32, mm.pt.table(pmdOf(rec.address)), this.#bitmap);
-    const walk = mthpCollapse(bitmap, this.#orders, k.tunables.khugepaged.max_ptes_none, "merged", (offset, order) => {
+    const walk = mthpCollapse(bitmap, this.#orders, k.tunables.khugepaged.max_ptes_none, k.variant.mthpMaxNone, (offset, order) => {
       cc.ts = pass.wall(pass.elapsed + allocNs(k.costs, defrag, k.fragmentation));
       const c = order === PMD_ORDER
         ? collapseHugePage(k, mm, rec.address, rec.referenced, rec.unmapped, cc)
