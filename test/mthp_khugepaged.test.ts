@@ -37,6 +37,8 @@ describe.each(CORES.map((c): [string, CoreKind] => [c.name, c]))("%s core", (_na
     const collapses = events(k, "mm_collapse_huge_page");
     expect(collapses.map((e) => [e.status, e.order])).toEqual([["succeeded", 4], ["succeeded", 4]]);
     expect(events(k, "mm_khugepaged_scan_pmd").map((e) => e.status)).toEqual(["succeeded"]);
+    // pages_collapsed counts the PMD once, however many windows of it collapsed.
+    expect(k.khugepaged.pagesCollapsed).toBe(1);
   });
 
   test("max_ptes_none 0: only full windows collapse", async () => {

@@ -68,11 +68,11 @@ export class Khugepaged {
 
   /** What each PMD step tells the thread: its counters and the collapse observer. */
   readonly #pmdSink: PmdStepSink = {
-    collapsed: (e) => {
-      if (e.result === S.SUCCEED) this.pagesCollapsed++;
-      this.events.emit(e);
-    },
+    collapsed: (e) => this.events.emit(e),
     decided: (result, mm, address) => {
+      // khugepaged_scan_mm_slot() counts a PMD whose scan ended in SUCCEED (a collapse, or
+      // under mTHP collapse any window of it collapsed), once per PMD.
+      if (result === S.SUCCEED) this.pagesCollapsed++;
       this.scanResults[result]++;
       this.events.emit({ type: "scan_pmd", mm, address, result });
     },
