@@ -6,6 +6,7 @@
 import { describe, expect, test } from "vitest";
 import { mmap, touch } from "../host/mm/fault.ts";
 import { madvise } from "../host/mm/madvise.ts";
+import { fork } from "../host/mm/process.ts";
 import { PAGE_SIZE, PMD_SIZE } from "../host/mm/vma.ts";
 import { advance, boot, CORES, type CoreKind, events, hotTask, pteAt } from "./khugepaged_fixture.ts";
 
@@ -76,5 +77,38 @@ describe.each(CORES.map((c): [string, CoreKind] => [c.name, c]))("%s core", (_na
     expect(a).not.toContain("order=");
     expect(b.match(/mm_collapse_huge_page(_isolate)?: .*, order=9$/gm)).toHaveLength(a.match(/mm_collapse_huge_page/g)!.length);
     expect(b.replaceAll(", order=9", "")).toBe(a);
+  });
+});
+
+describe.each(CORES.map((c): [string, CoreKind] => [c.name, c]))("%s core: hugepages-<N>kB/stats", (_name, core) => {
+  test("collapse_alloc counts each window's folio at its size; collapse_exceed_none_pte the window that had too many empty PTEs", async () => {
+    const k = await boot(core, { variant: "7.2", sysfs: { ...MTHP_64K, "hugepages-128kB/enabled": "always", "khugepaged/max_ptes_none": 0 } });
+    const mm = k.createMm("t");
+    const vma = mmap(k, mm, { len: PMD_SIZE, align: PMD_SIZE });
+    // 128 kB full at PTEs 0-31; 64 kB full at 32-47; PTEs 48-55 written, half of a 64 kB window.
+    touch(k, mm, vma.start, 56 * PAGE_SIZE, true);
+    madvise(k, mm, vma.start, PMD_SIZE, "MADV_HUGEPAGE");
+    advance(k, 1);
+    expect(k.mthpStats[128]).toMatchObject({ collapse_alloc: 1, collapse_exceed_none_pte: 0 });
+    expect(k.mthpStats[64]).toMatchObject({ collapse_alloc: 1, collapse_alloc_failed: 0 });
+    // No window of PTEs 48-63 qualified at max_ptes_none 0: nothing was attempted, nothing counted.
+    expect(Object.values(k.mthpStats[16])).toEqual([0, 0, 0, 0, 0]);
+    expect(k.vmstat.thp_collapse_alloc).toBe(0);
+  });
+
+  test("a shared page in a window fails it with collapse_exceed_shared_pte and the walk tries its halves", async () => {
+    const k = await boot(core, { variant: "7.2", sysfs: { ...MTHP_64K, "hugepages-32kB/enabled": "always" } });
+    const mm = k.createMm("t");
+    const vma = mmap(k, mm, { len: PMD_SIZE, align: PMD_SIZE });
+    touch(k, mm, vma.start, 16 * PAGE_SIZE, true);
+    fork(k, mm, "child");
+    // The parent writes its second half again: COW gives it private pages; the first half stays shared.
+    touch(k, mm, vma.start + 8 * PAGE_SIZE, 8 * PAGE_SIZE, true);
+    madvise(k, mm, vma.start, PMD_SIZE, "MADV_HUGEPAGE");
+    advance(k, 1);
+    expect(k.mthpStats[64].collapse_exceed_shared_pte).toBe(1);
+    expect(k.mthpStats[32]).toMatchObject({ collapse_exceed_shared_pte: 1, collapse_alloc: 2 });
+    expect(pteAt(mm, vma.start + 8 * PAGE_SIZE).order).toBe(3);
+    expect(pteAt(mm, vma.start).order).toBe(0);
   });
 });

@@ -19,6 +19,7 @@ import { orderEnabled } from "../kernel/thp_sizes.ts";
 import { hashedPointer } from "../kernel/trace.ts";
 import type { CollapseControl } from "./collapse_control.ts";
 import { collapseMaxPtesNone } from "./mthp_collapse.ts";
+import { countMthpStat, EXCEED_STATS } from "../kernel/mthp_stats.ts";
 
 const S = ScanResult;
 
@@ -31,6 +32,7 @@ export function collapseMthp(
   k: Kernel, mm: Mm, pmdAddress: number, offset: number, order: number, cc: CollapseControl,
 ): number {
   const head = k.phys.allocOrder(order);
+  countMthpStat(k.mthpStats, order, head < 0 ? "collapse_alloc_failed" : "collapse_alloc");
   const result = head < 0 ? S.ALLOC_HUGE_PAGE_FAIL : collapseWith(k, mm, pmdAddress, offset, order, cc, head);
   if (head >= 0 && result !== S.SUCCEED) for (let i = 0; i < 1 << order; i++) k.phys.freePage(head + i);
   trace(k, cc, "mm_collapse_huge_page", [
@@ -104,6 +106,8 @@ function isolateWindow(k: Kernel, vmaFlags: number, t: number, offset: number, o
     pfn = u32[w + 1];
   }
   if (result === S.SUCCEED && referenced === 0) result = S.LACK_REFERENCED_PAGE;
+  const stat = EXCEED_STATS.get(result);
+  if (stat) countMthpStat(k.mthpStats, order, stat);
   trace(k, cc, "mm_collapse_huge_page_isolate", [
     ["scan_pfn", pfn], ["none_or_zero", none], ["referenced", referenced], ["status", k.variant.traceString(result)],
     ["order", order],

@@ -10,6 +10,7 @@ import { RECORD } from "../core/layout.ts";
 import type { ScanCore } from "../core/scan_core.ts";
 import { thpVmaAllowable } from "./thp_policy.ts";
 import { hugepageEnabled } from "../kernel/thp_sizes.ts";
+import { emptyMthpStats, type MthpStats } from "../kernel/mthp_stats.ts";
 import { Tracer } from "../kernel/trace.ts";
 import { defaultTunables, type Tunables, writeTunable } from "../kernel/tunables.ts";
 import { RING_BYTES, RING_RECORDS } from "../kernel/scan_record.ts";
@@ -43,6 +44,8 @@ export class Kernel {
   readonly tunables: Tunables;
   readonly phys: PhysMem;
   readonly vmstat: Vmstat = emptyVmstat();
+  /** hugepages-<N>kB/stats/collapse_* (counted by kernels with mTHP collapse). */
+  readonly mthpStats: MthpStats = emptyMthpStats();
   readonly tracer: Tracer;
   readonly clock = new EventQueue();
   /** The fraction of 2 MiB blocks fragmented at boot: the share of huge allocations that compact first. */
