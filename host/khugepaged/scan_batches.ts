@@ -122,6 +122,7 @@ export class ScanBatches {
       this.#sink.collapsed({ type: "collapse", ts: cc.ts, mm, address, result: c.result, lazyfreePages: c.lazyfreePages, order });
       return c.result;
     });
+    if (walk.invalidMaxPtesNone) k.warnOnce(`khugepaged: mTHP collapse only supports max_ptes_none values of 0 or ${PTES_PER_PMD - 1}`);
     return walk.collapsed > 0 ? S.SUCCEED : S.FAIL;
   }
 

@@ -44,6 +44,8 @@ export class Kernel {
   readonly tunables: Tunables;
   readonly phys: PhysMem;
   readonly vmstat: Vmstat = emptyVmstat();
+  /** Kernel log lines (`pr_warn_once()` and the like), in order. */
+  readonly dmesg: string[] = [];
   /** hugepages-<N>kB/stats/collapse_* (counted by kernels with mTHP collapse). */
   readonly mthpStats: MthpStats = emptyMthpStats();
   readonly tracer: Tracer;
@@ -81,6 +83,11 @@ export class Kernel {
     this.fragmentation = o.fragmentation ?? 0;
     this.ring = this.core.alloc(RING_BYTES, 64);
     this.isolateRecord = this.ring + RING_RECORDS * RECORD.BYTES;
+  }
+
+  /** `pr_warn_once()`: log `line` unless it was logged before. */
+  warnOnce(line: string): void {
+    if (!this.dmesg.includes(line)) this.dmesg.push(line);
   }
 
   /** Current simulated time in nanoseconds. */
