@@ -82,9 +82,6 @@ function isolateWindow(k: Kernel, vmaFlags: number, t: number, offset: number, o
   const skipLazyfree = k.variant.lazyfreeSkip && (vmaFlags & VMA.VM_DROPPABLE) === 0;
   let none = 0, referenced = 0, pfn = -1;
   let result: number = S.SUCCEED;
-  const first = u32[pteWord(t, offset)];
-  // A folio at or above the target order already maps the window.
-  if (pteNormal(first) && folioOrder(first) >= order) result = S.PTE_MAPPED_HUGEPAGE;
   for (let i = offset; i < offset + (1 << order) && result === S.SUCCEED; i++) {
     const w = pteWord(t, i);
     const lo = u32[w];
@@ -98,6 +95,8 @@ function isolateWindow(k: Kernel, vmaFlags: number, t: number, offset: number, o
     else if (pteSpecial(lo)) result = S.PAGE_NULL;
     else if (!folioAnon(lo)) result = S.PAGE_ANON;
     else if (skipLazyfree && pteCleanLazyfree(lo)) result = S.PAGE_LAZYFREE;
+    // A folio at or above the target order already maps this page (v17 leaves partly mapped ones for later).
+    else if (folioOrder(lo) >= order) result = S.PTE_MAPPED_HUGEPAGE;
     else if (folioMapcount(lo) > 1) result = S.EXCEED_SHARED_PTE;
     else if (folioLocked(lo)) result = S.PAGE_LOCK;
     else if (folioPins(lo) !== 0) result = S.PAGE_COUNT;
