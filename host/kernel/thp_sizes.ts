@@ -7,8 +7,6 @@
  * (2 MiB); order 1 (hugepages-8kB) exists for the page cache only and has no `enabled`
  * file. `inherit` refers to the top-level `enabled`.
  */
-import type { ThpEnabled } from "./tunables.ts";
-
 /** One size's `enabled` file. */
 export type ThpPerSize = "always" | "inherit" | "madvise" | "never";
 
@@ -50,7 +48,8 @@ export function perSizePath(path: string): ThpSizeKb | undefined {
 
 /** What the THP settings say about the `enabled` choice of each size and the top level. */
 export interface ThpSettings {
-  enabled: ThpEnabled;
+  /** The top-level `enabled` (tunables.ts ThpEnabled). */
+  enabled: "always" | "madvise" | "never";
   hugepages: Record<ThpSizeKb, ThpPerSize>;
 }
 
