@@ -64,6 +64,35 @@ describe("do: sysfs", () => {
     expect(r.wakeups).toEqual([]);
   });
 
+  test("under 7.2 the result holds the per-size stats (the PMD size counted too); before 7.2 it has no mthpStats or dmesg key", async () => {
+    const steps = [
+      { do: "sysfs", path: "hugepages-64kB/enabled", value: "always" },
+      { do: "madvise", vma: "buf", advice: "MADV_HUGEPAGE" },
+      { do: "sleep", seconds: 5 },
+      { do: "sysfs", path: "khugepaged/max_ptes_none", value: 300 },
+    ];
+    const s = scenario(steps);
+    const r72 = await run({ ...s, variants: ["7.2"] } as ScenarioInput);
+    // The 4 MiB VMA's two PMDs collapse as 2 MiB THPs at once; nothing is left for 64 kB.
+    expect(r72.khugepaged.mthpStats).toEqual({ "hugepages-2048kB": { collapse_alloc: 2 } });
+    const r71 = await run(s);
+    expect(r71.khugepaged).not.toHaveProperty("mthpStats");
+    expect(r71.khugepaged).not.toHaveProperty("dmesg");
+  });
+
+  test("under 7.2 a max_ptes_none of 300 with 64 kB on is accepted, and the kernel warns once in the result", async () => {
+    const steps = [
+      { do: "sysfs", path: "hugepages-64kB/enabled", value: "always" },
+      { do: "sysfs", path: "hugepages-2048kB/enabled", value: "never" },
+      { do: "sysfs", path: "khugepaged/max_ptes_none", value: 300 },
+      { do: "madvise", vma: "buf", advice: "MADV_HUGEPAGE" },
+    ];
+    const r = await run({ ...scenario(steps), variants: ["7.2"] } as ScenarioInput);
+    expect(r.khugepaged.dmesg).toEqual(["khugepaged: mTHP collapse only supports max_ptes_none values of 0 or 511"]);
+    expect(r.khugepaged.pagesCollapsed).toBe(0);
+    expect(r.khugepaged.wakeups).toBeGreaterThan(1);
+  });
+
   test.each([
     [{ path: "khugepaged/max_ptes_nothing", value: 1 }, "tasks[0].steps[1].path", /ENOENT/],
     [{ path: "hugepages-8kB/enabled", value: "always" }, "tasks[0].steps[1].path", /ENOENT.*hugepages-16kB/],
