@@ -81,6 +81,9 @@ export {
   defaultTunables, readTunable, type ThpDefrag, type ThpEnabled, TunableError, type TunablePath, type Tunables, TUNABLE_PATHS,
   writeTunable,
 } from "./kernel/tunables.ts";
+export {
+  hugepageEnabled, orderEnabled, PER_SIZE_CHOICES, perSizePath, type ThpPerSize, type ThpSizeKb, THP_SIZES_KB,
+} from "./kernel/thp_sizes.ts";
 export { VMSTAT_COUNTERS, type Vmstat, type VmstatCounter } from "./kernel/vmstat.ts";
 export { SCAN_RESULTS, type ScanResultName, scanResultName, scanResultTrace } from "./core/scan_result.ts";
 

@@ -54,7 +54,7 @@ describe("khugesim CLI", () => {
     expectOneLine(opt.stderr);
     const variant = await cli("compare", "hot1-cold-hot2", "--variants", "baseline,mine");
     expect(variant.code).toBe(2);
-    expect(variant.stderr.trim()).toBe('Cannot use --variants "baseline,mine": "mine" is not a kernel variant (baseline, lazyfree-skip, lazyfree-keep, or a version (6.18, 7.1) with +policies (lazyfree-skip, lazyfree-keep))');
+    expect(variant.stderr.trim()).toBe('Cannot use --variants "baseline,mine": "mine" is not a kernel variant (baseline, lazyfree-skip, lazyfree-keep, or a version (6.18, 7.1, 7.2) with +policies (lazyfree-skip, lazyfree-keep, mthp-scaled))');
   }, 30_000);
 
   test("--help works for the program and every command", async () => {

@@ -52,9 +52,17 @@ const RULE_SUITES: Record<string, { applies(v: Variant): boolean; tests(start: S
   "lazyfree-collapse": { applies: (v) => !v.lazyfreeSkip && v.collapsedSwapbacked(true, false), tests: lazyfreeCollapseTests },
 };
 
-test("every registered policy has its rule suite, and every variant runs exactly one", () => {
-  expect(Object.keys(RULE_SUITES)).toEqual(expect.arrayContaining([...POLICIES.keys()]));
-  for (const v of SUITE) expect(Object.values(RULE_SUITES).filter((r) => r.applies(v))).toHaveLength(1);
+/** The tests of each per-order max_ptes_none rule of mTHP collapse, run for every variant whose rules have it. */
+const MTHP_RULE_SUITES: typeof RULE_SUITES = {
+  "mthp-merged": { applies: (v) => v.mthpMaxNone === "merged", tests: mthpRuleTests },
+  "mthp-scaled": { applies: (v) => v.mthpMaxNone === "scaled", tests: mthpRuleTests },
+};
+
+test("every registered policy has its rule suite, and every variant runs exactly one of each kind", () => {
+  expect([...Object.keys(RULE_SUITES), ...Object.keys(MTHP_RULE_SUITES)]).toEqual(expect.arrayContaining([...POLICIES.keys()]));
+  for (const v of SUITE) {
+    for (const suites of [RULE_SUITES, MTHP_RULE_SUITES]) expect(Object.values(suites).filter((r) => r.applies(v))).toHaveLength(1);
+  }
 });
 
 test("the named variants are aliases: baseline is 6.18, lazyfree-skip 7.1, lazyfree-keep 7.1+lazyfree-keep", () => {
@@ -284,7 +292,7 @@ describe.each(CORES.map((c): [string, CoreKind] => [c.name, c]))("%s core", (_co
       });
     }
 
-    for (const [, rule] of Object.entries(RULE_SUITES)) if (rule.applies(variant)) rule.tests(start, variant);
+    for (const [, rule] of Object.entries({ ...RULE_SUITES, ...MTHP_RULE_SUITES })) if (rule.applies(variant)) rule.tests(start, variant);
   });
 });
 
@@ -376,5 +384,27 @@ function lazyfreeCollapseTests(start: Start): void {
     // The collapse event carries what went into the THP: 512 clean lazy-free pages.
     expect(collapses).toMatchObject([{ type: "collapse", mm: t.mm, address: t.start, lazyfreePages: 512 }]);
     expect(smapsRollup(t.mm)).toMatchObject({ AnonHugePages: 2048, LazyFree: 0 });
+  });
+}
+
+/**
+ * max_ptes_none 384 with the sizes 16 kB … 1 MiB on and 2 MiB off, over one PMD whose first
+ * four pages are written: the scaled rule collapses 64 kB, then 256 kB, then 1 MiB on later
+ * scans (each collapse fills the next order's window enough to qualify); v17's rule refuses
+ * 384 for mTHP orders; before 7.2 khugepaged has no mTHP collapse (and, the PMD size off, no work).
+ */
+function mthpRuleTests(start: Start, v: Variant): void {
+  test("max_ptes_none 384: the scaled rule creeps up an order per collapse under mTHP collapse, the merged rule collapses nothing", async () => {
+    const k = await start();
+    for (const kb of [16, 32, 64, 128, 256, 512, 1024]) writeTunable(k.tunables, `hugepages-${kb}kB/enabled`, "always");
+    writeTunable(k.tunables, "hugepages-2048kB/enabled", "never");
+    writeTunable(k.tunables, "khugepaged/max_ptes_none", 384);
+    const mm = k.createMm("t");
+    const vma = mmap(k, mm, { len: PMD_SIZE, align: PMD_SIZE });
+    touch(k, mm, vma.start, 4 * PAGE_SIZE, true);
+    madvise(k, mm, vma.start, PMD_SIZE, "MADV_HUGEPAGE");
+    advance(k, 60_000);
+    const done = events(k, "mm_collapse_huge_page").filter((e) => e.status === "succeeded").map((e) => e.order);
+    expect(done).toEqual(v.mthpCollapse && v.mthpMaxNone === "scaled" ? [4, 6, 8] : []);
   });
 }

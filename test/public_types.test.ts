@@ -9,14 +9,18 @@ test("TunablePath names exactly the files TUNABLE_PATHS lists", () => {
     enabled: true, defrag: true, use_zero_page: true, "khugepaged/defrag": true, "khugepaged/pages_to_scan": true,
     "khugepaged/scan_sleep_millisecs": true, "khugepaged/alloc_sleep_millisecs": true, "khugepaged/max_ptes_none": true,
     "khugepaged/max_ptes_swap": true, "khugepaged/max_ptes_shared": true,
+    "hugepages-16kB/enabled": true, "hugepages-32kB/enabled": true, "hugepages-64kB/enabled": true,
+    "hugepages-128kB/enabled": true, "hugepages-256kB/enabled": true, "hugepages-512kB/enabled": true,
+    "hugepages-1024kB/enabled": true, "hugepages-2048kB/enabled": true,
   };
   expect(Object.keys(every).sort()).toEqual([...TUNABLE_PATHS].sort());
 });
 
 test("VariantName covers every named variant, version and version+policy, and each is a variant", () => {
   const names: VariantName[] = [
-    "baseline", "lazyfree-skip", "lazyfree-keep", "6.18", "7.1",
-    "6.18+lazyfree-skip", "6.18+lazyfree-keep", "7.1+lazyfree-skip", "7.1+lazyfree-keep", "7.1+lazyfree-skip+lazyfree-keep",
+    "baseline", "lazyfree-skip", "lazyfree-keep", "6.18", "7.1", "7.2",
+    "6.18+lazyfree-skip", "6.18+lazyfree-keep", "7.1+lazyfree-skip", "7.1+lazyfree-keep", "7.2+lazyfree-skip",
+    "7.2+lazyfree-keep", "6.18+mthp-scaled", "7.1+mthp-scaled", "7.2+mthp-scaled", "7.1+lazyfree-skip+lazyfree-keep",
   ];
   const registry = [...VARIANTS.keys(), ...VERSIONS.keys(),
     ...[...VERSIONS.keys()].flatMap((v) => [...POLICIES.keys()].map((p) => `${v}+${p}`))];

@@ -80,7 +80,7 @@ describe("validateScenario()", () => {
 
   test("validateScenario() names an unknown step kind", () => {
     expect(scenarioFailure(() => parseScenarioText(yaml("    steps: [{ do: jump }]\n"), "s.yaml"), "tasks[0].steps[0].do"))
-      .toMatch(/steps\[0\]\.do must be one of touch, madvise, .*exit, got "jump"$/);
+      .toMatch(/steps\[0\]\.do must be one of touch, madvise, .*exit, sysfs, got "jump"$/);
   });
 
   test("validateScenario() rejects a step that names a VMA the task does not have", () => {
@@ -116,7 +116,7 @@ describe("validateScenario()", () => {
 
   test("validateScenario() rejects an unknown kernel variant and TLB preset", () => {
     expect(scenarioFailure(() => validateScenario({ name: "x", variants: ["baseline", "mine"], tasks: [{ name: "a" }] }, "v"), "variants[1]"))
-      .toBe('Cannot load scenario "v": variants[1] must be one of baseline, lazyfree-skip, lazyfree-keep, or a version (6.18, 7.1) with +policies (lazyfree-skip, lazyfree-keep), got "mine"');
+      .toBe('Cannot load scenario "v": variants[1] must be one of baseline, lazyfree-skip, lazyfree-keep, or a version (6.18, 7.1, 7.2) with +policies (lazyfree-skip, lazyfree-keep, mthp-scaled), got "mine"');
     expect(scenarioFailure(() => validateScenario({ name: "x", tlb: "zen9", tasks: [{ name: "a" }] }, "v"), "tlb"))
       .toMatch(/tlb must be one of zen5, .*got "zen9"$/);
   });

@@ -4,7 +4,8 @@
  * handed. It is plain data: the ranges go to workers by postMessage, the walk stays
  * on the main thread.
  */
-import { hugepagePmdEnabled, thpVmaAllowable } from "../mm/thp_policy.ts";
+import { thpVmaAllowable } from "../mm/thp_policy.ts";
+import { hugepageEnabled } from "../kernel/thp_sizes.ts";
 import type { KhugepagedKernel } from "../khugepaged/khugepaged_kernel.ts";
 import { PMD_SIZE, vmaHend, vmaHstart } from "../mm/vma.ts";
 
@@ -62,8 +63,11 @@ export interface ScanPlan {
  * current tunables and VMAs. Throws a RangeError when khugepaged would not run.
  */
 export function buildScanPlan(k: KhugepagedKernel): ScanPlan {
-  if (!hugepagePmdEnabled(k.tunables)) {
-    throw new RangeError(`Cannot run a full khugepaged scan: transparent_hugepage/enabled is "${k.tunables.enabled}"`);
+  // The full scan is PMD-order only: it needs the PMD size on.
+  if (!hugepageEnabled(k.tunables, false)) {
+    const pmd = k.tunables.hugepages[2048];
+    const [file, value] = pmd === "inherit" ? ["enabled", k.tunables.enabled] : ["hugepages-2048kB/enabled", pmd];
+    throw new RangeError(`Cannot run a full khugepaged scan: transparent_hugepage/${file} is "${value}"`);
   }
   if (k.khugepaged.slots.length === 0) {
     throw new RangeError("Cannot run a full khugepaged scan: no mm is registered with khugepaged");

@@ -19,8 +19,9 @@ export interface TraceEvent {
 /** How each event's fields print (TP_printk formats of include/trace/events/huge_memory.h). */
 const FORMATS: Record<string, Record<string, "ptr" | "pfn" | "int" | "str" | "bool">> = {
   mm_khugepaged_scan_pmd: { mm: "ptr", scan_pfn: "pfn", referenced: "int", none_or_zero: "int", status: "str", unmapped: "int" },
-  mm_collapse_huge_page: { mm: "ptr", isolated: "int", status: "str" },
-  mm_collapse_huge_page_isolate: { scan_pfn: "pfn", none_or_zero: "int", referenced: "int", status: "str" },
+  // The mTHP series (7.2) appends `order` to the collapse events.
+  mm_collapse_huge_page: { mm: "ptr", isolated: "int", status: "str", order: "int" },
+  mm_collapse_huge_page_isolate: { scan_pfn: "pfn", none_or_zero: "int", referenced: "int", status: "str", order: "int" },
   mm_collapse_huge_page_swapin: { mm: "ptr", swapped_in: "int", referenced: "int", ret: "int" },
   mm_khugepaged_scan: { mm: "ptr", progress: "int", full_scan_finished: "bool" },
 };

@@ -3,11 +3,15 @@
  * folder, with the kernel's defaults and the kernel's validation. A write the kernel
  * refuses throws a RangeError carrying the errno and the reason.
  */
+import { defaultPerSize, PER_SIZE_CHOICES, perSizePath, type ThpPerSize, type ThpSizeKb, THP_SIZES_KB } from "./thp_sizes.ts";
+
 export type ThpEnabled = "always" | "madvise" | "never";
 export type ThpDefrag = "always" | "defer" | "defer+madvise" | "madvise" | "never";
 
 export interface Tunables {
   enabled: ThpEnabled;
+  /** hugepages-<N>kB/enabled for each anonymous size (thp_sizes.ts). */
+  hugepages: Record<ThpSizeKb, ThpPerSize>;
   defrag: ThpDefrag;
   use_zero_page: number;
   khugepaged: {
@@ -29,6 +33,7 @@ const UINT_MAX = 0xffffffff;
 export function defaultTunables(): Tunables {
   return {
     enabled: "always",
+    hugepages: defaultPerSize(),
     defrag: "madvise",
     use_zero_page: 1,
     khugepaged: {
@@ -70,25 +75,48 @@ const RANGES: Record<string, readonly [number, number]> = {
 };
 
 /** A writable file's path under transparent_hugepage/: `writeTunable`'s and a scenario's `tunables` keys. */
-export type TunablePath = "enabled" | "defrag" | "use_zero_page" | "khugepaged/defrag" | "khugepaged/pages_to_scan" |
+export type TunablePath = `hugepages-${ThpSizeKb}kB/enabled` | "enabled" | "defrag" | "use_zero_page" | "khugepaged/defrag" | "khugepaged/pages_to_scan" |
   "khugepaged/scan_sleep_millisecs" | "khugepaged/alloc_sleep_millisecs" | "khugepaged/max_ptes_none" |
   "khugepaged/max_ptes_swap" | "khugepaged/max_ptes_shared";
 
 /** Every writable file, by its path under transparent_hugepage/. */
-export const TUNABLE_PATHS: readonly TunablePath[] = [...Object.keys(ENUMS), ...Object.keys(RANGES)] as TunablePath[];
+export const TUNABLE_PATHS: readonly TunablePath[] = [
+  ...Object.keys(ENUMS), ...Object.keys(RANGES), ...THP_SIZES_KB.map((kb) => `hugepages-${kb}kB/enabled`),
+] as TunablePath[];
+
+/** sysfs_streq(): the choice exactly, or with the newline `echo` adds; EINVAL otherwise. */
+function choice(path: string, choices: readonly string[], value: string | number): string {
+  const v = String(value).replace(/\n$/, "");
+  if (!choices.includes(v)) throw new TunableError(path, "EINVAL", `expected one of ${choices.join(", ")}, got "${v}"`);
+  return v;
+}
+
+/** How sysfs shows an enumerated file: every choice, the current one in brackets. */
+function showChoices(choices: readonly string[], cur: string): string {
+  return choices.map((c) => (c === cur ? `[${c}]` : c)).join(" ");
+}
+
+/** ENOENT for a path with no writable file behind it. */
+function noSuchFile(path: string): TunableError {
+  if (!path.startsWith("hugepages-")) return new TunableError(path, "ENOENT", "no such tunable");
+  // hugepages-8kB exists on x86-64 for the page cache only: it has no `enabled`.
+  return new TunableError(path, "ENOENT", `no such file: the sizes with an enabled file are ${THP_SIZES_KB.map((kb) => `hugepages-${kb}kB`).join(", ")}`);
+}
 
 /** Validate and apply one sysfs write (`path` relative to transparent_hugepage/). */
 export function writeTunable(t: Tunables, path: string, value: string | number): void {
+  const kb = perSizePath(path);
+  if (kb !== undefined) {
+    t.hugepages[kb] = choice(path, PER_SIZE_CHOICES, value) as ThpPerSize;
+    return;
+  }
   const choices = ENUMS[path];
   if (choices) {
-    // sysfs_streq(): the choice exactly, or with the newline `echo` adds.
-    const v = String(value).replace(/\n$/, "");
-    if (!choices.includes(v)) throw new TunableError(path, "EINVAL", `expected one of ${choices.join(", ")}, got "${v}"`);
-    (t as unknown as Record<string, string>)[path] = v;
+    (t as unknown as Record<string, string>)[path] = choice(path, choices, value);
     return;
   }
   const range = RANGES[path];
-  if (!range) throw new TunableError(path, "ENOENT", "no such tunable");
+  if (!range) throw noSuchFile(path);
   // kstrtouint(buf, 10): decimal digits after an optional "+", an optional newline after them.
   const n = typeof value === "number" ? value : /^\+?[0-9]+\n?$/.test(value) ? Number(value.replace("\n", "")) : NaN;
   if (!Number.isInteger(n) || n < range[0] || n > range[1]) {
@@ -103,12 +131,11 @@ export function writeTunable(t: Tunables, path: string, value: string | number):
 
 /** Read a tunable as sysfs shows it (`enabled` shows the choice in brackets). */
 export function readTunable(t: Tunables, path: string): string {
+  const kb = perSizePath(path);
+  if (kb !== undefined) return showChoices(PER_SIZE_CHOICES, t.hugepages[kb]);
   const choices = ENUMS[path];
-  if (choices) {
-    const cur = (t as unknown as Record<string, string>)[path];
-    return choices.map((c) => (c === cur ? `[${c}]` : c)).join(" ");
-  }
-  if (!RANGES[path]) throw new TunableError(path, "ENOENT", "no such tunable");
+  if (choices) return showChoices(choices, (t as unknown as Record<string, string>)[path]);
+  if (!RANGES[path]) throw noSuchFile(path);
   return String(path.startsWith("khugepaged/")
     ? (t.khugepaged as unknown as Record<string, number>)[path.slice("khugepaged/".length)]
     : (t as unknown as Record<string, number>)[path]);

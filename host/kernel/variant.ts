@@ -4,12 +4,28 @@
  * patch under review). A version is one module in versions/, a policy one module in
  * policies/; variants/mod.ts names the combinations and resolves their names.
  */
+/**
+ * Which per-order `max_ptes_none` rule the kernel applies: `merged` is the series' v17
+ * (an mTHP order takes only 0 or 511, other values make it refuse mTHP collapse); `scaled`
+ * is the earlier postings' `max_ptes_none >> (PMD_ORDER − o)`, which lets a collapse at
+ * order o make the window of order o + 1 qualify on the next scan ("creep").
+ */
+export type MaxNoneRule = "merged" | "scaled";
+
 /** The switches of the shared khugepaged model that a version sets and a policy may change. */
 export interface KernelRules {
   /** The v8 "skip lazy-free folios" rule in the scan and isolate steps. */
   readonly lazyfreeSkip: boolean;
   /** Whether `mm_khugepaged_scan` exists (v8 patch 1/4). */
   readonly scanTraceEvent: boolean;
+  /**
+   * The mTHP collapse series (7.2): khugepaged serves every enabled anonymous size, so
+   * it runs while any `hugepages-<N>kB/enabled` is on (`hugepage_enabled()`), not only
+   * the PMD size (`hugepage_pmd_enabled()`).
+   */
+  readonly mthpCollapse: boolean;
+  /** Which per-order `max_ptes_none` rule mTHP collapse applies (host/khugepaged/mthp_collapse.ts). */
+  readonly mthpMaxNone: MaxNoneRule;
   /** Budget units of `pages_to_scan` charged for one scanned anonymous PMD whose scan examined `ptesExamined` PTEs. */
   pmdCharge(ptesExamined: number): number;
   /** The trace string this kernel prints for a result code. */

@@ -11,11 +11,18 @@ import { newAnonLo, pteWord, unmapPage } from "../mm/pte_ops.ts";
 import { PMD_SIZE, type Vma } from "../mm/vma.ts";
 import { readRecord } from "../kernel/scan_record.ts";
 import { thpVmaAllowable } from "../mm/thp_policy.ts";
+import { PMD_ORDER } from "../kernel/thp_sizes.ts";
+import { countMthpStat, EXCEED_STATS } from "../kernel/mthp_stats.ts";
 import { hashedPointer } from "../kernel/trace.ts";
 import type { CollapseControl } from "./collapse_control.ts";
 import { scanFlags } from "./scan_pmd_exit.ts";
 
 const S = ScanResult;
+
+/** The mTHP series appends `order` to the collapse events: a PMD collapse prints order=9. */
+function orderField(k: Kernel): Array<readonly [string, number]> {
+  return k.variant.mthpCollapse ? [["order", PMD_ORDER]] : [];
+}
 
 function trace(k: Kernel, cc: CollapseControl, event: string, fields: Array<readonly [string, number | string]>): void {
   k.tracer.emit({ ts: cc.ts, comm: cc.comm, pid: cc.pid, cpu: cc.cpu, event, fields });
@@ -48,6 +55,7 @@ export function collapseHugePage(
 ): Collapse {
   const c: Collapse = { result: S.ALLOC_HUGE_PAGE_FAIL, lazyfreePages: 0 };
   const head = k.phys.allocHuge();
+  if (k.variant.mthpCollapse) countMthpStat(k.mthpStats, PMD_ORDER, head < 0 ? "collapse_alloc_failed" : "collapse_alloc");
   if (head < 0) {
     k.vmstat.thp_collapse_alloc_failed++;
     return finish(k, mm, cc, c);
@@ -61,6 +69,7 @@ export function collapseHugePage(
 function finish(k: Kernel, mm: Mm, cc: CollapseControl, c: Collapse): Collapse {
   trace(k, cc, "mm_collapse_huge_page", [
     ["mm", hashedPointer(mm.id)], ["isolated", c.result === S.SUCCEED ? 1 : 0], ["status", k.variant.traceString(c.result)],
+    ...orderField(k),
   ]);
   return c;
 }
@@ -90,9 +99,11 @@ function collapseWith(
   const rec = readRecord(k.core.u32, k.isolateRecord);
   if (rec.result === S.EXCEED_NONE_PTE) k.vmstat.thp_scan_exceed_none_pte++;
   if (rec.result === S.EXCEED_SHARED_PTE) k.vmstat.thp_scan_exceed_share_pte++;
+  const stat = EXCEED_STATS.get(rec.result);
+  if (stat && k.variant.mthpCollapse) countMthpStat(k.mthpStats, PMD_ORDER, stat);
   trace(k, cc, "mm_collapse_huge_page_isolate", [
     ["scan_pfn", rec.pfn], ["none_or_zero", rec.noneOrZero], ["referenced", rec.referenced],
-    ["status", k.variant.traceString(rec.result)],
+    ["status", k.variant.traceString(rec.result)], ...orderField(k),
   ]);
   if (rec.result !== S.SUCCEED) return rec.result;
   c.lazyfreePages = copyAndMap(k, mm, vma, pmdNo, t, head);

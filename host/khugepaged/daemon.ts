@@ -8,7 +8,8 @@ import { SCAN_RESULTS, ScanResult } from "../core/scan_result.ts";
 import { hashedPointer } from "../kernel/trace.ts";
 import type { ClockedKernel } from "./clocked_kernel.ts";
 import type { Mm } from "../mm/mm.ts";
-import { hugepagePmdEnabled, thpVmaAllowable } from "../mm/thp_policy.ts";
+import { thpVmaAllowable } from "../mm/thp_policy.ts";
+import { hugepageEnabled } from "../kernel/thp_sizes.ts";
 import { vmaHend, vmaHstart } from "../mm/vma.ts";
 import type { CollapseControl } from "./collapse_control.ts";
 import { msecsToJiffies } from "../kernel/jiffies.ts";
@@ -67,11 +68,11 @@ export class Khugepaged {
 
   /** What each PMD step tells the thread: its counters and the collapse observer. */
   readonly #pmdSink: PmdStepSink = {
-    collapsed: (e) => {
-      if (e.result === S.SUCCEED) this.pagesCollapsed++;
-      this.events.emit(e);
-    },
+    collapsed: (e) => this.events.emit(e),
     decided: (result, mm, address) => {
+      // khugepaged_scan_mm_slot() counts a PMD whose scan ended in SUCCEED (a collapse, or
+      // under mTHP collapse any window of it collapsed), once per PMD.
+      if (result === S.SUCCEED) this.pagesCollapsed++;
       this.scanResults[result]++;
       this.events.emit({ type: "scan_pmd", mm, address, result });
     },
@@ -81,8 +82,13 @@ export class Khugepaged {
     this.k = k;
   }
 
+  /** Whether THP settings give the thread work: `hugepage_pmd_enabled()` or, with mTHP collapse, `hugepage_enabled()`. */
+  #enabled(): boolean {
+    return hugepageEnabled(this.k.tunables, this.k.variant.mthpCollapse);
+  }
+
   #hasWork(): boolean {
-    return this.slots.length > 0 && hugepagePmdEnabled(this.k.tunables);
+    return this.slots.length > 0 && this.#enabled();
   }
 
   /** `__khugepaged_enter()`: append at the tail; wake the thread if the list was empty. */
@@ -104,7 +110,8 @@ export class Khugepaged {
    * tunables cut the current sleep short.
    */
   tunableWritten(path: string): void {
-    if (path === "enabled") this.#startStop();
+    // Every enabled file calls start_stop_khugepaged(): the top level and each size.
+    if (path === "enabled" || /^hugepages-[0-9]+kB\/enabled$/.test(path)) this.#startStop();
     else if (path === "khugepaged/scan_sleep_millisecs" || path === "khugepaged/alloc_sleep_millisecs") {
       this.#sleepTunableWritten();
     }
@@ -117,7 +124,7 @@ export class Khugepaged {
    * to the list head, freeing the slot under it if that mm has exited).
    */
   #startStop(): void {
-    if (hugepagePmdEnabled(this.k.tunables)) {
+    if (this.#enabled()) {
       if (!this.#running) {
         this.#running = true;
         this.#wakeAt(this.#earliest());
@@ -242,7 +249,7 @@ export class Khugepaged {
       const vmas = mm.vmas.slice();
       const slots = vmas.map((v) => ({ end: v.end, hstart: vmaHstart(v), hend: vmaHend(v) }));
       const batches = new ScanBatches(k, mm, this.#cc(start), w, pass, this.#pmdSink);
-      end = walkMmSlot(slots, (i) => thpVmaAllowable(k.tunables, mm, vmas[i], "khugepaged"), w, k.variant.pmdCharge,
+      end = walkMmSlot(slots, (i) => thpVmaAllowable(k.tunables, mm, vmas[i], "khugepaged", k.variant.mthpCollapse), w, k.variant.pmdCharge,
         (i, address, hend) => batches.pmd(i, vmas[i].flags, address, hend));
     }
     pass.progress = w.progress;

@@ -33,6 +33,8 @@ export interface CollapseEvent {
   result: number;
   /** Clean lazy-free base pages that went into the THP (0 unless it succeeded). */
   lazyfreePages: number;
+  /** The folio order of an mTHP collapse's attempt (the mTHP series); absent for the PMD path. */
+  order?: number;
 }
 
 /** A PMD's scan ended: its final status (after any collapse), as mm_khugepaged_scan_pmd reports it. */

@@ -5,9 +5,13 @@
  * consumed in order: its time charged, SCAN_SUCCEED collapsed, its result counted and
  * traced.
  */
-import { RECORD } from "../core/layout.ts";
+import { PTES_PER_PMD, RECORD, VMA } from "../core/layout.ts";
 import { ScanResult } from "../core/scan_result.ts";
-import { readRecord, RING_RECORDS } from "../kernel/scan_record.ts";
+import { readRecord, RING_RECORDS, type ScanRecord } from "../kernel/scan_record.ts";
+import { enabledOrders, PMD_ORDER } from "../kernel/thp_sizes.ts";
+import { PAGE_SIZE } from "../mm/vma.ts";
+import { collapseMthp } from "./collapse_mthp.ts";
+import { BITMAP_WORDS, mthpCollapse, occupiedBitmap } from "./mthp_collapse.ts";
 import type { ClockedKernel } from "./clocked_kernel.ts";
 import { type Mm, pmdOf } from "../mm/mm.ts";
 import { collapseHugePage } from "./collapse.ts";
@@ -18,6 +22,7 @@ import { type SlotWalk, stepWord } from "./scan_mm_slot.ts";
 import { countScanResult, scanFlags, traceScanPmd } from "./scan_pmd_exit.ts";
 
 const S = ScanResult;
+const PMD_ONLY = 1 << PMD_ORDER;
 /** First batch of PMDs asked of the core per VMA; it doubles while records are used up. */
 const FIRST_BATCH = 8;
 
@@ -47,6 +52,9 @@ export class ScanBatches {
   /** The pass's simulated time so far, advanced by each PMD's scan and collapse. */
   readonly #pass: PassClock;
   #vma = -1;
+  /** The orders `collapse_allowable_orders()` gives the VMA being scanned, as a bitmask. */
+  #orders = PMD_ONLY;
+  readonly #bitmap = new Uint32Array(BITMAP_WORDS);
   #batch = FIRST_BATCH;
   #next = 0;
   #count = 0;
@@ -72,7 +80,9 @@ export class ScanBatches {
     let result = rec.result;
     // collapse_huge_page() drops mmap_lock: this mm call ends after this PMD.
     const lockDropped = result === S.SUCCEED;
-    if (lockDropped) {
+    if (lockDropped && this.#orders !== PMD_ONLY) {
+      result = this.#mthpCollapse(rec);
+    } else if (lockDropped) {
       const defrag = k.tunables.khugepaged.defrag === 1;
       // collapse_huge_page()'s own events come after its allocation.
       cc.ts = pass.wall(pass.elapsed + allocNs(k.costs, defrag, k.fragmentation));
@@ -90,6 +100,32 @@ export class ScanBatches {
     return stepWord(result, rec.ptesExamined, lockDropped);
   }
 
+  /**
+   * `mthp_collapse()` over the PMD of `rec` (the mTHP series): the windows the occupied
+   * bitmap and the enabled orders pick, each collapsed at its order, timed and reported
+   * like a PMD collapse. The PMD's status is SUCCEED when any window was collapsed.
+   */
+  #mthpCollapse(rec: ScanRecord): number {
+    const k = this.#k, mm = this.#mm, cc = this.#cc, pass = this.#pass;
+    const defrag = k.tunables.khugepaged.defrag === 1;
+    const bitmap = occupiedBitmap(k.core.u32, mm.pt.table(pmdOf(rec.address)), this.#bitmap);
+    const walk = mthpCollapse(bitmap, this.#orders, k.tunables.khugepaged.max_ptes_none, k.variant.mthpMaxNone, (offset, order) => {
+      cc.ts = pass.wall(pass.elapsed + allocNs(k.costs, defrag, k.fragmentation));
+      const c = order === PMD_ORDER
+        ? collapseHugePage(k, mm, rec.address, rec.referenced, rec.unmapped, cc)
+        : { result: collapseMthp(k, mm, rec.address, offset, order, cc), lazyfreePages: 0 };
+      const stage = c.result === S.SUCCEED ? "succeeded" : c.result === S.ALLOC_HUGE_PAGE_FAIL ? "alloc-failed" : "failed";
+      pass.elapsed += collapseNs(k.costs, stage, defrag, k.fragmentation);
+      if (c.result === S.SUCCEED) pass.collapses++;
+      cc.ts = pass.wall(pass.elapsed);
+      const address = rec.address + offset * PAGE_SIZE;
+      this.#sink.collapsed({ type: "collapse", ts: cc.ts, mm, address, result: c.result, lazyfreePages: c.lazyfreePages, order });
+      return c.result;
+    });
+    if (walk.invalidMaxPtesNone) k.warnOnce(`khugepaged: mTHP collapse only supports max_ptes_none values of 0 or ${PTES_PER_PMD - 1}`);
+    return walk.collapsed > 0 ? S.SUCCEED : S.FAIL;
+  }
+
   /** Ask the core for the next batch from `address`. */
   #scan(vma: number, vmaFlags: number, address: number, hend: number): void {
     if (vma !== this.#vma) {
@@ -102,7 +138,10 @@ export class ScanBatches {
     const pmdNo = pmdOf(address);
     this.#count = Math.min(this.#batch, pmdOf(hend) - pmdNo, Math.max(1, w.budget - w.progress));
     this.#next = 0;
-    k.scanCore.scanPmds(mm.pt.dir, pmdNo - mm.pt.basePmd, this.#count, pmdNo, kh.max_ptes_none, kh.max_ptes_swap,
+    this.#orders = k.variant.mthpCollapse ? enabledOrders(k.tunables, (vmaFlags & VMA.VM_HUGEPAGE) !== 0) : PMD_ONLY;
+    // With mTHP orders the scan takes every empty PTE, to fill the bitmap; the walk applies max_ptes_none per order.
+    const maxNone = this.#orders === PMD_ONLY ? kh.max_ptes_none : PTES_PER_PMD - 1;
+    k.scanCore.scanPmds(mm.pt.dir, pmdNo - mm.pt.basePmd, this.#count, pmdNo, maxNone, kh.max_ptes_swap,
       kh.max_ptes_shared, vmaFlags, scanFlags(k.variant, true), k.ring);
   }
 }

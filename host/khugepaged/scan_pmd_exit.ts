@@ -11,6 +11,8 @@ import { hashedPointer } from "../kernel/trace.ts";
 import type { Kernel } from "../mm/kernel.ts";
 import type { Mm } from "../mm/mm.ts";
 import type { CollapseControl } from "./collapse_control.ts";
+import { countMthpStat, EXCEED_STATS } from "../kernel/mthp_stats.ts";
+import { PMD_ORDER } from "../kernel/thp_sizes.ts";
 
 const S = ScanResult;
 
@@ -19,11 +21,13 @@ export function scanFlags(rules: Pick<KernelRules, "lazyfreeSkip">, isKhugepaged
   return (isKhugepaged ? SCAN_FLAG.KHUGEPAGED : 0) | (rules.lazyfreeSkip ? SCAN_FLAG.LAZYFREE_SKIP : 0);
 }
 
-/** Bump the vmstat counter a scan result carries, if any. */
+/** Bump the vmstat counter a scan result carries, if any, and with mTHP collapse the PMD size's stats/ counter. */
 export function countScanResult(k: Kernel, result: number): void {
   if (result === S.EXCEED_NONE_PTE) k.vmstat.thp_scan_exceed_none_pte++;
   else if (result === S.EXCEED_SWAP_PTE) k.vmstat.thp_scan_exceed_swap_pte++;
   else if (result === S.EXCEED_SHARED_PTE) k.vmstat.thp_scan_exceed_share_pte++;
+  const stat = EXCEED_STATS.get(result);
+  if (stat && k.variant.mthpCollapse) countMthpStat(k.mthpStats, PMD_ORDER, stat);
 }
 
 /** `trace_mm_khugepaged_scan_pmd` with the final status (after any collapse). */

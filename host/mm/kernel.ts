@@ -8,7 +8,9 @@
 import type { CoreMemory } from "../core/core_memory.ts";
 import { RECORD } from "../core/layout.ts";
 import type { ScanCore } from "../core/scan_core.ts";
-import { thpVmaAllowable, hugepagePmdEnabled } from "./thp_policy.ts";
+import { thpVmaAllowable } from "./thp_policy.ts";
+import { hugepageEnabled } from "../kernel/thp_sizes.ts";
+import { emptyMthpStats, type MthpStats } from "../kernel/mthp_stats.ts";
 import { Tracer } from "../kernel/trace.ts";
 import { defaultTunables, type Tunables, writeTunable } from "../kernel/tunables.ts";
 import { RING_BYTES, RING_RECORDS } from "../kernel/scan_record.ts";
@@ -48,6 +50,10 @@ export class Kernel {
   readonly tunables: Tunables;
   readonly phys: PhysMem;
   readonly vmstat: Vmstat = emptyVmstat();
+  /** Kernel log lines (`pr_warn_once()` and the like), in order. */
+  readonly dmesg: string[] = [];
+  /** hugepages-<N>kB/stats/collapse_* (counted by kernels with mTHP collapse). */
+  readonly mthpStats: MthpStats = emptyMthpStats();
   readonly tracer: Tracer;
   readonly clock = new EventQueue();
   /** The fraction of 2 MiB blocks fragmented at boot: the share of huge allocations that compact first. */
@@ -81,6 +87,11 @@ export class Kernel {
     this.isolateRecord = this.ring + RING_RECORDS * RECORD.BYTES;
   }
 
+  /** `pr_warn_once()`: log `line` unless it was logged before. */
+  warnOnce(line: string): void {
+    if (!this.dmesg.includes(line)) this.dmesg.push(line);
+  }
+
   /** Current simulated time in nanoseconds. */
   get now(): number {
     return this.clock.now;
@@ -108,8 +119,8 @@ export class Kernel {
    * and the mm is not there yet.
    */
   khugepagedEnterVma(mm: Mm, vma: Vma): void {
-    if (mm.registered || !hugepagePmdEnabled(this.tunables)) return;
-    if (!thpVmaAllowable(this.tunables, mm, vma, "khugepaged")) return;
+    if (mm.registered || !hugepageEnabled(this.tunables, this.variant.mthpCollapse)) return;
+    if (!thpVmaAllowable(this.tunables, mm, vma, "khugepaged", this.variant.mthpCollapse)) return;
     this.hooks.enter(mm);
   }
 }

@@ -95,6 +95,36 @@ export class PhysMem {
     return b * PAGES_PER_BLOCK + slot;
   }
 
+  /**
+   * Allocate 2^`order` base pages at naturally aligned, contiguous pfns (an mTHP folio
+   * below the PMD order): from the untouched top of a partly used block first, else from
+   * a whole block; the pages are freed one by one with freePage(). Returns the head
+   * pfn, or -1 when no block has such a run. Slots skipped to align the run stay free.
+   */
+  allocOrder(order: number): number {
+    const n = 1 << order;
+    let b = -1, start = 0;
+    for (const p of this.#partial) {
+      const s = this.#slots.get(p)!;
+      const at = Math.ceil(s.bump / n) * n;
+      if (at + n <= PAGES_PER_BLOCK) { b = p; start = at; break; }
+    }
+    if (b < 0) {
+      const w = this.#whole.pop();
+      if (w === undefined) return -1;
+      b = w;
+      this.#slots.set(b, { bump: 0, free: [] });
+      this.#partial.add(b);
+    }
+    const s = this.#slots.get(b)!;
+    for (let slot = s.bump; slot < start; slot++) s.free.push(slot);
+    s.bump = start + n;
+    this.#used[b] += n;
+    if (this.#used[b] === PAGES_PER_BLOCK) this.#partial.delete(b);
+    this.#freePages -= n;
+    return b * PAGES_PER_BLOCK + start;
+  }
+
   /** Whether `pfn` is one of this memory's pages (synthetic pfns lie above it). */
   backs(pfn: number): boolean {
     return pfn >= 0 && pfn < this.totalPages;

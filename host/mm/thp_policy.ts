@@ -7,24 +7,23 @@ import { VMA } from "../core/layout.ts";
 import type { Mm } from "./mm.ts";
 import { vmaHend, vmaHstart, type Vma } from "./vma.ts";
 import type { Tunables } from "../kernel/tunables.ts";
+import { enabledOrders, orderEnabled, PMD_ORDER } from "../kernel/thp_sizes.ts";
 
 export type ThpCaller = "fault" | "khugepaged" | "collapse";
 
-/** Whether `vma` of `mm` may hold a PMD-sized THP for `caller`. */
-export function thpVmaAllowable(t: Tunables, mm: Mm, vma: Vma, caller: ThpCaller): boolean {
+/**
+ * Whether `vma` of `mm` may hold a PMD-sized THP for `caller`, or with `anyOrder` (khugepaged
+ * under the mTHP series: `collapse_allowable_orders()`) a THP of any enabled size.
+ */
+export function thpVmaAllowable(t: Tunables, mm: Mm, vma: Vma, caller: ThpCaller, anyOrder = false): boolean {
   if (caller !== "collapse") {
     // sysfs decides only for the daemon and faults; MADV_COLLAPSE is an explicit request.
-    if (t.enabled === "never") return false;
-    if (t.enabled === "madvise" && (vma.flags & VMA.VM_HUGEPAGE) === 0) return false;
+    const vmHuge = (vma.flags & VMA.VM_HUGEPAGE) !== 0;
+    if (anyOrder ? enabledOrders(t, vmHuge) === 0 : !orderEnabled(t, PMD_ORDER, vmHuge)) return false;
   }
   if ((vma.flags & VMA.VM_NOHUGEPAGE) !== 0 || mm.thpDisabled) return false;
   if (vmaHstart(vma) >= vmaHend(vma)) return false;
   // khugepaged and collapse need an anon_vma: a never-faulted VMA has nothing to collapse.
   if (caller !== "fault" && !vma.anonVma) return false;
   return true;
-}
-
-/** `hugepage_pmd_enabled()`: whether khugepaged runs at all. */
-export function hugepagePmdEnabled(t: Tunables): boolean {
-  return t.enabled !== "never";
 }

@@ -59,6 +59,10 @@ export function formatRun(r: RunResult): string {
     `${r.khugepaged.pagesCollapsed} pages collapsed`);
   const scans = Object.entries(r.khugepaged.scanResults).map(([result, n]) => `${result} ${n}`);
   out.push(`khugepaged scan results: ${scans.length > 0 ? scans.join(", ") : "none"}`);
+  for (const [size, counters] of Object.entries(r.khugepaged.mthpStats ?? {})) {
+    out.push(`${size}/stats: ${Object.entries(counters).map(([n, v]) => `${n} ${v}`).join(", ")}`);
+  }
+  for (const line of r.khugepaged.dmesg ?? []) out.push(`kernel: ${line}`);
   const v = r.vmstat;
   out.push(`vmstat: thp_collapse_alloc ${v.thp_collapse_alloc}, thp_collapse_alloc_failed ${v.thp_collapse_alloc_failed}, ` +
     `thp_fault_alloc ${v.thp_fault_alloc}, pglazyfree ${v.pglazyfree}, pglazyfreed ${v.pglazyfreed}, pswpout ${v.pswpout}`);

@@ -1,4 +1,5 @@
 /** What a run reports: per task what perf stat and the seed program would print, the khugepaged timeline, time series. */
+import type { MthpCollapseStat } from "../kernel/mthp_stats.ts";
 import type { WakeupRow } from "./wakeup_log.ts";
 import type { Vmstat } from "../kernel/vmstat.ts";
 
@@ -122,6 +123,13 @@ export interface RunResult {
      * 7.1's `no_pte_table`): in SCAN_RESULTS order, zero counts left out.
      */
     scanResults: Record<string, number>;
+    /**
+     * Under a kernel with mTHP collapse (7.2) only: `hugepages-<N>kB/stats/collapse_*` by
+     * size ("hugepages-64kB"), each size and counter left out while 0.
+     */
+    mthpStats?: Record<string, Partial<Record<MthpCollapseStat, number>>>;
+    /** The kernel log lines of the run (the mTHP collapse warning), when there are any. */
+    dmesg?: string[];
   };
   vmstat: Vmstat;
   /** CONFIG_HZ of the run's kernel. */

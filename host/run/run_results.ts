@@ -1,4 +1,6 @@
 /** A finished run read into its RunResult: per task, per generated mm, khugepaged's counters, vmstat and the trace. */
+import type { MthpCollapseStat, MthpStats } from "../kernel/mthp_stats.ts";
+import { THP_SIZES_KB } from "../kernel/thp_sizes.ts";
 import { SCAN_RESULTS } from "../core/scan_result.ts";
 import type { Variant } from "../kernel/variant.ts";
 import type { KhugepagedKernel } from "../khugepaged/khugepaged_kernel.ts";
@@ -67,6 +69,9 @@ export function readResults(run: FinishedRun): RunResult {
     khugepaged: {
       fullScans: k.khugepaged.fullScans, pagesCollapsed: k.khugepaged.pagesCollapsed, wakeups: k.khugepaged.wakeups,
       scanResults: scanResultCounts(k.khugepaged.scanResults, k.variant),
+      // Absent before 7.2 and without log lines, so that other runs serialize as they always have.
+      ...(k.variant.mthpCollapse ? { mthpStats: nonZeroMthpStats(k.mthpStats) } : {}),
+      ...(k.dmesg.length > 0 ? { dmesg: [...k.dmesg] } : {}),
     },
     vmstat: { ...k.vmstat },
     hz: k.jiffies.hz,
@@ -74,6 +79,16 @@ export function readResults(run: FinishedRun): RunResult {
     series: run.series,
     trace: k.tracer.ftrace(),
   };
+}
+
+/** The per-size collapse counters by "hugepages-<N>kB", sizes and counters at 0 left out. */
+function nonZeroMthpStats(stats: MthpStats): Record<string, Partial<Record<MthpCollapseStat, number>>> {
+  const out: Record<string, Partial<Record<MthpCollapseStat, number>>> = {};
+  for (const kb of THP_SIZES_KB) {
+    const set = Object.entries(stats[kb]).filter(([, n]) => n > 0);
+    if (set.length > 0) out[`hugepages-${kb}kB`] = Object.fromEntries(set);
+  }
+  return out;
 }
 
 /** Counts by result code as counts by the variant's trace string, in SCAN_RESULTS order, without zeros. */

@@ -167,6 +167,10 @@ export class TaskRun {
           child.startForked(childMm, this.#regions);
           break;
         }
+        case "sysfs":
+          // Kernel.writeTunable() applies the store handler's side effects (khugepaged wake-ups, start/stop).
+          this.#guard(at, () => this.#ctx.k.writeTunable(step.path, step.value));
+          break;
         default:
           this.#guard(at, () => this.#syscall(step));
       }
@@ -178,7 +182,7 @@ export class TaskRun {
     return { start: r.start + step.offset, len: step.length ?? r.size - step.offset };
   }
 
-  #syscall(step: Exclude<Step, { do: "sleep" | "repeat" | "access" | "exit" | "fork" }>): void {
+  #syscall(step: Exclude<Step, { do: "sleep" | "repeat" | "access" | "exit" | "fork" | "sysfs" }>): void {
     const k = this.#ctx.k;
     const mm = this.mm!;
     const { start, len } = this.#range(step);

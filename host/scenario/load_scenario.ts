@@ -5,7 +5,7 @@
  * path and the reason.
  */
 import { findVariant, variantChoices } from "../kernel/variants/mod.ts";
-import { defaultTunables, TunableError, writeTunable } from "../kernel/tunables.ts";
+import { defaultTunables, TunableError, type Tunables, writeTunable } from "../kernel/tunables.ts";
 import { MMAP_BASE, mmapAlign, placeBelow } from "../mm/address_space.ts";
 import { populateProblem } from "./memory_plan.ts";
 import { runLimitProblem } from "./run_limits.ts";
@@ -71,15 +71,12 @@ function checkScenario(s: Scenario, source: string): void {
   const tunables = defaultTunables();
   const normalized: Record<string, string | number> = {};
   for (const [key, value] of Object.entries(s.tunables)) {
-    const path = key.startsWith(SYSFS_PREFIX) ? key.slice(SYSFS_PREFIX.length) : key;
-    try {
-      writeTunable(tunables, path, value);
-    } catch (err) {
-      if (!(err instanceof TunableError)) throw err;
-      const reason = err.message.replace(/^Cannot write [^:]*: /, "");
+    const path = sysfsPath(key);
+    const err = sysfsRefusal(tunables, path, value);
+    if (err) {
       fail(["tunables", key], err.errno === "ENOENT"
         ? `is not a tunable under ${SYSFS_PREFIX} (write paths such as "khugepaged/max_ptes_none")`
-        : `was refused by the kernel (${reason})`);
+        : `was refused by the kernel (${refusalReason(err)})`);
     }
     normalized[path] = value;
   }
@@ -118,6 +115,27 @@ function checkScenario(s: Scenario, source: string): void {
 }
 
 type Fail = (path: Array<string | number>, reason: string) => never;
+
+/** A sysfs path relative to transparent_hugepage/, whether written so or absolute. */
+function sysfsPath(key: string): string {
+  return key.startsWith(SYSFS_PREFIX) ? key.slice(SYSFS_PREFIX.length) : key;
+}
+
+/** The kernel's refusal of writing `value` to `path` over `t` (which the write changes), or null. */
+function sysfsRefusal(t: Tunables, path: string, value: string | number): TunableError | null {
+  try {
+    writeTunable(t, path, value);
+    return null;
+  } catch (err) {
+    if (!(err instanceof TunableError)) throw err;
+    return err;
+  }
+}
+
+/** A TunableError's errno and reason without the "Cannot write …: " lead. */
+function refusalReason(err: TunableError): string {
+  return err.message.replace(/^Cannot write [^:]*: /, "");
+}
 
 /**
  * `generate:` as `parseSynthSpec` checks it, its error split into the field path and
@@ -214,6 +232,14 @@ function checkSteps(
         break;
       case "sleep":
         break;
+      case "sysfs": {
+        // Checked as the store handler checks it (the value alone decides), on scratch tunables.
+        step.path = sysfsPath(step.path);
+        const err = sysfsRefusal(defaultTunables(), step.path, step.value);
+        if (err?.errno === "ENOENT") fail([...path, "path"], `is not a file under ${SYSFS_PREFIX} (${refusalReason(err)})`);
+        if (err) fail([...path, "value"], `was refused by the kernel (${refusalReason(err)})`);
+        break;
+      }
     }
   });
 }

@@ -13,6 +13,7 @@
  */
 import { PMD_SIZE, PTE_TABLE_BYTES } from "../core/layout.ts";
 import type { Tunables } from "../kernel/tunables.ts";
+import { orderEnabled, PMD_ORDER } from "../kernel/thp_sizes.ts";
 import type { CoreSpace } from "../synth/generate.ts";
 import type { RunLimitProblem } from "./run_limits.ts";
 import type { Scenario, VmaSpec } from "./scenario_schema.ts";
@@ -23,8 +24,7 @@ const DIR_ENTRY_BYTES = 4;
 
 /** Whether a write fault in `v` may map a PMD-sized THP: `thp_vma_allowable_order()` at mmap time. */
 function hugeFaultPossible(v: VmaSpec, t: Tunables): boolean {
-  if (t.enabled === "never" || v.flags.includes("nohugepage")) return false;
-  if (t.enabled === "madvise" && !v.flags.includes("hugepage")) return false;
+  if (v.flags.includes("nohugepage") || !orderEnabled(t, PMD_ORDER, v.flags.includes("hugepage"))) return false;
   return v.size >= PMD_SIZE;
 }
 

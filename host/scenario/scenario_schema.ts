@@ -64,7 +64,12 @@ export interface SleepStep { do: "sleep"; seconds: number }
 export interface RepeatStep { do: "repeat"; times: number; steps: Step[] }
 export interface ForkStep { do: "fork"; child: string; steps: Step[] }
 export interface ExitStep { do: "exit" }
-export type Step = TouchStep | MadviseStep | PinStep | AccessStep | SleepStep | RepeatStep | ForkStep | ExitStep;
+/**
+ * A write to a file under /sys/kernel/mm/transparent_hugepage/ (`path` relative to it
+ * or absolute) at this point of the task, with the store handler's side effects.
+ */
+export interface SysfsStep { do: "sysfs"; path: string; value: string | number }
+export type Step = TouchStep | MadviseStep | PinStep | AccessStep | SleepStep | RepeatStep | ForkStep | ExitStep | SysfsStep;
 
 export type VmaFlag = "hugepage" | "nohugepage" | "droppable";
 
@@ -204,6 +209,7 @@ const StepSchema: z.ZodType<Step> = z.discriminatedUnion("do", [
     },
   }),
   z.strictObject({ do: z.literal("exit") }),
+  z.strictObject({ do: z.literal("sysfs"), path: z.string().min(1), value: z.union([z.string(), z.number()]) }),
 ]) as z.ZodType<Step>;
 
 const Vma = z.strictObject({

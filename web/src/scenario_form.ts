@@ -4,7 +4,8 @@
  * field, worded as the CLI words it.
  */
 import {
-  defaultTunables, findPreset, PRESETS, presetYaml, readTunable, type Scenario, TUNABLE_PATHS, VARIANTS,
+  defaultTunables, findPreset, PER_SIZE_CHOICES, perSizePath, PRESETS, presetYaml, readTunable, type Scenario, TUNABLE_PATHS,
+  VARIANTS,
 } from "../../host/mod.ts";
 import type { ErrorField } from "./run_request.ts";
 import { checkRunRequest, checkScenarioText, type RunRequest } from "./run_request.ts";
@@ -198,7 +199,7 @@ export class ScenarioForm {
     label.htmlFor = id;
     label.textContent = path;
     let input: HTMLInputElement | HTMLSelectElement;
-    const choices = CHOICES[path];
+    const choices = CHOICES[path] ?? (perSizePath(path) === undefined ? undefined : PER_SIZE_CHOICES);
     if (choices) {
       input = document.createElement("select");
       input.append(new Option("(scenario)", ""), ...choices.map((c) => new Option(c, c)));

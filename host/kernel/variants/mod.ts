@@ -7,13 +7,15 @@
 import { type KernelVersion, type Policy, type Variant, withPolicies } from "../variant.ts";
 import { lazyfreeKeep } from "../policies/lazyfree_keep.ts";
 import { lazyfreeSkip } from "../policies/lazyfree_skip.ts";
+import { mthpScaled } from "../policies/mthp_scaled.ts";
 import { linux618 } from "../versions/linux_6_18.ts";
 import { linux71 } from "../versions/linux_7_1.ts";
+import { linux72 } from "../versions/linux_7_2.ts";
 
 /** The numbers of the kernel versions, as VERSIONS holds them. */
-export type KernelVersionName = "6.18" | "7.1";
+export type KernelVersionName = "6.18" | "7.1" | "7.2";
 /** The names of the policies, as POLICIES holds them. */
-export type PolicyName = "lazyfree-skip" | "lazyfree-keep";
+export type PolicyName = "lazyfree-skip" | "lazyfree-keep" | "mthp-scaled";
 /**
  * Every name `getVariant` takes: a named variant, a version, or a version with policies
  * (no policy twice, which findVariant refuses too). A typo is a compile error.
@@ -23,10 +25,10 @@ export type VariantName = "baseline" | "lazyfree-skip" | "lazyfree-keep" | Kerne
   `${KernelVersionName}+lazyfree-keep+lazyfree-skip`;
 
 /** Kernel versions by number, oldest first. */
-export const VERSIONS: ReadonlyMap<string, KernelVersion> = new Map([linux618, linux71].map((v) => [v.version, v]));
+export const VERSIONS: ReadonlyMap<string, KernelVersion> = new Map([linux618, linux71, linux72].map((v) => [v.version, v]));
 
 /** Policies by name. */
-export const POLICIES: ReadonlyMap<string, Policy> = new Map([lazyfreeSkip, lazyfreeKeep].map((p) => [p.name, p]));
+export const POLICIES: ReadonlyMap<string, Policy> = new Map([lazyfreeSkip, lazyfreeKeep, mthpScaled].map((p) => [p.name, p]));
 
 /**
  * The named variants, the default set wherever "every variant" is meant: each an alias

@@ -14,6 +14,8 @@ export const linux618: KernelVersion = {
   version: "6.18",
   description: "Linux 6.18: every scanned PMD costs 512 units of pages_to_scan; lazy-free folios are collapsed",
   lazyfreeSkip: false,
+  mthpCollapse: false,
+  mthpMaxNone: "merged",
   scanTraceEvent: false,
   // Before v8 patch 2/4 a PMD cost HPAGE_PMD_NR whatever the scan found.
   pmdCharge: () => 512,

@@ -16,6 +16,8 @@ export const linux71: KernelVersion = {
   version: "7.1",
   description: "Linux 7.1 (v8 series): per-PTE scan progress, mm_khugepaged_scan, skip clean lazy-free folios",
   lazyfreeSkip: true,
+  mthpCollapse: false,
+  mthpMaxNone: "merged",
   scanTraceEvent: true,
   // v8 patch 2/4: a PMD decided at the PMD level (no PTE table, already huge) costs 1;
   // otherwise each PTE examined costs 1, the failing one included.

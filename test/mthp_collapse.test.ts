@@ -1,0 +1,170 @@
+/**
+ * The decision half of khugepaged's mTHP collapse (v17 of the series): the occupied
+ * bitmap, collapse_max_ptes_none() per order, per-order acceptance
+ * (occupied ≥ 2^o − max_ptes_none(o)), and mthp_collapse()'s walk and outcome handling.
+ */
+import { describe, expect, test } from "vitest";
+import fc from "fast-check";
+import { PTE } from "../host/core/layout.ts";
+import { ScanResult } from "../host/core/scan_result.ts";
+import {
+  afterAttempt, BITMAP_WORDS, collapseMaxPtesNone, countOccupied, mthpCollapse, occupiedBitmap,
+} from "../host/khugepaged/mthp_collapse.ts";
+import type { MaxNoneRule } from "../host/kernel/variant.ts";
+
+const S = ScanResult;
+const ALL_MTHP = 0b11_1111_1100; // orders 2 … 9
+
+/** A bitmap with the PTEs in `occupied` set. */
+function bitmapOf(occupied: Iterable<number>): Uint32Array {
+  const b = new Uint32Array(BITMAP_WORDS);
+  for (const i of occupied) b[i >>> 5] |= 1 << (i & 31);
+  return b;
+}
+
+const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
+
+describe("collapseMaxPtesNone()", () => {
+  test("the PMD order takes the sysfs value; mTHP orders take 0 as 0 and 511 as 2^o − 1", () => {
+    for (const v of [0, 64, 300, 511]) expect(collapseMaxPtesNone(9, v)).toBe(v);
+    for (let o = 2; o < 9; o++) {
+      expect(collapseMaxPtesNone(o, 0)).toBe(0);
+      expect(collapseMaxPtesNone(o, 511)).toBe((1 << o) - 1);
+    }
+  });
+
+  test("the merged rule refuses any other value for an mTHP order; the scaled rule shifts it by PMD_ORDER − o", () => {
+    fc.assert(fc.property(fc.integer({ min: 1, max: 510 }), fc.integer({ min: 2, max: 8 }), (v, o) => {
+      expect(collapseMaxPtesNone(o, v, "merged")).toBeNull();
+      expect(collapseMaxPtesNone(o, v, "scaled")).toBe(Math.floor(v / 2 ** (9 - o)));
+    }));
+  });
+});
+
+describe("occupiedBitmap()", () => {
+  test("sets the bit of each PTE mapping a page, not of none, zero-page or swap PTEs", () => {
+    const kinds = ["none", "page", "zero", "swap"] as const;
+    fc.assert(fc.property(fc.array(fc.constantFrom(...kinds), { minLength: 512, maxLength: 512 }), (ptes) => {
+      const table = 64; // a table at a non-zero offset
+      const u32 = new Uint32Array(table / 4 + 1024);
+      ptes.forEach((kind, i) => {
+        const lo = kind === "page" ? PTE.PRESENT | PTE.FOLIO_ANON | PTE.FOLIO_LRU
+          : kind === "zero" ? PTE.PRESENT | PTE.ZERO : kind === "swap" ? PTE.SWAP : 0;
+        u32[table / 4 + 2 * i] = lo;
+        u32[table / 4 + 2 * i + 1] = 1000 + i;
+      });
+      const bits = occupiedBitmap(u32, table, new Uint32Array(BITMAP_WORDS).fill(0xffffffff));
+      ptes.forEach((kind, i) => expect(countOccupied(bits, i, 1)).toBe(kind === "page" ? 1 : 0));
+    }));
+  });
+});
+
+describe("afterAttempt()", () => {
+  test("SUCCEED and PTE_MAPPED_HUGEPAGE move to the next window, failures a smaller folio may avoid split it, the rest stop", () => {
+    expect(afterAttempt(S.SUCCEED)).toBe("next-window");
+    expect(afterAttempt(S.PTE_MAPPED_HUGEPAGE)).toBe("next-window");
+    for (const r of [S.ALLOC_HUGE_PAGE_FAIL, S.EXCEED_NONE_PTE, S.EXCEED_SWAP_PTE, S.EXCEED_SHARED_PTE, S.LACK_REFERENCED_PAGE,
+      S.PAGE_LOCK, S.PAGE_COUNT, S.PAGE_NULL, S.DEL_PAGE_LRU, S.PTE_NON_PRESENT, S.PTE_UFFD_WP, S.PAGE_LAZYFREE]) {
+      expect(afterAttempt(r)).toBe("smaller");
+    }
+    for (const r of [S.PMD_MAPPED, S.ANY_PROCESS, S.VMA_CHECK, S.ADDRESS_RANGE, S.FAIL]) expect(afterAttempt(r)).toBe("stop");
+  });
+});
+
+describe("mthpCollapse()", () => {
+  const succeed = () => S.SUCCEED;
+
+  test("with only the PMD order enabled it is the legacy path: one attempt at offset 0, order 9", () => {
+    const w = mthpCollapse(bitmapOf(range(0, 40)), 1 << 9, 511, "merged", succeed);
+    expect(w.attempts).toEqual([{ offset: 0, order: 9, result: S.SUCCEED }]);
+    expect(w.collapsed).toBe(512);
+  });
+
+  test("max_ptes_none 0 collapses only full windows, each at the largest enabled order that fits", () => {
+    // PTEs 0-63 full, 64-79 full, 80-87 half: with 64K and 256K enabled.
+    const w = mthpCollapse(bitmapOf([...range(0, 80), ...range(80, 84)]), (1 << 4) | (1 << 6), 0, "merged", succeed);
+    expect(w.attempts.map((a) => [a.offset, a.order])).toEqual([[0, 6], [64, 4]]);
+    expect(w.collapsed).toBe(64 + 16);
+  });
+
+  test("a failure a smaller order may avoid tries the halves; PTE_MAPPED_HUGEPAGE does not; a stop result ends the walk", () => {
+    const full = bitmapOf(range(0, 512));
+    const halves = mthpCollapse(full, (1 << 9) | (1 << 8), 511, "merged", (_o, order) => order === 9 ? S.ALLOC_HUGE_PAGE_FAIL : S.SUCCEED);
+    expect(halves.attempts.map((a) => [a.offset, a.order])).toEqual([[0, 9], [0, 8], [256, 8]]);
+    expect(halves.collapsed).toBe(512);
+    const mapped = mthpCollapse(full, ALL_MTHP, 511, "merged", () => S.PTE_MAPPED_HUGEPAGE);
+    expect(mapped.attempts).toHaveLength(1);
+    expect(mapped.collapsed).toBe(0);
+    const stop = mthpCollapse(full, ALL_MTHP, 511, "merged", (_o, order) => order === 9 ? S.EXCEED_NONE_PTE : S.VMA_CHECK);
+    expect(stop.attempts.map((a) => [a.offset, a.order])).toEqual([[0, 9], [0, 8]]);
+  });
+
+  test("a sysfs max_ptes_none the merged rule refuses leaves the PMD order alone and makes no mTHP window qualify", () => {
+    const w = mthpCollapse(bitmapOf(range(0, 128)), ALL_MTHP, 300, "merged", succeed);
+    expect(w.invalidMaxPtesNone).toBe(true);
+    expect(w.attempts).toEqual([]);
+    const pmd = mthpCollapse(bitmapOf(range(0, 212)), ALL_MTHP, 300, "merged", succeed);
+    expect(pmd.attempts.map((a) => a.order)).toEqual([9]);
+  });
+
+  test("every attempt is an enabled, aligned window that qualifies, no two overlap, and max_ptes_none 0 covers every full order-2 window", () => {
+    const arb = fc.record({
+      occupied: fc.uniqueArray(fc.integer({ min: 0, max: 511 }), { maxLength: 512 }),
+      orders: fc.integer({ min: 1, max: 255 }).map((m) => m << 2),
+      sysfs: fc.constantFrom(0, 511, 300),
+      rule: fc.constantFrom<MaxNoneRule>("merged", "scaled"),
+    });
+    fc.assert(fc.property(arb, ({ occupied, orders, sysfs, rule }) => {
+      const bits = bitmapOf(occupied);
+      const w = mthpCollapse(bits, orders, sysfs, rule, succeed);
+      const covered = new Uint8Array(512);
+      for (const { offset, order } of w.attempts) {
+        const n = 1 << order;
+        expect((orders >>> order) & 1).toBe(1);
+        expect(offset % n).toBe(0);
+        expect(countOccupied(bits, offset, n)).toBeGreaterThanOrEqual(n - collapseMaxPtesNone(order, sysfs, rule)!);
+        for (let i = offset; i < offset + n; i++) expect(covered[i]++).toBe(0);
+      }
+      if (sysfs === 0 && (orders & 4) !== 0) {
+        for (let o = 0; o < 512; o += 4) if (countOccupied(bits, o, 4) === 4) expect(covered[o]).toBe(1);
+      }
+    }));
+  });
+});
+
+describe("creep", () => {
+  /**
+   * Passes of khugepaged over one PMD: each collapse fills its window (the new folio maps
+   * every PTE of it) and a window already inside a folio of its order or larger is
+   * PTE_MAPPED_HUGEPAGE. Returns the largest folio in PTEs (0: none) after each pass.
+   */
+  function passes(start: number[], sysfs: number, rule: MaxNoneRule, n: number): number[] {
+    const bits = bitmapOf(start);
+    const folioOrder = new Int8Array(512).fill(-1);
+    const out: number[] = [];
+    for (let p = 0; p < n; p++) {
+      // Orders 2 … 8: the PMD size is left off so that growth is mTHP-only.
+      mthpCollapse(bits, ALL_MTHP & ~(1 << 9), sysfs, rule, (offset, order) => {
+        if (folioOrder[offset] >= order) return S.PTE_MAPPED_HUGEPAGE;
+        for (let i = offset; i < offset + (1 << order); i++) {
+          bits[i >>> 5] |= 1 << (i & 31);
+          folioOrder[i] = order;
+        }
+        return S.SUCCEED;
+      });
+      const largest = Math.max(...folioOrder);
+      out.push(largest < 0 ? 0 : 1 << largest);
+    }
+    return out;
+  }
+
+  test("the scaled rule with max_ptes_none 384 grows 16 KiB of pages into a 64 KiB folio, then 256 KiB, then 1 MiB", () => {
+    expect(passes(range(0, 4), 384, "scaled", 4)).toEqual([16, 64, 256, 256]);
+  });
+
+  test("the merged rule stops it: 384 collapses nothing, 0 keeps the 16 KiB folio, 511 goes to the largest size at once", () => {
+    expect(passes(range(0, 4), 384, "merged", 3)).toEqual([0, 0, 0]);
+    expect(passes(range(0, 4), 0, "merged", 3)).toEqual([4, 4, 4]);
+    expect(passes(range(0, 4), 511, "merged", 3)).toEqual([256, 256, 256]);
+  });
+});
