@@ -3,6 +3,7 @@
  * (a scenario file, a preset name, an option) is one line on stderr and exit status 2;
  * output files are written whole or not at all.
  */
+import { availableParallelism } from "node:os";
 import { basename, extname } from "node:path";
 import { Command, CommanderError, Option } from "commander";
 import { anonHugeChartSvg } from "../report/anon_huge_chart.ts";
@@ -15,7 +16,8 @@ import { formatBand } from "../report/band_table.ts";
 import { seedBand } from "../run/band.ts";
 import { seriesCsv } from "../report/series_csv.ts";
 import { compareScenario, type CompareResult } from "../run/compare.ts";
-import { type Engine, tsEngine, wasmEngine } from "../run/engine.ts";
+import type { RunEvent } from "../run/runner.ts";
+import type { VariantName } from "../kernel/variants/mod.ts";
 import { formatByteSize, PRESETS, presetYaml, type Scenario, ScenarioError } from "../scenario/mod.ts";
 import { findPreset } from "../scenario/presets/mod.ts";
 import { parseSynthSpec } from "../synth/spec.ts";
@@ -25,7 +27,8 @@ import { captureCommand } from "./cmd_capture.ts";
 import { checkTraceCommand } from "./cmd_check_trace.ts";
 import { generateCommand } from "./cmd_generate.ts";
 import { reportCommand } from "./cmd_report.ts";
-import { createCore } from "./load_core.ts";
+import { compareOnWorkers } from "./compare_pool.ts";
+import { makeEngine } from "./make_engine.ts";
 import { toolInfo } from "./package_version.ts";
 import { progressBar } from "./progress.ts";
 import { SnapshotFileError } from "./snapshot_file.ts";
@@ -75,12 +78,6 @@ function applyFlags(s: Scenario, flags: RunFlags, minVariants: number): Scenario
   return out;
 }
 
-async function makeEngine(kind: "wasm" | "ts"): Promise<Engine> {
-  if (kind === "ts") return tsEngine();
-  const { memory, core } = await createCore();
-  return wasmEngine(memory, core);
-}
-
 /** FILE for one variant; FILE with the variant before its extension for several (out.baseline.txt). */
 function perVariantPath(path: string, variant: string, many: boolean): string {
   if (!many) return path;
@@ -125,21 +122,20 @@ async function execute(arg: string, flags: RunFlags, mode: "run" | "compare"): P
   if (flags.trace !== undefined) await checkOutputPaths([{ flag: "--trace", path: flags.trace }]);
   await checkOutputPaths(outputs);
   checkSeriesOutputs(scenario, flags);
-  const engine = await makeEngine(flags.engine);
   if (flags.heatmap && flags.json) throw new UsageError("--heatmap prints text after the report: it cannot go with --json");
   const progress = progressBar(scenario, scenario.variants.length, flags.exact === true);
   const heatmap = flags.heatmap ? new HeatmapCollector() : undefined;
+  const options = { tlbMode: flags.exact ? "exact" as const : "sample" as const, trace: flags.trace !== undefined, frames: heatmap !== undefined };
+  const onEvent = (e: RunEvent) => {
+    if (e.type === "interval") progress.onInterval(e.progress);
+    else if (e.type === "frame") heatmap?.add(e.frame);
+  };
   let c: CompareResult;
   try {
-    c = await compareScenario(scenario, engine, {
-      tlbMode: flags.exact ? "exact" : "sample",
-      trace: flags.trace !== undefined,
-      frames: heatmap !== undefined,
-      onEvent: (e) => {
-        if (e.type === "interval") progress.onInterval(e.progress);
-        else if (e.type === "frame") heatmap?.add(e.frame);
-      },
-    });
+    // Variants are independent runs: with a core to spare, each takes a worker thread.
+    c = scenario.variants.length > 1 && availableParallelism() > 1
+      ? await compareOnWorkers(scenario, scenario.variants as VariantName[], flags.engine, options, onEvent)
+      : await compareScenario(scenario, await makeEngine(flags.engine), { ...options, onEvent });
   } finally {
     progress.stop();
   }
@@ -149,7 +145,7 @@ async function execute(arg: string, flags: RunFlags, mode: "run" | "compare"): P
   else process.stdout.write(c.results.map(formatRun).join("\n"));
   if (flags.wakeups && !flags.json) process.stdout.write(c.results.map((r) => "\n" + formatWakeups(r)).join(""));
   if (heatmap) process.stdout.write(`\n${heatmap.format()}`);
-  if (flags.band) process.stdout.write("\n" + formatBand(await seedBand(scenario, engine, scenario.variants.at(-1)!)));
+  if (flags.band) process.stdout.write("\n" + formatBand(await seedBand(scenario, await makeEngine(flags.engine), scenario.variants.at(-1)!)));
 }
 
 function runOptions(cmd: Command): Command {
