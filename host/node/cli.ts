@@ -14,6 +14,7 @@ import { formatRun } from "../report/run_report.ts";
 import { formatWakeups } from "../report/wakeup_table.ts";
 import { formatBand } from "../report/band_table.ts";
 import { seedBand } from "../run/band.ts";
+import { defaultTlbMode } from "../run/exact_default.ts";
 import { seriesCsv } from "../report/series_csv.ts";
 import { compareScenario, type CompareResult } from "../run/compare.ts";
 import type { RunEvent } from "../run/runner.ts";
@@ -43,6 +44,7 @@ interface RunFlags {
   seed?: string;
   tlb?: string;
   exact?: boolean;
+  sample?: boolean;
   engine: "wasm" | "ts";
   json?: boolean;
   trace?: string;
@@ -123,9 +125,11 @@ async function execute(arg: string, flags: RunFlags, mode: "run" | "compare"): P
   await checkOutputPaths(outputs);
   checkSeriesOutputs(scenario, flags);
   if (flags.heatmap && flags.json) throw new UsageError("--heatmap prints text after the report: it cannot go with --json");
-  const progress = progressBar(scenario, scenario.variants.length, flags.exact === true);
+  if (flags.exact && flags.sample) throw new UsageError("--exact and --sample ask for opposite TLB modes: give one");
+  const tlbMode = flags.exact ? "exact" : flags.sample ? "sample" : defaultTlbMode(scenario);
+  const progress = progressBar(scenario, scenario.variants.length, tlbMode === "exact");
   const heatmap = flags.heatmap ? new HeatmapCollector() : undefined;
-  const options = { tlbMode: flags.exact ? "exact" as const : "sample" as const, trace: flags.trace !== undefined, frames: heatmap !== undefined };
+  const options = { tlbMode, trace: flags.trace !== undefined, frames: heatmap !== undefined };
   const onEvent = (e: RunEvent) => {
     if (e.type === "interval") progress.onInterval(e.progress);
     else if (e.type === "frame") heatmap?.add(e.frame);
@@ -153,7 +157,8 @@ function runOptions(cmd: Command): Command {
     .option("--variants <list>", "kernel variants, comma-separated, the reference first (baseline, lazyfree-skip, lazyfree-keep)")
     .option("--seed <n>", "override the scenario's seed")
     .option("--tlb <preset>", `override the TLB preset (${Object.keys(TLB_PRESETS).join(", ")})`)
-    .option("--exact", "simulate every access in the TLB model instead of sampling long intervals")
+    .option("--exact", "simulate every access in the TLB model instead of sampling long intervals (the default for runs of up to 100 M accesses)")
+    .option("--sample", "sample long intervals in the TLB model even where simulating every access is the default")
     .addOption(new Option("--engine <kind>", "cores to compute with").choices(["wasm", "ts"]).default("wasm"))
     .option("--json", "print one JSON object instead of text")
     .option("--trace <file>", "write the trace buffer in ftrace text format to FILE, not a directory (several variants: FILE.VARIANT.ext each)")
