@@ -6,7 +6,8 @@
  * engine runs twice under callgrind, with N and 2N measured accesses after the same
  * warm-up; the difference over N is the steady-state cost of one access, with start-up,
  * compilation and warm-up cancelled out. The WASM core runs with --no-liftoff, so every
- * measured call runs V8's optimised code whatever the tier-up timing.
+ * measured call runs V8's optimised code whatever the tier-up timing, and V8 on one
+ * thread (--single-threaded), so the count repeats from run to run.
  *
  * Usage: npx tsx bench/tlb_instructions.ts [wasm,ts,native]
  */
@@ -78,7 +79,9 @@ function perAccess(engine: Engine): number {
       rmSync(dir, { recursive: true, force: true });
     }
   }
-  const node = [...(engine === "wasm" ? ["--no-liftoff"] : []), "--import", "tsx", SELF, "--child", engine, String(warmUp)];
+  // One V8 thread: no background compile or GC lands in one run and not the other.
+  const v8 = ["--single-threaded", ...(engine === "wasm" ? ["--no-liftoff"] : [])];
+  const node = [...v8, "--import", "tsx", SELF, "--child", engine, String(warmUp)];
   const one = callgrind(process.execPath, [...node, String(n)]);
   const two = callgrind(process.execPath, [...node, String(2 * n)]);
   return (two - one) / n;
