@@ -101,7 +101,7 @@ import {
       store<u16>(index + (i << 1), 0);
       // The deletion emptied one slot and filled none that was empty: the first empty
       // slot from the tag's home is that hole if it lies before the probe's end.
-      if (s != h && ((i - h) & mask) < ((s - h) & mask)) s = i;
+      if (((i - h) & mask) < ((s - h) & mask)) s = i;
     }
     store<u32>(tags + (way << 2), tag);
     store<u16>(index + (s << 1), <u16>(way + 1));

@@ -227,7 +227,7 @@ ALWAYS_INLINE bool touch_wide(Array *a, uint32_t tag) {
       index[i] = 0;
       /* The deletion emptied one slot and filled none: the tag's first empty slot is that
          hole if it lies before the probe's end. */
-      if (s != h && ((i - h) & mask) < ((s - h) & mask)) s = i;
+      if (((i - h) & mask) < ((s - h) & mask)) s = i;
     }
     tags[way] = tag;
     index[s] = (uint16_t)(way + 1);

@@ -92,7 +92,7 @@ export function createTlbRef(memory: WebAssembly.Memory): TlbCore {
         // that hole if it lies before the probe's end.
         const h = homeSlot(tag, shift);
         const mask = -1 >>> shift;
-        if (s !== h && ((hole - h) & mask) < ((s - h) & mask)) s = hole;
+        if (((hole - h) & mask) < ((s - h) & mask)) s = hole;
       }
       u32[tags + way] = tag;
       u16[slots + s] = way + 1;
