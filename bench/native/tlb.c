@@ -67,8 +67,6 @@ typedef struct {
   /* Wide: the MRU and LRU ways, and the circular list between them. */
   uint32_t mru, lru;
   uint16_t *prev, *next;
-  /* Wide: each way's slot in the index (meaningful while the way holds a tag). */
-  uint32_t *slot_of;
 } Array;
 
 /* The descriptors of a TLB block, in its order; two of them may point to one array. */
@@ -137,13 +135,11 @@ static Array *new_array(uint32_t entries, uint32_t ways, const char *arg) {
   a->tags = alloc_aligned(64, (size_t)ways * 4);
   a->prev = alloc_aligned(4, (size_t)ways * 2);
   a->next = alloc_aligned(4, (size_t)ways * 2);
-  a->slot_of = alloc_aligned(4, (size_t)ways * 4);
   /* The circular list runs 0 (MRU) to ways - 1 (LRU); every way is empty and out of the index. */
   for (uint32_t i = 0; i < ways; i++) {
     a->tags[i] = TAG_INVALID;
     a->prev[i] = (uint16_t)((i + ways - 1) % ways);
     a->next[i] = (uint16_t)((i + 1) % ways);
-    a->slot_of[i] = 0;
   }
   a->mru = 0;
   a->lru = ways - 1;
@@ -185,9 +181,7 @@ ALWAYS_INLINE bool touch_narrow(Array *a, uint32_t tag, uint32_t key) {
 /*
  * touchWide: the hash index finds the way in O(1), the linked list keeps LRU order, and
  * a miss reuses the LRU way (its old tag leaves the index by backward-shift deletion, so
- * probes never cross a hole). Each way remembers its index slot, so the deletion starts
- * there, and the new tag goes where the miss's probe ended (or into the deletion's hole,
- * if that came first): a miss hashes and probes once.
+ * probes never cross a hole).
  */
 ALWAYS_INLINE bool touch_wide(Array *a, uint32_t tag) {
   uint32_t *tags = a->tags;
@@ -195,11 +189,9 @@ ALWAYS_INLINE bool touch_wide(Array *a, uint32_t tag) {
   uint16_t *prev = a->prev, *next = a->next;
   uint32_t shift = a->index_shift;
   uint32_t mask = UINT32_MAX >> shift;
-  uint32_t *slot_of = a->slot_of;
   uint32_t way = 0;
   bool hit = false;
-  uint32_t h = home(tag, shift), s = h;
-  for (;; s = (s + 1) & mask) {
+  for (uint32_t s = home(tag, shift);; s = (s + 1) & mask) {
     uint32_t e = index[s];
     if (e == 0) break;
     if (tags[e - 1] == tag) {
@@ -210,8 +202,10 @@ ALWAYS_INLINE bool touch_wide(Array *a, uint32_t tag) {
   }
   if (!hit) {
     way = a->lru;
-    if (tags[way] != TAG_INVALID) {
-      uint32_t i = slot_of[way];
+    uint32_t old = tags[way];
+    if (old != TAG_INVALID) {
+      uint32_t i = home(old, shift);
+      while (index[i] != way + 1) i = (i + 1) & mask;
       for (uint32_t j = i;;) {
         j = (j + 1) & mask;
         uint32_t e = index[j];
@@ -220,18 +214,15 @@ ALWAYS_INLINE bool touch_wide(Array *a, uint32_t tag) {
         /* The entry at j may fill the hole at i unless its home lies cyclically in (i, j]. */
         if (((j - k) & mask) >= ((j - i) & mask)) {
           index[i] = (uint16_t)e;
-          slot_of[e - 1] = i;
           i = j;
         }
       }
       index[i] = 0;
-      /* The deletion emptied one slot and filled none: the tag's first empty slot is that
-         hole if it lies before the probe's end. */
-      if (((i - h) & mask) < ((s - h) & mask)) s = i;
     }
     tags[way] = tag;
+    uint32_t s = home(tag, shift);
+    while (index[s] != 0) s = (s + 1) & mask;
     index[s] = (uint16_t)(way + 1);
-    slot_of[way] = s;
   }
   /* The list is circular (the LRU way's next is the MRU way), so making the LRU way the
      MRU is one step of the ends; any other way is unlinked and put between them. */

@@ -39,11 +39,7 @@ export const DESC_WAYS = 12;
 export const DESC_INDEX = 16;
 /** `32 - log2(index slots)`. */
 export const DESC_INDEX_SHIFT = 20;
-/**
- * Byte offset of a wide array's links: u16 `prev[ways]` and u16 `next[ways]` of the LRU
- * list, then u32 `slot[ways]`, each way's slot in the hash index (meaningful while the
- * way holds a tag).
- */
+/** Byte offset of a wide array's list links: u16 `prev[ways]`, then u16 `next[ways]`. */
 export const DESC_LINKS = 24;
 
 /** Fibonacci hashing multiplier (2^32 / golden ratio) of the hash index. */

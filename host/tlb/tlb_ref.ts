@@ -6,7 +6,7 @@
  */
 import { PMD } from "../core/layout.ts";
 import type { TlbCore } from "./tlb_core.ts";
-import { deleteSlot, homeSlot, probeSlot, relinkBetweenEnds } from "./wide_index.ts";
+import { deleteSlot, probeSlot, relinkBetweenEnds } from "./wide_index.ts";
 import {
   DESC_INDEX, DESC_INDEX_SHIFT, DESC_LINKS, DESC_ORDER, DESC_SET_MASK, DESC_TAGS, DESC_WAYS, HUGE_TAG,
   KIND_HOT, KIND_SEQUENTIAL, KIND_UNIFORM, NARROW_SLOTS, OUT_ACCESSES, OUT_L1_MISSES_2M, OUT_L1_MISSES_4K, OUT_L2_HITS,
@@ -77,26 +77,18 @@ export function createTlbRef(memory: WebAssembly.Memory): TlbCore {
     const ends = u32[w + DESC_ORDER / 4] >>> 2;
     const prevs = u32[w + DESC_LINKS / 4] >>> 1;
     const nexts = prevs + ways;
-    const slotOf = (prevs + 2 * ways) >>> 1;
     const shift = u32[w + DESC_INDEX_SHIFT / 4];
     const slots = index >>> 1;
-    let s = probeSlot(u16, u32, slots, tags, tag, shift);
-    const e = u16[slots + s];
+    const e = u16[slots + probeSlot(u16, u32, slots, tags, tag, shift)];
     const hit = e !== 0;
     let way = e - 1;
     if (!hit) {
       way = u32[ends + 1];
-      if (u32[tags + way] !== TAG_INVALID) {
-        const hole = deleteSlot(u16, u32, slots, tags, slotOf, u32[slotOf + way], shift);
-        // The deletion emptied one slot and filled none: the tag's first empty slot is
-        // that hole if it lies before the probe's end.
-        const h = homeSlot(tag, shift);
-        const mask = -1 >>> shift;
-        if (((hole - h) & mask) < ((s - h) & mask)) s = hole;
-      }
+      const old = u32[tags + way];
+      if (old !== TAG_INVALID) deleteSlot(u16, u32, slots, tags, probeSlot(u16, u32, slots, tags, old, shift), shift);
       u32[tags + way] = tag;
-      u16[slots + s] = way + 1;
-      u32[slotOf + way] = s;
+      // The tag is in no slot: its probe ends at the empty slot it goes to.
+      u16[slots + probeSlot(u16, u32, slots, tags, tag, shift)] = way + 1;
     }
     const head = u32[ends];
     const tail = u32[ends + 1];

@@ -25,13 +25,10 @@ export function probeSlot(u16: Uint16Array, u32: Uint32Array, slots: number, tag
 
 /**
  * Empty slot `hole` of the index at u16 offset `slots`, whose ways' tags start at u32
- * offset `tags` and whose ways' slots at u32 offset `slotOf`: later entries of the probe
- * run move back into the hole (backward-shift deletion), so a probe never meets a hole
- * before its tag. Returns the slot left empty.
+ * offset `tags`: later entries of the probe run move back into the hole (backward-shift
+ * deletion), so a probe never meets a hole before its tag.
  */
-export function deleteSlot(
-  u16: Uint16Array, u32: Uint32Array, slots: number, tags: number, slotOf: number, hole: number, shift: number,
-): number {
+export function deleteSlot(u16: Uint16Array, u32: Uint32Array, slots: number, tags: number, hole: number, shift: number): void {
   const mask = -1 >>> shift;
   let i = hole;
   for (let j = (i + 1) & mask; ; j = (j + 1) & mask) {
@@ -41,12 +38,10 @@ export function deleteSlot(
     // The entry at j may fill the hole at i unless its home lies cyclically in (i, j].
     if (((j - k) & mask) >= ((j - i) & mask)) {
       u16[slots + i] = e;
-      u32[slotOf + e - 1] = i;
       i = j;
     }
   }
   u16[slots + i] = 0;
-  return i;
 }
 
 /**
