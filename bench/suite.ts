@@ -15,6 +15,7 @@ import { access, mkdir, readFile, writeFile } from "node:fs/promises";
 import os from "node:os";
 import { fileURLToPath } from "node:url";
 import type { VariantName } from "../host/kernel/variants/mod.ts";
+import { compareOnWorkers } from "../host/node/compare_pool.ts";
 import { createCore } from "../host/node/load_core.ts";
 import { columns } from "../host/report/format.ts";
 import { seedBand } from "../host/run/band.ts";
@@ -95,6 +96,28 @@ const bandT0 = performance.now();
 const bandWallS = (performance.now() - bandT0) / 1000;
 load.afterBand = os.loadavg()[0];
 process.stderr.write("bench/tib.ts …\n");
+/**
+ * Wall seconds of the seed experiment with every access simulated, both variants: side
+ * by side on worker threads (what `compare --exact` does), then one after another on
+ * this thread; the ratio is the parallel speed-up.
+ */
+async function exactSeed(): Promise<{ parallelS: number; oneThreadS: number }> {
+  const scenario = loadPreset(SEED_PRESET);
+  const t0 = performance.now();
+  await compareOnWorkers(scenario, SEED_VARIANTS, "wasm", { tlbMode: "exact" });
+  const parallelS = (performance.now() - t0) / 1000;
+  const { memory, core } = await createCore();
+  const t1 = performance.now();
+  await compareScenario(scenario, wasmEngine(memory, core), { variants: SEED_VARIANTS, tlbMode: "exact" });
+  return { parallelS, oneThreadS: (performance.now() - t1) / 1000 };
+}
+process.stderr.write("seed experiment, --exact …\n");
+const exact = await exactSeed();
+load.afterExact = os.loadavg()[0];
+const wasmRate = num(tlb?.wasmAccessesPerS);
+const nativeRate = num(tlb?.nativeAccessesPerS);
+const wasmToNative = wasmRate !== undefined && nativeRate !== undefined ? wasmRate / nativeRate : null;
+
 const tib = JSON.parse(await runTs(fileURLToPath(new URL("tib.ts", import.meta.url)), false)) as Record<string, unknown>;
 load.afterTib = os.loadavg()[0];
 
@@ -105,7 +128,9 @@ const suite = {
     pmds: tib.pmds, fullPassS: tib.fullPassS, peakRssMiB: tib.peakRssMiB, wasmBytesPerMappedGiB: tib.wasmBytesPerMappedGiB,
   },
   workers: { speedup: tib.speedup },
+  exact: { seedBothVariantsWallS: exact.parallelS, speedup: exact.oneThreadS / exact.parallelS },
   tlb: {
+    wasmToNative,
     wasmAccessesPerS: num(tlb?.wasmAccessesPerS) ?? null,
     tsAccessesPerS: num(tlb?.tsAccessesPerS) ?? null,
     // The native C twin (null without a C compiler): what the same exact model does outside WASM.
@@ -116,6 +141,7 @@ const suite = {
   // Beyond the headline fields: how each was measured, and what else was.
   details: {
     seed: { preset: SEED_PRESET, variants: SEED_VARIANTS, ...seed },
+    exactSeed: { preset: SEED_PRESET, variants: SEED_VARIANTS, ...exact },
     tib,
     scan: scan ?? null,
     capture: capture ?? null,
@@ -138,6 +164,9 @@ const rows: Array<[string, string, string, string]> = [
   ["1 TiB mixed map: core bytes per mapped GiB", fmt(num(tib.wasmBytesPerMappedGiB), 0), "", ""],
   ["two workers: speed-up over one thread", fmt(num(tib.speedup)), ">= 1.8", num(tib.speedup)! >= 1.8 ? "yes" : "no"],
   ["TLB loop, WASM (accesses/s)", fmt(num(tlb?.wasmAccessesPerS), 0), ">= 100,000,000", (num(tlb?.wasmAccessesPerS) ?? 0) >= 1e8 ? "yes" : "no"],
+  ["seed experiment --exact, both variants on 2 threads (wall s, once)", fmt(exact.parallelS), "< 8", exact.parallelS < 8 ? "yes" : "no"],
+  ["  its speed-up over one thread", fmt(exact.oneThreadS / exact.parallelS), "", ""],
+  ["TLB loop, WASM / native C twin", wasmToNative === null ? "skipped" : fmt(wasmToNative), ">= 0.85", (wasmToNative ?? 0) >= 0.85 ? "yes" : "no"],
   ["TLB loop, TypeScript (accesses/s)", fmt(num(tlb?.tsAccessesPerS), 0), "", ""],
   ["TLB loop, native C twin (accesses/s)", num(tlb?.nativeAccessesPerS) === undefined ? "skipped" : fmt(num(tlb?.nativeAccessesPerS), 0), "", ""],
   ["scan core, SIMD, 256 MiB of tables (PTEs/s)", fmt(scanLarge.simd, 0), "", ""],

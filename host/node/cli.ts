@@ -3,6 +3,7 @@
  * (a scenario file, a preset name, an option) is one line on stderr and exit status 2;
  * output files are written whole or not at all.
  */
+import { availableParallelism } from "node:os";
 import { basename, extname } from "node:path";
 import { Command, CommanderError, Option } from "commander";
 import { anonHugeChartSvg } from "../report/anon_huge_chart.ts";
@@ -13,9 +14,11 @@ import { formatRun } from "../report/run_report.ts";
 import { formatWakeups } from "../report/wakeup_table.ts";
 import { formatBand } from "../report/band_table.ts";
 import { seedBand } from "../run/band.ts";
+import { defaultTlbMode } from "../run/exact_default.ts";
 import { seriesCsv } from "../report/series_csv.ts";
 import { compareScenario, type CompareResult } from "../run/compare.ts";
-import { type Engine, tsEngine, wasmEngine } from "../run/engine.ts";
+import type { RunEvent } from "../run/runner.ts";
+import type { VariantName } from "../kernel/variants/mod.ts";
 import { formatByteSize, PRESETS, presetYaml, type Scenario, ScenarioError } from "../scenario/mod.ts";
 import { findPreset } from "../scenario/presets/mod.ts";
 import { parseSynthSpec } from "../synth/spec.ts";
@@ -25,7 +28,8 @@ import { captureCommand } from "./cmd_capture.ts";
 import { checkTraceCommand } from "./cmd_check_trace.ts";
 import { generateCommand } from "./cmd_generate.ts";
 import { reportCommand } from "./cmd_report.ts";
-import { createCore } from "./load_core.ts";
+import { compareOnWorkers } from "./compare_pool.ts";
+import { makeEngine } from "./make_engine.ts";
 import { toolInfo } from "./package_version.ts";
 import { progressBar } from "./progress.ts";
 import { SnapshotFileError } from "./snapshot_file.ts";
@@ -41,6 +45,7 @@ interface RunFlags {
   seed?: string;
   tlb?: string;
   exact?: boolean;
+  sample?: boolean;
   engine: "wasm" | "ts";
   json?: boolean;
   trace?: string;
@@ -74,12 +79,6 @@ function applyFlags(s: Scenario, flags: RunFlags, minVariants: number): Scenario
     out.tlb = flags.tlb;
   }
   return out;
-}
-
-async function makeEngine(kind: "wasm" | "ts"): Promise<Engine> {
-  if (kind === "ts") return tsEngine();
-  const { memory, core } = await createCore();
-  return wasmEngine(memory, core);
 }
 
 /** FILE for one variant; FILE with the variant before its extension for several (out.baseline.txt). */
@@ -126,21 +125,22 @@ async function execute(arg: string, flags: RunFlags, mode: "run" | "compare"): P
   if (flags.trace !== undefined) await checkOutputPaths([{ flag: "--trace", path: flags.trace }]);
   await checkOutputPaths(outputs);
   checkSeriesOutputs(scenario, flags);
-  const engine = await makeEngine(flags.engine);
   if (flags.heatmap && flags.json) throw new UsageError("--heatmap prints text after the report: it cannot go with --json");
-  const progress = progressBar(scenario, scenario.variants.length, flags.exact === true);
+  if (flags.exact && flags.sample) throw new UsageError("--exact and --sample ask for opposite TLB modes: give one");
+  const tlbMode = flags.exact ? "exact" : flags.sample ? "sample" : defaultTlbMode(scenario);
+  const progress = progressBar(scenario, scenario.variants.length, tlbMode === "exact");
   const heatmap = flags.heatmap ? new HeatmapCollector() : undefined;
+  const options = { tlbMode, trace: flags.trace !== undefined, frames: heatmap !== undefined };
+  const onEvent = (e: RunEvent) => {
+    if (e.type === "interval") progress.onInterval(e.progress);
+    else if (e.type === "frame") heatmap?.add(e.frame);
+  };
   let c: CompareResult;
   try {
-    c = await compareScenario(scenario, engine, {
-      tlbMode: flags.exact ? "exact" : "sample",
-      trace: flags.trace !== undefined,
-      frames: heatmap !== undefined,
-      onEvent: (e) => {
-        if (e.type === "interval") progress.onInterval(e.progress);
-        else if (e.type === "frame") heatmap?.add(e.frame);
-      },
-    });
+    // Variants are independent runs: with a core to spare, each takes a worker thread.
+    c = scenario.variants.length > 1 && availableParallelism() > 1
+      ? await compareOnWorkers(scenario, scenario.variants as VariantName[], flags.engine, options, onEvent)
+      : await compareScenario(scenario, await makeEngine(flags.engine), { ...options, onEvent });
   } finally {
     progress.stop();
   }
@@ -150,7 +150,7 @@ async function execute(arg: string, flags: RunFlags, mode: "run" | "compare"): P
   else process.stdout.write(c.results.map(formatRun).join("\n"));
   if (flags.wakeups && !flags.json) process.stdout.write(c.results.map((r) => "\n" + formatWakeups(r)).join(""));
   if (heatmap) process.stdout.write(`\n${heatmap.format()}`);
-  if (flags.band) process.stdout.write("\n" + formatBand(await seedBand(scenario, engine, scenario.variants.at(-1)!)));
+  if (flags.band) process.stdout.write("\n" + formatBand(await seedBand(scenario, await makeEngine(flags.engine), scenario.variants.at(-1)!)));
 }
 
 function runOptions(cmd: Command): Command {
@@ -158,7 +158,8 @@ function runOptions(cmd: Command): Command {
     .option("--variants <list>", "kernel variants, comma-separated, the reference first (baseline, lazyfree-skip, lazyfree-keep)")
     .option("--seed <n>", "override the scenario's seed")
     .option("--tlb <preset>", `override the TLB preset (${Object.keys(TLB_PRESETS).join(", ")})`)
-    .option("--exact", "simulate every access in the TLB model instead of sampling long intervals")
+    .option("--exact", "simulate every access in the TLB model instead of sampling long intervals (the default for runs of up to 100 M accesses)")
+    .option("--sample", "sample long intervals in the TLB model even where simulating every access is the default")
     .addOption(new Option("--engine <kind>", "cores to compute with").choices(["wasm", "ts"]).default("wasm"))
     .option("--json", "print one JSON object instead of text")
     .option("--trace <file>", "write the trace buffer in ftrace text format to FILE, not a directory (several variants: FILE.VARIANT.ext each)")

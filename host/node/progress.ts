@@ -27,14 +27,11 @@ export function progressBar(scenario: Scenario, variants: number, exact: boolean
   const work = runWork(scenario, exact);
   const total = Math.max(1, Math.round(work.total * variants));
   let bar: cliProgress.SingleBar | null = null;
-  let index = 0;
-  let lastVariant = "";
+  // Each variant's work done: variants may run one after another or side by side.
+  const done = new Map<string, number>();
   const onInterval = (p: RunProgress): void => {
-    if (p.variant !== lastVariant) {
-      if (lastVariant !== "") index++;
-      lastVariant = p.variant;
-    }
-    const value = Math.min(total, Math.round(index * work.total + work.doneAt(p.timeS)));
+    done.set(p.variant, work.doneAt(p.timeS));
+    const value = Math.min(total, Math.round([...done.values()].reduce((a, b) => a + b, 0)));
     const s = (performance.now() - started) / 1000;
     const payload = { variant: p.variant, t: p.timeS.toFixed(0), elapsed: seconds(s), left: value > 0 ? seconds((s * (total - value)) / value) : "?" };
     if (!bar) {

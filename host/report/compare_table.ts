@@ -20,6 +20,19 @@ export function runSettings(r: RunResult): string {
   return `seed ${r.seed}, TLB ${r.tlb}, cost model ${r.costModel}, TLB ${r.tlbMode === "exact" ? "simulated exactly" : "sampled"}`;
 }
 
+/**
+ * Which figures of `results` are sampled and how far off they may be, or null when
+ * every access was simulated: the TLB's walks per access, with the largest standard
+ * error of any task's, and what is computed from them.
+ */
+export function samplingNote(results: RunResult[]): string | null {
+  if (results.every((r) => r.tlbMode === "exact")) return null;
+  const errors = results.flatMap((r) => r.tasks.flatMap((t) => [t.perf, t.measurement]))
+    .map((a) => a?.walksPerAccessStdError ?? 0);
+  return `Sampled: walks per access (one standard error at most ${Math.max(0, ...errors).toFixed(4)}) and the times, ` +
+    "cycles per access, throughput and dTLB-load-misses computed from them; everything else is exact (--exact: all of it).";
+}
+
 /** When khugepaged collapsed a task's (or a generated mm's) memory: "64 PMDs, 80.0 s – 150.0 s" or "none". */
 export function collapseSpan(t: Pick<TaskResult | GeneratedResult, "collapses"> | undefined): string {
   if (!t || t.collapses.count === 0) return "none";
@@ -87,6 +100,8 @@ export function formatComparison(c: CompareResult): string {
   const names = taskNames(results);
   const out: string[] = [];
   out.push(`${c.scenario}: ${c.variants.join(" vs ")} (${runSettings(results[0])})`);
+  const note = samplingNote(results);
+  if (note !== null) out.push(note);
   if (names.length > 0) {
     out.push("Times, cycles and throughput are each task's measurement phase; dTLB-load-misses is perf stat over the whole task.");
     const band = lineErrorBand(results[0].costModel as CostModelName);

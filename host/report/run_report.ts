@@ -3,7 +3,7 @@
  * loop and what `perf stat` prints over the task, then khugepaged's collapses.
  */
 import type { AccessReport, GeneratedResult, RunResult, TaskResult } from "../run/result.ts";
-import { collapseSpan, runSettings } from "./compare_table.ts";
+import { collapseSpan, runSettings, samplingNote } from "./compare_table.ts";
 import { withCommas } from "./format.ts";
 
 /** The seed program's printout of its timed loop (test_tlb_performance). */
@@ -51,7 +51,8 @@ function formatGenerated(g: GeneratedResult, origin: "generated" | "imported"): 
 
 /** One run as text. */
 export function formatRun(r: RunResult): string {
-  const out = [`== ${r.scenario} under ${r.variant} (${runSettings(r)}), ${r.endS.toFixed(3)} s simulated`, ""];
+  const note = samplingNote([r]);
+  const out = [`== ${r.scenario} under ${r.variant} (${runSettings(r)}), ${r.endS.toFixed(3)} s simulated`, ...(note ? [note] : []), ""];
   for (const t of r.tasks) out.push(formatTask(t, r), "");
   if (r.generated !== undefined && r.generated.length > 0) out.push(...r.generated.map((g) => formatGenerated(g, "generated")), "");
   if (r.imported !== undefined && r.imported.length > 0) out.push(...r.imported.map((g) => formatGenerated(g, "imported")), "");
