@@ -129,3 +129,13 @@ export function hotTask(k: KhugepagedKernel, name: string, nPmds: number, flags 
   madvise(k, mm, vma.start, nPmds * PMD_SIZE, "MADV_HUGEPAGE");
   return { mm, start: vma.start };
 }
+
+/** The error `fn` throws. */
+export function thrown(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (e) {
+    return e;
+  }
+  throw new Error("Expected a throw");
+}

@@ -10,17 +10,7 @@ import { mmap, SyscallError, touch } from "../host/mm/fault.ts";
 import { madvise } from "../host/mm/madvise.ts";
 import { PAGE_SIZE, PMD_SIZE } from "../host/mm/vma.ts";
 import { NS_PER_MS, NS_PER_S } from "../host/kernel/event_queue.ts";
-import { advance, boot, CORES, type CoreKind, hotTask } from "./khugepaged_fixture.ts";
-
-/** The error `fn` throws. */
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (e) {
-    return e;
-  }
-  throw new Error("Expected a throw");
-}
+import { advance, boot, CORES, type CoreKind, hotTask, thrown } from "./khugepaged_fixture.ts";
 
 describe("writeTunable()", () => {
   test.each([

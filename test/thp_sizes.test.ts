@@ -11,17 +11,7 @@ import { hugepageEnabled, orderEnabled, PER_SIZE_CHOICES, PMD_ORDER, sizeOrder, 
 import { getVariant } from "../host/kernel/variants/mod.ts";
 import type { Variant } from "../host/kernel/variant.ts";
 import { NS_PER_MS } from "../host/kernel/event_queue.ts";
-import { advance, boot, CORES, type CoreKind, hotTask } from "./khugepaged_fixture.ts";
-
-/** The error `fn` throws. */
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (e) {
-    return e;
-  }
-  throw new Error("Expected a throw");
-}
+import { advance, boot, CORES, type CoreKind, hotTask, thrown } from "./khugepaged_fixture.ts";
 
 describe("hugepages-<N>kB/enabled", () => {
   test("every x86-64 anonymous size from 16 kB (order 2) to 2048 kB (PMD order) has the file; 2048kB inherits, the rest are never", () => {

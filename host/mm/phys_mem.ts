@@ -77,17 +77,21 @@ export class PhysMem {
     return this.#whole.length;
   }
 
+  /** Start allocating base pages from a whole free block: its number, or -1 when none is left. */
+  #openWholeBlock(): number {
+    const b = this.#whole.pop();
+    if (b === undefined) return -1;
+    this.#slots.set(b, { bump: 0, free: [] });
+    this.#partial.add(b);
+    return b;
+  }
+
   /** Allocate one base page; returns its pfn, or -1 when memory is exhausted. */
   allocPage(): number {
     let b = -1;
     for (const p of this.#partial) { b = p; break; }
-    if (b < 0) {
-      const w = this.#whole.pop();
-      if (w === undefined) return -1;
-      b = w;
-      this.#slots.set(b, { bump: 0, free: [] });
-      this.#partial.add(b);
-    }
+    if (b < 0) b = this.#openWholeBlock();
+    if (b < 0) return -1;
     const s = this.#slots.get(b)!;
     const slot = s.free.length > 0 ? s.free.pop()! : s.bump++;
     if (++this.#used[b] === PAGES_PER_BLOCK) this.#partial.delete(b);
@@ -109,13 +113,8 @@ export class PhysMem {
       const at = Math.ceil(s.bump / n) * n;
       if (at + n <= PAGES_PER_BLOCK) { b = p; start = at; break; }
     }
-    if (b < 0) {
-      const w = this.#whole.pop();
-      if (w === undefined) return -1;
-      b = w;
-      this.#slots.set(b, { bump: 0, free: [] });
-      this.#partial.add(b);
-    }
+    if (b < 0) b = this.#openWholeBlock();
+    if (b < 0) return -1;
     const s = this.#slots.get(b)!;
     for (let slot = s.bump; slot < start; slot++) s.free.push(slot);
     s.bump = start + n;

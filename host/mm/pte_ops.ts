@@ -95,8 +95,7 @@ function updateFolioPtes(mm: Mm, addr: number, head: number, order: number, fn: 
   const t = mm.pt.writableTableIfAny(pmdOf(addr));
   if (t === 0) return;
   const u32 = mm.pt.core.u32;
-  const first = order === 0 ? pteIndexOf(addr) : 0;
-  const last = order === 0 ? first : 511;
+  const [first, last] = folioPteRange(addr, order);
   for (let i = first; i <= last; i++) {
     const w = pteWord(t, i);
     if (mapsFolioPage(u32, w, head, order)) u32[w] = fn(u32[w]);
@@ -112,9 +111,7 @@ export function folioDirtyAnywhere(sharers: Sharers, mm: Mm, addr: number, lo: n
   if (folioDirty(lo)) return true;
   const order = folioOrder(lo);
   const head = folioPfn(lo, pfn);
-  const sh = sharers.get(head);
-  for (const m of sh ? sh.mms : [mm]) {
-    const at = sh ? sh.addr : addr;
+  for (const [m, at] of folioMappers(sharers, mm, addr, head)) {
     const h = m.huge.get(pmdOf(at));
     if (h?.head === head) {
       if (h.dirty) return true;
@@ -123,8 +120,7 @@ export function folioDirtyAnywhere(sharers: Sharers, mm: Mm, addr: number, lo: n
     const t = m.pt.table(pmdOf(at));
     if (t === 0) continue;
     const u32 = m.pt.core.u32;
-    const first = order === 0 ? pteIndexOf(at) : 0;
-    const last = order === 0 ? first : 511;
+    const [first, last] = folioPteRange(at, order);
     for (let i = first; i <= last; i++) {
       const w = pteWord(t, i);
       if (mapsFolioPage(u32, w, head, order) && pteDirty(u32[w])) return true;
@@ -142,9 +138,7 @@ export function folioDirtyAnywhere(sharers: Sharers, mm: Mm, addr: number, lo: n
 export function setFolioFlags(sharers: Sharers, mm: Mm, addr: number, lo: number, pfn: number, set: number, clear: number): void {
   const order = folioOrder(lo);
   const head = folioPfn(lo, pfn);
-  const sh = sharers.get(head);
-  for (const m of sh ? sh.mms : [mm]) {
-    const at = sh ? sh.addr : addr;
+  for (const [m, at] of folioMappers(sharers, mm, addr, head)) {
     const h = m.huge.get(pmdOf(at));
     if (h?.head === head) {
       if ((set & PTE.FOLIO_SWAPBACKED) !== 0) h.swapbacked = true;
@@ -153,6 +147,18 @@ export function setFolioFlags(sharers: Sharers, mm: Mm, addr: number, lo: number
     }
     updateFolioPtes(m, at, head, order, (old) => (old | set) & ~clear);
   }
+}
+
+/** Each mm that maps the folio `head` with the address it maps it at: its sharers after fork, else `mm` at `addr`. */
+function folioMappers(sharers: Sharers, mm: Mm, addr: number, head: number): Array<[Mm, number]> {
+  const sh = sharers.get(head);
+  return sh ? [...sh.mms].map((m): [Mm, number] => [m, sh.addr]) : [[mm, addr]];
+}
+
+/** The PTE indexes of the table at `addr` that may map a folio of `order`: its one PTE for a base page, else all 512. */
+function folioPteRange(addr: number, order: number): [number, number] {
+  const first = order === 0 ? pteIndexOf(addr) : 0;
+  return [first, order === 0 ? first : 511];
 }
 
 /** Whether the PTE at word `w` maps a normal page of the folio `head` (order `order`). */
