@@ -112,18 +112,26 @@ describe("fuzz", () => {
     const path = fc.constantFrom("OUT/x.csv", "OUT/x.svg", "OUT/t.txt", "OUT/", "DIR", "/proc/x.csv", "OUT/missing/x", "OK");
     const command = fc.constantFrom("run", "compare", "validate", "presets", "generate");
     let n = 0;
-    await fc.assert(fc.asyncProperty(command, fc.array(fc.oneof(token, path), { maxLength: 7 }), async (cmd, words) => {
-      const out = join(dir, `a${n++}`);
-      await mkdir(out);
-      const args = [cmd, ...words.map((w) => w.replace("OUT", out).replace(/^DIR$/, join(dir, "a-dir")).replace(/^OK$/, join(dir, "ok.yaml")))];
-      // --workers N > 0 would start worker threads for every case: the test keeps to this thread.
-      if (args.some((a, i) => a === "--workers" && args[i + 1] !== undefined && /^\s*[1-9]/.test(args[i + 1]))) return;
-      const what = JSON.stringify(args);
-      const r = await runMain(...args);
-      expectWellBehaved(r, what);
-      await expectNothingLeft(out, r.code !== 0, what);
-      await rm(out, { recursive: true, force: true });
-    }), { numRuns: RUNS });
+    // A flag's value may be any token (`--svg --fractions` writes a file named --fractions):
+    // relative paths land in the test's folder, not in the repository.
+    const home = process.cwd();
+    process.chdir(dir);
+    try {
+      await fc.assert(fc.asyncProperty(command, fc.array(fc.oneof(token, path), { maxLength: 7 }), async (cmd, words) => {
+        const out = join(dir, `a${n++}`);
+        await mkdir(out);
+        const args = [cmd, ...words.map((w) => w.replace("OUT", out).replace(/^DIR$/, join(dir, "a-dir")).replace(/^OK$/, join(dir, "ok.yaml")))];
+        // --workers N > 0 would start worker threads for every case: the test keeps to this thread.
+        if (args.some((a, i) => a === "--workers" && args[i + 1] !== undefined && /^\s*[1-9]/.test(args[i + 1]))) return;
+        const what = JSON.stringify(args);
+        const r = await runMain(...args);
+        expectWellBehaved(r, what);
+        await expectNothingLeft(out, r.code !== 0, what);
+        await rm(out, { recursive: true, force: true });
+      }), { numRuns: RUNS, seed: SEED });
+    } finally {
+      process.chdir(home);
+    }
   }, 600_000);
 });
 
