@@ -22,13 +22,13 @@ import { MAX_MAP_COUNT } from "../synth/plan.ts";
 import { MAX_SYNTH_BYTES, parseSynthSpec, SYNTH_PRESETS } from "../synth/spec.ts";
 import { fullScanParallel, MAX_WORKERS } from "./full_scan_pool.ts";
 import type { GenerateFlags } from "./generate_flags.ts";
-import { checkScanOnly, configsOf, workersOf } from "./generate_scans.ts";
+import { checkScanOnly, configsOf } from "./generate_scans.ts";
 import { refusalWithFlags, type SpecSource, specInput, specMessage } from "./generate_spec.ts";
 import { type ScanCoreName, scanCoreNamed } from "./load_core.ts";
 import { toolInfo } from "./package_version.ts";
 import { lazyProgressBar } from "./progress.ts";
 import { InputFileError } from "./scenario_source.ts";
-import { repeatableOption, UsageError } from "./usage.ts";
+import { parseWorkers, repeatableOption, UsageError } from "./usage.ts";
 
 /** Bad input: a message naming the flag or file, exit status 2. */
 function isInputError(err: unknown): err is Error {
@@ -49,7 +49,7 @@ async function execute(this: Command, f: GenerateFlags): Promise<void> {
   let source: SpecSource, configs: FullScanConfig[] = [], workers: number | undefined;
   try {
     checkScanOnly(f);
-    workers = workersOf(f);
+    workers = parseWorkers(f.workers);
     source = await specInput(f);
     if (f.scan) configs = configsOf(f);
   } catch (err) {

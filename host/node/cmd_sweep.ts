@@ -22,7 +22,7 @@ import { checkOutputPaths, type OutputFile, writeFilesAtomically } from "./atomi
 import { MAX_WORKERS } from "./full_scan_pool.ts";
 import { InputFileError, readDataFile, readScenarioFile } from "./scenario_source.ts";
 import { runSweep } from "./sweep_run.ts";
-import { decimalInteger, UsageError } from "./usage.ts";
+import { parseWorkers, UsageError } from "./usage.ts";
 
 interface SweepFlags {
   out?: string;
@@ -60,17 +60,8 @@ function modeOf(spec: string | undefined, f: SweepFlags): "run" | "merge" | "sum
   return spec !== undefined ? "run" : f.merge !== undefined ? "merge" : "summary";
 }
 
-function workersOf(text: string | undefined): number | undefined {
-  if (text === undefined) return undefined;
-  const n = decimalInteger(text);
-  if (!(Number.isInteger(n) && n >= 0 && n <= MAX_WORKERS)) {
-    throw new UsageError(`--workers must be an integer from 0 (this thread) to ${MAX_WORKERS}, got "${text}"`);
-  }
-  return n;
-}
-
 async function runMode(specPath: string, f: SweepFlags): Promise<void> {
-  const workers = workersOf(f.workers);
+  const workers = parseWorkers(f.workers);
   const shard = f.shard === undefined ? undefined : parseShard(f.shard);
   if (f.out !== undefined) await checkOutputPaths([{ flag: "--out", path: f.out }]);
   const spec = validateSweepSpec(await readDataFile(specPath, "sweep"), specPath);

@@ -7,9 +7,8 @@ import type { FullScanConfig } from "../fullscan/full_scan.ts";
 import { defaultTunables, TunableError, writeTunable } from "../kernel/tunables.ts";
 import { VARIANTS } from "../kernel/variants/mod.ts";
 import { SWEEPABLE, type Sweepable } from "../report/full_scan_report.ts";
-import { MAX_WORKERS } from "./full_scan_pool.ts";
 import { type GenerateFlags, integer } from "./generate_flags.ts";
-import { decimalInteger, parseVariants, UsageError } from "./usage.ts";
+import { parseVariants, UsageError } from "./usage.ts";
 
 /** --variants, or every variant when it is not given. */
 function variantsOf(f: Pick<GenerateFlags, "variants">): string[] {
@@ -54,15 +53,6 @@ export function configsOf(f: Pick<GenerateFlags, "variants" | "sweep">): FullSca
   return configs;
 }
 
-/** --workers, checked: 0 (this thread) to MAX_WORKERS; undefined when not given. */
-export function workersOf(f: GenerateFlags): number | undefined {
-  if (f.workers === undefined) return undefined;
-  const n = decimalInteger(f.workers);
-  if (!(Number.isInteger(n) && n >= 0 && n <= MAX_WORKERS)) {
-    throw new RangeError(`--workers must be an integer from 0 (this thread) to ${MAX_WORKERS}, got "${f.workers}"`);
-  }
-  return n;
-}
 
 /** Options that only shape the scan are refused without --scan rather than ignored. */
 export function checkScanOnly(f: GenerateFlags): void {

@@ -5,6 +5,7 @@
 import { Option } from "commander";
 import { firstRepeated } from "../core/first_repeated.ts";
 import { findVariant, variantChoices } from "../kernel/variants/mod.ts";
+import { MAX_WORKERS } from "./full_scan_pool.ts";
 
 /** Bad command-line input: printed as one line, exit status 2. */
 export class UsageError extends Error {}
@@ -35,4 +36,14 @@ export function decimalInteger(text: string): number {
 /** An option each use of which adds its value to a list, empty by default: `shown` in --help. */
 export function repeatableOption(flags: string, description: string, shown = "none"): Option {
   return new Option(flags, description).argParser((v: string, prev: string[]) => [...prev, v]).default([] as string[], shown);
+}
+
+/** --workers, checked: 0 (this thread) to MAX_WORKERS; undefined when not given. */
+export function parseWorkers(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const n = decimalInteger(text);
+  if (!(Number.isInteger(n) && n >= 0 && n <= MAX_WORKERS)) {
+    throw new UsageError(`--workers must be an integer from 0 (this thread) to ${MAX_WORKERS}, got "${text}"`);
+  }
+  return n;
 }
