@@ -9,6 +9,7 @@ import { decodePte } from "../host/core/pte.ts";
 import type { ScanCore } from "../host/core/scan_core.ts";
 import { TsScanCore } from "../host/core/scan_ref.ts";
 import { loadCore } from "../host/core/wasm_core.ts";
+import type { PassEvent } from "../host/khugepaged/events.ts";
 import { writeTunable } from "../host/kernel/tunables.ts";
 import type { Variant } from "../host/kernel/variant.ts";
 import { getVariant } from "../host/kernel/variants/mod.ts";
@@ -138,4 +139,11 @@ export function thrown(fn: () => unknown): unknown {
     return e;
   }
   throw new Error("Expected a throw");
+}
+
+/** khugepaged's passes from now on, as its event stream reports them. */
+export function recordPasses(k: KhugepagedKernel): PassEvent[] {
+  const out: PassEvent[] = [];
+  k.khugepaged.events.on("pass", (e) => out.push(e));
+  return out;
 }

@@ -4,13 +4,12 @@
  * mm/khugepaged.c *_store and start_stop_khugepaged, mm/madvise.c madvise_walk_vmas).
  */
 import { describe, expect, test } from "vitest";
-import type { PassEvent } from "../host/khugepaged/events.ts";
 import { defaultTunables, readTunable, TunableError, writeTunable } from "../host/kernel/tunables.ts";
 import { mmap, SyscallError, touch } from "../host/mm/fault.ts";
 import { madvise } from "../host/mm/madvise.ts";
 import { PAGE_SIZE, PMD_SIZE } from "../host/mm/vma.ts";
 import { NS_PER_MS, NS_PER_S } from "../host/kernel/event_queue.ts";
-import { advance, boot, CORES, type CoreKind, hotTask, thrown } from "./khugepaged_fixture.ts";
+import { advance, boot, CORES, type CoreKind, hotTask, recordPasses, thrown } from "./khugepaged_fixture.ts";
 
 describe("writeTunable()", () => {
   test.each([
@@ -110,16 +109,9 @@ describe.each(CORES.map((c): [string, CoreKind] => [c.name, c]))("%s core", (_na
     expect(madvise(k, mm, b.start + PAGE_SIZE, PMD_SIZE - PAGE_SIZE, "MADV_COLLAPSE")).toBe(0);
   });
 
-  /** Pass start times of khugepaged. */
-  function passes(k: Awaited<ReturnType<typeof start>>): PassEvent[] {
-    const out: PassEvent[] = [];
-    k.khugepaged.events.on("pass", (e) => out.push(e));
-    return out;
-  }
-
   test("Kernel.writeTunable() of scan_sleep_millisecs ends the current sleep at once", async () => {
     const k = await start();
-    const p = passes(k);
+    const p = recordPasses(k);
     hotTask(k, "A", 1);
     advance(k, 1000);
     k.writeTunable("khugepaged/scan_sleep_millisecs", 2000);
@@ -133,7 +125,7 @@ describe.each(CORES.map((c): [string, CoreKind] => [c.name, c]))("%s core", (_na
 
   test("Kernel.writeTunable() of alloc_sleep_millisecs ends the allocation back-off at once", async () => {
     const k = await boot(core, { variant: "baseline", sysfs: { enabled: "madvise" }, memoryBytes: 64 * PMD_SIZE, fragmentation: 1 });
-    const p = passes(k);
+    const p = recordPasses(k);
     hotTask(k, "A", 4);
     advance(k, 5000);
     expect(p).toEqual([]); // still in the 60 s back-off of wake-up 1
@@ -146,7 +138,7 @@ describe.each(CORES.map((c): [string, CoreKind] => [c.name, c]))("%s core", (_na
 
   test("Kernel.writeTunable(\"enabled\") stops khugepaged on never and starts it again, scanning at once", async () => {
     const k = await start();
-    const p = passes(k);
+    const p = recordPasses(k);
     const a = hotTask(k, "A", 16);
     advance(k, 1);
     expect(k.khugepaged.cursor.mm).toBe(a.mm);
@@ -164,7 +156,7 @@ describe.each(CORES.map((c): [string, CoreKind] => [c.name, c]))("%s core", (_na
 
   test("Kernel.writeTunable(\"enabled\") with THP on does not cut the timed scan sleep short", async () => {
     const k = await start();
-    const p = passes(k);
+    const p = recordPasses(k);
     hotTask(k, "A", 1);
     advance(k, 1000);
     k.writeTunable("enabled", "always");

@@ -5,13 +5,12 @@
  */
 import { describe, expect, test } from "vitest";
 import fc from "fast-check";
-import type { PassEvent } from "../host/khugepaged/events.ts";
 import { defaultTunables, readTunable, TunableError, TUNABLE_PATHS, writeTunable } from "../host/kernel/tunables.ts";
 import { hugepageEnabled, orderEnabled, PER_SIZE_CHOICES, PMD_ORDER, sizeOrder, THP_SIZES_KB } from "../host/kernel/thp_sizes.ts";
 import { getVariant } from "../host/kernel/variants/mod.ts";
 import type { Variant } from "../host/kernel/variant.ts";
 import { NS_PER_MS } from "../host/kernel/event_queue.ts";
-import { advance, boot, CORES, type CoreKind, hotTask, thrown } from "./khugepaged_fixture.ts";
+import { advance, boot, CORES, type CoreKind, hotTask, recordPasses, thrown } from "./khugepaged_fixture.ts";
 
 describe("hugepages-<N>kB/enabled", () => {
   test("every x86-64 anonymous size from 16 kB (order 2) to 2048 kB (PMD order) has the file; 2048kB inherits, the rest are never", () => {
@@ -89,16 +88,9 @@ describe("hugepages-<N>kB/enabled", () => {
 });
 
 describe.each(CORES.map((c): [string, CoreKind] => [c.name, c]))("%s core", (_name, core) => {
-  /** Pass start times of khugepaged. */
-  function passes(k: Awaited<ReturnType<typeof boot>>): PassEvent[] {
-    const out: PassEvent[] = [];
-    k.khugepaged.events.on("pass", (e) => out.push(e));
-    return out;
-  }
-
   test("hugepages-2048kB/enabled=never stops khugepaged even with the top level on; inherit starts it again", async () => {
     const k = await boot(core, { variant: "baseline", sysfs: { enabled: "madvise" } });
-    const p = passes(k);
+    const p = recordPasses(k);
     const a = hotTask(k, "A", 16);
     advance(k, 1);
     expect(k.khugepaged.cursor.mm).toBe(a.mm);
@@ -122,7 +114,7 @@ describe.each(CORES.map((c): [string, CoreKind] => [c.name, c]))("%s core", (_na
   ])("%s", async (_t, mthp) => {
     const base = getVariant("7.1");
     const k = await boot(core, { variant: mthp ? withMthp(base) : base, sysfs: { enabled: "madvise" } });
-    const p = passes(k);
+    const p = recordPasses(k);
     const a = hotTask(k, "A", 16);
     k.writeTunable("hugepages-64kB/enabled", "always");
     advance(k, 1);
@@ -136,7 +128,7 @@ describe.each(CORES.map((c): [string, CoreKind] => [c.name, c]))("%s core", (_na
 
   test("with mTHP collapse, enabling only a small size starts a stopped khugepaged, which scans at once", async () => {
     const k = await boot(core, { variant: withMthp(getVariant("7.1")), sysfs: { enabled: "madvise" } });
-    const p = passes(k);
+    const p = recordPasses(k);
     hotTask(k, "A", 16);
     advance(k, 1);
     k.writeTunable("hugepages-2048kB/enabled", "never");
