@@ -2,14 +2,14 @@ import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { CoreMemory } from "../host/core/core_memory.ts";
 import { PMD } from "../host/core/layout.ts";
-import { createCore } from "../host/node/load_core.ts";
 import {
-  AccessStream, accessSeconds, type AccessPattern, BARE_METAL, calibrationCheck, createTlbRef, estimateTlb,
+  AccessStream, accessSeconds, type AccessPattern, BARE_METAL, calibrationCheck, estimateTlb,
   GOLDEN_COVE, perfDtlbLoadMisses, SEED_ROWS, TaskTlb, throughput, ticksPerAccess, type TlbCore, type TlbPreset,
-  tlbPreset, wasmTlbCore, ZEN5,
+  tlbPreset, ZEN5,
 } from "../host/tlb/mod.ts";
 import { DESC_INDEX_SHIFT, STREAM_P0, TLB_L1_4K } from "../host/tlb/tlb_layout.ts";
 import { homeSlot } from "../host/tlb/wide_index.ts";
+import { createTlbCores } from "./tlb_fixture.ts";
 
 const PAGE = 4096;
 const PMD_BYTES = 2 << 20;
@@ -20,10 +20,10 @@ let memory: CoreMemory;
 const cores: Record<string, TlbCore> = {};
 
 beforeAll(async () => {
-  const created = await createCore();
+  const created = await createTlbCores();
   memory = created.memory;
-  cores.wasm = wasmTlbCore(created.core.exports);
-  cores.ts = createTlbRef(memory.memory);
+  cores.wasm = created.wasm;
+  cores.ts = created.ts;
 });
 
 /** A PMD directory of `entries.length` entries: true for a 2 MiB page. */

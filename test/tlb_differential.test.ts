@@ -2,12 +2,12 @@ import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { CoreMemory } from "../host/core/core_memory.ts";
 import { PMD } from "../host/core/layout.ts";
-import { createCore } from "../host/node/load_core.ts";
 import {
-  AccessStream, type AccessPattern, createTlbRef, GOLDEN_COVE, TaskTlb, type TlbArray, type TlbCore, type TlbPreset,
-  type TlbRegion, type Virtualization, virtualizationOf, wasmTlbCore, ZEN5,
+  AccessStream, type AccessPattern, GOLDEN_COVE, TaskTlb, type TlbArray, type TlbCore, type TlbPreset,
+  type TlbRegion, type Virtualization, virtualizationOf, ZEN5,
 } from "../host/tlb/mod.ts";
 import { LOOP_COVE, LOOP_GENERAL, LOOP_ZEN, STREAM_P2, STREAM_RNG } from "../host/tlb/tlb_layout.ts";
+import { createTlbCores } from "./tlb_fixture.ts";
 
 let memory: CoreMemory;
 let wasm: TlbCore;
@@ -15,11 +15,9 @@ let ts: TlbCore;
 let tlbLoopShape: (tlb: number) => number;
 
 beforeAll(async () => {
-  const created = await createCore();
-  memory = created.memory;
-  wasm = wasmTlbCore(created.core.exports);
-  tlbLoopShape = created.core.exports.tlbLoopShape as typeof tlbLoopShape;
-  ts = createTlbRef(memory.memory);
+  const created = await createTlbCores();
+  ({ memory, wasm, ts } = created);
+  tlbLoopShape = created.exports.tlbLoopShape as typeof tlbLoopShape;
 });
 
 const pow2 = (max: number) => fc.integer({ min: 0, max }).map((b) => 2 ** b);

@@ -6,18 +6,19 @@ import { createCore } from "../host/node/load_core.ts";
 import { runScenario, wasmEngine } from "../host/run/mod.ts";
 import { validateScenario } from "../host/scenario/mod.ts";
 import {
-  AccessStream, createTlbRef, hostLevels, nestedWalkRefs, TaskTlb, type TlbCore, virtualizationOf, wasmTlbCore, ZEN5,
+  AccessStream, hostLevels, nestedWalkRefs, TaskTlb, type TlbCore, virtualizationOf, ZEN5,
 } from "../host/tlb/mod.ts";
+import { createTlbCores } from "./tlb_fixture.ts";
 
 const PAGE = 4096;
 let memory: CoreMemory;
 const cores: Record<string, TlbCore> = {};
 
 beforeAll(async () => {
-  const created = await createCore();
+  const created = await createTlbCores();
   memory = created.memory;
-  cores.wasm = wasmTlbCore(created.core.exports);
-  cores.ts = createTlbRef(memory.memory);
+  cores.wasm = created.wasm;
+  cores.ts = created.ts;
 });
 
 /** A PMD directory of `pmds` entries, all 2 MiB pages or all PTE tables. */

@@ -2,20 +2,20 @@ import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { CoreMemory } from "../host/core/core_memory.ts";
 import { PMD } from "../host/core/layout.ts";
-import { createCore } from "../host/node/load_core.ts";
-import { AccessStream, createTlbRef, TaskTlb, type TlbArray, type TlbCore, type TlbPreset, wasmTlbCore, ZEN5 } from "../host/tlb/mod.ts";
+import { AccessStream, TaskTlb, type TlbArray, type TlbCore, type TlbPreset, ZEN5 } from "../host/tlb/mod.ts";
 import {
   DESC_INDEX, DESC_INDEX_SHIFT, DESC_TAGS, DESC_WAYS, TAG_INVALID, TLB_L1_4K, TLB_L2_4K, TLB_PWC_PMD,
 } from "../host/tlb/tlb_layout.ts";
 import { probeSlot } from "../host/tlb/wide_index.ts";
+import { createTlbCores } from "./tlb_fixture.ts";
 
 let memory: CoreMemory;
 let cores: TlbCore[];
 
 beforeAll(async () => {
-  const created = await createCore();
+  const created = await createTlbCores();
   memory = created.memory;
-  cores = [wasmTlbCore(created.core.exports), createTlbRef(memory.memory)];
+  cores = [created.wasm, created.ts];
 });
 
 /**
