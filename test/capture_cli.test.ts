@@ -155,20 +155,22 @@ describe("capture: Ctrl-C", () => {
   }, 60_000);
 });
 
-/** Running as another user needs root and setpriv. */
+/** Running as another user needs root, setpriv, and a checkout that user can read (not one under a 0700 folder). */
+const NOBODY = ["--reuid=65534", "--regid=65534", "--clear-groups"];
 const asNobodySkip = process.getuid?.() !== 0 ? "not root: cannot switch to another user"
-  : spawnSync("setpriv", ["--version"]).status !== 0 ? "no setpriv to switch users" : undefined;
+  : spawnSync("setpriv", ["--version"]).status !== 0 ? "no setpriv to switch users"
+  : spawnSync("setpriv", [...NOBODY, "test", "-r", join(ROOT, "node_modules", "tsx", "package.json")]).status !== 0
+    ? `user nobody cannot read the checkout at ${ROOT}` : undefined;
 
 describe.skipIf(asNobodySkip !== undefined)(`capture without root${asNobodySkip ? ` (skipped: ${asNobodySkip})` : ""}`, () => {
   test("says pfns and kpageflags are missing and still writes what pagemap and smaps show", async () => {
-    const user = ["--reuid=65534", "--regid=65534", "--clear-groups"];
-    const sleeper = spawn("setpriv", [...user, "sleep", "60"], { stdio: "ignore" });
+    const sleeper = spawn("setpriv", [...NOBODY, "sleep", "60"], { stdio: "ignore" });
     try {
       await new Promise((resolve) => setTimeout(resolve, 300));
       const out = mkdtempSync(join(tmpdir(), "khugesim-nobody-"));
       chmodSync(out, 0o777);
       const file = join(out, "s.khs");
-      const r = spawnSync("setpriv", [...user, process.execPath, "--import", "tsx", "host/node/cli.ts", "capture", String(sleeper.pid),
+      const r = spawnSync("setpriv", [...NOBODY, process.execPath, "--import", "tsx", "host/node/cli.ts", "capture", String(sleeper.pid),
         "--out", file], { cwd: ROOT, encoding: "utf8", env: { ...process.env, HOME: out } });
       expect(r.stderr).toBe("");
       expect(r.status).toBe(0);
