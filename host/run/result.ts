@@ -1,5 +1,5 @@
 /** What a run reports: per task what perf stat and the seed program would print, the khugepaged timeline, time series. */
-import type { MthpCollapseStat } from "../kernel/mthp_stats.ts";
+import type { MthpStat } from "../kernel/mthp_stats.ts";
 import type { WakeupRow } from "./wakeup_log.ts";
 import type { Vmstat } from "../kernel/vmstat.ts";
 
@@ -124,10 +124,10 @@ export interface RunResult {
      */
     scanResults: Record<string, number>;
     /**
-     * Under a kernel with mTHP collapse (7.2) only: `hugepages-<N>kB/stats/collapse_*` by
+     * Under a kernel with mTHP collapse (7.2) only: `hugepages-<N>kB/stats/` (anon_fault_*, collapse_*) by
      * size ("hugepages-64kB"), each size and counter left out while 0.
      */
-    mthpStats?: Record<string, Partial<Record<MthpCollapseStat, number>>>;
+    mthpStats?: Record<string, Partial<Record<MthpStat, number>>>;
     /** The kernel log lines of the run (the mTHP collapse warning), when there are any. */
     dmesg?: string[];
   };

@@ -1,5 +1,5 @@
 /** A finished run read into its RunResult: per task, per generated mm, khugepaged's counters, vmstat and the trace. */
-import type { MthpCollapseStat, MthpStats } from "../kernel/mthp_stats.ts";
+import type { MthpStat, MthpStats } from "../kernel/mthp_stats.ts";
 import { THP_SIZES_KB } from "../kernel/thp_sizes.ts";
 import { SCAN_RESULTS } from "../core/scan_result.ts";
 import type { Variant } from "../kernel/variant.ts";
@@ -81,9 +81,9 @@ export function readResults(run: FinishedRun): RunResult {
   };
 }
 
-/** The per-size collapse counters by "hugepages-<N>kB", sizes and counters at 0 left out. */
-function nonZeroMthpStats(stats: MthpStats): Record<string, Partial<Record<MthpCollapseStat, number>>> {
-  const out: Record<string, Partial<Record<MthpCollapseStat, number>>> = {};
+/** The per-size fault and collapse counters by "hugepages-<N>kB", sizes and counters at 0 left out. */
+function nonZeroMthpStats(stats: MthpStats): Record<string, Partial<Record<MthpStat, number>>> {
+  const out: Record<string, Partial<Record<MthpStat, number>>> = {};
   for (const kb of THP_SIZES_KB) {
     const set = Object.entries(stats[kb]).filter(([, n]) => n > 0);
     if (set.length > 0) out[`hugepages-${kb}kB`] = Object.fromEntries(set);
