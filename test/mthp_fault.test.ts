@@ -6,6 +6,8 @@
  * hugepages-<N>kB/stats/anon_fault_{alloc,fallback}.
  */
 import { describe, expect, test } from "vitest";
+import fc from "fast-check";
+import { writeTunable } from "../host/kernel/tunables.ts";
 import { VMA } from "../host/core/layout.ts";
 import { mmap, touch } from "../host/mm/fault.ts";
 import { madvise } from "../host/mm/madvise.ts";
@@ -113,6 +115,42 @@ describe("window suitability", () => {
     expect(pteAt(mm, vma.start).order).toBe(0);
     expect(k.mthpStats[64]).toMatchObject({ anon_fault_alloc: 0, anon_fault_fallback: 0 });
   });
+});
+
+test("faultAnonFolio() picks the largest enabled order whose aligned window lies in the VMA with every PTE none (random VMAs, sizes and PTEs)", async () => {
+  const k = await kernel({});
+  await fc.assert(fc.asyncProperty(
+    fc.array(fc.boolean(), { minLength: 7, maxLength: 7 }), fc.integer({ min: 0, max: 255 }), fc.integer({ min: 1, max: 256 }),
+    fc.uniqueArray(fc.integer({ min: 0, max: 511 }), { maxLength: 12 }), fc.nat(),
+    async (on, first, pages, written, pick) => {
+      const mm = k.createMm("t");
+      const base = 2 ** 30;
+      mm.pt.cover(base / PMD_SIZE, base / PMD_SIZE + 1);
+      const vma = { start: base + first * PAGE_SIZE, end: base + (first + pages) * PAGE_SIZE, flags: VMA.VM_WRITE, anonVma: false };
+      mm.insertVma(vma);
+      // The pages written before any mTHP size is on are 4 KiB pages.
+      for (let o = 2; o <= 8; o++) writeTunable(k.tunables, `hugepages-${4 << o}kB/enabled`, "never");
+      const inVma = written.filter((i) => i >= first && i < first + pages);
+      for (const i of inVma) touch(k, mm, base + i * PAGE_SIZE, PAGE_SIZE, true);
+      for (let o = 2; o <= 8; o++) writeTunable(k.tunables, `hugepages-${4 << o}kB/enabled`, on[o - 2] ? "always" : "never");
+      const none = Array.from({ length: pages }, (_, j) => first + j).filter((i) => !inVma.includes(i));
+      if (none.length === 0) return;
+      const at = none[pick % none.length];
+      let expected = 0;
+      for (let o = 8; o >= 2 && expected === 0; o--) {
+        const lo = (at >> o) << o, hi = lo + (1 << o);
+        if (on[o - 2] && lo >= first && hi <= first + pages && !inVma.some((i) => i >= lo && i < hi)) expected = o;
+      }
+      const allocs = expected === 0 ? 0 : k.mthpStats[(4 << expected) as 16].anon_fault_alloc;
+      touch(k, mm, base + at * PAGE_SIZE, PAGE_SIZE, true);
+      const lo = (at >> expected) << expected;
+      expect(orders(mm, base + lo * PAGE_SIZE, PAGE_SIZE << expected)).toEqual(run(expected, 1 << expected));
+      if (expected > 0) expect(k.mthpStats[(4 << expected) as 16].anon_fault_alloc).toBe(allocs + 1);
+      madvise(k, mm, vma.start, vma.end - vma.start, "MADV_DONTNEED");
+    },
+  ), { numRuns: 80 });
+  // Every page the runs faulted went back to the pool.
+  expect(k.phys.freePages).toBe(k.phys.totalPages - 1);
 });
 
 describe("fallback when the pool has no run of a size", () => {
