@@ -11,6 +11,7 @@ import { writeTunable } from "../host/kernel/tunables.ts";
 import { VMA } from "../host/core/layout.ts";
 import { mmap, touch } from "../host/mm/fault.ts";
 import { madvise } from "../host/mm/madvise.ts";
+import { exitMm, fork } from "../host/mm/process.ts";
 import type { Mm } from "../host/mm/mm.ts";
 import { PAGE_SIZE, PMD_SIZE } from "../host/mm/vma.ts";
 import { createCore } from "../host/node/load_core.ts";
@@ -216,6 +217,28 @@ describe("fallback when the pool has no run of a size", () => {
     expect(k.phys.freePages).toBe(free);
     expect(k.phys.freeHugeBlocks).toBe(k.phys.totalPages / 512 - 1);
   });
+});
+
+test("an mTHP shared by fork goes back to the pool page by page once one side has let go of it", async () => {
+  const k = await kernel({ "hugepages-64kB/enabled": "always" });
+  const mm = k.createMm("parent");
+  const vma = mmap(k, mm, { len: PMD_SIZE, align: PMD_SIZE });
+  // With block 0 full, the folios come from a whole block, the first at its head.
+  for (let i = 0; i < 511; i++) k.phys.allocPage();
+  touch(k, mm, vma.start, 32 * PAGE_SIZE, true);
+  expect(pteAt(mm, vma.start).pfn % 512).toBe(0);
+  const child = fork(k, mm, "child");
+  // The parent writes the first folio: COW gives it 4 KiB copies, the child keeps the folio alone.
+  touch(k, mm, vma.start, 16 * PAGE_SIZE, true);
+  expect(orders(mm, vma.start, 16 * PAGE_SIZE)).toEqual(run(0, 16));
+  expect(orders(child, vma.start, 16 * PAGE_SIZE)).toEqual(run(4, 16));
+  exitMm(k, child);
+  // Every free page can be handed out, each once, none of them one the parent still maps.
+  const mapped = new Set(Array.from({ length: 32 }, (_, i) => pteAt(mm, vma.start + i * PAGE_SIZE).pfn));
+  const pages = Array.from({ length: k.phys.freePages }, () => k.phys.allocPage());
+  expect(new Set(pages).size).toBe(pages.length);
+  expect(pages.every((pfn) => pfn > 0 && pfn < k.phys.totalPages && !mapped.has(pfn))).toBe(true);
+  expect(k.phys.allocPage()).toBe(-1);
 });
 
 describe("per-size enabled: inherit, madvise, never", () => {
