@@ -8,9 +8,7 @@
 import { VMA } from "../core/layout.ts";
 import { countMthpStat } from "../kernel/mthp_stats.ts";
 import type { Kernel } from "./kernel.ts";
-import type { Mm } from "./mm.ts";
 import { newAnonLo, pteWord } from "./pte_ops.ts";
-import { thpVmaFaultOrders } from "./thp_policy.ts";
 import { PAGE_SIZE, PMD_SIZE, type Vma } from "./vma.ts";
 
 /** The mTHP orders whose aligned window around PTE `index` of PMD `pmdNo` lies inside `vma`: `thp_vma_suitable_orders()`. */
@@ -31,14 +29,15 @@ function pteRangeNone(u32: Uint32Array, t: number, first: number, order: number)
 }
 
 /**
- * A write fault on the none PTE `index` of `mm`'s table `t` (PMD `pmdNo`, in `vma`):
- * map an mTHP over its window and return true, or return false for the caller's 4 KiB
- * page (no order enabled or suitable, or none allocated).
+ * A write fault on the none PTE `index` of table `t` (PMD `pmdNo`, in `vma`, whose
+ * allowable mTHP orders are `allowable`, thp_policy.ts thpVmaFaultOrders()): map an mTHP
+ * over its window and return true, or return false for the caller's 4 KiB page (no order
+ * suitable, or none allocated).
  */
-export function faultAnonFolio(k: Kernel, mm: Mm, vma: Vma, pmdNo: number, t: number, index: number): boolean {
+export function faultAnonFolio(k: Kernel, vma: Vma, allowable: number, pmdNo: number, t: number, index: number): boolean {
   // A userfaultfd-armed VMA needs per-page fault fidelity.
   if ((vma.flags & VMA.VM_UFFD_ARMED) !== 0) return false;
-  let orders = suitableOrders(vma, pmdNo, index, thpVmaFaultOrders(k.tunables, mm, vma));
+  let orders = suitableOrders(vma, pmdNo, index, allowable);
   const u32 = k.core.u32;
   // The highest order whose window is all none; every order below it is all none too.
   while (orders !== 0 && !pteRangeNone(u32, t, (index >> highest(orders)) << highest(orders), highest(orders))) {

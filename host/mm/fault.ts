@@ -7,7 +7,7 @@
  */
 import { PMD, PTE, VMA } from "../core/layout.ts";
 import { folioPfn, pteNormal, ptePresent, pteSwap, pteWrite, pteZero, withPteBits } from "../core/pte.ts";
-import { thpVmaAllowable } from "./thp_policy.ts";
+import { thpVmaAllowable, thpVmaFaultOrders } from "./thp_policy.ts";
 import { faultAnonFolio } from "./anon_folio.ts";
 import { countMthpStat } from "../kernel/mthp_stats.ts";
 import { PMD_ORDER } from "../kernel/thp_sizes.ts";
@@ -67,16 +67,20 @@ export function touch(k: Kernel, mm: Mm, start: number, len: number, write: bool
     const vma = mm.findVma(addr);
     if (!vma) throw new SyscallError("EFAULT", `${mm.name}: access at 0x${addr.toString(16)} is outside every mapping`);
     const stop = Math.min(end, vma.end);
+    // The mTHP orders a fault here may allocate: sysfs cannot change during the access.
+    const mthpOrders = thpVmaFaultOrders(k.tunables, mm, vma);
     while (addr < stop) {
       const pmdNo = pmdOf(addr);
       const pmdEnd = Math.min(stop, (pmdNo + 1) * PMD_SIZE);
-      touchPmd(k, mm, vma, pmdNo, addr, pmdEnd, write);
+      touchPmd(k, mm, vma, pmdNo, addr, pmdEnd, write, mthpOrders);
       addr = pmdEnd;
     }
   }
 }
 
-function touchPmd(k: Kernel, mm: Mm, vma: Vma, pmdNo: number, from: number, to: number, write: boolean): void {
+function touchPmd(
+  k: Kernel, mm: Mm, vma: Vma, pmdNo: number, from: number, to: number, write: boolean, mthpOrders: number,
+): void {
   const e = mm.pt.entry(pmdNo);
   if (e === 0 && tryHugeFault(k, mm, vma, pmdNo, write)) return;
   if (mm.hugeZero.has(pmdNo)) {
@@ -110,7 +114,9 @@ function touchPmd(k: Kernel, mm: Mm, vma: Vma, pmdNo: number, from: number, to: 
       u32[w] = withPteBits(lo, write ? writeBits : PTE.YOUNG);
     } else if (lo === 0 || !ptePresent(lo)) {
       // A write to a none PTE may map an mTHP over its whole window (do_anonymous_page()).
-      if (!(lo === 0 && write && faultAnonFolio(k, mm, vma, pmdNo, t, i))) faultPage(k, vma, w, lo, write);
+      if (!(lo === 0 && write && mthpOrders !== 0 && faultAnonFolio(k, vma, mthpOrders, pmdNo, t, i))) {
+        faultPage(k, vma, w, lo, write);
+      }
     } else if (pteZero(lo)) {
       if (write) {
         // wp_page_copy(): the zero page's translation goes with ptep_clear_flush().
