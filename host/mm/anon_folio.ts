@@ -7,6 +7,7 @@
  */
 import { VMA } from "../core/layout.ts";
 import { countMthpStat } from "../kernel/mthp_stats.ts";
+import { MIN_ANON_ORDER, PMD_ORDER } from "../kernel/thp_sizes.ts";
 import type { Kernel } from "./kernel.ts";
 import { newAnonLo, pteWord } from "./pte_ops.ts";
 import { PAGE_SIZE, PMD_SIZE, type Vma } from "./vma.ts";
@@ -14,7 +15,7 @@ import { PAGE_SIZE, PMD_SIZE, type Vma } from "./vma.ts";
 /** The mTHP orders whose aligned window around PTE `index` of PMD `pmdNo` lies inside `vma`: `thp_vma_suitable_orders()`. */
 function suitableOrders(vma: Vma, pmdNo: number, index: number, orders: number): number {
   let out = 0;
-  for (let o = 1; o < 32; o++) {
+  for (let o = MIN_ANON_ORDER; o < PMD_ORDER; o++) {
     if (((orders >>> o) & 1) === 0) continue;
     const start = pmdNo * PMD_SIZE + ((index >> o) << o) * PAGE_SIZE;
     if (start >= vma.start && start + (PAGE_SIZE << o) <= vma.end) out |= 1 << o;
@@ -40,8 +41,10 @@ export function faultAnonFolio(k: Kernel, vma: Vma, allowable: number, pmdNo: nu
   let orders = suitableOrders(vma, pmdNo, index, allowable);
   const u32 = k.core.u32;
   // The highest order whose window is all none; every order below it is all none too.
-  while (orders !== 0 && !pteRangeNone(u32, t, (index >> highest(orders)) << highest(orders), highest(orders))) {
-    orders &= ~(1 << highest(orders));
+  while (orders !== 0) {
+    const o = highest(orders);
+    if (pteRangeNone(u32, t, (index >> o) << o, o)) break;
+    orders &= ~(1 << o);
   }
   for (; orders !== 0; orders &= ~(1 << highest(orders))) {
     const order = highest(orders);
