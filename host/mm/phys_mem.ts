@@ -1,8 +1,10 @@
 /**
  * Physical memory: 2 MiB blocks of 512 base pages. Base pages are carved from partly
  * used blocks first, so whole free blocks stay available for huge pages; a block
- * becomes whole again when its last page is freed. A fraction of blocks is fragmented
- * at boot (one unmovable page each), which is what makes a huge allocation fail.
+ * becomes whole again when its last page is freed. An mTHP's run of 2^order pages is
+ * split off the smallest free buddy that holds it (buddy.ts). A fraction of blocks is
+ * fragmented at boot (one unmovable page each), which is what makes a PMD-sized
+ * allocation fail; a smaller order fails only when no aligned run of it is free.
  *
  * Pfns at or above `totalPages` are not this memory's: a synthetic map (host/synth)
  * maps pfns far above any PhysMem, with no page behind them. Freeing or splitting
