@@ -8,9 +8,11 @@ import { KhugepagedKernel } from "../khugepaged/khugepaged_kernel.ts";
 import { reclaim } from "../mm/reclaim.ts";
 import type { Mm } from "../mm/mm.ts";
 import { anonHugePagesKb, smapsRollup } from "../mm/smaps.ts";
+import { thpCountersKb } from "../mm/thp_counters.ts";
 import type { Variant } from "../kernel/variant.ts";
 import { getVariant, type VariantName } from "../kernel/variants/mod.ts";
 import { defaultTunables, writeTunable } from "../kernel/tunables.ts";
+import { usesMthpSizes } from "../scenario/mthp_sizes.ts";
 import { ScenarioError } from "../scenario/scenario_error.ts";
 import type { Scenario } from "../scenario/scenario_schema.ts";
 import { costModelOf, estimateEndS, runLimitProblem } from "../scenario/run_limits.ts";
@@ -20,6 +22,7 @@ import { tlbPreset } from "../tlb/presets.ts";
 import { DEFAULT_SAMPLE, defaultWarmupAccesses, samplingProblem } from "../tlb/sampler.ts";
 import type { TlbSampling } from "./access_sim.ts";
 import { CollapseLog } from "./collapse_log.ts";
+import { PassCollapseLog } from "./pass_collapses.ts";
 import type { Engine } from "./engine.ts";
 import { type Frame, FrameCamera } from "./frames.ts";
 import type { RunResult, SeriesPoint, TaskSample } from "./result.ts";
@@ -96,6 +99,7 @@ async function simulate(scenario: Scenario, engine: Engine, options: RunOptions)
   k.khugepaged.events.on("collapse", collapses.onCollapse);
   const wakeups = new WakeupLog();
   k.khugepaged.events.on("pass", wakeups.onPass);
+  const passes = settings.mthp ? new PassCollapseLog(k, () => tasks.reduce((kb, t) => kb + smapsRollup(t.mm!).Rss, 0)) : null;
   const generated = generate(k, scenario);
   const imported = importedMms(k, scenario);
   await emit({ type: "start", kernel: k });
@@ -114,7 +118,7 @@ async function simulate(scenario: Scenario, engine: Engine, options: RunOptions)
   }
   const result = readResults({
     scenario, k, preset: settings.preset, exact: settings.sampling.exact, endNs, tasks: run.tasks, generated, imported, collapses,
-    series: run.series, wakeups: wakeups.rows,
+    passCollapses: passes?.rows ?? null, series: run.series, wakeups: wakeups.rows,
   });
   await emit({ type: "done", result });
   return result;
@@ -133,7 +137,7 @@ function runSettings(scenario: Scenario, options: RunOptions) {
   if (problem !== null) throw new RangeError(`Cannot run "${scenario.name}": ${problem}`);
   const limit = runLimitProblem(scenario);
   if (limit !== null) throw new RangeError(`Cannot run "${scenario.name}": ${limit.path} ${limit.reason}`);
-  return { variant: variant.name, kernelVariant: variant, preset, model: costModelOf(scenario), sampling };
+  return { variant: variant.name, kernelVariant: variant, preset, model: costModelOf(scenario), sampling, mthp: usesMthpSizes(scenario) };
 }
 
 type RunSettings = ReturnType<typeof runSettings>;
@@ -285,6 +289,7 @@ class Simulation {
         accesses: Math.round(sums?.accesses ?? 0),
         dtlbLoadMisses: Math.round(sums?.dtlbLoadMisses ?? 0),
         cyclesPerAccess: sums && sums.accesses > 0 ? sums.ticks / sums.accesses : null,
+        ...(this.#settings.mthp ? { thp: thpCountersKb(t.mm!) } : {}),
       };
       point.tasks[t.name] = s;
     }
