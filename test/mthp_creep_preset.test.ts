@@ -45,6 +45,8 @@ describe("mthp-creep", () => {
   test("under mthp-scaled each later pass collapses the same memory into a larger folio, and Rss grows with it", () => {
     const rows = passes(scaled);
     expect(rows.length).toBeGreaterThanOrEqual(3);
+    // At max_ptes_none 256 a half-full window qualifies: each pass doubles the folio.
+    expect(rows.map((p) => sizesKb(p)[0])).toEqual(rows.map((_, i) => sizesKb(rows[0])[0] << i));
     expect(creepSteps(rows)).toBe(rows.length - 1);
     // One size per pass, and the passes are consecutive: each pass's collapse made the next qualify.
     expect(rows.every((p) => Object.keys(p.collapses).length === 1)).toBe(true);
