@@ -5,6 +5,7 @@
  */
 import { beforeAll, describe, expect, test } from "vitest";
 import { createCore } from "../host/node/load_core.ts";
+import { runMain } from "./cli_in_process.ts";
 import { type CompareResult, compareScenario, type RunResult, wasmEngine } from "../host/run/mod.ts";
 import type { PassCollapses } from "../host/run/pass_collapses.ts";
 import { loadPreset, validateScenario } from "../host/scenario/mod.ts";
@@ -70,6 +71,20 @@ describe("mthp-creep", () => {
     const kb = order.map((k) => Number(/(\d+)kB$/.exec(k)![1]));
     expect(kb.length).toBeGreaterThanOrEqual(2);
     expect([...kb].sort((a, b) => a - b)).toEqual(kb);
+  });
+});
+
+describe("khugesim compare mthp-creep", () => {
+  test("khugesim compare mthp-creep prints the scaled rule's passes, each one folio size up, and none under 7.2", async () => {
+    const r = await runMain("compare", "mthp-creep");
+    expect(r.code).toBe(0);
+    const table = r.stdout.slice(r.stdout.indexOf("khugepaged's collapses by pass")).split("\n");
+    const sizes = table[1].split(/\s+/).filter((h) => /^\d+kB$/.test(h));
+    const rows = table.slice(2).filter((l) => /^(7\.2\+mthp-scaled)?\s+\d+\s/.test(l)).map((l) => l.trim().split(/\s+/).filter((x) => !x.startsWith("7.2")));
+    expect(rows.length).toBeGreaterThanOrEqual(3);
+    // Row i has its one count in size column i: the diagonal of creep.
+    rows.forEach((cells, i) => expect(cells.slice(2, 2 + sizes.length).map((x) => x !== "-")).toEqual(sizes.map((_, j) => j === i)));
+    expect(r.stdout).toContain("7.2: no pass collapsed anything");
   });
 });
 
