@@ -8,7 +8,6 @@ import { KhugepagedKernel } from "../khugepaged/khugepaged_kernel.ts";
 import { reclaim } from "../mm/reclaim.ts";
 import type { Mm } from "../mm/mm.ts";
 import { anonHugePagesKb, smapsRollup } from "../mm/smaps.ts";
-import { thpCountersKb } from "../mm/thp_counters.ts";
 import type { Variant } from "../kernel/variant.ts";
 import { getVariant, type VariantName } from "../kernel/variants/mod.ts";
 import { defaultTunables, writeTunable } from "../kernel/tunables.ts";
@@ -25,11 +24,12 @@ import { CollapseLog } from "./collapse_log.ts";
 import { PassCollapseLog } from "./pass_collapses.ts";
 import type { Engine } from "./engine.ts";
 import { type Frame, FrameCamera } from "./frames.ts";
-import type { RunResult, SeriesPoint, TaskSample } from "./result.ts";
+import type { RunResult, SeriesPoint } from "./result.ts";
 import { readResults } from "./run_results.ts";
 import { kernelClockOptions } from "./kernel_clock.ts";
 import { WakeupLog } from "./wakeup_log.ts";
 import { type RunContext, TaskRun } from "./task_run.ts";
+import { taskSample } from "./task_sample.ts";
 
 /** Progress, once per simulated interval. */
 export interface RunProgress {
@@ -270,7 +270,7 @@ class Simulation {
     return end;
   }
 
-  /** One point of the time series: khugepaged's counters and each task's smaps and interval sums. */
+  /** One point of the time series: khugepaged's counters and each task's sample (task_sample.ts). */
   #sample(): void {
     const k = this.#k;
     this.#lastSampleNs = k.now;
@@ -280,19 +280,7 @@ class Simulation {
       khugepaged: { fullScans: k.khugepaged.fullScans, pagesCollapsed: k.khugepaged.pagesCollapsed },
       tasks: {},
     };
-    for (const t of this.tasks) {
-      const m = smapsRollup(t.mm!);
-      const sums = t.intervals.get(iv);
-      t.intervals.delete(iv);
-      const s: TaskSample = {
-        anonHugePagesKb: m.AnonHugePages, rssKb: m.Rss, lazyFreeKb: m.LazyFree, swapKb: m.Swap,
-        accesses: Math.round(sums?.accesses ?? 0),
-        dtlbLoadMisses: Math.round(sums?.dtlbLoadMisses ?? 0),
-        cyclesPerAccess: sums && sums.accesses > 0 ? sums.ticks / sums.accesses : null,
-        ...(this.#settings.mthp ? { thp: thpCountersKb(t.mm!) } : {}),
-      };
-      point.tasks[t.name] = s;
-    }
+    for (const t of this.tasks) point.tasks[t.name] = taskSample(t, iv, this.#settings.mthp);
     this.series.push(point);
   }
 }
