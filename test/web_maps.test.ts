@@ -111,6 +111,7 @@ describe("MapStore", () => {
     store.push(frame(task([MTHP, SMALL, HUGE]), 0));
     const ref = { variant: "baseline", frame: 0, task: "t" };
     const { rgba } = store.tile({ ...ref, start: 0, end: 3 });
+    if (!rgba) throw new Error("a first tile has pixels");
     expect(Array.from(rgba.slice(0, 3))).toEqual([...PMD_RGB[MTHP]]);
     expect(Array.from(rgba.slice(4, 7))).not.toEqual(Array.from(rgba.slice(0, 3)));
     expect(Array.from(rgba.slice(8, 11))).not.toEqual(Array.from(rgba.slice(0, 3)));
