@@ -37,7 +37,9 @@ function formatTask(t: TaskResult, r: RunResult): string {
   if (t.perf) out.push(formatPerfStat(t.name, t.perf, r.tlb), "");
   if (!t.measurement && !t.perf) out.push(`Process ${t.name}: no accesses`, "");
   const m = t.memory;
-  out.push(`  ${t.name}: khugepaged collapsed ${collapseSpan(t, m.thp !== undefined ? "folio" : "PMD")}; at the end AnonHugePages ${withCommas(m.anonHugePagesKb)} kB, ` +
+  // An mTHP run counts each folio a collapse made, several to a PMD.
+  const unit = m.thp !== undefined ? "folio" : "PMD";
+  out.push(`  ${t.name}: khugepaged collapsed ${collapseSpan(t, unit)}; at the end AnonHugePages ${withCommas(m.anonHugePagesKb)} kB, ` +
     `Rss ${withCommas(m.rssKb)} kB, LazyFree ${withCommas(m.lazyFreeKb)} kB, Swap ${withCommas(m.swapKb)} kB` +
     (t.collapses.lazyfreeKb > 0 ? `; ${withCommas(t.collapses.lazyfreeKb)} kB of lazy-free memory collapsed` : "") +
     (m.thp !== undefined ? `; by folio size (thpmaps): ${thpText(m.thp)}` : ""));
