@@ -18,6 +18,7 @@ import { isAnonPrivate, PAGE, type Snapshot, type SnapshotVma } from "../host/sn
 import { scanImportedVmas } from "../host/fullscan/imported_vmas.ts";
 import { type Child, captureSkip, machineThp, startChild } from "./capture_fixture.ts";
 import { runMain } from "./cli_in_process.ts";
+import { withRealThp } from "./real_thp_fixture.ts";
 import { synthKernel } from "./synth_fixture.ts";
 
 const thp = machineThp();
@@ -165,14 +166,10 @@ const mthpSkip = captureSkip ?? (existsSync(MTHP_64K) ? undefined : "the kernel 
 describe.skipIf(mthpSkip !== undefined)(`capture of mTHPs${mthpSkip ? ` (skipped: ${mthpSkip})` : ""}`, () => {
   test("64 kB mTHPs are recorded as order-4 aligned folios, counted as thpmaps' anon-thp-pte-aligned-64kB", async () => {
     // 64 kB mTHPs for MADV_HUGEPAGE memory only while the child faults its region; the old setting is put back at once.
-    const old = /\[(\w+)\]/.exec(readFileSync(MTHP_64K, "utf8"))![1];
-    let child: Child;
-    writeFileSync(MTHP_64K, "madvise");
-    try {
-      child = await startChild("mthp");
-    } finally {
-      writeFileSync(MTHP_64K, old);
-    }
+    const child = await withRealThp((set) => {
+      set("hugepages-64kB/enabled", "madvise");
+      return startChild("mthp");
+    });
     try {
       const s = await captureProcesses([child.pid]);
       const v = s.processes[0].vmas.find((x) => x.start === child.regions.M.start)!;
