@@ -18,10 +18,11 @@ import { isAnonPrivate, PAGE, type Snapshot, type SnapshotVma } from "../host/sn
 import { scanImportedVmas } from "../host/fullscan/imported_vmas.ts";
 import { type Child, captureSkip, machineThp, startChild } from "./capture_fixture.ts";
 import { runMain } from "./cli_in_process.ts";
-import { withRealThp } from "./real_thp_fixture.ts";
+import { holdRealThp, withRealThp } from "./real_thp_fixture.ts";
 import { synthKernel } from "./synth_fixture.ts";
 
-const thp = machineThp();
+// Read (and below, fault the child) under the real-THP lock: another test may have changed the setting for a while.
+const thp = captureSkip ? machineThp() : await withRealThp(() => machineThp());
 if (captureSkip) console.warn(`Skipping the real-process capture tests: ${captureSkip}`);
 const title = (t: string) => (captureSkip ? `${t} (skipped: ${captureSkip})` : t);
 /** Why the THP-dependent checks cannot run here, or undefined. */
@@ -49,11 +50,16 @@ describe.skipIf(captureSkip !== undefined)(title("capture of a real process"), (
     expect(kb).toBeLessThanOrEqual(now.smaps.LazyFree);
   };
 
+  let release: (() => void) | undefined;
   beforeAll(async () => {
+    release = await holdRealThp();
     child = await startChild();
     snap = await captureProcesses([child.pid]);
   }, 60_000);
-  afterAll(() => child?.stop());
+  afterAll(() => {
+    child?.stop();
+    release?.();
+  });
 
   test("captureProcesses() reads pfns and kpageflags as root, and every region as a VMA of its own", () => {
     expect(snap.sources).toMatchObject({ pagemap: true, pfns: true, kpageflags: true });

@@ -31,7 +31,7 @@ import { captureProcesses } from "../host/node/proc_capture.ts";
 import { PAGE } from "../host/snapshot/snapshot.ts";
 import { captureSkip } from "./capture_fixture.ts";
 import { boot, CORES, pteAt } from "./khugepaged_fixture.ts";
-import { readThpNumber, THP_DIR, withRealThp } from "./real_thp_fixture.ts";
+import { readThp, readThpNumber, THP_DIR, thpEnabledFiles, withRealThp } from "./real_thp_fixture.ts";
 
 const skip = captureSkip ?? (existsSync(`${THP_DIR}/hugepages-16kB/enabled`)
   ? undefined : "the kernel has no per-size mTHP controls (hugepages-<N>kB/enabled, Linux 6.8)");
@@ -239,6 +239,18 @@ describe.skipIf(skip !== undefined)(`mTHP faults against the running kernel${ski
     execFileSync("gcc", ["-O1", "-o", exe, new URL("./fixtures/mthp_fault_child.c", import.meta.url).pathname]);
   });
 
-  test.for([...CASES, ...randomCases(12)].map((c) => [c.name, c] as const))("%s", async ([, c], ctx) =>
+  test("withRealThp() puts every enabled file back when its callback throws", async () => {
+    const before = thpEnabledFiles().map(readThp);
+    const flip = (v: string) => (v === "always" ? "never" : "always");
+    await expect(withRealThp((set) => {
+      for (const f of thpEnabledFiles()) set(f, flip(readThp(f)));
+      expect(thpEnabledFiles().map(readThp)).toEqual(before.map(flip));
+      throw new Error("callback failed");
+    })).rejects.toThrow("callback failed");
+    expect(thpEnabledFiles().map(readThp)).toEqual(before);
+  });
+
+  // A case may wait for the real-THP lock while capture_real's suite holds it: room for that.
+  test.for([...CASES, ...randomCases(12)].map((c) => [c.name, c] as const))("%s", { timeout: 180_000 }, async ([, c], ctx) =>
     expectSameAsKernel(c, (why) => ctx.skip(why)));
 });

@@ -17,7 +17,7 @@ const LOCK = join(tmpdir(), "khugesim-real-thp.lock");
 export function thpEnabledFiles(): string[] {
   const sizes = existsSync(THP_DIR) ? readdirSync(THP_DIR).filter((d) => /^hugepages-\d+kB$/.test(d)) : [];
   // hugepages-8kB exists for the page cache and has no enabled file.
-  return ["enabled", ...sizes.map((d) => `${d}/enabled`).filter((f) => existsSync(join(THP_DIR, f)))];
+  return ["enabled", ...sizes.map((d) => `${d}/enabled`)].filter((f) => existsSync(join(THP_DIR, f)));
 }
 
 /** The bracketed choice of a THP sysfs file (path relative to THP_DIR). */
@@ -41,7 +41,16 @@ function alive(pid: number): boolean {
   }
 }
 
-/** Take the lock, waiting for its holder; a lock whose holder has died is taken over. */
+/**
+ * Take the real-THP lock, waiting for its holder (a lock whose holder has died is taken
+ * over); resolves to its release. A suite whose real process lives across its tests holds
+ * it throughout, so that no other test's settings reach the process (khugepaged too).
+ */
+export async function holdRealThp(): Promise<() => void> {
+  await lock();
+  return () => unlinkSync(LOCK);
+}
+
 async function lock(): Promise<void> {
   for (;;) {
     try {
@@ -70,19 +79,25 @@ async function lock(): Promise<void> {
  * relative to THP_DIR). Every `enabled` file is put back as it was before `fn`.
  */
 export async function withRealThp<T>(fn: (set: (path: string, value: string) => void) => Promise<T> | T): Promise<T> {
-  await lock();
+  const release = await holdRealThp();
   try {
     const saved = new Map(thpEnabledFiles().map((f) => [f, readThp(f)]));
     const set = (path: string, value: string) => {
       if (!saved.has(path)) throw new Error(`withRealThp() puts back only enabled files, not ${path}`);
       writeFileSync(join(THP_DIR, path), value);
     };
+    const restore = () => {
+      for (const [f, v] of saved) if (readThp(f) !== v) writeFileSync(join(THP_DIR, f), v);
+    };
+    // A worker that exits in the middle (a timeout's teardown) still puts the values back.
+    process.once("exit", restore);
     try {
       return await fn(set);
     } finally {
-      for (const [f, v] of saved) if (readThp(f) !== v) writeFileSync(join(THP_DIR, f), v);
+      process.off("exit", restore);
+      restore();
     }
   } finally {
-    unlinkSync(LOCK);
+    release();
   }
 }
