@@ -13,6 +13,7 @@
  * accepted only when that counter rose during the case.
  */
 import { execFileSync, spawn } from "node:child_process";
+import { once } from "node:events";
 import { existsSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -131,7 +132,9 @@ async function kernelOrders(c: Case): Promise<{ orders: number[][]; fallbacks: M
       }));
       return { orders, fallbacks: new Map([...after].map(([o, n]) => [o, n - before.get(o)!])) };
     } finally {
+      const exited = child.exitCode !== null || child.signalCode !== null ? undefined : once(child, "exit");
       child.kill("SIGKILL");
+      await exited;
     }
   });
 }
@@ -217,17 +220,29 @@ function randomCases(n: number): Case[] {
     first: fc.integer({ min: 0, max: 1023 }), len: fc.oneof(fc.integer({ min: 1, max: 64 }), fc.integer({ min: 65, max: 1100 })), top: fc.constantFrom("always", "madvise", "never"),
     sizes: fc.array(choice, { minLength: 8, maxLength: 8 }), huge: fc.boolean(), pre: fc.array(fc.nat(), { maxLength: 8 }),
     reads: fc.array(fc.nat(), { maxLength: 8 }), order: fc.array(fc.nat(), { maxLength: 40 }),
+    // Then, maybe: fork, a MADV_DONTNEED hole, new sizes, and writes into the hole.
+    later: fc.option(fc.record({ fork: fc.boolean(), hole: fc.tuple(fc.nat(), fc.nat()), sizes: fc.array(choice, { minLength: 8, maxLength: 8 }),
+      order: fc.array(fc.nat(), { maxLength: 20 }) }), { nil: undefined }),
   }), { numRuns: n, seed: 0x6d746870 }).map((r, i) => {
     const page = (x: number) => r.first + (x % r.len);
+    const sweep = (order: number[], from: number, n: number) => [...new Set([...order.map(page), ...Array.from({ length: n }, (_, j) => from + j)])];
     // The writes: a few random pages first, then a sweep of the rest.
-    const writes = [...new Set([...r.order.map(page), ...Array.from({ length: r.len }, (_, j) => r.first + j)])];
+    const writes = sweep(r.order, r.first, r.len);
+    const later: string[] = [];
+    if (r.later) {
+      const from = page(r.later.hole[0]), n = 1 + (r.later.hole[1] % (r.first + r.len - from));
+      later.push(...(r.later.fork ? ["fork"] : []), `madv ${from} ${n} dontneed`,
+        ...THP_SIZES_KB.map((kb, j) => `sys hugepages-${kb}kB/enabled ${r.later!.sizes[j]}`),
+        `w ${sweep(r.later.order.map((x) => from + (x % n) - r.first), from, n).join(" ")}`);
+    }
     return {
-      name: `random ${i}: pages ${r.first}+${r.len}, top ${r.top}, sizes ${r.sizes.join("/")}${r.huge ? ", MADV_HUGEPAGE" : ""}`,
+      name: `random ${i}: pages ${r.first}+${r.len}, top ${r.top}, sizes ${r.sizes.join("/")}${r.huge ? ", MADV_HUGEPAGE" : ""}${
+        r.later ? `, then ${r.later.fork ? "fork, " : ""}a hole refilled under ${r.later.sizes.join("/")}` : ""}`,
       sysfs: { enabled: r.top, ...Object.fromEntries(THP_SIZES_KB.map((kb, j) => [`hugepages-${kb}kB/enabled`, r.sizes[j]])) },
       steps: [
         `map ${r.first} ${r.len}`, ...(r.huge ? [`madv ${r.first} ${r.len} hugepage`] : []),
         ...(r.pre.length > 0 ? ["thp_disable 1", `w ${r.pre.map(page).join(" ")}`, "thp_disable 0"] : []),
-        ...(r.reads.length > 0 ? [`r ${r.reads.map(page).join(" ")}`] : []), `w ${writes.join(" ")}`,
+        ...(r.reads.length > 0 ? [`r ${r.reads.map(page).join(" ")}`] : []), `w ${writes.join(" ")}`, ...later,
       ],
     };
   });
@@ -251,6 +266,6 @@ describe.skipIf(skip !== undefined)(`mTHP faults against the running kernel${ski
   });
 
   // A case may wait for the real-THP lock while capture_real's suite holds it: room for that.
-  test.for([...CASES, ...randomCases(12)].map((c) => [c.name, c] as const))("%s", { timeout: 180_000 }, async ([, c], ctx) =>
+  test.for([...CASES, ...randomCases(Number(process.env.MTHP_REAL_RUNS ?? 16))].map((c) => [c.name, c] as const))("%s", { timeout: 180_000 }, async ([, c], ctx) =>
     expectSameAsKernel(c, (why) => ctx.skip(why)));
 });
