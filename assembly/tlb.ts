@@ -1,14 +1,14 @@
 // The TLB access loop: generate a stream of accesses over one region of an mm, look
 // each up in the L1 and L2 data TLBs (and, on a walk, the page-walk caches), and count.
 // host/tlb/tlb_ref.ts is its TypeScript twin; both leave the same bytes in memory.
-import { PMD_HUGE } from "./generated/layout";
+import { PMD_HUGE, PMD_INDEX_MASK, PMD_MIGRATION, PTE_PRESENT, PTE_TABLE_BYTES, PTE_WRITE, PTES_PER_PMD } from "./generated/layout";
 import {
-  DESC_INDEX, DESC_INDEX_SHIFT, DESC_LINKS, DESC_ORDER, DESC_SET_MASK, DESC_TAGS, DESC_WAYS, HUGE_TAG, INDEX_HASH,
+  COALESCED_TAG, DESC_INDEX, DESC_INDEX_SHIFT, DESC_LINKS, DESC_ORDER, DESC_SET_MASK, DESC_TAGS, DESC_WAYS, HUGE_TAG, INDEX_HASH,
   KIND_HOT, KIND_SEQUENTIAL, KIND_UNIFORM, KIND_ZIPF, LOOP_COVE, LOOP_GENERAL, LOOP_ZEN, OUT_ACCESSES,
   OUT_L1_MISSES_2M, OUT_L1_MISSES_4K, OUT_L2_HITS, OUT_LOADS, OUT_STORES, OUT_WALK_REFS, OUT_WALKS,
   OUT_WALKS_ON_LOADS, STREAM_BASE_PAGE, STREAM_DIR, STREAM_KIND, STREAM_P0, STREAM_P1, STREAM_P2, STREAM_P3,
   STREAM_PAGES, STREAM_RNG, STREAM_STORE_THRESHOLD, TAG_INVALID, TLB_L1_2M, TLB_L1_4K, TLB_L2_2M, TLB_L2_4K,
-  TLB_HOST_LEVELS, TLB_PWC_PGD, TLB_PWC_PMD, TLB_PWC_PUD, ZIPF_BUCKET_BYTES,
+  TLB_COALESCE_SHIFT, TLB_HOST_LEVELS, TLB_PWC_PGD, TLB_PWC_PMD, TLB_PWC_PUD, ZIPF_BUCKET_BYTES,
 } from "./generated/tlb_layout";
 
 /** The high word of `r * n`: a draw `r` scaled to [0, n) (Lemire's multiply-shift, no division). */
@@ -120,6 +120,30 @@ import {
     store<u32>(ends, way);
   }
   return hit;
+}
+
+/**
+ * Whether 4 KiB page `abs`, mapped by the PTE table of directory entry `e`, is held in a
+ * coalesced entry: the naturally aligned group of 2^`shift` PTEs around it is present,
+ * maps as many contiguous frames from a frame aligned as the group, and has one set of
+ * permissions. No branch depends on the PTEs: a layout of scattered frames would
+ * mispredict one. Read on every access to a 4 KiB page, as the entry's tag depends on it.
+ */
+@inline function coalesces(e: u32, abs: u32, shift: u32): bool {
+  const table = e & PMD_INDEX_MASK;
+  if (table == 0 || (e & PMD_MIGRATION) != 0) return false;
+  const n: u32 = 1 << shift;
+  const ptes = table * PTE_TABLE_BYTES + ((abs & (PTES_PER_PMD - 1) & ~(n - 1)) << 3);
+  const same: u64 = 0xffffffff00000000 | <u64>(PTE_PRESENT | PTE_WRITE);
+  // The first PTE as the group's would be: present, its frame rounded down to the group.
+  const first = (load<u64>(ptes) & same & ~(<u64>(n - 1) << 32)) | <u64>PTE_PRESENT;
+  let want = i64x2.add(i64x2.splat(first), i64x2(0, <i64>1 << 32));
+  let all = i64x2.splat(-1);
+  for (let i: u32 = 0; i < n; i += 2) {
+    all = v128.and(all, i64x2.eq(v128.and(v128.load(ptes + (i << 3)), i64x2.splat(same)), want));
+    want = i64x2.add(want, i64x2.splat(<i64>2 << 32));
+  }
+  return i64x2.all_true(all);
 }
 
 /** How a loop reaches an array: known wide, known narrow, or read from its descriptor. */
@@ -263,6 +287,7 @@ function coveZipfStores(t: u32, s: u32, c: u32, o: u32): void { coveLoop(t, s, c
   let cursorByte = load<u32>(stream, STREAM_P3);
   const coldPages = pages - p1;
   const hostLevels = load<u32>(tlb, TLB_HOST_LEVELS);
+  const coalesceShift = load<u32>(tlb, TLB_COALESCE_SHIFT);
   // A host that maps guest memory with 4 KiB pages splinters the guest's 2 MiB pages.
   const splinter = hostLevels == 4;
   // xoshiro128** state, in locals: the loop below is its only user.
@@ -330,10 +355,15 @@ function coveZipfStores(t: u32, s: u32, c: u32, o: u32): void { coveLoop(t, s, c
 
     const abs = basePage + page;
     const pmd = abs >>> 9;
-    const guestHuge = (load<u32>(dir + (pmd << 2)) & PMD_HUGE) != 0;
+    const entry = load<u32>(dir + (pmd << 2));
+    const guestHuge = (entry & PMD_HUGE) != 0;
     const huge = guestHuge && !splinter;
-    const tag = huge ? HUGE_TAG | pmd : abs;
-    const key = huge ? pmd : abs;
+    let tag = huge ? HUGE_TAG | pmd : abs;
+    let key = huge ? pmd : abs;
+    if (coalesceShift != 0 && !guestHuge && coalesces(entry, abs, coalesceShift)) {
+      key = abs >>> coalesceShift;
+      tag = COALESCED_TAG | key;
+    }
     // A descriptor chosen by `huge` waits for the directory load; a shared one does not.
     if (touch(l1, tlb + (l1Shared || !huge ? TLB_L1_4K : TLB_L1_2M), tag, key)) continue;
     if (huge) l1Misses2m++;

@@ -27,6 +27,14 @@ export interface TlbPreset {
   /** Second-level DTLB; it holds 4 KiB and, when `l2HoldsHuge`, 2 MiB translations. */
   readonly l2: TlbArray;
   readonly l2HoldsHuge: boolean;
+  /**
+   * 4 KiB pages one TLB entry holds when their PTEs coalesce (1: the core coalesces
+   * nothing): a naturally aligned group of that many present PTEs mapping as many
+   * contiguous frames, the first aligned as the group, with one set of permissions
+   * (host/tlb/tlb_layout.ts TLB_COALESCE_SHIFT). Decided from the page tables on every
+   * access, so scattered frames give exactly the counts of a core without it.
+   */
+  readonly pteCoalescing: number;
   /** Page-walk caches of the upper paging levels; null where the model has none. */
   readonly pageWalkCaches: { readonly pmd: TlbArray | null; readonly pud: TlbArray | null; readonly pgd: TlbArray | null };
   /** Cycles of an L1 miss that hits the L2. */
@@ -56,6 +64,22 @@ export const ZEN5: TlbPreset = {
   // 2MB 4096". Associativity assumed 16-way: none of the sources found states it.
   l2: { entries: 4096, ways: 16 },
   l2HoldsHuge: true,
+  // PTE coalescing. The Family 1Ah Model 00h-0Fh performance-monitor events as Linux
+  // carries them (tools/perf/pmu-events/arch/x86/amdzen5/load-store.json, "perf vendor
+  // events amd: Add Zen 5 core events", Sandipan Das, 2024) count L1 DTLB misses that
+  // hit the L2 DTLB "for coalesced pages" (LsL1DTlbMiss umask 0x02) and that walk for
+  // them (umask 0x20), and define "A coalesced page is a 16k page created from four
+  // adjacent 4k pages": four pages, in both levels (an L1 reload from an L2 hit, and a
+  // walk's fill). Zen 1 coalesced eight into 32K (amdzen1 load-store.json,
+  // tlb_reload_32k_l2_hit, "L1 DTLB Reload of a page of 32K size"); Zi Yan on linux-mm,
+  // 2025-03-27 (Re: [PATCH v3] mm/filemap: Allow arch to request folio size for exec
+  // memory): "AMD's PTE coalescing, which does PTE compression at 16KB or 32KB level".
+  // The group's alignment follows from the entry: one 16 KiB translation maps virtual
+  // bits above 14 to physical bits above 14, so both the four virtual pages and the four
+  // frames must be 16 KiB aligned. Assumed: "same attributes" means the permission bits
+  // the model's PTEs carry (present, writable), not the accessed and dirty bits, which
+  // hardware sets per PTE; no source found states it.
+  pteCoalescing: 4,
   // Assumed: AMD documents a page directory cache but not its size on Zen 5 (Family 16h
   // had 16 entries, Software Optimization Guide 52128 §2.6.3). Zen 2+ also keep PDEs in
   // the L2 DTLB (WikiChip); the model keeps them apart so they cost no L2 capacity.
@@ -88,6 +112,11 @@ export const GOLDEN_COVE: TlbPreset = {
   // entries are not modelled: the simulator has no 1 GiB pages).
   l2: { entries: 2048, ways: 16 },
   l2HoldsHuge: true,
+  // No PTE coalescing: Intel documents none for its cores (the SDM's TLB section, 4.10.2,
+  // caches one translation per page of the paging structures' page sizes), and the
+  // Alder Lake events (tools/perf/pmu-events/arch/x86/alderlake/virtual-memory.json)
+  // count walks by 4K, 2M/4M and 1G pages only.
+  pteCoalescing: 1,
   // Assumed: Intel SDM vol. 3 §4.10.3 describes the paging-structure caches without
   // sizes; 32 PDE, 4 PDPTE and 2 PML4E entries are the sizes the MMU-cache literature
   // commonly uses for Intel cores (e.g. Bhattacharjee, "Large-reach memory management

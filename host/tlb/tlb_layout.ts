@@ -66,7 +66,17 @@ export const TLB_PWC_PGD = 6 * DESC_BYTES;
  * With 4 the guest's 2 MiB pages are splintered: an entry maps the smaller page, 4 KiB.
  */
 export const TLB_HOST_LEVELS = 7 * DESC_BYTES;
-export const TLB_HEADER_BYTES = 7 * DESC_BYTES + 4;
+/**
+ * log2 of the 4 KiB pages one coalesced entry maps (AMD Zen's PTE coalescing, see
+ * host/tlb/presets.ts), 0 when the TLB coalesces nothing. A 4 KiB page whose naturally
+ * aligned group of that many PTEs maps as many contiguous, equally aligned frames with
+ * one set of permissions is held as one entry, tag COALESCED_TAG | (page >> shift).
+ */
+export const TLB_COALESCE_SHIFT = 7 * DESC_BYTES + 4;
+export const TLB_HEADER_BYTES = 7 * DESC_BYTES + 8;
+
+/** Set (with HUGE_TAG) in a coalesced entry's tag: its group number is below 2^29, apart from every other tag. */
+export const COALESCED_TAG = 0xc0000000;
 
 /**
  * The loops of the WASM core's tlbRun, by the shape of TLB they are built for (its

@@ -4,15 +4,15 @@
  * is a loop here), so that both leave the same bytes behind. It is the oracle of the
  * differential tests and the speed baseline of bench/tlb.ts.
  */
-import { PMD } from "../core/layout.ts";
+import { PMD, PTE, PTE_TABLE_BYTES, PTES_PER_PMD } from "../core/layout.ts";
 import type { TlbCore } from "./tlb_core.ts";
 import { deleteSlot, probeSlot, relinkBetweenEnds } from "./wide_index.ts";
 import {
-  DESC_INDEX, DESC_INDEX_SHIFT, DESC_LINKS, DESC_ORDER, DESC_SET_MASK, DESC_TAGS, DESC_WAYS, HUGE_TAG,
+  COALESCED_TAG, DESC_INDEX, DESC_INDEX_SHIFT, DESC_LINKS, DESC_ORDER, DESC_SET_MASK, DESC_TAGS, DESC_WAYS, HUGE_TAG,
   KIND_HOT, KIND_SEQUENTIAL, KIND_UNIFORM, NARROW_SLOTS, OUT_ACCESSES, OUT_L1_MISSES_2M, OUT_L1_MISSES_4K, OUT_L2_HITS,
   OUT_LOADS, OUT_STORES, OUT_WALK_REFS, OUT_WALKS, OUT_WALKS_ON_LOADS, STREAM_BASE_PAGE, STREAM_DIR,
   STREAM_KIND, STREAM_P0, STREAM_P1, STREAM_P2, STREAM_P3, STREAM_PAGES, STREAM_RNG, STREAM_STORE_THRESHOLD,
-  TAG_INVALID, TLB_HOST_LEVELS, TLB_L1_2M, TLB_L1_4K, TLB_L2_2M, TLB_L2_4K, TLB_PWC_PGD, TLB_PWC_PMD, TLB_PWC_PUD,
+  TAG_INVALID, TLB_COALESCE_SHIFT, TLB_HOST_LEVELS, TLB_L1_2M, TLB_L1_4K, TLB_L2_2M, TLB_L2_4K, TLB_PWC_PGD, TLB_PWC_PMD, TLB_PWC_PUD,
   ZIPF_BUCKET_BYTES,
 } from "./tlb_layout.ts";
 import { nestedWalkRefs, splinters } from "./virtualization.ts";
@@ -112,6 +112,21 @@ export function createTlbRef(memory: WebAssembly.Memory): TlbCore {
     return index === 0 ? touchNarrow(d, ways, tag, key) : touchWide(d, ways, index, tag);
   }
 
+  /** Whether 4 KiB page `abs` of the PTE table of directory entry `e` is held in a coalesced entry (assembly/tlb.ts coalesces). */
+  function coalesces(e: number, abs: number, shift: number): boolean {
+    const table = e & PMD.INDEX_MASK;
+    if (table === 0 || (e & PMD.MIGRATION) !== 0) return false;
+    const n = 2 ** shift;
+    const first = ((table * PTE_TABLE_BYTES) >>> 2) + 2 * (abs & (PTES_PER_PMD - 1) & ~(n - 1));
+    const same = PTE.PRESENT | PTE.WRITE;
+    const bits = (u32[first] & same) | PTE.PRESENT;
+    const frame = u32[first + 1] & ~(n - 1);
+    for (let i = 0; i < n; i++) {
+      if ((u32[first + 2 * i] & same) !== bits || u32[first + 2 * i + 1] !== (frame + i) >>> 0) return false;
+    }
+    return true;
+  }
+
   function tlbRun(tlb: number, stream: number, count: number, out: number): void {
     if (u32.buffer !== memory.buffer) {
       u32 = new Uint32Array(memory.buffer);
@@ -133,6 +148,7 @@ export function createTlbRef(memory: WebAssembly.Memory): TlbCore {
     const coldPages = pages - p1;
     const hostLevels = u32[(tlb >>> 2) + TLB_HOST_LEVELS / 4];
     const splinter = splinters(hostLevels);
+    const coalesceShift = u32[(tlb >>> 2) + TLB_COALESCE_SHIFT / 4];
     const rng = sw + STREAM_RNG / 4;
     s0 = u32[rng] | 0;
     s1 = u32[rng + 1] | 0;
@@ -173,10 +189,15 @@ export function createTlbRef(memory: WebAssembly.Memory): TlbCore {
 
       const abs = basePage + page;
       const pmd = abs >>> 9;
-      const guestHuge = (u32[dir + pmd] & PMD.HUGE) !== 0;
+      const entry = u32[dir + pmd];
+      const guestHuge = (entry & PMD.HUGE) !== 0;
       const huge = guestHuge && !splinter;
-      const tag = huge ? (HUGE_TAG | pmd) >>> 0 : abs;
-      const key = huge ? pmd : abs;
+      let tag = huge ? (HUGE_TAG | pmd) >>> 0 : abs;
+      let key = huge ? pmd : abs;
+      if (coalesceShift !== 0 && !guestHuge && coalesces(entry, abs, coalesceShift)) {
+        key = abs >>> coalesceShift;
+        tag = (COALESCED_TAG | key) >>> 0;
+      }
       if (touch(tlb + (huge ? TLB_L1_2M : TLB_L1_4K), tag, key)) continue;
       if (huge) l1Misses2m++;
       else l1Misses4k++;
