@@ -4,11 +4,12 @@
 import { PMD_HUGE, PMD_INDEX_MASK, PMD_MIGRATION, PTE_PRESENT, PTE_TABLE_BYTES, PTE_WRITE, PTES_PER_PMD } from "./generated/layout";
 import {
   COALESCED_TAG, DESC_INDEX, DESC_INDEX_SHIFT, DESC_LINKS, DESC_ORDER, DESC_SET_MASK, DESC_TAGS, DESC_WAYS, HUGE_TAG, INDEX_HASH,
-  KIND_HOT, KIND_SEQUENTIAL, KIND_UNIFORM, KIND_ZIPF, LOOP_COVE, LOOP_GENERAL, LOOP_ZEN, OUT_ACCESSES,
+  KIND_HOT, KIND_SEQUENTIAL, KIND_UNIFORM, KIND_ZIPF, LOOP_COVE, LOOP_GENERAL, LOOP_ZEN, NESTED_PGD_FRAME,
+  NESTED_PMD_FRAMES, NESTED_PUD_FRAMES, NESTED_TABLE_FRAMES, OUT_ACCESSES,
   OUT_L1_MISSES_2M, OUT_L1_MISSES_4K, OUT_L2_HITS, OUT_LOADS, OUT_STORES, OUT_WALK_REFS, OUT_WALKS,
   OUT_WALKS_ON_LOADS, STREAM_BASE_PAGE, STREAM_DIR, STREAM_KIND, STREAM_P0, STREAM_P1, STREAM_P2, STREAM_P3,
   STREAM_PAGES, STREAM_RNG, STREAM_STORE_THRESHOLD, TAG_INVALID, TLB_L1_2M, TLB_L1_4K, TLB_L2_2M, TLB_L2_4K,
-  TLB_COALESCE_SHIFT, TLB_HOST_LEVELS, TLB_PWC_PGD, TLB_PWC_PMD, TLB_PWC_PUD, ZIPF_BUCKET_BYTES,
+  TLB_COALESCE_SHIFT, TLB_HOST_LEVELS, TLB_NPWC, TLB_NTLB, TLB_PWC_PGD, TLB_PWC_PMD, TLB_PWC_PUD, ZIPF_BUCKET_BYTES,
 } from "./generated/tlb_layout";
 
 /** The high word of `r * n`: a draw `r` scaled to [0, n) (Lemire's multiply-shift, no division). */
@@ -181,6 +182,49 @@ function kindOfPair(tlb: u32, a: u32, b: u32): u32 {
 /** Whether the descriptors at offsets `a` and `b` of the TLB block describe one array. */
 function oneArray(tlb: u32, a: u32, b: u32): bool {
   return load<u32>(tlb + a, DESC_TAGS) == load<u32>(tlb + b, DESC_TAGS) && load<u32>(tlb + a, DESC_WAYS) != 0;
+}
+
+/**
+ * Host loads to translate guest-physical frame `frame` under a host walk of `levels`
+ * loads whose pages are 2^`shift` frames: none when the nested TLB holds the frame's
+ * host page, one (the leaf) when the nested walk cache holds the entry above it.
+ */
+function hostRefs(tlb: u32, frame: u32, shift: u32, levels: u32): u32 {
+  const page = frame >>> shift;
+  if (touch(ARRAY_ANY, tlb + TLB_NTLB, page, page)) return 0;
+  const upper = page >>> 9;
+  if (touch(ARRAY_ANY, tlb + TLB_NPWC, upper, upper)) return 1;
+  return levels;
+}
+
+/**
+ * Loads of a nested walk whose guest part made `guestRefs` loads under a host walk of
+ * `levels` loads: each guest paging-structure page the guest part read (the last
+ * `guestRefs` of PGD, PUD table, PMD table and, for a 4 KiB page, PTE table, in that
+ * order) and then the data page take a host translation (Bhargava et al., ASPLOS 2008).
+ * Without nested caches that is (guestRefs + 1) × (levels + 1) − 1.
+ */
+function nestedRefs(tlb: u32, guestRefs: u32, levels: u32, entry: u32, abs: u32, guestHuge: bool): u32 {
+  const shift = (4 - levels) * 9;
+  const pmd = abs >>> 9;
+  const table = entry & PMD_INDEX_MASK;
+  let refs = guestRefs;
+  const depth: u32 = guestHuge ? 3 : 4;
+  for (let level = depth - guestRefs; level < depth; level++) {
+    const frame = level == 0 ? NESTED_PGD_FRAME
+      : level == 1 ? NESTED_PUD_FRAMES | (pmd >>> 18)
+      : level == 2 ? NESTED_PMD_FRAMES | (pmd >>> 9)
+      : NESTED_TABLE_FRAMES | table;
+    refs += hostRefs(tlb, frame, shift, levels);
+  }
+  // The data page's guest frame: a 2 MiB entry's head frame plus the page's offset, or
+  // its PTE's frame; the page number stands in where the PMD has no PTE table.
+  let data = abs;
+  if (guestHuge) data = (table << 9) + (abs & (PTES_PER_PMD - 1));
+  else if (table != 0 && (entry & PMD_MIGRATION) == 0) {
+    data = load<u32>(table * PTE_TABLE_BYTES + ((abs & (PTES_PER_PMD - 1)) << 3), 4);
+  }
+  return refs + hostRefs(tlb, data, shift, levels);
 }
 
 /** Which of tlbRun's loops the TLB block at `tlb` takes: LOOP_ZEN, LOOP_COVE or LOOP_GENERAL. */
@@ -381,8 +425,8 @@ function coveZipfStores(t: u32, s: u32, c: u32, o: u32): void { coveLoop(t, s, c
     else if (touch(upper, tlb + TLB_PWC_PUD, pud, pud)) refs = guestHuge ? 1 : 2;
     else if (touch(upper, tlb + TLB_PWC_PGD, pud >>> 9, pud >>> 9)) refs = guestHuge ? 2 : 3;
     else refs = guestHuge ? 3 : 4;
-    // Nested: each guest reference and the final guest-physical address take a host walk.
-    if (hostLevels != 0) refs = (refs + 1) * (hostLevels + 1) - 1;
+    // Nested: each guest reference and the final guest-physical address take a host translation.
+    if (hostLevels != 0) refs = nestedRefs(tlb, refs, hostLevels, entry, abs, guestHuge);
     walkRefs += refs;
   }
 

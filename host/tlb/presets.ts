@@ -37,6 +37,12 @@ export interface TlbPreset {
   readonly pteCoalescing: number;
   /** Page-walk caches of the upper paging levels; null where the model has none. */
   readonly pageWalkCaches: { readonly pmd: TlbArray | null; readonly pud: TlbArray | null; readonly pgd: TlbArray | null };
+  /**
+   * Caches of the nested walk under a host (host/tlb/tlb_layout.ts TLB_NTLB): the nested
+   * TLB of guest-physical to host-physical translations, and the nested walk cache of
+   * the host's entries one level above its leaf; null where the model has none.
+   */
+  readonly nestedWalkCaches: { readonly ntlb: TlbArray | null; readonly pwc: TlbArray | null };
   /** Cycles of an L1 miss that hits the L2. */
   readonly l2HitCycles: number;
   /** Fixed cycles of a walk, plus `walkRefCycles` per paging-structure load it makes. */
@@ -84,6 +90,14 @@ export const ZEN5: TlbPreset = {
   // had 16 entries, Software Optimization Guide 52128 §2.6.3). Zen 2+ also keep PDEs in
   // the L2 DTLB (WikiChip); the model keeps them apart so they cost no L2 capacity.
   pageWalkCaches: { pmd: { entries: 64, ways: 64 }, pud: { entries: 16, ways: 16 }, pgd: { entries: 4, ways: 4 } },
+  // Bhargava et al., "Accelerating two-dimensional page walks for virtualized systems"
+  // (ASPLOS 2008, AMD): a nested TLB caching guest-physical to host-physical
+  // translations skips the host walk of the guest's page-table pages and of the final
+  // guest-physical address, and page-walk caches keep the host's upper entries. None in
+  // the model yet: AMD documents neither size for Zen 5, and the cost model's nested
+  // parts (cost_parts.ts, cachedNestedRefs) already assume such caches on top of full
+  // 2-D counts. A preset that sets them gets the simulated caches instead.
+  nestedWalkCaches: { ntlb: null, pwc: null },
   // Assumed: ~7 cycles L2 DTLB hit; walk loads hit the 1 MiB L2 cache, 14 cycles on Zen 5
   // (Hot Chips 2024 gives the L2 as 1 MB 16-way; the latency is the common measurement).
   l2HitCycles: 7,
@@ -122,6 +136,8 @@ export const GOLDEN_COVE: TlbPreset = {
   // commonly uses for Intel cores (e.g. Bhattacharjee, "Large-reach memory management
   // unit caches", MICRO 2013), not vendor figures for Golden Cove.
   pageWalkCaches: { pmd: { entries: 32, ways: 4 }, pud: { entries: 4, ways: 4 }, pgd: { entries: 2, ways: 2 } },
+  // Intel's EPT paging-structure caches (SDM vol. 3 §29.4.3) have no published sizes; none modelled.
+  nestedWalkCaches: { ntlb: null, pwc: null },
   // Assumed: ~8 cycles STLB hit; walk loads hit the 1.25 MiB L2 cache at ~15 cycles.
   l2HitCycles: 8,
   walkBaseCycles: 4,

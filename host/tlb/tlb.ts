@@ -13,7 +13,7 @@ import {
   COALESCED_TAG, DESC_INDEX, DESC_INDEX_SHIFT, DESC_LINKS, DESC_ORDER, DESC_SET_MASK, DESC_TAGS, DESC_WAYS, HUGE_TAG, OUT_ACCESSES,
   NARROW_SLOTS, OUT_BYTES, OUT_L1_MISSES_2M, OUT_L1_MISSES_4K, OUT_L2_HITS, OUT_LOADS, OUT_STORES, OUT_WALK_REFS, OUT_WALKS,
   OUT_WALKS_ON_LOADS, TAG_INVALID, TLB_HEADER_BYTES, TLB_L1_2M, TLB_L1_4K, TLB_L2_2M, TLB_L2_4K, TLB_PWC_PGD,
-  TLB_COALESCE_SHIFT, TLB_HOST_LEVELS, TLB_PWC_PMD, TLB_PWC_PUD,
+  TLB_COALESCE_SHIFT, TLB_HOST_LEVELS, TLB_NPWC, TLB_NTLB, TLB_PWC_PMD, TLB_PWC_PUD,
 } from "./tlb_layout.ts";
 import { BARE_METAL_MMU, hostLevels, splinters, type Virtualization } from "./virtualization.ts";
 
@@ -89,6 +89,11 @@ export class TaskTlb {
     this.#describe(TLB_PWC_PMD, pwc.pmd ? this.#place(pwc.pmd, "pageWalkCaches.pmd") : absent);
     this.#describe(TLB_PWC_PUD, pwc.pud ? this.#place(pwc.pud, "pageWalkCaches.pud") : absent);
     this.#describe(TLB_PWC_PGD, pwc.pgd ? this.#place(pwc.pgd, "pageWalkCaches.pgd") : absent);
+    // A guest's INVLPG leaves the host's translations alone: the nested caches only empty with the whole TLB.
+    const walkCaches = [...this.#arrays];
+    const nested = virtualization.mode === "nested" ? preset.nestedWalkCaches : { ntlb: null, pwc: null };
+    this.#describe(TLB_NTLB, nested.ntlb ? this.#place(nested.ntlb, "nestedWalkCaches.ntlb") : absent);
+    this.#describe(TLB_NPWC, nested.pwc ? this.#place(nested.pwc, "nestedWalkCaches.pwc") : absent);
     const levels = hostLevels(virtualization);
     memory.u32[(this.ptr + TLB_HOST_LEVELS) >>> 2] = levels;
     // Under 4 KiB host pages a guest's contiguous frames need not be contiguous in the
@@ -96,7 +101,7 @@ export class TaskTlb {
     this.#coalesceShift = splinters(levels) ? 0 : coalesceShift(preset);
     memory.u32[(this.ptr + TLB_COALESCE_SHIFT) >>> 2] = this.#coalesceShift;
     this.#translations.push(...new Set([l1, l1Huge, l2]));
-    this.#walkCaches.push(...this.#arrays.filter((a) => !this.#translations.includes(a)));
+    this.#walkCaches.push(...walkCaches.filter((a) => !this.#translations.includes(a)));
     this.reset();
   }
 

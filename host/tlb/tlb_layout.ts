@@ -73,7 +73,22 @@ export const TLB_HOST_LEVELS = 7 * DESC_BYTES;
  * one set of permissions is held as one entry, tag COALESCED_TAG | (page >> shift).
  */
 export const TLB_COALESCE_SHIFT = 7 * DESC_BYTES + 4;
-export const TLB_HEADER_BYTES = 7 * DESC_BYTES + 8;
+/**
+ * The nested walk's caches, used under a host only (host/tlb/virtualization.ts). The
+ * nested TLB holds the host translation of a guest-physical page, keyed by the frame
+ * number in host pages; the nested walk cache holds the host's entry one level above
+ * its leaf, keyed by that number >> 9. A guest paging-structure page's frame is
+ * NESTED_TABLE_FRAMES | its table index for a PTE table, NESTED_PMD_FRAMES | the PUD
+ * index for a PMD table, NESTED_PUD_FRAMES | the PGD index for a PUD table, and
+ * NESTED_PGD_FRAME for the PGD: frames apart from every data frame (below 2^31).
+ */
+export const TLB_NTLB = 7 * DESC_BYTES + 8;
+export const TLB_NPWC = 8 * DESC_BYTES + 8;
+export const TLB_HEADER_BYTES = 9 * DESC_BYTES + 8;
+export const NESTED_TABLE_FRAMES = 0x80000000;
+export const NESTED_PMD_FRAMES = 0xf0000000;
+export const NESTED_PUD_FRAMES = 0xf8000000;
+export const NESTED_PGD_FRAME = 0xfc000000;
 
 /** Set (with HUGE_TAG) in a coalesced entry's tag: its group number is below 2^29, apart from every other tag. */
 export const COALESCED_TAG = 0xc0000000;

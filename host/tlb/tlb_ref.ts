@@ -9,13 +9,13 @@ import type { TlbCore } from "./tlb_core.ts";
 import { deleteSlot, probeSlot, relinkBetweenEnds } from "./wide_index.ts";
 import {
   COALESCED_TAG, DESC_INDEX, DESC_INDEX_SHIFT, DESC_LINKS, DESC_ORDER, DESC_SET_MASK, DESC_TAGS, DESC_WAYS, HUGE_TAG,
-  KIND_HOT, KIND_SEQUENTIAL, KIND_UNIFORM, NARROW_SLOTS, OUT_ACCESSES, OUT_L1_MISSES_2M, OUT_L1_MISSES_4K, OUT_L2_HITS,
+  KIND_HOT, KIND_SEQUENTIAL, KIND_UNIFORM, NESTED_PGD_FRAME, NESTED_PMD_FRAMES, NESTED_PUD_FRAMES, NESTED_TABLE_FRAMES, NARROW_SLOTS, OUT_ACCESSES, OUT_L1_MISSES_2M, OUT_L1_MISSES_4K, OUT_L2_HITS,
   OUT_LOADS, OUT_STORES, OUT_WALK_REFS, OUT_WALKS, OUT_WALKS_ON_LOADS, STREAM_BASE_PAGE, STREAM_DIR,
   STREAM_KIND, STREAM_P0, STREAM_P1, STREAM_P2, STREAM_P3, STREAM_PAGES, STREAM_RNG, STREAM_STORE_THRESHOLD,
-  TAG_INVALID, TLB_COALESCE_SHIFT, TLB_HOST_LEVELS, TLB_L1_2M, TLB_L1_4K, TLB_L2_2M, TLB_L2_4K, TLB_PWC_PGD, TLB_PWC_PMD, TLB_PWC_PUD,
+  TAG_INVALID, TLB_COALESCE_SHIFT, TLB_HOST_LEVELS, TLB_NPWC, TLB_NTLB, TLB_L1_2M, TLB_L1_4K, TLB_L2_2M, TLB_L2_4K, TLB_PWC_PGD, TLB_PWC_PMD, TLB_PWC_PUD,
   ZIPF_BUCKET_BYTES,
 } from "./tlb_layout.ts";
-import { nestedWalkRefs, splinters } from "./virtualization.ts";
+import { splinters } from "./virtualization.ts";
 
 /** `floor(a * b / 2^32)` for u32 a and b, exact in doubles (each partial product < 2^49). */
 function mulHigh(a: number, b: number): number {
@@ -127,6 +127,31 @@ export function createTlbRef(memory: WebAssembly.Memory): TlbCore {
     return true;
   }
 
+  /** Host loads to translate guest-physical frame `frame` (assembly/tlb.ts hostRefs). */
+  function hostRefs(tlb: number, frame: number, shift: number, levels: number): number {
+    const page = frame >>> shift;
+    if (touch(tlb + TLB_NTLB, page, page)) return 0;
+    const upper = page >>> 9;
+    return touch(tlb + TLB_NPWC, upper, upper) ? 1 : levels;
+  }
+
+  /** Loads of a nested walk whose guest part made `guestRefs` loads (assembly/tlb.ts nestedRefs). */
+  function nestedRefs(tlb: number, guestRefs: number, levels: number, entry: number, abs: number, guestHuge: boolean): number {
+    const shift = (4 - levels) * 9;
+    const pmd = abs >>> 9;
+    const table = entry & PMD.INDEX_MASK;
+    const frames = [NESTED_PGD_FRAME, (NESTED_PUD_FRAMES | (pmd >>> 18)) >>> 0, (NESTED_PMD_FRAMES | (pmd >>> 9)) >>> 0];
+    if (!guestHuge) frames.push((NESTED_TABLE_FRAMES | table) >>> 0);
+    let refs = guestRefs;
+    for (const frame of frames.slice(frames.length - guestRefs)) refs += hostRefs(tlb, frame, shift, levels);
+    let data = abs;
+    if (guestHuge) data = (table * PTES_PER_PMD + (abs & (PTES_PER_PMD - 1))) >>> 0;
+    else if (table !== 0 && (entry & PMD.MIGRATION) === 0) {
+      data = u32[(((table * PTE_TABLE_BYTES) >>> 0) >>> 2) + 2 * (abs & (PTES_PER_PMD - 1)) + 1];
+    }
+    return refs + hostRefs(tlb, data, shift, levels);
+  }
+
   function tlbRun(tlb: number, stream: number, count: number, out: number): void {
     if (u32.buffer !== memory.buffer) {
       u32 = new Uint32Array(memory.buffer);
@@ -213,7 +238,8 @@ export function createTlbRef(memory: WebAssembly.Memory): TlbCore {
       else if (touch(tlb + TLB_PWC_PUD, pud, pud)) refs = guestHuge ? 1 : 2;
       else if (touch(tlb + TLB_PWC_PGD, pud >>> 9, pud >>> 9)) refs = guestHuge ? 2 : 3;
       else refs = guestHuge ? 3 : 4;
-      walkRefs += nestedWalkRefs(refs, hostLevels);
+      // Nested: each guest reference and the final guest-physical address take a host translation.
+      walkRefs += hostLevels === 0 ? refs : nestedRefs(tlb, refs, hostLevels, entry, abs, guestHuge);
     }
 
     if (kind === KIND_SEQUENTIAL) {

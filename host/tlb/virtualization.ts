@@ -11,8 +11,11 @@
  *   final guest-physical address: g + (g + 1) × h = (g + 1)(h + 1) − 1 loads, 24 for a
  *   4-level guest over a 4-level host (Bhargava et al., "Accelerating two-dimensional
  *   page walks for virtualized systems", ASPLOS 2008, figure 2).
- * The model has no nested page-walk caches or nested TLB: every host walk is a full one,
- * so the references per walk are the upper bound of the 2-D walk.
+ * - The TLB cores simulate a nested TLB and a nested walk cache where a preset gives them
+ *   (TlbPreset.nestedWalkCaches): a host translation the nested TLB holds costs no load,
+ *   one whose upper host entry the nested walk cache holds costs one. The presets give
+ *   none (their sizes are unpublished), so their host walks are full ones and the
+ *   references per walk are the upper bound of the 2-D walk.
  */
 
 /** Page size the host maps guest memory with. */
