@@ -292,7 +292,10 @@ ALWAYS_INLINE bool coalesces(const Stream *st, uint32_t e, uint32_t abs_page, ui
   uint32_t table = e & PMD_INDEX_MASK;
   if (table == 0 || (e & PMD_MIGRATION) != 0) return false;
   uint32_t n = 1u << shift;
-  const uint64_t *group = st->ptes + (size_t)(table - 1) * PTES_PER_PMD + (abs_page & (PTES_PER_PMD - 1) & ~(n - 1));
+  const uint64_t *page = st->ptes + (size_t)(table - 1) * PTES_PER_PMD + (abs_page & (PTES_PER_PMD - 1));
+  /* The page's own frame must sit in its group as the page does: most layouts fail here. */
+  if ((((uint32_t)(*page >> 32) ^ abs_page) & (n - 1)) != 0) return false;
+  const uint64_t *group = page - (abs_page & (n - 1));
   uint64_t same = 0xffffffff00000000ull | PTE_PRESENT | PTE_WRITE;
   uint64_t first = (group[0] & same & ~((uint64_t)(n - 1) << 32)) | PTE_PRESENT;
   uint64_t differ = 0;

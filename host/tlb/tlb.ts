@@ -13,9 +13,9 @@ import {
   COALESCED_TAG, DESC_INDEX, DESC_INDEX_SHIFT, DESC_LINKS, DESC_ORDER, DESC_SET_MASK, DESC_TAGS, DESC_WAYS, HUGE_TAG, OUT_ACCESSES,
   NARROW_SLOTS, OUT_BYTES, OUT_L1_MISSES_2M, OUT_L1_MISSES_4K, OUT_L2_HITS, OUT_LOADS, OUT_STORES, OUT_WALK_REFS, OUT_WALKS,
   OUT_WALKS_ON_LOADS, TAG_INVALID, TLB_HEADER_BYTES, TLB_L1_2M, TLB_L1_4K, TLB_L2_2M, TLB_L2_4K, TLB_PWC_PGD,
-  TLB_COALESCE_SHIFT, TLB_HOST_LEVELS, TLB_NPWC, TLB_NTLB, TLB_PWC_PMD, TLB_PWC_PUD,
+  TLB_COALESCE_SHIFT, TLB_HOST_LEVELS, TLB_HOST_MIX, TLB_HOST_MIX_1G, TLB_HOST_MIX_4K, TLB_HOST_MIX_SEED, TLB_NPWC, TLB_NTLB, TLB_PWC_PMD, TLB_PWC_PUD,
 } from "./tlb_layout.ts";
-import { BARE_METAL_MMU, hostLevels, splinters, type Virtualization } from "./virtualization.ts";
+import { BARE_METAL_MMU, hostLevels, mixThresholds, splinters, type Virtualization } from "./virtualization.ts";
 
 /** Ages fit one 16-lane vector; a wider set must be fully associative (a hashed LRU list). */
 const NARROW_MAX_WAYS = NARROW_SLOTS;
@@ -97,9 +97,16 @@ export class TaskTlb {
     const levels = hostLevels(virtualization);
     memory.u32[(this.ptr + TLB_HOST_LEVELS) >>> 2] = levels;
     // Under 4 KiB host pages a guest's contiguous frames need not be contiguous in the
-    // host: the model does not know, and coalesces nothing there.
-    this.#coalesceShift = splinters(levels) ? 0 : coalesceShift(preset);
+    // host: the model does not know, and coalesces nothing there (a mix: per region).
+    const mix = virtualization.mode === "nested" ? virtualization.mix : undefined;
+    this.#coalesceShift = mix === undefined && splinters(levels) ? 0 : coalesceShift(preset);
     memory.u32[(this.ptr + TLB_COALESCE_SHIFT) >>> 2] = this.#coalesceShift;
+    if (mix !== undefined) {
+      const { t1g, t4k } = mixThresholds(mix.fractions);
+      const w = this.ptr >>> 2;
+      [memory.u32[w + TLB_HOST_MIX / 4], memory.u32[w + TLB_HOST_MIX_SEED / 4]] = [1, mix.seed];
+      [memory.u32[w + TLB_HOST_MIX_1G / 4], memory.u32[w + TLB_HOST_MIX_4K / 4]] = [t1g, t4k];
+    }
     this.#translations.push(...new Set([l1, l1Huge, l2]));
     this.#walkCaches.push(...walkCaches.filter((a) => !this.#translations.includes(a)));
     this.reset();
