@@ -2,6 +2,9 @@ import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { CoreMemory } from "../host/core/core_memory.ts";
 import { PMD, PTE, PTE_TABLE_BYTES } from "../host/core/layout.ts";
+import { createCore } from "../host/node/load_core.ts";
+import { runScenario, wasmEngine } from "../host/run/mod.ts";
+import { validateScenario } from "../host/scenario/mod.ts";
 import {
   AccessStream, type HostPageMix, mixedHostLevels, mixedVirtualization, mixThresholds, TaskTlb, type TlbCore,
   type TlbPreset, type Virtualization, virtualizationOf, ZEN5,
@@ -101,5 +104,42 @@ describe("tlbRun() under a mix of host page sizes", () => {
     expect(half.l1Misses4k).toBeGreaterThan(0.2 * split);
     expect(half.l1Misses4k).toBeLessThan(0.8 * split);
     expect(half.l1Misses2m).toBeGreaterThan(0);
+  });
+});
+
+describe("machine.virtualization: { nested: mix } in a scenario", () => {
+  function scenario(machine: Record<string, unknown>) {
+    return validateScenario({
+      name: "guest", tunables: { enabled: "always" }, variants: ["baseline"], machine,
+      tasks: [{
+        name: "t", vmas: [{ name: "m", size: "64 MiB", populate: true }],
+        steps: [{ do: "access", vma: "m", pattern: { kind: "uniform" }, count: 200_000 }],
+      }],
+    }, "guest");
+  }
+
+  async function walksPerAccess(machine: Record<string, unknown>): Promise<number> {
+    const { memory, core } = await createCore({ maxBytes: 512 * 1024 * 1024 });
+    const result = await runScenario(scenario(machine), wasmEngine(memory, core), { trace: false });
+    return result.tasks[0].perf!.walksPerAccess;
+  }
+
+  it("splinters the THPs of the regions 4 KiB host pages back: walks between all 2 MiB and all 4 KiB host pages", async () => {
+    const whole = await walksPerAccess({ virtualization: "nested-2m" });
+    const split = await walksPerAccess({ virtualization: "nested-4k" });
+    const mixed = await walksPerAccess({ virtualization: { nested: { "4k": 0.3, "2m": 0.7 } } });
+    // About ten of the 32 regions splintered: 5000 pages against the 4096-entry L2, so a few walks.
+    expect(mixed).toBeGreaterThan(whole + 0.01);
+    expect(mixed).toBeLessThan(split / 4);
+    expect(await walksPerAccess({ virtualization: { nested: { "2m": 1 } } })).toBe(whole);
+  });
+
+  it.each([
+    [{ virtualization: { nested: { "4k": 0.3, "2m": 0.6 } } }, /machine.virtualization.nested must be fractions of 4k, 2m and 1g summing to 1, got a sum of 0.9$/],
+    [{ virtualization: { nested: { "64k": 1 } } }, /machine.virtualization/],
+    [{ virtualization: { nested: { "4k": 1.5, "2m": -0.5 } } }, /machine.virtualization/],
+    [{ virtualization: "nested-8k" }, /machine.virtualization must be none, nested-4k, nested-2m, nested-1g or \{ nested/],
+  ])("rejects %j naming the field", (machine, message) => {
+    expect(() => scenario(machine)).toThrow(message);
   });
 });

@@ -104,6 +104,14 @@ export function mixedVirtualization(fractions: HostPageMix, seed: number): Virtu
   return { mode: "nested", hostPage, mix: { fractions, seed: seed >>> 0 } };
 }
 
+/**
+ * A scenario machine's virtualization: a name as virtualizationOf() reads it, or
+ * `{ nested: mix }`, the mix's regions drawn from `seed`; undefined is bare metal.
+ */
+export function machineVirtualization(v: string | { nested: HostPageMix } | undefined, seed: number): Virtualization {
+  return typeof v === "object" ? mixedVirtualization(v.nested, seed) : virtualizationOf(v ?? "none");
+}
+
 /** The virtualization named by a scenario's `virtualization` value ("none", "nested-4k", "nested-2m", "nested-1g"). */
 export function virtualizationOf(name: string): Virtualization {
   if (name === "none") return BARE_METAL_MMU;
