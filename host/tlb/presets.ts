@@ -126,10 +126,10 @@ export const GOLDEN_COVE: TlbPreset = {
   // entries are not modelled: the simulator has no 1 GiB pages).
   l2: { entries: 2048, ways: 16 },
   l2HoldsHuge: true,
-  // No PTE coalescing: Intel documents none for its cores (the SDM's TLB section, 4.10.2,
-  // caches one translation per page of the paging structures' page sizes), and the
-  // Alder Lake events (tools/perf/pmu-events/arch/x86/alderlake/virtual-memory.json)
-  // count walks by 4K, 2M/4M and 1G pages only.
+  // No PTE coalescing: Intel documents none (the SDM's TLB section, vol. 3 §4.10.2, knows
+  // the paging structures' page sizes only), and the Alder Lake walk events
+  // (tools/perf/pmu-events/arch/x86/alderlake/virtual-memory.json:
+  // DTLB_LOAD_MISSES.WALK_COMPLETED_4K, _2M_4M, _1G) have no coalesced size.
   pteCoalescing: 1,
   // Assumed: Intel SDM vol. 3 §4.10.3 describes the paging-structure caches without
   // sizes; 32 PDE, 4 PDPTE and 2 PML4E entries are the sizes the MMU-cache literature
