@@ -165,10 +165,15 @@ export function createTlbRef(memory: WebAssembly.Memory): TlbCore {
   /** Loads of a nested walk whose guest part made `guestRefs` loads (assembly/tlb.ts nestedRefs). */
   function nestedRefs(tlb: number, guestRefs: number, entry: number, abs: number, guestHuge: boolean): number {
     const pmd = abs >>> 9;
-    const frames = [NESTED_PGD_FRAME, (NESTED_PUD_FRAMES | (pmd >>> 18)) >>> 0, (NESTED_PMD_FRAMES | (pmd >>> 9)) >>> 0];
-    if (!guestHuge) frames.push((NESTED_TABLE_FRAMES | (entry & PMD.INDEX_MASK)) >>> 0);
+    const depth = guestHuge ? 3 : 4;
     let refs = guestRefs;
-    for (const frame of frames.slice(frames.length - guestRefs)) refs += hostRefs(tlb, frame);
+    for (let level = depth - guestRefs; level < depth; level++) {
+      const frame = level === 0 ? NESTED_PGD_FRAME
+        : level === 1 ? NESTED_PUD_FRAMES | (pmd >>> 18)
+        : level === 2 ? NESTED_PMD_FRAMES | (pmd >>> 9)
+        : NESTED_TABLE_FRAMES | (entry & PMD.INDEX_MASK);
+      refs += hostRefs(tlb, frame >>> 0);
+    }
     return refs + hostRefs(tlb, dataFrame(entry, abs, guestHuge));
   }
 
