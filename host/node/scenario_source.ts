@@ -8,6 +8,7 @@ import { parseDataText } from "../scenario/data_text.ts";
 import { findPreset } from "../scenario/presets/mod.ts";
 import { snapshotScenario, withImport } from "./scenario_import.ts";
 import { isSnapshotFile } from "./snapshot_file.ts";
+import { withCostPreset } from "./scenario_cost_preset.ts";
 
 /** An input file other than a scenario that cannot be loaded: `Cannot load map description "x.yaml": …`. */
 export class InputFileError extends Error {
@@ -31,7 +32,7 @@ async function readText(path: string, fail: (reason: string, cause: unknown) => 
 /** Read and check the scenario file at `path`; its errors quote it as `name`. */
 export async function readScenarioFile(path: string, name: string): Promise<Scenario> {
   const text = await readText(path, (reason, cause) => new ScenarioError(name, "", reason, { cause }));
-  return parseScenarioText(text, name);
+  return withCostPreset(parseScenarioText(text, name), name, path);
 }
 
 /** Everything on standard input, as text. */
@@ -49,7 +50,7 @@ export const SCENARIO_ARGUMENT = "a JSON or YAML scenario file, - for standard i
  * a scenario that imports it); otherwise a preset of that name. A scenario's `import:` file is read too.
  */
 export async function loadScenarioArg(arg: string): Promise<Scenario> {
-  if (arg === "-") return withImport(parseScenarioText(await readStdin(), "-"), "-", undefined);
+  if (arg === "-") return withImport(await withCostPreset(parseScenarioText(await readStdin(), "-"), "-", undefined), "-", undefined);
   const info = await stat(arg).catch(() => null);
   if (info?.isDirectory()) throw new ScenarioError(arg, "", "is a directory, not a scenario file");
   if (info && await isSnapshotFile(arg)) return snapshotScenario(arg);

@@ -12,6 +12,7 @@ import type { CollapseLog, CollapseStats } from "./collapse_log.ts";
 import type { CollapseSummary, GeneratedResult, RunResult, SeriesPoint, TaskResult } from "./result.ts";
 import type { TaskRun } from "./task_run.ts";
 import type { WakeupRow } from "./wakeup_log.ts";
+import { costPresetOf } from "../scenario/cost_preset_schema.ts";
 
 /** What the run leaves behind to read. */
 export interface FinishedRun {
@@ -60,7 +61,7 @@ export function readResults(run: FinishedRun): RunResult {
     variant: k.variant.name,
     seed: scenario.seed,
     tlb: run.preset.name,
-    costModel: scenario.costModel,
+    ...costModelNaming(scenario),
     tlbMode: run.exact ? "exact" : "sample",
     endS: run.endNs / 1e9,
     tasks: taskResults,
@@ -108,4 +109,10 @@ function collapseSummary(c: CollapseStats): CollapseSummary {
     lastS: c.lastNs === null ? null : c.lastNs / 1e9,
     lazyfreeKb: c.lazyfreePages * 4,
   };
+}
+
+/** A result's cost model: the preset's name and error band, else the scenario's costModel. */
+function costModelNaming(scenario: Scenario): Pick<RunResult, "costModel" | "costModelError"> {
+  const preset = costPresetOf(scenario.machine);
+  return preset === null ? { costModel: scenario.costModel } : { costModel: preset.name, costModelError: preset.error };
 }

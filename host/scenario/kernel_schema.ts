@@ -10,6 +10,7 @@
 import { z } from "zod";
 import { HZ_CHOICES, type Hz } from "../kernel/jiffies.ts";
 import type { KhugepagedCosts } from "../khugepaged/costs.ts";
+import type { CostPreset } from "../tlb/cost_presets.ts";
 import { quote } from "./scenario_error.ts";
 
 export interface KernelSpec {
@@ -55,12 +56,18 @@ export interface MachineSpec {
   cpus?: number;
   /** Nested paging and the host's page size (host/tlb/virtualization.ts); undefined: bare metal. */
   virtualization?: "none" | "nested-4k" | "nested-2m" | "nested-1g";
+  /** The parts cost model's machine (host/scenario/cost_preset_schema.ts): a preset's name or object. */
+  costPreset?: string | CostPreset;
 }
 
 /** The schema of `machine:`. */
 export const MachineSchema = z.strictObject({
   cpus: z.number().int().min(1).max(4096).optional(),
   virtualization: z.enum(["none", "nested-4k", "nested-2m", "nested-1g"]).optional(),
+  // Checked by checkCostPreset (cost_preset_schema.ts), whose messages name the preset's field.
+  costPreset: z.union([z.string().min(1), z.custom<CostPreset>((v) => typeof v === "object" && v !== null && !Array.isArray(v))], {
+    error: (i) => `must be a preset's name or a preset object, got ${quote(i.input)}`,
+  }).optional(),
 });
 
 /** A task's scheduling class: its nice value, or SCHED_IDLE (which ignores nice). */

@@ -8,7 +8,8 @@ import {
 } from "./scenario_schema.ts";
 import { accessNs, BARE_METAL, type CostModel } from "../tlb/cost_model.ts";
 import { seedLine } from "../tlb/cost_band.ts";
-import { partsLine } from "../tlb/cost_parts.ts";
+import { partsLine, presetLine } from "../tlb/cost_parts.ts";
+import { costPresetOf } from "./cost_preset_schema.ts";
 import { virtualizationOf } from "../tlb/virtualization.ts";
 
 /** The most points of a run's time series (a day at 1 s fits); each holds a sample of every task. */
@@ -16,10 +17,22 @@ const MAX_SAMPLES = 100_000;
 /** The most steps a task and its forked children run, repeats unrolled. */
 const MAX_STEPS = 1_000_000;
 
-/** The cost line of a scenario's `costModel` (the parts line follows its `machine.virtualization`). */
+/**
+ * The cost line of a scenario: its `machine.costPreset`'s for phase B's 128 MiB of random
+ * loads (each access phase takes the line of its own buffer and pattern, phaseCostModel),
+ * else its `costModel` (the parts line follows its `machine.virtualization`).
+ */
 export function costModelOf(scenario: Pick<Scenario, "costModel" | "machine">): CostModel {
+  const preset = costPresetOf(scenario.machine);
+  if (preset !== null) return presetLine(preset, 128 << 20, "random");
   if (scenario.costModel === "zen5-parts") return partsLine(virtualizationOf(scenario.machine.virtualization ?? "none"));
   return scenario.costModel === "kvm-guest" ? seedLine("kvm-guest") : BARE_METAL;
+}
+
+/** The cost line of an access phase over `bytes` with `step`'s pattern: the preset's for them, else `model`. */
+export function phaseCostModel(scenario: Pick<Scenario, "machine">, step: AccessStep, bytes: number, model: CostModel): CostModel {
+  const preset = costPresetOf(scenario.machine);
+  return preset === null ? model : presetLine(preset, bytes, step.pattern.kind === "sequential" ? "stride" : "random");
 }
 
 /** The time an access of `step` spends outside the timed load: as given, else the cost model's offset generation. */
