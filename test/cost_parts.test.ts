@@ -53,8 +53,9 @@ describe("fitParts()", () => {
       fc.double({ min: 1, max: 30, noNaN: true }),
       fc.array(inputs, { minLength: 8, maxLength: 8 }),
       (bases, mlp, xs) => {
-        const params = { base: Object.fromEntries(bases.map((b, i) => [`g${i}`, b])), mlp, missTicks: 0 };
-        const groups = xs.map((_, i) => `g${i % bases.length}`);
+        // Groups of one machine ("m/g0", "m/g1", …) share its mlp.
+        const params = { base: Object.fromEntries(bases.map((b, i) => [`m/g${i}`, b])), mlp: { m: mlp }, missTicks: 0 };
+        const groups = xs.map((_, i) => `m/g${i % bases.length}`);
         const points = xs.map((x, i) => point(groups[i], i % 2 === 0, partsTicks(params, groups[i], x)));
         // The walk cycles of fitted points must differ within some group for mlp to be determined.
         const spread = Object.keys(params.base).map((g) => {
@@ -63,10 +64,21 @@ describe("fitParts()", () => {
         });
         fc.pre(spread.every((s) => s >= 0) && spread.some((s) => s > 1));
         const fit = fitParts(points, xs);
-        expect(fit.mlp).toBeCloseTo(mlp, 6);
+        expect(fit.mlp.m).toBeCloseTo(mlp, 6);
         for (const [g, b] of Object.entries(params.base)) expect(fit.base[g]).toBeCloseTo(b, 6);
       },
     ), { numRuns: 200 });
+  });
+
+  it("holds walks at no cost where a machine's points with cache misses give them a negative one, and refits the rest", () => {
+    // Two groups' worth of misses explain the ticks; the walks would come out negative.
+    const xs: CostInputs[] = [[0.9, 0.75], [0.1, 0.9375], [0, 0]].map(([walksPerAccess, miss]) => ({
+      walksPerAccess, refsPerWalk: 2, refCycles: 14, missFraction: miss,
+    }));
+    const fit = fitParts([12, 19, 2].map((t) => point("local/random", true, t)), xs);
+    expect(fit.mlp.local).toBe(Infinity);
+    expect(fit.missTicks).toBeGreaterThan(0);
+    // Without misses nothing can hide the walks: a negative walk cost is refused.
   });
 
   it("refuses points on which walks make accesses faster", () => {
@@ -78,13 +90,13 @@ describe("fitParts()", () => {
     fc.assert(fc.property(
       fc.double({ min: 0, max: 20, noNaN: true }), fc.double({ min: 1, max: 30, noNaN: true }), fc.double({ min: 0, max: 100, noNaN: true }),
       (base, mlp, missTicks) => {
-        const params = { base: { g: base }, mlp, missTicks };
+        const params = { base: { g: base }, mlp: { g: mlp }, missTicks };
         const xs: CostInputs[] = [[0.9, 0], [0.1, 0.75], [0.5, 0.9375]].map(([walksPerAccess, miss]) => ({
           walksPerAccess, refsPerWalk: 2, refCycles: 14, missFraction: miss,
         }));
         const fit = fitParts(xs.map((x) => point("g", true, partsTicks(params, "g", x))), xs);
         expect(fit.missTicks).toBeCloseTo(missTicks, 6);
-        expect(fit.mlp).toBeCloseTo(mlp, 6);
+        expect(fit.mlp.g).toBeCloseTo(mlp, 6);
       },
     ), { numRuns: 100 });
   });
@@ -116,7 +128,7 @@ describe("calibrate() on the stated points", () => {
 
   it("fits on the paper's rows the ZEN5_PARTS constants runs use, and states zen5-parts' band from its held-out rows", () => {
     const c = run("nested-2m");
-    expect(c.params.mlp).toBeCloseTo(ZEN5_PARTS.mlp, 9);
+    expect(c.params.mlp.paper).toBeCloseTo(ZEN5_PARTS.mlp, 9);
     expect(c.params.base["paper/random"]).toBeCloseTo(ZEN5_PARTS.base, 9);
     const paperHeldOut = c.rows.filter((r) => r.kind.startsWith("paper") && !r.inFit).map((r) => Math.abs(r.error));
     expect(lineErrorBand("zen5-parts").cycles).toBeCloseTo(Math.max(...paperHeldOut), 9);

@@ -4,7 +4,7 @@
  * every point measured against predicted, and write the fitted preset with its held-out
  * error to a JSON file that a scenario's `machine.costPreset` can name. On a guest, the
  * host's page size is not visible from inside: with `--host-pages auto` both 4 KiB and
- * 2 MiB are fitted and the one that predicts the held-out points better is written.
+ * 2 MiB are fitted and the one that predicts this machine's points better is written.
  *
  * @example
  * khugesim calibrate --out my-machine.json
@@ -46,13 +46,12 @@ async function execute(f: CalibrateFlags): Promise<void> {
   const candidates: VirtualizationName[] = f.hostPages === "auto" ? auto : [f.hostPages === "none" ? "none" : `nested-${f.hostPages}`];
   const fits = candidates.map((v) => ({ v, c: calibrate(calibrationPoints(local, virtualizationOf(v)), createTlbRef) }));
   for (const { v, c } of fits) process.stdout.write(`\n${formatCalibration(`${m.cpu}, virtualization ${v}`, c)}`);
-  const best = fits.reduce((a, b) => (b.c.heldOutError < a.c.heldOutError ? b : a));
-  const preset = {
-    ...calibratedPreset(best.c, "calibrated", best.v, m.tscHz, `${m.cpu}, ${m.date}`),
-    calibration: { rows: best.c.rows, measurement: m },
-  };
+  const presets = fits.map(({ v, c }) => ({ c, preset: calibratedPreset(c, "calibrated", v, m.tscHz, `${m.cpu}, ${m.date}`) }));
+  // The host page size whose preset errs least on this machine's points.
+  const best = presets.reduce((a, b) => (b.preset.error.cycles < a.preset.error.cycles ? b : a));
+  const preset = { ...best.preset, calibration: { rows: best.c.rows, measurement: m } };
   await writeFilesAtomically([{ flag: "--out", path: f.out, data: JSON.stringify(preset, null, 2) + "\n" }]);
-  process.stdout.write(`\nWrote ${f.out}: virtualization ${best.v}, held-out error ±${(100 * preset.error.cycles).toFixed(1)} %\n`);
+  process.stdout.write(`\nWrote ${f.out}: virtualization ${preset.virtualization}, error ±${(100 * preset.error.cycles).toFixed(1)} %\n`);
 }
 
 /** The `calibrate` command, for the CLI program to add. */

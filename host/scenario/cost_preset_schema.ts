@@ -23,7 +23,8 @@ export const CostPresetSchema = z.strictObject({
     l2Bytes: positive, l3Bytes: positive, l2Cycles: positive, l3Cycles: positive, dramCycles: positive,
   }),
   base: z.strictObject({ random: ticks, stride: ticks.optional() }),
-  mlp: z.number().gt(0).max(1e4),
+  // null (JSON's Infinity): walks fully overlapped by cache misses (cost_calibration.ts, fitParts).
+  mlp: z.preprocess((v) => (v === Infinity ? null : v), z.number().gt(0).nullable()).transform((v) => v ?? Infinity),
   missTicks: ticks,
   tscHz: z.number().min(1e6).max(1e12),
   offsetSecondsPerAccess: z.number().min(0).max(1),
@@ -78,13 +79,17 @@ export function checkCostPreset(machine: MachineSpec, fail: (path: PropertyKey[]
   }
 }
 
-/** The preset of a checked machine section; null without one. A file's name left unread is an error. */
-export function costPresetOf(machine: MachineSpec): CostPreset | null {
+/**
+ * The preset of a checked machine section; null without one. A file's name left unread is an
+ * error, or with `unreadAsNone` (bounds checked before the Node loader reads it) null.
+ */
+export function costPresetOf(machine: MachineSpec, unreadAsNone = false): CostPreset | null {
   const spec = machine.costPreset;
   if (spec === undefined) return null;
   if (typeof spec !== "string") return spec;
   const preset = COST_PRESETS[spec];
   if (preset === undefined) {
+    if (unreadAsNone) return null;
     throw new RangeError(`machine.costPreset ${quote(spec)} is a file, which only the Node loader reads; pass the file's object instead`);
   }
   return preset;

@@ -22,8 +22,8 @@ const MAX_STEPS = 1_000_000;
  * loads (each access phase takes the line of its own buffer and pattern, phaseCostModel),
  * else its `costModel` (the parts line follows its `machine.virtualization`).
  */
-export function costModelOf(scenario: Pick<Scenario, "costModel" | "machine">): CostModel {
-  const preset = costPresetOf(scenario.machine);
+export function costModelOf(scenario: Pick<Scenario, "costModel" | "machine">, unreadAsNone = false): CostModel {
+  const preset = costPresetOf(scenario.machine, unreadAsNone);
   if (preset !== null) return presetLine(preset, 128 << 20, "random");
   if (scenario.costModel === "zen5-parts") return partsLine(virtualizationOf(scenario.machine.virtualization ?? "none"));
   return scenario.costModel === "kvm-guest" ? seedLine("kvm-guest") : BARE_METAL;
@@ -104,7 +104,8 @@ export function runLimitProblem(scenario: Scenario): RunLimitProblem | null {
   if (!(intervalNs >= 1)) {
     return { path: "intervalS", reason: `must be at least 1 ns, a tick of the clock, got ${scenario.intervalS}` };
   }
-  const model = costModelOf(scenario);
+  // A preset file not read yet (the Node loader reads it after this check) bounds as the costModel.
+  const model = costModelOf(scenario, true);
   for (const [i, task] of scenario.tasks.entries()) {
     const steps = stepCount(task.steps);
     if (steps > MAX_STEPS) {

@@ -10,7 +10,7 @@ import { CoreMemory } from "../core/core_memory.ts";
 import { PMD } from "../core/layout.ts";
 import { AccessStream } from "./access_stream.ts";
 import { SEED_ROWS, type SeedRow, walksPerAccess } from "./cost_model.ts";
-import { type CostInputs, type CostPattern, missFraction, pageTableBytes, type PartsParams, partsTicks, refCycles, walkCycles } from "./cost_parts.ts";
+import { type CostInputs, type CostPattern, machineOf, missFraction, pageTableBytes, type PartsParams, partsTicks, refCycles, walkCycles } from "./cost_parts.ts";
 import { type CacheLevels, type CostPreset, type VirtualizationName, ZEN5_CACHES, ZEN5_KVM_4K } from "./cost_presets.ts";
 import { ZEN5 } from "./presets.ts";
 import { TaskTlb } from "./tlb.ts";
@@ -58,8 +58,8 @@ export interface LocalTicks {
  * paper's "with" bare-metal run had about three quarters of hot2 huge, its guest all
  * (spec/seed-experiment.md). `local` is this machine, a KVM guest under `localVirt`: its
  * fitted points are phase B over 8 MiB of THPs (no LLC miss, no walk: the random base),
- * over 128 MiB of 4 KiB pages (missTicks) and the page stride over 4 KiB pages (the stride
- * base); held out, the THP runs over 128 MiB and phase B over 512 MiB.
+ * over 128 MiB of 4 KiB pages and 512 MiB of THPs (missTicks and its mlp) and the page
+ * stride over 4 KiB pages (the stride base); held out, the THP runs over 128 MiB.
  */
 export function calibrationPoints(local: LocalTicks, localVirt: Virtualization): CalibrationPoint[] {
   const paper = (kind: PointKind, v: Virtualization, rows: { without: SeedRow; with: SeedRow }, withHuge: number) =>
@@ -79,7 +79,7 @@ export function calibrationPoints(local: LocalTicks, localVirt: Virtualization):
     measured("random", "thp", 8, true, local.randomThp8MiB),
     measured("random", "4k", 128, true, local.random["4k"]),
     measured("random", "thp", 128, false, local.random.thp),
-    measured("random", "thp", 512, false, local.randomThp512MiB),
+    measured("random", "thp", 512, true, local.randomThp512MiB),
     measured("stride", "4k", 128, true, local.stride["4k"]),
     measured("stride", "thp", 128, false, local.stride.thp),
   ];
@@ -125,26 +125,50 @@ function solve(a: number[][], b: number[]): number[] {
   return x;
 }
 
+/** The least-squares solution of `rows` x = `targets` (normal equations). */
+function leastSquares(rows: number[][], targets: number[]): number[] {
+  const n = rows[0].length;
+  const ata = Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => rows.reduce((s, r) => s + r[i] * r[j], 0)));
+  const atb = Array.from({ length: n }, (_, i) => rows.reduce((s, r, k) => s + r[i] * targets[k], 0));
+  return solve(ata, atb);
+}
+
 /**
- * Least-squares fit of a base per group, one 1/mlp and, if some fitted point has a data
- * part, one missTicks over the points with `inFit`.
+ * Least-squares fit of a base per group, a 1/mlp per machine and, if some fitted point has a
+ * data part, one missTicks over the points with `inFit`. A machine whose points pay cache
+ * misses and whose fit gives walks no positive cost has them overlapped by the misses: its
+ * 1/mlp is held at 0 (mlp Infinity) and the rest refitted, a non-negative least squares.
  */
 export function fitParts(points: readonly CalibrationPoint[], inputs: readonly CostInputs[]): PartsParams {
   const fit = points.map((p, i) => ({ p, x: inputs[i] })).filter(({ p }) => p.inFit);
   const groups = [...new Set(fit.map(({ p }) => p.group))];
   const data = fit.some(({ x }) => x.missFraction > 0);
-  // Columns: one indicator per group, the walk cycles (coefficient 1/mlp), the miss fraction (missTicks).
-  const rows = fit.map(({ p, x }) => [...groups.map((g) => (g === p.group ? 1 : 0)), walkCycles(x), ...(data ? [x.missFraction] : [])]);
-  const n = rows[0].length;
-  const ata = Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => rows.reduce((s, r) => s + r[i] * r[j], 0)));
-  const atb = Array.from({ length: n }, (_, i) => rows.reduce((s, r, k) => s + r[i] * fit[k].p.measuredTicks, 0));
-  const x = solve(ata, atb);
-  const inverseMlp = x[groups.length];
-  if (!(inverseMlp > 0)) throw new RangeError(`Cannot fit the cost model: the points give a walk cost of ${inverseMlp} per cycle`);
-  const missTicks = data ? x[groups.length + 1] : 0;
+  const missing = new Set(fit.filter(({ x }) => x.missFraction > 0).map(({ p }) => machineOf(p.group)));
+  const targets = fit.map(({ p }) => p.measuredTicks);
+  const solveFor = (machines: string[]) => leastSquares(fit.map(({ p, x }) => [
+    // Columns: one indicator per group, the walk cycles per machine (coefficient 1/mlp), the miss fraction (missTicks).
+    ...groups.map((g) => (g === p.group ? 1 : 0)),
+    ...machines.map((m) => (m === machineOf(p.group) ? walkCycles(x) : 0)),
+    ...(data ? [x.missFraction] : []),
+  ]), targets);
+  let machines = [...new Set(groups.map(machineOf))];
+  let x = solveFor(machines);
+  const overlapped = machines.filter((m, i) => !(x[groups.length + i] > 0) && missing.has(m));
+  if (overlapped.length > 0) {
+    machines = machines.filter((m) => !overlapped.includes(m));
+    x = solveFor(machines);
+  }
+  const inverse = machines.map((_, i) => x[groups.length + i]);
+  const bad = inverse.findIndex((v) => !(v > 0));
+  if (bad >= 0) throw new RangeError(`Cannot fit the cost model: the points give ${machines[bad]} a walk cost of ${inverse[bad]} per cycle`);
+  const missTicks = data ? x[groups.length + machines.length] : 0;
   // Rounding may leave a zero a hair below it; a clearly negative miss is a bad fit.
   if (missTicks < -1e-9) throw new RangeError(`Cannot fit the cost model: the points give a cache miss ${missTicks} ticks`);
-  return { base: Object.fromEntries(groups.map((g, i) => [g, x[i]])), mlp: 1 / inverseMlp, missTicks: Math.max(0, missTicks) };
+  return {
+    base: Object.fromEntries(groups.map((g, i) => [g, x[i]])),
+    mlp: Object.fromEntries([...machines.map((m, i) => [m, 1 / inverse[i]]), ...overlapped.map((m) => [m, Infinity])]),
+    missTicks: Math.max(0, missTicks),
+  };
 }
 
 export interface CalibrationRow {
@@ -165,46 +189,76 @@ export interface Calibration {
   readonly heldOutError: number;
 }
 
-/** Fit the parts model on `points`, simulating each with `core`, and report every point. */
-export function calibrate(points: readonly CalibrationPoint[], core: (memory: WebAssembly.Memory) => TlbCore): Calibration {
+/** Every point of `points` simulated with `core`, each in a fresh region of one memory. */
+function simulateAll(points: readonly CalibrationPoint[], core: (memory: WebAssembly.Memory) => TlbCore): CostInputs[] {
   const memory = new CoreMemory({ maxBytes: 64 << 20 });
   const tlbCore = core(memory.memory);
-  const inputs = points.map((p) => simulatePoint(p, memory, tlbCore));
-  const params = fitParts(points, inputs);
-  const rows = points.map((p, i): CalibrationRow => {
+  return points.map((p) => simulatePoint(p, memory, tlbCore));
+}
+
+/** Each point predicted by `params` against its measurement. */
+function rowsOf(params: PartsParams, points: readonly CalibrationPoint[], inputs: readonly CostInputs[]): CalibrationRow[] {
+  return points.map((p, i): CalibrationRow => {
     const predictedTicks = partsTicks(params, p.group, inputs[i]);
     return {
       label: p.label, kind: p.kind, inFit: p.inFit, inputs: inputs[i], measuredTicks: p.measuredTicks, predictedTicks,
       error: predictedTicks / p.measuredTicks - 1,
     };
   });
+}
+
+/** Fit the parts model on `points`, simulating each with `core`, and report every point. */
+export function calibrate(points: readonly CalibrationPoint[], core: (memory: WebAssembly.Memory) => TlbCore): Calibration {
+  const inputs = simulateAll(points, core);
+  const params = fitParts(points, inputs);
+  const rows = rowsOf(params, points, inputs);
   const heldOutError = Math.max(...rows.filter((r) => !r.inFit).map((r) => Math.abs(r.error)));
   return { params, rows, heldOutError };
 }
 
-/** The held-out points of this machine (not the paper's): the band a preset fitted here carries. */
-function localHeldOut(c: Calibration): CalibrationRow[] {
-  return c.rows.filter((r) => !r.inFit && r.kind.startsWith("local-"));
+/**
+ * This machine's points (not the paper's), held out and fitted: the fit has more points than
+ * parameters, so a fitted point keeps a residual, and the band a preset fitted here carries
+ * is the largest error of either.
+ */
+function localRows(c: Calibration): CalibrationRow[] {
+  return c.rows.filter((r) => r.kind.startsWith("local-"));
 }
 
 /**
  * A preset for this machine from calibration `c` under virtualization `v`: the local groups'
- * bases, the fitted mlp and missTicks, and as its error the largest of this machine's held-out
- * points; on throughput, that error carried through the offset time (the seed program's).
+ * bases, the fitted mlp and missTicks, and as its error the largest of this machine's points
+ * (localRows); on throughput, that error carried through the offset time (the seed program's).
  */
 export function calibratedPreset(c: Calibration, name: string, v: VirtualizationName, tscHz: number, sources: string): CostPreset {
   const offset = ZEN5_KVM_4K.offsetSecondsPerAccess;
-  const held = localHeldOut(c);
+  const held = localRows(c);
   const secondsOf = (ticks: number) => offset + ticks / tscHz;
   return {
     name, description: `calibrated: ${sources}`, virtualization: v, caches: ZEN5_CACHES,
     base: { random: c.params.base["local/random"], stride: c.params.base["local/stride"] },
-    mlp: c.params.mlp, missTicks: c.params.missTicks, tscHz, offsetSecondsPerAccess: offset,
+    mlp: c.params.mlp.local, missTicks: c.params.missTicks, tscHz, offsetSecondsPerAccess: offset,
     error: {
       cycles: Math.max(...held.map((r) => Math.abs(r.error))),
       throughput: Math.max(...held.map((r) => Math.abs(secondsOf(r.measuredTicks) / secondsOf(r.predictedTicks) - 1))),
-      heldOut: held.map((r) => r.label).join(", "),
+      heldOut: `this machine's points (held out: ${held.filter((r) => !r.inFit).map((r) => r.label).join(", ")}; the rest fitted, with their residuals)`,
     },
     sources: `fitted by khugesim calibrate on ${sources}; ${ZEN5_KVM_4K.sources}`,
   };
+}
+
+/** `preset`'s parameters as the fit's: its random base for the random groups, its stride base for the stride group. */
+function presetParams(preset: CostPreset): PartsParams {
+  const random = preset.base.random;
+  return { base: { "paper/random": random, "local/random": random, "local/stride": preset.base.stride ?? random }, mlp: { paper: preset.mlp, local: preset.mlp }, missTicks: preset.missTicks };
+}
+
+/**
+ * `preset`'s predictions for `points`, each simulated with `core` as calibrate() does; every
+ * row is a check (inFit false). Paper points carry no data part: a preset fitted on the paper
+ * (missTicks 0) predicts them as it was fitted.
+ */
+export function presetRows(preset: CostPreset, points: readonly CalibrationPoint[], core: (memory: WebAssembly.Memory) => TlbCore): CalibrationRow[] {
+  const checks = points.map((p) => ({ ...p, inFit: false }));
+  return rowsOf(presetParams(preset), checks, simulateAll(checks, core));
 }

@@ -13,14 +13,14 @@
  * - refCycles(level): load-to-use latency of the cache level that holds the walk's
  *   page-table lines, chosen by the page tables' size against the caches (below).
  * - mlp: how many such loads an out-of-order core overlaps for independent accesses,
- *   the reason a walk costs 4-7 ticks in the paper against 14-100+ cycles raw. One
- *   value for every point: it is the model's physical claim, and the fit tests it.
+ *   the reason a walk costs 4-7 ticks in the paper against 14-100+ cycles raw. One value
+ *   per machine for all its points (ticks are the machine's TSC's, cycles its cores').
  *
  * The machines' parameters and their sources are in cost_presets.ts; the fit is in
  * cost_calibration.ts.
  */
-import { BARE_METAL, type CostModel } from "./cost_model.ts";
-import { type CacheLevels, type CostPreset, ZEN5_CACHES, ZEN5_PARTS } from "./cost_presets.ts";
+import type { CostModel } from "./cost_model.ts";
+import { type CacheLevels, type CostPreset, paperLine } from "./cost_presets.ts";
 import { type Virtualization, virtualizationOf } from "./virtualization.ts";
 
 /** An access pattern as the model tells them apart: random loads or a sequential sweep. */
@@ -71,11 +71,20 @@ export interface CostInputs {
   readonly missFraction: number;
 }
 
-/** The fitted parameters: a base per group of points (machine and pattern), one mlp, one missTicks. */
+/**
+ * The fitted parameters: a base per group of points ("machine/pattern"), an mlp per machine
+ * (the part of a group's name before "/": a machine's ticks are its own TSC's, whose ratio to
+ * its core clock the mlp absorbs) and one missTicks.
+ */
 export interface PartsParams {
   readonly base: Readonly<Record<string, number>>;
-  readonly mlp: number;
+  readonly mlp: Readonly<Record<string, number>>;
   readonly missTicks: number;
+}
+
+/** The machine of a group: "local" of "local/random". */
+export function machineOf(group: string): string {
+  return group.split("/")[0];
 }
 
 /** The walk part of a point: cycles of walk loads per access before overlap. */
@@ -86,8 +95,9 @@ export function walkCycles(p: CostInputs): number {
 /** Ticks per access of `p` in group `group`. */
 export function partsTicks(params: PartsParams, group: string, p: CostInputs): number {
   const base = params.base[group];
-  if (base === undefined) throw new RangeError(`No fitted base for group "${group}"`);
-  return base + p.missFraction * params.missTicks + walkCycles(p) / params.mlp;
+  const mlp = params.mlp[machineOf(group)];
+  if (base === undefined || mlp === undefined) throw new RangeError(`No fitted base and mlp for group "${group}"`);
+  return base + p.missFraction * params.missTicks + walkCycles(p) / mlp;
 }
 
 /**
@@ -106,7 +116,7 @@ export function phaseBRefsPerWalk(v: Virtualization): number {
  * seed program's, from the bare-metal rows.
  */
 export function partsLine(v: Virtualization): CostModel {
-  return { ...BARE_METAL, baseTicks: ZEN5_PARTS.base, ticksPerWalk: (phaseBRefsPerWalk(v) * ZEN5_CACHES.l2Cycles) / ZEN5_PARTS.mlp };
+  return paperLine(phaseBRefsPerWalk(v));
 }
 
 /**
