@@ -135,40 +135,44 @@ function leastSquares(rows: number[][], targets: number[]): number[] {
 
 /**
  * Least-squares fit of a base per group, a 1/mlp per machine and, if some fitted point has a
- * data part, one missTicks over the points with `inFit`. A machine whose points pay cache
- * misses and whose fit gives walks no positive cost has them overlapped by the misses: its
- * 1/mlp is held at 0 (mlp Infinity) and the rest refitted, a non-negative least squares.
+ * data part, one missTicks over the points with `inFit`. Where cache misses are paid, walks
+ * and misses overlap: a machine with misses whose fit gives its walks no positive cost has
+ * them hidden (1/mlp held at 0, mlp Infinity), and a negative missTicks is held at 0; the rest
+ * is refitted (a non-negative least squares on those coefficients).
  */
 export function fitParts(points: readonly CalibrationPoint[], inputs: readonly CostInputs[]): PartsParams {
   const fit = points.map((p, i) => ({ p, x: inputs[i] })).filter(({ p }) => p.inFit);
   const groups = [...new Set(fit.map(({ p }) => p.group))];
-  const data = fit.some(({ x }) => x.missFraction > 0);
   const missing = new Set(fit.filter(({ x }) => x.missFraction > 0).map(({ p }) => machineOf(p.group)));
   const targets = fit.map(({ p }) => p.measuredTicks);
-  const solveFor = (machines: string[]) => leastSquares(fit.map(({ p, x }) => [
-    // Columns: one indicator per group, the walk cycles per machine (coefficient 1/mlp), the miss fraction (missTicks).
-    ...groups.map((g) => (g === p.group ? 1 : 0)),
-    ...machines.map((m) => (m === machineOf(p.group) ? walkCycles(x) : 0)),
-    ...(data ? [x.missFraction] : []),
-  ]), targets);
   let machines = [...new Set(groups.map(machineOf))];
-  let x = solveFor(machines);
-  const overlapped = machines.filter((m, i) => !(x[groups.length + i] > 0) && missing.has(m));
-  if (overlapped.length > 0) {
-    machines = machines.filter((m) => !overlapped.includes(m));
-    x = solveFor(machines);
+  const hidden: string[] = [];
+  let data = missing.size > 0;
+  for (;;) {
+    const x = leastSquares(fit.map(({ p, x }) => [
+      // Columns: one indicator per group, the walk cycles per machine (coefficient 1/mlp), the miss fraction (missTicks).
+      ...groups.map((g) => (g === p.group ? 1 : 0)),
+      ...machines.map((m) => (m === machineOf(p.group) ? walkCycles(x) : 0)),
+      ...(data ? [x.missFraction] : []),
+    ]), targets);
+    const inverse = machines.map((_, i) => x[groups.length + i]);
+    const missTicks = data ? x[groups.length + machines.length] : 0;
+    const drop = machines.filter((m, i) => !(inverse[i] > 0) && missing.has(m));
+    if (drop.length > 0 || missTicks < -1e-9) {
+      hidden.push(...drop);
+      machines = machines.filter((m) => !drop.includes(m));
+      data &&= drop.length > 0 || !(missTicks < -1e-9);
+      continue;
+    }
+    const bad = inverse.findIndex((v) => !(v > 0));
+    if (bad >= 0) throw new RangeError(`Cannot fit the cost model: the points give ${machines[bad]} a walk cost of ${inverse[bad]} per cycle`);
+    return {
+      base: Object.fromEntries(groups.map((g, i) => [g, x[i]])),
+      mlp: Object.fromEntries([...machines.map((m, i) => [m, 1 / inverse[i]]), ...hidden.map((m) => [m, Infinity])]),
+      // Rounding may leave a zero a hair below it.
+      missTicks: Math.max(0, missTicks),
+    };
   }
-  const inverse = machines.map((_, i) => x[groups.length + i]);
-  const bad = inverse.findIndex((v) => !(v > 0));
-  if (bad >= 0) throw new RangeError(`Cannot fit the cost model: the points give ${machines[bad]} a walk cost of ${inverse[bad]} per cycle`);
-  const missTicks = data ? x[groups.length + machines.length] : 0;
-  // Rounding may leave a zero a hair below it; a clearly negative miss is a bad fit.
-  if (missTicks < -1e-9) throw new RangeError(`Cannot fit the cost model: the points give a cache miss ${missTicks} ticks`);
-  return {
-    base: Object.fromEntries(groups.map((g, i) => [g, x[i]])),
-    mlp: Object.fromEntries([...machines.map((m, i) => [m, 1 / inverse[i]]), ...overlapped.map((m) => [m, Infinity])]),
-    missTicks: Math.max(0, missTicks),
-  };
 }
 
 export interface CalibrationRow {
