@@ -10,6 +10,7 @@
  * Usage: tsx bench/cost_calibration.ts   (after tsx bench/access_cost.ts)
  */
 import { readFile, writeFile } from "node:fs/promises";
+import os from "node:os";
 import { localTicks } from "../host/node/access_measure.ts";
 import { formatCalibration } from "../host/report/calibration_table.ts";
 import { columns } from "../host/report/format.ts";
@@ -45,7 +46,9 @@ const presetCheck = checks.map(({ preset, rows }) => {
   }
   return { preset: preset.name, statedError: stated, rows, allWithin: rows.every((r) => Math.abs(r.error) <= stated) };
 });
-console.log(`\nThe presets against this measurement (zen5-kvm-4k) and the paper's rows (zen5-bare, zen5-kvm-2m):\n${columns(table)}`);
+const load = (measured.loadAverage1m ?? []).map((l: number) => l.toFixed(1)).join(" → ");
+console.log(`\nThe presets against this measurement (zen5-kvm-4k; 1-minute load average ${load || "unrecorded"} on ` +
+  `${os.availableParallelism()} cores) and the paper's rows (zen5-bare, zen5-kvm-2m):\n${columns(table)}`);
 out.presetCheck = presetCheck;
 await writeFile(new URL("cost_calibration.json", RESULTS), JSON.stringify(out, null, 2) + "\n");
 console.log("Wrote bench/results/cost_calibration.json");

@@ -50,6 +50,8 @@ export interface AccessMeasurement {
   accessesPerRun: number;
   /** TSC ticks per second, the median of the runs' (rdtsc against CLOCK_MONOTONIC). */
   tscHz: number;
+  /** The 1-minute load average before and after: other processes disturb the timings. */
+  loadAverage1m: [number, number];
   /** By pointKey(): "random/4k", "random/thp", "stride/4k", "stride/thp", "random/thp/8mib", … */
   points: Record<string, AccessPoint>;
 }
@@ -71,6 +73,7 @@ export function measureAccessCost(reps: number, rounds: number, onRun?: (key: st
     }
     const samples = new Map<string, { ticks: number[]; huge: number[] }>();
     const tscHz: number[] = [];
+    const loadBefore = os.loadavg()[0];
     for (let r = 0; r < reps; r++) {
       for (const [pattern, pages, mib] of CONFIGS) {
         // About as many accesses in every configuration: rounds of 128 MiB's 32,768.
@@ -94,6 +97,7 @@ export function measureAccessCost(reps: number, rounds: number, onRun?: (key: st
       reps,
       accessesPerRun: rounds * 32_768,
       tscHz: median(tscHz),
+      loadAverage1m: [loadBefore, os.loadavg()[0]],
       points: Object.fromEntries([...samples].map(([key, s]) => [key, {
         medianTicks: median(s.ticks), minTicks: Math.min(...s.ticks), maxTicks: Math.max(...s.ticks), ticks: s.ticks,
         anonHugeKiB: median(s.huge),
