@@ -27,17 +27,19 @@ export interface CacheLevels {
  * 32 MiB of L3 shared by each CCD's cores (this guest's lscpu shows the same: 1 MiB L2 per
  * core, one 32 MiB L3). L2 latency 14 cycles as in presets.ts (assumed there too); L3 about
  * 50 cycles, assumed (the usual figure for desktop Zen 4/5; no vendor source in reach states
- * it). DRAM: 176.6 ticks measured here by access_cost.c's latency loop (every line of 512 MiB
- * of THPs, dependent, one page walk per 64 loads; bench/results/access_cost.json).
+ * it). DRAM: 177 ticks (68 ns) measured on this guest in a quiet moment by access_cost.c's
+ * latency loop (`access_cost latency thp 1 512`: every line of 512 MiB of THPs, dependent,
+ * one page walk per 64 loads); `npm run bench:access` records it as latency/thp/512mib.
  */
 export const ZEN5_CACHES: CacheLevels = {
   l2Bytes: 1 << 20, l3Bytes: 32 << 20, l2Cycles: 14, l3Cycles: 50, dramCycles: 177,
 };
 
 /**
- * Intel Golden Cove (Alder Lake P-core). Intel's optimization reference manual gives its
- * L2 as 1.25 MiB per core at 15 cycles; the L3 is the Core i9-12900K's 30 MiB (Intel ARK).
- * L3 and DRAM latencies are Zen 5's, assumed: no source in reach states them for this part.
+ * Intel Golden Cove (Alder Lake P-core). Chips and Cheese, "Alder Lake's Caching and Power
+ * Efficiency": 1280 KB of L2 per core and 30 MB of L3 shared (the Core i9-12900K). L2
+ * latency 15 cycles, assumed (the figure commonly reported; no vendor source in reach); L3
+ * and DRAM latencies are Zen 5's, assumed likewise.
  */
 export const GOLDEN_COVE_CACHES: CacheLevels = {
   l2Bytes: 1.25 * (1 << 20), l3Bytes: 30 << 20, l2Cycles: 15, l3Cycles: 50, dramCycles: 177,
@@ -186,7 +188,7 @@ export const GOLDEN_COVE_BARE: CostPreset = {
   description: "Intel Golden Cove, bare metal (Zen 5's fit on Golden Cove's caches; unmeasured)",
   caches: GOLDEN_COVE_CACHES,
   error: { ...ZEN5_BARE.error, heldOut: "no Golden Cove point (zen5-bare's band, borrowed)" },
-  sources: `caches: Intel's optimization manual and ARK; ${PAPER_SOURCES}; not measured on Golden Cove`,
+  sources: `caches: Chips and Cheese's Alder Lake article, latencies assumed; ${PAPER_SOURCES}; not measured on Golden Cove`,
 };
 
 /** The built-in presets by name. */
