@@ -22,7 +22,7 @@ import { simulateChunk, StreamSim, type TlbSampling } from "./access_sim.ts";
 import { AccessTotals } from "./access_totals.ts";
 import { NICE_0_LOAD, taskWeight } from "../kernel/sched_weights.ts";
 import { accessOverheadNs, phaseCostModel } from "../scenario/run_limits.ts";
-import { virtualizationNameOf } from "../scenario/cost_preset_schema.ts";
+import { virtualizationSpecOf } from "../scenario/cost_preset_schema.ts";
 import { applyPageEffects, pageProbabilities } from "./page_effects.ts";
 import { mixSeed, mulberry32 } from "./rng.ts";
 
@@ -209,7 +209,7 @@ export class TaskRun {
     const { start, len } = this.#range(step);
     const sim = this.#guard(path, () => this.#stream(step, mm, start, len));
     if (this.#tlb === null) {
-      const virtualization = virtualizationOf(virtualizationNameOf(ctx.scenario.machine));
+      const virtualization = virtualizationOf(virtualizationSpecOf(ctx.scenario.machine) ?? "none");
       this.#tlb = new TaskTlb(ctx.engine.memory, ctx.engine.tlbCore, ctx.preset, virtualization);
       mm.tlbs.add(this.#tlb);
     }

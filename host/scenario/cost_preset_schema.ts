@@ -95,7 +95,7 @@ export function costPresetOf(machine: MachineSpec, unreadAsNone = false): CostPr
   return preset;
 }
 
-/** The MMU a run simulates: machine.virtualization, else its preset's, else bare metal. */
-export function virtualizationNameOf(machine: MachineSpec): string {
-  return machine.virtualization ?? costPresetOf(machine)?.virtualization ?? "none";
+/** The virtualization a run simulates, as the machine section gives it: its own, else its preset's; undefined: bare metal. */
+export function virtualizationSpecOf(machine: MachineSpec): MachineSpec["virtualization"] {
+  return machine.virtualization ?? costPresetOf(machine)?.virtualization;
 }
