@@ -18,8 +18,10 @@
  *
  * Usage: access_cost random|stride|chase|latency thp|4k|1g ROUNDS [MIB]
  * Prints one JSON line: the pattern, the pages asked for, the buffer's MiB, the accesses
- * timed, the ticks per access, the TSC rate (ticks over CLOCK_MONOTONIC around the timed
- * rounds) and the KiB of the buffer that smaps reports as AnonHugePages.
+ * timed, the ticks per access over all rounds and in the median round (a round that another
+ * process preempted or disturbed takes longer; the median round is the run undisturbed,
+ * as long as fewer than half are), the TSC rate (ticks over CLOCK_MONOTONIC around the
+ * timed rounds) and the KiB of the buffer that smaps reports as AnonHugePages.
  *
  * Build: cc -std=c11 -O2 -o access_cost access_cost.c
  */
@@ -41,6 +43,11 @@
 #define GIANT_BYTES (1ul << 30)
 #define PAGE_BYTES 4096ul
 #define LINES (PAGE_BYTES / 64)
+
+static int by_value(const void *a, const void *b) {
+  const uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+  return (x > y) - (x < y);
+}
 
 /* rdtsc ordered after every earlier instruction (lfence), as a timed region's edge. */
 static inline uint64_t ticks(void) {
@@ -162,11 +169,12 @@ int main(int argc, char **argv) {
   for (unsigned long i = 0; i < bytes; i += PAGE_BYTES) buf[i] = (char)i;
 
   uint32_t *offsets = malloc(pages * sizeof *offsets);
+  uint64_t *round_ticks = malloc(rounds * sizeof *round_ticks);
   srand(1);
   const int dependent = strcmp(pattern, "chase") == 0 || strcmp(pattern, "latency") == 0;
   const unsigned long steps = strcmp(pattern, "latency") == 0 ? pages * LINES : pages;
   char *chase = !dependent ? NULL : strcmp(pattern, "chase") == 0 ? link_pages(buf, pages) : link_lines(buf, pages);
-  if (offsets == NULL || (dependent && chase == NULL)) {
+  if (offsets == NULL || round_ticks == NULL || (dependent && chase == NULL)) {
     perror("malloc");
     return 1;
   }
@@ -175,6 +183,7 @@ int main(int argc, char **argv) {
   const double s0 = now_seconds();
   const uint64_t t00 = ticks();
   for (long r = 0; r < rounds; r++) {
+    const uint64_t before = total;
     if (strcmp(pattern, "random") == 0) {
       for (unsigned long i = 0; i < pages; i++) {
         offsets[i] = (uint32_t)((rand() % pages) * PAGE_BYTES + (rand() % LINES) * 64);
@@ -191,12 +200,14 @@ int main(int argc, char **argv) {
       for (unsigned long i = 0; i < steps; i++) chase = *(char *volatile *)chase;
       total += ticks() - t0;
     }
+    round_ticks[r] = total - before;
   }
+  qsort(round_ticks, rounds, sizeof *round_ticks, by_value);
   const double tsc_hz = (double)(ticks() - t00) / (now_seconds() - s0);
   const double accesses = (double)rounds * steps;
-  printf("{\"pattern\":\"%s\",\"pages\":\"%s\",\"mib\":%ld,\"accesses\":%.0f,\"ticksPerAccess\":%.4f,\"tscHz\":%.0f,"
-         "\"anonHugeKiB\":%ld,\"sink\":%lu}\n",
-         pattern, argv[2], mib, accesses, (double)total / accesses, tsc_hz, huge_kib(buf),
+  printf("{\"pattern\":\"%s\",\"pages\":\"%s\",\"mib\":%ld,\"accesses\":%.0f,\"ticksPerAccess\":%.4f,"
+         "\"medianRoundTicksPerAccess\":%.4f,\"tscHz\":%.0f,\"anonHugeKiB\":%ld,\"sink\":%lu}\n",
+         pattern, argv[2], mib, accesses, (double)total / accesses, (double)round_ticks[rounds / 2] / steps, tsc_hz, huge_kib(buf),
          (sink + (uintptr_t)chase) & 1);
   return 0;
 }

@@ -36,7 +36,10 @@ export interface AccessPoint {
   medianTicks: number;
   minTicks: number;
   maxTicks: number;
+  /** Each run's ticks per access in its median round (access_cost.c): a preempted round does not count. */
   ticks: number[];
+  /** Each run's ticks per access over all its rounds, disturbances included. */
+  meanTicks: number[];
   /** Median KiB of the buffer smaps reported as AnonHugePages (131072 when all THPs). */
   anonHugeKiB: number;
 }
@@ -71,7 +74,7 @@ export function measureAccessCost(reps: number, rounds: number, onRun?: (key: st
     } catch (err) {
       throw new UsageError(`cannot build ${SOURCE} with cc: ${(err as Error).message.split("\n")[0]}`);
     }
-    const samples = new Map<string, { ticks: number[]; huge: number[] }>();
+    const samples = new Map<string, { ticks: number[]; means: number[]; huge: number[] }>();
     const tscHz: number[] = [];
     const loadBefore = os.loadavg()[0];
     for (let r = 0; r < reps; r++) {
@@ -81,12 +84,13 @@ export function measureAccessCost(reps: number, rounds: number, onRun?: (key: st
         const n = String(Math.max(1, Math.round((rounds * 32_768) / perRound)));
         const line = JSON.parse(execFileSync(binary, [pattern, pages, n, String(mib)], { encoding: "utf8" }));
         const key = pointKey(pattern, pages, mib);
-        const s = samples.get(key) ?? { ticks: [], huge: [] };
-        s.ticks.push(line.ticksPerAccess);
+        const s = samples.get(key) ?? { ticks: [], means: [], huge: [] };
+        s.ticks.push(line.medianRoundTicksPerAccess);
+        s.means.push(line.ticksPerAccess);
         s.huge.push(line.anonHugeKiB);
         samples.set(key, s);
         tscHz.push(line.tscHz);
-        onRun?.(key, line.ticksPerAccess);
+        onRun?.(key, line.medianRoundTicksPerAccess);
       }
     }
     const cpuinfo = readFileSync("/proc/cpuinfo", "utf8");
@@ -100,7 +104,7 @@ export function measureAccessCost(reps: number, rounds: number, onRun?: (key: st
       loadAverage1m: [loadBefore, os.loadavg()[0]],
       points: Object.fromEntries([...samples].map(([key, s]) => [key, {
         medianTicks: median(s.ticks), minTicks: Math.min(...s.ticks), maxTicks: Math.max(...s.ticks), ticks: s.ticks,
-        anonHugeKiB: median(s.huge),
+        meanTicks: s.means, anonHugeKiB: median(s.huge),
       }])),
     };
   } finally {
@@ -109,11 +113,13 @@ export function measureAccessCost(reps: number, rounds: number, onRun?: (key: st
 }
 
 /**
- * The ticks the calibration takes: each configuration's least disturbed run, its minimum.
- * On a shared machine a disturbance only adds ticks.
+ * The ticks the calibration takes: each configuration's median over its runs of their median
+ * rounds, robust to the rounds other processes disturb on a shared machine. (A measurement
+ * written before median rounds were recorded, bench/results/zen5_kvm_4k_fit.json among them,
+ * has each run's mean instead; its runs were taken on a quiet machine.)
  */
 export function localTicks(m: Pick<AccessMeasurement, "points">): LocalTicks {
-  const t = (key: string) => m.points[key].minTicks;
+  const t = (key: string) => m.points[key].medianTicks;
   return {
     random: { "4k": t("random/4k"), thp: t("random/thp") },
     stride: { "4k": t("stride/4k"), thp: t("stride/thp") },

@@ -151,25 +151,26 @@ export const ZEN5_KVM_2M: CostPreset = {
 /**
  * This machine: a KVM guest on an AMD EPYC (Zen 5, family 26) whose host backs it with 4 KiB
  * pages (README, cost model: its THPs are splintered). Fitted by calibrate() on
- * bench/results/zen5_kvm_4k_fit.json (the minimum of 9 runs of each loop): the random base on
+ * bench/results/zen5_kvm_4k_fit.json (9 runs of each loop, each its median round, the median
+ * of the runs taken; the machine as these sessions share it, load average 11): the random base on
  * phase B over 8 MiB of THPs, missTicks on phase B over 128 MiB of 4 KiB pages and 512 MiB of
  * THPs, the stride base on the page stride over 128 MiB of 4 KiB pages. Those points give
- * walks no cost beyond the misses they overlap (mlp Infinity: 4 KiB and THP runs measure
- * alike). Held out: the THP runs over 128 MiB. Its band is the largest error on all six.
+ * walks no cost beyond the misses they overlap (mlp Infinity). Held out: the THP runs over
+ * 128 MiB. Its band is the largest error on all six points.
  */
 export const ZEN5_KVM_4K: CostPreset = {
   name: "zen5-kvm-4k",
   description: "AMD Zen 5 (EPYC), KVM guest on 4 KiB host pages (this project's machines)",
   virtualization: "nested-4k",
   caches: ZEN5_CACHES,
-  base: { random: 2.1799, stride: 14.9887 },
+  base: { random: 12.5743, stride: 26.8698 },
   mlp: Infinity,
-  missTicks: 17.6651,
+  missTicks: 6.3602,
   tscHz: 2_596_098_000,
   offsetSecondsPerAccess: PAPER_CLOCK.offsetSecondsPerAccess,
   error: {
-    cycles: 0.2230,
-    throughput: 0.0533,
+    cycles: 0.0596,
+    throughput: 0.0249,
     heldOut: "this machine's points (held out: local-random thp, local-stride thp; the rest fitted, with their residuals)",
   },
   sources: "caches as zen5-bare (L3 per CCD, DRAM latency measured here); base (random: phase B over 8 MiB of THPs; " +
