@@ -27,9 +27,10 @@ export interface CacheLevels {
  * 32 MiB of L3 shared by each CCD's cores (this guest's lscpu shows the same: 1 MiB L2 per
  * core, one 32 MiB L3). L2 latency 14 cycles as in presets.ts (assumed there too); L3 about
  * 50 cycles, assumed (the usual figure for desktop Zen 4/5; no vendor source in reach states
- * it). DRAM: 177 ticks (68 ns) measured on this guest in a quiet moment by access_cost.c's
- * latency loop (`access_cost latency thp 1 512`: every line of 512 MiB of THPs, dependent,
- * one page walk per 64 loads); `npm run bench:access` records it as latency/thp/512mib.
+ * it). DRAM: 177 ticks (68 ns) measured on this guest by access_cost.c's latency loop in a
+ * quiet moment (`access_cost latency thp 1 512`: every line of 512 MiB of THPs, dependent,
+ * one page walk per 64 loads; `npm run bench:access` records it as latency/thp/512mib, 135
+ * ticks at best in bench/results/zen5_kvm_4k_fit.json, hundreds under load).
  */
 export const ZEN5_CACHES: CacheLevels = {
   l2Bytes: 1 << 20, l3Bytes: 32 << 20, l2Cycles: 14, l3Cycles: 50, dramCycles: 177,
