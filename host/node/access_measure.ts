@@ -125,5 +125,8 @@ export function localTicks(m: Pick<AccessMeasurement, "points">): LocalTicks {
     stride: { "4k": t("stride/4k"), thp: t("stride/thp") },
     randomThp8MiB: t(pointKey("random", "thp", 8)),
     randomThp512MiB: t(pointKey("random", "thp", 512)),
+    // How far one run strays from the median: what a fresh measurement may differ by.
+    scatter: Math.max(...["random/4k", "random/thp", "stride/4k", "stride/thp"].flatMap((key) =>
+      m.points[key].ticks.map((x) => Math.abs(x / m.points[key].medianTicks - 1)))),
   };
 }

@@ -46,7 +46,7 @@ async function execute(f: CalibrateFlags): Promise<void> {
   const candidates: VirtualizationName[] = f.hostPages === "auto" ? auto : [f.hostPages === "none" ? "none" : `nested-${f.hostPages}`];
   const fits = candidates.map((v) => ({ v, c: calibrate(calibrationPoints(local, virtualizationOf(v)), createTlbRef) }));
   for (const { v, c } of fits) process.stdout.write(`\n${formatCalibration(`${m.cpu}, virtualization ${v}`, c)}`);
-  const presets = fits.map(({ v, c }) => ({ c, preset: calibratedPreset(c, "calibrated", v, m.tscHz, `${m.cpu}, ${m.date}`) }));
+  const presets = fits.map(({ v, c }) => ({ c, preset: calibratedPreset(c, "calibrated", v, m.tscHz, `${m.cpu}, ${m.date}`, local.scatter) }));
   // The host page size whose preset errs least on this machine's points.
   const best = presets.reduce((a, b) => (b.preset.error.cycles < a.preset.error.cycles ? b : a));
   const preset = { ...best.preset, calibration: { rows: best.c.rows, measurement: m } };

@@ -50,6 +50,8 @@ export interface LocalTicks {
   readonly stride: Readonly<Record<"4k" | "thp", number>>;
   readonly randomThp8MiB: number;
   readonly randomThp512MiB: number;
+  /** The largest relative distance of a run from its median, over phase B and the stride at 128 MiB; undefined: 0. */
+  readonly scatter?: number;
 }
 
 /**
@@ -231,21 +233,25 @@ function localRows(c: Calibration): CalibrationRow[] {
 
 /**
  * A preset for this machine from calibration `c` under virtualization `v`: the local groups'
- * bases, the fitted mlp and missTicks, and as its error the largest of this machine's points
- * (localRows); on throughput, that error carried through the offset time (the seed program's).
+ * bases, the fitted mlp and missTicks, and as its error what a fresh measurement may show:
+ * the largest model error on this machine's points (localRows) plus `scatter`, the runs'
+ * scatter about their median in the measurement fitted (LocalTicks); on throughput, that
+ * error carried through the offset time (the seed program's).
  */
-export function calibratedPreset(c: Calibration, name: string, v: VirtualizationName, tscHz: number, sources: string): CostPreset {
+export function calibratedPreset(c: Calibration, name: string, v: VirtualizationName, tscHz: number, sources: string, scatter = 0): CostPreset {
   const offset = ZEN5_KVM_4K.offsetSecondsPerAccess;
   const held = localRows(c);
   const secondsOf = (ticks: number) => offset + ticks / tscHz;
+  const model = Math.max(...held.map((r) => Math.abs(r.error)));
   return {
     name, description: `calibrated: ${sources}`, virtualization: v, caches: ZEN5_CACHES,
     base: { random: c.params.base["local/random"], stride: c.params.base["local/stride"] },
     mlp: c.params.mlp.local, missTicks: c.params.missTicks, tscHz, offsetSecondsPerAccess: offset,
     error: {
-      cycles: Math.max(...held.map((r) => Math.abs(r.error))),
-      throughput: Math.max(...held.map((r) => Math.abs(secondsOf(r.measuredTicks) / secondsOf(r.predictedTicks) - 1))),
-      heldOut: `this machine's points (held out: ${held.filter((r) => !r.inFit).map((r) => r.label).join(", ")}; the rest fitted, with their residuals)`,
+      cycles: model + scatter,
+      throughput: Math.max(...held.map((r) => Math.abs(secondsOf(r.measuredTicks) / secondsOf(r.measuredTicks * (1 + model + scatter)) - 1))),
+      heldOut: `this machine's points (held out: ${held.filter((r) => !r.inFit).map((r) => r.label).join(", ")}; the rest fitted, ` +
+        `with their residuals): model ±${(100 * model).toFixed(1)} % plus the runs' scatter ±${(100 * scatter).toFixed(1)} %`,
     },
     sources: `fitted by khugesim calibrate on ${sources}; ${ZEN5_KVM_4K.sources}`,
   };
