@@ -135,7 +135,8 @@ describe("calibrate() on the stated points", () => {
   });
 
   it("predicts no gain from guest THPs over 4 KiB host pages, and a gain over 2 MiB host pages", () => {
-    const thp = (host: string, label: string) => run(host).rows.find((r) => r.label === label)!;
+    const fits = { "nested-4k": run("nested-4k"), "nested-2m": run("nested-2m") };
+    const thp = (host: keyof typeof fits, label: string) => fits[host].rows.find((r) => r.label === label)!;
     for (const pattern of ["random", "stride"]) {
       const splintered = thp("nested-4k", `local-${pattern} thp`);
       const small = thp("nested-4k", `local-${pattern} 4k`);
