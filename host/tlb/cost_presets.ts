@@ -160,7 +160,8 @@ export const ZEN5_KVM_2M: CostPreset = {
  * 128 MiB. Its band is the largest error on all six points (6.0 %) plus how far one run of
  * phase B or the stride strayed from its median in that measurement (21.0 %: the shared
  * machine runs the stride over 4 KiB pages at 32-33 or at 38-40 ticks), since a fresh
- * measurement is one more such sample.
+ * measurement is one more such sample. A buffer inside the L3 pays for what the other
+ * processes of the fit put there: phase B over 8 MiB took 12.5 ticks then, 2.9 at load 3.
  */
 export const ZEN5_KVM_4K: CostPreset = {
   name: "zen5-kvm-4k",
