@@ -177,6 +177,11 @@ for (const host of ["nested-4k", "nested-2m"]) {
   const error = num((calibration?.[host] as Record<string, unknown> | undefined)?.heldOutError);
   rows.push([`parts cost model, held-out error (this guest on ${host.slice(7)} host pages)`, error === undefined ? "missing" : `±${fmt(100 * error, 1)} %`, "", ""]);
 }
+// The presets against this run's measurement (zen5-kvm-4k) and the paper's rows: largest error, within the stated one?
+for (const check of (calibration?.presetCheck ?? []) as Array<{ preset: string; statedError: number; allWithin: boolean; rows: Array<{ error: number }> }>) {
+  const worst = Math.max(...check.rows.map((r) => Math.abs(r.error)));
+  rows.push([`preset ${check.preset}: largest error on its points`, `±${fmt(100 * worst, 1)} %`, `<= ±${fmt(100 * check.statedError, 0)} %`, check.allWithin ? "yes" : "no"]);
+}
 process.stdout.write(columns(rows, { gap: 2 }) + "\n");
 process.stdout.write(`${os.availableParallelism()} cores, Node ${process.version}, 1-minute load average ${Object.values(load).map((l) => l.toFixed(2)).join(" → ")}\n`);
 const others = num(tib.othersCpuShare);

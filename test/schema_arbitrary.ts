@@ -14,6 +14,7 @@ const POOLS: Record<string, string[]> = {
   name: ["a", "b", "c"], vma: ["a", "b"], child: ["kid", "a"], tlb: ["zen5", "golden-cove"],
   variants: ["baseline", "lazyfree-skip", "lazyfree-keep", "7.1+lazyfree-keep", "6.18"],
   tunables: ["enabled", "khugepaged/max_ptes_none", "khugepaged/pages_to_scan", "defrag", "use_zero_page"],
+  costPreset: ["zen5-bare", "zen5-kvm-4k", "golden-cove-bare"],
 };
 const NAMES = [...new Set(Object.values(POOLS).flat())];
 /** Tunable writes the kernel takes. */
@@ -90,6 +91,8 @@ function valuesOf(s: Schema, defs: Record<string, Schema>, mode: Mode, key: stri
     // A field zod could not describe (a byte size, a map description): sizes, or anything.
     default: {
       if (key === "generate") return mode.mutated ? fc.oneof(WRONG, fc.constant({ size: "64MiB", preset: "realistic" })) : fc.constant(undefined);
+      // A preset object (the other choice is a preset's name, from POOLS).
+      if (key === "costPreset") return mode.mutated ? WRONG : fc.constant(undefined);
       const sizes = fc.constantFrom(...(BYTES[key] ?? SIZES));
       return mode.mutated ? fc.oneof({ arbitrary: sizes, weight: 4 }, { arbitrary: fc.constantFrom(...SIZES), weight: 1 }) : sizes;
     }

@@ -2,9 +2,9 @@
  * `khugesim calibrate`: measure ticks per access on this machine (access_measure.ts), fit the
  * parts cost model on those runs and the paper's rows (host/tlb/cost_calibration.ts), print
  * every point measured against predicted, and write the fitted preset with its held-out
- * error to a JSON file. On a guest, the host's page size is not visible from inside: with
- * `--host-pages auto` both 4 KiB and 2 MiB are fitted and the one that predicts the held-out
- * points better is written.
+ * error to a JSON file that a scenario's `machine.costPreset` can name. On a guest, the
+ * host's page size is not visible from inside: with `--host-pages auto` both 4 KiB and
+ * 2 MiB are fitted and the one that predicts this machine's points better is written.
  *
  * @example
  * khugesim calibrate --out my-machine.json
@@ -12,8 +12,8 @@
  */
 import { Command, Option } from "commander";
 import { formatCalibration } from "../report/calibration_table.ts";
-import { calibrate, calibrationPoints } from "../tlb/cost_calibration.ts";
-import { ZEN5_CACHES } from "../tlb/cost_parts.ts";
+import { calibrate, calibratedPreset, calibrationPoints } from "../tlb/cost_calibration.ts";
+import type { VirtualizationName } from "../tlb/cost_presets.ts";
 import { createTlbRef } from "../tlb/tlb_ref.ts";
 import { virtualizationOf } from "../tlb/virtualization.ts";
 import { localTicks, measureAccessCost } from "./access_measure.ts";
@@ -42,31 +42,23 @@ async function execute(f: CalibrateFlags): Promise<void> {
   await checkOutputPaths([{ flag: "--out", path: f.out }]);
   const m = measureAccessCost(reps, rounds, (key, ticks) => process.stderr.write(`${key}: ${ticks.toFixed(2)} ticks/access\n`));
   const local = localTicks(m);
-  const auto = m.guest ? ["nested-4k", "nested-2m"] : ["none"];
-  const candidates = f.hostPages === "auto" ? auto : [f.hostPages === "none" ? "none" : `nested-${f.hostPages}`];
+  const auto: VirtualizationName[] = m.guest ? ["nested-4k", "nested-2m"] : ["none"];
+  const candidates: VirtualizationName[] = f.hostPages === "auto" ? auto : [f.hostPages === "none" ? "none" : `nested-${f.hostPages}`];
   const fits = candidates.map((v) => ({ v, c: calibrate(calibrationPoints(local, virtualizationOf(v)), createTlbRef) }));
   for (const { v, c } of fits) process.stdout.write(`\n${formatCalibration(`${m.cpu}, virtualization ${v}`, c)}`);
-  const best = fits.reduce((a, b) => (b.c.heldOutError < a.c.heldOutError ? b : a));
-  const preset = {
-    name: "calibrated",
-    cpu: m.cpu,
-    measuredAt: m.date,
-    virtualization: best.v,
-    caches: ZEN5_CACHES,
-    params: best.c.params,
-    heldOutError: best.c.heldOutError,
-    rows: best.c.rows,
-    measurement: m,
-  };
+  const presets = fits.map(({ v, c }) => ({ c, preset: calibratedPreset(c, "calibrated", v, m.tscHz, `${m.cpu}, ${m.date}`, local.scatter) }));
+  // The host page size whose preset errs least on this machine's points.
+  const best = presets.reduce((a, b) => (b.preset.error.cycles < a.preset.error.cycles ? b : a));
+  const preset = { ...best.preset, calibration: { rows: best.c.rows, measurement: m } };
   await writeFilesAtomically([{ flag: "--out", path: f.out, data: JSON.stringify(preset, null, 2) + "\n" }]);
-  process.stdout.write(`\nWrote ${f.out}: virtualization ${best.v}, held-out error ±${(100 * best.c.heldOutError).toFixed(1)} %\n`);
+  process.stdout.write(`\nWrote ${f.out}: virtualization ${preset.virtualization}, error ±${(100 * preset.error.cycles).toFixed(1)} %\n`);
 }
 
 /** The `calibrate` command, for the CLI program to add. */
 export function calibrateCommand(): Command {
   return new Command("calibrate")
     .description("measure ticks per access on this machine (needs cc), fit the parts cost model and write it with its held-out error")
-    .requiredOption("--out <file>", "the preset file to write (JSON)")
+    .requiredOption("--out <file>", "the preset file to write (JSON), for a scenario's machine.costPreset")
     .addOption(new Option("--host-pages <size>", "the host's page size under this guest; auto fits 4k and 2m and keeps the better")
       .choices(HOST_PAGES).default("auto"))
     .option("--reps <n>", "runs of each loop, interleaved", "11")

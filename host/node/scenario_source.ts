@@ -1,8 +1,12 @@
 /**
  * Scenario sources in Node: a JSON or YAML file, and the CLI's SCENARIO argument (a file or a
- * shipped preset's name); and other JSON or YAML input files, such as a map description.
+ * shipped preset's name); and other JSON or YAML input files, such as a map description or
+ * the cost preset file a scenario's `machine.costPreset` names (`khugesim calibrate --out`).
  */
 import { readFile, stat } from "node:fs/promises";
+import { dirname, resolve } from "node:path";
+import { checkCostPreset, isPresetFileName } from "../scenario/cost_preset_schema.ts";
+import { formatPath } from "../scenario/scenario_error.ts";
 import { loadPreset, parseScenarioText, PRESETS, type Scenario, ScenarioError } from "../scenario/mod.ts";
 import { parseDataText } from "../scenario/data_text.ts";
 import { findPreset } from "../scenario/presets/mod.ts";
@@ -31,7 +35,7 @@ async function readText(path: string, fail: (reason: string, cause: unknown) => 
 /** Read and check the scenario file at `path`; its errors quote it as `name`. */
 export async function readScenarioFile(path: string, name: string): Promise<Scenario> {
   const text = await readText(path, (reason, cause) => new ScenarioError(name, "", reason, { cause }));
-  return parseScenarioText(text, name);
+  return withCostPreset(parseScenarioText(text, name), name, path);
 }
 
 /** Everything on standard input, as text. */
@@ -49,7 +53,7 @@ export const SCENARIO_ARGUMENT = "a JSON or YAML scenario file, - for standard i
  * a scenario that imports it); otherwise a preset of that name. A scenario's `import:` file is read too.
  */
 export async function loadScenarioArg(arg: string): Promise<Scenario> {
-  if (arg === "-") return withImport(parseScenarioText(await readStdin(), "-"), "-", undefined);
+  if (arg === "-") return withImport(await withCostPreset(parseScenarioText(await readStdin(), "-"), "-", undefined), "-", undefined);
   const info = await stat(arg).catch(() => null);
   if (info?.isDirectory()) throw new ScenarioError(arg, "", "is a directory, not a scenario file");
   if (info && await isSnapshotFile(arg)) return snapshotScenario(arg);
@@ -69,4 +73,29 @@ export async function readDataFile(path: string, what: string): Promise<unknown>
   const parsed = parseDataText(await readText(path, fail), /\.json$/i.test(path));
   if ("malformed" in parsed) throw fail(parsed.malformed);
   return parsed.data;
+}
+
+/**
+ * `scenario` with the preset file its `machine.costPreset` names read (relative to the
+ * scenario file's folder; `scenarioPath` undefined: the working folder) and checked in place
+ * of the name. Failures are one ScenarioError naming the field, the file and the reason.
+ */
+export async function withCostPreset(scenario: Scenario, source: string, scenarioPath: string | undefined): Promise<Scenario> {
+  const name = scenario.machine.costPreset;
+  if (typeof name !== "string" || !isPresetFileName(name)) return scenario;
+  const path = resolve(scenarioPath === undefined ? "." : dirname(scenarioPath), name);
+  let data: unknown;
+  try {
+    data = await readDataFile(path, "cost preset");
+  } catch (err) {
+    if (err instanceof InputFileError) throw new ScenarioError(source, "machine.costPreset", err.message.replace(/^Cannot load /, "cannot load "), { cause: err });
+    throw err;
+  }
+  const machine = { ...scenario.machine, costPreset: data as Scenario["machine"]["costPreset"] };
+  checkCostPreset(machine, (p, reason) => {
+    if (p[1] !== "costPreset") throw new ScenarioError(source, formatPath(p), reason);
+    const inner = formatPath(p.slice(2));
+    throw new ScenarioError(source, "machine.costPreset", `${JSON.stringify(name)}: ${inner === "" ? "" : `${inner} `}${reason}`);
+  });
+  return { ...scenario, machine };
 }

@@ -7,7 +7,8 @@ const pct = (x: number) => `${x >= 0 ? "+" : ""}${(100 * x).toFixed(1)} %`;
 /** `title`, the fitted parameters and held-out error, and one row per point. */
 export function formatCalibration(title: string, c: Calibration): string {
   const bases = Object.entries(c.params.base).map(([g, b]) => `${g} ${b.toFixed(2)}`).join(", ");
-  const head = `${title}: mlp ${c.params.mlp.toFixed(2)}, base ticks ${bases}; held-out error ±${(100 * c.heldOutError).toFixed(1)} %`;
+  const mlps = Object.entries(c.params.mlp).map(([m, v]) => `${m} ${v.toFixed(2)}`).join(", ");
+  const head = `${title}: mlp ${mlps}, missTicks ${c.params.missTicks.toFixed(2)}, base ticks ${bases}; held-out error ±${(100 * c.heldOutError).toFixed(1)} %`;
   return `${head}\n${columns([
     ["point", "", "walks/access", "refs/walk", "measured", "predicted", "error"],
     ...c.rows.map((r) => [

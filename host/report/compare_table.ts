@@ -9,7 +9,7 @@ import type { AccessReport, GeneratedResult, RunResult, TaskResult } from "../ru
 import { getVariant } from "../kernel/variants/mod.ts";
 import { columns, percentChange, seconds1, withCommas } from "./format.ts";
 import { formatPassCollapses, hasMthpReport, thpRows } from "./mthp_report.ts";
-import { type CostModelName, lineErrorBand } from "../tlb/cost_band.ts";
+import { type CostModelName, type ErrorBand, lineErrorBand } from "../tlb/cost_band.ts";
 
 /** The figures the table shows for a task: its measurement phase, or all its accesses. */
 export function headline(t: TaskResult): AccessReport | null {
@@ -60,12 +60,17 @@ function lazyfreeVerdict(variant: string, kb: number): string {
   return `${variant}: ${kb === 0 ? "no" : `yes, ${withCommas(kb)} kB`}`;
 }
 
+/** The error band of a result's cost model: its preset's, else the published line's. */
+function bandOf(r: RunResult): ErrorBand {
+  return r.costModelError ?? lineErrorBand(r.costModel as CostModelName);
+}
+
 function taskTable(name: string, results: RunResult[]): string {
   const tasks = results.map((r) => r.tasks.find((t) => t.name === name));
   const heads = tasks.map((t) => (t ? headline(t) : null));
   const perfs = tasks.map((t) => t?.perf ?? null);
   if (heads.every((h) => h === null)) return `${name}: no accesses`;
-  const band = lineErrorBand(results[0].costModel as CostModelName);
+  const band = bandOf(results[0]);
   const pm = (x: number) => ` (±${Math.ceil(100 * x)} %)`;
   const header = [name, ...results.map((r) => getVariant(r.variant).column ?? r.variant), ...results.slice(1).map(() => "delta")];
   const sub = ["", ...results.map((r) => `(${r.variant})`), ...results.slice(1).map((r) => (results.length > 2 ? `(${r.variant})` : ""))];
@@ -108,8 +113,9 @@ export function formatComparison(c: CompareResult): string {
   if (note !== null) out.push(note);
   if (names.length > 0) {
     out.push("Times, cycles and throughput are each task's measurement phase; dTLB-load-misses is perf stat over the whole task.");
-    const band = lineErrorBand(results[0].costModel as CostModelName);
-    out.push(`Cycles and throughput come from the ${results[0].costModel} cost model; ± is its largest error on ${band.heldOut}, held out of its fit.`);
+    const band = bandOf(results[0]);
+    const what = results[0].costModelError ? "machine preset of the parts" : "";
+    out.push(`Cycles and throughput come from the ${results[0].costModel} ${what}${what ? " " : ""}cost model; ± is its largest error on ${band.heldOut}, held out of its fit.`);
   }
   for (const name of names) out.push("", taskTable(name, results));
 

@@ -102,6 +102,7 @@ export function comparisonJson(c: CompareResult, o: JsonOptions = {}): string {
     seed: first?.seed,
     tlb: first?.tlb,
     costModel: first?.costModel,
+    ...(first?.costModelError ? { costModelError: first.costModelError } : {}),
     tlbMode: first?.tlbMode,
     variants: c.variants,
     results,

@@ -7,13 +7,18 @@ import { collapseSpan, runSettings, samplingNote } from "./compare_table.ts";
 import { withCommas } from "./format.ts";
 import { formatPassCollapses, hasMthpReport, thpText } from "./mthp_report.ts";
 
-/** The seed program's printout of its timed loop (test_tlb_performance). */
-function formatMeasurement(name: string, m: AccessReport): string {
+/**
+ * The seed program's printout of its timed loop (test_tlb_performance); under a machine
+ * preset, cycles and throughput name it and its error band.
+ */
+function formatMeasurement(name: string, m: AccessReport, r: RunResult): string {
+  const band = r.costModelError;
+  const pm = (x: number | undefined) => (band ? ` (±${Math.ceil(100 * (x ?? 0))} %, cost model ${r.costModel})` : "");
   return [
     `Process ${name}`,
     `  Completed ${m.accesses} accesses in ${m.seconds.toFixed(2)} seconds`,
-    `  Average cycles per access: ${m.cyclesPerAccess.toFixed(2)} cycles/access`,
-    `  Throughput: ${m.throughputMps.toFixed(2)} M accesses/sec`,
+    `  Average cycles per access: ${m.cyclesPerAccess.toFixed(2)} cycles/access${pm(band?.cycles)}`,
+    `  Throughput: ${m.throughputMps.toFixed(2)} M accesses/sec${pm(band?.throughput)}`,
   ].join("\n");
 }
 
@@ -33,7 +38,7 @@ function formatPerfStat(name: string, p: AccessReport, tlb: string): string {
 
 function formatTask(t: TaskResult, r: RunResult): string {
   const out: string[] = [];
-  if (t.measurement) out.push(formatMeasurement(t.name, t.measurement), "");
+  if (t.measurement) out.push(formatMeasurement(t.name, t.measurement, r), "");
   if (t.perf) out.push(formatPerfStat(t.name, t.perf, r.tlb), "");
   if (!t.measurement && !t.perf) out.push(`Process ${t.name}: no accesses`, "");
   const m = t.memory;

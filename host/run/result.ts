@@ -3,6 +3,7 @@ import type { MthpStat } from "../kernel/mthp_stats.ts";
 import type { PassCollapses } from "./pass_collapses.ts";
 import type { WakeupRow } from "./wakeup_log.ts";
 import type { Vmstat } from "../kernel/vmstat.ts";
+import type { ErrorBand } from "../tlb/cost_presets.ts";
 
 /** Accesses of a task or a phase summed the way perf stat and rdtsc would see them. */
 export interface AccessReport {
@@ -106,7 +107,10 @@ export interface RunResult {
   variant: string;
   seed: number;
   tlb: string;
+  /** The scenario's costModel, or its machine.costPreset's name. */
   costModel: string;
+  /** The preset's error band (with machine.costPreset only, so other results serialize as before). */
+  costModelError?: ErrorBand;
   tlbMode: "exact" | "sample";
   endS: number;
   /** In the order the tasks started (a forked child after its parent). */

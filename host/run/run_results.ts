@@ -14,6 +14,7 @@ import type { PassCollapses } from "./pass_collapses.ts";
 import type { CollapseSummary, GeneratedResult, RunResult, SeriesPoint, TaskResult } from "./result.ts";
 import type { TaskRun } from "./task_run.ts";
 import type { WakeupRow } from "./wakeup_log.ts";
+import { costPresetOf } from "../scenario/cost_preset_schema.ts";
 
 /** What the run leaves behind to read. */
 export interface FinishedRun {
@@ -67,7 +68,7 @@ export function readResults(run: FinishedRun): RunResult {
     variant: k.variant.name,
     seed: scenario.seed,
     tlb: run.preset.name,
-    costModel: scenario.costModel,
+    ...costModelNaming(scenario),
     tlbMode: run.exact ? "exact" : "sample",
     endS: run.endNs / 1e9,
     tasks: taskResults,
@@ -116,4 +117,10 @@ function collapseSummary(c: CollapseStats): CollapseSummary {
     lastS: c.lastNs === null ? null : c.lastNs / 1e9,
     lazyfreeKb: c.lazyfreePages * 4,
   };
+}
+
+/** A result's cost model: the preset's name and error band, else the scenario's costModel. */
+function costModelNaming(scenario: Scenario): Pick<RunResult, "costModel" | "costModelError"> {
+  const preset = costPresetOf(scenario.machine);
+  return preset === null ? { costModel: scenario.costModel } : { costModel: preset.name, costModelError: preset.error };
 }

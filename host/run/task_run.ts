@@ -21,7 +21,8 @@ import { TaskTlb } from "../tlb/tlb.ts";
 import { simulateChunk, StreamSim, type TlbSampling } from "./access_sim.ts";
 import { AccessTotals } from "./access_totals.ts";
 import { NICE_0_LOAD, taskWeight } from "../kernel/sched_weights.ts";
-import { accessOverheadNs } from "../scenario/run_limits.ts";
+import { accessOverheadNs, phaseCostModel } from "../scenario/run_limits.ts";
+import { virtualizationSpecOf } from "../scenario/cost_preset_schema.ts";
 import { applyPageEffects, pageProbabilities } from "./page_effects.ts";
 import { mixSeed, mulberry32 } from "./rng.ts";
 
@@ -208,7 +209,7 @@ export class TaskRun {
     const { start, len } = this.#range(step);
     const sim = this.#guard(path, () => this.#stream(step, mm, start, len));
     if (this.#tlb === null) {
-      const virtualization = machineVirtualization(ctx.scenario.machine.virtualization, ctx.scenario.seed);
+      const virtualization = machineVirtualization(virtualizationSpecOf(ctx.scenario.machine), ctx.scenario.seed);
       this.#tlb = new TaskTlb(ctx.engine.memory, ctx.engine.tlbCore, ctx.preset, virtualization);
       mm.tlbs.add(this.#tlb);
     }
@@ -216,10 +217,11 @@ export class TaskRun {
     const phaseStart = k.now;
     const target = step.count ?? Infinity;
     const deadline = step.durationS !== undefined ? phaseStart + Math.round(step.durationS * 1e9) : ctx.endNs;
-    const overheadNs = accessOverheadNs(step, ctx.model);
+    const model = phaseCostModel(ctx.scenario, step, len, ctx.model);
+    const overheadNs = accessOverheadNs(step, model);
     const nsPerAccess = step.rate !== undefined
       ? () => 1e9 / step.rate!
-      : (walks: number) => accessNs(ctx.model, walks, overheadNs);
+      : (walks: number) => accessNs(model, walks, overheadNs);
     let probabilities: Float64Array | null = null;
     let done = 0;
     this.runnable = true;
@@ -246,12 +248,12 @@ export class TaskRun {
       this.#guard(path, () => applyPageEffects(k, mm, start, sim, from, res.accesses, step.writeFraction,
         () => (probabilities ??= pageProbabilities(ctx.engine.memory, sim)), random));
       done += res.accesses;
-      this.perf.add(res, now, ctx.preset, ctx.model);
-      if (step.measure) this.measurement.add(res, now, ctx.preset, ctx.model);
+      this.perf.add(res, now, ctx.preset, model);
+      if (step.measure) this.measurement.add(res, now, ctx.preset, model);
       const iv = Math.floor(now / ctx.intervalNs);
       let sums = this.intervals.get(iv);
       if (!sums) this.intervals.set(iv, sums = new AccessTotals());
-      sums.add(res, now, ctx.preset, ctx.model);
+      sums.add(res, now, ctx.preset, model);
       const end = Math.min(now + Math.ceil(res.ns), deadline);
       ctx.schedule(end, chunk);
     };

@@ -10,6 +10,7 @@
 import { z } from "zod";
 import { HZ_CHOICES, type Hz } from "../kernel/jiffies.ts";
 import type { KhugepagedCosts } from "../khugepaged/costs.ts";
+import type { CostPreset } from "../tlb/cost_presets.ts";
 import { quote } from "./scenario_error.ts";
 
 export interface KernelSpec {
@@ -59,6 +60,8 @@ export interface MachineSpec {
    * memory with each page size.
    */
   virtualization?: "none" | "nested-4k" | "nested-2m" | "nested-1g" | { nested: { "4k"?: number; "2m"?: number; "1g"?: number } };
+  /** The parts cost model's machine (host/scenario/cost_preset_schema.ts): a preset's name or object. */
+  costPreset?: string | CostPreset;
 }
 
 const fraction = z.number().min(0).max(1);
@@ -77,6 +80,10 @@ export const MachineSchema = z.strictObject({
     }),
   ], {
     error: (i) => `must be none, nested-4k, nested-2m, nested-1g or { nested: fractions of 4k, 2m and 1g }, got ${quote(i.input)}`,
+  }).optional(),
+  // Checked by checkCostPreset (cost_preset_schema.ts), whose messages name the preset's field.
+  costPreset: z.union([z.string().min(1), z.custom<CostPreset>((v) => typeof v === "object" && v !== null && !Array.isArray(v))], {
+    error: (i) => `must be a preset's name or a preset object, got ${quote(i.input)}`,
   }).optional(),
 });
 

@@ -12,6 +12,7 @@ import { runLimitProblem } from "./run_limits.ts";
 import { DEFAULT_RUN_CORE, generateRefusal, planFitting } from "../synth/generate.ts";
 import { parseSynthSpec } from "../synth/spec.ts";
 import { TLB_PRESETS } from "../tlb/presets.ts";
+import { checkCostPreset } from "./cost_preset_schema.ts";
 import { formatByteSize } from "../core/byte_size.ts";
 import { parseDataText } from "./data_text.ts";
 import { ScenarioError, formatPath, quote } from "./scenario_error.ts";
@@ -56,7 +57,7 @@ export function validateScenario(data: unknown, source = "scenario"): Scenario {
 }
 
 function checkScenario(s: Scenario, source: string): void {
-  const fail = (path: Array<string | number>, reason: string): never => {
+  const fail = (path: PropertyKey[], reason: string): never => {
     throw new ScenarioError(source, formatPath(path), reason);
   };
 
@@ -66,6 +67,7 @@ function checkScenario(s: Scenario, source: string): void {
     if (j !== i) fail(["variants", i], `repeats ${quote(v)} (already variants[${j}])`);
   });
   if (!(s.tlb in TLB_PRESETS)) fail(["tlb"], `must be one of ${Object.keys(TLB_PRESETS).join(", ")}, got ${quote(s.tlb)}`);
+  checkCostPreset(s.machine, fail);
 
   // Each write is checked as the kernel's store handler would, in file order.
   const tunables = defaultTunables();

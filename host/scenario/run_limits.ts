@@ -8,7 +8,8 @@ import {
 } from "./scenario_schema.ts";
 import { accessNs, BARE_METAL, type CostModel } from "../tlb/cost_model.ts";
 import { seedLine } from "../tlb/cost_band.ts";
-import { partsLine } from "../tlb/cost_parts.ts";
+import { partsLine, presetLine } from "../tlb/cost_parts.ts";
+import { costPresetOf } from "./cost_preset_schema.ts";
 import { machineVirtualization } from "../tlb/virtualization.ts";
 
 /** The most points of a run's time series (a day at 1 s fits); each holds a sample of every task. */
@@ -16,13 +17,23 @@ const MAX_SAMPLES = 100_000;
 /** The most steps a task and its forked children run, repeats unrolled. */
 const MAX_STEPS = 1_000_000;
 
-/** The cost line of a scenario's `costModel` (the parts line follows its `machine.virtualization`). */
-export function costModelOf(scenario: Pick<Scenario, "costModel" | "machine">): CostModel {
-  if (scenario.costModel === "zen5-parts") {
-    // The parts line reads the host's most common page size only, which no seed changes.
-    return partsLine(machineVirtualization(scenario.machine.virtualization, 0));
-  }
+/**
+ * The cost line of a scenario: its `machine.costPreset`'s for phase B's 128 MiB of random
+ * loads (each access phase takes the line of its own buffer and pattern, phaseCostModel),
+ * else its `costModel` (the parts line follows its `machine.virtualization`).
+ */
+export function costModelOf(scenario: Pick<Scenario, "costModel" | "machine">, unreadAsNone = false): CostModel {
+  const preset = costPresetOf(scenario.machine, unreadAsNone);
+  if (preset !== null) return presetLine(preset, 128 << 20, "random");
+  // The parts line reads the host's most common page size only, which no seed changes.
+  if (scenario.costModel === "zen5-parts") return partsLine(machineVirtualization(scenario.machine.virtualization, 0));
   return scenario.costModel === "kvm-guest" ? seedLine("kvm-guest") : BARE_METAL;
+}
+
+/** The cost line of an access phase over `bytes` with `step`'s pattern: the preset's for them, else `model`. */
+export function phaseCostModel(scenario: Pick<Scenario, "machine">, step: AccessStep, bytes: number, model: CostModel): CostModel {
+  const preset = costPresetOf(scenario.machine);
+  return preset === null ? model : presetLine(preset, bytes, step.pattern.kind === "sequential" ? "stride" : "random");
 }
 
 /** The time an access of `step` spends outside the timed load: as given, else the cost model's offset generation. */
@@ -94,7 +105,8 @@ export function runLimitProblem(scenario: Scenario): RunLimitProblem | null {
   if (!(intervalNs >= 1)) {
     return { path: "intervalS", reason: `must be at least 1 ns, a tick of the clock, got ${scenario.intervalS}` };
   }
-  const model = costModelOf(scenario);
+  // A preset file not read yet (the Node loader reads it after this check) bounds as the costModel.
+  const model = costModelOf(scenario, true);
   for (const [i, task] of scenario.tasks.entries()) {
     const steps = stepCount(task.steps);
     if (steps > MAX_STEPS) {

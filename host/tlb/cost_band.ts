@@ -7,18 +7,13 @@
  */
 import { accessSeconds, type CostModel, fitCostModel, SEED_ACCESSES, SEED_ROWS, type SeedRow, ticksPerAccess, walksPerAccess } from "./cost_model.ts";
 import { partsLine } from "./cost_parts.ts";
+import type { ErrorBand } from "./cost_presets.ts";
 import { virtualizationOf } from "./virtualization.ts";
 
 /** A scenario's `costModel`. */
 export type CostModelName = "bare-metal" | "kvm-guest" | "zen5-parts";
 
-/** Largest relative errors of a cost model on its held-out rows. */
-export interface ErrorBand {
-  readonly cycles: number;
-  readonly throughput: number;
-  /** Which rows were held out. */
-  readonly heldOut: string;
-}
+export type { ErrorBand };
 
 const BARE = SEED_ROWS.bareMetal;
 const GUEST = SEED_ROWS.kvmGuest;

@@ -1,43 +1,30 @@
 /**
  * A cost model made of parts, beside the seed's two-point line (cost_model.ts):
  *
- *   ticks/access = base + walks/access × refs/walk × refCycles(level) / mlp
+ *   ticks/access = base + missFraction × missTicks + walks/access × refs/walk × refCycles(level) / mlp
  *
- * - `base`: ticks of an access that takes no walk; it holds the data access itself
- *   (for a 128 MiB random buffer mostly a DRAM miss, overlapped with its neighbours),
- *   so it belongs to one machine and one access pattern and is fitted per group.
+ * - `base`: ticks of an access that takes no walk and hits the caches; it belongs to one
+ *   machine and one access pattern and is fitted per group.
+ * - missFraction: the share of loads that miss the last-level cache, from the buffer's size
+ *   against it (missFraction() below); missTicks: DRAM's latency over the misses a core
+ *   overlaps (a random load over 128 MiB, 3/4 of them past a 32 MiB L3).
  * - refs/walk: the paging-structure loads a walk makes after the page-walk caches, from
  *   the TLB simulation (two-dimensional under nested paging, virtualization.ts).
  * - refCycles(level): load-to-use latency of the cache level that holds the walk's
  *   page-table lines, chosen by the page tables' size against the caches (below).
  * - mlp: how many such loads an out-of-order core overlaps for independent accesses,
- *   the reason a walk costs 4-7 ticks in the paper against 14-100+ cycles raw. One
- *   value for every point: it is the model's physical claim, and the fit tests it.
+ *   the reason a walk costs 4-7 ticks in the paper against 14-100+ cycles raw. One value
+ *   per machine for all its points (ticks are the machine's TSC's, cycles its cores').
  *
- * Every parameter and its source is in this file; the fit is in cost_calibration.ts.
+ * The machines' parameters and their sources are in cost_presets.ts; the fit is in
+ * cost_calibration.ts.
  */
-import { BARE_METAL, type CostModel, SEED_ROWS, type SeedRow, walksPerAccess } from "./cost_model.ts";
-import type { Virtualization } from "./virtualization.ts";
+import type { CostModel } from "./cost_model.ts";
+import { type CacheLevels, type CostPreset, paperLine } from "./cost_presets.ts";
+import { type Virtualization, virtualizationOf } from "./virtualization.ts";
 
-/** Cache sizes and latencies of a core, in core cycles, which the model takes as TSC ticks. */
-export interface CacheLevels {
-  readonly l2Bytes: number;
-  readonly l3Bytes: number;
-  readonly l2Cycles: number;
-  readonly l3Cycles: number;
-  readonly dramCycles: number;
-}
-
-/**
- * AMD Zen 5. Hot Chips 2024 ("Next Generation 'Zen 5' Core"): 1 MiB L2 per core, 32 MiB
- * L3 per CCD. L2 latency 14 cycles as in presets.ts (assumed there too). Assumed: L3 about
- * 50 cycles and DRAM about 100 ns (430 cycles at 4.3 GHz), the usual measurements for
- * desktop Zen 4/5 parts; no vendor source in reach states them. A TSC tick is taken as a
- * core cycle: the 9950X's TSC (4.3 GHz) is its base clock.
- */
-export const ZEN5_CACHES: CacheLevels = {
-  l2Bytes: 1 << 20, l3Bytes: 32 << 20, l2Cycles: 14, l3Cycles: 50, dramCycles: 430,
-};
+/** An access pattern as the model tells them apart: random loads or a sequential sweep. */
+export type CostPattern = "random" | "stride";
 
 /** Bytes of x86-64 page-table entries. */
 const PTE_BYTES = 8;
@@ -64,18 +51,40 @@ export function refCycles(caches: CacheLevels, tableBytes: number): number {
   return caches.dramCycles;
 }
 
+/**
+ * Share of a pattern's loads over `bufferBytes` that miss a last-level cache of `l3Bytes`:
+ * uniform random loads find the cache holding l3/buffer of their lines; a sequential sweep
+ * larger than the cache finds none of them (each line is evicted before it comes round).
+ */
+export function missFraction(pattern: CostPattern, bufferBytes: number, l3Bytes: number): number {
+  if (bufferBytes <= l3Bytes) return 0;
+  return pattern === "stride" ? 1 : 1 - l3Bytes / bufferBytes;
+}
+
 /** One point of the model: what the TLB simulation gives and where page tables live. */
 export interface CostInputs {
   readonly walksPerAccess: number;
   readonly refsPerWalk: number;
   /** refCycles() of the point's page tables. */
   readonly refCycles: number;
+  /** missFraction() of the point's data; 0 where its data part is in its group's base. */
+  readonly missFraction: number;
 }
 
-/** The fitted parameters: a base per group of points (machine and pattern) and one mlp. */
+/**
+ * The fitted parameters: a base per group of points ("machine/pattern"), an mlp per machine
+ * (the part of a group's name before "/": a machine's ticks are its own TSC's, whose ratio to
+ * its core clock the mlp absorbs) and one missTicks.
+ */
 export interface PartsParams {
   readonly base: Readonly<Record<string, number>>;
-  readonly mlp: number;
+  readonly mlp: Readonly<Record<string, number>>;
+  readonly missTicks: number;
+}
+
+/** The machine of a group: "local" of "local/random". */
+export function machineOf(group: string): string {
+  return group.split("/")[0];
 }
 
 /** The walk part of a point: cycles of walk loads per access before overlap. */
@@ -86,8 +95,9 @@ export function walkCycles(p: CostInputs): number {
 /** Ticks per access of `p` in group `group`. */
 export function partsTicks(params: PartsParams, group: string, p: CostInputs): number {
   const base = params.base[group];
-  if (base === undefined) throw new RangeError(`No fitted base for group "${group}"`);
-  return base + walkCycles(p) / params.mlp;
+  const mlp = params.mlp[machineOf(group)];
+  if (base === undefined || mlp === undefined) throw new RangeError(`No fitted base and mlp for group "${group}"`);
+  return base + p.missFraction * params.missTicks + walkCycles(p) / mlp;
 }
 
 /**
@@ -101,24 +111,28 @@ export function phaseBRefsPerWalk(v: Virtualization): number {
 }
 
 /**
- * The parts model on the paper's machine, fitted on the paper's two "without" rows (bare
- * metal and KVM guest, the guest on 2 MiB host pages) with their page tables in the L2;
- * the "with" rows are held out (cost_band.ts). Equal to what calibrate() fits on the paper's
- * group, without simulating.
- */
-export const ZEN5_PARTS: { readonly base: number; readonly mlp: number } = (() => {
-  const cycles = (row: SeedRow, v: Virtualization) => walksPerAccess(row) * phaseBRefsPerWalk(v) * ZEN5_CACHES.l2Cycles;
-  const bare = cycles(SEED_ROWS.bareMetal.without, { mode: "none" });
-  const guest = cycles(SEED_ROWS.kvmGuest.without, { mode: "nested", hostPage: "2m" });
-  const perCycle = (SEED_ROWS.kvmGuest.without.ticksPerAccess - SEED_ROWS.bareMetal.without.ticksPerAccess) / (guest - bare);
-  return { base: SEED_ROWS.bareMetal.without.ticksPerAccess - bare * perCycle, mlp: 1 / perCycle };
-})();
-
-/**
  * The parts model as a cost line for runs under `v`: ZEN5_PARTS's base, and per walk the
  * phase-B walk's loads at L2 latency over the mlp. The TSC rate and the offset time are the
  * seed program's, from the bare-metal rows.
  */
 export function partsLine(v: Virtualization): CostModel {
-  return { ...BARE_METAL, baseTicks: ZEN5_PARTS.base, ticksPerWalk: (phaseBRefsPerWalk(v) * ZEN5_CACHES.l2Cycles) / ZEN5_PARTS.mlp };
+  return paperLine(phaseBRefsPerWalk(v));
+}
+
+/**
+ * Preset `p`'s cost line for an access phase over `bufferBytes` with `pattern`: the base of
+ * the pattern and the data part of the buffer, and per walk the phase-B walk's loads
+ * (phaseBRefsPerWalk) at the latency of the level that holds the buffer's page tables (all
+ * 4 KiB, the most they take) over the mlp.
+ */
+export function presetLine(p: CostPreset, bufferBytes: number, pattern: CostPattern): CostModel {
+  const v = virtualizationOf(p.virtualization);
+  const base = (pattern === "stride" ? p.base.stride : undefined) ?? p.base.random;
+  const walkLoadCycles = phaseBRefsPerWalk(v) * refCycles(p.caches, pageTableBytes(bufferBytes, 0, v));
+  return {
+    baseTicks: base + missFraction(pattern, bufferBytes, p.caches.l3Bytes) * p.missTicks,
+    ticksPerWalk: walkLoadCycles / p.mlp,
+    tscHz: p.tscHz,
+    offsetSecondsPerAccess: p.offsetSecondsPerAccess,
+  };
 }

@@ -15,6 +15,8 @@ export {
   accessSeconds, BARE_METAL, calibrationCheck, type CalibrationCheck, type CostModel, fitCostModel, SEED_ROWS,
   throughput, ticksPerAccess,
 } from "./cost_model.ts";
+export { presetLine } from "./cost_parts.ts";
+export { COST_PRESETS, type CostPreset, type ErrorBand } from "./cost_presets.ts";
 export {
   GOLDEN_COVE, type PerfDtlbLoadMisses, type TlbArray, type TlbPreset, TLB_PRESETS, tlbPreset, ZEN5,
 } from "./presets.ts";
