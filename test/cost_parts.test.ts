@@ -81,6 +81,17 @@ describe("fitParts()", () => {
     // Without misses nothing can hide the walks: a negative walk cost is refused.
   });
 
+  it("holds at zero a base the points would put below it, and refits the others", () => {
+    // Walk cycles 0, 100 for group a and 100, 200 for group b: alone, b's line crosses zero at -2 ticks.
+    const xs: CostInputs[] = [[0, 1], [1, 1], [1, 1], [1, 2]].map(([walksPerAccess, refsPerWalk]) => ({
+      walksPerAccess, refsPerWalk, refCycles: 100, missFraction: 0,
+    }));
+    const fit = fitParts([point("m/a", true, 10), point("m/a", true, 20), point("m/b", true, 8), point("m/b", true, 18)], xs);
+    expect(fit.base["m/b"]).toBe(0);
+    expect(fit.base["m/a"]).toBeGreaterThan(0);
+    expect(fit.mlp.m).toBeGreaterThan(0);
+  });
+
   it("refuses points on which walks make accesses faster", () => {
     const xs: CostInputs[] = [0.1, 0.9].map((walksPerAccess) => ({ walksPerAccess, refsPerWalk: 1, refCycles: 14, missFraction: 0 }));
     expect(() => fitParts([point("g", true, 5), point("g", true, 2)], xs)).toThrow(/walk cost/);

@@ -139,15 +139,18 @@ function leastSquares(rows: number[][], targets: number[]): number[] {
  * Least-squares fit of a base per group, a 1/mlp per machine and, if some fitted point has a
  * data part, one missTicks over the points with `inFit`. Where cache misses are paid, walks
  * and misses overlap: a machine with misses whose fit gives its walks no positive cost has
- * them hidden (1/mlp held at 0, mlp Infinity), and a negative missTicks is held at 0; the rest
- * is refitted (a non-negative least squares on those coefficients).
+ * them hidden (1/mlp held at 0, mlp Infinity), and a negative missTicks or base is held at 0;
+ * the rest is refitted (a non-negative least squares on those coefficients).
  */
 export function fitParts(points: readonly CalibrationPoint[], inputs: readonly CostInputs[]): PartsParams {
   const fit = points.map((p, i) => ({ p, x: inputs[i] })).filter(({ p }) => p.inFit);
-  const groups = [...new Set(fit.map(({ p }) => p.group))];
   const missing = new Set(fit.filter(({ x }) => x.missFraction > 0).map(({ p }) => machineOf(p.group)));
   const targets = fit.map(({ p }) => p.measuredTicks);
-  let machines = [...new Set(groups.map(machineOf))];
+  const allGroups = [...new Set(fit.map(({ p }) => p.group))];
+  // A base below zero has no meaning (noisy points on which walks explain more than all of
+  // the time); `calibrate` wrote such a preset, which machine.costPreset then refused.
+  let groups = allGroups;
+  let machines = [...new Set(allGroups.map(machineOf))];
   const hidden: string[] = [];
   let data = missing.size > 0;
   for (;;) {
@@ -166,12 +169,17 @@ export function fitParts(points: readonly CalibrationPoint[], inputs: readonly C
       data &&= drop.length > 0 || !(missTicks < -1e-9);
       continue;
     }
+    const negative = groups.filter((_, i) => x[i] < -1e-9);
+    if (negative.length > 0) {
+      groups = groups.filter((g) => !negative.includes(g));
+      continue;
+    }
     const bad = inverse.findIndex((v) => !(v > 0));
     if (bad >= 0) throw new RangeError(`Cannot fit the cost model: the points give ${machines[bad]} a walk cost of ${inverse[bad]} per cycle`);
     return {
-      base: Object.fromEntries(groups.map((g, i) => [g, x[i]])),
-      mlp: Object.fromEntries([...machines.map((m, i) => [m, 1 / inverse[i]]), ...hidden.map((m) => [m, Infinity])]),
       // Rounding may leave a zero a hair below it.
+      base: Object.fromEntries(allGroups.map((g) => [g, groups.includes(g) ? Math.max(0, x[groups.indexOf(g)]) : 0])),
+      mlp: Object.fromEntries([...machines.map((m, i) => [m, 1 / inverse[i]]), ...hidden.map((m) => [m, Infinity])]),
       missTicks: Math.max(0, missTicks),
     };
   }
