@@ -6,6 +6,7 @@
  * The checks run in TypeScript for both engines (the scan cores' isolate is PMD-wide).
  */
 import { PMD, VMA } from "../core/layout.ts";
+import { collapseMaxPtesNone } from "../core/occupancy.ts";
 import {
   folioLocked, folioLru, folioMapcount, folioOrder, folioPins, pteCleanLazyfree, pteNoneOrZero, ptePresent,
   pteReferenced, pteSpecial, pteUffdWp, folioAnon, pteNormal,
@@ -18,7 +19,6 @@ import { PAGE_SIZE, PMD_SIZE } from "../mm/vma.ts";
 import { orderEnabled } from "../kernel/thp_sizes.ts";
 import { hashedPointer } from "../kernel/trace.ts";
 import type { CollapseControl } from "./collapse_control.ts";
-import { collapseMaxPtesNone } from "./mthp_collapse.ts";
 import { countMthpStat, EXCEED_STATS } from "../kernel/mthp_stats.ts";
 
 const S = ScanResult;
