@@ -5,7 +5,7 @@
  * consumed in order: its time charged, SCAN_SUCCEED collapsed, its result counted and
  * traced.
  */
-import { OCCUPANCY, PTES_PER_PMD, RECORD, SCAN_FLAG, VMA } from "../core/layout.ts";
+import { OCCUPANCY, PTES_PER_PMD, RECORD, VMA } from "../core/layout.ts";
 import { windowQualifies } from "../core/occupancy.ts";
 import { ScanResult } from "../core/scan_result.ts";
 import { readRecord, RING_RECORDS, type ScanRecord } from "../kernel/scan_record.ts";
@@ -142,9 +142,7 @@ export class ScanBatches {
     this.#next = 0;
     this.#orders = k.variant.mthpCollapse ? enabledOrders(k.tunables, (vmaFlags & VMA.VM_HUGEPAGE) !== 0) : PMD_ONLY;
     // With mTHP orders the scan fills the occupancy records, judging each window by max_ptes_none per order.
-    const mthp = this.#orders === PMD_ONLY ? 0
-      : SCAN_FLAG.MTHP_BITMAP | (k.variant.mthpMaxNone === "scaled" ? SCAN_FLAG.MTHP_SCALED : 0);
     k.scanCore.scanPmds(mm.pt.dir, pmdNo - mm.pt.basePmd, this.#count, pmdNo, kh.max_ptes_none, kh.max_ptes_swap,
-      kh.max_ptes_shared, vmaFlags, scanFlags(k.variant, true) | mthp, k.ring, k.occupancy);
+      kh.max_ptes_shared, vmaFlags, scanFlags(k.variant, true, this.#orders !== PMD_ONLY), k.ring, k.occupancy);
   }
 }
