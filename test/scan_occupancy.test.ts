@@ -107,6 +107,11 @@ describe.each(cores.map((core): [string, ScanCore] => [core.name, core]))("%s co
     expect([at(511, 2), at(511, 2, 8), at(511, 2, 4), at(511, 8), at(511, 9)]).toEqual([1, 1, 0, 1, 1]);
     expect([at(0, 2), at(0, 2, 8), at(0, 3), at(0, 9)]).toEqual([1, 0, 0, 0]);
     expect([at(300, 2), at(300, 8), at(300, 9)]).toEqual([0, 0, 0]);
+    // A fully occupied PMD (the cores work its tree out once per call): every window, or under 300 the PMD only.
+    const full = (sysfs: number) => Array.from(scanMthp(core, Array<Kind>(NR).fill("page"), sysfs).windows);
+    expect(full(511)).toEqual([0xfffffffe, ...Array(7).fill(0xffffffff)]);
+    expect(full(0)).toEqual([0xfffffffe, ...Array(7).fill(0xffffffff)]);
+    expect(full(300)).toEqual([2, ...Array(7).fill(0)]);
   });
 
   test("a PMD without a PTE table or mapped huge gets an empty bitmap and no window; without MTHP_BITMAP nothing is written", () => {
