@@ -62,7 +62,9 @@ export function setWindowNeeds(sysfs: u32, scaled: bool): void {
  * of the bitmap at `occ`, written as its WINDOWS tree. A quarter of the bitmap (128
  * PTEs) at a time: byte lanes count the order-3 and order-2 windows (popcnt), pairwise
  * widening adds give orders 4 and 5 in 16- and 32-bit lanes, compares and bitmasks turn
- * a lane per window into a bit per window; orders 6 to 9 count 64-bit words.
+ * a lane per window into a bit per window; orders 6 to 9 count 64-bit words. Swap and
+ * shared entries do not count here: v17 refuses them per window in
+ * __collapse_huge_page_isolate() (host/khugepaged/collapse_mthp.ts).
  */
 @inline export function writeWindows(occ: u32): void {
   const tree = occ + OCCUPANCY_WINDOWS, bits = occ + OCCUPANCY_BITMAP;

@@ -4,10 +4,18 @@
  * aligned window of a PMD against it, written as the OCCUPANCY record's window tree.
  * The TS scan twin (scan_ref.ts) calls it; assembly/occupancy.ts is its WASM twin.
  */
-import { PMD_ORDER } from "../kernel/thp_sizes.ts";
-import type { MaxNoneRule } from "../kernel/variant.ts";
 import { OCCUPANCY, PTES_PER_PMD } from "./layout.ts";
 
+/**
+ * Which per-order `max_ptes_none` rule the kernel applies: `merged` is the series' v17
+ * (an mTHP order takes only 0 or 511, other values make it refuse mTHP collapse); `scaled`
+ * is the earlier postings' `max_ptes_none >> (PMD_ORDER − o)`, which lets a collapse at
+ * order o make the window of order o + 1 qualify on the next scan ("creep").
+ */
+export type MaxNoneRule = "merged" | "scaled";
+
+/** HPAGE_PMD_ORDER. */
+const PMD_ORDER = Math.log2(PTES_PER_PMD);
 /** KHUGEPAGED_MAX_PTES_LIMIT: HPAGE_PMD_NR − 1. */
 const MAX_PTES_LIMIT = PTES_PER_PMD - 1;
 /** Windows of orders MIN_ORDER … PMD_ORDER, as tree nodes 1 … 2^(PMD_ORDER − MIN_ORDER + 1) − 1. */
