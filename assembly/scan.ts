@@ -5,10 +5,11 @@ import {
   PMD_HUGE, PMD_INDEX_MASK, PMD_MIGRATION, PMD_SIZE, PFN_NONE, PTE_FIELD_MAPCOUNT_BITS,
   PTE_FIELD_MAPCOUNT_SHIFT, PTE_FIELD_PINS_BITS, PTE_FIELD_PINS_SHIFT, PTE_FOLIO_ANON, PTE_FOLIO_LOCKED,
   PTE_FOLIO_LRU, PTE_FOLIO_REFERENCED, PTE_FOLIO_SWAPBACKED, PTE_BYTES, PTE_PRESENT, PTE_SPECIAL, PTE_TABLE_BYTES,
-  PTE_UFFD_WP, PTE_WRITE, PTE_YOUNG, PTE_ZERO, PTES_PER_PMD, RECORD_ADDRESS, RECORD_BYTES,
+  PTE_UFFD_WP, PTE_WRITE, PTE_YOUNG, PTE_ZERO, PTES_PER_PMD, OCCUPANCY_BITMAP, OCCUPANCY_BYTES, RECORD_ADDRESS, RECORD_BYTES,
   RECORD_NONE_OR_ZERO, RECORD_PFN, RECORD_PTES_EXAMINED, RECORD_REFERENCED, RECORD_RESULT, RECORD_SHARED,
   RECORD_UNMAPPED, RECORD_WRITABLE, SCAN_DEL_PAGE_LRU, SCAN_EXCEED_NONE_PTE, SCAN_EXCEED_SHARED_PTE,
-  SCAN_EXCEED_SWAP_PTE, SCAN_FLAG_KHUGEPAGED, SCAN_FLAG_LAZYFREE_SKIP, SCAN_LACK_REFERENCED_PAGE,
+  SCAN_EXCEED_SWAP_PTE, SCAN_FLAG_KHUGEPAGED, SCAN_FLAG_LAZYFREE_SKIP, SCAN_FLAG_MTHP_BITMAP, SCAN_FLAG_MTHP_SCALED,
+  SCAN_LACK_REFERENCED_PAGE,
   SCAN_NO_PTE_TABLE, SCAN_PAGE_ANON, SCAN_PAGE_COUNT, SCAN_PAGE_LAZYFREE, SCAN_PAGE_LOCK, SCAN_PAGE_LRU,
   SCAN_PAGE_NULL, SCAN_PMD_MAPPED, SCAN_PTE_NON_PRESENT, SCAN_PTE_UFFD_WP, SCAN_SUCCEED, VM_DROPPABLE,
   VM_UFFD_ARMED,
@@ -17,6 +18,7 @@ import {
   folioAnon, folioLocked, folioLru, folioMaybeMappedShared, folioOrder, folioPfn, folioPins, pteCleanLazyfree,
   pteHi, pteLo, pteNoneOrZero, ptePresent, pteReferenced, pteSpecial, pteUffdWp, pteWrite,
 } from "./pte";
+import { clearBitmap, setWindowNeeds, writeWindows } from "./occupancy";
 
 // Two probes ride along with the scan's exports: the layout test's PTE decoder and the
 // bench's read-rate ceiling.
@@ -77,19 +79,38 @@ if (((PTE_YOUNG | PTE_FOLIO_REFERENCED | PTE_WRITE) >> 16) != 0) {
     i32x4.extract_lane(w, 3);
 }
 
+/** Set bits [from, to) of the bitmap at `bits` (both ends multiples of SIMD_STEP): a whole PMD in four stores. */
+@inline function setRun(bits: u32, from: u32, to: u32): void {
+  if (from == 0 && to == NR) {
+    const ones = i32x4.splat(-1);
+    for (let b: u32 = 0; b < NR / 8; b += 16) v128.store(bits + b, ones);
+    return;
+  }
+  for (let w = from >> 6; w <= (to - 1) >> 6; w++) {
+    const at = bits + (w << 3), base = w << 6;
+    const lo = max(from, base) - base, hi = min(to, base + 64) - base;
+    store<u64>(at, load<u64>(at) | ((<u64>-1 >> (64 - hi)) & (<u64>-1 << lo)));
+  }
+}
+
 /**
  * Scan the PTE table at `table` and write its record. With `simd` (a constant, folded
  * away by the optimiser) common PTEs are counted SIMD_STEP at a time, and the scalar
- * checks see only the steps that hold some other PTE.
+ * checks see only the steps that hold some other PTE. With `bitmap` (a constant too)
+ * each PTE that passes as a mapped page sets its bit of the cleared bitmap at `occ`, a
+ * run of common PTEs at once when the SIMD loop leaves it.
  */
 @inline function scanTable(
   table: u32, pmdNo: u32, maxNone: u32, maxSwap: u32, maxShared: u32, vmaFlags: u32, scanFlags: u32,
-  rec: u32, simd: bool,
+  rec: u32, simd: bool, occ: u32, bitmap: bool,
 ): void {
   const khugepaged = (scanFlags & SCAN_FLAG_KHUGEPAGED) != 0;
   // MADV_COLLAPSE enforces no thresholds; a uffd-armed VMA tolerates no empty PTE, since
-  // filling one would hide a missing-page fault from its userfaultfd handler.
-  const limNone: u32 = (vmaFlags & VM_UFFD_ARMED) != 0 ? 0 : khugepaged ? maxNone : NR;
+  // filling one would hide a missing-page fault from its userfaultfd handler. With mTHP
+  // orders the scan takes every empty PTE but the last, so that the bitmap covers the
+  // PMD; each window's max_ptes_none is applied to it afterwards (writeWindows).
+  const limNone: u32 = (vmaFlags & VM_UFFD_ARMED) != 0 ? 0 : !khugepaged ? NR : bitmap ? NR - 1 : maxNone;
+  const bits = occ + OCCUPANCY_BITMAP;
   const limSwap: u32 = khugepaged ? maxSwap : NR;
   const limShared: u32 = khugepaged ? maxShared : NR;
   // Lazy-free memory outside VM_DROPPABLE is memory the task gave back: collapsing it
@@ -123,7 +144,10 @@ if (((PTE_YOUNG | PTE_FOLIO_REFERENCED | PTE_WRITE) >> 16) != 0) {
         vReferenced = i16x8.add(vReferenced,
           i16x8.add(i16x8.min_u(v128.and(f0, refBits), one), i16x8.min_u(v128.and(f1, refBits), one)));
       }
-      if (i != from) folioAt = <i32>i - 1;
+      if (i != from) {
+        folioAt = <i32>i - 1;
+        if (bitmap) setRun(bits, from, i);
+      }
       if (i == NR) break;
       end = i + SIMD_STEP;
     }
@@ -152,6 +176,11 @@ if (((PTE_YOUNG | PTE_FOLIO_REFERENCED | PTE_WRITE) >> 16) != 0) {
       // An extra reference (a GUP pin) means someone may be writing the old page behind the copy.
       if (folioPins(lo) != 0) { result = SCAN_PAGE_COUNT; break; }
       if (khugepaged && pteReferenced(lo)) referenced++;
+      // v17 marks the PTE occupied once it passed every check (bitmap_set() at the loop's end).
+      if (bitmap) {
+        const at = bits + ((i >> 5) << 2);
+        store<u32>(at, load<u32>(at) | (<u32>1 << (i & 31)));
+      }
     }
     if (result != SCAN_SUCCEED) break;
   }
@@ -171,14 +200,20 @@ if (((PTE_YOUNG | PTE_FOLIO_REFERENCED | PTE_WRITE) >> 16) != 0) {
   writeRecord(rec, pmdNo, result, examined, referenced, none, unmapped, writable, shared, pfnOf(table, folioAt));
 }
 
-/** Scan `count` PMDs of the directory at `dir` from entry `first`, one record each from `ring` on. */
+/**
+ * Scan `count` PMDs of the directory at `dir` from entry `first`, one record each from
+ * `ring` on and, with `bitmap`, one occupancy record each from `occupancy` on.
+ */
 @inline function scanDirectory(
   dir: u32, first: u32, count: u32, pmdNo: u32, maxNone: u32, maxSwap: u32, maxShared: u32,
-  vmaFlags: u32, scanFlags: u32, ring: u32, simd: bool,
+  vmaFlags: u32, scanFlags: u32, ring: u32, simd: bool, occupancy: u32, bitmap: bool,
 ): void {
+  if (bitmap) setWindowNeeds(maxNone, (scanFlags & SCAN_FLAG_MTHP_SCALED) != 0);
   for (let k: u32 = 0; k < count; k++) {
     const entry = load<u32>(dir + (first + k) * 4);
     const rec = ring + k * RECORD_BYTES;
+    const occ = occupancy + k * OCCUPANCY_BYTES;
+    if (bitmap) clearBitmap(occ);
     // `find_pmd_or_thp_or_none`: an already huge (or migrating) PMD is never collapsed.
     if (entry == 0) {
       writeRecord(rec, pmdNo + k, SCAN_NO_PTE_TABLE, 0, 0, 0, 0, 0, 0, PFN_NONE);
@@ -186,25 +221,38 @@ if (((PTE_YOUNG | PTE_FOLIO_REFERENCED | PTE_WRITE) >> 16) != 0) {
       writeRecord(rec, pmdNo + k, SCAN_PMD_MAPPED, 0, 0, 0, 0, 0, 0, PFN_NONE);
     } else {
       const table = (entry & PMD_INDEX_MASK) * PTE_TABLE_BYTES;
-      scanTable(table, pmdNo + k, maxNone, maxSwap, maxShared, vmaFlags, scanFlags, rec, simd);
+      scanTable(table, pmdNo + k, maxNone, maxSwap, maxShared, vmaFlags, scanFlags, rec, simd, occ, bitmap);
     }
+    if (bitmap) writeWindows(occ);
+  }
+}
+
+/** `scanDirectory` specialised once per call: the PMD-only scan never tests for the bitmap. */
+@inline function scanDirectoryWith(
+  dir: u32, first: u32, count: u32, pmdNo: u32, maxNone: u32, maxSwap: u32, maxShared: u32,
+  vmaFlags: u32, scanFlags: u32, ring: u32, simd: bool, occupancy: u32,
+): void {
+  if ((scanFlags & SCAN_FLAG_MTHP_BITMAP) != 0) {
+    scanDirectory(dir, first, count, pmdNo, maxNone, maxSwap, maxShared, vmaFlags, scanFlags, ring, simd, occupancy, true);
+  } else {
+    scanDirectory(dir, first, count, pmdNo, maxNone, maxSwap, maxShared, vmaFlags, scanFlags, ring, simd, 0, false);
   }
 }
 
 /** `hpage_collapse_scan_pmd` over `count` PMDs, one PTE at a time. */
 export function scanPmds(
   dir: u32, first: u32, count: u32, pmdNo: u32, maxPtesNone: u32, maxPtesSwap: u32, maxPtesShared: u32,
-  vmaFlags: u32, scanFlags: u32, ring: u32,
+  vmaFlags: u32, scanFlags: u32, ring: u32, occupancy: u32,
 ): void {
-  scanDirectory(dir, first, count, pmdNo, maxPtesNone, maxPtesSwap, maxPtesShared, vmaFlags, scanFlags, ring, false);
+  scanDirectoryWith(dir, first, count, pmdNo, maxPtesNone, maxPtesSwap, maxPtesShared, vmaFlags, scanFlags, ring, false, occupancy);
 }
 
 /** `scanPmds` with common PTEs counted sixteen at a time in SIMD; identical records. */
 export function scanPmdsSimd(
   dir: u32, first: u32, count: u32, pmdNo: u32, maxPtesNone: u32, maxPtesSwap: u32, maxPtesShared: u32,
-  vmaFlags: u32, scanFlags: u32, ring: u32,
+  vmaFlags: u32, scanFlags: u32, ring: u32, occupancy: u32,
 ): void {
-  scanDirectory(dir, first, count, pmdNo, maxPtesNone, maxPtesSwap, maxPtesShared, vmaFlags, scanFlags, ring, true);
+  scanDirectoryWith(dir, first, count, pmdNo, maxPtesNone, maxPtesSwap, maxPtesShared, vmaFlags, scanFlags, ring, true, occupancy);
 }
 
 /** `__collapse_huge_page_isolate`'s checks over the detached PTE table at `table`. */

@@ -1,15 +1,15 @@
 /**
- * The decision half of khugepaged's mTHP collapse (v17 of the series): the occupied
- * bitmap, collapse_max_ptes_none() per order, per-order acceptance
- * (occupied ≥ 2^o − max_ptes_none(o)), and mthp_collapse()'s walk and outcome handling.
+ * The decision half of khugepaged's mTHP collapse (v17 of the series):
+ * collapse_max_ptes_none() per order, and mthp_collapse()'s walk and outcome handling over
+ * windows judged as the TS scan twin judges them (host/core/occupancy.ts; the scan-core
+ * suites hold the bitmap and the judgement on every core).
  */
 import { describe, expect, test } from "vitest";
 import fc from "fast-check";
-import { PTE } from "../host/core/layout.ts";
+import { OCCUPANCY } from "../host/core/layout.ts";
+import { collapseMaxPtesNone, windowNeeds, windowQualifies, writeWindows } from "../host/core/occupancy.ts";
 import { ScanResult } from "../host/core/scan_result.ts";
-import {
-  afterAttempt, BITMAP_WORDS, collapseMaxPtesNone, countOccupied, mthpCollapse, occupiedBitmap,
-} from "../host/khugepaged/mthp_collapse.ts";
+import { afterAttempt, mthpCollapse, type MthpWalk } from "../host/khugepaged/mthp_collapse.ts";
 import type { MaxNoneRule } from "../host/kernel/variant.ts";
 
 const S = ScanResult;
@@ -17,9 +17,26 @@ const ALL_MTHP = 0b11_1111_1100; // orders 2 … 9
 
 /** A bitmap with the PTEs in `occupied` set. */
 function bitmapOf(occupied: Iterable<number>): Uint32Array {
-  const b = new Uint32Array(BITMAP_WORDS);
+  const b = new Uint32Array(512 / 32);
   for (const i of occupied) b[i >>> 5] |= 1 << (i & 31);
   return b;
+}
+
+/** Set bits of `bitmap` in PTEs [offset, offset + n). */
+function countOccupied(bitmap: Uint32Array, offset: number, n: number): number {
+  let count = 0;
+  for (let i = offset; i < offset + n; i++) count += (bitmap[i >>> 5] >>> (i & 31)) & 1;
+  return count;
+}
+
+/** mthpCollapse() over the windows of `bitmap`, judged as the TS scan twin judges them. */
+function walk(
+  bitmap: Uint32Array, orders: number, sysfs: number, rule: MaxNoneRule, collapse: (offset: number, order: number) => number,
+): MthpWalk {
+  const record = new Uint32Array(OCCUPANCY.BYTES / 4);
+  record.set(bitmap, OCCUPANCY.BITMAP / 4);
+  writeWindows(record, 0, windowNeeds(sysfs, rule));
+  return mthpCollapse((offset, order) => windowQualifies(record, 0, offset, order), orders, sysfs, rule, collapse);
 }
 
 const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
@@ -41,24 +58,6 @@ describe("collapseMaxPtesNone()", () => {
   });
 });
 
-describe("occupiedBitmap()", () => {
-  test("sets the bit of each PTE mapping a page, not of none, zero-page or swap PTEs", () => {
-    const kinds = ["none", "page", "zero", "swap"] as const;
-    fc.assert(fc.property(fc.array(fc.constantFrom(...kinds), { minLength: 512, maxLength: 512 }), (ptes) => {
-      const table = 64; // a table at a non-zero offset
-      const u32 = new Uint32Array(table / 4 + 1024);
-      ptes.forEach((kind, i) => {
-        const lo = kind === "page" ? PTE.PRESENT | PTE.FOLIO_ANON | PTE.FOLIO_LRU
-          : kind === "zero" ? PTE.PRESENT | PTE.ZERO : kind === "swap" ? PTE.SWAP : 0;
-        u32[table / 4 + 2 * i] = lo;
-        u32[table / 4 + 2 * i + 1] = 1000 + i;
-      });
-      const bits = occupiedBitmap(u32, table, new Uint32Array(BITMAP_WORDS).fill(0xffffffff));
-      ptes.forEach((kind, i) => expect(countOccupied(bits, i, 1)).toBe(kind === "page" ? 1 : 0));
-    }));
-  });
-});
-
 describe("afterAttempt()", () => {
   test("SUCCEED and PTE_MAPPED_HUGEPAGE move to the next window, failures a smaller folio may avoid split it, the rest stop", () => {
     expect(afterAttempt(S.SUCCEED)).toBe("next-window");
@@ -75,35 +74,35 @@ describe("mthpCollapse()", () => {
   const succeed = () => S.SUCCEED;
 
   test("with only the PMD order enabled it is the legacy path: one attempt at offset 0, order 9", () => {
-    const w = mthpCollapse(bitmapOf(range(0, 40)), 1 << 9, 511, "merged", succeed);
+    const w = walk(bitmapOf(range(0, 40)), 1 << 9, 511, "merged", succeed);
     expect(w.attempts).toEqual([{ offset: 0, order: 9, result: S.SUCCEED }]);
     expect(w.collapsed).toBe(512);
   });
 
   test("max_ptes_none 0 collapses only full windows, each at the largest enabled order that fits", () => {
     // PTEs 0-63 full, 64-79 full, 80-87 half: with 64K and 256K enabled.
-    const w = mthpCollapse(bitmapOf([...range(0, 80), ...range(80, 84)]), (1 << 4) | (1 << 6), 0, "merged", succeed);
+    const w = walk(bitmapOf([...range(0, 80), ...range(80, 84)]), (1 << 4) | (1 << 6), 0, "merged", succeed);
     expect(w.attempts.map((a) => [a.offset, a.order])).toEqual([[0, 6], [64, 4]]);
     expect(w.collapsed).toBe(64 + 16);
   });
 
   test("a failure a smaller order may avoid tries the halves; PTE_MAPPED_HUGEPAGE does not; a stop result ends the walk", () => {
     const full = bitmapOf(range(0, 512));
-    const halves = mthpCollapse(full, (1 << 9) | (1 << 8), 511, "merged", (_o, order) => order === 9 ? S.ALLOC_HUGE_PAGE_FAIL : S.SUCCEED);
+    const halves = walk(full, (1 << 9) | (1 << 8), 511, "merged", (_o, order) => order === 9 ? S.ALLOC_HUGE_PAGE_FAIL : S.SUCCEED);
     expect(halves.attempts.map((a) => [a.offset, a.order])).toEqual([[0, 9], [0, 8], [256, 8]]);
     expect(halves.collapsed).toBe(512);
-    const mapped = mthpCollapse(full, ALL_MTHP, 511, "merged", () => S.PTE_MAPPED_HUGEPAGE);
+    const mapped = walk(full, ALL_MTHP, 511, "merged", () => S.PTE_MAPPED_HUGEPAGE);
     expect(mapped.attempts).toHaveLength(1);
     expect(mapped.collapsed).toBe(0);
-    const stop = mthpCollapse(full, ALL_MTHP, 511, "merged", (_o, order) => order === 9 ? S.EXCEED_NONE_PTE : S.VMA_CHECK);
+    const stop = walk(full, ALL_MTHP, 511, "merged", (_o, order) => order === 9 ? S.EXCEED_NONE_PTE : S.VMA_CHECK);
     expect(stop.attempts.map((a) => [a.offset, a.order])).toEqual([[0, 9], [0, 8]]);
   });
 
   test("a sysfs max_ptes_none the merged rule refuses leaves the PMD order alone and makes no mTHP window qualify", () => {
-    const w = mthpCollapse(bitmapOf(range(0, 128)), ALL_MTHP, 300, "merged", succeed);
+    const w = walk(bitmapOf(range(0, 128)), ALL_MTHP, 300, "merged", succeed);
     expect(w.invalidMaxPtesNone).toBe(true);
     expect(w.attempts).toEqual([]);
-    const pmd = mthpCollapse(bitmapOf(range(0, 212)), ALL_MTHP, 300, "merged", succeed);
+    const pmd = walk(bitmapOf(range(0, 212)), ALL_MTHP, 300, "merged", succeed);
     expect(pmd.attempts.map((a) => a.order)).toEqual([9]);
   });
 
@@ -116,7 +115,7 @@ describe("mthpCollapse()", () => {
     });
     fc.assert(fc.property(arb, ({ occupied, orders, sysfs, rule }) => {
       const bits = bitmapOf(occupied);
-      const w = mthpCollapse(bits, orders, sysfs, rule, succeed);
+      const w = walk(bits, orders, sysfs, rule, succeed);
       const covered = new Uint8Array(512);
       for (const { offset, order } of w.attempts) {
         const n = 1 << order;
@@ -144,7 +143,7 @@ describe("creep", () => {
     const out: number[] = [];
     for (let p = 0; p < n; p++) {
       // Orders 2 … 8: the PMD size is left off so that growth is mTHP-only.
-      mthpCollapse(bits, ALL_MTHP & ~(1 << 9), sysfs, rule, (offset, order) => {
+      walk(bits, ALL_MTHP & ~(1 << 9), sysfs, rule, (offset, order) => {
         if (folioOrder[offset] >= order) return S.PTE_MAPPED_HUGEPAGE;
         for (let i = offset; i < offset + (1 << order); i++) {
           bits[i >>> 5] |= 1 << (i & 31);

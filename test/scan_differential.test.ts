@@ -1,10 +1,11 @@
 /**
  * Differential property test: on random page tables the WASM scalar and WASM SIMD cores
- * write records byte-identical to the TypeScript twin's, for scanPmds and isolatePmd.
+ * write records byte-identical to the TypeScript twin's, for scanPmds and isolatePmd, and
+ * under the mTHP scan (7.2) the same occupancy records: bitmap and per-order window tree.
  */
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
-import { PMD, PTE_BYTES, PTE_TABLE_BYTES, PTES_PER_PMD, RECORD } from "../host/core/layout.ts";
+import { OCCUPANCY, PMD, PTE_BYTES, PTE_TABLE_BYTES, PTES_PER_PMD, RECORD, SCAN_FLAG } from "../host/core/layout.ts";
 import { encodePte, type PteFields } from "../host/core/pte.ts";
 import type { ScanCore } from "../host/core/scan_core.ts";
 import { readRecord, scanCores } from "./scan_fixture.ts";
@@ -87,6 +88,32 @@ const tableArb: fc.Arbitrary<Word[]> = fc.oneof(
   { weight: 1, arbitrary: fc.array(pteArb, { minLength: PTES_PER_PMD, maxLength: PTES_PER_PMD }) },
 );
 
+/**
+ * A partly populated PTE table, as mTHP collapse sees them: each 32-PTE block empty,
+ * 1/8, 1/2, 7/8 or fully populated with common PTEs (so that windows of every order fall
+ * on both sides of their need), with exceptions: swap entries, shared or zero pages, and
+ * any other PTE.
+ */
+const sparseTableArb: fc.Arbitrary<Word[]> = fc.record({
+  order: fc.integer({ min: 0, max: 4 }),
+  base: fc.nat(0xffff).map((n) => n * 512),
+  bits: fc.array(commonFields, { minLength: 32, maxLength: 32 }),
+  blocks: fc.array(fc.tuple(fc.integer({ min: 0, max: 4 }), fc.nat(0xffffffff), fc.nat(0xffffffff), fc.nat(0xffffffff)),
+    { minLength: 16, maxLength: 16 }),
+  exceptions: fc.array(fc.tuple(fc.nat(PTES_PER_PMD - 1), fc.oneof(
+    { weight: 2, arbitrary: fc.constant(encodePte({ swap: true, pfn: 7 })) },
+    { weight: 2, arbitrary: fc.integer({ min: 2, max: 3 }).map((mapcount) => encodePte(common({ mapcount }, 99))) },
+    { weight: 1, arbitrary: fc.constant(encodePte({ present: true, zero: true, pfn: 1 })) },
+    { weight: 1, arbitrary: pteArb },
+  )), { maxLength: 6 }),
+}).map(({ order, base, bits, blocks, exceptions }) => {
+  const masks = blocks.map(([density, a, b, c]) => [0, a & b & c, a, a | b | c, 0xffffffff][density]);
+  const ptes = Array.from({ length: PTES_PER_PMD }, (_, i) =>
+    (masks[i >>> 5] >>> (i & 31)) & 1 ? encodePte(common(bits[i % 32], base + i, order)) : { lo: 0, hi: 0 });
+  for (const [i, w] of exceptions) ptes[i] = w;
+  return ptes;
+});
+
 /** A PMD directory entry: none, huge, migration, or a PTE table. */
 const pmdArb = fc.oneof(
   { weight: 1, arbitrary: fc.constant({ entry: 0 as number, table: undefined as Word[] | undefined }) },
@@ -94,11 +121,27 @@ const pmdArb = fc.oneof(
   { weight: 1, arbitrary: fc.constant({ entry: PMD.MIGRATION, table: undefined }) },
   { weight: 8, arbitrary: tableArb.map((table) => ({ entry: -1, table })) },
 );
+/** The PMDs of an mTHP scan: mostly partly populated tables. */
+const mthpPmdArb = fc.oneof(
+  { weight: 1, arbitrary: pmdArb },
+  { weight: 3, arbitrary: sparseTableArb.map((table) => ({ entry: -1, table })) },
+);
 
 const threshold = fc.oneof(fc.integer({ min: 0, max: 511 }), fc.constantFrom(0, 1, 8, 64, 256, 511));
 const params = fc.record({
   maxPtesNone: threshold, maxPtesSwap: threshold, maxPtesShared: threshold,
   vmaFlags: fc.nat(31), scanFlags: fc.nat(3),
+});
+
+/**
+ * The mTHP scan's parameters: any flags with MTHP_BITMAP, under v17's 0-or-511 rule or
+ * the scaled one; max_ptes_none 0 and 511 (the values the merged rule takes) or any other.
+ */
+const mthpParams = fc.record({
+  maxPtesNone: fc.oneof(fc.constantFrom(0, 511), fc.integer({ min: 0, max: 511 })), maxPtesSwap: threshold,
+  maxPtesShared: threshold, vmaFlags: fc.nat(31),
+  scanFlags: fc.tuple(fc.nat(3), fc.boolean())
+    .map(([f, scaled]) => f | SCAN_FLAG.MTHP_BITMAP | (scaled ? SCAN_FLAG.MTHP_SCALED : 0)),
 });
 
 function writeTable(ptes: readonly Word[]): number {
@@ -111,8 +154,8 @@ function writeTable(ptes: readonly Word[]): number {
   return table;
 }
 
-function ringBytes(ring: number, count: number): number[] {
-  return Array.from(new Uint8Array(memory.memory.buffer, ring, count * RECORD.BYTES));
+function ringBytes(ring: number, count: number, bytes: number = RECORD.BYTES): number[] {
+  return Array.from(new Uint8Array(memory.memory.buffer, ring, count * bytes));
 }
 
 const RUNS = 200;
@@ -128,6 +171,7 @@ describe("scan cores agree on random page tables", () => {
     expect(ringBytes(got, count)).toEqual(ringBytes(want, count));
   };
   const each = test.each(wasmCores.map((core): [string, ScanCore] => [core.name, core]));
+  const wantOcc = memory.alloc(8 * OCCUPANCY.BYTES, 64), gotOcc = memory.alloc(8 * OCCUPANCY.BYTES, 64);
 
   each("%s scanPmds() writes the same record ring as the TS twin", (_name, core) => {
     fc.assert(fc.property(
@@ -142,6 +186,25 @@ describe("scan cores agree on random page tables", () => {
         }
         for (const t of tables) if (t >= 0) memory.freeTable(t);
         expectSameRecords(pmds.length);
+      },
+    ), { numRuns: RUNS });
+  });
+
+  each("%s scanPmds() under the mTHP scan writes the same records and occupancy records (bitmap, window tree) as the TS twin", (_name, core) => {
+    fc.assert(fc.property(
+      fc.array(mthpPmdArb, { minLength: 1, maxLength: 8 }), fc.nat(3), fc.nat(1 << 27), mthpParams,
+      (pmds, first, pmdNo, p) => {
+        const tables = pmds.map((d) => (d.table ? writeTable(d.table) : -1));
+        memory.u32.set(pmds.map((d, k) => (d.table ? tables[k] / PTE_TABLE_BYTES : d.entry)), (dir >>> 2) + first);
+        poison();
+        memory.u32.fill(0xdeadbeef, wantOcc >>> 2, (gotOcc + 8 * OCCUPANCY.BYTES) >>> 2);
+        for (const [c, ring, occ] of [[twin, want, wantOcc], [core, got, gotOcc]] as const) {
+          c.scanPmds(dir, first, pmds.length, pmdNo, p.maxPtesNone, p.maxPtesSwap, p.maxPtesShared, p.vmaFlags,
+            p.scanFlags, ring, occ);
+        }
+        for (const t of tables) if (t >= 0) memory.freeTable(t);
+        expectSameRecords(pmds.length);
+        expect(ringBytes(gotOcc, pmds.length, OCCUPANCY.BYTES)).toEqual(ringBytes(wantOcc, pmds.length, OCCUPANCY.BYTES));
       },
     ), { numRuns: RUNS });
   });

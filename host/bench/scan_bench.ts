@@ -11,7 +11,7 @@ import lodash from "lodash";
 // @ts-expect-error -- platform ships no types; only benchmark.js reads it.
 import platform from "platform";
 import type { CoreMemory } from "../core/core_memory.ts";
-import { PTE_BYTES, PTES_PER_PMD, RECORD } from "../core/layout.ts";
+import { OCCUPANCY, PTE_BYTES, PTES_PER_PMD, RECORD } from "../core/layout.ts";
 import type { ScanCore } from "../core/scan_core.ts";
 import { TsScanCore } from "../core/scan_ref.ts";
 import type { WasmCore } from "../core/wasm_core.ts";
@@ -40,7 +40,11 @@ export interface BenchScanOptions {
   set?: ScanSetName | { name: string; map: SynthSpecInput };
   /** The cores to time (default all three). */
   engines?: readonly ScanEngine[];
-  /** The kernel variant whose scan rules apply (default "baseline"). */
+  /**
+   * The kernel variant whose scan rules apply (default "baseline"). One with mTHP
+   * collapse (7.2) times the mTHP scan, as with an mTHP size enabled: the cores also write
+   * each PMD's occupied bitmap and judge its windows of every order.
+   */
   variant?: string;
   /** Seconds benchmark.js spends on each core, at least (default 1). */
   maxTime?: number;
@@ -61,6 +65,8 @@ export interface ScanBenchReport {
   set: string;
   pmds: number;
   variant: string;
+  /** Whether the cores ran the mTHP scan (bitmap and window judgement) rather than the PMD-only one. */
+  mthpScan: boolean;
   /** Each engine timed, in the order asked. */
   engines: Partial<Record<ScanEngine, ScanRate>>;
   /** Reading the same number of bytes of PTE tables with SIMD loads and nothing else. */
@@ -72,15 +78,20 @@ export interface ScanBenchReport {
   cpus: number | null;
 }
 
-/** Scan every range of `ranges` with `core`, ring by ring, with the sysfs default thresholds. */
-function scanAll(core: ScanCore, ranges: Uint32Array, scanFlags: number, ring: number, ringRecords: number): void {
+/**
+ * Scan every range of `ranges` with `core`, ring by ring, with the sysfs default
+ * thresholds (and the occupancy records from `occupancy` on under the mTHP scan).
+ */
+function scanAll(
+  core: ScanCore, ranges: Uint32Array, scanFlags: number, ring: number, ringRecords: number, occupancy: number,
+): void {
   const t = defaultTunables().khugepaged;
   for (let row = 0; row < ranges.length; row += RANGE.WIDTH) {
     const count = ranges[row + RANGE.COUNT];
     for (let off = 0; off < count; off += ringRecords) {
       core.scanPmds(ranges[row + RANGE.DIR], ranges[row + RANGE.FIRST] + off, Math.min(ringRecords, count - off),
         ranges[row + RANGE.PMD_NO] + off, t.max_ptes_none, t.max_ptes_swap, t.max_ptes_shared, ranges[row + RANGE.VMA_FLAGS],
-        scanFlags, ring);
+        scanFlags, ring, occupancy);
     }
   }
 }
@@ -115,11 +126,13 @@ export async function runScanBench(core: WasmCore, memory: CoreMemory, options: 
   const set = buildScanSet(memory, options.set ?? "cache");
   const ringRecords = Math.max(1, Math.min(set.pmds, RING_RECORDS));
   const ring = memory.alloc(ringRecords * RECORD.BYTES, RECORD.BYTES);
-  const flags = scanFlags(variant, true);
+  const mthpScan = variant.mthpCollapse;
+  const flags = scanFlags(variant, true, mthpScan);
+  const occupancy = mthpScan ? memory.alloc(ringRecords * OCCUPANCY.BYTES, 64) : 0;
   const cores: Record<ScanEngine, ScanCore> = { ts: new TsScanCore(memory.memory), wasm: core.scalar, simd: core.simd };
   const sumBytesSimd = core.exports.sumBytesSimd as (ptr: number, bytes: number) => bigint;
   const runs = await timeAll([
-    ...engines.map((e): [string, () => void] => [e, () => scanAll(cores[e], set.ranges, flags, ring, ringRecords)]),
+    ...engines.map((e): [string, () => void] => [e, () => scanAll(cores[e], set.ranges, flags, ring, ringRecords, occupancy)]),
     ["readLimit", () => void sumBytesSimd(set.tables, set.tableBytes)],
   ], options.maxTime ?? 1);
   const rate = (b: Benchmark, ptes: number): ScanRate => ({ ptesPerS: b.hz * ptes, rme: b.stats.rme, samples: b.stats.sample.length });
@@ -133,7 +146,7 @@ export async function runScanBench(core: WasmCore, memory: CoreMemory, options: 
   }
   const nav = (globalThis as { navigator?: { userAgent?: string; hardwareConcurrency?: number } }).navigator;
   return {
-    set: set.name, pmds: set.pmds, variant: variant.name, engines: byEngine, readLimit, ratios,
+    set: set.name, pmds: set.pmds, variant: variant.name, mthpScan, engines: byEngine, readLimit, ratios,
     runtime: options.runtime ?? nav?.userAgent ?? "unknown", cpu: options.cpu ?? null, cpus: nav?.hardwareConcurrency ?? null,
   };
 }

@@ -82,6 +82,14 @@ export const SCAN_FLAG = {
   KHUGEPAGED: 1 << 0,
   /** The v8 "skip lazy-free folios" switch. */
   LAZYFREE_SKIP: 1 << 1,
+  /**
+   * mTHP collapse (7.2 with an mTHP size on): the scan takes up to 511 empty PTEs, records
+   * its occupied bitmap and judges every aligned window against the per-order
+   * max_ptes_none, writing an OCCUPANCY record per PMD; max_ptes_none is the sysfs value.
+   */
+  MTHP_BITMAP: 1 << 2,
+  /** With MTHP_BITMAP: the earlier postings' order-scaled max_ptes_none instead of v17's 0-or-511 rule. */
+  MTHP_SCALED: 1 << 3,
 } as const;
 
 /**
@@ -100,6 +108,23 @@ export const RECORD = {
   SHARED: 16, // u16
   PFN: 20, // u32, PFN_NONE when no folio was examined
   ADDRESS: 24, // u64
+} as const;
+
+/**
+ * One occupancy record (96 bytes), written per PMD beside its scan record under
+ * SCAN_FLAG.MTHP_BITMAP. BITMAP: 512 bits, bit i (u32 word i >> 5, bit i & 31) set when
+ * PTE i passed every check of the scan as a mapped page (v17's `bitmap_set()` at the end
+ * of the PTE loop's body), so a PMD the scan accepted has every present, non-zero-page PTE
+ * set. WINDOWS: 256 bits, the aligned windows of orders 2 (MIN_ORDER) to 9 numbered as a
+ * binary tree (node 1 the PMD, node n's halves 2n and 2n + 1, so the window of order o at
+ * PTE offset x is node 2^(9 − o) + (x >> o)); a node's bit is set when the window holds
+ * enough occupied PTEs for its order (`occupied ≥ 2^o − max_ptes_none(o)`).
+ */
+export const OCCUPANCY = {
+  BYTES: 96,
+  BITMAP: 0,
+  WINDOWS: 64,
+  MIN_ORDER: 2,
 } as const;
 
 /** Bytes at the bottom of memory kept for the core's own static data. */

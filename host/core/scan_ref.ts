@@ -5,7 +5,8 @@
  * differential tests and the baseline of the speed ratios, so it is written as
  * plainly fast as TypeScript allows (local constants, 32-bit typed-array reads).
  */
-import { PFN_NONE, PMD, PTE, PTE_FIELD, PTE_TABLE_BYTES, PTES_PER_PMD, RECORD, SCAN_FLAG, VMA } from "./layout.ts";
+import { OCCUPANCY, PFN_NONE, PMD, PTE, PTE_FIELD, PTE_TABLE_BYTES, PTES_PER_PMD, RECORD, SCAN_FLAG, VMA } from "./layout.ts";
+import { windowNeeds, writeWindows } from "./occupancy.ts";
 import { pteCleanLazyfree } from "./pte.ts";
 import { recordU16 } from "./record_field.ts";
 import { ScanResult } from "./scan_result.ts";
@@ -55,14 +56,21 @@ function writeRecord(u32: Uint32Array, at: number, pmdNo: number, c: Counters): 
   u32[w + RECORD.ADDRESS / 4 + 1] = Math.floor(pmdNo / 2048);
 }
 
-/** Scan one PTE table the way `hpage_collapse_scan_pmd` does after the PMD checks. */
+/**
+ * Scan one PTE table the way `hpage_collapse_scan_pmd` does after the PMD checks; with
+ * `occ` (the byte offset of an OCCUPANCY record, else -1) it also sets the bitmap's bit of
+ * each PTE that passes as a mapped page.
+ */
 function scanPtes(
   u32: Uint32Array, table: number, maxNone: number, maxSwap: number, maxShared: number,
-  vmaFlags: number, scanFlags: number, c: Counters,
+  vmaFlags: number, scanFlags: number, c: Counters, occ: number,
 ): void {
   const khugepaged = (scanFlags & SCAN_FLAG.KHUGEPAGED) !== 0;
-  // MADV_COLLAPSE enforces no thresholds; a uffd-armed VMA tolerates no empty PTE.
-  const limNone = (vmaFlags & VMA.VM_UFFD_ARMED) !== 0 ? 0 : khugepaged ? maxNone : NR;
+  const withBitmap = occ >= 0, bitmap = (occ + OCCUPANCY.BITMAP) >>> 2;
+  // MADV_COLLAPSE enforces no thresholds; a uffd-armed VMA tolerates no empty PTE. With
+  // mTHP orders the scan takes every empty PTE but the last, so that the bitmap covers the
+  // PMD; each window's max_ptes_none is applied to it afterwards.
+  const limNone = (vmaFlags & VMA.VM_UFFD_ARMED) !== 0 ? 0 : !khugepaged ? NR : withBitmap ? NR - 1 : maxNone;
   const limSwap = khugepaged ? maxSwap : NR;
   const limShared = khugepaged ? maxShared : NR;
   // Lazy-free memory outside VM_DROPPABLE is memory the task gave back: collapsing it
@@ -99,6 +107,7 @@ function scanPtes(
     if ((lo & LOCKED) !== 0) { result = S.PAGE_LOCK; break; }
     if (((lo >>> PINS_SHIFT) & PINS_MASK) !== 0) { result = S.PAGE_COUNT; break; }
     if (khugepaged && (lo & (YOUNG | REFERENCED)) !== 0) referenced++;
+    if (withBitmap) u32[bitmap + (i >>> 5)] |= 1 << (i & 31);
   }
   if (result < 0) {
     i = NR - 1;
@@ -177,6 +186,8 @@ export class TsScanCore implements ScanCore {
   readonly #c: Counters = {
     result: 0, examined: 0, referenced: 0, noneOrZero: 0, unmapped: 0, writable: 0, shared: 0, pfn: 0,
   };
+  /** The window needs of the last mTHP scan's max_ptes_none and rule, kept while they repeat. */
+  #needs: { sysfs: number; scaled: boolean; needs: Uint32Array } = { sysfs: -1, scaled: false, needs: new Uint32Array(0) };
 
   constructor(memory: WebAssembly.Memory) {
     this.#memory = memory;
@@ -191,21 +202,31 @@ export class TsScanCore implements ScanCore {
 
   scanPmds(
     dir: number, first: number, count: number, pmdNo: number, maxNone: number, maxSwap: number,
-    maxShared: number, vmaFlags: number, scanFlags: number, ring: number,
+    maxShared: number, vmaFlags: number, scanFlags: number, ring: number, occupancy = 0,
   ): void {
     const u32 = this.#view();
     const c = this.#c;
+    const needs = (scanFlags & SCAN_FLAG.MTHP_BITMAP) !== 0 ? this.#windowNeeds(maxNone, scanFlags) : null;
     for (let k = 0; k < count; k++) {
       const entry = u32[(dir >>> 2) + first + k];
       const early = pmdResult(entry);
+      const occ = needs ? occupancy + k * OCCUPANCY.BYTES : -1;
+      if (needs) u32.fill(0, (occ + OCCUPANCY.BITMAP) >>> 2, (occ + OCCUPANCY.WINDOWS) >>> 2);
       if (early >= 0) {
         c.result = early; c.examined = 0; c.referenced = 0; c.noneOrZero = 0;
         c.unmapped = 0; c.writable = 0; c.shared = 0; c.pfn = PFN_NONE;
       } else {
-        scanPtes(u32, (entry & INDEX_MASK) * PTE_TABLE_BYTES, maxNone, maxSwap, maxShared, vmaFlags, scanFlags, c);
+        scanPtes(u32, (entry & INDEX_MASK) * PTE_TABLE_BYTES, maxNone, maxSwap, maxShared, vmaFlags, scanFlags, c, occ);
       }
       writeRecord(u32, ring + k * RECORD.BYTES, pmdNo + k, c);
+      if (needs) writeWindows(u32, occ, needs);
     }
+  }
+
+  #windowNeeds(sysfs: number, scanFlags: number): Uint32Array {
+    const scaled = (scanFlags & SCAN_FLAG.MTHP_SCALED) !== 0, n = this.#needs;
+    if (n.sysfs !== sysfs || n.scaled !== scaled) this.#needs = { sysfs, scaled, needs: windowNeeds(sysfs, scaled ? "scaled" : "merged") };
+    return this.#needs.needs;
   }
 
   isolatePmd(

@@ -4,13 +4,9 @@
  * patch under review). A version is one module in versions/, a policy one module in
  * policies/; variants/mod.ts names the combinations and resolves their names.
  */
-/**
- * Which per-order `max_ptes_none` rule the kernel applies: `merged` is the series' v17
- * (an mTHP order takes only 0 or 511, other values make it refuse mTHP collapse); `scaled`
- * is the earlier postings' `max_ptes_none >> (PMD_ORDER − o)`, which lets a collapse at
- * order o make the window of order o + 1 qualify on the next scan ("creep").
- */
-export type MaxNoneRule = "merged" | "scaled";
+import type { MaxNoneRule } from "../core/occupancy.ts";
+
+export type { MaxNoneRule };
 
 /** The switches of the shared khugepaged model that a version sets and a policy may change. */
 export interface KernelRules {

@@ -6,6 +6,7 @@
  * The checks run in TypeScript for both engines (the scan cores' isolate is PMD-wide).
  */
 import { PMD, PTE, VMA } from "../core/layout.ts";
+import { collapseMaxPtesNone } from "../core/occupancy.ts";
 import {
   folioLocked, folioLru, folioMapcount, folioOrder, folioPins, pteCleanLazyfree, pteNoneOrZero, ptePresent,
   pteReferenced, pteSpecial, pteUffdWp, folioAnon, pteNormal,
@@ -19,7 +20,6 @@ import { orderEnabled } from "../kernel/thp_sizes.ts";
 import { hashedPointer } from "../kernel/trace.ts";
 import type { Collapse } from "./collapse.ts";
 import type { CollapseControl } from "./collapse_control.ts";
-import { collapseMaxPtesNone } from "./mthp_collapse.ts";
 import { countMthpStat, EXCEED_STATS } from "../kernel/mthp_stats.ts";
 
 const S = ScanResult;

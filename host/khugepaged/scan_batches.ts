@@ -5,13 +5,14 @@
  * consumed in order: its time charged, SCAN_SUCCEED collapsed, its result counted and
  * traced.
  */
-import { PTES_PER_PMD, RECORD, VMA } from "../core/layout.ts";
+import { OCCUPANCY, PTES_PER_PMD, RECORD, VMA } from "../core/layout.ts";
+import { windowQualifies } from "../core/occupancy.ts";
 import { ScanResult } from "../core/scan_result.ts";
 import { readRecord, RING_RECORDS, type ScanRecord } from "../kernel/scan_record.ts";
 import { enabledOrders, PMD_ORDER } from "../kernel/thp_sizes.ts";
 import { PAGE_SIZE } from "../mm/vma.ts";
 import { collapseMthp } from "./collapse_mthp.ts";
-import { BITMAP_WORDS, mthpCollapse, occupiedBitmap } from "./mthp_collapse.ts";
+import { mthpCollapse } from "./mthp_collapse.ts";
 import type { ClockedKernel } from "./clocked_kernel.ts";
 import { type Mm, pmdOf } from "../mm/mm.ts";
 import { collapseHugePage } from "./collapse.ts";
@@ -54,7 +55,6 @@ export class ScanBatches {
   #vma = -1;
   /** The orders `collapse_allowable_orders()` gives the VMA being scanned, as a bitmask. */
   #orders = PMD_ONLY;
-  readonly #bitmap = new Uint32Array(BITMAP_WORDS);
   #batch = FIRST_BATCH;
   #next = 0;
   #count = 0;
@@ -72,7 +72,8 @@ export class ScanBatches {
   pmd(vma: number, vmaFlags: number, address: number, hend: number): number {
     const k = this.#k, mm = this.#mm, cc = this.#cc, sink = this.#sink, pass = this.#pass;
     if (vma !== this.#vma || this.#next === this.#count) this.#scan(vma, vmaFlags, address, hend);
-    const rec = readRecord(k.core.u32, k.ring + this.#next++ * RECORD.BYTES);
+    const index = this.#next++;
+    const rec = readRecord(k.core.u32, k.ring + index * RECORD.BYTES);
     countScanResult(k, rec.result);
     pass.pmds++;
     pass.elapsed += rec.ptesExamined === 0 ? k.costs.visitNs : rec.ptesExamined * k.costs.pteNs;
@@ -81,7 +82,7 @@ export class ScanBatches {
     // collapse_huge_page() drops mmap_lock: this mm call ends after this PMD.
     const lockDropped = result === S.SUCCEED;
     if (lockDropped && this.#orders !== PMD_ONLY) {
-      result = this.#mthpCollapse(rec);
+      result = this.#mthpCollapse(rec, k.occupancy + index * OCCUPANCY.BYTES);
     } else if (lockDropped) {
       const defrag = k.tunables.khugepaged.defrag === 1;
       // collapse_huge_page()'s own events come after its allocation.
@@ -101,15 +102,16 @@ export class ScanBatches {
   }
 
   /**
-   * `mthp_collapse()` over the PMD of `rec` (the mTHP series): the windows the occupied
-   * bitmap and the enabled orders pick, each collapsed at its order, timed and reported
-   * like a PMD collapse. The PMD's status is SUCCEED when any window was collapsed.
+   * `mthp_collapse()` over the PMD of `rec` (the mTHP series): the windows the scan
+   * judged in its occupancy record at `occ` and the enabled orders pick, each collapsed at
+   * its order, timed and reported like a PMD collapse. The PMD's status is SUCCEED when
+   * any window was collapsed.
    */
-  #mthpCollapse(rec: ScanRecord): number {
+  #mthpCollapse(rec: ScanRecord, occ: number): number {
     const k = this.#k, mm = this.#mm, cc = this.#cc, pass = this.#pass;
     const defrag = k.tunables.khugepaged.defrag === 1;
-    const bitmap = occupiedBitmap(k.core.u32, mm.pt.table(pmdOf(rec.address)), this.#bitmap);
-    const walk = mthpCollapse(bitmap, this.#orders, k.tunables.khugepaged.max_ptes_none, k.variant.mthpMaxNone, (offset, order) => {
+    const qualifies = (offset: number, order: number) => windowQualifies(k.core.u32, occ, offset, order);
+    const walk = mthpCollapse(qualifies, this.#orders, k.tunables.khugepaged.max_ptes_none, k.variant.mthpMaxNone, (offset, order) => {
       cc.ts = pass.wall(pass.elapsed + allocNs(k.costs, defrag, k.fragmentation));
       const c = order === PMD_ORDER
         ? collapseHugePage(k, mm, rec.address, rec.referenced, rec.unmapped, cc)
@@ -139,9 +141,8 @@ export class ScanBatches {
     this.#count = Math.min(this.#batch, pmdOf(hend) - pmdNo, Math.max(1, w.budget - w.progress));
     this.#next = 0;
     this.#orders = k.variant.mthpCollapse ? enabledOrders(k.tunables, (vmaFlags & VMA.VM_HUGEPAGE) !== 0) : PMD_ONLY;
-    // With mTHP orders the scan takes every empty PTE, to fill the bitmap; the walk applies max_ptes_none per order.
-    const maxNone = this.#orders === PMD_ONLY ? kh.max_ptes_none : PTES_PER_PMD - 1;
-    k.scanCore.scanPmds(mm.pt.dir, pmdNo - mm.pt.basePmd, this.#count, pmdNo, maxNone, kh.max_ptes_swap,
-      kh.max_ptes_shared, vmaFlags, scanFlags(k.variant, true), k.ring);
+    // With mTHP orders the scan fills the occupancy records, judging each window by max_ptes_none per order.
+    k.scanCore.scanPmds(mm.pt.dir, pmdNo - mm.pt.basePmd, this.#count, pmdNo, kh.max_ptes_none, kh.max_ptes_swap,
+      kh.max_ptes_shared, vmaFlags, scanFlags(k.variant, true, this.#orders !== PMD_ONLY), k.ring, k.occupancy);
   }
 }

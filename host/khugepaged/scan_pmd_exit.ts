@@ -16,9 +16,14 @@ import { PMD_ORDER } from "../kernel/thp_sizes.ts";
 
 const S = ScanResult;
 
-/** Scan flags for the core: who scans (`cc->is_khugepaged`) and whether the variant skips lazy-free folios. */
-export function scanFlags(rules: Pick<KernelRules, "lazyfreeSkip">, isKhugepaged: boolean): number {
-  return (isKhugepaged ? SCAN_FLAG.KHUGEPAGED : 0) | (rules.lazyfreeSkip ? SCAN_FLAG.LAZYFREE_SKIP : 0);
+/**
+ * Scan flags for the core: who scans (`cc->is_khugepaged`), whether the variant skips
+ * lazy-free folios, and with `mthpScan` (mTHP orders enabled for the VMA) the occupancy
+ * records under the variant's max_ptes_none rule.
+ */
+export function scanFlags(rules: Pick<KernelRules, "lazyfreeSkip" | "mthpMaxNone">, isKhugepaged: boolean, mthpScan = false): number {
+  const mthp = !mthpScan ? 0 : SCAN_FLAG.MTHP_BITMAP | (rules.mthpMaxNone === "scaled" ? SCAN_FLAG.MTHP_SCALED : 0);
+  return (isKhugepaged ? SCAN_FLAG.KHUGEPAGED : 0) | (rules.lazyfreeSkip ? SCAN_FLAG.LAZYFREE_SKIP : 0) | mthp;
 }
 
 /** Bump the vmstat counter a scan result carries, if any, and with mTHP collapse the PMD size's stats/ counter. */

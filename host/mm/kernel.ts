@@ -6,7 +6,7 @@
  * state; khugepaged is reached only through `hooks` (KhugepagedKernel installs it).
  */
 import type { CoreMemory } from "../core/core_memory.ts";
-import { RECORD } from "../core/layout.ts";
+import { OCCUPANCY, RECORD } from "../core/layout.ts";
 import type { ScanCore } from "../core/scan_core.ts";
 import { thpVmaAllowable } from "./thp_policy.ts";
 import { hugepageEnabled } from "../kernel/thp_sizes.ts";
@@ -66,6 +66,8 @@ export class Kernel {
   readonly ring: number;
   /** The isolate step's record, apart from the ring whose records a batch is still consuming. */
   readonly isolateRecord: number;
+  /** The mTHP scan's occupancy records, one per ring record (kernels with mTHP collapse; else 0). */
+  readonly occupancy: number;
   readonly sharers: Sharers = new Map();
   /** Head pfn of the huge zero folio, -1 until its first use (see huge_zero.ts). */
   hugeZeroPfn = -1;
@@ -85,6 +87,7 @@ export class Kernel {
     this.fragmentation = o.fragmentation ?? 0;
     this.ring = this.core.alloc(RING_BYTES, 64);
     this.isolateRecord = this.ring + RING_RECORDS * RECORD.BYTES;
+    this.occupancy = o.variant.mthpCollapse ? this.core.alloc(RING_RECORDS * OCCUPANCY.BYTES, 64) : 0;
   }
 
   /** `pr_warn_once()`: log `line` unless it was logged before. */

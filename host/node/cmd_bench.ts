@@ -6,6 +6,7 @@
  * @example
  * khugesim bench scan --set 256MiB --engine wasm,simd
  * khugesim bench scan --set my-map.yaml --variant lazyfree-skip --json
+ * khugesim bench scan --set 256MiB --variant 7.2     # the mTHP scan: bitmap and window judgement
  */
 import { availableParallelism, cpus } from "node:os";
 import { Command, Option } from "commander";
@@ -65,7 +66,8 @@ function formatBench(r: ScanBenchReport): string {
       ratio.toReadLimit.toFixed(2)]);
   }
   rows.push(["read limit", M(r.readLimit.ptesPerS), `${r.readLimit.rme.toFixed(1)} %`, "", "1.00"]);
-  return `Scan of ${r.set} (${withCommas(r.pmds)} PMDs), variant ${r.variant}; ${r.runtime}, ${r.cpu ?? "unknown CPU"} ` +
+  const scan = r.mthpScan ? " (mTHP scan: occupied bitmap and window judgement)" : "";
+  return `Scan of ${r.set} (${withCommas(r.pmds)} PMDs), variant ${r.variant}${scan}; ${r.runtime}, ${r.cpu ?? "unknown CPU"} ` +
     `(${r.cpus ?? "?"} CPUs)\n${columns(rows, { gap: 2 })}\n`;
 }
 
@@ -108,7 +110,7 @@ export function benchCommand(): Command {
     .description("time the scan cores (TS twin, WASM, WASM SIMD) in PTEs/s beside the read-rate limit, with benchmark.js")
     .option("--set <set>", `page tables to scan: ${Object.keys(SCAN_SETS).join(", ")} or a map description file (YAML/JSON)`, "cache")
     .option("--engine <list>", `cores to time, comma-separated (${SCAN_ENGINES.join(", ")})`, SCAN_ENGINES.join(","))
-    .addOption(new Option("--variant <name>", "kernel variant whose scan rules apply").default("baseline"))
+    .addOption(new Option("--variant <name>", "kernel variant whose scan rules apply (7.2: the mTHP scan)").default("baseline"))
     .option("--time <s>", "seconds benchmark.js spends on each core, at least", "1")
     .option("--json", "print one JSON object instead of the table")
     .action(execute);
