@@ -84,6 +84,7 @@ function touchPmd(k: Kernel, mm: Mm, vma: Vma, pmdNo: number, from: number, to: 
     h.young = true;
     if (!write) return;
     if (!k.sharers.has(h.head)) {
+      mm.pt.touch(pmdNo);
       h.dirty = true;
       return;
     }
