@@ -192,7 +192,10 @@ export class MapsView {
       return;
     }
     this.#askedAt = performance.now();
-    const maps = [...this.#rows.values()].flatMap((row) => this.#ref(row)?.ref ?? []);
+    const maps = [...this.#rows.values()].flatMap((row) => {
+      const ref = this.#ref(row)?.ref;
+      return ref ? [{ ...ref, drawn: row.token }] : [];
+    });
     if (maps.length === 0) return;
     this.#pendingTiles = this.#nextId++;
     this.send({ type: "tiles", id: this.#pendingTiles, maps });
@@ -208,10 +211,10 @@ export class MapsView {
       if (id !== this.#pendingTiles) return;
       const until = performance.now() + DRAW_MS;
       while (tiles.length > 0 && performance.now() < until) {
-        const { map, rgba } = tiles.shift()!;
+        const { map, rgba, token } = tiles.shift()!;
         const frame = this.#frames.get(map.variant)?.[map.frame];
         const cursor = frame?.cursor?.task === map.task ? frame.cursor.pmd : null;
-        this.#rows.get(`${map.variant}\u0000${map.task}`)?.draw(mapLayout(map.start, map.end), rgba, cursor);
+        this.#rows.get(`${map.variant}\u0000${map.task}`)?.draw(mapLayout(map.start, map.end), rgba, token, cursor);
       }
       if (tiles.length > 0) return void requestAnimationFrame(draw);
       this.#pendingTiles = 0;
