@@ -4,6 +4,8 @@
  * the task's figures beside it.
  */
 import { cellOf, type MapLayout } from "./map_layout.ts";
+import { describeStates } from "./pmd_colours.ts";
+import type { Tile } from "./protocol.ts";
 
 /** Page background, drawn between large cells. */
 const GAP_COLOUR = "#f9fafb";
@@ -45,11 +47,15 @@ export class MapRow {
   }
 
   /**
-   * Draw one RGBA pixel per cell of `l` (null: the pixels of `token`, drawn last), and
-   * outline PMD index `cursor` if it is in view.
+   * Draw one RGBA pixel per cell of `l` (null: the pixels of `token`, drawn last), say in
+   * the canvas's label how many PMDs of each state it shows, and outline PMD index `cursor`
+   * if it is in view.
    */
-  draw(l: MapLayout, rgba: Uint8ClampedArray | null, token: string, cursor: number | null): void {
+  draw(l: MapLayout, tile: Pick<Tile, "rgba" | "states" | "token">, cursor: number | null): void {
+    const { token } = tile;
+    let { rgba } = tile;
     const c = cursor === null ? null : cellOf(l, cursor);
+    if (tile.states) this.canvas.setAttribute("aria-label", `PMD map of ${this.task} under ${this.variant}: ${describeStates(tile.states)}`);
     if (rgba === null) {
       // The pixels drawn already: only a moved cursor needs drawing again.
       if (token !== this.token || c === this.#cursor) return;

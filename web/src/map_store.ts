@@ -74,7 +74,7 @@ export class MapStore {
   tile(ref: MapRef): Tile {
     const l = mapLayout(ref.start, ref.end);
     const found = this.#find(ref);
-    if (!found) return { map: ref, rgba: new Uint8ClampedArray(l.cells * 4), token: "" };
+    if (!found) return { map: ref, rgba: new Uint8ClampedArray(l.cells * 4), states: null, token: "" };
     const { h, f } = found, key = `${ref.variant}\u0000${ref.task}`;
     let d = this.#drawn.get(key);
     if (d && d.history === h && d.start === ref.start && d.end === ref.end && h.sameSegment(d.frame, f)) {
@@ -85,8 +85,8 @@ export class MapStore {
       h.count(f, l.start, l.end, l.per, d.counts);
       this.#drawn.set(key, d);
     }
-    if (d.token === ref.drawn) return { map: ref, rgba: null, token: d.token };
-    const rgba = new Uint8ClampedArray(l.cells * 4), counts = d.counts;
+    if (d.token === ref.drawn) return { map: ref, rgba: null, states: null, token: d.token };
+    const rgba = new Uint8ClampedArray(l.cells * 4), counts = d.counts, states = new Array<number>(STATES).fill(0);
     for (let c = 0; c < l.cells; c++) {
       let r = 0, g = 0, b = 0, n = 0;
       for (let s = 0; s < STATES; s++) {
@@ -95,6 +95,7 @@ export class MapStore {
         g += k * RGB[s * 3 + 1];
         b += k * RGB[s * 3 + 2];
         n += k;
+        states[s] += k;
       }
       if (n === 0) continue;
       rgba[c * 4] = r / n;
@@ -102,7 +103,7 @@ export class MapStore {
       rgba[c * 4 + 2] = b / n;
       rgba[c * 4 + 3] = 255;
     }
-    return { map: ref, rgba, token: d.token };
+    return { map: ref, rgba, states, token: d.token };
   }
 
   /** The states, addresses and (for one PMD) last scan status of PMDs [start, end) of a map. */

@@ -65,6 +65,8 @@ export interface Tile {
   map: MapRef;
   /** Null when the pixels are those of the token the page sent (`MapRef.drawn`). */
   rgba: Uint8ClampedArray | null;
+  /** With the pixels: PMDs of the range in each state (indexes into PMD_STATES). */
+  states: number[] | null;
   /** Names these pixels: the page sends it back with its next request for the row. */
   token: string;
 }
