@@ -83,12 +83,14 @@ async function checkFrames(
 }
 
 describe("frames kept from change notices", () => {
-  const small = PRESETS.filter((p) => !p.name.startsWith("synthetic"));
+  // hot1-hot2 is the seed without its cold task; the seed runs under its first variant only (its
+  // variants differ in khugepaged's choices, not in how PMDs change), to keep the unit tier short.
+  const small = PRESETS.filter((p) => !p.name.startsWith("synthetic") && p.name !== "hot1-hot2");
 
   test.each(small.map((p) => p.name))("%s: every frame's maps rebuilt from changes equal the whole walk", async (name) => {
     const engine = await createEngine();
     const scenario = loadPreset(name), mark = engine.memory.usedBytes;
-    for (const variant of scenario.variants) {
+    for (const variant of name === "hot1-cold-hot2" ? scenario.variants.slice(0, 1) : scenario.variants) {
       const { frames, changed } = await checkFrames(scenario, variant as VariantName, "changes", engine);
       expect(frames).toBeGreaterThan(0);
       // The seed's tasks fault, MADV_FREE, write again and are collapsed after their first frame.
@@ -97,9 +99,9 @@ describe("frames kept from change notices", () => {
     }
   }, 120_000);
 
-  test("frames: true gives the whole walk's maps at every frame of the seed preset", async () => {
-    const scenario = loadPreset("hot1-cold-hot2");
-    expect((await checkFrames(scenario, "baseline", true, await createEngine())).frames).toBeGreaterThan(1);
+  test("frames: true gives the whole walk's maps at every frame of a run that swaps out", async () => {
+    const scenario = loadPreset("scan-exceed-swap-pte");
+    expect((await checkFrames(scenario, scenario.variants[0] as VariantName, true, await createEngine())).frames).toBeGreaterThan(0);
   }, 120_000);
 
   test("a generated map with lazy-free, swapped and shared memory keeps its changes through collapses", async () => {

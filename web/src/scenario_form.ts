@@ -157,6 +157,8 @@ export class ScenarioForm {
   }
 
   #checkSoon(): void {
+    // What is typed cannot run before it is checked.
+    this.onValidity(false);
     if (this.#timer !== null) clearTimeout(this.#timer);
     this.#timer = setTimeout(() => {
       this.#timer = null;
