@@ -4,8 +4,8 @@
  * and shows each error next to its field, worded as the CLI words it.
  */
 import {
-  defaultTunables, findPreset, PER_SIZE_CHOICES, perSizePath, PRESETS, presetYaml, readTunable, type Scenario, TUNABLE_PATHS,
-  VARIANTS,
+  defaultTunables, findPreset, findVariant, PER_SIZE_CHOICES, perSizePath, PRESETS, presetYaml, readTunable, type Scenario,
+  TUNABLE_PATHS, VARIANTS,
 } from "../../host/mod.ts";
 import type { CheckedMessage, CheckMessage } from "./check_worker.ts";
 import type { ErrorField, RunRequest } from "./run_request.ts";
@@ -48,20 +48,7 @@ export class ScenarioForm {
     this.#checker.onmessage = (e: MessageEvent<CheckedMessage>) => this.#answer(e.data);
     for (const p of PRESETS) el.preset.append(new Option(`${p.name} — ${p.description}`, p.name));
     el.preset.append(new Option("(your own scenario)", ""));
-    for (const v of VARIANTS.values()) {
-      const label = document.createElement("label");
-      const box = document.createElement("input");
-      box.type = "checkbox";
-      box.value = v.name;
-      box.addEventListener("change", () => void this.check());
-      const small = document.createElement("small");
-      small.textContent = v.description;
-      const text = document.createElement("span");
-      text.append(v.name, document.createElement("br"), small);
-      label.append(box, text);
-      el.variants.append(label);
-      this.#variantBoxes.set(v.name, box);
-    }
+    for (const v of VARIANTS.values()) this.#addVariant(v.name);
     for (const path of TUNABLE_PATHS) this.#addTunable(path);
 
     el.preset.addEventListener("change", () => {
@@ -98,6 +85,7 @@ export class ScenarioForm {
     this.#source = r.source;
     const preset = PRESETS.find((p) => presetYaml(p) === r.text);
     this.#el.preset.value = preset ? preset.name : "";
+    for (const name of r.variants) this.#addVariant(name);
     for (const [name, box] of this.#variantBoxes) box.checked = r.variants.includes(name);
     for (const [path, { input }] of this.#tunableInputs) input.value = String(r.tunables[path] ?? "");
     // The link's variants stand: the text's own are not taken over them.
@@ -166,10 +154,33 @@ export class ScenarioForm {
     }, 250);
   }
 
-  /** Tick `checked` (the variants the checker ran with), remembering `own`, the text's variants, as taken. */
+  /**
+   * Tick `checked` (the variants the checker ran with), remembering `own`, the text's
+   * variants, as taken; one named as VERSION+POLICY (mthp-creep's `7.2+mthp-scaled`) gets a
+   * box of its own first.
+   */
   #adopt(own: string[], checked: string[]): void {
     this.#adopted = own.join(",");
+    for (const name of checked) this.#addVariant(name);
     for (const [name, box] of this.#variantBoxes) box.checked = checked.includes(name);
+  }
+
+  /** A checkbox for the variant `name` (known to findVariant), unless it has one. */
+  #addVariant(name: string): void {
+    const v = findVariant(name);
+    if (!v || this.#variantBoxes.has(name)) return;
+    const label = document.createElement("label");
+    const box = document.createElement("input");
+    box.type = "checkbox";
+    box.value = name;
+    box.addEventListener("change", () => void this.check());
+    const small = document.createElement("small");
+    small.textContent = v.description;
+    const text = document.createElement("span");
+    text.append(name, document.createElement("br"), small);
+    label.append(box, text);
+    this.#el.variants.append(label);
+    this.#variantBoxes.set(name, box);
   }
 
   /** Placeholders show the value each tunable has in the scenario (or its default). */
