@@ -100,7 +100,9 @@ describe("MapHistory", () => {
       const changed = h.move(from, to, start, 30, 2, moved);
       h.count(to, start, 30, 2, fresh);
       expect(moved).toEqual(fresh);
-      expect(changed).toBe(ms[from].slice(start).some((s, i) => s !== ms[to][start + i]));
+      // Changed when the ranges differ (states may also change and change back on the way).
+      if (ms[from].slice(start).some((s, i) => s !== ms[to][start + i])) expect(changed).toBe(true);
+      if (from === to) expect(changed).toBe(false);
     }));
   });
 
