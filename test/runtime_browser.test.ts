@@ -235,7 +235,8 @@ describe.skipIf(!HAVE_CHROMIUM)("the page in Chromium", () => {
     const cliS = (performance.now() - cliStart) / 1000;
     if ("preset" in source) await page.selectOption("#preset", source.preset);
     else await page.fill("#scenario-text", source.yaml);
-    await page.waitForFunction(() => !(document.getElementById("run") as HTMLButtonElement).disabled);
+    // The form's check plans a generated map as the run will: seconds at hundreds of terabytes.
+    await page.waitForFunction(() => !(document.getElementById("run") as HTMLButtonElement).disabled, undefined, { timeout: 600_000 });
     await page.evaluate(() => ((globalThis as unknown as { longTasks: number[] }).longTasks = []));
     const pageStart = performance.now();
     await page.click("#run");
