@@ -33,7 +33,7 @@ export {
   type RunOptions, type RunProgress, tsEngine, wasmEngine,
 } from "./run/mod.ts";
 export type { AccessReport, Engine, RunResult, SeriesPoint, TaskResult, TaskSample } from "./run/mod.ts";
-export type { Frame, TaskFrame } from "./run/frames.ts";
+export type { Frame, FrameChanges, TaskChanges, TaskFrame } from "./run/frames.ts";
 export { PMD_STATES, type PmdState } from "./mm/pmd_map.ts";
 export { PMD_SIZE } from "./mm/vma.ts";
 

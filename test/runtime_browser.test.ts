@@ -13,7 +13,7 @@
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
@@ -48,6 +48,23 @@ test.runIf(!HAVE_CHROMIUM && IN_CI)("Chromium is installed for the browser tests
 
 /** The terabyte preset the page must handle. */
 const BIG_PRESET = "synthetic-1tib";
+
+/**
+ * The terabyte preset's scan over larger generated maps, to the generate limit (256 TiB):
+ * 16 TiB always; 256 TiB (the realistic mix over 64 tasks, with fewer THPs, as its limits
+ * need) only with KHUGESIM_256TIB=1, since it takes minutes and 6 GB twice over.
+ */
+const BIG_MAPS = [
+  { size: "16TiB", generate: "{ preset: realistic, size: 16TiB }" },
+  ...(process.env.KHUGESIM_256TIB === "1" ? [{ size: "256TiB", generate: "{ preset: realistic, size: 256TiB, tasks: 64, fractions: { huge: 0.03 } }" }] : []),
+].map(({ size, generate }) => ({
+  size,
+  yaml: [
+    `name: synthetic-${size.toLowerCase()}`, "variants: [baseline, lazyfree-skip]", `tunables: { "khugepaged/scan_sleep_millisecs": 100 }`,
+    "tlb: zen5", "costModel: bare-metal", "seed: 1", "durationS: 300", "intervalS: 10",
+    `memory: { totalBytes: "256 GiB", fragmentation: 0 }`, `generate: ${generate}`, "tasks: []", "",
+  ].join("\n"),
+}));
 
 /** What the page received from its worker: the largest message's typed arrays, and any in frames. */
 interface WorkerTraffic {
@@ -196,25 +213,73 @@ describe.skipIf(!HAVE_CHROMIUM)("the page in Chromium", () => {
     });
   }, 180_000);
 
-  test("the page runs the terabyte preset with aggregated maps and a responsive main thread", async () => {
+  /** What a big run in the page measured: its time against the CLI's, its longest task, its largest message. */
+  interface BigRun {
+    pageS: number;
+    cliS: number;
+    longest: number;
+    worker: WorkerTraffic;
+  }
+
+  /**
+   * Run `source` (a preset's name, or scenario YAML) with `khugesim compare --json` and then
+   * in the page; checks that the page's results equal the CLI's and that each map's PMDs
+   * add up to what the CLI reports of its task, and returns the timings. The page is left
+   * showing the run's last frame.
+   */
+  async function bigRun(page: Page, label: string, source: { preset: string } | { yaml: string }): Promise<BigRun> {
+    let arg = "preset" in source ? source.preset : "";
+    if ("yaml" in source) await writeFile(arg = join(outDir, `${label}.yaml`), source.yaml);
     const cliStart = performance.now();
-    await promisify(execFile)(process.execPath, ["bin/khugesim.mjs", "compare", BIG_PRESET], { cwd: ROOT, maxBuffer: 16 << 20 });
+    const { stdout } = await promisify(execFile)(process.execPath, ["bin/khugesim.mjs", "compare", "--json", arg], { cwd: ROOT, maxBuffer: 64 << 20 });
     const cliS = (performance.now() - cliStart) / 1000;
+    if ("preset" in source) await page.selectOption("#preset", source.preset);
+    else await page.fill("#scenario-text", source.yaml);
+    // The form's check plans a generated map as the run will: seconds at hundreds of terabytes.
+    await page.waitForFunction(() => !(document.getElementById("run") as HTMLButtonElement).disabled, undefined, { timeout: 600_000 });
+    await page.evaluate(() => ((globalThis as unknown as { longTasks: number[] }).longTasks = []));
+    const pageStart = performance.now();
+    await page.click("#run");
+    await page.waitForSelector("body[data-state=done], body[data-state=error]", { timeout: 900_000 });
+    const pageS = (performance.now() - pageStart) / 1000;
+    expect(await page.getAttribute("body", "data-state"), await page.textContent("#status") ?? "").toBe("done");
+    // The page's results are the CLI's (its --json adds the tool's name and version).
+    const json = await downloadText(page, "#download-json");
+    expect(JSON.parse(json).results).toEqual(JSON.parse(stdout).results);
+
+    // Each map, once its last tile is drawn, names its PMDs by state: the THPs among them are
+    // the CLI's AnonHugePages of that generated task at the end.
+    const results = JSON.parse(json).results as Record<string, { generated: Record<string, { anonHugeKb: number }> }>;
+    const want = Object.entries(results).flatMap(([variant, r]) => Object.entries(r.generated).map(([task, g]) =>
+      `${variant}/${task}: ${g.anonHugeKb / 2048}`)).sort();
+    const hugeInMaps = () => page.evaluate(() => [...document.querySelectorAll<HTMLElement>(".task-map")].map((row) => {
+      const label = row.querySelector("canvas")?.getAttribute("aria-label") ?? "";
+      const huge = [/(\d+) huge \(2 MiB THP\)/, /(\d+) huge, lazy-free/].reduce((n, re) => n + Number(re.exec(label)?.[1] ?? 0), 0);
+      return `${row.dataset.variant}/${row.dataset.task}: ${huge}`;
+    }).sort());
+    await expect.poll(hugeInMaps, { timeout: 120_000, interval: 500 }).toEqual(want);
+
+    const longest = Math.max(0, ...await page.evaluate(() => (globalThis as unknown as { longTasks: number[] }).longTasks));
+    const worker = await page.evaluate(() => (globalThis as unknown as { fromWorker: WorkerTraffic }).fromWorker);
+    console.log(`${label}: page ${pageS.toFixed(1)} s, CLI (khugesim compare) ${cliS.toFixed(1)} s, ` +
+      `ratio ${(pageS / cliS).toFixed(2)}; longest main-thread task during the run ${longest.toFixed(0)} ms; ` +
+      `largest message from the worker ${worker.largest} bytes of arrays; load average ${loadavg().map((x) => x.toFixed(1)).join(" ")}`);
+    // Only what is drawn crosses to the page: a frame carries no map, a tile batch a pixel per cell.
+    expect(worker.frameArrays).toBe(0);
+    expect(worker.largest).toBeLessThanOrEqual(await page.locator(".task-map canvas").count() * MAP_WIDTH * MAP_MAX_HEIGHT * 4);
+    return { pageS, cliS, longest, worker };
+  }
+
+  /** The issue's bounds, held only with KHUGESIM_TIMING=1 (they need a machine no other work shares). */
+  function holdTiming({ pageS, cliS, longest }: BigRun): void {
+    if (process.env.KHUGESIM_TIMING !== "1") return;
+    expect(longest).toBeLessThan(100);
+    expect(pageS / cliS).toBeLessThanOrEqual(2);
+  }
+
+  test("the page runs the terabyte preset with aggregated maps and a responsive main thread", async () => {
     await onPage(isolated.url, async ({ page, errors }) => {
-      await page.selectOption("#preset", BIG_PRESET);
-      await page.evaluate(() => ((globalThis as unknown as { longTasks: number[] }).longTasks = []));
-      const pageStart = performance.now();
-      await page.click("#run");
-      await page.waitForSelector("body[data-state=done], body[data-state=error]", { timeout: 300_000 });
-      const pageS = (performance.now() - pageStart) / 1000;
-      expect(await page.getAttribute("body", "data-state"), await page.textContent("#status") ?? "").toBe("done");
-      // Let the last tiles and chart redraw land inside the measurement.
-      await page.waitForTimeout(1000);
-      const longest = Math.max(0, ...await page.evaluate(() => (globalThis as unknown as { longTasks: number[] }).longTasks));
-      const worker = await page.evaluate(() => (globalThis as unknown as { fromWorker: WorkerTraffic }).fromWorker);
-      console.log(`${BIG_PRESET}: page ${pageS.toFixed(1)} s, CLI (khugesim compare) ${cliS.toFixed(1)} s, ` +
-        `ratio ${(pageS / cliS).toFixed(2)}; longest main-thread task during the run ${longest.toFixed(0)} ms; ` +
-        `largest message from the worker ${worker.largest} bytes of arrays`);
+      const run = await bigRun(page, BIG_PRESET, { preset: BIG_PRESET });
 
       // 16 generated mms under 2 variants, each map bounded whatever the map's size.
       const canvases = page.locator(".task-map canvas");
@@ -223,9 +288,6 @@ describe.skipIf(!HAVE_CHROMIUM)("the page in Chromium", () => {
         expect(box.width).toBeLessThanOrEqual(MAP_WIDTH);
         expect(box.height).toBeLessThanOrEqual(MAP_MAX_HEIGHT);
       }
-      // Only what is drawn crosses to the page: a frame carries no map, a tile batch a pixel per cell.
-      expect(worker.frameArrays).toBe(0);
-      expect(worker.largest).toBeLessThanOrEqual(32 * MAP_WIDTH * MAP_MAX_HEIGHT * 4);
       // The baseline's collapses in synth-0 run to the end: khugepaged's cursor is in its map.
       expect(await page.getAttribute('.task-map[data-variant="baseline"][data-task="synth-0"] canvas', "data-cursor")).not.toBe("");
       // The chart has the generated mms' lines.
@@ -245,13 +307,17 @@ describe.skipIf(!HAVE_CHROMIUM)("the page in Chromium", () => {
       await page.waitForFunction(() => document.getElementById("map-hover")?.textContent !== "");
       expect(await page.textContent("#map-hover")).toMatch(/^synth-0 \(lazyfree-skip\), PMD 0x[0-9a-f]+: 1 .*; khugepaged's last scan: [a-z_ ]+$/);
 
-      if (process.env.KHUGESIM_TIMING === "1") {
-        expect(longest).toBeLessThan(100);
-        expect(pageS / cliS).toBeLessThanOrEqual(2);
-      }
+      holdTiming(run);
       expect(errors).toEqual([]);
     }, recordMainThread);
-  }, 600_000);
+  }, 900_000);
+
+  test.each(BIG_MAPS)("the page runs a $size generated map within the bounds, its maps adding up to the CLI's THPs", async ({ size, yaml }) => {
+    await onPage(isolated.url, async ({ page, errors }) => {
+      holdTiming(await bigRun(page, `synthetic-${size}`, { yaml }));
+      expect(errors).toEqual([]);
+    }, recordMainThread);
+  }, 1_800_000);
 
   test("the page runs mthp-creep's VERSION+POLICY variants and draws a PMD partly in mTHPs in the mTHP colour", async () => {
     await onPage(isolated.url, async ({ page, errors }) => {

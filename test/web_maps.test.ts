@@ -5,18 +5,27 @@
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import { ScanResult } from "../host/core/scan_result.ts";
-import { type Frame, PMD_SIZE, PMD_STATES, type TaskFrame } from "../host/mod.ts";
+import { type FrameChanges, PMD_SIZE, PMD_STATES, type TaskChanges } from "../host/mod.ts";
 import { cellAt, cellOf, cellRange, MAP_MAX_HEIGHT, MAP_WIDTH, mapLayout, zoomRange } from "../web/src/map_layout.ts";
-import { MapHistory, pmdIndex, pmdNumber } from "../web/src/map_history.ts";
+import { MapHistory, pmdIndex, pmdNumber, STATES } from "../web/src/map_history.ts";
 import { MapStore } from "../web/src/map_store.ts";
 import { PMD_COLOURS, PMD_LABELS, PMD_RGB } from "../web/src/pmd_colours.ts";
 
 const HUGE = PMD_STATES.indexOf("huge"), SMALL = PMD_STATES.indexOf("small"), MTHP = PMD_STATES.indexOf("mthp");
 
-function task(pmds: number[], lastScan: number[] = pmds.map(() => 0), pmdRuns = [1000, pmds.length]): TaskFrame {
+/** A task's whole map in a frame of changes. */
+function task(pmds: number[], lastScan: number[] = pmds.map(() => 0), pmdRuns = [1000, pmds.length]): TaskChanges {
   return {
-    name: "t", alive: true, pmds: Uint8Array.from(pmds), lastScan: Uint8Array.from(lastScan), pmdRuns,
+    name: "t", alive: true, length: pmds.length, at: null, pmds: Uint8Array.from(pmds), lastScan: Uint8Array.from(lastScan), pmdRuns,
     anonHugePagesKb: 0, lazyFreeKb: 0, swapKb: 0,
+  };
+}
+
+/** The same task's map as what changed since `was`: every PMD whose state or last scan differs, ascending. */
+function changes(was: TaskChanges, now: TaskChanges): TaskChanges {
+  const at = Array.from(now.pmds.keys()).filter((i) => now.pmds[i] !== was.pmds[i] || now.lastScan[i] !== was.lastScan[i]);
+  return {
+    ...now, at: Uint32Array.from(at), pmds: Uint8Array.from(at, (i) => now.pmds[i]), lastScan: Uint8Array.from(at, (i) => now.lastScan[i]),
   };
 }
 
@@ -54,20 +63,46 @@ describe("mapLayout()", () => {
 });
 
 describe("MapHistory", () => {
-  test("MapHistory.at() gives back every frame pushed, visited in any order", () => {
+  test("MapHistory gives back every frame pushed, whole or as changes, visited in any order", () => {
     const frames = fc.array(fc.array(fc.nat(PMD_STATES.length - 1), { minLength: 40, maxLength: 40 }), { minLength: 1, maxLength: 12 });
-    fc.assert(fc.property(frames, fc.array(fc.nat(), { maxLength: 30 }), fc.nat(11), (maps, visits, moved) => {
+    const pushes = fc.array(fc.boolean(), { minLength: 12, maxLength: 12 });
+    fc.assert(fc.property(frames, fc.array(fc.nat(), { maxLength: 30 }), fc.nat(11), pushes, (maps, visits, moved, whole) => {
       const h = new MapHistory(0);
       // One frame (`moved`) has its PMDs elsewhere: a key frame in the middle.
       const pushed = maps.map((m, f) => task(m, m.map((s) => (s * 7 + f) % 40), f === moved ? [5000, 40] : [1000, 40]));
-      for (const t of pushed) h.push(t);
+      pushed.forEach((t, f) => {
+        const sameRuns = f > 0 && f !== moved && f - 1 !== moved;
+        h.push(sameRuns && !whole[f] ? changes(pushed[f - 1], t) : t);
+      });
       for (const v of visits) {
         const f = v % maps.length;
-        const { cells, runs } = h.at(f);
-        expect(Array.from(cells, (c) => c & 0xff)).toEqual(maps[f]);
-        expect(Array.from(cells, (c) => c >> 8)).toEqual(Array.from(pushed[f].lastScan));
-        expect(runs).toEqual(pushed[f].pmdRuns);
+        expect(Array.from({ length: 40 }, (_, i) => h.valueAt(f, i) & 0xff)).toEqual(maps[f]);
+        expect(Array.from({ length: 40 }, (_, i) => h.valueAt(f, i) >> 8)).toEqual(Array.from(pushed[f].lastScan));
+        expect(h.shape(f)).toEqual({ runs: pushed[f].pmdRuns, pmds: 40 });
+        // Cells of 3 PMDs (the last of one), counted at f.
+        const counts = new Uint32Array(14 * STATES);
+        h.count(f, 0, 40, 3, counts);
+        const want = new Uint32Array(14 * STATES);
+        maps[f].forEach((s, i) => want[Math.floor(i / 3) * STATES + s]++);
+        expect(counts).toEqual(want);
       }
+    }));
+  });
+
+  test("MapHistory.move() brings cell counts from one frame to another as counting afresh would", () => {
+    const maps = fc.array(fc.array(fc.nat(PMD_STATES.length - 1), { minLength: 30, maxLength: 30 }), { minLength: 2, maxLength: 8 });
+    fc.assert(fc.property(maps, fc.nat(), fc.nat(), fc.nat(29), (ms, a, b, start) => {
+      const h = new MapHistory(0);
+      ms.forEach((m, f) => h.push(f === 0 ? task(m) : changes(task(ms[f - 1]), task(m))));
+      const [from, to] = [a % ms.length, b % ms.length];
+      const moved = new Uint16Array(30 * STATES), fresh = new Uint16Array(30 * STATES);
+      h.count(from, start, 30, 2, moved);
+      const changed = h.move(from, to, start, 30, 2, moved);
+      h.count(to, start, 30, 2, fresh);
+      expect(moved).toEqual(fresh);
+      // Changed when the ranges differ (states may also change and change back on the way).
+      if (ms[from].slice(start).some((s, i) => s !== ms[to][start + i])) expect(changed).toBe(true);
+      if (from === to) expect(changed).toBe(false);
     }));
   });
 
@@ -79,17 +114,38 @@ describe("MapHistory", () => {
 });
 
 describe("MapStore", () => {
-  const frame = (t: TaskFrame, address: number): Frame => ({ variant: "baseline", timeS: 1, endS: 2, tasks: [t], cursor: { task: "t", address } });
+  const frame = (t: TaskChanges, address: number): FrameChanges => ({ variant: "baseline", timeS: 1, endS: 2, tasks: [t], cursor: { task: "t", address } });
 
   test("MapStore.tile() mixes the colours of the PMDs a cell stands for", () => {
     const store = new MapStore();
     const n = MAP_WIDTH * MAP_MAX_HEIGHT * 2;
     store.push(frame(task(Array.from({ length: n }, (_, i) => (i % 2 ? HUGE : SMALL))), 0));
     const { rgba } = store.tile({ variant: "baseline", frame: 0, task: "t", start: 0, end: n });
+    if (!rgba) throw new Error("a first tile has pixels");
     expect(rgba.length).toBe(mapLayout(0, n).cells * 4);
     // Each cell holds one PMD of each: halfway between the two colours (rounded either way), opaque.
     for (let c = 0; c < 3; c++) expect(Math.abs(rgba[c] - (PMD_RGB[HUGE][c] + PMD_RGB[SMALL][c]) / 2)).toBeLessThanOrEqual(0.5);
     expect(rgba[3]).toBe(255);
+  });
+
+  test("MapStore.tile() follows frames of changes as a fresh count would, and sends no pixels the page has", () => {
+    const n = MAP_WIDTH * MAP_MAX_HEIGHT * 3;
+    const first = task(Array.from({ length: n }, () => SMALL));
+    const second = task(Array.from(first.pmds, (s, i) => (i < 7 ? HUGE : s)));
+    const third = task(Array.from(second.pmds), Array.from(second.pmds, (_, i) => (i === n - 1 ? ScanResult.SUCCEED + 1 : 0)));
+    const store = new MapStore();
+    for (const t of [first, changes(first, second), changes(second, third)]) store.push(frame(t, 0));
+    const ref = (f: number, drawn?: string) => ({ variant: "baseline", frame: f, task: "t", start: 0, end: n, drawn });
+    const a = store.tile(ref(0));
+    // Frame 1 collapsed 7 PMDs: the first three cells change; frame 2 changed a last scan, no colour.
+    const b = store.tile(ref(1, a.token));
+    expect(b.token).not.toBe(a.token);
+    const fresh = new MapStore();
+    fresh.push(frame(second, 0));
+    expect(b.rgba).toEqual(fresh.tile(ref(0)).rgba);
+    expect(store.tile(ref(2, b.token))).toMatchObject({ rgba: null, token: b.token });
+    // Back to frame 0 by undoing the changes: the first tile's pixels again.
+    expect(store.tile(ref(0, b.token)).rgba).toEqual(a.rgba);
   });
 
   test("MapStore answers a PMD's address and last scan in its variant's words, and places the cursor", () => {

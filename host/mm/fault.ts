@@ -92,6 +92,7 @@ function touchPmd(
     h.young = true;
     if (!write) return;
     if (!k.sharers.has(h.head)) {
+      mm.pt.touch(pmdNo);
       h.dirty = true;
       return;
     }

@@ -167,6 +167,7 @@ function madviseFreeRange(
     // madvise_free_huge_pmd(): the PMD is made old and clean, the folio lazy-free. Only
     // a young or dirty PMD is rewritten, and so gathered.
     if (h.young || h.dirty) tlb.pmd(pmdNo * PMD_SIZE);
+    mm.pt.touch(pmdNo);
     h.young = false;
     h.dirty = false;
     h.swapbacked = false;

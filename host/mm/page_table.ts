@@ -24,6 +24,11 @@ export class PageTable {
   /** Entries in the directory. */
   length = 0;
   #shares: TableShares;
+  /**
+   * Told a PMD's number before its entry or PTEs change (setEntry, writableTable, touch),
+   * so that a frame of a run reads only the PMDs that changed (run/task_map.ts); null: nobody listens.
+   */
+  onChange: ((pmdNo: number) => void) | null = null;
 
   constructor(core: CoreMemory, shares: TableShares) {
     this.core = core;
@@ -56,6 +61,7 @@ export class PageTable {
 
   /** Set the directory entry of a covered PMD. */
   setEntry(pmdNo: number, value: number): void {
+    this.onChange?.(pmdNo);
     const i = pmdNo - this.basePmd;
     if (!(i >= 0 && i < this.length)) throw new RangeError(`PMD 0x${pmdNo.toString(16)} is outside the page table`);
     this.core.u32[(this.dir >>> 2) + i] = value >>> 0;
@@ -77,6 +83,7 @@ export class PageTable {
 
   /** The PMD's own PTE table, allocated if missing and copied first if shared. */
   writableTable(pmdNo: number): number {
+    this.onChange?.(pmdNo);
     const e = this.entry(pmdNo);
     if ((e & (PMD.HUGE | PMD.MIGRATION)) !== 0) throw new RangeError(`PMD 0x${pmdNo.toString(16)} maps a huge page`);
     if (e === 0) {
@@ -122,6 +129,11 @@ export class PageTable {
     const w = (this.writableTable(pmdNo) >>> 2) + 2 * i;
     this.core.u32[w] = lo >>> 0;
     this.core.u32[w + 1] = pfn >>> 0;
+  }
+
+  /** Say that PMD `pmdNo` is about to change in a way no write here shows: a huge PMD's folio flags. */
+  touch(pmdNo: number): void {
+    this.onChange?.(pmdNo);
   }
 
   /** Point PMD `pmdNo` at an existing table as one more sharer. */

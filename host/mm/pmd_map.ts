@@ -59,6 +59,22 @@ export function pmdState(mm: Mm, pmdNo: number, byTable?: TableCache): number {
   return t === 0 ? STATE_EMPTY : tableState(tableCounts(mm.pt.core.u32, t, byTable));
 }
 
+/**
+ * One PMD's state and what smaps_rollup's LazyFree and Swap count in it (kB), as
+ * pmdMapAndFree() reads each PMD: a frame's PMDs that changed are read this way.
+ */
+export function pmdStateAndFree(mm: Mm, pmdNo: number): { state: number; lazyFreeKb: number; swapKb: number } {
+  const h = mm.huge.get(pmdNo);
+  if (h) {
+    const lazy = isLazyfreeHuge(h);
+    return { state: lazy ? STATE_HUGE_LAZYFREE : STATE_HUGE, lazyFreeKb: lazy ? 2048 : 0, swapKb: 0 };
+  }
+  const t = mm.pt.table(pmdNo);
+  if (t === 0) return { state: STATE_EMPTY, lazyFreeKb: 0, swapKb: 0 };
+  const c = tableCounts(mm.pt.core.u32, t);
+  return { state: tableState(c), lazyFreeKb: c.lazy * 4, swapKb: c.swapped * 4 };
+}
+
 /** The state of a PTE-mapped PMD from what its table maps. */
 function tableState({ normal, lazy, swapped, mthp }: TableCounts): number {
   if (normal + swapped === 0) return STATE_EMPTY;

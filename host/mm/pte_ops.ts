@@ -143,6 +143,7 @@ export function setFolioFlags(sharers: Sharers, mm: Mm, addr: number, lo: number
   for (const [m, at] of folioMappers(sharers, mm, addr, head)) {
     const h = m.huge.get(pmdOf(at));
     if (h?.head === head) {
+      m.pt.touch(pmdOf(at));
       if ((set & PTE.FOLIO_SWAPBACKED) !== 0) h.swapbacked = true;
       if ((clear & PTE.FOLIO_SWAPBACKED) !== 0) h.swapbacked = false;
       continue;
@@ -176,8 +177,9 @@ function mapsFolioPage(u32: Uint32Array, w: number, head: number, order: number)
 export function splitHugePmd(k: Kernel, mm: Mm, vma: Vma, pmdNo: number): void {
   const h = mm.huge.get(pmdNo);
   if (!h) throw new RangeError(`PMD 0x${pmdNo.toString(16)} of ${mm.name} is not huge`);
-  mm.huge.delete(pmdNo);
+  // The entry first: its change notice (PageTable.onChange) reads the PMD as it was.
   mm.pt.setEntry(pmdNo, 0);
+  mm.huge.delete(pmdNo);
   // pmdp_invalidate() flushes the huge PMD's one translation (flush_pmd_tlb_range()).
   mm.flushHugePmdTlb(pmdNo);
   const t = mm.pt.writableTable(pmdNo);

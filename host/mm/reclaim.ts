@@ -115,13 +115,15 @@ function reclaimPte(k: Kernel, mm: Mm, vma: Vma, addr: number, w: number): boole
 function reclaimLazyfreeHuge(k: Kernel, mm: Mm, vma: Vma, pmdNo: number): void {
   const h = mm.huge.get(pmdNo)!;
   if (h.dirty && (vma.flags & VMA.VM_DROPPABLE) === 0) {
+    mm.pt.touch(pmdNo);
     h.swapbacked = true;
     return;
   }
   // A reference the mappings do not explain (a GUP pin): the PMD is put back, the folio kept.
   if (h.pins?.some((n) => n > 0)) return;
-  mm.huge.delete(pmdNo);
+  // The entry first: its change notice (PageTable.onChange) reads the PMD as it was.
   mm.pt.setEntry(pmdNo, 0);
+  mm.huge.delete(pmdNo);
   // pmdp_huge_clear_flush(): the PMD's one translation goes at once, not batched.
   mm.flushHugePmdTlb(pmdNo);
   k.phys.freeHuge(h.head);

@@ -25,8 +25,9 @@ export function zapRange(k: Kernel, mm: Mm, pmdNo: number, from: number, to: num
   const h = mm.huge.get(pmdNo);
   if (h) {
     tlb.pmd(pmdNo * PMD_SIZE);
-    mm.huge.delete(pmdNo);
+    // The entry first: its change notice (PageTable.onChange) reads the PMD as it was.
     mm.pt.setEntry(pmdNo, 0);
+    mm.huge.delete(pmdNo);
     const sh = k.sharers.get(h.head);
     if (!sh) {
       k.phys.freeHuge(h.head);

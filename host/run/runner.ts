@@ -23,7 +23,7 @@ import type { TlbSampling } from "./access_sim.ts";
 import { CollapseLog } from "./collapse_log.ts";
 import { PassCollapseLog } from "./pass_collapses.ts";
 import type { Engine } from "./engine.ts";
-import { type Frame, FrameCamera } from "./frames.ts";
+import { type Frame, FrameCamera, type FrameChanges } from "./frames.ts";
 import type { RunResult, SeriesPoint } from "./result.ts";
 import { readResults } from "./run_results.ts";
 import { kernelClockOptions } from "./kernel_clock.ts";
@@ -48,6 +48,8 @@ export type RunEvent =
   | { readonly type: "interval"; progress: RunProgress }
   /** With `frames`: after each interval's progress, and at the end if the run ended between intervals. */
   | { readonly type: "frame"; frame: Frame }
+  /** With `frames: "changes"`: as "frame", each map given as what changed since the frame before. */
+  | { readonly type: "changes"; frame: FrameChanges }
   /** The run's result, before runScenario returns it. */
   | { readonly type: "done"; result: RunResult };
 
@@ -60,8 +62,8 @@ export interface RunOptions {
   warmupAccesses?: number;
   /** Record the trace buffer (default true). */
   trace?: boolean;
-  /** Take a Frame of every task's PMD map per interval (the page's animation). */
-  frames?: boolean;
+  /** Take a Frame of every task's PMD map per interval (the page's animation); "changes": a FrameChanges. */
+  frames?: boolean | "changes";
   /** Called with each RunEvent; a returned promise is awaited (a browser can repaint). */
   onEvent?: (e: RunEvent) => void | Promise<void>;
 }
@@ -104,6 +106,9 @@ async function simulate(scenario: Scenario, engine: Engine, options: RunOptions)
   const imported = importedMms(k, scenario);
   await emit({ type: "start", kernel: k });
   const camera = options.frames ? new FrameCamera(k) : null;
+  const snap = (timeS: number, endS: number): RunEvent => options.frames === "changes"
+    ? { type: "changes", frame: camera!.takeChanges(settings.variant, timeS, endS) }
+    : { type: "frame", frame: camera!.take(settings.variant, timeS, endS) };
   const run = new Simulation(k, engine, scenario, settings);
   tasks = run.tasks;
   run.startTasks();
@@ -111,11 +116,9 @@ async function simulate(scenario: Scenario, engine: Engine, options: RunOptions)
   const endNs = await run.drive(async (progress) => {
     lastIntervalS = progress.timeS;
     await emit({ type: "interval", progress });
-    if (camera) await emit({ type: "frame", frame: camera.take(progress.variant, progress.timeS, progress.endS) });
+    if (camera) await emit(snap(progress.timeS, progress.endS));
   });
-  if (camera && endNs / 1e9 !== lastIntervalS) {
-    await emit({ type: "frame", frame: camera.take(settings.variant, endNs / 1e9, endNs / 1e9) });
-  }
+  if (camera && endNs / 1e9 !== lastIntervalS) await emit(snap(endNs / 1e9, endNs / 1e9));
   const result = readResults({
     scenario, k, preset: settings.preset, exact: settings.sampling.exact, endNs, tasks: run.tasks, generated, imported, collapses,
     passCollapses: passes?.rows ?? null, series: run.series, wakeups: wakeups.rows,

@@ -173,13 +173,17 @@ function offerDownloads(m: Extract<WorkerMessage, { type: "done" }>): void {
 async function open(): Promise<void> {
   try {
     const shared = await decodeRunLink(location.hash);
-    if (shared) return form.load(shared);
+    if (shared) {
+      await form.load(shared);
+      return;
+    }
   } catch (err) {
-    form.loadPreset(PRESETS[0].name);
+    // After the preset's check, which clears the form's errors.
+    await form.loadPreset(PRESETS[0].name);
     form.showError("scenario", (err as Error).message);
     return;
   }
-  form.loadPreset(PRESETS[0].name);
+  await form.loadPreset(PRESETS[0].name);
 }
 void open();
 benchPanel({ panel: $("bench"), set: $("bench-set"), variant: $("bench-variant"), run: $("bench-run"), status: $("bench-status"),

@@ -4,6 +4,8 @@
  * the task's figures beside it.
  */
 import { cellOf, type MapLayout } from "./map_layout.ts";
+import { describeStates } from "./pmd_colours.ts";
+import type { Tile } from "./protocol.ts";
 
 /** Page background, drawn between large cells. */
 const GAP_COLOUR = "#f9fafb";
@@ -19,6 +21,10 @@ export class MapRow {
   readonly #figure = document.createElement("span");
   /** The layout last drawn, for hit tests. */
   layout: MapLayout | null = null;
+  /** The worker's token of the pixels drawn, and the pixels (drawn again when only the cursor moves). */
+  token: string | undefined;
+  #rgba: Uint8ClampedArray = new Uint8ClampedArray(0);
+  #cursor: number | null = null;
   #cells = document.createElement("canvas");
 
   constructor(variant: string, task: string) {
@@ -40,8 +46,24 @@ export class MapRow {
     this.#figure.textContent = text;
   }
 
-  /** Draw one RGBA pixel per cell of `l`, and outline PMD index `cursor` if it is in view. */
-  draw(l: MapLayout, rgba: Uint8ClampedArray, cursor: number | null): void {
+  /**
+   * Draw one RGBA pixel per cell of `l` (null: the pixels of `token`, drawn last), say in
+   * the canvas's label how many PMDs of each state it shows, and outline PMD index `cursor`
+   * if it is in view.
+   */
+  draw(l: MapLayout, tile: Pick<Tile, "rgba" | "states" | "token">, cursor: number | null): void {
+    const { token } = tile;
+    let { rgba } = tile;
+    const c = cursor === null ? null : cellOf(l, cursor);
+    if (tile.states) this.canvas.setAttribute("aria-label", `PMD map of ${this.task} under ${this.variant}: ${describeStates(tile.states)}`);
+    if (rgba === null) {
+      // The pixels drawn already: only a moved cursor needs drawing again.
+      if (token !== this.token || c === this.#cursor) return;
+      rgba = this.#rgba;
+    }
+    this.token = token;
+    this.#rgba = rgba;
+    this.#cursor = c;
     this.layout = l;
     const columns = l.rows > 1 ? l.columns : Math.max(1, l.cells);
     const width = columns * l.cell, height = l.rows * l.cell;
@@ -70,7 +92,6 @@ export class MapRow {
       for (let x = l.cell - 1; x < width; x += l.cell) ctx.fillRect(x, 0, 1, height);
       for (let y = l.cell - 1; y < height; y += l.cell) ctx.fillRect(0, y, width, 1);
     }
-    const c = cursor === null ? null : cellOf(l, cursor);
     if (c !== null) {
       const x = (c % l.columns) * l.cell, y = Math.floor(c / l.columns) * l.cell;
       ctx.strokeStyle = CURSOR_COLOUR;

@@ -6,10 +6,9 @@
  * under the pointer. The wheel zooms a task's maps (under every variant at once), a
  * drag pans them, a double click shows the whole map again.
  */
-import { PMD_STATES } from "../../host/mod.ts";
 import { cellAt, cellRange, mapLayout, zoomRange } from "./map_layout.ts";
 import { MapRow } from "./map_row.ts";
-import { PMD_LABELS } from "./pmd_colours.ts";
+import { describeStates } from "./pmd_colours.ts";
 import type { FrameSummary, MapRef, PageMessage, PmdsInfo, Tile } from "./protocol.ts";
 
 /** Frames shown per second of playback. */
@@ -192,7 +191,10 @@ export class MapsView {
       return;
     }
     this.#askedAt = performance.now();
-    const maps = [...this.#rows.values()].flatMap((row) => this.#ref(row)?.ref ?? []);
+    const maps = [...this.#rows.values()].flatMap((row) => {
+      const ref = this.#ref(row)?.ref;
+      return ref ? [{ ...ref, drawn: row.token }] : [];
+    });
     if (maps.length === 0) return;
     this.#pendingTiles = this.#nextId++;
     this.send({ type: "tiles", id: this.#pendingTiles, maps });
@@ -208,10 +210,10 @@ export class MapsView {
       if (id !== this.#pendingTiles) return;
       const until = performance.now() + DRAW_MS;
       while (tiles.length > 0 && performance.now() < until) {
-        const { map, rgba } = tiles.shift()!;
+        const { map, rgba, states, token } = tiles.shift()!;
         const frame = this.#frames.get(map.variant)?.[map.frame];
         const cursor = frame?.cursor?.task === map.task ? frame.cursor.pmd : null;
-        this.#rows.get(`${map.variant}\u0000${map.task}`)?.draw(mapLayout(map.start, map.end), rgba, cursor);
+        this.#rows.get(`${map.variant}\u0000${map.task}`)?.draw(mapLayout(map.start, map.end), { rgba, states, token }, cursor);
       }
       if (tiles.length > 0) return void requestAnimationFrame(draw);
       this.#pendingTiles = 0;
@@ -227,11 +229,10 @@ export class MapsView {
   pmds(id: number, info: PmdsInfo | null): void {
     if (id !== this.#pendingPmds || !info) return;
     this.#pendingPmds = 0;
-    const states = info.states.flatMap((n, s) => (n === 0 ? [] : [`${n} ${PMD_LABELS[PMD_STATES[s]]}`]));
     const count = info.map.end - info.map.start;
     const what = count === 1 ? `PMD ${hex(info.from)}` : `${count} PMDs ${hex(info.from)}–${hex(info.to)}`;
     const scan = count === 1 ? `; khugepaged's last scan: ${info.lastScan ?? "not scanned yet"}` : "";
-    this.#el.hover.textContent = `${info.map.task} (${info.map.variant}), ${what}: ${states.join(", ")}${scan}`;
+    this.#el.hover.textContent = `${info.map.task} (${info.map.variant}), ${what}: ${describeStates(info.states)}${scan}`;
   }
 
   #row(variant: string, task: string): MapRow {

@@ -26,6 +26,11 @@ export const PMD_LABELS: Record<PmdState, string> = {
   mthp: "4 KiB pages and mTHPs (16 KiB – 1 MiB)",
 };
 
+/** PMDs by state (counts indexed as PMD_STATES), in words: "3 huge (2 MiB THP), 1 4 KiB pages". */
+export function describeStates(states: number[]): string {
+  return states.flatMap((n, s) => (n === 0 ? [] : [`${n} ${PMD_LABELS[PMD_STATES[s]]}`])).join(", ");
+}
+
 /** Each state's colour as [r, g, b], for mixing the states of a cell that stands for many PMDs. */
 export const PMD_RGB: ReadonlyArray<readonly [number, number, number]> = PMD_STATES.map((state) => {
   const hex = PMD_COLOURS[state];

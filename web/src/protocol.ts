@@ -20,6 +20,8 @@ export interface MapRef {
   task: string;
   start: number;
   end: number;
+  /** The token of the tile the page shows for this row now, if any: the same pixels are not sent again. */
+  drawn?: string;
 }
 
 /** Page → worker: draw these maps (answered by a "tiles" message with the same id). */
@@ -61,7 +63,12 @@ export interface FrameSummary {
 /** A drawn map: one RGBA pixel per cell of `mapLayout(start, end)`, row by row. */
 export interface Tile {
   map: MapRef;
-  rgba: Uint8ClampedArray;
+  /** Null when the pixels are those of the token the page sent (`MapRef.drawn`). */
+  rgba: Uint8ClampedArray | null;
+  /** With the pixels: PMDs of the range in each state (indexes into PMD_STATES). */
+  states: number[] | null;
+  /** Names these pixels: the page sends it back with its next request for the row. */
+  token: string;
 }
 
 /** What the PMDs of a range hold. */

@@ -1,14 +1,14 @@
 /**
  * The left panel: a preset or a pasted or uploaded scenario, the variants and the
- * tunables. It checks what is typed as it is typed and shows each error next to its
- * field, worded as the CLI words it.
+ * tunables. It checks what is typed as it is typed, in a worker of its own (check_worker.ts),
+ * and shows each error next to its field, worded as the CLI words it.
  */
 import {
   defaultTunables, findPreset, findVariant, PER_SIZE_CHOICES, perSizePath, PRESETS, presetYaml, readTunable, type Scenario,
   TUNABLE_PATHS, VARIANTS,
 } from "../../host/mod.ts";
-import type { ErrorField } from "./run_request.ts";
-import { checkRunRequest, checkScenarioText, type RunRequest } from "./run_request.ts";
+import type { CheckedMessage, CheckMessage } from "./check_worker.ts";
+import type { ErrorField, RunRequest } from "./run_request.ts";
 
 /** Choices of the tunables that take a word; the others take integers. */
 const CHOICES: Readonly<Record<string, readonly string[]>> = {
@@ -34,6 +34,10 @@ export class ScenarioForm {
   #timer: ReturnType<typeof setTimeout> | null = null;
   /** The last check: the request it checked, as JSON, and whether it could run. */
   #checked: { key: string; ok: boolean } | null = null;
+  readonly #checker = new Worker(new URL("./check_worker.ts", import.meta.url), { type: "module", name: "khugesim-check" });
+  /** The check under way, if any: its id, and what to call with its answer. */
+  #pending: { id: number; fresh: boolean; done: (ok: boolean) => void } | null = null;
+  #nextId = 1;
   /** The scenario variants last ticked from the text. */
   #adopted = "";
   /** Told whether the form holds a runnable request after every check. */
@@ -41,6 +45,7 @@ export class ScenarioForm {
 
   constructor(el: FormElements) {
     this.#el = el;
+    this.#checker.onmessage = (e: MessageEvent<CheckedMessage>) => this.#answer(e.data);
     for (const p of PRESETS) el.preset.append(new Option(`${p.name} — ${p.description}`, p.name));
     el.preset.append(new Option("(your own scenario)", ""));
     for (const v of VARIANTS.values()) this.#addVariant(v.name);
@@ -60,31 +65,31 @@ export class ScenarioForm {
       el.text.value = await f.text();
       el.preset.value = "";
       this.#source = f.name;
-      this.check(true);
+      void this.check(true);
     });
   }
 
-  /** Show preset `name` as YAML, as `khugesim presets --show` prints it. */
-  loadPreset(name: string): void {
+  /** Show preset `name` as YAML, as `khugesim presets --show` prints it; resolves when it is checked. */
+  loadPreset(name: string): Promise<boolean> {
     const p = findPreset(name);
-    if (!p) return;
+    if (!p) return Promise.resolve(false);
     this.#el.preset.value = name;
     this.#el.text.value = presetYaml(p);
     this.#source = `${name}.yaml`;
-    this.check(true);
+    return this.check(true);
   }
 
   /** Show a request (from a shared link): its text, its variants ticked, its tunables filled in. */
-  load(r: RunRequest): void {
+  load(r: RunRequest): Promise<boolean> {
     this.#el.text.value = r.text;
     this.#source = r.source;
     const preset = PRESETS.find((p) => presetYaml(p) === r.text);
     this.#el.preset.value = preset ? preset.name : "";
-    this.check(true);
     for (const name of r.variants) this.#addVariant(name);
     for (const [name, box] of this.#variantBoxes) box.checked = r.variants.includes(name);
     for (const [path, { input }] of this.#tunableInputs) input.value = String(r.tunables[path] ?? "");
-    this.check();
+    // The link's variants stand: the text's own are not taken over them.
+    return this.check(false);
   }
 
   /** The run the form describes. */
@@ -100,49 +105,64 @@ export class ScenarioForm {
   }
 
   /**
-   * Check the form; on a new scenario text (`fresh`) take its variants and show its
-   * tunables as placeholders. Returns whether it can run.
+   * Check the form in the checker; on a new scenario text (`fresh`) take its variants and
+   * show its tunables as placeholders. Until the answer the form cannot run; resolves
+   * with whether it can.
    */
-  check(fresh = false): boolean {
+  check(fresh = false): Promise<boolean> {
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#timer = null;
+    this.#pending?.done(false);
+    this.onValidity(false);
+    const message: CheckMessage = { id: this.#nextId++, request: this.request(), adopt: fresh ? this.#adopted : null };
+    this.#checker.postMessage(message);
+    return new Promise((done) => (this.#pending = { id: message.id, fresh, done }));
+  }
+
+  #answer(m: CheckedMessage): void {
+    if (m.id !== this.#pending?.id) return;
+    const { done, fresh } = this.#pending;
+    this.#pending = null;
     this.clearErrors();
-    const own = checkScenarioText(this.#el.text.value, this.#source || "scenario.yaml");
-    if (fresh && own.ok) this.#adopt(own.scenario);
-    if (own.ok) this.#showEffective(own.scenario);
-    const request = this.request();
-    const r = checkRunRequest(request, own);
-    if (!r.ok) this.showError(r.field, r.message);
-    this.#checked = { key: JSON.stringify(request), ok: r.ok };
-    this.onValidity(r.ok);
-    return r.ok;
+    if (m.own) {
+      if (fresh) this.#adopt(m.own.variants, m.request.variants);
+      this.#showEffective(m.own);
+    }
+    if (m.error) this.showError(m.error.field, m.error.message);
+    const ok = m.error === null;
+    this.#checked = { key: JSON.stringify(this.request()), ok };
+    this.onValidity(ok);
+    done(ok);
   }
 
   /**
-   * Whether the form can run: the last check's answer if nothing changed since (checking
-   * a terabyte scenario again on the Run click would hold up the page), else a new check.
+   * Whether the form can run: the last check's answer if nothing changed since (a terabyte
+   * scenario is not checked again on the Run click); false while a check is under way.
    */
   ready(): boolean {
-    if (this.#timer === null && this.#checked?.key === JSON.stringify(this.request())) return this.#checked.ok;
-    return this.check();
+    return this.#pending === null && this.#timer === null && this.#checked?.key === JSON.stringify(this.request()) &&
+      this.#checked.ok;
   }
 
   #checkSoon(): void {
+    // What is typed cannot run before it is checked.
+    this.onValidity(false);
     if (this.#timer !== null) clearTimeout(this.#timer);
     this.#timer = setTimeout(() => {
       this.#timer = null;
-      this.check(true);
+      void this.check(true);
     }, 250);
   }
 
   /**
-   * Tick the variants the scenario text names, when they differ from those last taken from it;
-   * one named as VERSION+POLICY (mthp-creep's `7.2+mthp-scaled`) gets a box of its own first.
+   * Tick `checked` (the variants the checker ran with), remembering `own`, the text's
+   * variants, as taken; one named as VERSION+POLICY (mthp-creep's `7.2+mthp-scaled`) gets a
+   * box of its own first.
    */
-  #adopt(s: Scenario): void {
-    const key = s.variants.join(",");
-    if (key === this.#adopted) return;
-    this.#adopted = key;
-    for (const name of s.variants) this.#addVariant(name);
-    for (const [name, box] of this.#variantBoxes) box.checked = s.variants.includes(name);
+  #adopt(own: string[], checked: string[]): void {
+    this.#adopted = own.join(",");
+    for (const name of checked) this.#addVariant(name);
+    for (const [name, box] of this.#variantBoxes) box.checked = checked.includes(name);
   }
 
   /** A checkbox for the variant `name` (known to findVariant), unless it has one. */
@@ -153,7 +173,7 @@ export class ScenarioForm {
     const box = document.createElement("input");
     box.type = "checkbox";
     box.value = name;
-    box.addEventListener("change", () => this.check());
+    box.addEventListener("change", () => void this.check());
     const small = document.createElement("small");
     small.textContent = v.description;
     const text = document.createElement("span");
@@ -164,7 +184,7 @@ export class ScenarioForm {
   }
 
   /** Placeholders show the value each tunable has in the scenario (or its default). */
-  #showEffective(s: Scenario): void {
+  #showEffective(s: Pick<Scenario, "tunables">): void {
     const defaults = defaultTunables();
     for (const [path, { input }] of this.#tunableInputs) {
       // readTunable() shows a choice as sysfs does, "always [madvise] never": keep the chosen one.

@@ -128,18 +128,19 @@ export class SeriesChart {
 
   #schedule(): void {
     if (this.#timer !== null) return;
-    this.#timer = setTimeout(() => this.#flush(), Math.max(0, this.#drawnAt + REDRAW_MS - performance.now()));
+    this.#timer = setTimeout(() => this.#flush(true), Math.max(0, this.#drawnAt + REDRAW_MS - performance.now()));
   }
 
-  #flush(): void {
+  /** Draw now; `lazy`: take the option now and draw it at the next animation frame (two shorter tasks, not one). */
+  #flush(lazy = false): void {
     if (this.#timer !== null) clearTimeout(this.#timer);
     this.#timer = null;
     this.#drawnAt = performance.now();
-    this.#render();
+    this.#render(lazy);
   }
 
-  #render(): void {
-    this.#chart.setOption(this.#option(), { replaceMerge: ["series"] });
+  #render(lazy = false): void {
+    this.#chart.setOption(this.#option(), { replaceMerge: ["series"], lazyUpdate: lazy });
     this.#placeMarker();
   }
 

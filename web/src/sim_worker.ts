@@ -15,7 +15,7 @@ declare const self: DedicatedWorkerGlobalScope;
 const maps = new MapStore();
 
 function post(message: WorkerMessage): void {
-  self.postMessage(message, message.type === "tiles" ? message.tiles.map((t) => t.rgba.buffer as ArrayBuffer) : []);
+  self.postMessage(message, message.type === "tiles" ? message.tiles.flatMap((t) => t.rgba ? [t.rgba.buffer as ArrayBuffer] : []) : []);
 }
 
 /**
@@ -40,11 +40,12 @@ async function run({ request }: RunMessage): Promise<void> {
   post({ type: "started", scenario: scenario.name, variants: scenario.variants });
   // The CLI's compareScenario, so each variant gets the whole core memory as `khugesim compare` gives it.
   const c = await compareScenario(scenario, await createEngine(), {
-    frames: true,
+    // Each map as what changed since the frame before: a terabyte map is read once.
+    frames: "changes",
     onEvent: (e) => {
       if (e.type === "interval") {
         post({ type: "progress", progress: e.progress, variantIndex: scenario.variants.indexOf(e.progress.variant) });
-      } else if (e.type === "frame") {
+      } else if (e.type === "changes") {
         post({ type: "frame", frame: maps.push(e.frame) });
         return yieldToMessages();
       } else if (e.type === "done") {
