@@ -131,7 +131,8 @@ export class ScenarioForm {
     if (m.error) this.showError(m.error.field, m.error.message);
     const ok = m.error === null;
     this.#checked = { key: JSON.stringify(this.request()), ok };
-    this.onValidity(ok);
+    // An edit made since the check was sent waits for its own check: the form cannot run yet.
+    this.onValidity(ok && this.#timer === null);
     done(ok);
   }
 

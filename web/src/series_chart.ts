@@ -1,7 +1,8 @@
 /**
  * One figure of the time series over simulated time (AnonHugePages, dTLB load misses,
  * cycles per access), one line per task and variant (colour by task, dash by variant,
- * as the CLI's SVG chart draws them), with a marker at the time the PMD maps show, and
+ * as the CLI's SVG chart draws them; past LINES_PER_VARIANT tasks, those of one colour
+ * share a series), with a marker at the time the PMD maps show, and
  * its download as SVG or PNG.
  */
 import { LineChart } from "echarts/charts";
@@ -16,6 +17,17 @@ echarts.use([
 
 /** Redraws at most this often while a run streams in: a redraw of many lines is a long task. */
 const REDRAW_MS = 1000;
+/**
+ * Lines a redraw adds at most; the rest follow in tasks of their own. ECharts builds a
+ * line's model and view on its first draw: 128 new lines (64 generated mms under two
+ * variants) took 86 ms in one task, a redraw of the same lines 34 ms.
+ */
+const NEW_LINES_PER_DRAW = 16;
+/**
+ * Series per variant at most: beyond, tasks share a series of their colour (the palette's
+ * length divides it), so 64 generated mms draw as 16 series a variant, not 64.
+ */
+const LINES_PER_VARIANT = 16;
 /** The plot's margins inside the chart, in px (the cursor line spans the plot's height). */
 const GRID = { left: 72, right: 24, top: 40, bottom: 44 };
 
@@ -43,6 +55,8 @@ export class SeriesChart {
   #cursorS: number | null = null;
   #timer: ReturnType<typeof setTimeout> | null = null;
   #drawnAt = -Infinity;
+  /** How many of the lines the chart draws now. */
+  #lines = 0;
 
   constructor(element: HTMLElement, metric: Metric) {
     this.metric = metric;
@@ -54,7 +68,7 @@ export class SeriesChart {
       this.#chart.resize();
       this.#placeMarker();
     });
-    this.#render();
+    this.#draw();
   }
 
   /** Forget every line; `variants` fixes the dash of each. */
@@ -62,6 +76,7 @@ export class SeriesChart {
     this.#variants = variants;
     this.#data = new Map(variants.map((v) => [v, new Map()]));
     this.#cursorS = null;
+    this.#lines = 0;
     this.#schedule();
   }
 
@@ -122,41 +137,53 @@ export class SeriesChart {
 
   /** The chart as a PNG data URL, at twice its size on the page. */
   png(): string {
-    this.#flush();
+    this.#draw(true);
     return this.#chart.getDataURL({ type: "png", pixelRatio: 2, backgroundColor: "#ffffff" });
   }
 
   #schedule(): void {
     if (this.#timer !== null) return;
-    this.#timer = setTimeout(() => this.#flush(true), Math.max(0, this.#drawnAt + REDRAW_MS - performance.now()));
+    this.#timer = setTimeout(() => this.#draw(), Math.max(0, this.#drawnAt + REDRAW_MS - performance.now()));
   }
 
-  /** Draw now; `lazy`: take the option now and draw it at the next animation frame (two shorter tasks, not one). */
-  #flush(lazy = false): void {
+  /**
+   * Draw now, with at most NEW_LINES_PER_DRAW lines more than before (`all`: every line);
+   * lines left out are drawn by the next task.
+   */
+  #draw(all = false): void {
     if (this.#timer !== null) clearTimeout(this.#timer);
     this.#timer = null;
     this.#drawnAt = performance.now();
-    this.#render(lazy);
-  }
-
-  #render(lazy = false): void {
-    this.#chart.setOption(this.#option(), { replaceMerge: ["series"], lazyUpdate: lazy });
+    const option = this.#option();
+    const lines = option.series.length;
+    this.#lines = all ? lines : Math.min(lines, this.#lines + NEW_LINES_PER_DRAW);
+    this.#chart.setOption({ ...option, series: option.series.slice(0, this.#lines) }, { replaceMerge: ["series"] });
     this.#placeMarker();
+    if (this.#lines < lines) this.#timer = setTimeout(() => this.#draw(), 0);
   }
 
-  #option(): echarts.EChartsCoreOption {
+  #option(): echarts.EChartsCoreOption & { series: unknown[] } {
     const tasks: string[] = [];
     for (const byTask of this.#data.values()) for (const t of byTask.keys()) if (!tasks.includes(t)) tasks.push(t);
-    const series = this.#variants.flatMap((variant, v) => tasks.map((task, i) => ({
-      type: "line" as const,
-      name: `${task} (${variant})`,
-      showSymbol: false,
-      step: "end" as const,
-      animation: false,
-      lineStyle: { width: 2, type: DASHES[v % DASHES.length] },
-      color: PALETTE[i % PALETTE.length],
-      data: this.#data.get(variant)?.get(task) ?? [],
-    })));
+    // Task i's line is in series i % groups, whose colour it has: one series per task up to LINES_PER_VARIANT.
+    const groups = Math.min(tasks.length, LINES_PER_VARIANT);
+    const series = this.#variants.flatMap((variant, v) => Array.from({ length: groups }, (_, g) => {
+      const members = tasks.filter((_, i) => i % groups === g);
+      const byTask = this.#data.get(variant);
+      // A point without a value between two tasks' lines breaks the line there.
+      const data = members.flatMap((task, k): Array<[number, number | null]> =>
+        [...(k > 0 ? [[0, null] as [number, null]] : []), ...(byTask?.get(task) ?? [])]);
+      return {
+        type: "line" as const,
+        name: `${members[0]}${members.length > 1 ? ` and ${members.length - 1} more` : ""} (${variant})`,
+        showSymbol: false,
+        step: "end" as const,
+        animation: false,
+        lineStyle: { width: 2, type: DASHES[v % DASHES.length] },
+        color: PALETTE[g % PALETTE.length],
+        data,
+      };
+    }));
     const hasData = series.some((s) => s.data.some(([, y]) => y !== null));
     const { axis, digits } = this.metric;
     return {
