@@ -24,6 +24,7 @@ import { PMD_STATES, type PmdState } from "../host/mod.ts";
 import { MAP_MAX_HEIGHT, MAP_WIDTH } from "../web/src/map_layout.ts";
 import { PMD_LABELS, PMD_RGB } from "../web/src/pmd_colours.ts";
 import { ISOLATION_HEADERS } from "../web/vite.config.ts";
+import { toolInfo } from "../host/node/package_version.ts";
 import { runSeed, SEED_PRESET } from "./runtime/seed_output.ts";
 import { serveStatic, type StaticServer } from "./runtime/static_server.ts";
 
@@ -163,7 +164,8 @@ describe.skipIf(!HAVE_CHROMIUM)("the page in Chromium", () => {
       await page.waitForSelector("body[data-state=done], body[data-state=error]", { timeout: 120_000 });
       expect(await page.getAttribute("body", "data-state"), await page.textContent("#status") ?? "").toBe("done");
 
-      expect(await downloadText(page, "#download-json")).toBe(comparisonJson(c));
+      // The CLI's --json, with the tool's name and version as `khugesim compare --json` gives them.
+      expect(await downloadText(page, "#download-json")).toBe(comparisonJson(c, { tool: toolInfo() }));
       for (const r of c.results) expect(await downloadText(page, `#download-trace-${r.variant}`)).toBe(r.trace);
       expect(await page.textContent("#comparison")).toBe(formatComparison(c));
       // Every task of every variant has a map, one cell per 2 MiB the buffer overlaps.
@@ -243,9 +245,9 @@ describe.skipIf(!HAVE_CHROMIUM)("the page in Chromium", () => {
     await page.waitForSelector("body[data-state=done], body[data-state=error]", { timeout: 900_000 });
     const pageS = (performance.now() - pageStart) / 1000;
     expect(await page.getAttribute("body", "data-state"), await page.textContent("#status") ?? "").toBe("done");
-    // The page's results are the CLI's (its --json adds the tool's name and version).
+    // The page's JSON is the CLI's, tool and results alike.
     const json = await downloadText(page, "#download-json");
-    expect(JSON.parse(json).results).toEqual(JSON.parse(stdout).results);
+    expect(JSON.parse(json)).toEqual(JSON.parse(stdout));
 
     // Each map, once its last tile is drawn, names its PMDs by state: the THPs among them are
     // the CLI's AnonHugePages of that generated task at the end.

@@ -6,6 +6,7 @@
  */
 /// <reference lib="webworker" />
 import { compareScenario, comparisonJson, createEngine, formatComparison, ScenarioError, seriesCsv } from "../../host/mod.ts";
+import { name, version } from "../../package.json" with { type: "json" };
 import { MapStore } from "./map_store.ts";
 import type { PageMessage, RunMessage, WorkerMessage } from "./protocol.ts";
 import { checkRunRequest } from "./run_request.ts";
@@ -13,6 +14,8 @@ import { checkRunRequest } from "./run_request.ts";
 declare const self: DedicatedWorkerGlobalScope;
 
 const maps = new MapStore();
+/** The tool as the CLI's --json names it (host/node/package_version.ts), from package.json at build time. */
+const TOOL = { name, version };
 
 function post(message: WorkerMessage): void {
   self.postMessage(message, message.type === "tiles" ? message.tiles.flatMap((t) => t.rgba ? [t.rgba.buffer as ArrayBuffer] : []) : []);
@@ -54,7 +57,7 @@ async function run({ request }: RunMessage): Promise<void> {
     },
   });
   post({
-    type: "done", scenario: scenario.name, comparison: formatComparison(c), json: comparisonJson(c),
+    type: "done", scenario: scenario.name, comparison: formatComparison(c), json: comparisonJson(c, { tool: TOOL }),
     csv: seriesCsv(c.results), traces: Object.fromEntries(c.results.map((r) => [r.variant, r.trace])),
   });
 }
