@@ -137,11 +137,11 @@ describe("TaskTlb.run() over translations the L1 holds", () => {
   });
 
   // A budget for a loaded machine, not a speed claim: the property runs 200 short runs on both cores.
-  it("leaves the core's counts and bytes for any loads-only pattern over a region of few translations", { timeout: 180_000 }, () => {
+  it("leaves the core's counts and bytes for any loads-only pattern over a region of few 2 MiB pages", { timeout: 180_000 }, () => {
     const ways = fc.integer({ min: 17, max: 40 });
     const kase = ways.chain((w) => fc.record({
       ways: fc.constant(w),
-      // Every PMD huge and fewer PMDs than ways, or a few small pages in one small PMD.
+      // Every PMD huge and fewer PMDs than ways, or a few 4 KiB pages, which take the core.
       layout: fc.oneof(
         fc.integer({ min: 1, max: w - 1 }).chain((n) => fc.record({
           huge: fc.constant(Array(n).fill(true) as boolean[]),

@@ -1,7 +1,7 @@
 /**
  * A run whose every translation is already in the L1: when each page the stream can
- * reach is translated by an entry of a fully associative (wide) L1 that holds both page
- * sizes, as Zen's does, every access hits it, and a hit changes nothing but the LRU
+ * reach is a 2 MiB page translated by an entry of a fully associative (wide) L1 that
+ * holds both page sizes, as Zen's does, every access hits it, and a hit changes nothing but the LRU
  * order. The run's state after n accesses is then known from its last accesses alone:
  * the ways of the stream's translations, most recently used first, then the other ways
  * in their old order. So the stream is jumped ahead to its last K accesses (its PRNG by
@@ -13,7 +13,7 @@
  * access phases of the seed experiment run about 15 times faster).
  */
 import type { CoreMemory } from "../core/core_memory.ts";
-import { PMD, PTES_PER_PMD } from "../core/layout.ts";
+import { PMD } from "../core/layout.ts";
 import type { TlbCore } from "./tlb_core.ts";
 import {
   DESC_INDEX, DESC_INDEX_SHIFT, DESC_LINKS, DESC_ORDER, DESC_TAGS, DESC_WAYS, HUGE_TAG, KIND_SEQUENTIAL, KIND_UNIFORM,
@@ -50,32 +50,23 @@ function sharedWideL1(u32: Uint32Array, tlb: number) {
 }
 
 /**
- * The ways holding every translation the stream at `stream` can reach, or null when
- * some translation is not in the L1 or they fill it (then no other way is left to show
- * which of them the tail used).
+ * The ways holding the 2 MiB translations of every page the stream at `stream` can
+ * reach, or null when one of its pages is mapped by 4 KiB pages (which PTE coalescing
+ * may translate by a group entry), some translation is not in the L1, or they fill it
+ * (then no other way is left to show which of them the tail used).
  */
 function streamWays(memory: CoreMemory, tlb: number, stream: number, l1: NonNullable<ReturnType<typeof sharedWideL1>>): number[] | null {
   const u32 = memory.u32;
   const u16 = new Uint16Array(memory.memory.buffer);
   const sw = stream >>> 2;
   const dir = u32[sw + STREAM_DIR / 4] >>> 2;
-  const first = u32[sw + STREAM_BASE_PAGE / 4];
-  const end = first + u32[sw + STREAM_PAGES / 4];
-  const splinter = splinters(u32[(tlb >>> 2) + TLB_HOST_LEVELS / 4]);
-  const tags: number[] = [];
-  for (let pmd = first >>> 9; pmd * PTES_PER_PMD < end; pmd++) {
-    if ((u32[dir + pmd] & PMD.HUGE) !== 0 && !splinter) {
-      tags.push((HUGE_TAG | pmd) >>> 0);
-    } else {
-      const to = Math.min(end, (pmd + 1) * PTES_PER_PMD);
-      if (tags.length + to - Math.max(first, pmd * PTES_PER_PMD) >= l1.ways) return null;
-      for (let page = Math.max(first, pmd * PTES_PER_PMD); page < to; page++) tags.push(page);
-    }
-    if (tags.length >= l1.ways) return null;
-  }
+  const first = u32[sw + STREAM_BASE_PAGE / 4] >>> 9;
+  const last = (u32[sw + STREAM_BASE_PAGE / 4] + u32[sw + STREAM_PAGES / 4] - 1) >>> 9;
+  if (last - first + 1 >= l1.ways || splinters(u32[(tlb >>> 2) + TLB_HOST_LEVELS / 4])) return null;
   const ways: number[] = [];
-  for (const tag of tags) {
-    const e = u16[l1.slots + probeSlot(u16, u32, l1.slots, l1.tags, tag, l1.shift)];
+  for (let pmd = first; pmd <= last; pmd++) {
+    if ((u32[dir + pmd] & PMD.HUGE) === 0) return null;
+    const e = u16[l1.slots + probeSlot(u16, u32, l1.slots, l1.tags, (HUGE_TAG | pmd) >>> 0, l1.shift)];
     if (e === 0) return null;
     ways.push(e - 1);
   }
