@@ -30,8 +30,10 @@ import { jumpXoshiro128 } from "./xoshiro_jump.ts";
  * over r translations the chance that one is missed in 16r accesses is below r·e^-16.
  */
 const TAIL_PER_TRANSLATION = 16;
-/** Each retry simulates this many times more; past half the run the core runs it all. */
+/** Each retry simulates this many times more; past half the run, or past MAX_TAIL, the core runs it all. */
 const TAIL_GROWTH = 8;
+/** At most one core call's worth (TaskTlb's MAX_RUN): a longer call would not pick up V8's optimised tier. */
+const MAX_TAIL = 2 ** 20;
 
 /** The wide L1 of a TLB block whose descriptors for both page sizes are one array, else null. */
 function sharedWideL1(u32: Uint32Array, tlb: number) {
@@ -133,7 +135,7 @@ export function runResidentL1(memory: CoreMemory, core: TlbCore, tlb: number, st
   const savedStream = u32.slice(stream >>> 2, (stream + STREAM_BYTES) >>> 2);
   const before = listOrder(u32, u16, l1);
   const others = before.filter((w) => mine[w] === 0);
-  for (let tail = TAIL_PER_TRANSLATION * ways.length; 2 * tail <= count; tail *= TAIL_GROWTH) {
+  for (let tail = TAIL_PER_TRANSLATION * ways.length; 2 * tail <= count && tail <= MAX_TAIL; tail *= TAIL_GROWTH) {
     writeOrder(u32, u16, l1, [...others, ...before.filter((w) => mine[w] === 1)]);
     skipAccesses(u32, stream, count - tail);
     core.tlbRun(tlb, stream, tail, out);
