@@ -1,17 +1,16 @@
 /**
  * A run whose every translation is already in the L1: when each page the stream can
  * reach is a 2 MiB page translated by an entry of a fully associative (wide) L1 that
- * holds both page sizes, as Zen's does, every access hits it, and a hit changes nothing but the LRU
- * order. The run's state after n accesses is then known from its last accesses alone:
- * the ways of the stream's translations, most recently used first, then the other ways
- * in their old order. So the stream is jumped ahead to its last K accesses (its PRNG by
- * GF(2) jump-ahead, a sweep's cursor by arithmetic) and the core runs only those, from
- * a list with the stream's ways moved behind the others: if afterwards the stream's ways
- * are the first ones, each of them was used in the last K accesses, and the list is the
- * one the whole run leaves. Otherwise everything is put back and the caller runs the
- * core over all n. Counts and bytes are the core's, access for access (the all-2 MiB
- * access phases of the seed experiment run about 15 times faster).
- */
+ * holds both page sizes, as Zen's does, every access hits it, and a hit changes nothing
+ * but the LRU order. The run's state after n accesses is then known from its last
+ * accesses alone: the ways of the stream's translations, most recently used first, then
+ * the other ways in their old order. So the stream is jumped ahead to its last K
+ * accesses (its PRNG by GF(2) jump-ahead, a sweep's cursor by arithmetic) and the core
+ * runs only those, from a list with the stream's ways moved behind the others: if
+ * afterwards the stream's ways are the first ones, each of them was used in the last K
+ * accesses, and the list is the one the whole run leaves. Otherwise everything is put
+ * back and the caller runs the core over all n. Counts and bytes are the core's, access
+ * for access (the seed experiment's all-2 MiB phases take 0.17 s of CPU instead of 2.2 s). */
 import type { CoreMemory } from "../core/core_memory.ts";
 import { PMD } from "../core/layout.ts";
 import type { TlbCore } from "./tlb_core.ts";
