@@ -10,7 +10,8 @@
  * afterwards the stream's ways are the first ones, each of them was used in the last K
  * accesses, and the list is the one the whole run leaves. Otherwise everything is put
  * back and the caller runs the core over all n. Counts and bytes are the core's, access
- * for access (the seed experiment's all-2 MiB phases take 0.17 s of CPU instead of 2.2 s). */
+ * for access (the seed experiment's all-2 MiB phases take 0.17 s of CPU, not 2.2 s).
+ */
 import type { CoreMemory } from "../core/core_memory.ts";
 import { PMD } from "../core/layout.ts";
 import type { TlbCore } from "./tlb_core.ts";
