@@ -20,13 +20,19 @@
  *   khugesim runs one thing at a time, so only its sequential outcome is checked.
  * - madvise_retracted_page_tables, and every file/shmem case: khugesim models anonymous
  *   memory only (the selftest runs madvise_retracted_page_tables for file and shmem only).
- * - the mthp_khugepaged context and collapse_single_mthp, collapse_order_*: mTHP collapse
- *   (7.2) is not modelled; khugesim collapses PMD-sized THPs only.
  * - validate_memory(): khugesim keeps no page contents; the mappings are checked instead.
+ *
+ * The mid-2026 tree adds a third context, "mthp_khugepaged" (anonymous memory only), run
+ * for every collapse order from 2 (MIN_MTHP_ORDER) below the PMD order: its cases set
+ * the target size to madvise with the top level at never, and check_huge() counts the
+ * folios of that order within the one PMD (pagemap and kpageflags there). Those cases
+ * run below against Linux 7.2's mTHP collapse (both max_ptes_none rules), with the
+ * selftest's khugepaged_full_pass(): a write to scan_sleep_millisecs wakes khugepaged,
+ * and full_scans advancing by two marks one whole pass.
  */
 import { describe, expect, test } from "vitest";
 import type { Variant } from "../host/kernel/variant.ts";
-import { VARIANTS } from "../host/kernel/variants/mod.ts";
+import { getVariant, VARIANTS } from "../host/kernel/variants/mod.ts";
 import { mmap, touch } from "../host/mm/fault.ts";
 import type { KhugepagedKernel } from "../host/khugepaged/khugepaged_kernel.ts";
 import { madvise } from "../host/mm/madvise.ts";
@@ -34,9 +40,10 @@ import type { Mm } from "../host/mm/mm.ts";
 import { fork } from "../host/mm/process.ts";
 import { smapsRollup } from "../host/mm/smaps.ts";
 import { PAGE_SIZE, PMD_SIZE } from "../host/mm/vma.ts";
-import { advance, boot, CORES, type CoreKind, hugeIn, SELFTEST_SYSFS } from "./khugepaged_fixture.ts";
+import { advance, boot, CORES, type CoreKind, hugeIn, pteAt, SELFTEST_SYSFS } from "./khugepaged_fixture.ts";
 
 const HPAGE_PMD_NR = 512;
+const PMD_ORDER = 9;
 const TICK_MS = 500;
 
 /** One run of a case: a kernel with the selftest's settings and the test process. */
@@ -94,14 +101,34 @@ function allocHpage(t: T): number {
   return p;
 }
 
-/** wait_for_scan(): true on timeout; stops early once huge or after two more full scans. */
-function waitForScan(t: T, mm: Mm, p: number, len: number, nrHpages: number): boolean {
-  expect(checkHuge(mm, p, len, 0)).toBe(true);
+/**
+ * check_huge_anon() for the mTHP context: the folios of order `order` that map naturally
+ * aligned windows of [p, p + len) whole, counted from the page tables.
+ */
+function foliosAtOrder(mm: Mm, p: number, len: number, order: number): number {
+  const n = 1 << order;
+  let folios = 0;
+  for (let w = p; w < p + len; w += n * PAGE_SIZE) {
+    const head = pteAt(mm, w);
+    let whole = head.present && !head.zero && head.order === order && head.pfn % n === 0;
+    for (let i = 1; i < n && whole; i++) {
+      const e = pteAt(mm, w + i * PAGE_SIZE);
+      whole = e.present && e.order === order && e.pfn === head.pfn + i;
+    }
+    if (whole) folios++;
+  }
+  return folios;
+}
+
+/** wait_for_scan() at `order` (the PMD order by default): true on timeout; stops early once collapsed or after two more full scans. */
+function waitForScan(t: T, mm: Mm, p: number, len: number, nrHpages: number, order = PMD_ORDER): boolean {
+  const collapsed = (n: number) => (order === PMD_ORDER ? checkHuge(mm, p, len, n) : foliosAtOrder(mm, p, len, order) === n);
+  expect(collapsed(0)).toBe(true);
   madvise(t.k, mm, p, len, "MADV_HUGEPAGE");
   const fullScans = t.k.khugepaged.fullScans + 2;
-  let timeout = 6 + 2 * Math.floor((nrHpages * PMD_SIZE) / (128 << 20));
+  let timeout = 6 + 2 * Math.floor((nrHpages * (PAGE_SIZE << order)) / (128 << 20));
   while (timeout--) {
-    if (checkHuge(mm, p, len, nrHpages)) break;
+    if (collapsed(nrHpages)) break;
     if (t.k.khugepaged.fullScans >= fullScans) break;
     advance(t.k, TICK_MS);
   }
@@ -323,5 +350,130 @@ describe.each(CASES)("%s core, variant %s", (_core, _variant, core, variant) => 
         expect(t.k.vmstat.thp_collapse_alloc).toBe(1);
       });
     }
+  });
+});
+
+/** The smallest order khugepaged considers for mTHP collapse (MIN_MTHP_ORDER). */
+const MIN_MTHP_ORDER = 2;
+/** The collapse orders the mTHP context runs without -c: every anonymous order from MIN_MTHP_ORDER below the PMD. */
+const COLLAPSE_ORDERS = [2, 3, 4, 5, 6, 7, 8];
+/** A size's `enabled` path for order `o`. */
+const enabledPath = (o: number) => `hugepages-${4 << o}kB/enabled`;
+
+/**
+ * khugepaged_full_pass(): wake khugepaged with a write to scan_sleep_millisecs, then
+ * wait (500 ms ticks, MTHP_PASS_TIMEOUT_S 30 s) for full_scans to advance by two, one
+ * whole pass begun after the setup; false on timeout.
+ */
+function khugepagedFullPass(t: T): boolean {
+  t.k.writeTunable("khugepaged/scan_sleep_millisecs", SELFTEST_SYSFS["khugepaged/scan_sleep_millisecs"]);
+  const fullScans = t.k.khugepaged.fullScans + 2;
+  for (let ms = 0; ms < 30_000; ms += TICK_MS) {
+    if (t.k.khugepaged.fullScans >= fullScans) return true;
+    advance(t.k, TICK_MS);
+  }
+  return t.k.khugepaged.fullScans >= fullScans;
+}
+
+/** mthp_push_target_order(): every size and the top level off, the target order at madvise. */
+function pushTargetOrder(t: T, order: number): void {
+  t.k.writeTunable("enabled", "never");
+  for (let o = MIN_MTHP_ORDER; o <= PMD_ORDER; o++) t.k.writeTunable(enabledPath(o), "never");
+  t.k.writeTunable(enabledPath(order), "madvise");
+}
+
+/**
+ * mthp_khugepaged_collapse(): the target order at madvise and the top level at never,
+ * then wait_for_scan() over the one PMD, expecting `nrHpages` folios of the order (or none).
+ */
+function mthpCollapse(t: T, p: number, nrHpages: number, order: number, expected: boolean): void {
+  t.k.writeTunable("enabled", "never");
+  t.k.writeTunable(enabledPath(order), "madvise");
+  if (waitForScan(t, t.mm, p, PMD_SIZE, nrHpages, order)) {
+    expect(expected, "khugepaged timed out").toBe(false);
+  } else {
+    expect(foliosAtOrder(t.mm, p, PMD_SIZE, order)).toBe(expected ? nrHpages : 0);
+  }
+  // thp_pop_settings().
+  t.k.writeTunable("enabled", SELFTEST_SYSFS.enabled);
+  t.k.writeTunable(enabledPath(order), "never");
+}
+
+const MTHP_CASES = CORES.flatMap((c) => ["7.2", "7.2+mthp-scaled"].flatMap((v) => COLLAPSE_ORDERS.map(
+  (o): [string, string, number, CoreKind, Variant] => [c.name, v, o, c, getVariant(v as "7.2")],
+)));
+
+describe.each(MTHP_CASES)("%s core, variant %s, mthp_khugepaged order %i", (_core, _variant, order, core, variant) => {
+  const window = PAGE_SIZE << order;
+  const perPmd = HPAGE_PMD_NR >> order;
+
+  test("collapse_full: a fully populated PTE table becomes one folio of the order per window", async () => {
+    const t = await start(core, variant);
+    const p = setupArea(t, t.mm, 1);
+    fault(t, t.mm, p, 0, PMD_SIZE);
+    mthpCollapse(t, p, perPmd, order, true);
+  });
+
+  test("collapse_empty: a never-touched PMD is not collapsed", async () => {
+    const t = await start(core, variant);
+    const p = setupArea(t, t.mm, 1);
+    mthpCollapse(t, p, perPmd, order, false);
+  });
+
+  test("collapse_single_mthp: one populated window collapses, the empty rest does not", async () => {
+    const t = await start(core, variant);
+    const p = setupArea(t, t.mm, 1);
+    fault(t, t.mm, p, 0, window);
+    mthpCollapse(t, p, 1, order, true);
+  });
+
+  test("collapse_order_single_window: the second window, fully populated, collapses alone", async () => {
+    const t = await start(core, variant);
+    pushTargetOrder(t, order);
+    const p = setupArea(t, t.mm, 1);
+    fault(t, t.mm, p, window, 2 * window);
+    expect(foliosAtOrder(t.mm, p, PMD_SIZE, order)).toBe(0);
+    madvise(t.k, t.mm, p, PMD_SIZE, "MADV_HUGEPAGE");
+    expect(khugepagedFullPass(t)).toBe(true);
+    expect(foliosAtOrder(t.mm, p + window, window, order)).toBe(1);
+    expect(foliosAtOrder(t.mm, p, window, order)).toBe(0);
+    expect(foliosAtOrder(t.mm, p + 2 * window, PMD_SIZE - 2 * window, order)).toBe(0);
+  });
+
+  test("collapse_order_partial_window: a window with one present PTE collapses at max_ptes_none 511", async () => {
+    const t = await start(core, variant);
+    pushTargetOrder(t, order);
+    const p = setupArea(t, t.mm, 1);
+    fault(t, t.mm, p, 0, PAGE_SIZE);
+    madvise(t.k, t.mm, p, PMD_SIZE, "MADV_HUGEPAGE");
+    expect(khugepagedFullPass(t)).toBe(true);
+    expect(foliosAtOrder(t.mm, p, window, order)).toBe(1);
+  });
+
+  test("collapse_order_max_ptes_none: at max_ptes_none 0 the full window collapses, the one missing a page does not", async () => {
+    const t = await start(core, variant);
+    pushTargetOrder(t, order);
+    t.k.writeTunable("khugepaged/max_ptes_none", 0);
+    const p = setupArea(t, t.mm, 1);
+    fault(t, t.mm, p, 0, 2 * window - PAGE_SIZE);
+    madvise(t.k, t.mm, p, PMD_SIZE, "MADV_HUGEPAGE");
+    expect(khugepagedFullPass(t)).toBe(true);
+    expect(foliosAtOrder(t.mm, p, window, order)).toBe(1);
+    expect(foliosAtOrder(t.mm, p + window, window, order)).toBe(0);
+  });
+
+  // The selftest skips this case when the source order (MIN_MTHP_ORDER) is not below the target.
+  test.skipIf(order <= MIN_MTHP_ORDER)("collapse_order_mixed_sources: a PMD faulted in as order-2 folios collapses into the target order", async () => {
+    const t = await start(core, variant);
+    pushTargetOrder(t, order);
+    t.k.writeTunable(enabledPath(MIN_MTHP_ORDER), "always");
+    const p = setupArea(t, t.mm, 1);
+    fault(t, t.mm, p, 0, PMD_SIZE);
+    t.k.writeTunable(enabledPath(MIN_MTHP_ORDER), "never");
+    // The faults allocated order-2 folios (the selftest skips when the allocator fell back).
+    expect(foliosAtOrder(t.mm, p, PMD_SIZE, MIN_MTHP_ORDER)).toBe(HPAGE_PMD_NR >> MIN_MTHP_ORDER);
+    madvise(t.k, t.mm, p, PMD_SIZE, "MADV_HUGEPAGE");
+    expect(khugepagedFullPass(t)).toBe(true);
+    expect(foliosAtOrder(t.mm, p, PMD_SIZE, order)).toBe(perPmd);
   });
 });

@@ -16,7 +16,9 @@ import { exitMm, fork } from "../host/mm/process.ts";
 import { reclaim } from "../host/mm/reclaim.ts";
 import { smapsRollup } from "../host/mm/smaps.ts";
 import { PAGE_SIZE, PMD_SIZE } from "../host/mm/vma.ts";
-import { advance, boot, CORES, type CoreKind, events, hotTask, hugeIn } from "./khugepaged_fixture.ts";
+import { advance, boot, CORES, type CoreKind, events, hotTask, hugeIn, pteAt } from "./khugepaged_fixture.ts";
+import { ScanResult } from "../host/core/scan_result.ts";
+import type { Mm } from "../host/mm/mm.ts";
 
 const MADVISE = { enabled: "madvise" };
 
@@ -296,6 +298,27 @@ describe.each(CORES.map((c): [string, CoreKind] => [c.name, c]))("%s core", (_co
   });
 });
 
+/** SCAN_SUCCEED's code. */
+const S_SUCCEED = ScanResult.SUCCEED;
+
+/**
+ * A task whose 2 MiB VMA (64 kB madvise, the PMD size off) has its first 16 pages written
+ * as 4 KiB pages, MADV_FREE'd and read again (clean lazy-free, young), the first one
+ * written again when `redirty`; then MADV_HUGEPAGE. mTHP collapse meets one 64 KiB window.
+ */
+function lazyfreeWindow(k: KhugepagedKernel, name: string, redirty: boolean): { mm: Mm; start: number } {
+  writeTunable(k.tunables, "hugepages-64kB/enabled", "madvise");
+  writeTunable(k.tunables, "hugepages-2048kB/enabled", "never");
+  const mm = k.createMm(name);
+  const { start } = mmap(k, mm, { len: PMD_SIZE, align: PMD_SIZE });
+  touch(k, mm, start, 16 * PAGE_SIZE, true);
+  madvise(k, mm, start, 16 * PAGE_SIZE, "MADV_FREE");
+  touch(k, mm, start, 16 * PAGE_SIZE, false);
+  if (redirty) touch(k, mm, start, PAGE_SIZE, true);
+  madvise(k, mm, start, PMD_SIZE, "MADV_HUGEPAGE");
+  return { mm, start };
+}
+
 function lazyfreeSkipTests(start: Start, variant: Variant): void {
   test("scanPmd() returns SCAN_PAGE_LAZYFREE for a clean lazy-free PTE outside VM_DROPPABLE", async () => {
     const k = await start();
@@ -340,9 +363,20 @@ function lazyfreeSkipTests(start: Start, variant: Variant): void {
     expect(madvise(k, t.mm, t.start, PMD_SIZE, "MADV_COLLAPSE")).toBe(0);
     expect(smapsRollup(t.mm)).toMatchObject({ AnonHugePages: 2048, LazyFree: 0 });
   });
+
+  if (!variant.mthpCollapse) return;
+
+  test("lazyfree-skip under mTHP collapse: a 64 KiB window of clean lazy-free pages is skipped (SCAN_PAGE_LAZYFREE)", async () => {
+    const k = await start();
+    const a = lazyfreeWindow(k, "a", false);
+    firstPass(k);
+    expect(statuses(k)).toEqual(["page_lazyfree"]);
+    expect(pteAt(a.mm, a.start).order).toBe(0);
+    expect(smapsRollup(a.mm).LazyFree).toBe(64);
+  });
 }
 
-function lazyfreeKeepTests(start: Start): void {
+function lazyfreeKeepTests(start: Start, variant: Variant): void {
   test("lazyfree-keep collapses an all-lazy-free PMD into a lazy-free THP, a partly lazy-free one into a swap-backed THP", async () => {
     const k = await start();
     const a = hotTask(k, "a", 1);
@@ -368,6 +402,27 @@ function lazyfreeKeepTests(start: Start): void {
     reclaim(k, k.phys.freePages + 512);
     expect(t.mm.huge.size).toBe(0);
     expect(k.vmstat.pglazyfreed).toBe(512);
+  });
+
+  if (!variant.mthpCollapse) return;
+
+  test("lazyfree-keep under mTHP collapse: an all-lazy-free 64 KiB window becomes a lazy-free folio mapped clean, which reclaim drops whole", async () => {
+    const k = await start();
+    const a = lazyfreeWindow(k, "a", false);
+    const b = lazyfreeWindow(k, "b", true);
+    const collapses: CollapseEvent[] = [];
+    k.khugepaged.events.on("collapse", (e) => collapses.push(e));
+    firstPass(k);
+    expect(collapses.map((e) => [e.result, e.order, e.lazyfreePages])).toEqual([[S_SUCCEED, 4, 16], [S_SUCCEED, 4, 15]]);
+    const pa = pteAt(a.mm, a.start), pb = pteAt(b.mm, b.start);
+    expect([pa.order, pa.swapbacked, pa.dirty, pa.write]).toEqual([4, false, false, true]);
+    expect([pb.order, pb.swapbacked, pb.dirty]).toEqual([4, true, true]);
+    expect(smapsRollup(a.mm).LazyFree).toBe(64);
+    expect(smapsRollup(b.mm).LazyFree).toBe(0);
+    reclaim(k, k.phys.freePages + 16);
+    expect(k.vmstat.pglazyfreed).toBe(16);
+    expect(pteAt(a.mm, a.start).present).toBe(false);
+    expect(pteAt(b.mm, b.start).order).toBe(4);
   });
 }
 
@@ -396,7 +451,8 @@ function lazyfreeCollapseTests(start: Start): void {
 function mthpRuleTests(start: Start, v: Variant): void {
   test("max_ptes_none 384: the scaled rule creeps up an order per collapse under mTHP collapse, the merged rule collapses nothing", async () => {
     const k = await start();
-    for (const kb of [16, 32, 64, 128, 256, 512, 1024]) writeTunable(k.tunables, `hugepages-${kb}kB/enabled`, "always");
+    // madvise: the four pages written before MADV_HUGEPAGE fault as 4 KiB pages, not as a 1 MiB mTHP.
+    for (const kb of [16, 32, 64, 128, 256, 512, 1024]) writeTunable(k.tunables, `hugepages-${kb}kB/enabled`, "madvise");
     writeTunable(k.tunables, "hugepages-2048kB/enabled", "never");
     writeTunable(k.tunables, "khugepaged/max_ptes_none", 384);
     const mm = k.createMm("t");

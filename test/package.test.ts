@@ -46,7 +46,7 @@ import {
 const engine = await createEngine();
 const c = await compareScenario(loadPreset("hot1-hot2"), engine, { variants: ["baseline"] });
 const first: RunResult = c.results[0];
-const state: "empty" | "small" | "lazyfree" | "swapped" | "huge" | "huge-lazyfree" = PMD_STATES[0];
+const state: "empty" | "small" | "lazyfree" | "swapped" | "huge" | "huge-lazyfree" | "mthp" = PMD_STATES[0];
 const frames: Frame[] = [];
 await runScenario(await loadScenarioFile("x.yaml"), engine, { frames: true, onEvent: (e) => { if (e.type === "frame") frames.push(e.frame); } });
 const chart: string = anonHugeChartSvg(c.results);

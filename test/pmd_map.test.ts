@@ -7,7 +7,7 @@ import { CoreMemory } from "../host/core/core_memory.ts";
 import { TsScanCore } from "../host/core/scan_ref.ts";
 import { writeTunable } from "../host/kernel/tunables.ts";
 import { getVariant } from "../host/kernel/variants/mod.ts";
-import { mmap } from "../host/mm/fault.ts";
+import { mmap, touch } from "../host/mm/fault.ts";
 import { KhugepagedKernel } from "../host/khugepaged/khugepaged_kernel.ts";
 import { madvise } from "../host/mm/madvise.ts";
 import type { Mm } from "../host/mm/mm.ts";
@@ -16,6 +16,7 @@ import { smapsRollup } from "../host/mm/smaps.ts";
 import { scanResultTrace } from "../host/core/scan_result.ts";
 import { PAGE_SIZE, PMD_SIZE } from "../host/mm/vma.ts";
 import { createEngine, type Frame, runScenario, validateScenario } from "../host/node/mod.ts";
+import { advance, boot as bootFixture, CORES } from "./khugepaged_fixture.ts";
 
 function boot(): { k: KhugepagedKernel; mm: Mm } {
   const core = new CoreMemory({ maxBytes: 64 * 1024 * 1024 });
@@ -75,6 +76,22 @@ describe("pmdMap()", () => {
     expect(PMD_STATES[pmdState(mm, pmd)]).toBe("small");
     madvise(k, mm, v.start + 200 * PAGE_SIZE, 100 * PAGE_SIZE, "MADV_FREE");
     expect(PMD_STATES[pmdState(mm, pmd)]).toBe("lazyfree");
+  });
+
+  test("pmdMap() draws a PMD that khugepaged collapsed partly into mTHPs as mthp, one of 4 KiB pages only as small", async () => {
+    const k = await bootFixture(CORES[0], {
+      variant: "7.2",
+      sysfs: { enabled: "madvise", "hugepages-2048kB/enabled": "never", "hugepages-64kB/enabled": "madvise", "khugepaged/max_ptes_none": 0 },
+    });
+    const mm = k.createMm("t");
+    const v = mmap(k, mm, { len: 2 * PMD_SIZE, align: PMD_SIZE });
+    // 24 pages: one full 64 KiB window and half of the next, which stays 4 KiB pages at max_ptes_none 0.
+    touch(k, mm, v.start, 24 * PAGE_SIZE, true);
+    touch(k, mm, v.start + PMD_SIZE, 24 * PAGE_SIZE, true);
+    expect(names(pmdMap(mm))).toEqual(["small", "small"]);
+    madvise(k, mm, v.start, PMD_SIZE, "MADV_HUGEPAGE");
+    advance(k, 1);
+    expect(names(pmdMap(mm))).toEqual(["mthp", "small"]);
   });
 
   test("mappedPmds() lists every PMD a mapping overlaps, the partial ones at an unaligned mapping's ends", () => {

@@ -20,7 +20,9 @@ import { promisify } from "node:util";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { comparisonJson, createEngine, formatComparison, parseScenarioText } from "../host/node/mod.ts";
+import { PMD_STATES, type PmdState } from "../host/mod.ts";
 import { MAP_MAX_HEIGHT, MAP_WIDTH } from "../web/src/map_layout.ts";
+import { PMD_LABELS, PMD_RGB } from "../web/src/pmd_colours.ts";
 import { ISOLATION_HEADERS } from "../web/vite.config.ts";
 import { runSeed, SEED_PRESET } from "./runtime/seed_output.ts";
 import { serveStatic, type StaticServer } from "./runtime/static_server.ts";
@@ -250,6 +252,30 @@ describe.skipIf(!HAVE_CHROMIUM)("the page in Chromium", () => {
       expect(errors).toEqual([]);
     }, recordMainThread);
   }, 600_000);
+
+  test("the page runs mthp-creep's VERSION+POLICY variants and draws a PMD partly in mTHPs in the mTHP colour", async () => {
+    await onPage(isolated.url, async ({ page, errors }) => {
+      await page.selectOption("#preset", "mthp-creep");
+      // The preset's variants are not among the named ones: the form gives them boxes, ticked.
+      for (const v of ["7.2", "7.2+mthp-scaled"]) expect(await page.isChecked(`#variants input[value="${v}"]`)).toBe(true);
+      await page.click("#run");
+      await page.waitForSelector("body[data-state=done], body[data-state=error]", { timeout: 120_000 });
+      expect(await page.getAttribute("body", "data-state"), await page.textContent("#status") ?? "").toBe("done");
+      // At 15 s the scaled rule's second pass has made 128 KiB folios; 7.2 has collapsed nothing.
+      await page.locator("#time").fill("15");
+      await page.locator("#time").dispatchEvent("input");
+      await page.waitForFunction(() => document.getElementById("time-label")?.textContent === "t = 16.0 s");
+      const pixel = (variant: string) => page.evaluate((v) => {
+        const c = document.querySelector<HTMLCanvasElement>(`.task-map[data-variant="${v}"] canvas`)!;
+        return Array.from(c.getContext("2d")!.getImageData(2, 2, 1, 1).data.slice(0, 3));
+      }, variant);
+      const rgb = (state: PmdState) => PMD_RGB[PMD_STATES.indexOf(state)];
+      await expect.poll(() => pixel("7.2+mthp-scaled")).toEqual([...rgb("mthp")]);
+      expect(await pixel("7.2")).toEqual([...rgb("small")]);
+      expect(await page.textContent("#legend")).toContain(PMD_LABELS.mthp);
+      expect(errors).toEqual([]);
+    });
+  }, 180_000);
 
   test("the page shows the CLI's one-line error next to the scenario field", async () => {
     await onPage(isolated.url, async ({ page }) => {

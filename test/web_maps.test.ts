@@ -9,9 +9,9 @@ import { type Frame, PMD_SIZE, PMD_STATES, type TaskFrame } from "../host/mod.ts
 import { cellAt, cellOf, cellRange, MAP_MAX_HEIGHT, MAP_WIDTH, mapLayout, zoomRange } from "../web/src/map_layout.ts";
 import { MapHistory, pmdIndex, pmdNumber } from "../web/src/map_history.ts";
 import { MapStore } from "../web/src/map_store.ts";
-import { PMD_RGB } from "../web/src/pmd_colours.ts";
+import { PMD_COLOURS, PMD_LABELS, PMD_RGB } from "../web/src/pmd_colours.ts";
 
-const HUGE = PMD_STATES.indexOf("huge"), SMALL = PMD_STATES.indexOf("small");
+const HUGE = PMD_STATES.indexOf("huge"), SMALL = PMD_STATES.indexOf("small"), MTHP = PMD_STATES.indexOf("mthp");
 
 function task(pmds: number[], lastScan: number[] = pmds.map(() => 0), pmdRuns = [1000, pmds.length]): TaskFrame {
   return {
@@ -104,5 +104,20 @@ describe("MapStore", () => {
     expect(store.pmds({ ...ref, start: 0, end: 3 })).toMatchObject({ to: 1003 * PMD_SIZE, lastScan: null });
     expect(store.pmds({ ...ref, start: 0, end: 3 })?.states[HUGE]).toBe(1);
     expect(store.pmds({ ...ref, frame: 1, start: 0, end: 1 })).toBeNull();
+  });
+
+  test("MapStore draws a PMD partly in mTHPs in the mthp colour, unlike 4 KiB pages and THPs, and counts it under its own label", () => {
+    const store = new MapStore();
+    store.push(frame(task([MTHP, SMALL, HUGE]), 0));
+    const ref = { variant: "baseline", frame: 0, task: "t" };
+    const { rgba } = store.tile({ ...ref, start: 0, end: 3 });
+    if (!rgba) throw new Error("a first tile has pixels");
+    expect(Array.from(rgba.slice(0, 3))).toEqual([...PMD_RGB[MTHP]]);
+    expect(Array.from(rgba.slice(4, 7))).not.toEqual(Array.from(rgba.slice(0, 3)));
+    expect(Array.from(rgba.slice(8, 11))).not.toEqual(Array.from(rgba.slice(0, 3)));
+    expect(store.pmds({ ...ref, start: 0, end: 3 })?.states[MTHP]).toBe(1);
+    // The legend names it, in a colour no other state has.
+    expect(PMD_LABELS.mthp).toMatch(/mTHP/);
+    expect(new Set(Object.values(PMD_COLOURS)).size).toBe(PMD_STATES.length);
   });
 });

@@ -113,7 +113,7 @@ export class ScanBatches {
       cc.ts = pass.wall(pass.elapsed + allocNs(k.costs, defrag, k.fragmentation));
       const c = order === PMD_ORDER
         ? collapseHugePage(k, mm, rec.address, rec.referenced, rec.unmapped, cc)
-        : { result: collapseMthp(k, mm, rec.address, offset, order, cc), lazyfreePages: 0 };
+        : collapseMthp(k, mm, rec.address, offset, order, cc);
       const stage = c.result === S.SUCCEED ? "succeeded" : c.result === S.ALLOC_HUGE_PAGE_FAIL ? "alloc-failed" : "failed";
       pass.elapsed += collapseNs(k.costs, stage, defrag, k.fragmentation);
       if (c.result === S.SUCCEED) pass.collapses++;

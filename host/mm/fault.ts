@@ -1,12 +1,16 @@
 /**
  * mmap of anonymous private memory and the page faults and accesses that populate it:
  * a huge page at fault time where the THP mode and VMA allow it and a 2 MiB block is
- * free, otherwise 4 KiB pages (the zero page for a first read). Accesses set the
+ * free, otherwise an mTHP of an enabled smaller size (anon_folio.ts) or 4 KiB pages
+ * (the zero page for a first read). Accesses set the
  * young bit, writes the dirty bit, as the MMU does.
  */
 import { PMD, PTE, VMA } from "../core/layout.ts";
 import { folioPfn, pteNormal, ptePresent, pteSwap, pteWrite, pteZero, withPteBits } from "../core/pte.ts";
-import { thpVmaAllowable } from "./thp_policy.ts";
+import { thpVmaAllowable, thpVmaFaultOrders } from "./thp_policy.ts";
+import { faultAnonFolio } from "./anon_folio.ts";
+import { countMthpStat } from "../kernel/mthp_stats.ts";
+import { PMD_ORDER } from "../kernel/thp_sizes.ts";
 import { mapHugeZeroPmd, splitHugeZeroPmd } from "./huge_zero.ts";
 import { mmapAlign } from "./address_space.ts";
 import type { Kernel } from "./kernel.ts";
@@ -63,16 +67,20 @@ export function touch(k: Kernel, mm: Mm, start: number, len: number, write: bool
     const vma = mm.findVma(addr);
     if (!vma) throw new SyscallError("EFAULT", `${mm.name}: access at 0x${addr.toString(16)} is outside every mapping`);
     const stop = Math.min(end, vma.end);
+    // The mTHP orders a fault here may allocate: sysfs cannot change during the access.
+    const mthpOrders = thpVmaFaultOrders(k.tunables, mm, vma);
     while (addr < stop) {
       const pmdNo = pmdOf(addr);
       const pmdEnd = Math.min(stop, (pmdNo + 1) * PMD_SIZE);
-      touchPmd(k, mm, vma, pmdNo, addr, pmdEnd, write);
+      touchPmd(k, mm, vma, pmdNo, addr, pmdEnd, write, mthpOrders);
       addr = pmdEnd;
     }
   }
 }
 
-function touchPmd(k: Kernel, mm: Mm, vma: Vma, pmdNo: number, from: number, to: number, write: boolean): void {
+function touchPmd(
+  k: Kernel, mm: Mm, vma: Vma, pmdNo: number, from: number, to: number, write: boolean, mthpOrders: number,
+): void {
   const e = mm.pt.entry(pmdNo);
   if (e === 0 && tryHugeFault(k, mm, vma, pmdNo, write)) return;
   if (mm.hugeZero.has(pmdNo)) {
@@ -105,7 +113,10 @@ function touchPmd(k: Kernel, mm: Mm, vma: Vma, pmdNo: number, from: number, to: 
       // looks at it, but the dirty PTE already protects it).
       u32[w] = withPteBits(lo, write ? writeBits : PTE.YOUNG);
     } else if (lo === 0 || !ptePresent(lo)) {
-      faultPage(k, vma, w, lo, write);
+      // A write to a none PTE may map an mTHP over its whole window (do_anonymous_page()).
+      if (!(lo === 0 && write && mthpOrders !== 0 && faultAnonFolio(k, vma, mthpOrders, pmdNo, t, i))) {
+        faultPage(k, vma, w, lo, write);
+      }
     } else if (pteZero(lo)) {
       if (write) {
         // wp_page_copy(): the zero page's translation goes with ptep_clear_flush().
@@ -141,9 +152,11 @@ function allocThp(k: Kernel, mm: Mm, vma: Vma, pmdNo: number, write: boolean): b
   const head = k.phys.allocHuge();
   if (head < 0) {
     k.vmstat.thp_fault_fallback++;
+    countMthpStat(k.mthpStats, PMD_ORDER, "anon_fault_fallback");
     return false;
   }
   k.vmstat.thp_fault_alloc++;
+  countMthpStat(k.mthpStats, PMD_ORDER, "anon_fault_alloc");
   mm.pt.setEntry(pmdNo, (PMD.HUGE | (head >>> 9)) >>> 0);
   mm.huge.set(pmdNo, { head, young: true, dirty: write, swapbacked: (vma.flags & VMA.VM_DROPPABLE) === 0 });
   return true;

@@ -1,15 +1,19 @@
 /**
  * Physical memory: 2 MiB blocks of 512 base pages. Base pages are carved from partly
  * used blocks first, so whole free blocks stay available for huge pages; a block
- * becomes whole again when its last page is freed. A fraction of blocks is fragmented
- * at boot (one unmovable page each), which is what makes a huge allocation fail.
+ * becomes whole again when its last page is freed. An mTHP's run of 2^order pages is
+ * split off the smallest free buddy that holds it (buddy.ts). A fraction of blocks is
+ * fragmented at boot (one unmovable page each), which is what makes a PMD-sized
+ * allocation fail; a smaller order fails only when no aligned run of it is free.
  *
  * Pfns at or above `totalPages` are not this memory's: a synthetic map (host/synth)
  * maps pfns far above any PhysMem, with no page behind them. Freeing or splitting
  * one is a no-op, so a collapse, zap or reclaim of synthetic pages frees nothing and
  * leaves the free counts alone, as it would for memory owned by someone else.
  */
-const PAGES_PER_BLOCK = 512;
+import { BLOCK_ORDER, type BlockSlots, freeBuddyOrders, freeBuddyStart, smallestOrderFrom } from "./buddy.ts";
+
+const PAGES_PER_BLOCK = 1 << BLOCK_ORDER;
 
 /** The most memory the model holds: 8 TiB, pfns below 2^31, where synthetic maps' pfns start (host/synth/plan.ts). */
 export const MAX_PHYS_BYTES = 2 ** 31 * 4096;
@@ -27,7 +31,7 @@ export interface PhysMemOptions {
 export class PhysMem {
   readonly totalPages: number;
   #used: Int32Array;
-  #slots = new Map<number, { bump: number; free: number[] }>();
+  #slots = new Map<number, BlockSlots>();
   #partial = new Set<number>();
   #whole: number[] = [];
   #pinned: Uint8Array;
@@ -63,7 +67,7 @@ export class PhysMem {
     this.#pinned[b] = 1;
     this.#used[b] = 1;
     this.#freePages--;
-    this.#slots.set(b, { bump: 1, free: [] });
+    this.#slots.set(b, { bump: 1, free: [], buddies: -1 });
     this.#partial.add(b);
   }
 
@@ -81,7 +85,7 @@ export class PhysMem {
   #openWholeBlock(): number {
     const b = this.#whole.pop();
     if (b === undefined) return -1;
-    this.#slots.set(b, { bump: 0, free: [] });
+    this.#slots.set(b, { bump: 0, free: [], buddies: -1 });
     this.#partial.add(b);
     return b;
   }
@@ -94,6 +98,7 @@ export class PhysMem {
     if (b < 0) return -1;
     const s = this.#slots.get(b)!;
     const slot = s.free.length > 0 ? s.free.pop()! : s.bump++;
+    s.buddies = -1;
     if (++this.#used[b] === PAGES_PER_BLOCK) this.#partial.delete(b);
     this.#freePages--;
     return b * PAGES_PER_BLOCK + slot;
@@ -101,23 +106,37 @@ export class PhysMem {
 
   /**
    * Allocate 2^`order` base pages at naturally aligned, contiguous pfns (an mTHP folio
-   * below the PMD order): from the untouched top of a partly used block first, else from
-   * a whole block; the pages are freed one by one with freePage(). Returns the head
-   * pfn, or -1 when no block has such a run. Slots skipped to align the run stay free.
+   * below the PMD order), as the buddy allocator's `__rmqueue_smallest()` does: split the
+   * smallest free buddy of at least that order, over the partly used blocks, and open a
+   * whole block only when none has one; the run is the lowest part of that buddy. The
+   * pages are freed one by one with freePage(). Returns the head pfn, or -1 when no
+   * aligned run of that size is free (the caller falls back to a smaller order).
    */
   allocOrder(order: number): number {
-    const n = 1 << order;
-    let b = -1, start = 0;
+    let b = -1, bestOrder = BLOCK_ORDER;
     for (const p of this.#partial) {
       const s = this.#slots.get(p)!;
-      const at = Math.ceil(s.bump / n) * n;
-      if (at + n <= PAGES_PER_BLOCK) { b = p; start = at; break; }
+      if (s.buddies < 0) s.buddies = freeBuddyOrders(s);
+      const c = smallestOrderFrom(s.buddies, order);
+      if (c < bestOrder) {
+        b = p;
+        bestOrder = c;
+        if (c === order) break;
+      }
     }
-    if (b < 0) b = this.#openWholeBlock();
+    let start = 0;
+    if (b >= 0) start = freeBuddyStart(this.#slots.get(b)!, bestOrder);
+    else b = this.#openWholeBlock();
     if (b < 0) return -1;
     const s = this.#slots.get(b)!;
-    for (let slot = s.bump; slot < start; slot++) s.free.push(slot);
-    s.bump = start + n;
+    const n = 1 << order, end = start + n;
+    if (start < s.bump) s.free = s.free.filter((slot) => slot < start || slot >= end);
+    if (end > s.bump) {
+      // Slots skipped below the run stay free.
+      for (let slot = s.bump; slot < start; slot++) s.free.push(slot);
+      s.bump = end;
+    }
+    s.buddies = -1;
     this.#used[b] += n;
     if (this.#used[b] === PAGES_PER_BLOCK) this.#partial.delete(b);
     this.#freePages -= n;
@@ -136,6 +155,7 @@ export class PhysMem {
     const s = this.#slots.get(b);
     if (!s) throw new RangeError(`Cannot free pfn 0x${pfn.toString(16)}: its block holds no base pages`);
     s.free.push(pfn % PAGES_PER_BLOCK);
+    s.buddies = -1;
     this.#freePages++;
     if (--this.#used[b] === 0) {
       this.#partial.delete(b);
@@ -172,6 +192,6 @@ export class PhysMem {
   splitHuge(head: number): void {
     if (!this.backs(head)) return;
     const b = head / PAGES_PER_BLOCK;
-    this.#slots.set(b, { bump: PAGES_PER_BLOCK, free: [] });
+    this.#slots.set(b, { bump: PAGES_PER_BLOCK, free: [], buddies: -1 });
   }
 }

@@ -11,9 +11,11 @@ import { PMD_SIZE } from "./vma.ts";
 /**
  * PMD states, by their index in a map. A PTE-mapped PMD takes the state most of its
  * 512 entries have (4 KiB pages, lazy-free pages or swap entries; ties go to the
- * earlier name); one with none of them is empty.
+ * earlier name); one with none of them is empty. A PMD whose pages are mostly not
+ * lazy-free and include mTHPs (folios of 16 KiB to 1 MiB, mapped by PTEs: a PMD
+ * partly collapsed or faulted in at mTHP sizes) is `mthp`.
  */
-export const PMD_STATES = ["empty", "small", "lazyfree", "swapped", "huge", "huge-lazyfree"] as const;
+export const PMD_STATES = ["empty", "small", "lazyfree", "swapped", "huge", "huge-lazyfree", "mthp"] as const;
 export type PmdState = (typeof PMD_STATES)[number];
 
 const STATE_EMPTY = 0;
@@ -22,6 +24,7 @@ const STATE_LAZYFREE = 2;
 const STATE_SWAPPED = 3;
 const STATE_HUGE = 4;
 const STATE_HUGE_LAZYFREE = 5;
+const STATE_MTHP = 6;
 
 /**
  * The PMDs (address >> 21) that some VMA of `mm` overlaps, in address order, as runs:
@@ -57,10 +60,10 @@ export function pmdState(mm: Mm, pmdNo: number, byTable?: TableCache): number {
 }
 
 /** The state of a PTE-mapped PMD from what its table maps. */
-function tableState({ normal, lazy, swapped }: TableCounts): number {
+function tableState({ normal, lazy, swapped, mthp }: TableCounts): number {
   if (normal + swapped === 0) return STATE_EMPTY;
   const small = normal - lazy;
-  if (small >= lazy && small >= swapped) return STATE_SMALL;
+  if (small >= lazy && small >= swapped) return mthp > 0 ? STATE_MTHP : STATE_SMALL;
   return lazy >= swapped ? STATE_LAZYFREE : STATE_SWAPPED;
 }
 

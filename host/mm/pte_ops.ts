@@ -10,6 +10,7 @@ import {
 import type { Kernel, Sharers } from "./kernel.ts";
 import { type Mm, pmdOf, pteIndexOf } from "./mm.ts";
 import type { Vma } from "./vma.ts";
+import { PMD_ORDER } from "../kernel/thp_sizes.ts";
 
 /** Word index of PTE `i`'s low word in table `t`. */
 export function pteWord(t: number, i: number): number {
@@ -64,8 +65,9 @@ export function unmapPage(k: Kernel, mm: Mm, addr: number, lo: number, pfn: numb
   if (sh.mms.size === 1) {
     const [other] = sh.mms;
     k.sharers.delete(head);
-    // An exclusive large folio mapped by PTEs gives its pages back one by one.
-    if (order !== 0 && !other.huge.has(pmdOf(sh.addr))) k.phys.splitHuge(head);
+    // An exclusive PMD-sized folio mapped by PTEs gives its pages back one by one (an
+    // mTHP's pages came from allocOrder() and are freed one by one already).
+    if (order === PMD_ORDER && !other.huge.has(pmdOf(sh.addr))) k.phys.splitHuge(head);
     setFolioMapcount(other, sh.addr, head, order, 1);
   }
 }

@@ -1,6 +1,7 @@
 /** Per-task figures in the style of /proc/PID/smaps_rollup, in kB. */
 import { PTE_TABLE_BYTES } from "../core/layout.ts";
-import { pteCleanLazyfree, pteNormal, ptePresent, pteSwap } from "../core/pte.ts";
+import { folioOrder, pteCleanLazyfree, pteNormal, ptePresent, pteSwap } from "../core/pte.ts";
+import { PMD_ORDER } from "../kernel/thp_sizes.ts";
 import type { HugePmd, Mm } from "./mm.ts";
 import { entryTable } from "./page_table.ts";
 import { pteWord } from "./pte_ops.ts";
@@ -20,6 +21,8 @@ export interface TableCounts {
   lazy: number;
   /** Swap entries. */
   swapped: number;
+  /** Normal pages of mTHPs: folios above 4 KiB and below the PMD size, mapped by PTEs. */
+  mthp: number;
 }
 
 /**
@@ -91,7 +94,7 @@ export class CountsMemo {
 export function tableCounts(u32: Uint32Array, t: number, cache?: TableCache): TableCounts {
   let c = cache?.get(t);
   if (c) return c;
-  c = { normal: 0, lazy: 0, swapped: 0 };
+  c = { normal: 0, lazy: 0, swapped: 0, mthp: 0 };
   for (let j = 0; j < 512; j++) {
     const lo = u32[pteWord(t, j)];
     if (lo === 0) continue;
@@ -105,6 +108,8 @@ export function tableCounts(u32: Uint32Array, t: number, cache?: TableCache): Ta
     // smaps_account(): anonymous, not swap-backed, and clean. A lazy-free page written
     // again is dirty and no longer free to drop, though its folio stays !swapbacked.
     if (pteCleanLazyfree(lo)) c.lazy++;
+    const order = folioOrder(lo);
+    if (order > 0 && order < PMD_ORDER) c.mthp++;
   }
   cache?.set(t, c);
   return c;

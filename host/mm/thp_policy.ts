@@ -1,7 +1,7 @@
 /**
- * Which VMAs may hold PMD-sized THPs: `thp_vma_allowable_order()` for the fault path,
- * khugepaged, and MADV_COLLAPSE (`TVA_FORCED_COLLAPSE`), with the default per-size
- * setting (`hugepages-2048kB/enabled` = inherit).
+ * Which VMAs may hold THPs: `thp_vma_allowable_order()` for the fault path, khugepaged,
+ * and MADV_COLLAPSE (`TVA_FORCED_COLLAPSE`) under the per-size `enabled` settings, and
+ * the mTHP orders an anonymous fault may allocate.
  */
 import { VMA } from "../core/layout.ts";
 import type { Mm } from "./mm.ts";
@@ -26,4 +26,15 @@ export function thpVmaAllowable(t: Tunables, mm: Mm, vma: Vma, caller: ThpCaller
   // khugepaged and collapse need an anon_vma: a never-faulted VMA has nothing to collapse.
   if (caller !== "fault" && !vma.anonVma) return false;
   return true;
+}
+
+/**
+ * `thp_vma_allowable_orders(vma, TVA_PAGEFAULT, BIT(PMD_ORDER) - 1)` for an anonymous
+ * VMA: the mTHP orders below the PMD order a fault in `vma` may allocate, as a bitmask.
+ * A fault needs no anon_vma yet and no PMD-sized room in the VMA (the window's fit is
+ * alloc_anon_folio()'s check).
+ */
+export function thpVmaFaultOrders(t: Tunables, mm: Mm, vma: Vma): number {
+  if ((vma.flags & VMA.VM_NOHUGEPAGE) !== 0 || mm.thpDisabled) return 0;
+  return enabledOrders(t, (vma.flags & VMA.VM_HUGEPAGE) !== 0) & ((1 << PMD_ORDER) - 1);
 }

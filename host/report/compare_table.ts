@@ -8,6 +8,7 @@ import type { CompareResult } from "../run/compare.ts";
 import type { AccessReport, GeneratedResult, RunResult, TaskResult } from "../run/result.ts";
 import { getVariant } from "../kernel/variants/mod.ts";
 import { columns, percentChange, seconds1, withCommas } from "./format.ts";
+import { formatPassCollapses, hasMthpReport, thpRows } from "./mthp_report.ts";
 import { type CostModelName, lineErrorBand } from "../tlb/cost_band.ts";
 
 /** The figures the table shows for a task: its measurement phase, or all its accesses. */
@@ -33,11 +34,14 @@ export function samplingNote(results: RunResult[]): string | null {
     "cycles per access, throughput and dTLB-load-misses computed from them; everything else is exact (--exact: all of it).";
 }
 
-/** When khugepaged collapsed a task's (or a generated mm's) memory: "64 PMDs, 80.0 s – 150.0 s" or "none". */
-export function collapseSpan(t: Pick<TaskResult | GeneratedResult, "collapses"> | undefined): string {
+/**
+ * When khugepaged collapsed a task's (or a generated mm's) memory: "64 PMDs, 80.0 s – 150.0 s" or "none";
+ * `what` names the unit (an mTHP run counts each folio a collapse made: "folio").
+ */
+export function collapseSpan(t: Pick<TaskResult | GeneratedResult, "collapses"> | undefined, what = "PMD"): string {
   if (!t || t.collapses.count === 0) return "none";
   const c = t.collapses;
-  const n = `${c.count} PMD${c.count === 1 ? "" : "s"}`;
+  const n = `${c.count} ${what}${c.count === 1 ? "" : "s"}`;
   return c.firstS === c.lastS ? `${n} at ${seconds1(c.firstS!)}` : `${n}, ${seconds1(c.firstS!)} – ${seconds1(c.lastS!)}`;
 }
 
@@ -110,8 +114,11 @@ export function formatComparison(c: CompareResult): string {
   for (const name of names) out.push("", taskTable(name, results));
 
   out.push("");
+  const mthp = hasMthpReport(results);
   const rows: string[][] = [["khugepaged collapses", ...results.map((r) => r.variant)]];
-  for (const name of names) rows.push([name, ...results.map((r) => collapseSpan(r.tasks.find((t) => t.name === name)))]);
+  for (const name of names) {
+    rows.push([name, ...results.map((r) => collapseSpan(r.tasks.find((t) => t.name === name), mthp ? "folio" : "PMD"))]);
+  }
   for (const name of namesInOrder(results.map((r) => r.generated ?? []))) {
     rows.push([`${name} (generated)`, ...results.map((r) => collapseSpan(r.generated?.find((g) => g.name === name)))]);
   }
@@ -126,7 +133,9 @@ export function formatComparison(c: CompareResult): string {
   for (const result of new Set(results.flatMap((r) => Object.keys(r.khugepaged.scanResults)))) {
     rows.push([`scan result ${result}`, ...results.map((r) => String(r.khugepaged.scanResults[result] ?? 0))]);
   }
+  if (mthp) rows.push(...thpRows(names, results));
   out.push(columns(rows, { alignRight: false }));
+  if (mthp) out.push("", formatPassCollapses(results));
 
   const lazy = names.filter((n) => results.some((r) => maxLazyFreeKb(r, n) > 0));
   if (lazy.length > 0) {

@@ -47,6 +47,8 @@ export function variantJson(r: RunResult, o: JsonOptions = {}) {
       rssKb: t.memory.rssKb,
       lazyFreeKb: t.memory.lazyFreeKb,
       swapKb: t.memory.swapKb,
+      // thpmaps' counters, only when the scenario turns an mTHP size on.
+      ...(t.memory.thp !== undefined ? { thp: t.memory.thp } : {}),
       smallPmdsWhenMeasured: t.smallPmdsAtMeasure,
       ...collapseJson(t.collapses),
     };
@@ -78,6 +80,9 @@ function mapsJson(list: GeneratedResult[]): Record<string, unknown> {
  * `"generated": {MM: {...}}` beside `"tasks"` when the scenario generates a map, `"imported"` when it imports one.
  * `"khugepaged"` holds fullScans, pagesCollapsed, wakeups and `"scanResults": {RESULT: count}`,
  * the statuses of its mm_khugepaged_scan_pmd events as the variant traces them (zero counts left out).
+ * When the scenario turns an mTHP size on, each task holds `"thp"`, thpmaps' counters in kB
+ * (`{"anon-thp-pte-aligned-64kB": 512}`), and `"khugepaged"` holds `"collapsesByPass"`:
+ * `[{"pass", "startS", "collapses": {"hugepages-64kB": 8}, "rssKb"}]`, the passes that collapsed.
  * accessTimeS, cyclesPerAccess and throughputMps are the task's measurement phase (or all
  * its accesses when it has none, as `phase` says); dTLB counts are over the whole task.
  * smallPmdsWhenMeasured counts the task's PMDs still mapped by 4 KiB pages when its

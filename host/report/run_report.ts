@@ -5,6 +5,7 @@
 import type { AccessReport, GeneratedResult, RunResult, TaskResult } from "../run/result.ts";
 import { collapseSpan, runSettings, samplingNote } from "./compare_table.ts";
 import { withCommas } from "./format.ts";
+import { formatPassCollapses, hasMthpReport, thpText } from "./mthp_report.ts";
 
 /** The seed program's printout of its timed loop (test_tlb_performance). */
 function formatMeasurement(name: string, m: AccessReport): string {
@@ -36,9 +37,12 @@ function formatTask(t: TaskResult, r: RunResult): string {
   if (t.perf) out.push(formatPerfStat(t.name, t.perf, r.tlb), "");
   if (!t.measurement && !t.perf) out.push(`Process ${t.name}: no accesses`, "");
   const m = t.memory;
-  out.push(`  ${t.name}: khugepaged collapsed ${collapseSpan(t)}; at the end AnonHugePages ${withCommas(m.anonHugePagesKb)} kB, ` +
+  // An mTHP run counts each folio a collapse made, several to a PMD.
+  const unit = m.thp !== undefined ? "folio" : "PMD";
+  out.push(`  ${t.name}: khugepaged collapsed ${collapseSpan(t, unit)}; at the end AnonHugePages ${withCommas(m.anonHugePagesKb)} kB, ` +
     `Rss ${withCommas(m.rssKb)} kB, LazyFree ${withCommas(m.lazyFreeKb)} kB, Swap ${withCommas(m.swapKb)} kB` +
-    (t.collapses.lazyfreeKb > 0 ? `; ${withCommas(t.collapses.lazyfreeKb)} kB of lazy-free memory collapsed` : ""));
+    (t.collapses.lazyfreeKb > 0 ? `; ${withCommas(t.collapses.lazyfreeKb)} kB of lazy-free memory collapsed` : "") +
+    (m.thp !== undefined ? `; by folio size (thpmaps): ${thpText(m.thp)}` : ""));
   for (const c of t.madviseCollapse) out.push(`  MADV_COLLAPSE at ${c.timeS.toFixed(3)} s returned ${c.ret}`);
   return out.join("\n");
 }
@@ -67,6 +71,7 @@ export function formatRun(r: RunResult): string {
   const v = r.vmstat;
   out.push(`vmstat: thp_collapse_alloc ${v.thp_collapse_alloc}, thp_collapse_alloc_failed ${v.thp_collapse_alloc_failed}, ` +
     `thp_fault_alloc ${v.thp_fault_alloc}, pglazyfree ${v.pglazyfree}, pglazyfreed ${v.pglazyfreed}, pswpout ${v.pswpout}`);
+  if (hasMthpReport([r])) out.push("", formatPassCollapses([r], false));
   return out.join("\n") + "\n";
 }
 

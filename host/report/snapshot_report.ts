@@ -7,6 +7,7 @@
  */
 import { SCAN_RESULTS, type ScanResultName } from "../core/scan_result.ts";
 import { getVariant } from "../kernel/variants/mod.ts";
+import { sortThpCounters, thpCounterName } from "../mm/thp_counters.ts";
 import type { ImportedScan } from "../fullscan/imported_vmas.ts";
 import type { ImportedMm } from "../snapshot/import.ts";
 import { isAnonPrivate, PAGE, type Snapshot, type SnapshotVma } from "../snapshot/snapshot.ts";
@@ -57,11 +58,10 @@ export function thpCounters(v: SnapshotVma, kind: "anon" | "file"): Record<strin
   for (let i = 0; i < p.flags.length; i++) {
     const order = p.order[i], f = p.flags[i];
     if (order === 0 || (f & PAGE.PRESENT) === 0 || (f & PAGE.ZERO) !== 0) continue;
-    const pmd = (f & PAGE.PMD_MAPPED) !== 0;
-    const key = `${kind}-thp-${pmd ? "pmd" : "pte"}-${(f & PAGE.ALIGNED) !== 0 ? "aligned" : "unaligned"}-${4 << order}kB`;
+    const key = thpCounterName(kind, (f & PAGE.PMD_MAPPED) !== 0, (f & PAGE.ALIGNED) !== 0, order);
     out[key] = (out[key] ?? 0) + 4;
   }
-  return Object.fromEntries(Object.entries(out).sort(([a], [b]) => a.localeCompare(b, "en", { numeric: true })));
+  return sortThpCounters(out);
 }
 
 const hex = (n: number) => `0x${n.toString(16).padStart(12, "0")}`;

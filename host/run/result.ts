@@ -1,5 +1,6 @@
 /** What a run reports: per task what perf stat and the seed program would print, the khugepaged timeline, time series. */
-import type { MthpCollapseStat } from "../kernel/mthp_stats.ts";
+import type { MthpStat } from "../kernel/mthp_stats.ts";
+import type { PassCollapses } from "./pass_collapses.ts";
 import type { WakeupRow } from "./wakeup_log.ts";
 import type { Vmstat } from "../kernel/vmstat.ts";
 
@@ -50,8 +51,11 @@ export interface TaskResult {
   perf: AccessReport | null;
   /** The phases marked `measure`, together: the seed program's timed loop. */
   measurement: AccessReport | null;
-  /** smaps_rollup at the end of the run, in kB. */
-  memory: { anonHugePagesKb: number; rssKb: number; lazyFreeKb: number; swapKb: number };
+  /**
+   * smaps_rollup at the end of the run, in kB; with an mTHP size on (usesMthpSizes), `thp`
+   * adds thpmaps' counters by folio size (host/mm/thp_counters.ts), non-zero only.
+   */
+  memory: { anonHugePagesKb: number; rssKb: number; lazyFreeKb: number; swapKb: number; thp?: Record<string, number> };
   /** khugepaged's successful collapses of this task's memory. */
   collapses: CollapseSummary;
   /** Return values of the task's MADV_COLLAPSE calls (0 or a negative errno). */
@@ -84,6 +88,8 @@ export interface TaskSample {
   dtlbLoadMisses: number;
   /** Null when the task made no access in the interval. */
   cyclesPerAccess: number | null;
+  /** thpmaps' counters in kB, non-zero only, when the scenario turns an mTHP size on. */
+  thp?: Record<string, number>;
 }
 
 /** The state at the end of one interval (and at the end of the run). */
@@ -124,12 +130,14 @@ export interface RunResult {
      */
     scanResults: Record<string, number>;
     /**
-     * Under a kernel with mTHP collapse (7.2) only: `hugepages-<N>kB/stats/collapse_*` by
+     * Under a kernel with mTHP collapse (7.2) only: `hugepages-<N>kB/stats/` (anon_fault_*, collapse_*) by
      * size ("hugepages-64kB"), each size and counter left out while 0.
      */
-    mthpStats?: Record<string, Partial<Record<MthpCollapseStat, number>>>;
+    mthpStats?: Record<string, Partial<Record<MthpStat, number>>>;
     /** The kernel log lines of the run (the mTHP collapse warning), when there are any. */
     dmesg?: string[];
+    /** When the scenario turns an mTHP size on: the passes that collapsed, by folio size (pass_collapses.ts). */
+    collapsesByPass?: PassCollapses[];
   };
   vmstat: Vmstat;
   /** CONFIG_HZ of the run's kernel. */

@@ -1,14 +1,16 @@
 /** A finished run read into its RunResult: per task, per generated mm, khugepaged's counters, vmstat and the trace. */
-import type { MthpCollapseStat, MthpStats } from "../kernel/mthp_stats.ts";
+import type { MthpStat, MthpStats } from "../kernel/mthp_stats.ts";
 import { THP_SIZES_KB } from "../kernel/thp_sizes.ts";
 import { SCAN_RESULTS } from "../core/scan_result.ts";
 import type { Variant } from "../kernel/variant.ts";
 import type { KhugepagedKernel } from "../khugepaged/khugepaged_kernel.ts";
 import type { Mm } from "../mm/mm.ts";
 import { anonHugePagesKb, smapsRollup } from "../mm/smaps.ts";
+import { thpCountersKb } from "../mm/thp_counters.ts";
 import type { Scenario } from "../scenario/scenario_schema.ts";
 import type { TlbPreset } from "../tlb/presets.ts";
 import type { CollapseLog, CollapseStats } from "./collapse_log.ts";
+import type { PassCollapses } from "./pass_collapses.ts";
 import type { CollapseSummary, GeneratedResult, RunResult, SeriesPoint, TaskResult } from "./result.ts";
 import type { TaskRun } from "./task_run.ts";
 import type { WakeupRow } from "./wakeup_log.ts";
@@ -24,6 +26,8 @@ export interface FinishedRun {
   generated: ReadonlyArray<{ mm: Mm; initialAnonHugePagesKb: number }>;
   imported: ReadonlyArray<{ mm: Mm; initialAnonHugePagesKb: number }>;
   collapses: CollapseLog;
+  /** khugepaged's collapses by pass and size when the scenario turns an mTHP size on (with thpmaps' counters); else null. */
+  passCollapses: PassCollapses[] | null;
   series: SeriesPoint[];
   wakeups: WakeupRow[];
 }
@@ -42,7 +46,10 @@ export function readResults(run: FinishedRun): RunResult {
       exited: t.exited,
       perf: t.perf.report(),
       measurement: t.measurement.report(),
-      memory: { anonHugePagesKb: m.AnonHugePages, rssKb: m.Rss, lazyFreeKb: m.LazyFree, swapKb: m.Swap },
+      memory: {
+        anonHugePagesKb: m.AnonHugePages, rssKb: m.Rss, lazyFreeKb: m.LazyFree, swapKb: m.Swap,
+        ...(run.passCollapses !== null ? { thp: thpCountersKb(t.mm!) } : {}),
+      },
       collapses: collapseSummary(collapses.stats(t.name)),
       madviseCollapse: t.madviseCollapse,
       smallPmdsAtMeasure: t.smallPmdsAtMeasure,
@@ -72,6 +79,7 @@ export function readResults(run: FinishedRun): RunResult {
       // Absent before 7.2 and without log lines, so that other runs serialize as they always have.
       ...(k.variant.mthpCollapse ? { mthpStats: nonZeroMthpStats(k.mthpStats) } : {}),
       ...(k.dmesg.length > 0 ? { dmesg: [...k.dmesg] } : {}),
+      ...(run.passCollapses !== null ? { collapsesByPass: run.passCollapses } : {}),
     },
     vmstat: { ...k.vmstat },
     hz: k.jiffies.hz,
@@ -81,9 +89,9 @@ export function readResults(run: FinishedRun): RunResult {
   };
 }
 
-/** The per-size collapse counters by "hugepages-<N>kB", sizes and counters at 0 left out. */
-function nonZeroMthpStats(stats: MthpStats): Record<string, Partial<Record<MthpCollapseStat, number>>> {
-  const out: Record<string, Partial<Record<MthpCollapseStat, number>>> = {};
+/** The per-size fault and collapse counters by "hugepages-<N>kB", sizes and counters at 0 left out. */
+function nonZeroMthpStats(stats: MthpStats): Record<string, Partial<Record<MthpStat, number>>> {
+  const out: Record<string, Partial<Record<MthpStat, number>>> = {};
   for (const kb of THP_SIZES_KB) {
     const set = Object.entries(stats[kb]).filter(([, n]) => n > 0);
     if (set.length > 0) out[`hugepages-${kb}kB`] = Object.fromEntries(set);

@@ -11,6 +11,7 @@ import { anonHugePagesKb, smapsRollup } from "../mm/smaps.ts";
 import type { Variant } from "../kernel/variant.ts";
 import { getVariant, type VariantName } from "../kernel/variants/mod.ts";
 import { defaultTunables, writeTunable } from "../kernel/tunables.ts";
+import { usesMthpSizes } from "../scenario/mthp_sizes.ts";
 import { ScenarioError } from "../scenario/scenario_error.ts";
 import type { Scenario } from "../scenario/scenario_schema.ts";
 import { costModelOf, estimateEndS, runLimitProblem } from "../scenario/run_limits.ts";
@@ -20,13 +21,15 @@ import { tlbPreset } from "../tlb/presets.ts";
 import { DEFAULT_SAMPLE, defaultWarmupAccesses, samplingProblem } from "../tlb/sampler.ts";
 import type { TlbSampling } from "./access_sim.ts";
 import { CollapseLog } from "./collapse_log.ts";
+import { PassCollapseLog } from "./pass_collapses.ts";
 import type { Engine } from "./engine.ts";
 import { type Frame, FrameCamera } from "./frames.ts";
-import type { RunResult, SeriesPoint, TaskSample } from "./result.ts";
+import type { RunResult, SeriesPoint } from "./result.ts";
 import { readResults } from "./run_results.ts";
 import { kernelClockOptions } from "./kernel_clock.ts";
 import { WakeupLog } from "./wakeup_log.ts";
 import { type RunContext, TaskRun } from "./task_run.ts";
+import { taskSample } from "./task_sample.ts";
 
 /** Progress, once per simulated interval. */
 export interface RunProgress {
@@ -96,6 +99,7 @@ async function simulate(scenario: Scenario, engine: Engine, options: RunOptions)
   k.khugepaged.events.on("collapse", collapses.onCollapse);
   const wakeups = new WakeupLog();
   k.khugepaged.events.on("pass", wakeups.onPass);
+  const passes = settings.mthp ? new PassCollapseLog(k, () => tasks.reduce((kb, t) => kb + smapsRollup(t.mm!).Rss, 0)) : null;
   const generated = generate(k, scenario);
   const imported = importedMms(k, scenario);
   await emit({ type: "start", kernel: k });
@@ -114,7 +118,7 @@ async function simulate(scenario: Scenario, engine: Engine, options: RunOptions)
   }
   const result = readResults({
     scenario, k, preset: settings.preset, exact: settings.sampling.exact, endNs, tasks: run.tasks, generated, imported, collapses,
-    series: run.series, wakeups: wakeups.rows,
+    passCollapses: passes?.rows ?? null, series: run.series, wakeups: wakeups.rows,
   });
   await emit({ type: "done", result });
   return result;
@@ -133,7 +137,7 @@ function runSettings(scenario: Scenario, options: RunOptions) {
   if (problem !== null) throw new RangeError(`Cannot run "${scenario.name}": ${problem}`);
   const limit = runLimitProblem(scenario);
   if (limit !== null) throw new RangeError(`Cannot run "${scenario.name}": ${limit.path} ${limit.reason}`);
-  return { variant: variant.name, kernelVariant: variant, preset, model: costModelOf(scenario), sampling };
+  return { variant: variant.name, kernelVariant: variant, preset, model: costModelOf(scenario), sampling, mthp: usesMthpSizes(scenario) };
 }
 
 type RunSettings = ReturnType<typeof runSettings>;
@@ -266,7 +270,7 @@ class Simulation {
     return end;
   }
 
-  /** One point of the time series: khugepaged's counters and each task's smaps and interval sums. */
+  /** One point of the time series: khugepaged's counters and each task's sample (task_sample.ts). */
   #sample(): void {
     const k = this.#k;
     this.#lastSampleNs = k.now;
@@ -276,18 +280,7 @@ class Simulation {
       khugepaged: { fullScans: k.khugepaged.fullScans, pagesCollapsed: k.khugepaged.pagesCollapsed },
       tasks: {},
     };
-    for (const t of this.tasks) {
-      const m = smapsRollup(t.mm!);
-      const sums = t.intervals.get(iv);
-      t.intervals.delete(iv);
-      const s: TaskSample = {
-        anonHugePagesKb: m.AnonHugePages, rssKb: m.Rss, lazyFreeKb: m.LazyFree, swapKb: m.Swap,
-        accesses: Math.round(sums?.accesses ?? 0),
-        dtlbLoadMisses: Math.round(sums?.dtlbLoadMisses ?? 0),
-        cyclesPerAccess: sums && sums.accesses > 0 ? sums.ticks / sums.accesses : null,
-      };
-      point.tasks[t.name] = s;
-    }
+    for (const t of this.tasks) point.tasks[t.name] = taskSample(t, iv, this.#settings.mthp);
     this.series.push(point);
   }
 }

@@ -12,6 +12,7 @@ export const PMD_COLOURS: Record<PmdState, string> = {
   swapped: "#a78bfa",
   huge: "#15803d",
   "huge-lazyfree": "#86efac",
+  mthp: "#0d9488",
 };
 
 /** What each state means, for the legend. */
@@ -22,6 +23,7 @@ export const PMD_LABELS: Record<PmdState, string> = {
   swapped: "swapped out",
   huge: "huge (2 MiB THP)",
   "huge-lazyfree": "huge, lazy-free",
+  mthp: "4 KiB pages and mTHPs (16 KiB – 1 MiB)",
 };
 
 /** Each state's colour as [r, g, b], for mixing the states of a cell that stands for many PMDs. */

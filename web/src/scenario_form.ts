@@ -4,8 +4,8 @@
  * field, worded as the CLI words it.
  */
 import {
-  defaultTunables, findPreset, PER_SIZE_CHOICES, perSizePath, PRESETS, presetYaml, readTunable, type Scenario, TUNABLE_PATHS,
-  VARIANTS,
+  defaultTunables, findPreset, findVariant, PER_SIZE_CHOICES, perSizePath, PRESETS, presetYaml, readTunable, type Scenario,
+  TUNABLE_PATHS, VARIANTS,
 } from "../../host/mod.ts";
 import type { ErrorField } from "./run_request.ts";
 import { checkRunRequest, checkScenarioText, type RunRequest } from "./run_request.ts";
@@ -43,20 +43,7 @@ export class ScenarioForm {
     this.#el = el;
     for (const p of PRESETS) el.preset.append(new Option(`${p.name} — ${p.description}`, p.name));
     el.preset.append(new Option("(your own scenario)", ""));
-    for (const v of VARIANTS.values()) {
-      const label = document.createElement("label");
-      const box = document.createElement("input");
-      box.type = "checkbox";
-      box.value = v.name;
-      box.addEventListener("change", () => this.check());
-      const small = document.createElement("small");
-      small.textContent = v.description;
-      const text = document.createElement("span");
-      text.append(v.name, document.createElement("br"), small);
-      label.append(box, text);
-      el.variants.append(label);
-      this.#variantBoxes.set(v.name, box);
-    }
+    for (const v of VARIANTS.values()) this.#addVariant(v.name);
     for (const path of TUNABLE_PATHS) this.#addTunable(path);
 
     el.preset.addEventListener("change", () => {
@@ -94,6 +81,7 @@ export class ScenarioForm {
     const preset = PRESETS.find((p) => presetYaml(p) === r.text);
     this.#el.preset.value = preset ? preset.name : "";
     this.check(true);
+    for (const name of r.variants) this.#addVariant(name);
     for (const [name, box] of this.#variantBoxes) box.checked = r.variants.includes(name);
     for (const [path, { input }] of this.#tunableInputs) input.value = String(r.tunables[path] ?? "");
     this.check();
@@ -145,12 +133,34 @@ export class ScenarioForm {
     }, 250);
   }
 
-  /** Tick the variants the scenario text names, when they differ from those last taken from it. */
+  /**
+   * Tick the variants the scenario text names, when they differ from those last taken from it;
+   * one named as VERSION+POLICY (mthp-creep's `7.2+mthp-scaled`) gets a box of its own first.
+   */
   #adopt(s: Scenario): void {
     const key = s.variants.join(",");
     if (key === this.#adopted) return;
     this.#adopted = key;
+    for (const name of s.variants) this.#addVariant(name);
     for (const [name, box] of this.#variantBoxes) box.checked = s.variants.includes(name);
+  }
+
+  /** A checkbox for the variant `name` (known to findVariant), unless it has one. */
+  #addVariant(name: string): void {
+    const v = findVariant(name);
+    if (!v || this.#variantBoxes.has(name)) return;
+    const label = document.createElement("label");
+    const box = document.createElement("input");
+    box.type = "checkbox";
+    box.value = name;
+    box.addEventListener("change", () => this.check());
+    const small = document.createElement("small");
+    small.textContent = v.description;
+    const text = document.createElement("span");
+    text.append(name, document.createElement("br"), small);
+    label.append(box, text);
+    this.#el.variants.append(label);
+    this.#variantBoxes.set(name, box);
   }
 
   /** Placeholders show the value each tunable has in the scenario (or its default). */

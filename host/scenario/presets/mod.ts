@@ -3,6 +3,7 @@ import { stringify } from "yaml";
 import type { ScenarioInput } from "../scenario_schema.ts";
 import { hot1ColdHot2 } from "./hot1_cold_hot2.ts";
 import { hot1Hot2 } from "./hot1_hot2.ts";
+import { mthpCreep } from "./mthp_creep.ts";
 import { SCAN_RESULT_PRESETS } from "./scan_results.ts";
 import { synthetic1TiB } from "./synthetic_1tib.ts";
 
@@ -25,7 +26,7 @@ function deepFreeze<T>(value: T): T {
 
 /** Every preset, the seed experiment first; frozen, since every caller shares them. */
 export const PRESETS: readonly Preset[] = deepFreeze([
-  ...[hot1ColdHot2, hot1Hot2, synthetic1TiB].map((s) => ({ name: s.name, description: s.description ?? "", scenario: s })),
+  ...[hot1ColdHot2, hot1Hot2, synthetic1TiB, mthpCreep].map((s) => ({ name: s.name, description: s.description ?? "", scenario: s })),
   ...SCAN_RESULT_PRESETS.map((p) => ({
     name: p.scenario.name, description: p.scenario.description ?? "", scenario: p.scenario, scanResult: p.result,
   })),
