@@ -1,14 +1,15 @@
 // The TLB access loop: generate a stream of accesses over one region of an mm, look
 // each up in the L1 and L2 data TLBs (and, on a walk, the page-walk caches), and count.
 // host/tlb/tlb_ref.ts is its TypeScript twin; both leave the same bytes in memory.
-import { PMD_HUGE } from "./generated/layout";
+import { PMD_HUGE, PMD_INDEX_MASK, PMD_MIGRATION, PTE_PRESENT, PTE_TABLE_BYTES, PTE_WRITE, PTES_PER_PMD } from "./generated/layout";
 import {
-  DESC_INDEX, DESC_INDEX_SHIFT, DESC_LINKS, DESC_ORDER, DESC_SET_MASK, DESC_TAGS, DESC_WAYS, HUGE_TAG, INDEX_HASH,
-  KIND_HOT, KIND_SEQUENTIAL, KIND_UNIFORM, KIND_ZIPF, LOOP_COVE, LOOP_GENERAL, LOOP_ZEN, OUT_ACCESSES,
+  COALESCED_TAG, DESC_INDEX, DESC_INDEX_SHIFT, DESC_LINKS, DESC_ORDER, DESC_SET_MASK, DESC_TAGS, DESC_WAYS, HUGE_TAG, INDEX_HASH,
+  KIND_HOT, KIND_SEQUENTIAL, KIND_UNIFORM, KIND_ZIPF, LOOP_COVE, LOOP_GENERAL, LOOP_ZEN, NESTED_1G_TAG,
+  NESTED_2M_TAG, NESTED_512G_TAG, NESTED_PGD_FRAME, NESTED_PMD_FRAMES, NESTED_PUD_FRAMES, NESTED_TABLE_FRAMES, OUT_ACCESSES,
   OUT_L1_MISSES_2M, OUT_L1_MISSES_4K, OUT_L2_HITS, OUT_LOADS, OUT_STORES, OUT_WALK_REFS, OUT_WALKS,
   OUT_WALKS_ON_LOADS, STREAM_BASE_PAGE, STREAM_DIR, STREAM_KIND, STREAM_P0, STREAM_P1, STREAM_P2, STREAM_P3,
   STREAM_PAGES, STREAM_RNG, STREAM_STORE_THRESHOLD, TAG_INVALID, TLB_L1_2M, TLB_L1_4K, TLB_L2_2M, TLB_L2_4K,
-  TLB_HOST_LEVELS, TLB_PWC_PGD, TLB_PWC_PMD, TLB_PWC_PUD, ZIPF_BUCKET_BYTES,
+  TLB_COALESCE_SHIFT, TLB_HOST_LEVELS, TLB_HOST_MIX, TLB_HOST_MIX_1G, TLB_HOST_MIX_4K, TLB_HOST_MIX_SEED, TLB_NPWC, TLB_NTLB, TLB_PWC_PGD, TLB_PWC_PMD, TLB_PWC_PUD, ZIPF_BUCKET_BYTES,
 } from "./generated/tlb_layout";
 
 /** The high word of `r * n`: a draw `r` scaled to [0, n) (Lemire's multiply-shift, no division). */
@@ -122,6 +123,34 @@ import {
   return hit;
 }
 
+/**
+ * Whether 4 KiB page `abs`, mapped by the PTE table of directory entry `e`, is held in a
+ * coalesced entry: the naturally aligned group of 2^`shift` PTEs around it is present,
+ * maps as many contiguous frames from a frame aligned as the group, and has one set of
+ * permissions. Read on every access to a 4 KiB page, as the entry's tag depends on it:
+ * the page's own frame decides most layouts in one load; past it no branch depends on
+ * the PTEs.
+ */
+@inline function coalesces(e: u32, abs: u32, shift: u32): bool {
+  const table = e & PMD_INDEX_MASK;
+  if (table == 0 || (e & PMD_MIGRATION) != 0) return false;
+  const n: u32 = 1 << shift;
+  const page = table * PTE_TABLE_BYTES + ((abs & (PTES_PER_PMD - 1)) << 3);
+  // The page's own frame must sit in its group as the page does: most layouts fail here.
+  if (((load<u32>(page, 4) ^ abs) & (n - 1)) != 0) return false;
+  const ptes = page - ((abs & (n - 1)) << 3);
+  const same: u64 = 0xffffffff00000000 | <u64>(PTE_PRESENT | PTE_WRITE);
+  // The first PTE as the group's would be: present, its frame rounded down to the group.
+  const first = (load<u64>(ptes) & same & ~(<u64>(n - 1) << 32)) | <u64>PTE_PRESENT;
+  let want = i64x2.add(i64x2.splat(first), i64x2(0, <i64>1 << 32));
+  let all = i64x2.splat(-1);
+  for (let i: u32 = 0; i < n; i += 2) {
+    all = v128.and(all, i64x2.eq(v128.and(v128.load(ptes + (i << 3)), i64x2.splat(same)), want));
+    want = i64x2.add(want, i64x2.splat(<i64>2 << 32));
+  }
+  return i64x2.all_true(all);
+}
+
 /** How a loop reaches an array: known wide, known narrow, or read from its descriptor. */
 const ARRAY_WIDE: u32 = 0;
 const ARRAY_NARROW: u32 = 1;
@@ -157,6 +186,77 @@ function kindOfPair(tlb: u32, a: u32, b: u32): u32 {
 /** Whether the descriptors at offsets `a` and `b` of the TLB block describe one array. */
 function oneArray(tlb: u32, a: u32, b: u32): bool {
   return load<u32>(tlb + a, DESC_TAGS) == load<u32>(tlb + b, DESC_TAGS) && load<u32>(tlb + a, DESC_WAYS) != 0;
+}
+
+/** murmur3's finaliser: a u32 hash of a u32. */
+@inline function fmix32(x: u32): u32 {
+  x ^= x >>> 16;
+  x *= 0x85ebca6b;
+  x ^= x >>> 13;
+  x *= 0xc2b2ae35;
+  return x ^ (x >>> 16);
+}
+
+/** Host walk loads for guest-physical 2 MiB region `region` (host/tlb/virtualization.ts mixedHostLevels). */
+function hostLevelsAt(tlb: u32, region: u32): u32 {
+  if (load<u32>(tlb, TLB_HOST_MIX) == 0) return load<u32>(tlb, TLB_HOST_LEVELS);
+  const seed = load<u32>(tlb, TLB_HOST_MIX_SEED);
+  if (fmix32(((region >>> 9) | 0x80000000) ^ seed) < load<u32>(tlb, TLB_HOST_MIX_1G)) return 2;
+  return fmix32(region ^ seed) < load<u32>(tlb, TLB_HOST_MIX_4K) ? 4 : 3;
+}
+
+/** The nested caches' tag of frame `frame` in pages of 2^`shift` frames (0, 9, 18 or 27). */
+@inline function nestedTag(frame: u32, shift: u32): u32 {
+  if (shift == 0) return frame;
+  const prefix = shift == 9 ? NESTED_2M_TAG : shift == 18 ? NESTED_1G_TAG : NESTED_512G_TAG;
+  return prefix | (frame >>> shift);
+}
+
+/**
+ * The guest frame of page `abs`: a 2 MiB entry's head frame plus the page's offset, or
+ * its PTE's frame; the page number stands in where the PMD has no PTE table.
+ */
+@inline function dataFrame(entry: u32, abs: u32, guestHuge: bool): u32 {
+  const table = entry & PMD_INDEX_MASK;
+  if (guestHuge) return (table << 9) + (abs & (PTES_PER_PMD - 1));
+  if (table == 0 || (entry & PMD_MIGRATION) != 0) return abs;
+  return load<u32>(table * PTE_TABLE_BYTES + ((abs & (PTES_PER_PMD - 1)) << 3), 4);
+}
+
+/**
+ * Host loads to translate guest-physical frame `frame`: none when the nested TLB holds
+ * its host page, one (the leaf) when the nested walk cache holds the host entry above
+ * it, else the host's whole walk for the page size backing the frame.
+ */
+function hostRefs(tlb: u32, frame: u32): u32 {
+  const levels = hostLevelsAt(tlb, frame >>> 9);
+  const shift = (4 - levels) * 9;
+  const page = nestedTag(frame, shift);
+  if (touch(ARRAY_ANY, tlb + TLB_NTLB, page, page)) return 0;
+  const upper = nestedTag(frame, shift + 9);
+  if (touch(ARRAY_ANY, tlb + TLB_NPWC, upper, upper)) return 1;
+  return levels;
+}
+
+/**
+ * Loads of a nested walk whose guest part made `guestRefs` loads: each guest
+ * paging-structure page the guest part read (the last `guestRefs` of PGD, PUD table, PMD
+ * table and, for a 4 KiB page, PTE table, in that order) and then the data page take a
+ * host translation (Bhargava et al., ASPLOS 2008). Without nested caches and with one
+ * host page size that is (guestRefs + 1) × (levels + 1) − 1.
+ */
+function nestedRefs(tlb: u32, guestRefs: u32, entry: u32, abs: u32, guestHuge: bool): u32 {
+  const pmd = abs >>> 9;
+  let refs = guestRefs;
+  const depth: u32 = guestHuge ? 3 : 4;
+  for (let level = depth - guestRefs; level < depth; level++) {
+    const frame = level == 0 ? NESTED_PGD_FRAME
+      : level == 1 ? NESTED_PUD_FRAMES | (pmd >>> 18)
+      : level == 2 ? NESTED_PMD_FRAMES | (pmd >>> 9)
+      : NESTED_TABLE_FRAMES | (entry & PMD_INDEX_MASK);
+    refs += hostRefs(tlb, frame);
+  }
+  return refs + hostRefs(tlb, dataFrame(entry, abs, guestHuge));
 }
 
 /** Which of tlbRun's loops the TLB block at `tlb` takes: LOOP_ZEN, LOOP_COVE or LOOP_GENERAL. */
@@ -263,6 +363,9 @@ function coveZipfStores(t: u32, s: u32, c: u32, o: u32): void { coveLoop(t, s, c
   let cursorByte = load<u32>(stream, STREAM_P3);
   const coldPages = pages - p1;
   const hostLevels = load<u32>(tlb, TLB_HOST_LEVELS);
+  const coalesceShift = load<u32>(tlb, TLB_COALESCE_SHIFT);
+  // A mix of host page sizes decides splintering and coalescing per guest-physical region.
+  const mixed = load<u32>(tlb, TLB_HOST_MIX) != 0;
   // A host that maps guest memory with 4 KiB pages splinters the guest's 2 MiB pages.
   const splinter = hostLevels == 4;
   // xoshiro128** state, in locals: the loop below is its only user.
@@ -330,10 +433,16 @@ function coveZipfStores(t: u32, s: u32, c: u32, o: u32): void { coveLoop(t, s, c
 
     const abs = basePage + page;
     const pmd = abs >>> 9;
-    const guestHuge = (load<u32>(dir + (pmd << 2)) & PMD_HUGE) != 0;
-    const huge = guestHuge && !splinter;
-    const tag = huge ? HUGE_TAG | pmd : abs;
-    const key = huge ? pmd : abs;
+    const entry = load<u32>(dir + (pmd << 2));
+    const guestHuge = (entry & PMD_HUGE) != 0;
+    const huge = guestHuge && !(mixed ? hostLevelsAt(tlb, entry & PMD_INDEX_MASK) == 4 : splinter);
+    let tag = huge ? HUGE_TAG | pmd : abs;
+    let key = huge ? pmd : abs;
+    if (coalesceShift != 0 && !guestHuge && coalesces(entry, abs, coalesceShift) &&
+      (!mixed || hostLevelsAt(tlb, dataFrame(entry, abs, false) >>> 9) != 4)) {
+      key = abs >>> coalesceShift;
+      tag = COALESCED_TAG | key;
+    }
     // A descriptor chosen by `huge` waits for the directory load; a shared one does not.
     if (touch(l1, tlb + (l1Shared || !huge ? TLB_L1_4K : TLB_L1_2M), tag, key)) continue;
     if (huge) l1Misses2m++;
@@ -351,8 +460,8 @@ function coveZipfStores(t: u32, s: u32, c: u32, o: u32): void { coveLoop(t, s, c
     else if (touch(upper, tlb + TLB_PWC_PUD, pud, pud)) refs = guestHuge ? 1 : 2;
     else if (touch(upper, tlb + TLB_PWC_PGD, pud >>> 9, pud >>> 9)) refs = guestHuge ? 2 : 3;
     else refs = guestHuge ? 3 : 4;
-    // Nested: each guest reference and the final guest-physical address take a host walk.
-    if (hostLevels != 0) refs = (refs + 1) * (hostLevels + 1) - 1;
+    // Nested: each guest reference and the final guest-physical address take a host translation.
+    if (hostLevels != 0) refs = nestedRefs(tlb, refs, entry, abs, guestHuge);
     walkRefs += refs;
   }
 

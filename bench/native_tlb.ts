@@ -4,7 +4,7 @@
  * as the WASM core sees them, read from the stream block in core memory.
  */
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -12,6 +12,7 @@ import type { CoreMemory } from "../host/core/core_memory.ts";
 import { PMD, PTES_PER_PMD } from "../host/core/layout.ts";
 import type { AccessStream, TlbArray, TlbCounts, TlbPreset } from "../host/tlb/mod.ts";
 import { STREAM_BASE_PAGE, STREAM_DIR, STREAM_PAGES, STREAM_RNG } from "../host/tlb/tlb_layout.ts";
+import { pteFile } from "./pte_tables.ts";
 
 const SOURCE = fileURLToPath(new URL("native/tlb.c", import.meta.url));
 /** Tried in order: the machine's own instruction set, else the SSSE3 the twin needs at least. */
@@ -43,8 +44,11 @@ function arrayArg(a: TlbArray | null): string {
   return a === null ? "none" : `${a.entries}:${a.ways}`;
 }
 
-/** The twin's arguments for `preset` and `stream`, in the order bench/native/tlb.c documents. */
-function args(preset: TlbPreset, memory: CoreMemory, stream: AccessStream, warmUp: number, timed: number): string[] {
+/**
+ * The twin's arguments for `preset` and `stream`, in the order bench/native/tlb.c
+ * documents; the PTE tables go to the file `ptes`.
+ */
+function args(preset: TlbPreset, memory: CoreMemory, stream: AccessStream, warmUp: number, timed: number, ptes: string): string[] {
   const { pattern } = stream;
   if (pattern.kind !== "uniform" || (pattern.storeFraction ?? 0) !== 0) {
     throw new RangeError(`Cannot run the native TLB twin: it models uniform loads only, got ${JSON.stringify(pattern)}`);
@@ -57,12 +61,13 @@ function args(preset: TlbPreset, memory: CoreMemory, stream: AccessStream, warmU
   const entries = Math.floor((basePage + pages - 1) / PTES_PER_PMD) + 1;
   const huge = Array.from(u32.subarray(dir, dir + entries), (e) => ((e & PMD.HUGE) !== 0 ? "1" : "0")).join("");
   const rng = Array.from(u32.subarray(w + STREAM_RNG / 4, w + STREAM_RNG / 4 + 4), String);
+  writeFileSync(ptes, pteFile(memory, dir << 2, entries));
   const pwc = preset.pageWalkCaches;
   return [
     arrayArg(preset.l1), preset.l1Huge === "shared" ? "shared" : arrayArg(preset.l1Huge),
     arrayArg(preset.l2), preset.l2HoldsHuge ? "shared" : "none",
-    arrayArg(pwc.pmd), arrayArg(pwc.pud), arrayArg(pwc.pgd),
-    String(basePage), String(pages), huge, ...rng, String(warmUp), String(timed),
+    arrayArg(pwc.pmd), arrayArg(pwc.pud), arrayArg(pwc.pgd), String(Math.log2(preset.pteCoalescing)),
+    String(basePage), String(pages), huge, ptes, ...rng, String(warmUp), String(timed),
   ];
 }
 
@@ -103,7 +108,8 @@ export function buildNativeTlb(): { tlb: NativeTlb } | { skipped: string } {
     tlb: {
       flags,
       run(preset, memory, stream, warmUp, timed) {
-        const out = execFileSync(binary, args(preset, memory, stream, warmUp, timed), { encoding: "utf8" });
+        const ptes = path.join(dir, "ptes");
+        const out = execFileSync(binary, args(preset, memory, stream, warmUp, timed, ptes), { encoding: "utf8" });
         const { accessesPerS, ...warmUpCounts } = JSON.parse(out) as NativeCounts & { accessesPerS: number };
         return { warmUp: warmUpCounts, accessesPerS };
       },

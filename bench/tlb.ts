@@ -2,8 +2,9 @@
  * TLB-model speed: simulated accesses per second of the WASM core, the TypeScript twin
  * and the native C twin (bench/native/tlb.c, when a C compiler is on PATH), uniform
  * random over the seed's 128 MiB region (not 2 MiB aligned), with every PMD of 4 KiB
- * pages (the seed's "without" run) and with three PMDs in four huge (the "with" run), on
- * both presets. The native twin must count exactly what the WASM core counts from the
+ * pages on scattered frames (the seed's "without" run), the same on contiguous frames
+ * (every group of four coalesces on Zen 5) and with three PMDs in four huge (the "with"
+ * run), on both presets. The native twin must count exactly what the WASM core counts from the
  * same seed, or the bench fails. Writes bench/results/tlb.json; its headline numbers are
  * the Zen 5, all-4 KiB case.
  *
@@ -12,12 +13,12 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import os from "node:os";
 import Benchmark from "benchmark";
-import { PMD } from "../host/core/layout.ts";
 import { createCore } from "../host/node/load_core.ts";
 import {
   AccessStream, createTlbRef, GOLDEN_COVE, TaskTlb, type TlbCore, type TlbPreset, wasmTlbCore, ZEN5,
 } from "../host/tlb/mod.ts";
 import { buildNativeTlb, type NativeCounts, type NativeTlb } from "./native_tlb.ts";
+import { benchDirectory } from "./pte_tables.ts";
 
 const REGION_BYTES = 128 * 1024 * 1024;
 /** The region starts 37 pages into PMD 1, so it touches 65 PMDs as an unaligned mmap does. */
@@ -33,12 +34,11 @@ const { memory, core } = await createCore({ maxBytes: 64 * 1024 * 1024 });
 const wasm = wasmTlbCore(core.exports);
 const cores: TlbCore[] = [wasm, createTlbRef(memory.memory)];
 
-function directory(hugeEvery: number): number {
-  const dir = memory.alloc(PMDS * 4, 64);
-  for (let i = 0; i < PMDS; i++) memory.u32[(dir >>> 2) + i] = hugeEvery > 0 && i % 4 !== 0 ? PMD.HUGE : 1;
-  return dir;
-}
-const maps = { "4k": directory(0), mixed: directory(4) } as const;
+const maps = {
+  "4k": benchDirectory(memory, PMDS, () => false, "scattered"),
+  "4k-contiguous": benchDirectory(memory, PMDS, () => false, "contiguous"),
+  mixed: benchDirectory(memory, PMDS, (i) => i % 4 !== 0, "scattered"),
+} as const;
 const presets = [ZEN5, GOLDEN_COVE];
 
 function stream(map: keyof typeof maps): AccessStream {

@@ -2,7 +2,8 @@
  * Instructions per simulated access of the TLB loop, counted by valgrind's callgrind
  * (an instruction count is repeatable on a loaded machine, where a time is not): the
  * WASM core, the TypeScript twin and the native C twin, on bench/tlb.ts's headline case
- * (Zen 5, uniform loads over the seed's 128 MiB region, every PMD of 4 KiB pages). Each
+ * (Zen 5, uniform loads over the seed's 128 MiB region, every PMD of 4 KiB pages on
+ * scattered frames). Each
  * engine runs twice under callgrind, with N and 2N measured accesses after the same
  * warm-up; the difference over N is the steady-state cost of one access, with start-up,
  * compilation and warm-up cancelled out. The WASM core runs with --no-liftoff, so every
@@ -12,13 +13,13 @@
  * Usage: npx tsx bench/tlb_instructions.ts [wasm,ts,native]
  */
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { PMD } from "../host/core/layout.ts";
 import { createCore } from "../host/node/load_core.ts";
 import { AccessStream, createTlbRef, TaskTlb, wasmTlbCore, ZEN5 } from "../host/tlb/mod.ts";
+import { benchDirectory, pteFile } from "./pte_tables.ts";
 
 const SELF = fileURLToPath(import.meta.url);
 const NATIVE = fileURLToPath(new URL("native/tlb.c", import.meta.url));
@@ -34,8 +35,7 @@ const SEED = 1;
 /** Child mode: run `warmUp` then `n` accesses on `engine` in this process. */
 async function child(engine: "wasm" | "ts", warmUp: number, n: number): Promise<void> {
   const { memory, core } = await createCore({ maxBytes: 64 * 1024 * 1024 });
-  const dir = memory.alloc(PMDS * 4, 64);
-  memory.u32.fill(1, dir >>> 2, (dir >>> 2) + PMDS);
+  const dir = benchDirectory(memory, PMDS, () => false, "scattered");
   const tlb = new TaskTlb(memory, engine === "wasm" ? wasmTlbCore(core.exports) : createTlbRef(memory.memory), ZEN5);
   const s = new AccessStream(memory, { dir, ...REGION }, { kind: "uniform" }, SEED);
   tlb.run(s, warmUp);
@@ -52,19 +52,20 @@ function callgrind(cmd: string, args: string[]): number {
   return Number(m[1]);
 }
 
-function nativeArgs(warmUp: number, timed: number): string[] {
+/** The native twin's arguments; `ptes` is the file of the region's PTE tables. */
+function nativeArgs(warmUp: number, timed: number, ptes: string): string[] {
   const arr = (a: { entries: number; ways: number } | null) => (a === null ? "none" : `${a.entries}:${a.ways}`);
   const pwc = ZEN5.pageWalkCaches;
   const basePage = REGION.firstPmd * 512 + REGION.offset / 4096;
   // Any non-zero xoshiro128** state: a uniform stream's cost per access does not depend on its seed.
   return [
     arr(ZEN5.l1), ZEN5.l1Huge === "shared" ? "shared" : arr(ZEN5.l1Huge), arr(ZEN5.l2), ZEN5.l2HoldsHuge ? "shared" : "none",
-    arr(pwc.pmd), arr(pwc.pud), arr(pwc.pgd), String(basePage), String(REGION.length / 4096), "0".repeat(PMDS),
-    "1", "2", "3", "4", String(warmUp), String(timed),
+    arr(pwc.pmd), arr(pwc.pud), arr(pwc.pgd), String(Math.log2(ZEN5.pteCoalescing)), String(basePage),
+    String(REGION.length / 4096), "0".repeat(PMDS), ptes, "1", "2", "3", "4", String(warmUp), String(timed),
   ];
 }
 
-function perAccess(engine: Engine): number {
+async function perAccess(engine: Engine): Promise<number> {
   const { warmUp, n } = SIZES[engine];
   if (engine === "native") {
     const dir = mkdtempSync(path.join(os.tmpdir(), "khugesim-native-tlb-"));
@@ -72,8 +73,11 @@ function perAccess(engine: Engine): number {
       const bin = path.join(dir, "tlb");
       // valgrind 3.19 decodes no AVX-512: the twin is built for x86-64-v3 (AVX2), not -march=native.
       execFileSync("cc", ["-std=c11", "-O2", "-march=x86-64-v3", "-o", bin, NATIVE]);
-      const one = callgrind(bin, nativeArgs(warmUp, n));
-      const two = callgrind(bin, nativeArgs(warmUp, 2 * n));
+      const { memory } = await createCore({ maxBytes: 64 * 1024 * 1024 });
+      const ptes = path.join(dir, "ptes");
+      writeFileSync(ptes, pteFile(memory, benchDirectory(memory, PMDS, () => false, "scattered"), PMDS));
+      const one = callgrind(bin, nativeArgs(warmUp, n, ptes));
+      const two = callgrind(bin, nativeArgs(warmUp, 2 * n, ptes));
       return (two - one) / (NATIVE_REPEATS * n);
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -94,6 +98,6 @@ if (argv[0] === "--child") {
   const engines = (argv[0] ?? "wasm,ts,native").split(",") as Engine[];
   for (const e of engines) {
     if (!(e in SIZES)) throw new RangeError(`Cannot count instructions: engine must be one of wasm, ts, native, got "${e}"`);
-    console.log(`${e}: ${perAccess(e).toFixed(1)} instructions per access (callgrind, Zen 5, uniform, all 4 KiB)`);
+    console.log(`${e}: ${(await perAccess(e)).toFixed(1)} instructions per access (callgrind, Zen 5, uniform, all 4 KiB)`);
   }
 }

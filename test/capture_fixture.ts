@@ -4,9 +4,10 @@
  * real-kernel tests cannot run here, or undefined.
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { readThp } from "./real_thp_fixture.ts";
 
 function skipReason(): string | undefined {
   if (process.platform !== "linux") return "not Linux: no /proc";
@@ -25,7 +26,7 @@ export const captureSkip = skipReason();
 /** transparent_hugepage/enabled of this machine ("always", "madvise", "never"), or undefined without THP. */
 export function machineThp(): string | undefined {
   try {
-    return /\[(\w+)\]/.exec(readFileSync("/sys/kernel/mm/transparent_hugepage/enabled", "utf8"))?.[1];
+    return readThp("enabled");
   } catch {
     return undefined;
   }

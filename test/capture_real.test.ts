@@ -18,9 +18,11 @@ import { isAnonPrivate, PAGE, type Snapshot, type SnapshotVma } from "../host/sn
 import { scanImportedVmas } from "../host/fullscan/imported_vmas.ts";
 import { type Child, captureSkip, machineThp, startChild } from "./capture_fixture.ts";
 import { runMain } from "./cli_in_process.ts";
+import { holdRealThp, withRealThp } from "./real_thp_fixture.ts";
 import { synthKernel } from "./synth_fixture.ts";
 
-const thp = machineThp();
+// Read (and below, fault the child) under the real-THP lock: another test may have changed the setting for a while.
+const thp = captureSkip ? machineThp() : await withRealThp(() => machineThp());
 if (captureSkip) console.warn(`Skipping the real-process capture tests: ${captureSkip}`);
 const title = (t: string) => (captureSkip ? `${t} (skipped: ${captureSkip})` : t);
 /** Why the THP-dependent checks cannot run here, or undefined. */
@@ -48,11 +50,16 @@ describe.skipIf(captureSkip !== undefined)(title("capture of a real process"), (
     expect(kb).toBeLessThanOrEqual(now.smaps.LazyFree);
   };
 
+  let release: (() => void) | undefined;
   beforeAll(async () => {
+    release = await holdRealThp();
     child = await startChild();
     snap = await captureProcesses([child.pid]);
   }, 60_000);
-  afterAll(() => child?.stop());
+  afterAll(() => {
+    child?.stop();
+    release?.();
+  });
 
   test("captureProcesses() reads pfns and kpageflags as root, and every region as a VMA of its own", () => {
     expect(snap.sources).toMatchObject({ pagemap: true, pfns: true, kpageflags: true });
@@ -165,14 +172,10 @@ const mthpSkip = captureSkip ?? (existsSync(MTHP_64K) ? undefined : "the kernel 
 describe.skipIf(mthpSkip !== undefined)(`capture of mTHPs${mthpSkip ? ` (skipped: ${mthpSkip})` : ""}`, () => {
   test("64 kB mTHPs are recorded as order-4 aligned folios, counted as thpmaps' anon-thp-pte-aligned-64kB", async () => {
     // 64 kB mTHPs for MADV_HUGEPAGE memory only while the child faults its region; the old setting is put back at once.
-    const old = /\[(\w+)\]/.exec(readFileSync(MTHP_64K, "utf8"))![1];
-    let child: Child;
-    writeFileSync(MTHP_64K, "madvise");
-    try {
-      child = await startChild("mthp");
-    } finally {
-      writeFileSync(MTHP_64K, old);
-    }
+    const child = await withRealThp((set) => {
+      set("hugepages-64kB/enabled", "madvise");
+      return startChild("mthp");
+    });
     try {
       const s = await captureProcesses([child.pid]);
       const v = s.processes[0].vmas.find((x) => x.start === child.regions.M.start)!;

@@ -4,20 +4,25 @@
  * against. It mirrors the WASM core step for step (the xoshiro128** stream, the PMD
  * directory, narrow sets compared 16 ways at once with SSE2/SSSE3, wide fully
  * associative arrays kept as a hashed LRU list, the L1 / L2 / page-walk-cache flow and
- * its counts), so that from the same seed it counts exactly what the WASM core counts;
- * bench/tlb.ts checks that it does before it quotes a speed. It models bare metal only: the
- * TLB block's host levels are 0 (no nested paging, host/tlb/virtualization.ts).
+ * its counts, the PTE coalescing decided from the PTE tables), so that from the same seed
+ * it counts exactly what the WASM core counts; bench/tlb.ts checks that it does before it
+ * quotes a speed. It models bare metal only: the TLB block's host levels are 0 (no nested
+ * paging, host/tlb/virtualization.ts).
  *
- * Usage: tlb L1 L1HUGE L2 L2HUGE PWC_PMD PWC_PUD PWC_PGD BASE_PAGE PAGES DIR S0 S1 S2 S3 WARM_UP TIMED
+ * Usage: tlb L1 L1HUGE L2 L2HUGE PWC_PMD PWC_PUD PWC_PGD COALESCE BASE_PAGE PAGES DIR PTES S0 S1 S2 S3 WARM_UP TIMED
  *   L1 .. PWC_PGD  the seven arrays of a TLB block (host/tlb/tlb_layout.ts), each
  *                  ENTRIES:WAYS or "none" (absent: every lookup misses, nothing is
  *                  filled); L1HUGE and L2HUGE may also be "shared" (the L1 or the L2
  *                  array holds both page sizes)
+ *   COALESCE       log2 of the 4 KiB pages a coalesced entry holds, 0 for none (the
+ *                  TLB block's TLB_COALESCE_SHIFT)
  *   BASE_PAGE      4 KiB page number of the region's first page, counted from
  *                  directory entry 0 (the stream block's STREAM_BASE_PAGE)
  *   PAGES          region length in 4 KiB pages
  *   DIR            the PMD directory from entry 0, one character per entry: 1 for a
  *                  2 MiB page, 0 for a PTE table
+ *   PTES           a file of 512 little-endian u64 PTEs (host/core/layout.ts) per entry
+ *                  of DIR, in its order (a 2 MiB entry's are not read)
  *   S0 .. S3       the xoshiro128** state, four decimal u32 words (STREAM_RNG)
  *   WARM_UP        accesses of the warm-up run, on empty TLBs
  *   TIMED          accesses of each of the REPEATS timed runs, which continue the
@@ -46,6 +51,12 @@
 #define TAG_INVALID 0xffffffffu
 #define HUGE_TAG 0x80000000u
 #define PMD_HUGE 0x80000000u
+#define PMD_MIGRATION 0x40000000u
+#define PMD_INDEX_MASK 0x3fffffffu
+#define PTE_PRESENT 0x1u
+#define PTE_WRITE 0x8u
+#define PTES_PER_PMD 512u
+#define COALESCED_TAG 0xc0000000u
 
 /* Timed runs; the best one is reported, as a benchmark's fastest sample is the least disturbed. */
 #define REPEATS 5
@@ -79,6 +90,9 @@ typedef struct {
 
 typedef struct {
   const uint32_t *dir;
+  /* The PTE table of directory entry value v (v > 0, not huge) starts at ptes + (v - 1) * 512. */
+  const uint64_t *ptes;
+  uint32_t coalesce_shift;
   uint32_t base_page;
   uint32_t pages;
   uint32_t s[4];
@@ -269,12 +283,33 @@ static bool one_array(const Tlb *t, int a, int b) {
   return t->desc[a] == t->desc[b] && t->desc[a]->ways != 0;
 }
 
+/*
+ * coalesces: whether 4 KiB page `abs_page` of the PTE table of directory entry `e` is held
+ * in a coalesced entry: its aligned group of 2^shift PTEs is present, maps as many
+ * contiguous frames from a frame aligned as the group, with one set of permissions.
+ */
+ALWAYS_INLINE bool coalesces(const Stream *st, uint32_t e, uint32_t abs_page, uint32_t shift) {
+  uint32_t table = e & PMD_INDEX_MASK;
+  if (table == 0 || (e & PMD_MIGRATION) != 0) return false;
+  uint32_t n = 1u << shift;
+  const uint64_t *page = st->ptes + (size_t)(table - 1) * PTES_PER_PMD + (abs_page & (PTES_PER_PMD - 1));
+  /* The page's own frame must sit in its group as the page does: most layouts fail here. */
+  if ((((uint32_t)(*page >> 32) ^ abs_page) & (n - 1)) != 0) return false;
+  const uint64_t *group = page - (abs_page & (n - 1));
+  uint64_t same = 0xffffffff00000000ull | PTE_PRESENT | PTE_WRITE;
+  uint64_t first = (group[0] & same & ~((uint64_t)(n - 1) << 32)) | PTE_PRESENT;
+  uint64_t differ = 0;
+  for (uint32_t i = 0; i < n; i++) differ |= (group[i] & same) ^ (first + ((uint64_t)i << 32));
+  return differ == 0;
+}
+
 /* runLoop for the uniform pattern with loads only: one draw per access. */
 ALWAYS_INLINE void run_loop(const Tlb *t, Stream *st, uint64_t count, Counts *out, int l1, bool l1_shared, int l2,
                             bool l2_shared, int pmd_cache, int upper) {
   Array *l1_4k = t->desc[L1_4K], *l1_2m = t->desc[L1_2M], *l2_4k = t->desc[L2_4K], *l2_2m = t->desc[L2_2M];
   Array *pwc_pmd = t->desc[PWC_PMD], *pwc_pud = t->desc[PWC_PUD], *pwc_pgd = t->desc[PWC_PGD];
   const uint32_t *dir = st->dir;
+  uint32_t coalesce_shift = st->coalesce_shift;
   uint32_t base_page = st->base_page, pages = st->pages;
   uint32_t s0 = st->s[0], s1 = st->s[1], s2 = st->s[2], s3 = st->s[3];
   Counts c = {.accesses = count};
@@ -294,9 +329,14 @@ ALWAYS_INLINE void run_loop(const Tlb *t, Stream *st, uint64_t count, Counts *ou
 
     uint32_t abs_page = base_page + page;
     uint32_t pmd = abs_page >> 9;
-    bool huge = (dir[pmd] & PMD_HUGE) != 0;
+    uint32_t entry = dir[pmd];
+    bool huge = (entry & PMD_HUGE) != 0;
     uint32_t tag = huge ? HUGE_TAG | pmd : abs_page;
     uint32_t key = huge ? pmd : abs_page;
+    if (coalesce_shift != 0 && !huge && coalesces(st, entry, abs_page, coalesce_shift)) {
+      key = abs_page >> coalesce_shift;
+      tag = COALESCED_TAG | key;
+    }
     if (touch(l1, l1_shared || !huge ? l1_4k : l1_2m, tag, key)) continue;
     if (huge) c.l1_misses_2m++;
     else c.l1_misses_4k++;
@@ -373,8 +413,9 @@ static double seconds(void) {
 static volatile uint64_t sink;
 
 int main(int argc, char **argv) {
-  if (argc != 17) {
-    fprintf(stderr, "usage: tlb L1 L1HUGE L2 L2HUGE PWC_PMD PWC_PUD PWC_PGD BASE_PAGE PAGES DIR S0 S1 S2 S3 WARM_UP TIMED\n");
+  if (argc != 19) {
+    fprintf(stderr, "usage: tlb L1 L1HUGE L2 L2HUGE PWC_PMD PWC_PUD PWC_PGD COALESCE BASE_PAGE PAGES DIR PTES S0 S1 S2 S3 "
+                    "WARM_UP TIMED\n");
     return 2;
   }
   Tlb t;
@@ -387,24 +428,30 @@ int main(int argc, char **argv) {
   t.desc[PWC_PGD] = parse_array(argv[7], NULL);
 
   Stream st;
+  st.coalesce_shift = (uint32_t)parse_u64(argv[8], 4);
   /* Page numbers stay below 2^31, as AccessStream requires. */
-  st.base_page = (uint32_t)parse_u64(argv[8], 0x7fffffff);
-  st.pages = (uint32_t)parse_u64(argv[9], 0x80000000u - st.base_page);
-  if (st.pages == 0) fail("the region must have at least one page", argv[9]);
-  const char *dir_arg = argv[10];
+  st.base_page = (uint32_t)parse_u64(argv[9], 0x7fffffff);
+  st.pages = (uint32_t)parse_u64(argv[10], 0x80000000u - st.base_page);
+  if (st.pages == 0) fail("the region must have at least one page", argv[10]);
+  const char *dir_arg = argv[11];
   size_t entries = strlen(dir_arg);
   if (entries <= (st.base_page + st.pages - 1) >> 9) fail("the directory must cover every PMD of the region", dir_arg);
   uint32_t *dir = malloc(entries * 4);
   if (dir == NULL) fail("out of memory", "malloc");
   for (size_t i = 0; i < entries; i++) {
     if (dir_arg[i] != '0' && dir_arg[i] != '1') fail("the directory must be a string of 0 and 1", dir_arg);
-    /* Only PMD.HUGE is read: a PTE table's entry needs no other bit. */
-    dir[i] = dir_arg[i] == '1' ? PMD_HUGE : 0;
+    /* A 2 MiB entry is read for PMD.HUGE only; a PTE table's is its table's index, from 1. */
+    dir[i] = dir_arg[i] == '1' ? PMD_HUGE : (uint32_t)i + 1;
   }
   st.dir = dir;
-  for (int i = 0; i < 4; i++) st.s[i] = (uint32_t)parse_u64(argv[11 + i], UINT32_MAX);
-  uint64_t warm_up = parse_u64(argv[15], UINT64_MAX);
-  uint64_t timed = parse_u64(argv[16], UINT64_MAX);
+  uint64_t *ptes = alloc_aligned(64, entries * PTES_PER_PMD * 8);
+  FILE *f = fopen(argv[12], "rb");
+  if (f == NULL || fread(ptes, 8 * PTES_PER_PMD, entries, f) != entries) fail("cannot read 512 PTEs per directory entry", argv[12]);
+  fclose(f);
+  st.ptes = ptes;
+  for (int i = 0; i < 4; i++) st.s[i] = (uint32_t)parse_u64(argv[13 + i], UINT32_MAX);
+  uint64_t warm_up = parse_u64(argv[17], UINT64_MAX);
+  uint64_t timed = parse_u64(argv[18], UINT64_MAX);
 
   Counts warm;
   run(&t, &st, warm_up, &warm);

@@ -16,7 +16,7 @@ import type { AccessStep, Scenario, Step, TaskSpec } from "../scenario/scenario_
 import { ScenarioError } from "../scenario/scenario_error.ts";
 import { accessNs, type CostModel } from "../tlb/cost_model.ts";
 import type { TlbPreset } from "../tlb/presets.ts";
-import { virtualizationOf } from "../tlb/virtualization.ts";
+import { machineVirtualization } from "../tlb/virtualization.ts";
 import { TaskTlb } from "../tlb/tlb.ts";
 import { simulateChunk, StreamSim, type TlbSampling } from "./access_sim.ts";
 import { AccessTotals } from "./access_totals.ts";
@@ -208,7 +208,7 @@ export class TaskRun {
     const { start, len } = this.#range(step);
     const sim = this.#guard(path, () => this.#stream(step, mm, start, len));
     if (this.#tlb === null) {
-      const virtualization = virtualizationOf(ctx.scenario.machine.virtualization ?? "none");
+      const virtualization = machineVirtualization(ctx.scenario.machine.virtualization, ctx.scenario.seed);
       this.#tlb = new TaskTlb(ctx.engine.memory, ctx.engine.tlbCore, ctx.preset, virtualization);
       mm.tlbs.add(this.#tlb);
     }

@@ -53,14 +53,31 @@ export const DEFAULT_KERNEL_SPEC: KernelSpec = { hz: 250, costs: {} };
 /** A scenario's `machine:` section: CPUs khugepaged shares with the tasks; undefined: it has one of its own. */
 export interface MachineSpec {
   cpus?: number;
-  /** Nested paging and the host's page size (host/tlb/virtualization.ts); undefined: bare metal. */
-  virtualization?: "none" | "nested-4k" | "nested-2m" | "nested-1g";
+  /**
+   * Nested paging and the host's page size (host/tlb/virtualization.ts); undefined: bare
+   * metal. `{ nested: { "4k": 0.3, "2m": 0.7 } }`: the host backs those fractions of guest
+   * memory with each page size.
+   */
+  virtualization?: "none" | "nested-4k" | "nested-2m" | "nested-1g" | { nested: { "4k"?: number; "2m"?: number; "1g"?: number } };
 }
+
+const fraction = z.number().min(0).max(1);
+const sum = (f: Record<string, number>) => Number(Object.values(f).reduce((a, x) => a + x, 0).toPrecision(12));
 
 /** The schema of `machine:`. */
 export const MachineSchema = z.strictObject({
   cpus: z.number().int().min(1).max(4096).optional(),
-  virtualization: z.enum(["none", "nested-4k", "nested-2m", "nested-1g"]).optional(),
+  virtualization: z.union([
+    z.enum(["none", "nested-4k", "nested-2m", "nested-1g"]),
+    z.strictObject({
+      nested: z.strictObject({ "4k": fraction.optional(), "2m": fraction.optional(), "1g": fraction.optional() })
+        .refine((f) => Math.abs(sum(f) - 1) <= 1e-9, {
+          error: (i) => `must be fractions of 4k, 2m and 1g summing to 1, got a sum of ${sum(i.input as Record<string, number>)}`,
+        }),
+    }),
+  ], {
+    error: (i) => `must be none, nested-4k, nested-2m, nested-1g or { nested: fractions of 4k, 2m and 1g }, got ${quote(i.input)}`,
+  }).optional(),
 });
 
 /** A task's scheduling class: its nice value, or SCHED_IDLE (which ignores nice). */

@@ -9,7 +9,7 @@ import {
 import { accessNs, BARE_METAL, type CostModel } from "../tlb/cost_model.ts";
 import { seedLine } from "../tlb/cost_band.ts";
 import { partsLine } from "../tlb/cost_parts.ts";
-import { virtualizationOf } from "../tlb/virtualization.ts";
+import { machineVirtualization } from "../tlb/virtualization.ts";
 
 /** The most points of a run's time series (a day at 1 s fits); each holds a sample of every task. */
 const MAX_SAMPLES = 100_000;
@@ -18,7 +18,10 @@ const MAX_STEPS = 1_000_000;
 
 /** The cost line of a scenario's `costModel` (the parts line follows its `machine.virtualization`). */
 export function costModelOf(scenario: Pick<Scenario, "costModel" | "machine">): CostModel {
-  if (scenario.costModel === "zen5-parts") return partsLine(virtualizationOf(scenario.machine.virtualization ?? "none"));
+  if (scenario.costModel === "zen5-parts") {
+    // The parts line reads the host's most common page size only, which no seed changes.
+    return partsLine(machineVirtualization(scenario.machine.virtualization, 0));
+  }
   return scenario.costModel === "kvm-guest" ? seedLine("kvm-guest") : BARE_METAL;
 }
 

@@ -24,5 +24,6 @@ export { perfDtlbLoadMisses, type TlbCounts } from "./tlb_counts.ts";
 export { type TlbCore, wasmTlbCore } from "./tlb_core.ts";
 export { createTlbRef } from "./tlb_ref.ts";
 export {
-  BARE_METAL_MMU, type HostPage, hostLevels, nestedWalkRefs, type Virtualization, virtualizationOf,
+  BARE_METAL_MMU, type HostPage, type HostPageMix, hostLevels, machineVirtualization, mixedHostLevels, mixedVirtualization, mixThresholds,
+  nestedWalkRefs, type Virtualization, virtualizationOf,
 } from "./virtualization.ts";

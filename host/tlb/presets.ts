@@ -27,8 +27,22 @@ export interface TlbPreset {
   /** Second-level DTLB; it holds 4 KiB and, when `l2HoldsHuge`, 2 MiB translations. */
   readonly l2: TlbArray;
   readonly l2HoldsHuge: boolean;
+  /**
+   * 4 KiB pages one TLB entry holds when their PTEs coalesce (1: the core coalesces
+   * nothing): a naturally aligned group of that many present PTEs mapping as many
+   * contiguous frames, the first aligned as the group, with one set of permissions
+   * (host/tlb/tlb_layout.ts TLB_COALESCE_SHIFT). Decided from the page tables on every
+   * access, so scattered frames give exactly the counts of a core without it.
+   */
+  readonly pteCoalescing: number;
   /** Page-walk caches of the upper paging levels; null where the model has none. */
   readonly pageWalkCaches: { readonly pmd: TlbArray | null; readonly pud: TlbArray | null; readonly pgd: TlbArray | null };
+  /**
+   * Caches of the nested walk under a host (host/tlb/tlb_layout.ts TLB_NTLB): the nested
+   * TLB of guest-physical to host-physical translations, and the nested walk cache of
+   * the host's entries one level above its leaf; null where the model has none.
+   */
+  readonly nestedWalkCaches: { readonly ntlb: TlbArray | null; readonly pwc: TlbArray | null };
   /** Cycles of an L1 miss that hits the L2. */
   readonly l2HitCycles: number;
   /** Fixed cycles of a walk, plus `walkRefCycles` per paging-structure load it makes. */
@@ -56,10 +70,34 @@ export const ZEN5: TlbPreset = {
   // 2MB 4096". Associativity assumed 16-way: none of the sources found states it.
   l2: { entries: 4096, ways: 16 },
   l2HoldsHuge: true,
+  // PTE coalescing. The Family 1Ah Model 00h-0Fh performance-monitor events as Linux
+  // carries them (tools/perf/pmu-events/arch/x86/amdzen5/load-store.json, "perf vendor
+  // events amd: Add Zen 5 core events", Sandipan Das, 2024) count L1 DTLB misses that
+  // hit the L2 DTLB "for coalesced pages" (LsL1DTlbMiss umask 0x02) and that walk for
+  // them (umask 0x20), and define "A coalesced page is a 16k page created from four
+  // adjacent 4k pages": four pages, in both levels (an L1 reload from an L2 hit, and a
+  // walk's fill). Zen 1 coalesced eight into 32K (amdzen1 load-store.json,
+  // tlb_reload_32k_l2_hit, "L1 DTLB Reload of a page of 32K size"); Zi Yan on linux-mm,
+  // 2025-03-27 (Re: [PATCH v3] mm/filemap: Allow arch to request folio size for exec
+  // memory): "AMD's PTE coalescing, which does PTE compression at 16KB or 32KB level".
+  // The group's alignment follows from the entry: one 16 KiB translation maps virtual
+  // bits above 14 to physical bits above 14, so both the four virtual pages and the four
+  // frames must be 16 KiB aligned. Assumed: "same attributes" means the permission bits
+  // the model's PTEs carry (present, writable), not the accessed and dirty bits, which
+  // hardware sets per PTE; no source found states it.
+  pteCoalescing: 4,
   // Assumed: AMD documents a page directory cache but not its size on Zen 5 (Family 16h
   // had 16 entries, Software Optimization Guide 52128 §2.6.3). Zen 2+ also keep PDEs in
   // the L2 DTLB (WikiChip); the model keeps them apart so they cost no L2 capacity.
   pageWalkCaches: { pmd: { entries: 64, ways: 64 }, pud: { entries: 16, ways: 16 }, pgd: { entries: 4, ways: 4 } },
+  // Bhargava et al., "Accelerating two-dimensional page walks for virtualized systems"
+  // (ASPLOS 2008, AMD): a nested TLB caching guest-physical to host-physical
+  // translations skips the host walk of the guest's page-table pages and of the final
+  // guest-physical address, and page-walk caches keep the host's upper entries. None in
+  // the model yet: AMD documents neither size for Zen 5, and the cost model's nested
+  // parts (cost_parts.ts, cachedNestedRefs) already assume such caches on top of full
+  // 2-D counts. A preset that sets them gets the simulated caches instead.
+  nestedWalkCaches: { ntlb: null, pwc: null },
   // Assumed: ~7 cycles L2 DTLB hit; walk loads hit the 1 MiB L2 cache, 14 cycles on Zen 5
   // (Hot Chips 2024 gives the L2 as 1 MB 16-way; the latency is the common measurement).
   l2HitCycles: 7,
@@ -88,11 +126,18 @@ export const GOLDEN_COVE: TlbPreset = {
   // entries are not modelled: the simulator has no 1 GiB pages).
   l2: { entries: 2048, ways: 16 },
   l2HoldsHuge: true,
+  // No PTE coalescing: Intel documents none (the SDM's TLB section, vol. 3 §4.10.2, knows
+  // the paging structures' page sizes only), and the Alder Lake walk events
+  // (tools/perf/pmu-events/arch/x86/alderlake/virtual-memory.json:
+  // DTLB_LOAD_MISSES.WALK_COMPLETED_4K, _2M_4M, _1G) have no coalesced size.
+  pteCoalescing: 1,
   // Assumed: Intel SDM vol. 3 §4.10.3 describes the paging-structure caches without
   // sizes; 32 PDE, 4 PDPTE and 2 PML4E entries are the sizes the MMU-cache literature
   // commonly uses for Intel cores (e.g. Bhattacharjee, "Large-reach memory management
   // unit caches", MICRO 2013), not vendor figures for Golden Cove.
   pageWalkCaches: { pmd: { entries: 32, ways: 4 }, pud: { entries: 4, ways: 4 }, pgd: { entries: 2, ways: 2 } },
+  // Intel's EPT paging-structure caches (SDM vol. 3 §29.4.3) have no published sizes; none modelled.
+  nestedWalkCaches: { ntlb: null, pwc: null },
   // Assumed: ~8 cycles STLB hit; walk loads hit the 1.25 MiB L2 cache at ~15 cycles.
   l2HitCycles: 8,
   walkBaseCycles: 4,

@@ -11,12 +11,12 @@ import type { TlbCore } from "./tlb_core.ts";
 import { runResidentL1 } from "./l1_resident.ts";
 import { deleteSlot, probeSlot, relinkBetweenEnds } from "./wide_index.ts";
 import {
-  DESC_INDEX, DESC_INDEX_SHIFT, DESC_LINKS, DESC_ORDER, DESC_SET_MASK, DESC_TAGS, DESC_WAYS, HUGE_TAG, OUT_ACCESSES,
+  COALESCED_TAG, DESC_INDEX, DESC_INDEX_SHIFT, DESC_LINKS, DESC_ORDER, DESC_SET_MASK, DESC_TAGS, DESC_WAYS, HUGE_TAG, OUT_ACCESSES,
   NARROW_SLOTS, OUT_BYTES, OUT_L1_MISSES_2M, OUT_L1_MISSES_4K, OUT_L2_HITS, OUT_LOADS, OUT_STORES, OUT_WALK_REFS, OUT_WALKS,
   OUT_WALKS_ON_LOADS, TAG_INVALID, TLB_HEADER_BYTES, TLB_L1_2M, TLB_L1_4K, TLB_L2_2M, TLB_L2_4K, TLB_PWC_PGD,
-  TLB_HOST_LEVELS, TLB_PWC_PMD, TLB_PWC_PUD,
+  TLB_COALESCE_SHIFT, TLB_HOST_LEVELS, TLB_HOST_MIX, TLB_HOST_MIX_1G, TLB_HOST_MIX_4K, TLB_HOST_MIX_SEED, TLB_NPWC, TLB_NTLB, TLB_PWC_PMD, TLB_PWC_PUD,
 } from "./tlb_layout.ts";
-import { BARE_METAL_MMU, hostLevels, type Virtualization } from "./virtualization.ts";
+import { BARE_METAL_MMU, hostLevels, mixThresholds, splinters, type Virtualization } from "./virtualization.ts";
 
 /** Ages fit one 16-lane vector; a wider set must be fully associative (a hashed LRU list). */
 const NARROW_MAX_WAYS = NARROW_SLOTS;
@@ -46,6 +46,15 @@ interface ArrayPlacement {
   links: number;
 }
 
+/** log2 of the preset's `pteCoalescing`; throws RangeError unless it is 1 or a power of two from 2 to 16. */
+function coalesceShift(preset: TlbPreset): number {
+  const n = preset.pteCoalescing;
+  if (!(Number.isInteger(n) && n >= 1 && n <= 16 && (n & (n - 1)) === 0)) {
+    throw new RangeError(`Cannot build TLB "${preset.name}": pteCoalescing must be 1, 2, 4, 8 or 16, got ${n}`);
+  }
+  return Math.log2(n);
+}
+
 /** Data TLBs of one task, living in core memory and simulated by a TlbCore. */
 export class TaskTlb {
   readonly preset: TlbPreset;
@@ -59,6 +68,7 @@ export class TaskTlb {
   /** The L1 and L2 arrays, each once. */
   readonly #translations: ArrayPlacement[] = [];
   readonly #walkCaches: ArrayPlacement[] = [];
+  readonly #coalesceShift: number;
 
   /** Allocate the preset's arrays in `memory`, empty, to be simulated by `core` under `virtualization`. */
   constructor(memory: CoreMemory, core: TlbCore, preset: TlbPreset, virtualization: Virtualization = BARE_METAL_MMU) {
@@ -80,9 +90,26 @@ export class TaskTlb {
     this.#describe(TLB_PWC_PMD, pwc.pmd ? this.#place(pwc.pmd, "pageWalkCaches.pmd") : absent);
     this.#describe(TLB_PWC_PUD, pwc.pud ? this.#place(pwc.pud, "pageWalkCaches.pud") : absent);
     this.#describe(TLB_PWC_PGD, pwc.pgd ? this.#place(pwc.pgd, "pageWalkCaches.pgd") : absent);
-    memory.u32[(this.ptr + TLB_HOST_LEVELS) >>> 2] = hostLevels(virtualization);
+    // A guest's INVLPG leaves the host's translations alone: the nested caches only empty with the whole TLB.
+    const walkCaches = [...this.#arrays];
+    const nested = virtualization.mode === "nested" ? preset.nestedWalkCaches : { ntlb: null, pwc: null };
+    this.#describe(TLB_NTLB, nested.ntlb ? this.#place(nested.ntlb, "nestedWalkCaches.ntlb") : absent);
+    this.#describe(TLB_NPWC, nested.pwc ? this.#place(nested.pwc, "nestedWalkCaches.pwc") : absent);
+    const levels = hostLevels(virtualization);
+    memory.u32[(this.ptr + TLB_HOST_LEVELS) >>> 2] = levels;
+    // Under 4 KiB host pages a guest's contiguous frames need not be contiguous in the
+    // host: the model does not know, and coalesces nothing there (a mix: per region).
+    const mix = virtualization.mode === "nested" ? virtualization.mix : undefined;
+    this.#coalesceShift = mix === undefined && splinters(levels) ? 0 : coalesceShift(preset);
+    memory.u32[(this.ptr + TLB_COALESCE_SHIFT) >>> 2] = this.#coalesceShift;
+    if (mix !== undefined) {
+      const { t1g, t4k } = mixThresholds(mix.fractions);
+      const w = this.ptr >>> 2;
+      [memory.u32[w + TLB_HOST_MIX / 4], memory.u32[w + TLB_HOST_MIX_SEED / 4]] = [1, mix.seed];
+      [memory.u32[w + TLB_HOST_MIX_1G / 4], memory.u32[w + TLB_HOST_MIX_4K / 4]] = [t1g, t4k];
+    }
     this.#translations.push(...new Set([l1, l1Huge, l2]));
-    this.#walkCaches.push(...this.#arrays.filter((a) => !this.#translations.includes(a)));
+    this.#walkCaches.push(...walkCaches.filter((a) => !this.#translations.includes(a)));
     this.reset();
   }
 
@@ -103,6 +130,10 @@ export class TaskTlb {
       for (const a of this.#translations) {
         this.#drop(a, page, page);
         this.#drop(a, (HUGE_TAG | pmd) >>> 0, pmd);
+        if (this.#coalesceShift !== 0) {
+          const group = page >>> this.#coalesceShift;
+          this.#drop(a, (COALESCED_TAG | group) >>> 0, group);
+        }
       }
     }
     for (const a of this.#walkCaches) this.#empty(a);

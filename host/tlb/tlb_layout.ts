@@ -66,7 +66,50 @@ export const TLB_PWC_PGD = 6 * DESC_BYTES;
  * With 4 the guest's 2 MiB pages are splintered: an entry maps the smaller page, 4 KiB.
  */
 export const TLB_HOST_LEVELS = 7 * DESC_BYTES;
-export const TLB_HEADER_BYTES = 7 * DESC_BYTES + 4;
+/**
+ * log2 of the 4 KiB pages one coalesced entry maps (AMD Zen's PTE coalescing, see
+ * host/tlb/presets.ts), 0 when the TLB coalesces nothing. A 4 KiB page whose naturally
+ * aligned group of that many PTEs maps as many contiguous, equally aligned frames with
+ * one set of permissions is held as one entry, tag COALESCED_TAG | (page >> shift).
+ */
+export const TLB_COALESCE_SHIFT = 7 * DESC_BYTES + 4;
+/**
+ * The nested walk's caches, used under a host only (host/tlb/virtualization.ts). The
+ * nested TLB holds the host translation of a guest-physical page, keyed by the frame
+ * number in host pages; the nested walk cache holds the host's entry one level above
+ * its leaf, keyed by that number >> 9. A guest paging-structure page's frame is
+ * NESTED_TABLE_FRAMES | its table index for a PTE table, NESTED_PMD_FRAMES | the PUD
+ * index for a PMD table, NESTED_PUD_FRAMES | the PGD index for a PUD table, and
+ * NESTED_PGD_FRAME for the PGD: frames apart from every data frame (below 2^31).
+ */
+export const TLB_NTLB = 7 * DESC_BYTES + 8;
+export const TLB_NPWC = 8 * DESC_BYTES + 8;
+/**
+ * A host that backs guest memory with a mix of page sizes (TLB_HOST_MIX non-zero; then
+ * TLB_HOST_LEVELS is only non-zero): a guest-physical 1 GiB region is backed by 1 GiB
+ * pages when fmix32((region >> 9 | 2^31) ^ seed) is below TLB_HOST_MIX_1G, and
+ * otherwise each 2 MiB region by 4 KiB pages when fmix32(region ^ seed) is below
+ * TLB_HOST_MIX_4K, else by 2 MiB pages (host/tlb/virtualization.ts hostLevelsAt).
+ */
+export const TLB_HOST_MIX = 9 * DESC_BYTES + 8;
+export const TLB_HOST_MIX_SEED = 9 * DESC_BYTES + 12;
+export const TLB_HOST_MIX_1G = 9 * DESC_BYTES + 16;
+export const TLB_HOST_MIX_4K = 9 * DESC_BYTES + 20;
+export const TLB_HEADER_BYTES = 9 * DESC_BYTES + 24;
+export const NESTED_TABLE_FRAMES = 0x80000000;
+export const NESTED_PMD_FRAMES = 0xf0000000;
+export const NESTED_PUD_FRAMES = 0xf8000000;
+export const NESTED_PGD_FRAME = 0xfc000000;
+/**
+ * Nested-cache tags of a frame number in pages of 2^9, 2^18 and 2^27 frames: the prefix
+ * keeps them apart from one another and from 4 KiB frame numbers (below 0xfc000001).
+ */
+export const NESTED_2M_TAG = 0xfe000000;
+export const NESTED_1G_TAG = 0xff000000;
+export const NESTED_512G_TAG = 0xff800000;
+
+/** Set (with HUGE_TAG) in a coalesced entry's tag: its group number is below 2^29, apart from every other tag. */
+export const COALESCED_TAG = 0xc0000000;
 
 /**
  * The loops of the WASM core's tlbRun, by the shape of TLB they are built for (its

@@ -4,18 +4,19 @@
  * is a loop here), so that both leave the same bytes behind. It is the oracle of the
  * differential tests and the speed baseline of bench/tlb.ts.
  */
-import { PMD } from "../core/layout.ts";
+import { PMD, PTE, PTE_TABLE_BYTES, PTES_PER_PMD } from "../core/layout.ts";
 import type { TlbCore } from "./tlb_core.ts";
 import { deleteSlot, probeSlot, relinkBetweenEnds } from "./wide_index.ts";
 import {
-  DESC_INDEX, DESC_INDEX_SHIFT, DESC_LINKS, DESC_ORDER, DESC_SET_MASK, DESC_TAGS, DESC_WAYS, HUGE_TAG,
-  KIND_HOT, KIND_SEQUENTIAL, KIND_UNIFORM, NARROW_SLOTS, OUT_ACCESSES, OUT_L1_MISSES_2M, OUT_L1_MISSES_4K, OUT_L2_HITS,
+  COALESCED_TAG, DESC_INDEX, DESC_INDEX_SHIFT, DESC_LINKS, DESC_ORDER, DESC_SET_MASK, DESC_TAGS, DESC_WAYS, HUGE_TAG,
+  KIND_HOT, KIND_SEQUENTIAL, KIND_UNIFORM, NESTED_1G_TAG, NESTED_2M_TAG, NESTED_512G_TAG, NESTED_PGD_FRAME, NESTED_PMD_FRAMES, NESTED_PUD_FRAMES, NESTED_TABLE_FRAMES, NARROW_SLOTS, OUT_ACCESSES, OUT_L1_MISSES_2M, OUT_L1_MISSES_4K, OUT_L2_HITS,
   OUT_LOADS, OUT_STORES, OUT_WALK_REFS, OUT_WALKS, OUT_WALKS_ON_LOADS, STREAM_BASE_PAGE, STREAM_DIR,
   STREAM_KIND, STREAM_P0, STREAM_P1, STREAM_P2, STREAM_P3, STREAM_PAGES, STREAM_RNG, STREAM_STORE_THRESHOLD,
-  TAG_INVALID, TLB_HOST_LEVELS, TLB_L1_2M, TLB_L1_4K, TLB_L2_2M, TLB_L2_4K, TLB_PWC_PGD, TLB_PWC_PMD, TLB_PWC_PUD,
+  TAG_INVALID, TLB_COALESCE_SHIFT, TLB_HOST_LEVELS, TLB_HOST_MIX, TLB_HOST_MIX_1G, TLB_HOST_MIX_4K,
+  TLB_HOST_MIX_SEED, TLB_NPWC, TLB_NTLB, TLB_L1_2M, TLB_L1_4K, TLB_L2_2M, TLB_L2_4K, TLB_PWC_PGD, TLB_PWC_PMD, TLB_PWC_PUD,
   ZIPF_BUCKET_BYTES,
 } from "./tlb_layout.ts";
-import { nestedWalkRefs, splinters } from "./virtualization.ts";
+import { mixedHostLevels, splinters } from "./virtualization.ts";
 
 /** `floor(a * b / 2^32)` for u32 a and b, exact in doubles (each partial product < 2^49). */
 function mulHigh(a: number, b: number): number {
@@ -112,6 +113,70 @@ export function createTlbRef(memory: WebAssembly.Memory): TlbCore {
     return index === 0 ? touchNarrow(d, ways, tag, key) : touchWide(d, ways, index, tag);
   }
 
+  /** Whether 4 KiB page `abs` of the PTE table of directory entry `e` is held in a coalesced entry (assembly/tlb.ts coalesces). */
+  function coalesces(e: number, abs: number, shift: number): boolean {
+    const table = e & PMD.INDEX_MASK;
+    if (table === 0 || (e & PMD.MIGRATION) !== 0) return false;
+    const n = 2 ** shift;
+    const page = ((table * PTE_TABLE_BYTES) >>> 2) + 2 * (abs & (PTES_PER_PMD - 1));
+    if (((u32[page + 1] ^ abs) & (n - 1)) !== 0) return false;
+    const first = page - 2 * (abs & (n - 1));
+    const same = PTE.PRESENT | PTE.WRITE;
+    const bits = (u32[first] & same) | PTE.PRESENT;
+    const frame = u32[first + 1] & ~(n - 1);
+    for (let i = 0; i < n; i++) {
+      if ((u32[first + 2 * i] & same) !== bits || u32[first + 2 * i + 1] !== (frame + i) >>> 0) return false;
+    }
+    return true;
+  }
+
+  /** Host walk loads for guest-physical 2 MiB region `region` (assembly/tlb.ts hostLevelsAt). */
+  function hostLevelsAt(tlb: number, region: number): number {
+    const w = tlb >>> 2;
+    if (u32[w + TLB_HOST_MIX / 4] === 0) return u32[w + TLB_HOST_LEVELS / 4];
+    return mixedHostLevels(region, u32[w + TLB_HOST_MIX_SEED / 4], u32[w + TLB_HOST_MIX_1G / 4], u32[w + TLB_HOST_MIX_4K / 4]);
+  }
+
+  /** The nested caches' tag of frame `frame` in pages of 2^`shift` frames (assembly/tlb.ts nestedTag). */
+  function nestedTag(frame: number, shift: number): number {
+    if (shift === 0) return frame;
+    const prefix = shift === 9 ? NESTED_2M_TAG : shift === 18 ? NESTED_1G_TAG : NESTED_512G_TAG;
+    return (prefix | (frame >>> shift)) >>> 0;
+  }
+
+  /** The guest frame of page `abs` (assembly/tlb.ts dataFrame). */
+  function dataFrame(entry: number, abs: number, guestHuge: boolean): number {
+    const table = entry & PMD.INDEX_MASK;
+    if (guestHuge) return (table * PTES_PER_PMD + (abs & (PTES_PER_PMD - 1))) >>> 0;
+    if (table === 0 || (entry & PMD.MIGRATION) !== 0) return abs;
+    return u32[(((table * PTE_TABLE_BYTES) >>> 0) >>> 2) + 2 * (abs & (PTES_PER_PMD - 1)) + 1];
+  }
+
+  /** Host loads to translate guest-physical frame `frame` (assembly/tlb.ts hostRefs). */
+  function hostRefs(tlb: number, frame: number): number {
+    const levels = hostLevelsAt(tlb, frame >>> 9);
+    const shift = (4 - levels) * 9;
+    const page = nestedTag(frame, shift);
+    if (touch(tlb + TLB_NTLB, page, page)) return 0;
+    const upper = nestedTag(frame, shift + 9);
+    return touch(tlb + TLB_NPWC, upper, upper) ? 1 : levels;
+  }
+
+  /** Loads of a nested walk whose guest part made `guestRefs` loads (assembly/tlb.ts nestedRefs). */
+  function nestedRefs(tlb: number, guestRefs: number, entry: number, abs: number, guestHuge: boolean): number {
+    const pmd = abs >>> 9;
+    const depth = guestHuge ? 3 : 4;
+    let refs = guestRefs;
+    for (let level = depth - guestRefs; level < depth; level++) {
+      const frame = level === 0 ? NESTED_PGD_FRAME
+        : level === 1 ? NESTED_PUD_FRAMES | (pmd >>> 18)
+        : level === 2 ? NESTED_PMD_FRAMES | (pmd >>> 9)
+        : NESTED_TABLE_FRAMES | (entry & PMD.INDEX_MASK);
+      refs += hostRefs(tlb, frame >>> 0);
+    }
+    return refs + hostRefs(tlb, dataFrame(entry, abs, guestHuge));
+  }
+
   function tlbRun(tlb: number, stream: number, count: number, out: number): void {
     if (u32.buffer !== memory.buffer) {
       u32 = new Uint32Array(memory.buffer);
@@ -133,6 +198,8 @@ export function createTlbRef(memory: WebAssembly.Memory): TlbCore {
     const coldPages = pages - p1;
     const hostLevels = u32[(tlb >>> 2) + TLB_HOST_LEVELS / 4];
     const splinter = splinters(hostLevels);
+    const coalesceShift = u32[(tlb >>> 2) + TLB_COALESCE_SHIFT / 4];
+    const mixed = u32[(tlb >>> 2) + TLB_HOST_MIX / 4] !== 0;
     const rng = sw + STREAM_RNG / 4;
     s0 = u32[rng] | 0;
     s1 = u32[rng + 1] | 0;
@@ -173,10 +240,16 @@ export function createTlbRef(memory: WebAssembly.Memory): TlbCore {
 
       const abs = basePage + page;
       const pmd = abs >>> 9;
-      const guestHuge = (u32[dir + pmd] & PMD.HUGE) !== 0;
-      const huge = guestHuge && !splinter;
-      const tag = huge ? (HUGE_TAG | pmd) >>> 0 : abs;
-      const key = huge ? pmd : abs;
+      const entry = u32[dir + pmd];
+      const guestHuge = (entry & PMD.HUGE) !== 0;
+      const huge = guestHuge && !(mixed ? hostLevelsAt(tlb, entry & PMD.INDEX_MASK) === 4 : splinter);
+      let tag = huge ? (HUGE_TAG | pmd) >>> 0 : abs;
+      let key = huge ? pmd : abs;
+      if (coalesceShift !== 0 && !guestHuge && coalesces(entry, abs, coalesceShift) &&
+        (!mixed || hostLevelsAt(tlb, dataFrame(entry, abs, false) >>> 9) !== 4)) {
+        key = abs >>> coalesceShift;
+        tag = (COALESCED_TAG | key) >>> 0;
+      }
       if (touch(tlb + (huge ? TLB_L1_2M : TLB_L1_4K), tag, key)) continue;
       if (huge) l1Misses2m++;
       else l1Misses4k++;
@@ -192,7 +265,8 @@ export function createTlbRef(memory: WebAssembly.Memory): TlbCore {
       else if (touch(tlb + TLB_PWC_PUD, pud, pud)) refs = guestHuge ? 1 : 2;
       else if (touch(tlb + TLB_PWC_PGD, pud >>> 9, pud >>> 9)) refs = guestHuge ? 2 : 3;
       else refs = guestHuge ? 3 : 4;
-      walkRefs += nestedWalkRefs(refs, hostLevels);
+      // Nested: each guest reference and the final guest-physical address take a host translation.
+      walkRefs += hostLevels === 0 ? refs : nestedRefs(tlb, refs, entry, abs, guestHuge);
     }
 
     if (kind === KIND_SEQUENTIAL) {
