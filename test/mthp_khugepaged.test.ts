@@ -1,9 +1,10 @@
 /**
- * Linux 7.2's khugepaged with mTHP sizes enabled (the series' v17): each scanned PMD is
+ * Linux 7.2's khugepaged with mTHP sizes enabled (the series' v18): each scanned PMD is
  * collapsed into the enabled sizes its occupied PTEs allow (mthp_collapse()), mapped by
  * PTEs as folios of that order; with only the PMD size enabled 7.2 is 7.1.
  */
 import { describe, expect, test } from "vitest";
+import { MAX_PTES_NONE_WARNING } from "../host/khugepaged/mthp_collapse.ts";
 import { mmap, touch } from "../host/mm/fault.ts";
 import { madvise } from "../host/mm/madvise.ts";
 import { fork } from "../host/mm/process.ts";
@@ -49,14 +50,14 @@ describe.each(CORES.map((c): [string, CoreKind] => [c.name, c]))("%s core", (_na
     expect(orders.slice(16, 24).every((p) => p.present && p.order === 0)).toBe(true);
   });
 
-  test("max_ptes_none outside 0 and 511 makes no mTHP window qualify: the PMD's status is fail", async () => {
+  test("max_ptes_none outside 0 and 511 acts as 0 for mTHP orders (v18): only full windows collapse, with a one-time warning", async () => {
     const { k, orders } = await scanned(24, { ...MTHP_64K, "khugepaged/max_ptes_none": 300 });
-    expect(orders.slice(0, 24).every((p) => p.order === 0)).toBe(true);
-    expect(events(k, "mm_collapse_huge_page")).toEqual([]);
-    expect(events(k, "mm_khugepaged_scan_pmd").map((e) => e.status)).toEqual(["failed"]);
+    expect(orders.slice(0, 16).every((p) => p.order === 4)).toBe(true);
+    expect(orders.slice(16, 24).every((p) => p.present && p.order === 0)).toBe(true);
+    expect(events(k, "mm_khugepaged_scan_pmd").map((e) => e.status)).toEqual(["succeeded"]);
     // The kernel accepts the value and warns once (pr_warn_once), however many PMDs meet it.
     advance(k, 30_000);
-    expect(k.dmesg).toEqual(["khugepaged: mTHP collapse only supports max_ptes_none values of 0 or 511"]);
+    expect(k.dmesg).toEqual([MAX_PTES_NONE_WARNING]);
   });
 
   test("a later pass finds the windows PTE-mapped at their order and collapses nothing again", async () => {

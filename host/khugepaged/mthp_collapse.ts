@@ -1,6 +1,6 @@
 /**
- * The decision half of khugepaged's mTHP collapse (Nico Pache's series, v17 of May 2026,
- * aimed at Linux 7.2), in plain TypeScript: the scan's 512-bit occupied bitmap, the
+ * The decision half of khugepaged's mTHP collapse (Nico Pache's series as in mm-unstable
+ * from v18 of 22 May 2026, aimed at Linux 7.2), in plain TypeScript: the scan's 512-bit occupied bitmap, the
  * per-order `max_ptes_none`, and `mthp_collapse()`'s walk from the PMD order down over
  * aligned windows with its outcome handling. The collapse itself is the caller's.
  *
@@ -23,22 +23,32 @@ export const BITMAP_WORDS = PTES_PER_PMD / 32;
 const MAX_PTES_LIMIT = PTES_PER_PMD - 1;
 
 /**
- * `collapse_max_ptes_none()` for khugepaged at `order` with the sysfs value `sysfs`:
- * the largest number of none or zero PTEs a window may hold, or null where the merged
- * rule refuses the value for an mTHP order (the kernel warns once, and no window of
- * that order qualifies).
+ * `collapse_max_ptes_none()` for khugepaged at `order` with the sysfs value `sysfs`: the
+ * largest number of none or zero PTEs a window may hold. Under the merged rule an mTHP
+ * order takes 0 as 0 and 511 as 2^o − 1; any other value falls back to 0 (v18 of the
+ * series; v15–v17 refused the value and collapsed no mTHP at all).
  */
-export function collapseMaxPtesNone(order: number, sysfs: number, rule: MaxNoneRule = "merged"): number | null {
+export function collapseMaxPtesNone(order: number, sysfs: number, rule: MaxNoneRule = "merged"): number {
   if (order === PMD_ORDER) return sysfs;
   if (rule === "scaled") return sysfs >> (PMD_ORDER - order);
-  if (sysfs === 0) return 0;
-  if (sysfs === MAX_PTES_LIMIT) return (1 << order) - 1;
-  return null;
+  return sysfs === MAX_PTES_LIMIT ? (1 << order) - 1 : 0;
 }
+
+/** Whether `collapseMaxPtesNone()` replaced `sysfs` by 0 at `order`: the kernel's one-time warning. */
+export function maxPtesNoneFallsBack(order: number, sysfs: number, rule: MaxNoneRule): boolean {
+  return order !== PMD_ORDER && rule === "merged" && sysfs !== 0 && sysfs !== MAX_PTES_LIMIT;
+}
+
+/** The line `collapse_max_ptes_none()` prints once (pr_warn_once) when it falls back to 0. */
+export const MAX_PTES_NONE_WARNING =
+  `khugepaged: mTHP collapse does not support max_ptes_none values other than 0 or ${MAX_PTES_LIMIT}, defaulting to 0.`;
 
 /**
  * The scan's bitmap (the TS twin of the bit the scan loop sets): PTE i is occupied when
- * it maps a page that is not the zero page. None, zero-page and swap PTEs are not.
+ * it maps a page that is not the zero page. None, zero-page and swap PTEs are not: the
+ * scan sets the bit only after a PTE passed every check, and a swap entry leaves the
+ * loop before that (collapse_scan_pmd() in v17/v18; collapse_check_pte()'s
+ * PTE_CHECK_CONTINUE in the July 2026 refactor), so it counts against every window.
  * `u32` holds the PTE table at byte offset `table`; `out` receives BITMAP_WORDS words.
  */
 export function occupiedBitmap(u32: Uint32Array, table: number, out: Uint32Array): Uint32Array {
@@ -83,8 +93,8 @@ export interface MthpWalk {
   /** PTEs collapsed (the kernel's return value); the scan reports SUCCEED when non-zero. */
   collapsed: number;
   attempts: MthpAttempt[];
-  /** An enabled mTHP order met a max_ptes_none the merged rule refuses (the kernel's one-time warning). */
-  invalidMaxPtesNone: boolean;
+  /** An enabled mTHP order met a max_ptes_none the merged rule replaces by 0 (the kernel's one-time warning). */
+  maxPtesNoneFellBack: boolean;
 }
 
 /**
@@ -97,15 +107,14 @@ export function mthpCollapse(
   bitmap: Uint32Array, enabledOrders: number, sysfsMaxNone: number, rule: MaxNoneRule,
   collapse: (offset: number, order: number) => number,
 ): MthpWalk {
-  const walk: MthpWalk = { collapsed: 0, attempts: [], invalidMaxPtesNone: false };
+  const walk: MthpWalk = { collapsed: 0, attempts: [], maxPtesNoneFellBack: false };
   const stack: Array<[number, number]> = [[0, PMD_ORDER]];
   while (stack.length > 0) {
     const [offset, order] = stack.pop()!;
     const n = 1 << order;
     if ((enabledOrders >>> order) & 1) {
-      const maxNone = collapseMaxPtesNone(order, sysfsMaxNone, rule);
-      if (maxNone === null) walk.invalidMaxPtesNone = true;
-      else if (countOccupied(bitmap, offset, n) >= n - maxNone) {
+      if (maxPtesNoneFallsBack(order, sysfsMaxNone, rule)) walk.maxPtesNoneFellBack = true;
+      if (countOccupied(bitmap, offset, n) >= n - collapseMaxPtesNone(order, sysfsMaxNone, rule)) {
         const result = collapse(offset, order);
         walk.attempts.push({ offset, order, result });
         const next = afterAttempt(result);

@@ -11,7 +11,7 @@ import { readRecord, RING_RECORDS, type ScanRecord } from "../kernel/scan_record
 import { enabledOrders, PMD_ORDER } from "../kernel/thp_sizes.ts";
 import { PAGE_SIZE } from "../mm/vma.ts";
 import { collapseMthp } from "./collapse_mthp.ts";
-import { BITMAP_WORDS, mthpCollapse, occupiedBitmap } from "./mthp_collapse.ts";
+import { BITMAP_WORDS, MAX_PTES_NONE_WARNING, mthpCollapse, occupiedBitmap } from "./mthp_collapse.ts";
 import type { ClockedKernel } from "./clocked_kernel.ts";
 import { type Mm, pmdOf } from "../mm/mm.ts";
 import { collapseHugePage } from "./collapse.ts";
@@ -122,7 +122,7 @@ export class ScanBatches {
       this.#sink.collapsed({ type: "collapse", ts: cc.ts, mm, address, result: c.result, lazyfreePages: c.lazyfreePages, order });
       return c.result;
     });
-    if (walk.invalidMaxPtesNone) k.warnOnce(`khugepaged: mTHP collapse only supports max_ptes_none values of 0 or ${PTES_PER_PMD - 1}`);
+    if (walk.maxPtesNoneFellBack) k.warnOnce(MAX_PTES_NONE_WARNING);
     return walk.collapsed > 0 ? S.SUCCEED : S.FAIL;
   }
 
