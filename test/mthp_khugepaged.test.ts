@@ -83,6 +83,24 @@ describe.each(CORES.map((c): [string, CoreKind] => [c.name, c]))("%s core", (_na
     expect(b.match(/mm_collapse_huge_page(_isolate)?: .*, order=9$/gm)).toHaveLength(a.match(/mm_collapse_huge_page/g)!.length);
     expect(b.replaceAll(", order=9", "")).toBe(a);
   });
+
+  // The scan sets no bit for a swap PTE, and 7.2's mthp_collapse() runs with only the PMD order
+  // too (collapse_scan_pmd() calls it on every SCAN_SUCCEED, v17/v18 11/14): at max_ptes_none 0
+  // the PMD window then has 511 of the 512 bits it needs, where 7.1 swaps the page in and collapses.
+  test("with only the PMD size on and max_ptes_none 0, a swapped-out page keeps 7.2 from collapsing the PMD 7.1 collapses", async () => {
+    const run = async (variant: string) => {
+      const k = await boot(core, { variant, sysfs: { enabled: "madvise", "khugepaged/max_ptes_none": 0 } });
+      const { mm, start } = hotTask(k, "h", 1);
+      madvise(k, mm, start + 100 * PAGE_SIZE, PAGE_SIZE, "MADV_PAGEOUT");
+      advance(k, 1);
+      return { k, scans: events(k, "mm_khugepaged_scan_pmd").map((e) => [e.status, e.unmapped]) };
+    };
+    const [a, b] = [await run("7.1"), await run("7.2")];
+    expect(a.scans[0][0]).toBe("succeeded");
+    expect(events(a.k, "mm_collapse_huge_page").map((e) => e.status)).toEqual(["succeeded"]);
+    expect(b.scans[0]).toEqual(["failed", a.scans[0][1]]);
+    expect(events(b.k, "mm_collapse_huge_page")).toEqual([]);
+  });
 });
 
 describe.each(CORES.map((c): [string, CoreKind] => [c.name, c]))("%s core: hugepages-<N>kB/stats", (_name, core) => {

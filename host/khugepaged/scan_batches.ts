@@ -54,6 +54,8 @@ export class ScanBatches {
   #vma = -1;
   /** The orders `collapse_allowable_orders()` gives the VMA being scanned, as a bitmask. */
   #orders = PMD_ONLY;
+  /** collapse_max_ptes_none() at the PMD order for the VMA of the batch: 0 when userfaultfd-armed. */
+  #pmdMaxNone = 0;
   readonly #bitmap = new Uint32Array(BITMAP_WORDS);
   #batch = FIRST_BATCH;
   #next = 0;
@@ -82,6 +84,10 @@ export class ScanBatches {
     const lockDropped = result === S.SUCCEED;
     if (lockDropped && this.#orders !== PMD_ONLY) {
       result = this.#mthpCollapse(rec);
+    } else if (lockDropped && k.variant.mthpCollapse && rec.noneOrZero + rec.unmapped > this.#pmdMaxNone) {
+      // 7.2 runs mthp_collapse() with only the PMD order too: its window needs 512 − max_ptes_none
+      // occupied bits, and a swap PTE has none (a scan that succeeded saw every other PTE occupied).
+      result = S.FAIL;
     } else if (lockDropped) {
       const defrag = k.tunables.khugepaged.defrag === 1;
       // collapse_huge_page()'s own events come after its allocation.
@@ -139,6 +145,7 @@ export class ScanBatches {
     this.#count = Math.min(this.#batch, pmdOf(hend) - pmdNo, Math.max(1, w.budget - w.progress));
     this.#next = 0;
     this.#orders = k.variant.mthpCollapse ? enabledOrders(k.tunables, (vmaFlags & VMA.VM_HUGEPAGE) !== 0) : PMD_ONLY;
+    this.#pmdMaxNone = (vmaFlags & VMA.VM_UFFD_ARMED) !== 0 ? 0 : kh.max_ptes_none;
     // With mTHP orders the scan takes every empty PTE, to fill the bitmap; the walk applies max_ptes_none per order.
     const maxNone = this.#orders === PMD_ONLY ? kh.max_ptes_none : PTES_PER_PMD - 1;
     k.scanCore.scanPmds(mm.pt.dir, pmdNo - mm.pt.basePmd, this.#count, pmdNo, maxNone, kh.max_ptes_swap,
