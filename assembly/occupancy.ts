@@ -1,4 +1,4 @@
-// The per-order half of the mTHP scan (series v17, aimed at Linux 7.2): the window
+// The per-order half of the mTHP scan (series v18, aimed at Linux 7.2): the window
 // needs from `collapse_max_ptes_none()` and the judgement of every aligned window of a
 // PMD's occupied bitmap, written as the OCCUPANCY record's window tree. Its TypeScript
 // twin is host/core/occupancy.ts; both write the same bytes.
@@ -11,20 +11,17 @@ import { OCCUPANCY_BITMAP, OCCUPANCY_MIN_ORDER, OCCUPANCY_WINDOWS, PTES_PER_PMD 
 const NEEDS = memory.data(16 * 4);
 
 /**
- * `2^order − collapse_max_ptes_none(order)`, or 2^order + 1 (more than a window holds)
- * where the v17 rule refuses the sysfs value for an mTHP order. v17's
- * collapse_max_ptes_none() gives the PMD order the sysfs value and an mTHP order 0 for 0,
- * 2^order − 1 for 511 and nothing else (it warns once); the earlier postings (`scaled`)
- * gave it `max_ptes_none >> (HPAGE_PMD_ORDER − order)`.
+ * `2^order − collapse_max_ptes_none(order)`. v18's collapse_max_ptes_none() gives the
+ * PMD order the sysfs value and an mTHP order 2^order − 1 for 511 and 0 for anything
+ * else (it warns once for values other than 0); the earlier postings (`scaled`) gave it
+ * `max_ptes_none >> (HPAGE_PMD_ORDER − order)`.
  */
 function windowNeed(order: u32, sysfs: u32, scaled: bool): u32 {
   const n: u32 = 1 << order;
   let maxNone: u32;
   if (order == PMD_ORDER) maxNone = sysfs;
   else if (scaled) maxNone = sysfs >> (PMD_ORDER - order);
-  else if (sysfs == 0) maxNone = 0;
-  else if (sysfs == MAX_PTES_LIMIT) maxNone = n - 1;
-  else return n + 1;
+  else maxNone = sysfs == MAX_PTES_LIMIT ? n - 1 : 0;
   return maxNone >= n ? 0 : n - maxNone;
 }
 
@@ -35,11 +32,9 @@ const FULL_TREE = memory.data(32, 16);
 export function setWindowNeeds(sysfs: u32, scaled: bool): void {
   memory.fill(FULL_TREE, 0, 32);
   for (let o = OCCUPANCY_MIN_ORDER; o <= PMD_ORDER; o++) {
-    const n: u32 = 1 << o;
-    const need = windowNeed(o, sysfs, scaled);
-    store<u32>(NEEDS + (o << 2), need);
-    // Every window of this order holds 2^o occupied PTEs: its nodes are 2^(9 − o) … 2^(10 − o) − 1.
-    if (need <= n) for (let node = PTES_PER_PMD >> o; node < PTES_PER_PMD >> (o - 1); node++) {
+    store<u32>(NEEDS + (o << 2), windowNeed(o, sysfs, scaled));
+    // Every window of this order holds 2^o occupied PTEs, as many as any need: its nodes are 2^(9 − o) … 2^(10 − o) − 1.
+    for (let node = PTES_PER_PMD >> o; node < PTES_PER_PMD >> (o - 1); node++) {
       const at = FULL_TREE + ((node >> 5) << 2);
       store<u32>(at, load<u32>(at) | (<u32>1 << (node & 31)));
     }

@@ -1,5 +1,5 @@
 /**
- * The decision half of khugepaged's mTHP collapse (v17 of the series):
+ * The decision half of khugepaged's mTHP collapse (v18 of the series):
  * collapse_max_ptes_none() per order, and mthp_collapse()'s walk and outcome handling over
  * windows judged as the TS scan twin judges them (host/core/occupancy.ts; the scan-core
  * suites hold the bitmap and the judgement on every core).
@@ -7,7 +7,7 @@
 import { describe, expect, test } from "vitest";
 import fc from "fast-check";
 import { OCCUPANCY } from "../host/core/layout.ts";
-import { collapseMaxPtesNone, windowNeeds, windowQualifies, writeWindows } from "../host/core/occupancy.ts";
+import { collapseMaxPtesNone, maxPtesNoneFallsBack, windowNeeds, windowQualifies, writeWindows } from "../host/core/occupancy.ts";
 import { ScanResult } from "../host/core/scan_result.ts";
 import { afterAttempt, mthpCollapse, type MthpWalk } from "../host/khugepaged/mthp_collapse.ts";
 import type { MaxNoneRule } from "../host/kernel/variant.ts";
@@ -50,11 +50,17 @@ describe("collapseMaxPtesNone()", () => {
     }
   });
 
-  test("the merged rule refuses any other value for an mTHP order; the scaled rule shifts it by PMD_ORDER − o", () => {
+  // v18 (mm-unstable, 22 May 2026): collapse_max_ptes_none() returns 0 for any other value
+  // and warns once ("defaulting to 0"); v17 returned -EINVAL (SCAN_INVALID_PTES_NONE).
+  test("the merged rule falls back to 0 for any other value at an mTHP order; the scaled rule shifts it by PMD_ORDER − o", () => {
     fc.assert(fc.property(fc.integer({ min: 1, max: 510 }), fc.integer({ min: 2, max: 8 }), (v, o) => {
-      expect(collapseMaxPtesNone(o, v, "merged")).toBeNull();
+      expect(collapseMaxPtesNone(o, v, "merged")).toBe(0);
+      expect(maxPtesNoneFallsBack(o, v, "merged")).toBe(true);
       expect(collapseMaxPtesNone(o, v, "scaled")).toBe(Math.floor(v / 2 ** (9 - o)));
+      expect(maxPtesNoneFallsBack(o, v, "scaled")).toBe(false);
     }));
+    for (const v of [0, 511]) for (let o = 2; o <= 9; o++) expect(maxPtesNoneFallsBack(o, v, "merged")).toBe(false);
+    expect(maxPtesNoneFallsBack(9, 300, "merged")).toBe(false);
   });
 });
 
@@ -98,12 +104,28 @@ describe("mthpCollapse()", () => {
     expect(stop.attempts.map((a) => [a.offset, a.order])).toEqual([[0, 9], [0, 8]]);
   });
 
-  test("a sysfs max_ptes_none the merged rule refuses leaves the PMD order alone and makes no mTHP window qualify", () => {
+  test("another sysfs max_ptes_none keeps its value for the PMD order and falls back to 0 for mTHP orders, with the warning", () => {
+    // 128 PTEs: short of the PMD's 512 − 300; the full first 128 collapse as order 7, as at 0.
     const w = walk(bitmapOf(range(0, 128)), ALL_MTHP, 300, "merged", succeed);
-    expect(w.invalidMaxPtesNone).toBe(true);
-    expect(w.attempts).toEqual([]);
+    expect(w.maxPtesNoneFellBack).toBe(true);
+    expect(w.attempts.map((a) => [a.offset, a.order])).toEqual([[0, 7]]);
+    expect(w.attempts).toEqual(walk(bitmapOf(range(0, 128)), ALL_MTHP, 0, "merged", succeed).attempts);
+    // Windows short of full at 300 collapse nothing below the PMD order.
+    expect(walk(bitmapOf(range(0, 100)), ALL_MTHP & ~(1 << 9), 300, "merged", succeed).attempts
+      .map((a) => [a.offset, a.order])).toEqual([[0, 6], [64, 5], [96, 2]]);
     const pmd = walk(bitmapOf(range(0, 212)), ALL_MTHP, 300, "merged", succeed);
     expect(pmd.attempts.map((a) => a.order)).toEqual([9]);
+    expect(pmd.maxPtesNoneFellBack).toBe(false); // the PMD collapse ends the walk before any mTHP order
+  });
+
+  test("a swap PTE counts against every window holding it: at max_ptes_none 0 only the windows around it collapse", () => {
+    // PTE 100 is a swap entry (no bit); everything else maps a page. Kernel: mthp_collapse()
+    // counts bitmap_weight_and() of the window against 2^o − max_ptes_none.
+    const w = walk(bitmapOf(range(0, 512).filter((i) => i !== 100)), ALL_MTHP, 0, "merged", succeed);
+    expect(w.attempts.map((a) => [a.offset, a.order])).toEqual([
+      [0, 6], [64, 5], [96, 2], [104, 3], [112, 4], [128, 7], [256, 8],
+    ]);
+    expect(w.collapsed).toBe(508);
   });
 
   test("every attempt is an enabled, aligned window that qualifies, no two overlap, and max_ptes_none 0 covers every full order-2 window", () => {
@@ -121,7 +143,7 @@ describe("mthpCollapse()", () => {
         const n = 1 << order;
         expect((orders >>> order) & 1).toBe(1);
         expect(offset % n).toBe(0);
-        expect(countOccupied(bits, offset, n)).toBeGreaterThanOrEqual(n - collapseMaxPtesNone(order, sysfs, rule)!);
+        expect(countOccupied(bits, offset, n)).toBeGreaterThanOrEqual(n - collapseMaxPtesNone(order, sysfs, rule));
         for (let i = offset; i < offset + n; i++) expect(covered[i]++).toBe(0);
       }
       if (sysfs === 0 && (orders & 4) !== 0) {
@@ -161,8 +183,8 @@ describe("creep", () => {
     expect(passes(range(0, 4), 384, "scaled", 4)).toEqual([16, 64, 256, 256]);
   });
 
-  test("the merged rule stops it: 384 collapses nothing, 0 keeps the 16 KiB folio, 511 goes to the largest size at once", () => {
-    expect(passes(range(0, 4), 384, "merged", 3)).toEqual([0, 0, 0]);
+  test("the merged rule stops it: 384 acts as 0 and keeps the 16 KiB folio, 511 goes to the largest size at once", () => {
+    expect(passes(range(0, 4), 384, "merged", 3)).toEqual([4, 4, 4]);
     expect(passes(range(0, 4), 0, "merged", 3)).toEqual([4, 4, 4]);
     expect(passes(range(0, 4), 511, "merged", 3)).toEqual([256, 256, 256]);
   });

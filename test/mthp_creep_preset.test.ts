@@ -1,9 +1,10 @@
 /**
  * The `mthp-creep` preset: under the earlier postings' order-scaled max_ptes_none a few
  * written pages grow pass by pass into ever larger folios ("creep"), which the merged
- * rule of 7.2 does not do; read from the runs' collapses by pass and folio size.
+ * rule of 7.2 (v18: 256 acts as 0 for mTHP orders) does not do; read from the runs' collapses by pass and folio size.
  */
 import { beforeAll, describe, expect, test } from "vitest";
+import { MAX_PTES_NONE_WARNING } from "../host/khugepaged/mthp_collapse.ts";
 import { createCore } from "../host/node/load_core.ts";
 import { runMain } from "./cli_in_process.ts";
 import { type CompareResult, compareScenario, type RunResult, wasmEngine } from "../host/run/mod.ts";
@@ -57,11 +58,14 @@ describe("mthp-creep", () => {
     expect(scaled.tasks[0].memory.rssKb).toBeGreaterThan(4 * written);
   });
 
-  test("under 7.2 nothing creeps: no pass grows a folio, Rss stays what the task wrote, and the kernel says why", () => {
-    expect(creepSteps(passes(merged))).toBe(0);
+  test("under 7.2 nothing creeps: 256 acts as 0, each full 32 KiB collapses once, Rss stays what the task wrote, and the kernel says why", () => {
+    const rows = passes(merged);
+    expect(rows).toHaveLength(1);
+    expect(rows[0].collapses).toEqual({ "hugepages-32kB": 8 });
+    expect(creepSteps(rows)).toBe(0);
     const sparse = merged.tasks[0];
     expect(merged.series.every((p) => p.tasks.sparse.rssKb === sparse.memory.rssKb)).toBe(true);
-    expect(merged.khugepaged.dmesg).toEqual(["khugepaged: mTHP collapse only supports max_ptes_none values of 0 or 511"]);
+    expect(merged.khugepaged.dmesg).toEqual([MAX_PTES_NONE_WARNING]);
   });
 
   test("the series shows the scaled rule's folios by size as they grow: each mTHP size appears, then gives way to the next", () => {
@@ -80,11 +84,15 @@ describe("khugesim compare mthp-creep", () => {
     expect(r.code).toBe(0);
     const table = r.stdout.slice(r.stdout.indexOf("khugepaged's collapses by pass")).split("\n");
     const sizes = table[1].split(/\s+/).filter((h) => /^\d+kB$/.test(h));
-    const rows = table.slice(2).filter((l) => /^(7\.2\+mthp-scaled)?\s+\d+\s/.test(l)).map((l) => l.trim().split(/\s+/).filter((x) => !x.startsWith("7.2")));
+    const cellsOf = (l: string) => l.trim().split(/\s+/).filter((x) => !x.startsWith("7.2")).slice(2, 2 + sizes.length);
+    const scaledAt = table.findIndex((l) => l.startsWith("7.2+mthp-scaled"));
+    const rows = table.slice(scaledAt).filter((l, i) => i === 0 || /^\s+\d+\s/.test(l)).map(cellsOf);
     expect(rows.length).toBeGreaterThanOrEqual(3);
-    // Row i has its one count in size column i: the diagonal of creep.
-    rows.forEach((cells, i) => expect(cells.slice(2, 2 + sizes.length).map((x) => x !== "-")).toEqual(sizes.map((_, j) => j === i)));
-    expect(r.stdout).toContain("7.2: no pass collapsed anything");
+    // Row i has its one count in size column i + 1 (after 32kB, which only 7.2 collapses): the diagonal of creep.
+    rows.forEach((cells, i) => expect(cells.map((x) => x !== "-")).toEqual(sizes.map((_, j) => j === i + 1)));
+    // 7.2: one pass, the 32 KiB windows only.
+    const merged = table.filter((l) => /^7\.2\s+\d+\s/.test(l)).map(cellsOf);
+    expect(merged).toEqual([sizes.map((s) => s === "32kB" ? "8" : "-")]);
   });
 });
 

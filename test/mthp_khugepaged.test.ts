@@ -1,9 +1,10 @@
 /**
- * Linux 7.2's khugepaged with mTHP sizes enabled (the series' v17): each scanned PMD is
+ * Linux 7.2's khugepaged with mTHP sizes enabled (the series' v18): each scanned PMD is
  * collapsed into the enabled sizes its occupied PTEs allow (mthp_collapse()), mapped by
  * PTEs as folios of that order; with only the PMD size enabled 7.2 is 7.1.
  */
 import { describe, expect, test } from "vitest";
+import { MAX_PTES_NONE_WARNING } from "../host/khugepaged/mthp_collapse.ts";
 import { mmap, touch } from "../host/mm/fault.ts";
 import { madvise } from "../host/mm/madvise.ts";
 import { fork } from "../host/mm/process.ts";
@@ -49,14 +50,14 @@ describe.each(CORES.map((c): [string, CoreKind] => [c.name, c]))("%s core", (_na
     expect(orders.slice(16, 24).every((p) => p.present && p.order === 0)).toBe(true);
   });
 
-  test("max_ptes_none outside 0 and 511 makes no mTHP window qualify: the PMD's status is fail", async () => {
+  test("max_ptes_none outside 0 and 511 acts as 0 for mTHP orders (v18): only full windows collapse, with a one-time warning", async () => {
     const { k, orders } = await scanned(24, { ...MTHP_64K, "khugepaged/max_ptes_none": 300 });
-    expect(orders.slice(0, 24).every((p) => p.order === 0)).toBe(true);
-    expect(events(k, "mm_collapse_huge_page")).toEqual([]);
-    expect(events(k, "mm_khugepaged_scan_pmd").map((e) => e.status)).toEqual(["failed"]);
+    expect(orders.slice(0, 16).every((p) => p.order === 4)).toBe(true);
+    expect(orders.slice(16, 24).every((p) => p.present && p.order === 0)).toBe(true);
+    expect(events(k, "mm_khugepaged_scan_pmd").map((e) => e.status)).toEqual(["succeeded"]);
     // The kernel accepts the value and warns once (pr_warn_once), however many PMDs meet it.
     advance(k, 30_000);
-    expect(k.dmesg).toEqual(["khugepaged: mTHP collapse only supports max_ptes_none values of 0 or 511"]);
+    expect(k.dmesg).toEqual([MAX_PTES_NONE_WARNING]);
   });
 
   test("a later pass finds the windows PTE-mapped at their order and collapses nothing again", async () => {
@@ -81,6 +82,24 @@ describe.each(CORES.map((c): [string, CoreKind] => [c.name, c]))("%s core", (_na
     expect(a).not.toContain("order=");
     expect(b.match(/mm_collapse_huge_page(_isolate)?: .*, order=9$/gm)).toHaveLength(a.match(/mm_collapse_huge_page/g)!.length);
     expect(b.replaceAll(", order=9", "")).toBe(a);
+  });
+
+  // The scan sets no bit for a swap PTE, and 7.2's mthp_collapse() runs with only the PMD order
+  // too (collapse_scan_pmd() calls it on every SCAN_SUCCEED, v17/v18 11/14): at max_ptes_none 0
+  // the PMD window then has 511 of the 512 bits it needs, where 7.1 swaps the page in and collapses.
+  test("with only the PMD size on and max_ptes_none 0, a swapped-out page keeps 7.2 from collapsing the PMD 7.1 collapses", async () => {
+    const run = async (variant: string) => {
+      const k = await boot(core, { variant, sysfs: { enabled: "madvise", "khugepaged/max_ptes_none": 0 } });
+      const { mm, start } = hotTask(k, "h", 1);
+      madvise(k, mm, start + 100 * PAGE_SIZE, PAGE_SIZE, "MADV_PAGEOUT");
+      advance(k, 1);
+      return { k, scans: events(k, "mm_khugepaged_scan_pmd").map((e) => [e.status, e.unmapped]) };
+    };
+    const [a, b] = [await run("7.1"), await run("7.2")];
+    expect(a.scans[0][0]).toBe("succeeded");
+    expect(events(a.k, "mm_collapse_huge_page").map((e) => e.status)).toEqual(["succeeded"]);
+    expect(b.scans[0]).toEqual(["failed", a.scans[0][1]]);
+    expect(events(b.k, "mm_collapse_huge_page")).toEqual([]);
   });
 });
 

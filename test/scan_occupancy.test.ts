@@ -1,5 +1,5 @@
 /**
- * The mTHP scan on every scan core (TS twin, WASM, WASM SIMD), against the series' v17
+ * The mTHP scan on every scan core (TS twin, WASM, WASM SIMD), against the series' v18
  * rules written out here: the occupied bitmap (a bit per PTE that passed the scan as a
  * mapped page), the scan's relaxed none limit, and each aligned window of orders 2 … 9
  * judged by `occupied ≥ 2^o − collapse_max_ptes_none(o)` under both max_ptes_none rules.
@@ -50,11 +50,11 @@ const windowBit = (windows: Uint32Array, offset: number, order: number): number 
   return (windows[node >>> 5] >>> (node & 31)) & 1;
 };
 
-/** v17's collapse_max_ptes_none(), and the earlier postings' scaled rule, written out. */
-function maxPtesNone(order: number, sysfs: number, scaled: boolean): number | null {
+/** v18's collapse_max_ptes_none() (511 as 2^o − 1, anything else as 0), and the earlier postings' scaled rule, written out. */
+function maxPtesNone(order: number, sysfs: number, scaled: boolean): number {
   if (order === 9) return sysfs;
   if (scaled) return Math.floor(sysfs / 2 ** (9 - order));
-  return sysfs === 0 ? 0 : sysfs === 511 ? 2 ** order - 1 : null;
+  return sysfs === 511 ? 2 ** order - 1 : 0;
 }
 
 /** PTE kinds in 32-PTE blocks of random density, with rare other kinds. */
@@ -84,7 +84,7 @@ describe.each(cores.map((core): [string, ScanCore] => [core.name, core]))("%s co
     expect(scanMthp(core, one, 511, MTHP, VMA.VM_UFFD_ARMED).result).toBe("SCAN_EXCEED_NONE_PTE");
   });
 
-  test("each window of orders 2 … 9 qualifies exactly when occupied ≥ 2^o − max_ptes_none(o), under v17's rule and the scaled one", () => {
+  test("each window of orders 2 … 9 qualifies exactly when occupied ≥ 2^o − max_ptes_none(o), under v18's rule and the scaled one", () => {
     const sysfsArb = fc.oneof(fc.constantFrom(0, 511), fc.integer({ min: 1, max: 510 }));
     fc.assert(fc.property(kindsArb, sysfsArb, fc.boolean(), (kinds, sysfs, scaled) => {
       const s = scanMthp(core, kinds, sysfs, MTHP | (scaled ? SCAN_FLAG.MTHP_SCALED : 0));
@@ -92,7 +92,7 @@ describe.each(cores.map((core): [string, ScanCore] => [core.name, core]))("%s co
         const max = maxPtesNone(order, sysfs, scaled);
         for (let offset = 0; offset < NR; offset += 1 << order) {
           const occupied = s.bits.slice(offset, offset + (1 << order)).reduce((a, b) => a + b, 0);
-          const want = max !== null && occupied >= (1 << order) - max ? 1 : 0;
+          const want = occupied >= (1 << order) - max ? 1 : 0;
           expect([order, offset, windowBit(s.windows, offset, order)]).toEqual([order, offset, want]);
         }
       }
@@ -101,17 +101,17 @@ describe.each(cores.map((core): [string, ScanCore] => [core.name, core]))("%s co
     }), { numRuns: 40 });
   });
 
-  test("v17's rule: max_ptes_none 511 takes a window with one occupied PTE, 0 only a full one, 300 no mTHP window", () => {
+  test("v18's rule: max_ptes_none 511 takes a window with one occupied PTE, 0 only a full one, 300 as 0 below the PMD order", () => {
     const kinds: Kind[] = Array.from({ length: NR }, (_, i) => (i < 4 || i === 8 ? "page" : "none"));
     const at = (sysfs: number, order: number, offset = 0) => windowBit(scanMthp(core, kinds, sysfs).windows, offset, order);
     expect([at(511, 2), at(511, 2, 8), at(511, 2, 4), at(511, 8), at(511, 9)]).toEqual([1, 1, 0, 1, 1]);
     expect([at(0, 2), at(0, 2, 8), at(0, 3), at(0, 9)]).toEqual([1, 0, 0, 0]);
-    expect([at(300, 2), at(300, 8), at(300, 9)]).toEqual([0, 0, 0]);
-    // A fully occupied PMD (the cores work its tree out once per call): every window, or under 300 the PMD only.
+    expect([at(300, 2), at(300, 2, 8), at(300, 8), at(300, 9)]).toEqual([1, 0, 0, 0]);
+    // A fully occupied PMD (the cores work its tree out once per call): every window under each value.
     const full = (sysfs: number) => Array.from(scanMthp(core, Array<Kind>(NR).fill("page"), sysfs).windows);
     expect(full(511)).toEqual([0xfffffffe, ...Array(7).fill(0xffffffff)]);
     expect(full(0)).toEqual([0xfffffffe, ...Array(7).fill(0xffffffff)]);
-    expect(full(300)).toEqual([2, ...Array(7).fill(0)]);
+    expect(full(300)).toEqual([0xfffffffe, ...Array(7).fill(0xffffffff)]);
   });
 
   test("a PMD without a PTE table or mapped huge gets an empty bitmap and no window; without MTHP_BITMAP nothing is written", () => {

@@ -88,7 +88,7 @@ export const SCAN_FLAG = {
    * max_ptes_none, writing an OCCUPANCY record per PMD; max_ptes_none is the sysfs value.
    */
   MTHP_BITMAP: 1 << 2,
-  /** With MTHP_BITMAP: the earlier postings' order-scaled max_ptes_none instead of v17's 0-or-511 rule. */
+  /** With MTHP_BITMAP: the earlier postings' order-scaled max_ptes_none instead of v18's 0-or-511 rule. */
   MTHP_SCALED: 1 << 3,
 } as const;
 

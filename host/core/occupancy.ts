@@ -1,14 +1,14 @@
 /**
- * The per-order half of the mTHP scan (Nico Pache's series, v17 of May 2026, aimed at
- * Linux 7.2), in TypeScript: `collapse_max_ptes_none()` and the judgement of every
+ * The per-order half of the mTHP scan (Nico Pache's series as in mm-unstable from v18 of
+ * 22 May 2026, aimed at Linux 7.2), in TypeScript: `collapse_max_ptes_none()` and the judgement of every
  * aligned window of a PMD against it, written as the OCCUPANCY record's window tree.
  * The TS scan twin (scan_ref.ts) calls it; assembly/occupancy.ts is its WASM twin.
  */
 import { OCCUPANCY, PTES_PER_PMD } from "./layout.ts";
 
 /**
- * Which per-order `max_ptes_none` rule the kernel applies: `merged` is the series' v17
- * (an mTHP order takes only 0 or 511, other values make it refuse mTHP collapse); `scaled`
+ * Which per-order `max_ptes_none` rule the kernel applies: `merged` is the series' v18
+ * (an mTHP order takes 0 or 511, and any other value as 0); `scaled`
  * is the earlier postings' `max_ptes_none >> (PMD_ORDER − o)`, which lets a collapse at
  * order o make the window of order o + 1 qualify on the next scan ("creep").
  */
@@ -22,29 +22,30 @@ const MAX_PTES_LIMIT = PTES_PER_PMD - 1;
 const LEAVES = PTES_PER_PMD >> OCCUPANCY.MIN_ORDER;
 
 /**
- * `collapse_max_ptes_none()` for khugepaged at `order` with the sysfs value `sysfs`:
- * the largest number of none or zero PTEs a window may hold, or null where the merged
- * rule refuses the value for an mTHP order (the kernel warns once, and no window of
- * that order qualifies).
+ * `collapse_max_ptes_none()` for khugepaged at `order` with the sysfs value `sysfs`: the
+ * largest number of none or zero PTEs a window may hold. Under the merged rule an mTHP
+ * order takes 0 as 0 and 511 as 2^o − 1; any other value falls back to 0 (v18 of the
+ * series; v15–v17 refused the value and collapsed no mTHP at all).
  */
-export function collapseMaxPtesNone(order: number, sysfs: number, rule: MaxNoneRule = "merged"): number | null {
+export function collapseMaxPtesNone(order: number, sysfs: number, rule: MaxNoneRule = "merged"): number {
   if (order === PMD_ORDER) return sysfs;
   if (rule === "scaled") return sysfs >> (PMD_ORDER - order);
-  if (sysfs === 0) return 0;
-  if (sysfs === MAX_PTES_LIMIT) return (1 << order) - 1;
-  return null;
+  return sysfs === MAX_PTES_LIMIT ? (1 << order) - 1 : 0;
+}
+
+/** Whether `collapseMaxPtesNone()` replaced `sysfs` by 0 at `order`: the kernel's one-time warning. */
+export function maxPtesNoneFallsBack(order: number, sysfs: number, rule: MaxNoneRule): boolean {
+  return order !== PMD_ORDER && rule === "merged" && sysfs !== 0 && sysfs !== MAX_PTES_LIMIT;
 }
 
 /**
  * The fewest occupied PTEs a window of each order needs (index = order, MIN_ORDER …
- * PMD_ORDER): `mthp_collapse()`'s `2^o − max_ptes_none(o)`, or 2^o + 1, more than a
- * window holds, where collapse_max_ptes_none() refuses the value.
+ * PMD_ORDER): `mthp_collapse()`'s `2^o − max_ptes_none(o)`.
  */
 export function windowNeeds(sysfs: number, rule: MaxNoneRule): Uint32Array {
   const needs = new Uint32Array(PMD_ORDER + 1);
   for (let o = OCCUPANCY.MIN_ORDER; o <= PMD_ORDER; o++) {
-    const n = 1 << o, maxNone = collapseMaxPtesNone(o, sysfs, rule);
-    needs[o] = maxNone === null ? n + 1 : Math.max(0, n - maxNone);
+    needs[o] = Math.max(0, (1 << o) - collapseMaxPtesNone(o, sysfs, rule));
   }
   return needs;
 }

@@ -113,7 +113,7 @@ function isolateWindow(k: Kernel, vmaFlags: number, t: number, offset: number, o
     const w = pteWord(t, i);
     const lo = u32[w];
     if (pteNoneOrZero(lo)) {
-      if (maxNone === null || ++none > maxNone) result = S.EXCEED_NONE_PTE;
+      if (++none > maxNone) result = S.EXCEED_NONE_PTE;
       continue;
     }
     // max_ptes_swap and max_ptes_shared are 0 for mTHP orders.

@@ -1,6 +1,6 @@
 /**
- * The walk of khugepaged's mTHP collapse (Nico Pache's series, v17 of May 2026, aimed at
- * Linux 7.2): `mthp_collapse()` from the PMD order down over aligned windows with its
+ * The walk of khugepaged's mTHP collapse (Nico Pache's series as in mm-unstable from v18
+ * of 22 May 2026, aimed at Linux 7.2): `mthp_collapse()` from the PMD order down over aligned windows with its
  * outcome handling. Which windows qualify the scan core has judged already (its
  * OCCUPANCY record, host/core/occupancy.ts); the collapse itself is the caller's.
  *
@@ -9,12 +9,17 @@
  * smaller order may still succeed is split into its two halves of order o − 1 (left
  * first), as long as an enabled order below o exists.
  */
-import { collapseMaxPtesNone } from "../core/occupancy.ts";
+import { PTES_PER_PMD } from "../core/layout.ts";
+import { maxPtesNoneFallsBack } from "../core/occupancy.ts";
 import { ScanResult } from "../core/scan_result.ts";
 import { PMD_ORDER } from "../kernel/thp_sizes.ts";
 import type { MaxNoneRule } from "../kernel/variant.ts";
 
 const S = ScanResult;
+
+/** The line `collapse_max_ptes_none()` prints once (pr_warn_once) when it falls back to 0. */
+export const MAX_PTES_NONE_WARNING =
+  `khugepaged: mTHP collapse does not support max_ptes_none values other than 0 or ${PTES_PER_PMD - 1}, defaulting to 0.`;
 
 /** Results after which `mthp_collapse()` tries the window's halves at the next order down. */
 const TRY_SMALLER = new Set<number>([
@@ -41,8 +46,8 @@ export interface MthpWalk {
   /** PTEs collapsed (the kernel's return value); the scan reports SUCCEED when non-zero. */
   collapsed: number;
   attempts: MthpAttempt[];
-  /** An enabled mTHP order met a max_ptes_none the merged rule refuses (the kernel's one-time warning). */
-  invalidMaxPtesNone: boolean;
+  /** An enabled mTHP order met a max_ptes_none the merged rule replaces by 0 (the kernel's one-time warning). */
+  maxPtesNoneFellBack: boolean;
 }
 
 /**
@@ -56,15 +61,14 @@ export function mthpCollapse(
   qualifies: (offset: number, order: number) => boolean, enabledOrders: number, sysfsMaxNone: number,
   rule: MaxNoneRule, collapse: (offset: number, order: number) => number,
 ): MthpWalk {
-  const walk: MthpWalk = { collapsed: 0, attempts: [], invalidMaxPtesNone: false };
+  const walk: MthpWalk = { collapsed: 0, attempts: [], maxPtesNoneFellBack: false };
   const stack: Array<[number, number]> = [[0, PMD_ORDER]];
   while (stack.length > 0) {
     const [offset, order] = stack.pop()!;
     const n = 1 << order;
     if ((enabledOrders >>> order) & 1) {
-      // The scan judged the window unqualified too when collapse_max_ptes_none() refused the value.
-      if (collapseMaxPtesNone(order, sysfsMaxNone, rule) === null) walk.invalidMaxPtesNone = true;
-      else if (qualifies(offset, order)) {
+      if (maxPtesNoneFallsBack(order, sysfsMaxNone, rule)) walk.maxPtesNoneFellBack = true;
+      if (qualifies(offset, order)) {
         const result = collapse(offset, order);
         walk.attempts.push({ offset, order, result });
         const next = afterAttempt(result);

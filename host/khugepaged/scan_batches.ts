@@ -12,7 +12,7 @@ import { readRecord, RING_RECORDS, type ScanRecord } from "../kernel/scan_record
 import { enabledOrders, PMD_ORDER } from "../kernel/thp_sizes.ts";
 import { PAGE_SIZE } from "../mm/vma.ts";
 import { collapseMthp } from "./collapse_mthp.ts";
-import { mthpCollapse } from "./mthp_collapse.ts";
+import { MAX_PTES_NONE_WARNING, mthpCollapse } from "./mthp_collapse.ts";
 import type { ClockedKernel } from "./clocked_kernel.ts";
 import { type Mm, pmdOf } from "../mm/mm.ts";
 import { collapseHugePage } from "./collapse.ts";
@@ -55,6 +55,8 @@ export class ScanBatches {
   #vma = -1;
   /** The orders `collapse_allowable_orders()` gives the VMA being scanned, as a bitmask. */
   #orders = PMD_ONLY;
+  /** collapse_max_ptes_none() at the PMD order for the VMA of the batch: 0 when userfaultfd-armed. */
+  #pmdMaxNone = 0;
   #batch = FIRST_BATCH;
   #next = 0;
   #count = 0;
@@ -83,6 +85,10 @@ export class ScanBatches {
     const lockDropped = result === S.SUCCEED;
     if (lockDropped && this.#orders !== PMD_ONLY) {
       result = this.#mthpCollapse(rec, k.occupancy + index * OCCUPANCY.BYTES);
+    } else if (lockDropped && k.variant.mthpCollapse && rec.noneOrZero + rec.unmapped > this.#pmdMaxNone) {
+      // 7.2 runs mthp_collapse() with only the PMD order too: its window needs 512 − max_ptes_none
+      // occupied bits, and a swap PTE has none (a scan that succeeded saw every other PTE occupied).
+      result = S.FAIL;
     } else if (lockDropped) {
       const defrag = k.tunables.khugepaged.defrag === 1;
       // collapse_huge_page()'s own events come after its allocation.
@@ -124,7 +130,7 @@ export class ScanBatches {
       this.#sink.collapsed({ type: "collapse", ts: cc.ts, mm, address, result: c.result, lazyfreePages: c.lazyfreePages, order });
       return c.result;
     });
-    if (walk.invalidMaxPtesNone) k.warnOnce(`khugepaged: mTHP collapse only supports max_ptes_none values of 0 or ${PTES_PER_PMD - 1}`);
+    if (walk.maxPtesNoneFellBack) k.warnOnce(MAX_PTES_NONE_WARNING);
     return walk.collapsed > 0 ? S.SUCCEED : S.FAIL;
   }
 
@@ -141,6 +147,7 @@ export class ScanBatches {
     this.#count = Math.min(this.#batch, pmdOf(hend) - pmdNo, Math.max(1, w.budget - w.progress));
     this.#next = 0;
     this.#orders = k.variant.mthpCollapse ? enabledOrders(k.tunables, (vmaFlags & VMA.VM_HUGEPAGE) !== 0) : PMD_ONLY;
+    this.#pmdMaxNone = (vmaFlags & VMA.VM_UFFD_ARMED) !== 0 ? 0 : kh.max_ptes_none;
     // With mTHP orders the scan fills the occupancy records, judging each window by max_ptes_none per order.
     k.scanCore.scanPmds(mm.pt.dir, pmdNo - mm.pt.basePmd, this.#count, pmdNo, kh.max_ptes_none, kh.max_ptes_swap,
       kh.max_ptes_shared, vmaFlags, scanFlags(k.variant, true, this.#orders !== PMD_ONLY), k.ring, k.occupancy);

@@ -9,8 +9,8 @@ import { runWork } from "./run_work.ts";
 /**
  * Simulated accesses per run up to which `--exact` is the default: 2 s of wall time at
  * 50 M accesses/s, half the WASM core's rate per core on the seed (994 M accesses a
- * variant in about 11 s of CPU on the 2-core Zen 5 guest, `compare hot1-cold-hot2
- * --exact`), so a loaded core still makes it. Variants run side by side
+ * variant in 9.0 s of CPU under baseline on the 2-core Zen 5 guest, `npx tsx
+ * bench/exact_phases.ts`), so a loaded core still makes it. Variants run side by side
  * (host/node/compare_pool.ts), so the bound is per run.
  */
 export const EXACT_DEFAULT_MAX_ACCESSES = 100_000_000;

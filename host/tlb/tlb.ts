@@ -8,6 +8,7 @@ import type { AccessStream } from "./access_stream.ts";
 import type { TlbArray, TlbPreset } from "./presets.ts";
 import { addCounts, type TlbCounts, zeroCounts } from "./tlb_counts.ts";
 import type { TlbCore } from "./tlb_core.ts";
+import { runResidentL1 } from "./l1_resident.ts";
 import { deleteSlot, probeSlot, relinkBetweenEnds } from "./wide_index.ts";
 import {
   COALESCED_TAG, DESC_INDEX, DESC_INDEX_SHIFT, DESC_LINKS, DESC_ORDER, DESC_SET_MASK, DESC_TAGS, DESC_WAYS, HUGE_TAG, OUT_ACCESSES,
@@ -205,6 +206,7 @@ export class TaskTlb {
     if (!(Number.isSafeInteger(count) && count >= 0)) {
       throw new RangeError(`Cannot run the TLB: count must be a non-negative integer, got ${count}`);
     }
+    if (runResidentL1(this.#memory, this.#core, this.ptr, stream.ptr, count, this.#out)) return this.#readOut();
     const total = zeroCounts();
     for (let done = 0; done < count; done += MAX_RUN) {
       this.#core.tlbRun(this.ptr, stream.ptr, Math.min(MAX_RUN, count - done), this.#out);

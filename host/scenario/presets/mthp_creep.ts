@@ -3,8 +3,9 @@
  * under the earlier postings' order-scaled max_ptes_none (`max_ptes_none >> (9 − o)`),
  * with max_ptes_none above 255 a collapse at order o fills half the window of order o + 1
  * or more, which then qualifies on khugepaged's next pass, so a few written pages grow
- * pass by pass into a 2 MiB THP. At 256 each pass doubles the folio. The merged rule (v17,
- * Linux 7.2) takes only 0 or 511 for mTHP orders and collapses none of them at 256.
+ * pass by pass into a 2 MiB THP. At 256 each pass doubles the folio. The merged rule (v18,
+ * Linux 7.2) takes only 0 or 511 for mTHP orders and treats 256 as 0: each full 32 KiB
+ * collapses once, at its own size.
  */
 import type { ScenarioInput } from "../scenario_schema.ts";
 
@@ -19,7 +20,8 @@ export const mthpCreep: ScenarioInput = {
   name: "mthp-creep",
   description:
     "32 KiB written at the start of each of 8 PMDs, then MADV_HUGEPAGE, max_ptes_none 256 and every size on: the earlier " +
-    "order-scaled rule collapses 64 KiB, then 128 KiB, 256 KiB … 2 MiB folios pass by pass (creep); 7.2's rule collapses none",
+    "order-scaled rule collapses 64 KiB, then 128 KiB, 256 KiB … 2 MiB folios pass by pass (creep); 7.2's rule treats 256 " +
+    "as 0 and collapses each full 32 KiB once",
   variants: ["7.2", "7.2+mthp-scaled"],
   tunables: { enabled: "madvise", ...sizes, "khugepaged/max_ptes_none": 256 },
   tlb: "zen5",
