@@ -29,8 +29,8 @@ export type {
 
 // Running: one variant, several variants, or interval by interval with frames.
 export {
-  compareScenario, type CompareOptions, type CompareResult, estimateEndS, type RunEvent, runScenario,
-  type RunOptions, type RunProgress, tsEngine, wasmEngine,
+  compareScenario, type CompareOptions, type CompareResult, defaultTlbMode, EXACT_DEFAULT_MAX_ACCESSES, estimateEndS,
+  type RunEvent, runScenario, type RunOptions, type RunProgress, tsEngine, wasmEngine,
 } from "./run/mod.ts";
 export type { AccessReport, Engine, RunResult, SeriesPoint, TaskResult, TaskSample } from "./run/mod.ts";
 export type { Frame, FrameChanges, TaskChanges, TaskFrame } from "./run/frames.ts";

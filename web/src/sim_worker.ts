@@ -5,7 +5,9 @@
  * keeps the frames' maps and draws the parts the page asks for, during the run and after.
  */
 /// <reference lib="webworker" />
-import { compareScenario, comparisonJson, createEngine, formatComparison, ScenarioError, seriesCsv } from "../../host/mod.ts";
+import {
+  compareScenario, comparisonJson, createEngine, defaultTlbMode, formatComparison, ScenarioError, seriesCsv,
+} from "../../host/mod.ts";
 import { name, version } from "../../package.json" with { type: "json" };
 import { MapStore } from "./map_store.ts";
 import type { PageMessage, RunMessage, WorkerMessage } from "./protocol.ts";
@@ -43,6 +45,8 @@ async function run({ request }: RunMessage): Promise<void> {
   post({ type: "started", scenario: scenario.name, variants: scenario.variants });
   // The CLI's compareScenario, so each variant gets the whole core memory as `khugesim compare` gives it.
   const c = await compareScenario(scenario, await createEngine(), {
+    // Every access simulated where that is cheap, as `khugesim compare` chooses without --exact or --sample.
+    tlbMode: defaultTlbMode(scenario),
     // Each map as what changed since the frame before: a terabyte map is read once.
     frames: "changes",
     onEvent: (e) => {
