@@ -255,7 +255,7 @@ export class Khugepaged {
     pass.progress = w.progress;
     this.cursor.address = w.address;
     if (end === WALK_END.MM) this.#endOfMm(mm);
-    this.#traceScan(mm, pass, before, start);
+    this.#traceScan(mm, pass, before);
     return w.result;
   }
 
@@ -269,7 +269,7 @@ export class Khugepaged {
     if (mm.users === 0) this.#remove(mm);
   }
 
-  #traceScan(mm: Mm, pass: Pass, before: number, start: number): void {
+  #traceScan(mm: Mm, pass: Pass, before: number): void {
     if (!this.k.variant.scanTraceEvent) return;
     this.k.tracer.emit({
       ts: pass.wall(pass.elapsed), comm: "khugepaged", pid: KHUGEPAGED_PID, cpu: KHUGEPAGED_CPU, event: "mm_khugepaged_scan",

@@ -5,7 +5,7 @@
  * consumed in order: its time charged, SCAN_SUCCEED collapsed, its result counted and
  * traced.
  */
-import { OCCUPANCY, PTES_PER_PMD, RECORD, VMA } from "../core/layout.ts";
+import { OCCUPANCY, RECORD, VMA } from "../core/layout.ts";
 import { windowQualifies } from "../core/occupancy.ts";
 import { ScanResult } from "../core/scan_result.ts";
 import { readRecord, RING_RECORDS, type ScanRecord } from "../kernel/scan_record.ts";

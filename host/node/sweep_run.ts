@@ -11,7 +11,6 @@ import { wasmEngine } from "../run/engine.ts";
 import type { Scenario } from "../scenario/scenario_schema.ts";
 import { inShard, type RunPoint, type Shard } from "../sweep/run_point.ts";
 import { mergeRecords, parseRecords, pointScenario, runSweepPoint, type SweepRecord } from "../sweep/sweep_record.ts";
-import type { SweepSpec } from "../sweep/sweep_spec.ts";
 import { writeFilesAtomically } from "./atomic_write.ts";
 import { createCore } from "./load_core.ts";
 import { startProgressBar } from "./progress.ts";
