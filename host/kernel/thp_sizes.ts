@@ -32,6 +32,11 @@ export function orderSizeKb(order: number): ThpSizeKb {
   return (4 << order) as ThpSizeKb;
 }
 
+/** The sysfs folder of a size under transparent_hugepage/: `hugepages-<N>kB`. */
+export function sizeDir(kb: ThpSizeKb): `hugepages-${ThpSizeKb}kB` {
+  return `hugepages-${kb}kB`;
+}
+
 /** The kernel's defaults: the PMD size inherits, every smaller size is off. */
 export function defaultPerSize(): Record<ThpSizeKb, ThpPerSize> {
   const r = {} as Record<ThpSizeKb, ThpPerSize>;

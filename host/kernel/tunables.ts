@@ -3,7 +3,7 @@
  * folder, with the kernel's defaults and the kernel's validation. A write the kernel
  * refuses throws a RangeError carrying the errno and the reason.
  */
-import { defaultPerSize, PER_SIZE_CHOICES, perSizePath, type ThpPerSize, type ThpSizeKb, THP_SIZES_KB } from "./thp_sizes.ts";
+import { defaultPerSize, PER_SIZE_CHOICES, perSizePath, sizeDir, type ThpPerSize, type ThpSizeKb, THP_SIZES_KB } from "./thp_sizes.ts";
 
 export type ThpEnabled = "always" | "madvise" | "never";
 export type ThpDefrag = "always" | "defer" | "defer+madvise" | "madvise" | "never";
@@ -81,7 +81,7 @@ export type TunablePath = `hugepages-${ThpSizeKb}kB/enabled` | "enabled" | "defr
 
 /** Every writable file, by its path under transparent_hugepage/. */
 export const TUNABLE_PATHS: readonly TunablePath[] = [
-  ...Object.keys(ENUMS), ...Object.keys(RANGES), ...THP_SIZES_KB.map((kb) => `hugepages-${kb}kB/enabled`),
+  ...Object.keys(ENUMS), ...Object.keys(RANGES), ...THP_SIZES_KB.map((kb) => `${sizeDir(kb)}/enabled`),
 ] as TunablePath[];
 
 /** sysfs_streq(): the choice exactly, or with the newline `echo` adds; EINVAL otherwise. */
@@ -100,7 +100,7 @@ function showChoices(choices: readonly string[], cur: string): string {
 function noSuchFile(path: string): TunableError {
   if (!path.startsWith("hugepages-")) return new TunableError(path, "ENOENT", "no such tunable");
   // hugepages-8kB exists on x86-64 for the page cache only: it has no `enabled`.
-  return new TunableError(path, "ENOENT", `no such file: the sizes with an enabled file are ${THP_SIZES_KB.map((kb) => `hugepages-${kb}kB`).join(", ")}`);
+  return new TunableError(path, "ENOENT", `no such file: the sizes with an enabled file are ${THP_SIZES_KB.map(sizeDir).join(", ")}`);
 }
 
 /** Validate and apply one sysfs write (`path` relative to transparent_hugepage/). */

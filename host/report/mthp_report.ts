@@ -4,7 +4,7 @@
  * and each task's memory by folio size under thpmaps' names beside smaps' AnonHugePages.
  */
 import type { RunResult } from "../run/result.ts";
-import { THP_SIZES_KB } from "../kernel/thp_sizes.ts";
+import { sizeDir, THP_SIZES_KB } from "../kernel/thp_sizes.ts";
 import { sortThpCounters } from "../mm/thp_counters.ts";
 import { columns, withCommas } from "./format.ts";
 
@@ -20,7 +20,7 @@ export function hasMthpReport(results: readonly RunResult[]): boolean {
  */
 export function formatPassCollapses(results: readonly RunResult[], dmesg = true): string {
   const made = new Set(results.flatMap((r) => (r.khugepaged.collapsesByPass ?? []).flatMap((p) => Object.keys(p.collapses))));
-  const sizes = THP_SIZES_KB.map((kb) => `hugepages-${kb}kB`).filter((s) => made.has(s));
+  const sizes = THP_SIZES_KB.map(sizeDir).filter((s) => made.has(s));
   const rows = [["variant", "pass", "start s", ...sizes.map((s) => s.slice("hugepages-".length)), "Rss kB"]];
   for (const r of results) {
     (r.khugepaged.collapsesByPass ?? []).forEach((p, i) => rows.push([

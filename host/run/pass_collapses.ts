@@ -4,7 +4,7 @@
  * the next order's window qualify on a later pass, the memory growing with it).
  */
 import { ScanResult } from "../core/scan_result.ts";
-import { orderSizeKb, PMD_ORDER } from "../kernel/thp_sizes.ts";
+import { orderSizeKb, PMD_ORDER, sizeDir } from "../kernel/thp_sizes.ts";
 import type { CollapseEvent, PassEvent } from "../khugepaged/events.ts";
 import type { KhugepagedKernel } from "../khugepaged/khugepaged_kernel.ts";
 
@@ -44,7 +44,7 @@ export class PassCollapseLog {
     if (this.#byOrder.every((n) => n === 0)) return;
     const collapses: Record<string, number> = {};
     this.#byOrder.forEach((n, order) => {
-      if (n > 0) collapses[`hugepages-${orderSizeKb(order)}kB`] = n;
+      if (n > 0) collapses[sizeDir(orderSizeKb(order))] = n;
     });
     this.rows.push({ pass: this.#passes, startS: e.start / 1e9, collapses, rssKb: this.#rssKb() });
     this.#byOrder.fill(0);

@@ -1,6 +1,6 @@
 /** A finished run read into its RunResult: per task, per generated mm, khugepaged's counters, vmstat and the trace. */
 import type { MthpStat, MthpStats } from "../kernel/mthp_stats.ts";
-import { THP_SIZES_KB } from "../kernel/thp_sizes.ts";
+import { sizeDir, THP_SIZES_KB } from "../kernel/thp_sizes.ts";
 import { SCAN_RESULTS } from "../core/scan_result.ts";
 import type { Variant } from "../kernel/variant.ts";
 import type { KhugepagedKernel } from "../khugepaged/khugepaged_kernel.ts";
@@ -95,7 +95,7 @@ function nonZeroMthpStats(stats: MthpStats): Record<string, Partial<Record<MthpS
   const out: Record<string, Partial<Record<MthpStat, number>>> = {};
   for (const kb of THP_SIZES_KB) {
     const set = Object.entries(stats[kb]).filter(([, n]) => n > 0);
-    if (set.length > 0) out[`hugepages-${kb}kB`] = Object.fromEntries(set);
+    if (set.length > 0) out[sizeDir(kb)] = Object.fromEntries(set);
   }
   return out;
 }

@@ -7,6 +7,7 @@
  * Linux 7.2) takes only 0 or 511 for mTHP orders and treats 256 as 0: each full 32 KiB
  * collapses once, at its own size.
  */
+import { sizeDir, THP_SIZES_KB } from "../../kernel/thp_sizes.ts";
 import type { ScenarioInput } from "../scenario_schema.ts";
 
 /** PMDs of the task's heap, each with 32 KiB written at its start: half of a 64 KiB window. */
@@ -14,7 +15,7 @@ const PMDS = 8;
 const SPARSE = "32 KiB";
 
 /** Every anonymous size from 16 kB to 2 MiB follows the top-level `enabled` (madvise). */
-const sizes = Object.fromEntries([16, 32, 64, 128, 256, 512, 1024, 2048].map((kb) => [`hugepages-${kb}kB/enabled`, "inherit"]));
+const sizes = Object.fromEntries(THP_SIZES_KB.map((kb) => [`${sizeDir(kb)}/enabled`, "inherit"]));
 
 export const mthpCreep: ScenarioInput = {
   name: "mthp-creep",
