@@ -14,6 +14,10 @@ const E2E = [
   "test/runtime_deno.test.ts",
   "test/cli_process.test.ts",
   "test/output_interrupt.test.ts",
+  // These two also change the machine's THP sysfs under one lock (real_thp_fixture.ts): one
+  // file at a time, neither waits out the other's cases within a hook's or a test's timeout.
+  "test/capture_real.test.ts",
+  "test/mthp_fault_real.test.ts",
 ];
 
 export default defineConfig({
