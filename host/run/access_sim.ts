@@ -34,6 +34,13 @@ export interface ChunkResult {
   simulated: number;
 }
 
+/** Real accesses per simulated one of `pattern`: a sweep whose stride divides 4096 runs one access per page. */
+export function perSimOf(pattern: AccessPattern): number {
+  return pattern.kind === "sequential" && pattern.stride < PAGE_SIZE && PAGE_SIZE % pattern.stride === 0
+    ? PAGE_SIZE / pattern.stride
+    : 1;
+}
+
 /**
  * One access stream over a task's region, with the real access count it has reached.
  * A sequential sweep whose stride divides 4096 is simulated one access per page: the
@@ -52,12 +59,8 @@ export class StreamSim {
   constructor(memory: CoreMemory, region: TlbRegion, pattern: AccessPattern, seed: number) {
     this.pattern = pattern;
     this.pages = region.length / PAGE_SIZE;
-    let simPattern = pattern;
-    this.perSim = 1;
-    if (pattern.kind === "sequential" && pattern.stride < PAGE_SIZE && PAGE_SIZE % pattern.stride === 0) {
-      this.perSim = PAGE_SIZE / pattern.stride;
-      simPattern = { ...pattern, stride: PAGE_SIZE };
-    }
+    this.perSim = perSimOf(pattern);
+    const simPattern = this.perSim === 1 ? pattern : { ...pattern, stride: PAGE_SIZE };
     this.stream = new AccessStream(memory, region, simPattern, seed);
   }
 

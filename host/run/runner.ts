@@ -20,6 +20,7 @@ import { importedMms } from "./imported_mms.ts";
 import { tlbPreset } from "../tlb/presets.ts";
 import { DEFAULT_SAMPLE, defaultWarmupAccesses, samplingProblem } from "../tlb/sampler.ts";
 import type { TlbSampling } from "./access_sim.ts";
+import type { AheadSource } from "./ahead_take.ts";
 import { CollapseLog } from "./collapse_log.ts";
 import { PassCollapseLog } from "./pass_collapses.ts";
 import type { Engine } from "./engine.ts";
@@ -64,6 +65,11 @@ export interface RunOptions {
   trace?: boolean;
   /** Take a Frame of every task's PMD map per interval (the page's animation); "changes": a FrameChanges. */
   frames?: boolean | "changes";
+  /**
+   * Where an exact run's long access phases are simulated ahead on other threads
+   * (host/node/ahead_pool.ts); the results are the same bytes without it.
+   */
+  ahead?: AheadSource;
   /** Called with each RunEvent; a returned promise is awaited (a browser can repaint). */
   onEvent?: (e: RunEvent) => void | Promise<void>;
 }
@@ -109,7 +115,7 @@ async function simulate(scenario: Scenario, engine: Engine, options: RunOptions)
   const snap = (timeS: number, endS: number): RunEvent => options.frames === "changes"
     ? { type: "changes", frame: camera!.takeChanges(settings.variant, timeS, endS) }
     : { type: "frame", frame: camera!.take(settings.variant, timeS, endS) };
-  const run = new Simulation(k, engine, scenario, settings);
+  const run = new Simulation(k, engine, scenario, settings, options.ahead ?? null);
   tasks = run.tasks;
   run.startTasks();
   let lastIntervalS = -1;
@@ -195,7 +201,7 @@ class Simulation {
   /** When the last sample was taken (the last interval, or the end). */
   #lastSampleNs = -1;
 
-  constructor(k: KhugepagedKernel, engine: Engine, scenario: Scenario, settings: RunSettings) {
+  constructor(k: KhugepagedKernel, engine: Engine, scenario: Scenario, settings: RunSettings, ahead: AheadSource | null) {
     this.#k = k;
     this.#scenario = scenario;
     this.#settings = settings;
@@ -204,7 +210,7 @@ class Simulation {
     const intervalNs = Math.round(scenario.intervalS * 1e9);
     const endNs = scenario.durationS !== undefined ? Math.round(scenario.durationS * 1e9) : Infinity;
     this.#ctx = {
-      k, engine, scenario, preset, model, sampling, intervalNs, endNs,
+      k, engine, scenario, preset, model, sampling, intervalNs, endNs, ahead,
       schedule: (at, run) => this.#schedule(at, run),
       spawn: (child) => {
         this.#running++;

@@ -18,7 +18,11 @@ import { accessNs, type CostModel } from "../tlb/cost_model.ts";
 import type { TlbPreset } from "../tlb/presets.ts";
 import { machineVirtualization } from "../tlb/virtualization.ts";
 import { TaskTlb } from "../tlb/tlb.ts";
-import { simulateChunk, StreamSim, type TlbSampling } from "./access_sim.ts";
+import { simulateChunk, type TlbSampling } from "./access_sim.ts";
+import { startAhead } from "./ahead_plan.ts";
+import type { AheadSource, AheadTake } from "./ahead_take.ts";
+import { TaskStreams } from "./task_streams.ts";
+import { upcomingSteps, type WalkLevel } from "./upcoming.ts";
 import { AccessTotals } from "./access_totals.ts";
 import { NICE_0_LOAD, taskWeight } from "../kernel/sched_weights.ts";
 import { accessOverheadNs, phaseCostModel } from "../scenario/run_limits.ts";
@@ -43,6 +47,8 @@ export interface RunContext {
   spawn(child: TaskRun): number;
   /** Called when a task has no steps left. */
   taskDone(task: TaskRun): void;
+  /** Where a task's upcoming access chunks are simulated ahead (exact runs on worker threads), or null. */
+  readonly ahead: AheadSource | null;
 }
 
 /** A pause in a task's steps: a sleep, or an access phase that runs in chunks. */
@@ -74,8 +80,11 @@ export class TaskRun {
   /** Named mappings: address and size (a VMA may be split later; the range stays). */
   #regions = new Map<string, { start: number; size: number }>();
   #tlb: TaskTlb | null = null;
-  #streams = new Map<AccessStep, { sim: StreamSim; dir: number; basePmd: number }>();
+  readonly #streams: TaskStreams;
   #program: Generator<Wait, void> | null = null;
+  /** Where #walk stands, for the steps ahead. */
+  readonly #levels: WalkLevel[] = [];
+  #ahead: AheadTake | null = null;
   #chunks = 0;
 
   constructor(
@@ -88,6 +97,7 @@ export class TaskRun {
     this.startNs = startNs;
     this.parent = parent;
     this.weight = parent?.weight ?? NICE_0_LOAD;
+    this.#streams = new TaskStreams(ctx.engine.memory, ctx.scenario.seed);
   }
 
   /** Create the mm, map the task's VMAs and run its steps (a scenario task). */
@@ -134,47 +144,61 @@ export class TaskRun {
     const next = this.#program.next();
     if (next.done) {
       this.endNs = this.#ctx.k.now;
+      this.#ahead?.drop();
       this.#stopAccessing();
       this.#ctx.taskDone(this);
       return;
     }
     const wait = next.value;
+    if (this.#ahead === null && this.#ctx.ahead !== null) {
+      this.#ahead = startAhead(this.#ctx, this.#ctx.ahead, {
+        taskIndex: this.index, mm: this.mm!, tlb: this.#tlb, streams: this.#streams, steps: upcomingSteps(this.#levels),
+        range: (step) => this.#range(step),
+      });
+    }
     if ("ns" in wait) this.#ctx.schedule(this.#ctx.k.now + wait.ns, this.#resume);
     else this.#startPhase(wait.phase, wait.path);
   };
 
-  *#walk(steps: Step[], path: string): Generator<Wait, void> {
-    for (const [i, step] of steps.entries()) {
-      const at = `${path}[${i}]`;
-      switch (step.do) {
-        case "sleep":
-          yield { ns: Math.round(step.seconds * 1e9) };
-          break;
-        case "repeat":
-          for (let r = 0; r < step.times; r++) yield* this.#walk(step.steps, `${at}.steps`);
-          break;
-        case "access":
-          yield { phase: step, path: at };
-          break;
-        case "exit":
-          this.#stopAccessing();
-          this.#guard(at, () => exitMm(this.#ctx.k, this.mm!));
-          this.exited = true;
-          return;
-        case "fork": {
-          const childMm = this.#guard(at, () => fork(this.#ctx.k, this.mm!, step.child));
-          const child = new TaskRun(this.#ctx, step.child, step.steps, `${at}.steps`, this.#ctx.k.now, this);
-          child.index = this.#ctx.spawn(child);
-          child.startForked(childMm, this.#regions);
-          break;
+  *#walk(steps: Step[], path: string, repeatsLeft = 0): Generator<Wait, void> {
+    const level: WalkLevel = { steps, i: 0, repeatsLeft };
+    this.#levels.push(level);
+    try {
+      for (const [i, step] of steps.entries()) {
+        level.i = i;
+        const at = `${path}[${i}]`;
+        switch (step.do) {
+          case "sleep":
+            yield { ns: Math.round(step.seconds * 1e9) };
+            break;
+          case "repeat":
+            for (let r = 0; r < step.times; r++) yield* this.#walk(step.steps, `${at}.steps`, step.times - r - 1);
+            break;
+          case "access":
+            yield { phase: step, path: at };
+            break;
+          case "exit":
+            this.#stopAccessing();
+            this.#guard(at, () => exitMm(this.#ctx.k, this.mm!));
+            this.exited = true;
+            return;
+          case "fork": {
+            const childMm = this.#guard(at, () => fork(this.#ctx.k, this.mm!, step.child));
+            const child = new TaskRun(this.#ctx, step.child, step.steps, `${at}.steps`, this.#ctx.k.now, this);
+            child.index = this.#ctx.spawn(child);
+            child.startForked(childMm, this.#regions);
+            break;
+          }
+          case "sysfs":
+            // Kernel.writeTunable() applies the store handler's side effects (khugepaged wake-ups, start/stop).
+            this.#guard(at, () => this.#ctx.k.writeTunable(step.path, step.value));
+            break;
+          default:
+            this.#guard(at, () => this.#syscall(step));
         }
-        case "sysfs":
-          // Kernel.writeTunable() applies the store handler's side effects (khugepaged wake-ups, start/stop).
-          this.#guard(at, () => this.#ctx.k.writeTunable(step.path, step.value));
-          break;
-        default:
-          this.#guard(at, () => this.#syscall(step));
       }
+    } finally {
+      this.#levels.pop();
     }
   }
 
@@ -207,7 +231,7 @@ export class TaskRun {
     const k = ctx.k;
     const mm = this.mm!;
     const { start, len } = this.#range(step);
-    const sim = this.#guard(path, () => this.#stream(step, mm, start, len));
+    const sim = this.#guard(path, () => this.#streams.get(step, mm, this.index, start, len));
     if (this.#tlb === null) {
       const virtualization = machineVirtualization(virtualizationSpecOf(ctx.scenario.machine), ctx.scenario.seed);
       this.#tlb = new TaskTlb(ctx.engine.memory, ctx.engine.tlbCore, ctx.preset, virtualization);
@@ -237,7 +261,9 @@ export class TaskRun {
       const grid = (Math.floor(now / ctx.intervalNs) + 1) * ctx.intervalNs;
       const boundary = Math.min(grid, deadline);
       const from = sim.realIndex;
-      const res = this.#guard(path, () =>
+      const ahead = this.#ahead?.take(ctx.engine.memory, mm.pt.dir, tlb, sim, now, target - done, boundary - now) ?? null;
+      if (ahead === null) this.#ahead = null;
+      const res = ahead ?? this.#guard(path, () =>
         simulateChunk(tlb, sim, target - done, boundary - now, nsPerAccess, ctx.sampling));
       if (res.accesses === 0) {
         // Not even one access fits before the boundary: go on from there.
@@ -267,19 +293,5 @@ export class TaskRun {
       for (let p = Math.ceil(start / PMD_SIZE); (p + 1) * PMD_SIZE <= start + size; p++) if (!this.mm!.huge.has(p)) n++;
     }
     return n;
-  }
-
-  /** The stream of `step`, continued from its last phase (a repeated sweep goes on where it stopped). */
-  #stream(step: AccessStep, mm: Mm, start: number, len: number): StreamSim {
-    const cached = this.#streams.get(step);
-    if (cached && cached.dir === mm.pt.dir && cached.basePmd === mm.pt.basePmd) return cached.sim;
-    const storeFraction = step.writeFraction;
-    const region = {
-      dir: mm.pt.dir, firstPmd: Math.floor(start / PMD_SIZE) - mm.pt.basePmd, offset: start % PMD_SIZE, length: len,
-    };
-    const sim = new StreamSim(this.#ctx.engine.memory, region, { ...step.pattern, storeFraction },
-      mixSeed(this.#ctx.scenario.seed, this.index, this.#streams.size));
-    this.#streams.set(step, { sim, dir: mm.pt.dir, basePmd: mm.pt.basePmd });
-    return sim;
   }
 }

@@ -69,6 +69,8 @@ export class TaskTlb {
   readonly #translations: ArrayPlacement[] = [];
   readonly #walkCaches: ArrayPlacement[] = [];
   readonly #coalesceShift: number;
+  /** The arrays' bytes (what runs and flushes change), [start, end) in core memory: see state(). */
+  readonly #state: { start: number; end: number };
 
   /** Allocate the preset's arrays in `memory`, empty, to be simulated by `core` under `virtualization`. */
   constructor(memory: CoreMemory, core: TlbCore, preset: TlbPreset, virtualization: Virtualization = BARE_METAL_MMU) {
@@ -78,6 +80,7 @@ export class TaskTlb {
     this.#core = core;
     this.ptr = memory.alloc(TLB_HEADER_BYTES, 64);
     this.#out = memory.alloc(OUT_BYTES, 8);
+    const stateStart = memory.usedBytes;
     const l1 = this.#place(preset.l1, "l1");
     const l1Huge = preset.l1Huge === "shared" ? l1 : this.#place(preset.l1Huge, "l1Huge");
     const l2 = this.#place(preset.l2, "l2");
@@ -110,7 +113,18 @@ export class TaskTlb {
     }
     this.#translations.push(...new Set([l1, l1Huge, l2]));
     this.#walkCaches.push(...walkCaches.filter((a) => !this.#translations.includes(a)));
+    this.#state = { start: stateStart, end: memory.usedBytes };
     this.reset();
+  }
+
+  /**
+   * The arrays' contents as one byte range of core memory, holding no addresses: two
+   * TLBs built from one preset and virtualization have the same state when these bytes
+   * are equal, in any core memory (every block is placed at the same offset from a
+   * 64-byte-aligned header).
+   */
+  state(): Uint8Array {
+    return new Uint8Array(this.#memory.memory.buffer, this.#state.start, this.#state.end - this.#state.start);
   }
 
   /** Empty every array (a full TLB flush). */
