@@ -11,6 +11,13 @@ import type { CompareResult } from "../run/compare.ts";
 import type { RunResult } from "../run/result.ts";
 import type { RunEvent, RunOptions } from "../run/runner.ts";
 import type { Scenario } from "../scenario/scenario_schema.ts";
+import { type AheadChannel, AheadPool } from "./ahead_pool.ts";
+
+/**
+ * Threads simulating ahead for an exact compare: a task's long phases each take one
+ * while the runs go on (the seed's three 4 KiB phases and a speculation dropped early).
+ */
+const AHEAD_THREADS = 2;
 
 /** What a compare worker is asked: one run, on a fresh engine of `engine`'s kind. */
 export interface CompareJob {
@@ -18,6 +25,8 @@ export interface CompareJob {
   variant: VariantName;
   engine: "wasm" | "ts";
   options: Pick<RunOptions, "tlbMode" | "trace" | "frames" | "sampleAccesses" | "warmupAccesses">;
+  /** Where an exact run's long access phases are simulated ahead (ahead_pool.ts). */
+  ahead?: AheadChannel;
 }
 /** The events a worker passes back: those that are plain data, then its result or its error. */
 export type CompareFromWorker =
@@ -32,7 +41,8 @@ const WORKER_URL = import.meta.url.endsWith(".ts")
 
 function runOnWorker(job: CompareJob, onEvent: (e: CompareFromWorker & { type: "event" }) => void): Promise<RunResult> {
   return new Promise<RunResult>((resolve, reject) => {
-    const w = new Worker(WORKER_URL, { name: `khugesim-compare-${job.variant}`, workerData: job });
+    const transferList = job.ahead ? [job.ahead.port] : [];
+    const w = new Worker(WORKER_URL, { name: `khugesim-compare-${job.variant}`, workerData: job, transferList });
     let settled = false;
     const settle = (f: () => void) => {
       if (settled) return;
@@ -59,12 +69,17 @@ export async function compareOnWorkers(
   onEvent: (e: RunEvent) => void = () => {},
 ): Promise<CompareResult> {
   const frames: RunEvent[][] = variants.map(() => []);
-  const results = await Promise.all(variants.map((variant, i) =>
-    runOnWorker({ scenario, variant, engine, options }, ({ event }) => {
-      if (event.type === "frame") frames[i].push(event);
-      else onEvent(event);
-    })
-  ));
-  for (const held of frames) for (const e of held) onEvent(e);
-  return { scenario: scenario.name, variants, results };
+  const pool = options.tlbMode === "exact" ? new AheadPool(engine, AHEAD_THREADS) : null;
+  try {
+    const results = await Promise.all(variants.map((variant, i) =>
+      runOnWorker({ scenario, variant, engine, options, ahead: pool?.channel() }, ({ event }) => {
+        if (event.type === "frame") frames[i].push(event);
+        else onEvent(event);
+      })
+    ));
+    for (const held of frames) for (const e of held) onEvent(e);
+    return { scenario: scenario.name, variants, results };
+  } finally {
+    await pool?.close();
+  }
 }

@@ -7,8 +7,11 @@
 import { type AheadChunk, readRecord, recordBytes, writeRecord } from "./ahead_request.ts";
 
 const HEADER_BYTES = 64;
-/** Header words: records written, ended (no more will be), readers still reading, state() bytes of the TLB. */
-const COUNT = 0, ENDED = 1, READERS = 2, TLB_BYTES = 3;
+/**
+ * Header words: records written, ended (no more will be), readers still reading,
+ * state() bytes of the TLB, and whether a thread has taken the speculation on.
+ */
+const COUNT = 0, ENDED = 1, READERS = 2, TLB_BYTES = 3, RUNNING = 4;
 
 /** A journal's buffer: `capacityBytes` of records after the header (zero pages cost no memory until written). */
 export function journalBuffer(capacityBytes: number): SharedArrayBuffer {
@@ -17,12 +20,17 @@ export function journalBuffer(capacityBytes: number): SharedArrayBuffer {
 
 /** The reader count of a journal: a run asking for it joins before it is handed over. */
 export function joinJournal(buffer: SharedArrayBuffer): void {
-  Atomics.add(new Int32Array(buffer, 0, 4), READERS, 1);
+  Atomics.add(new Int32Array(buffer, 0, 5), READERS, 1);
+}
+
+/** A thread takes the speculation on: from now a reader waits for its records. */
+export function journalRunning(buffer: SharedArrayBuffer): void {
+  Atomics.store(new Int32Array(buffer, 0, 5), RUNNING, 1);
 }
 
 /** End a journal whose speculation failed before it wrote (its readers then simulate every chunk themselves). */
 export function endJournal(buffer: SharedArrayBuffer): void {
-  const header = new Int32Array(buffer, 0, 4);
+  const header = new Int32Array(buffer, 0, 5);
   Atomics.store(header, ENDED, 1);
   Atomics.notify(header, COUNT);
 }
@@ -35,7 +43,7 @@ export class JournalWriter {
 
   constructor(buffer: SharedArrayBuffer, tlbBytes: number) {
     this.#buffer = buffer;
-    this.#header = new Int32Array(buffer, 0, 4);
+    this.#header = new Int32Array(buffer, 0, 5);
     this.#record = recordBytes(tlbBytes);
     Atomics.store(this.#header, TLB_BYTES, tlbBytes);
   }
@@ -73,10 +81,13 @@ export class JournalReader {
 
   constructor(buffer: SharedArrayBuffer) {
     this.#buffer = buffer;
-    this.#header = new Int32Array(buffer, 0, 4);
+    this.#header = new Int32Array(buffer, 0, 5);
   }
 
-  /** Record `n`, waiting until it is written; null when the journal ended before it. */
+  /**
+   * Record `n`, waiting until it is written; null when the journal ended before it, or
+   * when no thread has taken its speculation on (a run does not wait for one to be free).
+   */
   record(n: number): AheadChunk | null {
     for (;;) {
       const count = Atomics.load(this.#header, COUNT);
@@ -84,7 +95,7 @@ export class JournalReader {
         const tlbBytes = Atomics.load(this.#header, TLB_BYTES);
         return readRecord(this.#buffer, HEADER_BYTES + n * recordBytes(tlbBytes), tlbBytes);
       }
-      if (Atomics.load(this.#header, ENDED) !== 0) return null;
+      if (Atomics.load(this.#header, ENDED) !== 0 || (count === 0 && Atomics.load(this.#header, RUNNING) === 0)) return null;
       Atomics.wait(this.#header, COUNT, count, 1000);
     }
   }

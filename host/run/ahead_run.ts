@@ -12,20 +12,21 @@ import { zeroCounts } from "../tlb/tlb_counts.ts";
 import type { AccessStream } from "../tlb/access_stream.ts";
 import { simulateChunk, StreamSim } from "./access_sim.ts";
 import { type AheadPhase, type AheadRequest, placePages, setStreamWords, streamWords } from "./ahead_request.ts";
-import { JournalWriter } from "./ahead_journal.ts";
+import { JournalWriter, journalRunning } from "./ahead_journal.ts";
 
 /** Thrown inside a chunk when no run reads the journal any more. */
 class Unwanted extends Error {}
 
 /**
  * Run `request` on `engine` into the journal in `buffer` until its waits are done, the run's end is
- * passed, the journal is full or no run reads it. The engine's memory is used from its
- * current top; the caller rewinds it.
+ * passed (true), or the journal is full or no run reads it (false). The engine's memory
+ * is used from its current top; the caller rewinds it.
  */
-export function runAhead(engine: Engine, request: AheadRequest, buffer: SharedArrayBuffer): void {
+export function runAhead(engine: Engine, request: AheadRequest, buffer: SharedArrayBuffer): boolean {
   const memory = engine.memory;
   const dir = placePages(memory, request.pages);
   const tlb = new TaskTlb(memory, engine.tlbCore, request.preset, request.virtualization);
+  journalRunning(buffer);
   const journal = new JournalWriter(buffer, tlb.state().length);
   if (request.tlb !== null) tlb.state().set(request.tlb);
   const sims = request.streams.map((s) => {
@@ -56,8 +57,10 @@ export function runAhead(engine: Engine, request: AheadRequest, buffer: SharedAr
       else now = phase(wait.phase);
       if (now > request.endNs) break;
     }
+    return true;
   } catch (err) {
     if (!(err instanceof Unwanted)) throw err;
+    return false;
   } finally {
     journal.end();
   }

@@ -41,6 +41,8 @@ export class AheadTake {
   /** The TLB state the next record starts from (record 0's for the first). */
   #tlb: Uint8Array | null = null;
   #next = 1;
+  /** Whether the speculation was dropped for a chunk it had wrong, or before it gave any. */
+  failed = false;
 
   constructor(reader: AheadReader, request: AheadRequest, perSim: number[]) {
     this.#reader = reader;
@@ -65,6 +67,7 @@ export class AheadTake {
       !sameWords(r.streamBefore, streamWords(memory, sim.stream.ptr)) || !sameWords(tlb.state(), this.#tlb!) ||
       !sameWords(pageWords(memory, dir, pages.firstPmd, pages.lastPmd), pages.words)
     ) {
+      this.failed = r !== null || this.#next === 1;
       this.drop();
       return null;
     }

@@ -19,8 +19,8 @@ import type { TlbPreset } from "../tlb/presets.ts";
 import { machineVirtualization } from "../tlb/virtualization.ts";
 import { TaskTlb } from "../tlb/tlb.ts";
 import { simulateChunk, type TlbSampling } from "./access_sim.ts";
-import { startAhead } from "./ahead_plan.ts";
-import type { AheadSource, AheadTake } from "./ahead_take.ts";
+import type { AheadSource } from "./ahead_take.ts";
+import { TaskAhead } from "./task_ahead.ts";
 import { TaskStreams } from "./task_streams.ts";
 import { upcomingSteps, type WalkLevel } from "./upcoming.ts";
 import { AccessTotals } from "./access_totals.ts";
@@ -84,7 +84,7 @@ export class TaskRun {
   #program: Generator<Wait, void> | null = null;
   /** Where #walk stands, for the steps ahead. */
   readonly #levels: WalkLevel[] = [];
-  #ahead: AheadTake | null = null;
+  readonly #ahead: TaskAhead | null;
   #chunks = 0;
 
   constructor(
@@ -98,6 +98,7 @@ export class TaskRun {
     this.parent = parent;
     this.weight = parent?.weight ?? NICE_0_LOAD;
     this.#streams = new TaskStreams(ctx.engine.memory, ctx.scenario.seed);
+    this.#ahead = ctx.ahead === null ? null : new TaskAhead(ctx, ctx.ahead);
   }
 
   /** Create the mm, map the task's VMAs and run its steps (a scenario task). */
@@ -144,18 +145,16 @@ export class TaskRun {
     const next = this.#program.next();
     if (next.done) {
       this.endNs = this.#ctx.k.now;
-      this.#ahead?.drop();
+      this.#ahead?.stop();
       this.#stopAccessing();
       this.#ctx.taskDone(this);
       return;
     }
     const wait = next.value;
-    if (this.#ahead === null && this.#ctx.ahead !== null) {
-      this.#ahead = startAhead(this.#ctx, this.#ctx.ahead, {
-        taskIndex: this.index, mm: this.mm!, tlb: this.#tlb, streams: this.#streams, steps: upcomingSteps(this.#levels),
-        range: (step) => this.#range(step),
-      });
-    }
+    this.#ahead?.paused({
+      taskIndex: this.index, mm: this.mm!, tlb: this.#tlb, streams: this.#streams, steps: upcomingSteps(this.#levels),
+      range: (step) => this.#range(step),
+    });
     if ("ns" in wait) this.#ctx.schedule(this.#ctx.k.now + wait.ns, this.#resume);
     else this.#startPhase(wait.phase, wait.path);
   };
@@ -262,7 +261,6 @@ export class TaskRun {
       const boundary = Math.min(grid, deadline);
       const from = sim.realIndex;
       const ahead = this.#ahead?.take(ctx.engine.memory, mm.pt.dir, tlb, sim, now, target - done, boundary - now) ?? null;
-      if (ahead === null) this.#ahead = null;
       const res = ahead ?? this.#guard(path, () =>
         simulateChunk(tlb, sim, target - done, boundary - now, nsPerAccess, ctx.sampling));
       if (res.accesses === 0) {

@@ -1,0 +1,159 @@
+/**
+ * Simulating ahead across threads (host/run/ahead_*.ts): the runs of a compare, each on
+ * its worker, post their requests here; identical requests (the same task in the same
+ * state under two variants) share one speculation, run on a pool of worker threads of
+ * its own, and every run reads the one journal. A run waits for the journal's buffer
+ * only when it first needs a record, so a request never blocks it.
+ */
+import { createHash } from "node:crypto";
+import { serialize } from "node:v8";
+import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from "node:worker_threads";
+import { endJournal, journalBuffer, joinJournal, JournalReader, journalRunning } from "../run/ahead_journal.ts";
+import type { AheadRequest } from "../run/ahead_request.ts";
+import type { AheadReader, AheadSource } from "../run/ahead_take.ts";
+
+/** A speculation's journal: room for this many bytes of records (pages never written cost nothing). */
+const JOURNAL_BYTES = 256 * 1024 * 1024;
+/**
+ * Fewest simulated accesses worth a thread: about 0.2 s of the TLB loop, against a
+ * request's copy of the task's tables and TLB.
+ */
+const WORTH_ACCESSES = 2 ** 24;
+
+/** A request from a run's worker, and the journal it gets back. */
+type ToPool = { id: number; request: AheadRequest };
+type FromPool = { id: number; journal: SharedArrayBuffer };
+/** A speculation for a pool worker, and its answer when it is done. */
+export type AheadJob = { request: AheadRequest; journal: SharedArrayBuffer };
+export type AheadJobDone = { finished: boolean } | { error: string };
+
+/** What a run's worker needs to reach the pool: the port (transfer it) and the mailbox the pool counts replies in. */
+export interface AheadChannel {
+  port: MessagePort;
+  mailbox: SharedArrayBuffer;
+}
+
+const WORKER_URL = import.meta.url.endsWith(".ts")
+  ? new URL("./ahead_worker.mjs", import.meta.url)
+  : new URL("./ahead_worker.js", import.meta.url);
+
+/** The speculations of one compare and the threads that run them. */
+export class AheadPool {
+  readonly #engine: "wasm" | "ts";
+  readonly #maxWorkers: number;
+  /** Journals by the hash of their request. */
+  readonly #journals = new Map<string, SharedArrayBuffer>();
+  readonly #queue: Array<AheadJob & { key: string }> = [];
+  readonly #idle: Worker[] = [];
+  readonly #workers: Worker[] = [];
+  readonly #ports: MessagePort[] = [];
+  /** The journal each busy thread writes. */
+  readonly #running = new Map<Worker, SharedArrayBuffer>();
+
+  /** Speculations on `engine`-kind cores, on up to `maxWorkers` threads. */
+  constructor(engine: "wasm" | "ts", maxWorkers: number) {
+    this.#engine = engine;
+    this.#maxWorkers = maxWorkers;
+    // Started now, they are ready when the runs first ask (a run does not wait for a thread to start).
+    for (let i = 0; i < maxWorkers; i++) this.#idle.push(this.#spawn());
+  }
+
+  /** A channel for one run's worker. */
+  channel(): AheadChannel {
+    const { port1, port2 } = new MessageChannel();
+    const mailbox = new SharedArrayBuffer(4);
+    port1.on("message", (m: ToPool) => this.#request(m, port1, new Int32Array(mailbox)));
+    this.#ports.push(port1);
+    return { port: port2, mailbox };
+  }
+
+  /** Stop every thread and channel. */
+  async close(): Promise<void> {
+    for (const p of this.#ports) p.close();
+    await Promise.all(this.#workers.map((w) => w.terminate()));
+  }
+
+  #request(m: ToPool, port: MessagePort, mailbox: Int32Array): void {
+    const key = createHash("sha256").update(serialize(m.request)).digest("hex");
+    let journal = this.#journals.get(key);
+    if (journal === undefined) {
+      journal = journalBuffer(JOURNAL_BYTES);
+      this.#journals.set(key, journal);
+      joinJournal(journal);
+      this.#queue.push({ request: m.request, journal, key });
+      this.#dispatch();
+    } else {
+      joinJournal(journal);
+    }
+    port.postMessage({ id: m.id, journal } satisfies FromPool);
+    Atomics.add(mailbox, 0, 1);
+    Atomics.notify(mailbox, 0);
+  }
+
+  #dispatch(): void {
+    while (this.#queue.length > 0 && (this.#idle.length > 0 || this.#workers.length < this.#maxWorkers)) {
+      const job = this.#queue.shift()!;
+      const worker = this.#idle.pop() ?? this.#spawn();
+      this.#running.set(worker, job.journal);
+      journalRunning(job.journal);
+      worker.once("message", (done: AheadJobDone) => {
+        this.#running.delete(worker);
+        // A speculation cut short (nobody read on) is not kept for a later identical request.
+        if (!("finished" in done) || !done.finished) this.#journals.delete(job.key);
+        this.#idle.push(worker);
+        this.#dispatch();
+      });
+      worker.postMessage({ request: job.request, journal: job.journal } satisfies AheadJob);
+    }
+  }
+
+  #spawn(): Worker {
+    const worker = new Worker(WORKER_URL, { name: "khugesim-ahead", workerData: { engine: this.#engine } });
+    // A thread that dies ends its speculation's journal: the runs simulate those chunks themselves.
+    worker.on("error", () => {});
+    worker.on("exit", () => {
+      const journal = this.#running.get(worker);
+      if (journal !== undefined) endJournal(journal);
+      this.#running.delete(worker);
+      this.#workers.splice(this.#workers.indexOf(worker), 1);
+    });
+    this.#workers.push(worker);
+    return worker;
+  }
+}
+
+/** A run's side of a channel: the AheadSource its runScenario() takes, and close() for the run's end. */
+export function aheadClient(channel: AheadChannel): AheadSource & { close(): void } {
+  const { port, mailbox } = channel;
+  const box = new Int32Array(mailbox);
+  const journals = new Map<number, SharedArrayBuffer>();
+  const readers: AheadReader[] = [];
+  let next = 0;
+  /** The journal of request `id`, waiting for the pool's reply. */
+  const journal = (id: number): SharedArrayBuffer => {
+    for (;;) {
+      const got = journals.get(id);
+      if (got !== undefined) return got;
+      const seen = Atomics.load(box, 0);
+      const m = receiveMessageOnPort(port);
+      if (m !== undefined) journals.set((m.message as FromPool).id, (m.message as FromPool).journal);
+      else Atomics.wait(box, 0, seen, 50);
+    }
+  };
+  return {
+    worthAccesses: WORTH_ACCESSES,
+    start(request) {
+      const id = next++;
+      port.postMessage({ id, request } satisfies ToPool);
+      let reader: JournalReader | null = null;
+      const open = () => (reader ??= new JournalReader(journal(id)));
+      const lazy: AheadReader = { record: (n) => open().record(n), leave: () => open().leave() };
+      readers.push(lazy);
+      return lazy;
+    },
+    close() {
+      for (const r of readers) r.leave();
+      port.close();
+    },
+  };
+}
