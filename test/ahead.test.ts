@@ -1,4 +1,8 @@
 import { describe, expect, test } from "vitest";
+import type { VariantName } from "../host/kernel/variants/mod.ts";
+import { AheadPool } from "../host/node/ahead_pool.ts";
+import { compareOnWorkers } from "../host/node/compare_pool.ts";
+import { makeEngine } from "../host/node/make_engine.ts";
 import { comparisonJson } from "../host/report/json_report.ts";
 import { compareScenario } from "../host/run/mod.ts";
 import { type Scenario, type ScenarioInput, validateScenario } from "../host/scenario/mod.ts";
@@ -21,9 +25,14 @@ function scenario(first: unknown[], extra: Partial<ScenarioInput> = {}): Scenari
   }, "ahead");
 }
 
+const tool = { name: "khugesim", version: "test" };
+/** khugepaged collapsing the region while the task runs: every 100 ms, 2 PMDs a pass. */
+const collapsing = [[{ do: "madvise", vma: "m", advice: "MADV_HUGEPAGE" }], {
+  tunables: { enabled: "madvise", "khugepaged/scan_sleep_millisecs": 100, "khugepaged/pages_to_scan": 1024 },
+}] as const;
+
 /** The compare's JSON on one thread, with and without simulating ahead, and the TLB accesses the run's own engine did. */
 async function both(s: Scenario) {
-  const tool = { name: "khugesim", version: "test" };
   const alone = await countingEngine();
   const plain = comparisonJson(await compareScenario(s, alone, { tlbMode: "exact" }), { tool });
   const run = await countingEngine();
@@ -43,10 +52,7 @@ describe("simulating ahead", () => {
   });
 
   test("compareScenario() with ahead gives the same JSON when khugepaged collapses the region in the speculated window", async () => {
-    const s = scenario([{ do: "madvise", vma: "m", advice: "MADV_HUGEPAGE" }], {
-      tunables: { enabled: "madvise", "khugepaged/scan_sleep_millisecs": 100, "khugepaged/pages_to_scan": 1024 },
-    });
-    const r = await both(s);
+    const r = await both(scenario([...collapsing[0]], collapsing[1]));
     expect(r.withAhead).toBe(r.plain);
     const report = JSON.parse(r.plain);
     expect(JSON.stringify(report)).toMatch(/"succeeded"/);
@@ -64,4 +70,21 @@ describe("simulating ahead", () => {
     expect(r.withAhead).toBe(r.plain);
     expect(r.runAccesses).toBeGreaterThan(0);
   });
+
+  test("compareOnWorkers() gives one thread's JSON with speculations on threads of their own, held or dropped", async () => {
+    for (const [s, held] of [[scenario([]), true], [scenario([...collapsing[0]], collapsing[1]), false]] as const) {
+      const one = comparisonJson(await compareScenario(s, await makeEngine("wasm"), { tlbMode: "exact" }), { tool });
+      const pool = new AheadPool("wasm", 2, 0);
+      try {
+        const many = await compareOnWorkers(s, s.variants as VariantName[], "wasm", { tlbMode: "exact" }, undefined, pool);
+        expect(comparisonJson(many, { tool })).toBe(one);
+        // Speculations ran (and in the first scenario, one ran to its end while read).
+        // One speculation, shared by both variants, ran to its end while read; or some ran and were dropped.
+        if (held) expect(pool.jobs).toEqual({ finished: 1, cut: 0 });
+        else expect(pool.jobs.cut).toBeGreaterThan(0);
+      } finally {
+        await pool.close();
+      }
+    }
+  }, 120_000);
 });

@@ -15,8 +15,8 @@ import type { AheadReader, AheadSource } from "../run/ahead_take.ts";
 /** A speculation's journal: room for this many bytes of records (pages never written cost nothing). */
 const JOURNAL_BYTES = 256 * 1024 * 1024;
 /**
- * Fewest simulated accesses worth a thread: about 0.2 s of the TLB loop, against a
- * request's copy of the task's tables and TLB.
+ * Fewest simulated accesses worth a thread by default: about 0.2 s of the TLB loop,
+ * against a request's copy of the task's tables and TLB.
  */
 const WORTH_ACCESSES = 2 ** 24;
 
@@ -31,6 +31,7 @@ export type AheadJobDone = { finished: boolean } | { error: string };
 export interface AheadChannel {
   port: MessagePort;
   mailbox: SharedArrayBuffer;
+  worthAccesses: number;
 }
 
 const WORKER_URL = import.meta.url.endsWith(".ts")
@@ -41,6 +42,9 @@ const WORKER_URL = import.meta.url.endsWith(".ts")
 export class AheadPool {
   readonly #engine: "wasm" | "ts";
   readonly #maxWorkers: number;
+  readonly #worthAccesses: number;
+  /** Speculations done: run to their end, or cut short (nobody read on, or a thread failed). */
+  readonly jobs = { finished: 0, cut: 0 };
   /** Journals by the hash of their request. */
   readonly #journals = new Map<string, SharedArrayBuffer>();
   readonly #queue: Array<AheadJob & { key: string }> = [];
@@ -50,10 +54,11 @@ export class AheadPool {
   /** The journal each busy thread writes. */
   readonly #running = new Map<Worker, SharedArrayBuffer>();
 
-  /** Speculations on `engine`-kind cores, on up to `maxWorkers` threads. */
-  constructor(engine: "wasm" | "ts", maxWorkers: number) {
+  /** Speculations on `engine`-kind cores, on `maxWorkers` threads, of phases that promise `worthAccesses` simulated accesses. */
+  constructor(engine: "wasm" | "ts", maxWorkers: number, worthAccesses = WORTH_ACCESSES) {
     this.#engine = engine;
     this.#maxWorkers = maxWorkers;
+    this.#worthAccesses = worthAccesses;
     // Started now, they are ready when the runs first ask (a run does not wait for a thread to start).
     for (let i = 0; i < maxWorkers; i++) this.#idle.push(this.#spawn());
   }
@@ -64,7 +69,7 @@ export class AheadPool {
     const mailbox = new SharedArrayBuffer(4);
     port1.on("message", (m: ToPool) => this.#request(m, port1, new Int32Array(mailbox)));
     this.#ports.push(port1);
-    return { port: port2, mailbox };
+    return { port: port2, mailbox, worthAccesses: this.#worthAccesses };
   }
 
   /** Stop every thread and channel. */
@@ -99,7 +104,9 @@ export class AheadPool {
       worker.once("message", (done: AheadJobDone) => {
         this.#running.delete(worker);
         // A speculation cut short (nobody read on) is not kept for a later identical request.
-        if (!("finished" in done) || !done.finished) this.#journals.delete(job.key);
+        const finished = "finished" in done && done.finished;
+        if (!finished) this.#journals.delete(job.key);
+        this.jobs[finished ? "finished" : "cut"]++;
         this.#idle.push(worker);
         this.#dispatch();
       });
@@ -124,7 +131,7 @@ export class AheadPool {
 
 /** A run's side of a channel: the AheadSource its runScenario() takes, and close() for the run's end. */
 export function aheadClient(channel: AheadChannel): AheadSource & { close(): void } {
-  const { port, mailbox } = channel;
+  const { port, mailbox, worthAccesses } = channel;
   const box = new Int32Array(mailbox);
   const journals = new Map<number, SharedArrayBuffer>();
   const readers: AheadReader[] = [];
@@ -141,7 +148,7 @@ export function aheadClient(channel: AheadChannel): AheadSource & { close(): voi
     }
   };
   return {
-    worthAccesses: WORTH_ACCESSES,
+    worthAccesses,
     start(request) {
       const id = next++;
       port.postMessage({ id, request } satisfies ToPool);

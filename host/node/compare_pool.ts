@@ -62,14 +62,16 @@ function runOnWorker(job: CompareJob, onEvent: (e: CompareFromWorker & { type: "
 
 /**
  * Run `scenario` under each of `variants` (the reference first) on `engine`-kind cores,
- * one worker thread per variant.
+ * one worker thread per variant; an exact compare simulates long phases ahead on
+ * `ahead` (by default a pool of its own; null: none).
  */
 export async function compareOnWorkers(
   scenario: Scenario, variants: VariantName[], engine: "wasm" | "ts", options: CompareJob["options"],
-  onEvent: (e: RunEvent) => void = () => {},
+  onEvent: (e: RunEvent) => void = () => {}, ahead?: AheadPool | null,
 ): Promise<CompareResult> {
   const frames: RunEvent[][] = variants.map(() => []);
-  const pool = options.tlbMode === "exact" ? new AheadPool(engine, AHEAD_THREADS) : null;
+  const own = ahead === undefined && options.tlbMode === "exact" ? new AheadPool(engine, AHEAD_THREADS) : null;
+  const pool = ahead ?? own;
   try {
     const results = await Promise.all(variants.map((variant, i) =>
       runOnWorker({ scenario, variant, engine, options, ahead: pool?.channel() }, ({ event }) => {
@@ -80,6 +82,6 @@ export async function compareOnWorkers(
     for (const held of frames) for (const e of held) onEvent(e);
     return { scenario: scenario.name, variants, results };
   } finally {
-    await pool?.close();
+    await own?.close();
   }
 }
