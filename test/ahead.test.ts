@@ -78,6 +78,7 @@ describe("simulating ahead", () => {
       try {
         const many = await compareOnWorkers(s, s.variants as VariantName[], "wasm", { tlbMode: "exact" }, undefined, pool);
         expect(comparisonJson(many, { tool })).toBe(one);
+        await pool.idle();
         // Speculations ran (and in the first scenario, one ran to its end while read).
         // One speculation, shared by both variants, ran to its end while read; or some ran and were dropped.
         if (held) expect(pool.jobs).toEqual({ finished: 1, cut: 0 });

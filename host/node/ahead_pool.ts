@@ -53,6 +53,7 @@ export class AheadPool {
   readonly #ports: MessagePort[] = [];
   /** The journal each busy thread writes. */
   readonly #running = new Map<Worker, SharedArrayBuffer>();
+  readonly #onIdle: Array<() => void> = [];
 
   /** Speculations on `engine`-kind cores, on `maxWorkers` threads, of phases that promise `worthAccesses` simulated accesses. */
   constructor(engine: "wasm" | "ts", maxWorkers: number, worthAccesses = WORTH_ACCESSES) {
@@ -70,6 +71,11 @@ export class AheadPool {
     port1.on("message", (m: ToPool) => this.#request(m, port1, new Int32Array(mailbox)));
     this.#ports.push(port1);
     return { port: port2, mailbox, worthAccesses: this.#worthAccesses };
+  }
+
+  /** Resolves when no speculation runs or waits for a thread (jobs then counts every one). */
+  async idle(): Promise<void> {
+    while (this.#running.size > 0 || this.#queue.length > 0) await new Promise<void>((resolve) => this.#onIdle.push(resolve));
   }
 
   /** Stop every thread and channel. */
@@ -109,6 +115,7 @@ export class AheadPool {
         this.jobs[finished ? "finished" : "cut"]++;
         this.#idle.push(worker);
         this.#dispatch();
+        if (this.#running.size === 0) for (const resolve of this.#onIdle.splice(0)) resolve();
       });
       worker.postMessage({ request: job.request, journal: job.journal } satisfies AheadJob);
     }
@@ -123,6 +130,7 @@ export class AheadPool {
       if (journal !== undefined) endJournal(journal);
       this.#running.delete(worker);
       this.#workers.splice(this.#workers.indexOf(worker), 1);
+      if (this.#running.size === 0) for (const resolve of this.#onIdle.splice(0)) resolve();
     });
     this.#workers.push(worker);
     return worker;
