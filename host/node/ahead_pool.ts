@@ -54,6 +54,7 @@ export class AheadPool {
   /** The journal each busy thread writes. */
   readonly #running = new Map<Worker, SharedArrayBuffer>();
   readonly #onIdle: Array<() => void> = [];
+  #closed = false;
 
   /** Speculations on `engine`-kind cores, on `maxWorkers` threads, of phases that promise `worthAccesses` simulated accesses. */
   constructor(engine: "wasm" | "ts", maxWorkers: number, worthAccesses = WORTH_ACCESSES) {
@@ -80,6 +81,7 @@ export class AheadPool {
 
   /** Stop every thread and channel. */
   async close(): Promise<void> {
+    this.#closed = true;
     for (const p of this.#ports) p.close();
     await Promise.all(this.#workers.map((w) => w.terminate()));
   }
@@ -130,6 +132,8 @@ export class AheadPool {
       if (journal !== undefined) endJournal(journal);
       this.#running.delete(worker);
       this.#workers.splice(this.#workers.indexOf(worker), 1);
+      if (this.#idle.includes(worker)) this.#idle.splice(this.#idle.indexOf(worker), 1);
+      if (!this.#closed) this.#dispatch();
       if (this.#running.size === 0) for (const resolve of this.#onIdle.splice(0)) resolve();
     });
     this.#workers.push(worker);
