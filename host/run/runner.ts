@@ -67,7 +67,8 @@ export interface RunOptions {
   frames?: boolean | "changes";
   /**
    * Where an exact run's long access phases are simulated ahead on other threads
-   * (host/node/ahead_pool.ts); the results are the same bytes without it.
+   * (host/node/ahead_pool.ts's aheadClient(), on a thread other than the pool's); the
+   * results are the same bytes without it.
    */
   ahead?: AheadSource;
   /** Called with each RunEvent; a returned promise is awaited (a browser can repaint). */
