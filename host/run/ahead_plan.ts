@@ -21,8 +21,8 @@ import { type AheadRequest, type AheadStream, type AheadWait, pageWords } from "
 import { type AheadSource, AheadTake } from "./ahead_take.ts";
 import type { TaskStreams } from "./task_streams.ts";
 
-/** Steps looked at past a pause, at most. */
-const MAX_STEPS = 100_000;
+/** Steps looked at past a pause, at most: a speculation replays no more. */
+const MAX_STEPS = 4096;
 /** The largest span of PMDs a speculation copies and a run compares per chunk (4 GiB). */
 const MAX_PMDS = 2048;
 
@@ -50,9 +50,13 @@ export interface AheadPlanInput {
   range(step: AccessStep): { start: number; len: number };
 }
 
-/** The request for the task's upcoming phases and each stream's perSim, or null when not worth one. */
+/**
+ * The request for the task's upcoming phases and each stream's perSim; or, when they are
+ * not worth one, how many of the task's next pauses need not ask again (those whose steps
+ * ahead are a part of these).
+ */
 export function aheadPlan(run: AheadRun, input: AheadPlanInput, worthAccesses: number):
-  { request: AheadRequest; perSim: number[] } | null {
+  { request: AheadRequest; perSim: number[] } | { skip: number } {
   const { mm } = input;
   const { scenario, engine: { memory } } = run;
   const waits: AheadWait[] = [];
@@ -62,8 +66,13 @@ export function aheadPlan(run: AheadRun, input: AheadPlanInput, worthAccesses: n
   let worth = 0;
   let first = Infinity, last = -Infinity;
   let seen = 0;
+  let cut = false;
   for (const step of input.steps) {
-    if (++seen > MAX_STEPS || (step.do !== "sleep" && step.do !== "access")) break;
+    if (step.do !== "sleep" && step.do !== "access") break;
+    if (++seen > MAX_STEPS) {
+      cut = true;
+      break;
+    }
     if (step.do === "sleep") {
       waits.push({ sleepNs: Math.round(step.seconds * 1e9) });
       continue;
@@ -88,7 +97,10 @@ export function aheadPlan(run: AheadRun, input: AheadPlanInput, worthAccesses: n
     worth += Math.min(step.count ?? Infinity, (durationNs ?? Infinity) / fastestNs) / perSimOf(step.pattern);
     waits.push({ phase: { stream: streamOf.get(step)!, count: step.count ?? Infinity, durationNs, pace } });
   }
-  if (worth < worthAccesses || streams.length === 0 || last - first >= MAX_PMDS) return null;
+  if (worth < worthAccesses || streams.length === 0 || last - first >= MAX_PMDS) {
+    // Past a cut, phases worth a request may follow: ask again halfway.
+    return { skip: Math.max(0, (cut ? waits.length >> 1 : waits.length) - 1) };
+  }
   const request: AheadRequest = {
     startNs: run.k.now, intervalNs: run.intervalNs, endNs: run.endNs, sampling: run.sampling,
     preset: input.tlb?.preset ?? run.preset,
@@ -100,9 +112,13 @@ export function aheadPlan(run: AheadRun, input: AheadPlanInput, worthAccesses: n
   return { request, perSim: streams.map((s) => perSimOf(s.pattern)) };
 }
 
-/** Start simulating a task's upcoming phases ahead on `source`, if worth it: what the task takes the chunks back through, or null. */
-export function startAhead(run: AheadRun, source: AheadSource, input: AheadPlanInput): AheadTake | null {
+/**
+ * Start simulating a task's upcoming phases ahead on `source`, if worth it: what the
+ * task takes the chunks back through, or the pauses not to ask at.
+ */
+export function startAhead(run: AheadRun, source: AheadSource, input: AheadPlanInput): AheadTake | { skip: number } {
   const plan = aheadPlan(run, input, source.worthAccesses);
-  const reader = plan === null ? null : source.start(plan.request);
-  return reader === null ? null : new AheadTake(reader, plan!.request, plan!.perSim);
+  if ("skip" in plan) return plan;
+  const reader = source.start(plan.request);
+  return reader === null ? { skip: 0 } : new AheadTake(reader, plan.request, plan.perSim);
 }

@@ -3,7 +3,8 @@
  * chunks taken while they hold, and a new one at a later pause. A task whose
  * speculations keep failing (khugepaged collapsing its PMDs one wake-up after another)
  * is asked for less often: after the n-th failure in a row, 2^n pauses pass first, so
- * threads go to the speculations that hold.
+ * threads go to the speculations that hold. Pauses whose steps ahead were found not worth
+ * a speculation do not ask again.
  */
 import type { CoreMemory } from "../core/core_memory.ts";
 import type { TaskTlb } from "../tlb/tlb.ts";
@@ -33,7 +34,9 @@ export class TaskAhead {
       this.#skip--;
       return;
     }
-    this.#take = startAhead(this.#run, this.#source, input);
+    const started = startAhead(this.#run, this.#source, input);
+    if ("skip" in started) this.#skip = started.skip;
+    else this.#take = started;
   }
 
   /** The chunk as speculated (AheadTake.take()), or null: the run simulates it. */
