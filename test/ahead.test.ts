@@ -32,11 +32,11 @@ const collapsing = [[{ do: "madvise", vma: "m", advice: "MADV_HUGEPAGE" }], {
 }] as const;
 
 /** The compare's JSON on one thread, with and without simulating ahead, and the TLB accesses the run's own engine did. */
-async function both(s: Scenario) {
+async function both(s: Scenario, records = Infinity) {
   const alone = await countingEngine();
   const plain = comparisonJson(await compareScenario(s, alone, { tlbMode: "exact" }), { tool });
   const run = await countingEngine();
-  const ahead = inlineAhead(await countingEngine());
+  const ahead = inlineAhead(await countingEngine(), records);
   const withAhead = comparisonJson(await compareScenario(s, run, { tlbMode: "exact", ahead }), { tool });
   return { plain, withAhead, aloneAccesses: alone.counted.accesses, runAccesses: run.counted.accesses, started: ahead.started };
 }
@@ -49,6 +49,16 @@ describe("simulating ahead", () => {
     // Every chunk came from the speculation: the run's own engine simulated none.
     expect(r.aloneAccesses).toBeGreaterThan(6_000_000);
     expect(r.runAccesses).toBe(0);
+  });
+
+  test("compareScenario() with ahead gives the same JSON when a speculation stops after any number of chunks", async () => {
+    for (const records of [1, 2, 3, 5]) {
+      const r = await both(scenario([]), records);
+      expect(r.withAhead, `${records} records`).toBe(r.plain);
+      // Each speculation ended early: the run simulated the rest, and asked again.
+      expect(r.runAccesses).toBeGreaterThan(0);
+      expect(r.started).toBeGreaterThan(1);
+    }
   });
 
   test("compareScenario() with ahead gives the same JSON when khugepaged collapses the region in the speculated window", async () => {
