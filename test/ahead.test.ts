@@ -90,9 +90,10 @@ describe("simulating ahead", () => {
         expect(comparisonJson(many, { tool })).toBe(one);
         await pool.idle();
         // Speculations ran (and in the first scenario, one ran to its end while read).
-        // One speculation, shared by both variants, ran to its end while read; or some ran and were dropped.
+        // One speculation, shared by both variants, ran to its end while read; or several ran (how many were
+        // cut before their end depends on the threads' timing, as the results do not).
         if (held) expect(pool.jobs).toEqual({ finished: 1, cut: 0 });
-        else expect(pool.jobs.cut).toBeGreaterThan(0);
+        else expect(pool.jobs.finished + pool.jobs.cut).toBeGreaterThan(1);
       } finally {
         await pool.close();
       }

@@ -18,7 +18,7 @@ const JOURNAL_BYTES = 256 * 1024 * 1024;
  * Fewest simulated accesses worth a thread by default: about 0.2 s of the TLB loop,
  * against a request's copy of the task's tables and TLB.
  */
-const WORTH_ACCESSES = 2 ** 24;
+export const WORTH_ACCESSES = 2 ** 24;
 
 /** A request from a run's worker, and the journal it gets back. */
 type ToPool = { id: number; request: AheadRequest };

@@ -11,7 +11,8 @@ import type { CompareResult } from "../run/compare.ts";
 import type { RunResult } from "../run/result.ts";
 import type { RunEvent, RunOptions } from "../run/runner.ts";
 import type { Scenario } from "../scenario/scenario_schema.ts";
-import { type AheadChannel, AheadPool } from "./ahead_pool.ts";
+import { runWork } from "../run/run_work.ts";
+import { type AheadChannel, AheadPool, WORTH_ACCESSES } from "./ahead_pool.ts";
 
 /**
  * Threads simulating ahead for an exact compare: a task's long phases each take one
@@ -70,7 +71,9 @@ export async function compareOnWorkers(
   onEvent: (e: RunEvent) => void = () => {}, ahead?: AheadPool | null,
 ): Promise<CompareResult> {
   const frames: RunEvent[][] = variants.map(() => []);
-  const own = ahead === undefined && options.tlbMode === "exact" ? new AheadPool(engine, AHEAD_THREADS) : null;
+  // Threads only for a run with a phase worth one: a small exact compare starts none.
+  const worth = options.tlbMode === "exact" && runWork(scenario, true).total >= WORTH_ACCESSES;
+  const own = ahead === undefined && worth ? new AheadPool(engine, AHEAD_THREADS) : null;
   const pool = ahead ?? own;
   try {
     const results = await Promise.all(variants.map((variant, i) =>

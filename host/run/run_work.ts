@@ -5,11 +5,11 @@
  * seed's 150 s of memsets (a page-granular sweep, one simulated access per page) take a
  * second, its last seconds of random loads most of the run.
  */
-import { PAGE_SIZE } from "../core/layout.ts";
 import type { Scenario } from "../scenario/scenario_schema.ts";
-import { costModelOf, estimateEndS, type PhaseEstimate, taskEndS } from "../scenario/run_limits.ts";
+import { costModelOf, estimateEndS, taskEndS } from "../scenario/run_limits.ts";
 import { tlbPreset } from "../tlb/presets.ts";
 import { DEFAULT_SAMPLE, defaultWarmupAccesses } from "../tlb/sampler.ts";
+import { perSimOf } from "./access_sim.ts";
 
 /**
  * Work of a sampling interval apart from accesses (khugepaged, faults, the sample itself),
@@ -30,13 +30,6 @@ export interface RunWork {
   doneAt(timeS: number): number;
 }
 
-/** Real accesses per simulated one: a sweep whose stride divides a page is simulated a page at a time (access_sim.ts). */
-function perSimulated(p: PhaseEstimate): number {
-  const pattern = p.step.pattern;
-  return pattern.kind === "sequential" && pattern.stride < PAGE_SIZE && PAGE_SIZE % pattern.stride === 0
-    ? PAGE_SIZE / pattern.stride : 1;
-}
-
 /**
  * The expected work of running `s` once: with `exact`, every access of a phase is
  * simulated; otherwise an interval's chunk beyond a warm-up and a sample is extrapolated.
@@ -51,7 +44,7 @@ export function runWork(s: Scenario, exact: boolean): RunWork {
       const phaseEnd = Math.min(endS, p.step.untilEnd && p.seconds === 0 ? endS : p.startS + p.seconds);
       const seconds = Math.max(0, phaseEnd - p.startS);
       const accesses = p.step.untilEnd && p.seconds === 0 ? p.accesses * seconds : p.accesses * Math.min(1, seconds / (p.seconds || 1));
-      const sims = accesses / perSimulated(p);
+      const sims = accesses / perSimOf(p.step.pattern);
       const intervals = Math.max(1, Math.ceil(seconds / s.intervalS));
       const work = exact ? sims : intervals * Math.min(sims / intervals, chunkCap);
       if (work > 0) phases.push({ startS: p.startS, endS: phaseEnd, work });
