@@ -5,6 +5,7 @@ import { compareOnWorkers } from "../host/node/compare_pool.ts";
 import { makeEngine } from "../host/node/make_engine.ts";
 import { comparisonJson } from "../host/report/json_report.ts";
 import { compareScenario } from "../host/run/mod.ts";
+import { type Engine, tsEngine } from "../host/run/engine.ts";
 import { type Scenario, type ScenarioInput, validateScenario } from "../host/scenario/mod.ts";
 import { countingEngine, inlineAhead } from "./ahead_fixture.ts";
 
@@ -32,11 +33,11 @@ const collapsing = [[{ do: "madvise", vma: "m", advice: "MADV_HUGEPAGE" }], {
 }] as const;
 
 /** The compare's JSON on one thread, with and without simulating ahead, and the TLB accesses the run's own engine did. */
-async function both(s: Scenario, records = Infinity) {
+async function both(s: Scenario, records = Infinity, aheadEngine?: Engine) {
   const alone = await countingEngine();
   const plain = comparisonJson(await compareScenario(s, alone, { tlbMode: "exact" }), { tool });
   const run = await countingEngine();
-  const ahead = inlineAhead(await countingEngine(), records);
+  const ahead = inlineAhead(aheadEngine ?? await countingEngine(), records);
   const withAhead = comparisonJson(await compareScenario(s, run, { tlbMode: "exact", ahead }), { tool });
   return { plain, withAhead, aloneAccesses: alone.counted.accesses, runAccesses: run.counted.accesses, started: ahead.started };
 }
@@ -48,6 +49,12 @@ describe("simulating ahead", () => {
     expect(r.started).toBeGreaterThan(0);
     // Every chunk came from the speculation: the run's own engine simulated none.
     expect(r.aloneAccesses).toBeGreaterThan(6_000_000);
+    expect(r.runAccesses).toBe(0);
+  });
+
+  test("compareScenario() on WASM takes every chunk the TypeScript twin simulated ahead: the same counts and TLB bytes", async () => {
+    const r = await both(scenario([]), Infinity, tsEngine());
+    expect(r.withAhead).toBe(r.plain);
     expect(r.runAccesses).toBe(0);
   });
 
