@@ -98,8 +98,9 @@ load.afterBand = os.loadavg()[0];
 process.stderr.write("bench/tib.ts …\n");
 /**
  * Wall seconds of the seed experiment with every access simulated, both variants: side
- * by side on worker threads (what `compare --exact` does), then one after another on
- * this thread; the ratio is the parallel speed-up.
+ * by side on worker threads, their long phases simulated ahead on two more (what
+ * `compare --exact` does), then one after another on this thread; the ratio is the
+ * parallel speed-up.
  */
 async function exactSeed(): Promise<{ parallelS: number; oneThreadS: number; accessesPerCorePerS: number }> {
   const scenario = loadPreset(SEED_PRESET);
