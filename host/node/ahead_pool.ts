@@ -27,7 +27,10 @@ type FromPool = { id: number; journal: SharedArrayBuffer };
 export type AheadJob = { request: AheadRequest; journal: SharedArrayBuffer };
 export type AheadJobDone = { finished: boolean } | { error: string };
 
-/** What a run's worker needs to reach the pool: the port (transfer it) and the mailbox the pool counts replies in. */
+/**
+ * What a run's worker needs to reach the pool: the port (transfer it) and the mailbox
+ * where the pool counts its replies (word 0) and says it has closed (word 1).
+ */
 export interface AheadChannel {
   port: MessagePort;
   mailbox: SharedArrayBuffer;
@@ -50,7 +53,7 @@ export class AheadPool {
   readonly #queue: Array<AheadJob & { key: string }> = [];
   readonly #idle: Worker[] = [];
   readonly #workers: Worker[] = [];
-  readonly #ports: MessagePort[] = [];
+  readonly #channels: Array<{ port: MessagePort; mailbox: Int32Array }> = [];
   /** The journal each busy thread writes. */
   readonly #running = new Map<Worker, SharedArrayBuffer>();
   readonly #onIdle: Array<() => void> = [];
@@ -68,9 +71,10 @@ export class AheadPool {
   /** A channel for one run's worker. */
   channel(): AheadChannel {
     const { port1, port2 } = new MessageChannel();
-    const mailbox = new SharedArrayBuffer(4);
-    port1.on("message", (m: ToPool) => this.#request(m, port1, new Int32Array(mailbox)));
-    this.#ports.push(port1);
+    const mailbox = new SharedArrayBuffer(8);
+    const box = new Int32Array(mailbox);
+    port1.on("message", (m: ToPool) => this.#request(m, port1, box));
+    this.#channels.push({ port: port1, mailbox: box });
     return { port: port2, mailbox, worthAccesses: this.#worthAccesses };
   }
 
@@ -82,7 +86,12 @@ export class AheadPool {
   /** Stop every thread and channel. */
   async close(): Promise<void> {
     this.#closed = true;
-    for (const p of this.#ports) p.close();
+    // A run still going (another variant failed) then simulates every chunk itself.
+    for (const { port, mailbox } of this.#channels) {
+      port.close();
+      Atomics.store(mailbox, 1, 1);
+      Atomics.notify(mailbox, 0);
+    }
     await Promise.all(this.#workers.map((w) => w.terminate()));
   }
 
@@ -148,14 +157,15 @@ export function aheadClient(channel: AheadChannel): AheadSource & { close(): voi
   const journals = new Map<number, SharedArrayBuffer>();
   const readers: AheadReader[] = [];
   let next = 0;
-  /** The journal of request `id`, waiting for the pool's reply. */
-  const journal = (id: number): SharedArrayBuffer => {
+  /** The journal of request `id`, waiting for the pool's reply; null once the pool has closed. */
+  const journal = (id: number): SharedArrayBuffer | null => {
     for (;;) {
       const got = journals.get(id);
       if (got !== undefined) return got;
       const seen = Atomics.load(box, 0);
       const m = receiveMessageOnPort(port);
       if (m !== undefined) journals.set((m.message as FromPool).id, (m.message as FromPool).journal);
+      else if (Atomics.load(box, 1) !== 0) return null;
       else Atomics.wait(box, 0, seen, 50);
     }
   };
@@ -164,9 +174,15 @@ export function aheadClient(channel: AheadChannel): AheadSource & { close(): voi
     start(request) {
       const id = next++;
       port.postMessage({ id, request } satisfies ToPool);
-      let reader: JournalReader | null = null;
-      const open = () => (reader ??= new JournalReader(journal(id)));
-      const lazy: AheadReader = { record: (n) => open().record(n), leave: () => open().leave() };
+      let reader: JournalReader | null | undefined;
+      const open = () => {
+        if (reader === undefined) {
+          const buffer = journal(id);
+          reader = buffer === null ? null : new JournalReader(buffer);
+        }
+        return reader;
+      };
+      const lazy: AheadReader = { record: (n) => open()?.record(n) ?? null, leave: () => open()?.leave() };
       readers.push(lazy);
       return lazy;
     },
