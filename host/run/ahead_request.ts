@@ -66,26 +66,48 @@ function tableOf(e: number): number {
   return e === 0 || (e & (PMD.HUGE | PMD.MIGRATION)) !== 0 ? 0 : (e & PMD.INDEX_MASK) * PTE_TABLE_BYTES;
 }
 
+/** Words of pageWords() for entries `first..last` at `dir` (the directory entries, then 1024 per PTE table). */
+function pageWordCount(memory: CoreMemory, dir: number, first: number, last: number): number {
+  const entries = memory.u32.subarray((dir >>> 2) + first, (dir >>> 2) + last + 1);
+  return entries.reduce((n, e) => n + (tableOf(e) !== 0 ? 2 * PTES_PER_PMD : 0), entries.length);
+}
+
+/** Pass each word of pageWords() to `word` with its index, in order, while it returns true; whether all passed. */
+function eachPageWord(
+  memory: CoreMemory, dir: number, first: number, last: number, word: (k: number, w: number) => boolean,
+): boolean {
+  const u32 = memory.u32;
+  const entries = u32.subarray((dir >>> 2) + first, (dir >>> 2) + last + 1);
+  let k = 0;
+  for (const e of entries) if (!word(k++, e)) return false;
+  for (const e of entries) {
+    const t = tableOf(e) >>> 2;
+    if (t === 0) continue;
+    for (let i = 0; i < 2 * PTES_PER_PMD; i += 2) {
+      if (!word(k++, u32[t + i] & PTE_SEEN) || !word(k++, u32[t + i + 1])) return false;
+    }
+  }
+  return true;
+}
+
 /**
  * What the TLB core can read of directory entries `first..last` at `dir`: the entries,
  * then per entry with a PTE table its PTEs as (low word & PTE_SEEN, frame) pairs.
  */
 export function pageWords(memory: CoreMemory, dir: number, first: number, last: number): Uint32Array {
-  const u32 = memory.u32;
-  const entries = u32.subarray((dir >>> 2) + first, (dir >>> 2) + last + 1);
-  const tables = entries.reduce((n, e) => n + (tableOf(e) !== 0 ? 1 : 0), 0);
-  const out = new Uint32Array(entries.length + tables * 2 * PTES_PER_PMD);
-  out.set(entries);
-  let o = entries.length;
-  for (const e of entries) {
-    const t = tableOf(e) >>> 2;
-    if (t === 0) continue;
-    for (let i = 0; i < 2 * PTES_PER_PMD; i += 2) {
-      out[o++] = u32[t + i] & PTE_SEEN;
-      out[o++] = u32[t + i + 1];
-    }
-  }
+  const out = new Uint32Array(pageWordCount(memory, dir, first, last));
+  eachPageWord(memory, dir, first, last, (k, w) => {
+    out[k] = w;
+    return true;
+  });
   return out;
+}
+
+/** Whether the translations at `dir` are still `pages` (pageWords() equal, without building them). */
+export function samePages(memory: CoreMemory, dir: number, pages: AheadRequest["pages"]): boolean {
+  const { firstPmd, lastPmd, words } = pages;
+  return pageWordCount(memory, dir, firstPmd, lastPmd) === words.length &&
+    eachPageWord(memory, dir, firstPmd, lastPmd, (k, w) => words[k] === w);
 }
 
 /**

@@ -9,7 +9,7 @@
 import type { CoreMemory } from "../core/core_memory.ts";
 import type { TaskTlb } from "../tlb/tlb.ts";
 import type { ChunkResult, StreamSim } from "./access_sim.ts";
-import { type AheadChunk, type AheadRequest, pageWords, setStreamWords, streamWords } from "./ahead_request.ts";
+import { type AheadChunk, type AheadRequest, samePages, setStreamWords, streamWords } from "./ahead_request.ts";
 
 /** A journal as a run reads it (ahead_journal.ts's JournalReader, or a stand-in). */
 export interface AheadReader {
@@ -65,7 +65,7 @@ export class AheadTake {
       r === null || r.now !== now || r.maxAccesses !== maxAccesses || r.budgetNs !== budgetNs ||
       this.#perSim[r.stream] !== sim.perSim || r.realIndexBefore !== sim.realIndex ||
       !sameWords(r.streamBefore, streamWords(memory, sim.stream.ptr)) || !sameWords(tlb.state(), this.#tlb!) ||
-      !sameWords(pageWords(memory, dir, pages.firstPmd, pages.lastPmd), pages.words)
+      !samePages(memory, dir, pages)
     ) {
       this.failed = r !== null || this.#next === 1;
       this.drop();
