@@ -12,8 +12,12 @@ import { endJournal, journalBuffer, joinJournal, JournalReader, journalRunning }
 import type { AheadRequest } from "../run/ahead_request.ts";
 import type { AheadReader, AheadSource } from "../run/ahead_take.ts";
 
-/** A speculation's journal: room for this many bytes of records (pages never written cost nothing). */
-const JOURNAL_BYTES = 256 * 1024 * 1024;
+/**
+ * A speculation's journal: room for this many bytes of records (pages never written cost
+ * nothing): about 1,400 chunks with a Zen 5 TLB (47 KB each), several times the seed's longest
+ * speculation (hot2's 150 memsets and phase B). A full journal ends its speculation early.
+ */
+const JOURNAL_BYTES = 64 * 1024 * 1024;
 /**
  * Fewest simulated accesses worth a thread by default: about 0.2 s of the TLB loop,
  * against a request's copy of the task's tables and TLB.
