@@ -5,6 +5,7 @@
  * thread running them one after another. Progress events pass through as they arrive;
  * frames are held and delivered per variant in order, as a single thread delivers them.
  */
+import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import type { VariantName } from "../kernel/variants/mod.ts";
 import type { CompareResult } from "../run/compare.ts";
@@ -15,10 +16,13 @@ import { runWork } from "../run/run_work.ts";
 import { type AheadChannel, AheadPool, WORTH_ACCESSES } from "./ahead_pool.ts";
 
 /**
- * Threads simulating ahead for an exact compare: a task's long phases each take one
- * while the runs go on (the seed's three 4 KiB phases and a speculation dropped early).
+ * Threads simulating ahead for an exact compare, one per core (at least two, at most
+ * four): a speculation holds one while the runs wait or go on. The seed's three 4 KiB
+ * phases are two speculations (cold's is the same in both variants), so two cores are
+ * busy until both are done; speculations asked for while every thread is busy wait, and
+ * a run never waits for those.
  */
-const AHEAD_THREADS = 2;
+const AHEAD_THREADS = Math.max(2, Math.min(4, availableParallelism()));
 
 /** What a compare worker is asked: one run, on a fresh engine of `engine`'s kind. */
 export interface CompareJob {
