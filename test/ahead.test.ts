@@ -93,6 +93,8 @@ describe("simulating ahead", () => {
       const one = comparisonJson(await compareScenario(s, await makeEngine("wasm"), { tlbMode: "exact" }), { tool });
       const pool = new AheadPool("wasm", 2, 0);
       try {
+        // Threads that have started take a job at once: a run then waits for it.
+        await pool.ready();
         const many = await compareOnWorkers(s, s.variants as VariantName[], "wasm", { tlbMode: "exact" }, undefined, pool);
         expect(comparisonJson(many, { tool })).toBe(one);
         await pool.idle();

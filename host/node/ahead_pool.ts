@@ -30,6 +30,8 @@ type FromPool = { id: number; journal: SharedArrayBuffer };
 /** A speculation for a pool worker, and its answer when it is done. */
 export type AheadJob = { request: AheadRequest; journal: SharedArrayBuffer };
 export type AheadJobDone = { finished: boolean } | { error: string };
+/** A pool worker's first message: its engine is built. */
+export type AheadWorkerReady = { ready: true };
 
 /**
  * What a run's worker needs to reach the pool: the port (transfer it) and the mailbox
@@ -61,15 +63,21 @@ export class AheadPool {
   /** The journal each busy thread writes. */
   readonly #running = new Map<Worker, SharedArrayBuffer>();
   readonly #onIdle: Array<() => void> = [];
+  /** Each thread's start (its engine built). */
+  readonly #starting: Array<Promise<void>> = [];
   #closed = false;
 
-  /** Speculations on `engine`-kind cores, on `maxWorkers` threads, of phases that promise `worthAccesses` simulated accesses. */
+  /**
+   * Speculations on `engine`-kind cores, on `maxWorkers` threads, of phases that promise
+   * `worthAccesses` simulated accesses. A thread takes jobs once it has started; until
+   * then they wait, and the runs go on without them (ahead_journal.ts).
+   */
   constructor(engine: "wasm" | "ts", maxWorkers: number, worthAccesses = WORTH_ACCESSES) {
     this.#engine = engine;
     this.#maxWorkers = maxWorkers;
     this.#worthAccesses = worthAccesses;
-    // Started now, they are ready when the runs first ask (a run does not wait for a thread to start).
-    for (let i = 0; i < maxWorkers; i++) this.#idle.push(this.#spawn());
+    // Started now, so that they are ready when the runs first ask.
+    for (let i = 0; i < maxWorkers; i++) this.#spawn();
   }
 
   /** A channel for one run's worker. */
@@ -80,6 +88,11 @@ export class AheadPool {
     port1.on("message", (m: ToPool) => this.#request(m, port1, box));
     this.#channels.push({ port: port1, mailbox: box });
     return { port: port2, mailbox, worthAccesses: this.#worthAccesses };
+  }
+
+  /** Resolves when every thread has started. */
+  async ready(): Promise<void> {
+    await Promise.all(this.#starting);
   }
 
   /** Resolves when no speculation runs or waits for a thread (jobs then counts every one). */
@@ -117,9 +130,10 @@ export class AheadPool {
   }
 
   #dispatch(): void {
-    while (this.#queue.length > 0 && (this.#idle.length > 0 || this.#workers.length < this.#maxWorkers)) {
+    if (!this.#closed && this.#workers.length < this.#maxWorkers) this.#spawn();
+    while (this.#queue.length > 0 && this.#idle.length > 0) {
       const job = this.#queue.shift()!;
-      const worker = this.#idle.pop() ?? this.#spawn();
+      const worker = this.#idle.pop()!;
       this.#running.set(worker, job.journal);
       journalRunning(job.journal);
       worker.once("message", (done: AheadJobDone) => {
@@ -136,8 +150,16 @@ export class AheadPool {
     }
   }
 
-  #spawn(): Worker {
+  #spawn(): void {
     const worker = new Worker(WORKER_URL, { name: "khugesim-ahead", workerData: { engine: this.#engine } });
+    this.#starting.push(new Promise<void>((resolve) => {
+      worker.once("message", (_: AheadWorkerReady) => {
+        this.#idle.push(worker);
+        this.#dispatch();
+        resolve();
+      });
+      worker.once("exit", () => resolve());
+    }));
     // A thread that dies ends its speculation's journal: the runs simulate those chunks themselves.
     worker.on("error", () => {});
     worker.on("exit", () => {
@@ -150,7 +172,6 @@ export class AheadPool {
       if (this.#running.size === 0) for (const resolve of this.#onIdle.splice(0)) resolve();
     });
     this.#workers.push(worker);
-    return worker;
   }
 }
 

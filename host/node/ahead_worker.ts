@@ -2,7 +2,7 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { endJournal } from "../run/ahead_journal.ts";
 import { runAhead } from "../run/ahead_run.ts";
-import type { AheadJob, AheadJobDone } from "./ahead_pool.ts";
+import type { AheadJob, AheadJobDone, AheadWorkerReady } from "./ahead_pool.ts";
 import { makeEngine } from "./make_engine.ts";
 
 if (!parentPort) throw new Error("ahead_worker.ts must run in a worker thread");
@@ -10,6 +10,7 @@ const port = parentPort;
 const engine = await makeEngine((workerData as { engine: "wasm" | "ts" }).engine);
 const mark = engine.memory.usedBytes;
 
+port.postMessage({ ready: true } satisfies AheadWorkerReady);
 port.on("message", ({ request, journal }: AheadJob) => {
   let done: AheadJobDone;
   try {

@@ -7,6 +7,8 @@
 import { type AheadChunk, readRecord, recordBytes, writeRecord } from "./ahead_request.ts";
 
 const HEADER_BYTES = 64;
+/** How long a run waits for a thread to take a speculation on before it goes on without it. */
+const START_GRACE_MS = 20;
 /**
  * Header words: records written, ended (no more will be), readers still reading,
  * state() bytes of the TLB, and whether a thread has taken the speculation on.
@@ -78,6 +80,7 @@ export class JournalReader {
   readonly #buffer: SharedArrayBuffer;
   readonly #header: Int32Array;
   #left = false;
+  #graced = false;
 
   constructor(buffer: SharedArrayBuffer) {
     this.#buffer = buffer;
@@ -95,7 +98,13 @@ export class JournalReader {
         const tlbBytes = Atomics.load(this.#header, TLB_BYTES);
         return readRecord(this.#buffer, HEADER_BYTES + n * recordBytes(tlbBytes), tlbBytes);
       }
-      if (Atomics.load(this.#header, ENDED) !== 0 || (count === 0 && Atomics.load(this.#header, RUNNING) === 0)) return null;
+      if (Atomics.load(this.#header, ENDED) !== 0) return null;
+      if (count === 0 && Atomics.load(this.#header, RUNNING) === 0) {
+        if (this.#graced) return null;
+        this.#graced = true;
+        Atomics.wait(this.#header, COUNT, 0, START_GRACE_MS);
+        continue;
+      }
       Atomics.wait(this.#header, COUNT, count, 1000);
     }
   }
