@@ -55,13 +55,14 @@ import {
 /**
  * A wide fully associative array: the hash index finds the way in O(1), the linked
  * list keeps LRU order, and a miss reuses the LRU way (its old tag leaves the index by
- * backward-shift deletion, so probes never cross a hole).
+ * backward-shift deletion from the slot the way records, so probes never cross a hole).
  */
 @inline function touchWide(d: u32, ways: u32, index: u32, tag: u32): bool {
   const tags = load<u32>(d, DESC_TAGS);
   const ends = load<u32>(d, DESC_ORDER);
   const prevs = load<u32>(d, DESC_LINKS);
   const nexts = prevs + (ways << 1);
+  const slotOf = prevs + (ways << 2);
   const shift = load<u32>(d, DESC_INDEX_SHIFT);
   const mask: u32 = (<u32>-1) >>> shift;
   let way: u32 = 0;
@@ -79,10 +80,8 @@ import {
   }
   if (!hit) {
     way = load<u32>(ends, 4);
-    const old = load<u32>(tags + (way << 2));
-    if (old != TAG_INVALID) {
-      let i = home(old, shift);
-      while (<u32>load<u16>(index + (i << 1)) != way + 1) i = (i + 1) & mask;
+    if (load<u32>(tags + (way << 2)) != TAG_INVALID) {
+      let i = load<u32>(slotOf + (way << 2));
       let j = i;
       for (;;) {
         j = (j + 1) & mask;
@@ -92,6 +91,7 @@ import {
         // The entry at j may fill the hole at i unless its home lies cyclically in (i, j].
         if (((j - k) & mask) >= ((j - i) & mask)) {
           store<u16>(index + (i << 1), <u16>e);
+          store<u32>(slotOf + ((e - 1) << 2), i);
           i = j;
         }
       }
@@ -101,6 +101,7 @@ import {
     s = home(tag, shift);
     while (load<u16>(index + (s << 1)) != 0) s = (s + 1) & mask;
     store<u16>(index + (s << 1), <u16>(way + 1));
+    store<u32>(slotOf + (way << 2), s);
   }
   // The list is circular (the LRU way's next is the MRU way), so making the LRU way
   // the MRU is one step of the ends; any other way is unlinked and put between them.

@@ -80,6 +80,7 @@ export function createTlbRef(memory: WebAssembly.Memory): TlbCore {
     const ends = u32[w + DESC_ORDER / 4] >>> 2;
     const prevs = u32[w + DESC_LINKS / 4] >>> 1;
     const nexts = prevs + ways;
+    const slotOf = (prevs >>> 1) + ways;
     const shift = u32[w + DESC_INDEX_SHIFT / 4];
     const slots = index >>> 1;
     const e = u16[slots + probeSlot(u16, u32, slots, tags, tag, shift)];
@@ -87,11 +88,12 @@ export function createTlbRef(memory: WebAssembly.Memory): TlbCore {
     let way = e - 1;
     if (!hit) {
       way = u32[ends + 1];
-      const old = u32[tags + way];
-      if (old !== TAG_INVALID) deleteSlot(u16, u32, slots, tags, probeSlot(u16, u32, slots, tags, old, shift), shift);
+      if (u32[tags + way] !== TAG_INVALID) deleteSlot(u16, u32, slots, tags, slotOf, u32[slotOf + way], shift);
       u32[tags + way] = tag;
       // The tag is in no slot: its probe ends at the empty slot it goes to.
-      u16[slots + probeSlot(u16, u32, slots, tags, tag, shift)] = way + 1;
+      const s = probeSlot(u16, u32, slots, tags, tag, shift);
+      u16[slots + s] = way + 1;
+      u32[slotOf + way] = s;
     }
     const head = u32[ends];
     const tail = u32[ends + 1];
