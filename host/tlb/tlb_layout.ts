@@ -160,7 +160,7 @@ export const STREAM_BYTES = 64;
 /** One Zipf alias-table bucket: u32 threshold, u32 page, u32 alias page. */
 export const ZIPF_BUCKET_BYTES = 12;
 
-/** The counter block: f64 counts of one run, overwritten by each run, and the core's scratch. */
+/** The counter block: f64 counts of one run, overwritten by each run. */
 export const OUT_ACCESSES = 0;
 export const OUT_LOADS = 8;
 export const OUT_STORES = 16;
@@ -172,12 +172,4 @@ export const OUT_WALKS = 48;
 export const OUT_WALKS_ON_LOADS = 56;
 /** Paging-structure loads the walks made after the page-walk caches. */
 export const OUT_WALK_REFS = 64;
-/**
- * The WASM core's scratch for one batch of accesses: OUT_BATCH u32 words, each access's
- * page number (with bit 31 set for a store), then OUT_BATCH u32 tags. The core fills
- * them and reads them back within one call; nothing else does.
- */
-export const OUT_BATCH_PAGES = 128;
-export const OUT_BATCH = 256;
-export const OUT_BATCH_TAGS = OUT_BATCH_PAGES + 4 * OUT_BATCH;
-export const OUT_BYTES = OUT_BATCH_TAGS + 4 * OUT_BATCH;
+export const OUT_BYTES = 72;
