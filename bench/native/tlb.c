@@ -168,8 +168,8 @@ static Array *new_array(uint32_t entries, uint32_t ways, const char *arg) {
  * way age 0 and ages every younger way by one; a miss gives the tag to the LRU way (age
  * ways - 1), which makes it age 0 and every other used way one older.
  */
-ALWAYS_INLINE bool touch_narrow(Array *a, uint32_t tag) {
-  uint32_t set = tag & a->set_mask;
+ALWAYS_INLINE bool touch_narrow(Array *a, uint32_t tag, uint32_t key) {
+  uint32_t set = key & a->set_mask;
   uint32_t *tags = a->tags + set * NARROW_SLOTS;
   uint8_t *ages_at = a->ages + set * NARROW_SLOTS;
   const __m128i *t = (const __m128i *)tags;
@@ -263,15 +263,12 @@ ALWAYS_INLINE bool touch_wide(Array *a, uint32_t tag) {
 /* How a loop reaches an array: known wide, known narrow, or read from the array. */
 enum { ARRAY_WIDE, ARRAY_NARROW, ARRAY_ANY };
 
-/*
- * Look `tag` up and make it the MRU of its set, filling on a miss; `kind` is a constant
- * at every call. A narrow array's set is the tag's: its flag bits lie above every set mask.
- */
-ALWAYS_INLINE bool touch(int kind, Array *a, uint32_t tag) {
+/* Look `tag` up and make it the MRU of its set, filling on a miss; `kind` is a constant at every call. */
+ALWAYS_INLINE bool touch(int kind, Array *a, uint32_t tag, uint32_t key) {
   if (kind == ARRAY_WIDE) return touch_wide(a, tag);
-  if (kind == ARRAY_NARROW) return touch_narrow(a, tag);
+  if (kind == ARRAY_NARROW) return touch_narrow(a, tag, key);
   if (a->ways == 0) return false;
-  return a->index == NULL ? touch_narrow(a, tag) : touch_wide(a, tag);
+  return a->index == NULL ? touch_narrow(a, tag, key) : touch_wide(a, tag);
 }
 
 static int kind_of(const Array *a) {
@@ -337,13 +334,15 @@ ALWAYS_INLINE void run_loop(const Tlb *t, Stream *st, uint64_t count, Counts *ou
     uint32_t entry = dir[pmd];
     bool huge = (entry & PMD_HUGE) != 0;
     uint32_t tag = huge ? HUGE_TAG | pmd : abs_page;
+    uint32_t key = huge ? pmd : abs_page;
     if (coalesce_shift != 0 && !huge && coalesces(st, entry, abs_page, coalesce_shift)) {
-      tag = COALESCED_TAG | (abs_page >> coalesce_shift);
+      key = abs_page >> coalesce_shift;
+      tag = COALESCED_TAG | key;
     }
-    if (touch(l1, l1_shared || !huge ? l1_4k : l1_2m, tag)) continue;
+    if (touch(l1, l1_shared || !huge ? l1_4k : l1_2m, tag, key)) continue;
     if (huge) c.l1_misses_2m++;
     else c.l1_misses_4k++;
-    if (touch(l2, l2_shared || !huge ? l2_4k : l2_2m, tag)) {
+    if (touch(l2, l2_shared || !huge ? l2_4k : l2_2m, tag, key)) {
       c.l2_hits++;
       continue;
     }
@@ -351,9 +350,9 @@ ALWAYS_INLINE void run_loop(const Tlb *t, Stream *st, uint64_t count, Counts *ou
     /* The walk starts below the deepest cached level; a 2 MiB walk ends at the PMD. */
     uint32_t pud = pmd >> 9;
     uint32_t refs;
-    if (!huge && touch(pmd_cache, pwc_pmd, pmd)) refs = 1;
-    else if (touch(upper, pwc_pud, pud)) refs = huge ? 1 : 2;
-    else if (touch(upper, pwc_pgd, pud >> 9)) refs = huge ? 2 : 3;
+    if (!huge && touch(pmd_cache, pwc_pmd, pmd, pmd)) refs = 1;
+    else if (touch(upper, pwc_pud, pud, pud)) refs = huge ? 1 : 2;
+    else if (touch(upper, pwc_pgd, pud >> 9, pud >> 9)) refs = huge ? 2 : 3;
     else refs = huge ? 3 : 4;
     c.walk_refs += refs;
   }
