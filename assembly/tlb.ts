@@ -123,9 +123,14 @@ import {
     }
     store<u16>(index + (s << 1), <u16>(way + 1));
     store<u32>(slotOf + (way << 2), s);
+    // The list is circular (the LRU way's next is the MRU way), so making the LRU way
+    // the MRU is one step of the ends.
+    store<u32>(ends, way);
+    store<u32>(ends, <u32>load<u16>(prevs + (way << 1)), 4);
+    return false;
   }
-  // The list is circular (the LRU way's next is the MRU way), so making the LRU way
-  // the MRU is one step of the ends; any other way is unlinked and put between them.
+  // A hit on the LRU way is the same step; any other way but the MRU one is unlinked and
+  // put between them.
   const head = load<u32>(ends);
   const tail = load<u32>(ends, 4);
   if (way == tail) {
@@ -142,7 +147,7 @@ import {
     store<u16>(prevs + (head << 1), <u16>way);
     store<u32>(ends, way);
   }
-  return hit;
+  return true;
 }
 
 /**

@@ -240,9 +240,14 @@ ALWAYS_INLINE bool touch_wide(Array *a, uint32_t tag) {
     while (index[s] != 0) s = (s + 1) & mask;
     index[s] = (uint16_t)(way + 1);
     slot[way] = s;
+    /* The list is circular (the LRU way's next is the MRU way), so making the LRU way the
+       MRU is one step of the ends. */
+    a->mru = way;
+    a->lru = prev[way];
+    return false;
   }
-  /* The list is circular (the LRU way's next is the MRU way), so making the LRU way the
-     MRU is one step of the ends; any other way is unlinked and put between them. */
+  /* A hit on the LRU way is the same step; any other way but the MRU one is unlinked and
+     put between them. */
   uint32_t head = a->mru, tail = a->lru;
   if (way == tail) {
     a->mru = way;
@@ -257,7 +262,7 @@ ALWAYS_INLINE bool touch_wide(Array *a, uint32_t tag) {
     prev[head] = (uint16_t)way;
     a->mru = way;
   }
-  return hit;
+  return true;
 }
 
 /* How a loop reaches an array: known wide, known narrow, or read from the array. */
