@@ -23,8 +23,12 @@ beforeAll(async () => {
  */
 const GROUP_KINDS = ["aligned", "misaligned", "scattered", "hole", "mixed-permissions"] as const;
 type GroupKind = (typeof GROUP_KINDS)[number];
-/** A PMD: a 2 MiB page, or a PTE table whose 128 groups of four are of the kinds given (repeated). */
-type PmdSpec = { huge: true } | { huge: false; groups: GroupKind[] };
+/**
+ * A PMD: a 2 MiB page, none (entry 0), or a PTE table whose 128 groups of four are of the
+ * kinds given (repeated), which may be under migration (the entry's MIGRATION bit set:
+ * nothing in it coalesces, whatever its PTEs).
+ */
+type PmdSpec = { huge: true } | { none: true } | { huge: false; groups: GroupKind[]; migrating: boolean };
 
 /** Write the four PTEs of group `g` (from PTE index 4g) of the table at byte `table`, frames counted from `frame`. */
 function writeGroup(table: number, g: number, kind: GroupKind, frame: number): void {
@@ -45,13 +49,14 @@ function writeGroup(table: number, g: number, kind: GroupKind, frame: number): v
 function directory(pmds: PmdSpec[]): number {
   const dir = memory.alloc(pmds.length * 4, 64);
   pmds.forEach((spec, p) => {
+    if ("none" in spec) return;
     if (spec.huge) {
       memory.u32[(dir >>> 2) + p] = PMD.HUGE | (p + 1);
       return;
     }
     const table = memory.allocTable();
     for (let g = 0; g < 128; g++) writeGroup(table, g, spec.groups[g % spec.groups.length], 2 ** 16 * p + 64 * (g + 1));
-    memory.u32[(dir >>> 2) + p] = table / PTE_TABLE_BYTES;
+    memory.u32[(dir >>> 2) + p] = (table / PTE_TABLE_BYTES) | (spec.migrating ? PMD.MIGRATION : 0);
   });
   return dir;
 }
@@ -64,7 +69,14 @@ function run(core: TlbCore, preset: TlbPreset, region: TlbRegion, pattern: Acces
 const pmdSpec = (kinds: readonly GroupKind[]): fc.Arbitrary<PmdSpec> =>
   fc.oneof(
     { weight: 1, arbitrary: fc.constant({ huge: true as const }) },
-    { weight: 3, arbitrary: fc.array(fc.constantFrom(...kinds), { minLength: 1, maxLength: 6 }).map((groups) => ({ huge: false as const, groups })) },
+    { weight: 1, arbitrary: fc.constant({ none: true as const }) },
+    {
+      weight: 4,
+      arbitrary: fc.record({
+        groups: fc.array(fc.constantFrom(...kinds), { minLength: 1, maxLength: 6 }),
+        migrating: fc.integer({ min: 0, max: 3 }).map((x) => x === 0),
+      } as const).map(({ groups, migrating }) => ({ huge: false as const, groups, migrating })),
+    },
   );
 
 const layout = (kinds: readonly GroupKind[]) =>
@@ -124,13 +136,28 @@ describe("PTE coalescing in tlbRun()", () => {
     );
   });
 
+  it("coalesces nothing in a PTE table under migration or past an empty directory entry, on either core", () => {
+    const dir = directory([
+      { huge: false, groups: ["aligned"], migrating: true }, { none: true }, { huge: false, groups: ["aligned"], migrating: false },
+    ]);
+    const region = { dir, firstPmd: 0, offset: 0, length: 2 * 512 * 4096 };
+    for (const core of [wasm, ts]) {
+      expect(run(core, smallZen(4), region, { kind: "uniform" }, 9, 20_000))
+        .toEqual(run(core, smallZen(1), region, { kind: "uniform" }, 9, 20_000));
+      // The third table's aligned groups do coalesce: the check is not vacuous.
+      const all = { ...region, length: 3 * 512 * 4096 };
+      expect(run(core, smallZen(4), all, { kind: "uniform" }, 9, 20_000).walks)
+        .toBeLessThan(run(core, smallZen(1), all, { kind: "uniform" }, 9, 20_000).walks);
+    }
+  });
+
   // Uniform accesses over 32768 pages: a 4096-entry L2 holds 1/8 of them, or 1/2 as 16 KiB entries.
   it.each([
     ["scattered", "zen5", ZEN5, 1 - 4096 / 32768],
     ["aligned", "zen5", ZEN5, 1 - 4 * 4096 / 32768],
     ["aligned", "golden-cove", GOLDEN_COVE, 1 - 2048 / 32768],
   ] as const)("holds four pages per Zen 5 L2 entry only over aligned frames: %s, %s, %f walks per access", (kind, _name, preset, expected) => {
-    const dir = directory(Array.from({ length: 64 }, () => ({ huge: false as const, groups: [kind] })));
+    const dir = directory(Array.from({ length: 64 }, () => ({ huge: false as const, groups: [kind], migrating: false })));
     const region = { dir, firstPmd: 0, offset: 0, length: 64 * 512 * 4096 };
     const tlb = new TaskTlb(memory, wasm, preset);
     const stream = new AccessStream(memory, region, { kind: "uniform" }, 5);
@@ -140,7 +167,7 @@ describe("PTE coalescing in tlbRun()", () => {
   });
 
   it("coalesces nothing under 4 KiB host pages, whose frames the model does not know to be contiguous", () => {
-    const dir = directory(Array.from({ length: 8 }, () => ({ huge: false as const, groups: ["aligned" as const] })));
+    const dir = directory(Array.from({ length: 8 }, () => ({ huge: false as const, groups: ["aligned" as const], migrating: false })));
     const region = { dir, firstPmd: 0, offset: 0, length: 8 * 512 * 4096 };
     const count = 50_000;
     const nested = run(wasm, smallZen(4), region, { kind: "uniform" }, 3, count, "nested-4k");
@@ -151,7 +178,7 @@ describe("PTE coalescing in tlbRun()", () => {
 
 describe("TaskTlb.invalidatePages()", () => {
   it("drops the coalesced entry holding an invalidated page, so its group walks again", () => {
-    const dir = directory([{ huge: false, groups: ["aligned"] }]);
+    const dir = directory([{ huge: false, groups: ["aligned"], migrating: false }]);
     const region = { dir, firstPmd: 0, offset: 0, length: 16 * 4096 };
     for (const core of [wasm, ts]) {
       const tlb = new TaskTlb(memory, core, ZEN5);

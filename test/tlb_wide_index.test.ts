@@ -4,7 +4,7 @@ import type { CoreMemory } from "../host/core/core_memory.ts";
 import { PMD } from "../host/core/layout.ts";
 import { AccessStream, TaskTlb, type TlbArray, type TlbCore, type TlbPreset, ZEN5 } from "../host/tlb/mod.ts";
 import {
-  DESC_INDEX, DESC_INDEX_SHIFT, DESC_TAGS, DESC_WAYS, TAG_INVALID, TLB_L1_4K, TLB_L2_4K, TLB_PWC_PMD,
+  DESC_INDEX, DESC_INDEX_SHIFT, DESC_LINKS, DESC_TAGS, DESC_WAYS, TAG_INVALID, TLB_L1_4K, TLB_L2_4K, TLB_PWC_PMD,
 } from "../host/tlb/tlb_layout.ts";
 import { probeSlot } from "../host/tlb/wide_index.ts";
 import { createTlbCores } from "./tlb_fixture.ts";
@@ -20,8 +20,8 @@ beforeAll(async () => {
 
 /**
  * The wide array at descriptor `offset` of `tlb`, checked: a probe for every tag a way
- * holds finds that way, and the index holds nothing else. Returns the number of tags
- * held (0 for a narrow or absent array).
+ * holds finds that way in the slot the way records, and the index holds nothing else.
+ * Returns the number of tags held (0 for a narrow or absent array).
  */
 function checkWideArray(tlb: TaskTlb, offset: number): number {
   const u32 = memory.u32;
@@ -33,11 +33,14 @@ function checkWideArray(tlb: TaskTlb, offset: number): number {
   const shift = u32[w + DESC_INDEX_SHIFT / 4];
   const slots = new Uint16Array(memory.memory.buffer, index, 2 ** (32 - shift));
   const u16 = new Uint16Array(memory.memory.buffer);
+  const slotOf = (u32[w + DESC_LINKS / 4] >>> 2) + ways;
   let held = 0;
   for (let way = 0; way < ways; way++) {
     if (u32[tags + way] === TAG_INVALID) continue;
     held++;
-    expect(u16[(index >>> 1) + probeSlot(u16, u32, index >>> 1, tags, u32[tags + way], shift)]).toBe(way + 1);
+    const s = probeSlot(u16, u32, index >>> 1, tags, u32[tags + way], shift);
+    expect(u16[(index >>> 1) + s]).toBe(way + 1);
+    expect(u32[slotOf + way]).toBe(s);
   }
   expect(slots.reduce((n, e) => n + (e !== 0 ? 1 : 0), 0)).toBe(held);
   return held;
@@ -50,7 +53,7 @@ const preset: fc.Arbitrary<TlbPreset> = fc.record({ l1: wide, l2: wide, pmd: wid
 }));
 
 describe("TaskTlb on wide arrays", () => {
-  it("keeps the hash index in step with the ways through misses and invalidations, with the WASM core and the TypeScript twin alike", () => {
+  it("keeps the hash index and each way's slot in step with the ways through misses and invalidations, with the WASM core and the TypeScript twin alike", () => {
     fc.assert(
       fc.property(
         preset, fc.array(fc.boolean(), { minLength: 1, maxLength: 8 }), fc.integer(),

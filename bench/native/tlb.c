@@ -76,9 +76,10 @@ typedef struct {
   /* Wide: the hash index, u16 slots holding way + 1 (0 empty); NULL for a narrow array. */
   uint16_t *index;
   uint32_t index_shift;
-  /* Wide: the MRU and LRU ways, and the circular list between them. */
+  /* Wide: the MRU and LRU ways, the circular list between them, and each way's index slot. */
   uint32_t mru, lru;
   uint16_t *prev, *next;
+  uint32_t *slot;
 } Array;
 
 /* The descriptors of a TLB block, in its order; two of them may point to one array. */
@@ -150,6 +151,7 @@ static Array *new_array(uint32_t entries, uint32_t ways, const char *arg) {
   a->tags = alloc_aligned(64, (size_t)ways * 4);
   a->prev = alloc_aligned(4, (size_t)ways * 2);
   a->next = alloc_aligned(4, (size_t)ways * 2);
+  a->slot = alloc_aligned(4, (size_t)ways * 4);
   /* The circular list runs 0 (MRU) to ways - 1 (LRU); every way is empty and out of the index. */
   for (uint32_t i = 0; i < ways; i++) {
     a->tags[i] = TAG_INVALID;
@@ -195,11 +197,11 @@ ALWAYS_INLINE bool touch_narrow(Array *a, uint32_t tag, uint32_t key) {
 
 /*
  * touchWide: the hash index finds the way in O(1), the linked list keeps LRU order, and
- * a miss reuses the LRU way (its old tag leaves the index by backward-shift deletion, so
- * probes never cross a hole).
+ * a miss reuses the LRU way (its old tag leaves the index by backward-shift deletion
+ * from the slot the way records, so probes never cross a hole).
  */
 ALWAYS_INLINE bool touch_wide(Array *a, uint32_t tag) {
-  uint32_t *tags = a->tags;
+  uint32_t *tags = a->tags, *slot = a->slot;
   uint16_t *index = a->index;
   uint16_t *prev = a->prev, *next = a->next;
   uint32_t shift = a->index_shift;
@@ -217,10 +219,8 @@ ALWAYS_INLINE bool touch_wide(Array *a, uint32_t tag) {
   }
   if (!hit) {
     way = a->lru;
-    uint32_t old = tags[way];
-    if (old != TAG_INVALID) {
-      uint32_t i = home(old, shift);
-      while (index[i] != way + 1) i = (i + 1) & mask;
+    if (tags[way] != TAG_INVALID) {
+      uint32_t i = slot[way];
       for (uint32_t j = i;;) {
         j = (j + 1) & mask;
         uint32_t e = index[j];
@@ -229,6 +229,7 @@ ALWAYS_INLINE bool touch_wide(Array *a, uint32_t tag) {
         /* The entry at j may fill the hole at i unless its home lies cyclically in (i, j]. */
         if (((j - k) & mask) >= ((j - i) & mask)) {
           index[i] = (uint16_t)e;
+          slot[e - 1] = i;
           i = j;
         }
       }
@@ -238,9 +239,15 @@ ALWAYS_INLINE bool touch_wide(Array *a, uint32_t tag) {
     uint32_t s = home(tag, shift);
     while (index[s] != 0) s = (s + 1) & mask;
     index[s] = (uint16_t)(way + 1);
+    slot[way] = s;
+    /* The list is circular (the LRU way's next is the MRU way), so making the LRU way the
+       MRU is one step of the ends. */
+    a->mru = way;
+    a->lru = prev[way];
+    return false;
   }
-  /* The list is circular (the LRU way's next is the MRU way), so making the LRU way the
-     MRU is one step of the ends; any other way is unlinked and put between them. */
+  /* A hit on the LRU way is the same step; any other way but the MRU one is unlinked and
+     put between them. */
   uint32_t head = a->mru, tail = a->lru;
   if (way == tail) {
     a->mru = way;
@@ -255,7 +262,7 @@ ALWAYS_INLINE bool touch_wide(Array *a, uint32_t tag) {
     prev[head] = (uint16_t)way;
     a->mru = way;
   }
-  return hit;
+  return true;
 }
 
 /* How a loop reaches an array: known wide, known narrow, or read from the array. */

@@ -197,7 +197,7 @@ export class TaskTlb {
     const s = probeSlot(u16, u32, slots, tags, tag, a.indexShift);
     if (u16[slots + s] === 0) return;
     const way = u16[slots + s] - 1;
-    deleteSlot(u16, u32, slots, tags, s, a.indexShift);
+    deleteSlot(u16, u32, slots, tags, (a.links >>> 2) + a.ways, s, a.indexShift);
     u32[tags + way] = TAG_INVALID;
     // Make the way the LRU one: in the circular list that is the place between the LRU and the MRU way.
     const ends = a.order >>> 2;
@@ -272,7 +272,8 @@ export class TaskTlb {
       indexSlots = 2 ** bits;
       indexShift = 32 - bits;
       index = this.#memory.alloc(indexSlots * 2, 64);
-      links = this.#memory.alloc(ways * 4, 4);
+      // u16 prev and next, then u32 slot, per way.
+      links = this.#memory.alloc(ways * 8, 4);
     } else {
       tags = this.#memory.alloc(sets * NARROW_SLOTS * 4, 64);
       order = this.#memory.alloc(sets * NARROW_SLOTS, 16);

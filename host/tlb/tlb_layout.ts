@@ -39,7 +39,11 @@ export const DESC_WAYS = 12;
 export const DESC_INDEX = 16;
 /** `32 - log2(index slots)`. */
 export const DESC_INDEX_SHIFT = 20;
-/** Byte offset of a wide array's list links: u16 `prev[ways]`, then u16 `next[ways]`. */
+/**
+ * Byte offset of a wide array's list links, u16 `prev[ways]` then u16 `next[ways]`, and
+ * then u32 `slot[ways]`: the index slot holding each way's tag (unread for an empty way),
+ * so a way's tag leaves the index without a probe for it.
+ */
 export const DESC_LINKS = 24;
 
 /** Fibonacci hashing multiplier (2^32 / golden ratio) of the hash index. */

@@ -53,9 +53,10 @@ export function createTlbRef(memory: WebAssembly.Memory): TlbCore {
     return mulHigh(next(), n);
   }
 
-  function touchNarrow(d: number, ways: number, tag: number, key: number): boolean {
+  function touchNarrow(d: number, ways: number, tag: number): boolean {
     const w = d >>> 2;
-    const set = (key & u32[w + DESC_SET_MASK / 4]) >>> 0;
+    // A tag's flag bits lie above every set mask: its set is its own.
+    const set = (tag & u32[w + DESC_SET_MASK / 4]) >>> 0;
     const base = (u32[w + DESC_TAGS / 4] >>> 2) + set * NARROW_SLOTS;
     const agesAt = u32[w + DESC_ORDER / 4] + set * NARROW_SLOTS;
     let way = -1;
@@ -80,6 +81,7 @@ export function createTlbRef(memory: WebAssembly.Memory): TlbCore {
     const ends = u32[w + DESC_ORDER / 4] >>> 2;
     const prevs = u32[w + DESC_LINKS / 4] >>> 1;
     const nexts = prevs + ways;
+    const slotOf = (prevs >>> 1) + ways;
     const shift = u32[w + DESC_INDEX_SHIFT / 4];
     const slots = index >>> 1;
     const e = u16[slots + probeSlot(u16, u32, slots, tags, tag, shift)];
@@ -87,11 +89,12 @@ export function createTlbRef(memory: WebAssembly.Memory): TlbCore {
     let way = e - 1;
     if (!hit) {
       way = u32[ends + 1];
-      const old = u32[tags + way];
-      if (old !== TAG_INVALID) deleteSlot(u16, u32, slots, tags, probeSlot(u16, u32, slots, tags, old, shift), shift);
+      if (u32[tags + way] !== TAG_INVALID) deleteSlot(u16, u32, slots, tags, slotOf, u32[slotOf + way], shift);
       u32[tags + way] = tag;
       // The tag is in no slot: its probe ends at the empty slot it goes to.
-      u16[slots + probeSlot(u16, u32, slots, tags, tag, shift)] = way + 1;
+      const s = probeSlot(u16, u32, slots, tags, tag, shift);
+      u16[slots + s] = way + 1;
+      u32[slotOf + way] = s;
     }
     const head = u32[ends];
     const tail = u32[ends + 1];
@@ -105,12 +108,12 @@ export function createTlbRef(memory: WebAssembly.Memory): TlbCore {
     return hit;
   }
 
-  function touch(d: number, tag: number, key: number): boolean {
+  function touch(d: number, tag: number): boolean {
     const w = d >>> 2;
     const ways = u32[w + DESC_WAYS / 4];
     if (ways === 0) return false;
     const index = u32[w + DESC_INDEX / 4];
-    return index === 0 ? touchNarrow(d, ways, tag, key) : touchWide(d, ways, index, tag);
+    return index === 0 ? touchNarrow(d, ways, tag) : touchWide(d, ways, index, tag);
   }
 
   /** Whether 4 KiB page `abs` of the PTE table of directory entry `e` is held in a coalesced entry (assembly/tlb.ts coalesces). */
@@ -157,9 +160,9 @@ export function createTlbRef(memory: WebAssembly.Memory): TlbCore {
     const levels = hostLevelsAt(tlb, frame >>> 9);
     const shift = (4 - levels) * 9;
     const page = nestedTag(frame, shift);
-    if (touch(tlb + TLB_NTLB, page, page)) return 0;
+    if (touch(tlb + TLB_NTLB, page)) return 0;
     const upper = nestedTag(frame, shift + 9);
-    return touch(tlb + TLB_NPWC, upper, upper) ? 1 : levels;
+    return touch(tlb + TLB_NPWC, upper) ? 1 : levels;
   }
 
   /** Loads of a nested walk whose guest part made `guestRefs` loads (assembly/tlb.ts nestedRefs). */
@@ -244,16 +247,14 @@ export function createTlbRef(memory: WebAssembly.Memory): TlbCore {
       const guestHuge = (entry & PMD.HUGE) !== 0;
       const huge = guestHuge && !(mixed ? hostLevelsAt(tlb, entry & PMD.INDEX_MASK) === 4 : splinter);
       let tag = huge ? (HUGE_TAG | pmd) >>> 0 : abs;
-      let key = huge ? pmd : abs;
       if (coalesceShift !== 0 && !guestHuge && coalesces(entry, abs, coalesceShift) &&
         (!mixed || hostLevelsAt(tlb, dataFrame(entry, abs, false) >>> 9) !== 4)) {
-        key = abs >>> coalesceShift;
-        tag = (COALESCED_TAG | key) >>> 0;
+        tag = (COALESCED_TAG | (abs >>> coalesceShift)) >>> 0;
       }
-      if (touch(tlb + (huge ? TLB_L1_2M : TLB_L1_4K), tag, key)) continue;
+      if (touch(tlb + (huge ? TLB_L1_2M : TLB_L1_4K), tag)) continue;
       if (huge) l1Misses2m++;
       else l1Misses4k++;
-      if (touch(tlb + (huge ? TLB_L2_2M : TLB_L2_4K), tag, key)) {
+      if (touch(tlb + (huge ? TLB_L2_2M : TLB_L2_4K), tag)) {
         l2Hits++;
         continue;
       }
@@ -261,9 +262,9 @@ export function createTlbRef(memory: WebAssembly.Memory): TlbCore {
       if (!isStore) walksOnLoads++;
       const pud = pmd >>> 9;
       let refs: number;
-      if (!guestHuge && touch(tlb + TLB_PWC_PMD, pmd, pmd)) refs = 1;
-      else if (touch(tlb + TLB_PWC_PUD, pud, pud)) refs = guestHuge ? 1 : 2;
-      else if (touch(tlb + TLB_PWC_PGD, pud >>> 9, pud >>> 9)) refs = guestHuge ? 2 : 3;
+      if (!guestHuge && touch(tlb + TLB_PWC_PMD, pmd)) refs = 1;
+      else if (touch(tlb + TLB_PWC_PUD, pud)) refs = guestHuge ? 1 : 2;
+      else if (touch(tlb + TLB_PWC_PGD, pud >>> 9)) refs = guestHuge ? 2 : 3;
       else refs = guestHuge ? 3 : 4;
       // Nested: each guest reference and the final guest-physical address take a host translation.
       walkRefs += hostLevels === 0 ? refs : nestedRefs(tlb, refs, entry, abs, guestHuge);

@@ -1,7 +1,7 @@
 /**
  * The hash index and the LRU list of a wide (fully associative) TLB array, as the TLB
  * block lays them out (host/tlb/tlb_layout.ts): u16 index slots holding way + 1, linear
- * probing from a tag's home slot, and a circular doubly linked list of ways. Shared by
+ * probing from a tag's home slot, each way's slot, and a circular doubly linked list of ways. Shared by
  * the TypeScript twin of the core and by TaskTlb's invalidation.
  */
 import { INDEX_HASH } from "./tlb_layout.ts";
@@ -26,9 +26,12 @@ export function probeSlot(u16: Uint16Array, u32: Uint32Array, slots: number, tag
 /**
  * Empty slot `hole` of the index at u16 offset `slots`, whose ways' tags start at u32
  * offset `tags`: later entries of the probe run move back into the hole (backward-shift
- * deletion), so a probe never meets a hole before its tag.
+ * deletion), so a probe never meets a hole before its tag, and the slot each moved way
+ * records (u32 at offset `slotOf` + way) follows it.
  */
-export function deleteSlot(u16: Uint16Array, u32: Uint32Array, slots: number, tags: number, hole: number, shift: number): void {
+export function deleteSlot(
+  u16: Uint16Array, u32: Uint32Array, slots: number, tags: number, slotOf: number, hole: number, shift: number,
+): void {
   const mask = -1 >>> shift;
   let i = hole;
   for (let j = (i + 1) & mask; ; j = (j + 1) & mask) {
@@ -38,6 +41,7 @@ export function deleteSlot(u16: Uint16Array, u32: Uint32Array, slots: number, ta
     // The entry at j may fill the hole at i unless its home lies cyclically in (i, j].
     if (((j - k) & mask) >= ((j - i) & mask)) {
       u16[slots + i] = e;
+      u32[slotOf + e - 1] = i;
       i = j;
     }
   }
