@@ -12,7 +12,7 @@
  */
 import { Command, Option } from "commander";
 import { formatCalibration } from "../report/calibration_table.ts";
-import { calibrate, calibratedPreset, calibrationPoints } from "../tlb/cost_calibration.ts";
+import { calibrate, calibratedPreset, calibrationPoints, localCaches } from "../tlb/cost_calibration.ts";
 import type { VirtualizationName } from "../tlb/cost_presets.ts";
 import { createTlbRef } from "../tlb/tlb_ref.ts";
 import { virtualizationOf } from "../tlb/virtualization.ts";
@@ -46,7 +46,7 @@ async function execute(f: CalibrateFlags): Promise<void> {
   const candidates: VirtualizationName[] = f.hostPages === "auto" ? auto : [f.hostPages === "none" ? "none" : `nested-${f.hostPages}`];
   const fits = candidates.map((v) => ({ v, c: calibrate(calibrationPoints(local, virtualizationOf(v)), createTlbRef) }));
   for (const { v, c } of fits) process.stdout.write(`\n${formatCalibration(`${m.cpu}, virtualization ${v}`, c)}`);
-  const presets = fits.map(({ v, c }) => ({ c, preset: calibratedPreset(c, "calibrated", v, m.tscHz, `${m.cpu}, ${m.date}`, local.scatter) }));
+  const presets = fits.map(({ v, c }) => ({ c, preset: calibratedPreset(c, "calibrated", v, m.tscHz, `${m.cpu}, ${m.date}`, localCaches(local), local.scatter) }));
   // The host page size whose preset errs least on this machine's points.
   const best = presets.reduce((a, b) => (b.preset.error.cycles < a.preset.error.cycles ? b : a));
   const preset = { ...best.preset, calibration: { rows: best.c.rows, measurement: m } };

@@ -1,0 +1,109 @@
+/**
+ * Fitting the parts model (cost_parts.ts) on measured points: a least squares on relative
+ * error (ticks range from 1 to 40 over this machine's points), linear in the base per group,
+ * 1/mlp per machine and 1/dataMlp, with the coefficients that cannot be negative held at 0.
+ */
+import { type CostInputs, machineOf, type PartsParams, walkCycles } from "./cost_parts.ts";
+
+/** What the fit reads of a point: its group, whether it is fitted, and its ticks. */
+export interface FitPoint {
+  readonly group: string;
+  readonly inFit: boolean;
+  readonly measuredTicks: number;
+}
+
+/** Solve the square system `a x = b` by Gaussian elimination with partial pivoting. */
+function solve(a: number[][], b: number[]): number[] {
+  const n = b.length;
+  const m = a.map((row, i) => [...row, b[i]]);
+  for (let c = 0; c < n; c++) {
+    const p = m.slice(c).reduce((best, row, i) => (Math.abs(row[c]) > Math.abs(m[best][c]) ? c + i : best), c);
+    [m[c], m[p]] = [m[p], m[c]];
+    if (Math.abs(m[c][c]) < 1e-12) throw new RangeError("Cannot fit the cost model: the fitted points do not determine it");
+    for (let r = c + 1; r < n; r++) {
+      const f = m[r][c] / m[c][c];
+      for (let k = c; k <= n; k++) m[r][k] -= f * m[c][k];
+    }
+  }
+  const x = Array<number>(n).fill(0);
+  for (let r = n - 1; r >= 0; r--) x[r] = (m[r][n] - m[r].slice(r + 1, n).reduce((s, v, k) => s + v * x[r + 1 + k], 0)) / m[r][r];
+  return x;
+}
+
+/** The least-squares solution of `rows` x = `targets` (normal equations). */
+function leastSquares(rows: number[][], targets: number[]): number[] {
+  const n = rows[0].length;
+  const ata = Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => rows.reduce((s, r) => s + r[i] * r[j], 0)));
+  const atb = Array.from({ length: n }, (_, i) => rows.reduce((s, r, k) => s + r[i] * targets[k], 0));
+  return solve(ata, atb);
+}
+
+/**
+ * The fit with each point's binding known: `byBase[i]`, the point's ticks are its base (the
+ * loop's own work, which random loads' data overlaps) rather than its data part. Where data
+ * loads are paid, walks and data loads overlap: a machine with data loads whose fit gives its
+ * walks no positive cost has them hidden (1/mlp held at 0, mlp Infinity), and a negative
+ * 1/dataMlp or base is held at 0; the rest is refitted (a non-negative least squares).
+ */
+function fitBound(fit: ReadonlyArray<{ p: FitPoint; x: CostInputs }>, byBase: readonly boolean[]): PartsParams {
+  // Where a point's data part is paid: added to a serial loop's base, or instead of a random loop's.
+  const paid = fit.map(({ x }, i) => (x.pattern === "random" && byBase[i] ? 0 : x.dataCycles));
+  const based = fit.map(({ x }, i) => x.pattern !== "random" || byBase[i]);
+  const loading = new Set(fit.filter((_, i) => paid[i] > 0).map(({ p }) => machineOf(p.group)));
+  const allGroups = [...new Set(fit.map(({ p }) => p.group))];
+  // A base below zero has no meaning (noisy points on which walks explain more than all of
+  // the time); `calibrate` wrote such a preset, which machine.costPreset then refused.
+  let groups = allGroups.filter((g) => fit.some(({ p }, i) => p.group === g && based[i]));
+  let machines = [...new Set(allGroups.map(machineOf))];
+  const hidden: string[] = [];
+  let data = loading.size > 0;
+  for (;;) {
+    // Columns: one indicator per group, the walk cycles per machine (coefficient 1/mlp), the data cycles (1/dataMlp);
+    // each row over its measurement, so that the squares are of relative errors.
+    const x = leastSquares(fit.map(({ p, x }, i) => [
+      ...groups.map((g) => (g === p.group && based[i] ? 1 : 0)),
+      ...machines.map((m) => (m === machineOf(p.group) ? walkCycles(x) : 0)),
+      ...(data ? [paid[i]] : []),
+    ].map((v) => v / p.measuredTicks)), fit.map(() => 1));
+    const inverse = machines.map((_, i) => x[groups.length + i]);
+    const perDataCycle = data ? x[groups.length + machines.length] : 0;
+    const drop = machines.filter((m, i) => !(inverse[i] > 0) && loading.has(m));
+    if (drop.length > 0 || perDataCycle < -1e-12) {
+      hidden.push(...drop);
+      machines = machines.filter((m) => !drop.includes(m));
+      data &&= drop.length > 0 || !(perDataCycle < -1e-12);
+      continue;
+    }
+    const negative = groups.filter((_, i) => x[i] < -1e-9);
+    if (negative.length > 0) {
+      groups = groups.filter((g) => !negative.includes(g));
+      continue;
+    }
+    const bad = inverse.findIndex((v) => !(v > 0));
+    if (bad >= 0) throw new RangeError(`Cannot fit the cost model: the points give ${machines[bad]} a walk cost of ${inverse[bad]} per cycle`);
+    return {
+      // Rounding may leave a zero a hair below it.
+      base: Object.fromEntries(allGroups.map((g) => [g, groups.includes(g) ? Math.max(0, x[groups.indexOf(g)]) : 0])),
+      mlp: Object.fromEntries([...machines.map((m, i) => [m, 1 / inverse[i]]), ...hidden.map((m) => [m, Infinity])]),
+      dataMlp: perDataCycle > 0 ? 1 / perDataCycle : Infinity,
+    };
+  }
+}
+
+/**
+ * Fit a base per group, a 1/mlp per machine and, if some fitted point has a data part, one
+ * 1/dataMlp over the points with `inFit`. A random loop's point is first taken as bound by its
+ * data where it has any (partsTicks: the larger of base and data part); a point the fit then
+ * predicts below its group's base is taken as bound by the base, and the rest refitted, until
+ * no point changes (each change is one way, so this ends).
+ */
+export function fitParts(points: readonly FitPoint[], inputs: readonly CostInputs[]): PartsParams {
+  const fit = points.map((p, i) => ({ p, x: inputs[i] })).filter(({ p }) => p.inFit);
+  const byBase = fit.map(({ x }) => x.dataCycles === 0);
+  for (;;) {
+    const params = fitBound(fit, byBase);
+    const flips = fit.map(({ p, x }, i) => !byBase[i] && x.pattern === "random" && x.dataCycles / params.dataMlp < params.base[p.group]);
+    if (!flips.includes(true)) return params;
+    flips.forEach((f, i) => (byBase[i] ||= f));
+  }
+}
