@@ -96,6 +96,23 @@ describe("fitParts()", () => {
     expect(fit.mlp.m).toBeGreaterThan(0);
   });
 
+  it("takes a random point its fit predicts below its group's base as bound by the base, and refits the rest", () => {
+    // An L1 point (no data loads) sets the base at 1; a point with few data cycles, read as memory-bound,
+    // would give 2 cycles a tick against 10 and 100 cycles at 1.25 and 12.5 ticks: it is bound by the base instead.
+    const xs: CostInputs[] = [0, 2, 10, 100].map((dataCycles) => ({ walksPerAccess: 0, refsPerWalk: 1, refCycles: 14, dataCycles, pattern: "random" }));
+    const fit = fitParts([1, 1, 1.25, 12.5].map((t) => point("m/random", true, t)), xs);
+    expect(fit.base["m/random"]).toBeCloseTo(1, 9);
+    expect(fit.dataMlp).toBeCloseTo(8, 9);
+    expect(fit.mlp.m).toBe(Infinity);
+  });
+
+  it("adds a stride's data part to its base: its read-modify-writes wait on each other", () => {
+    const xs: CostInputs[] = [6, 14].map((dataCycles) => ({ walksPerAccess: 0, refsPerWalk: 1, refCycles: 14, dataCycles, pattern: "stride" }));
+    const fit = fitParts([27, 29].map((t) => point("m/stride", true, t)), xs);
+    expect(fit.base["m/stride"]).toBeCloseTo(25.5, 9);
+    expect(fit.dataMlp).toBeCloseTo(4, 9);
+  });
+
   it("refuses points on which walks make accesses faster", () => {
     const xs: CostInputs[] = [0.1, 0.9].map((walksPerAccess) => ({ walksPerAccess, refsPerWalk: 1, refCycles: 14, dataCycles: 0, pattern: "random" }));
     expect(() => fitParts([point("g", true, 5), point("g", true, 2)], xs)).toThrow(/walk cost/);

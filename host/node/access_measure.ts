@@ -12,20 +12,22 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { LOCAL_POINTS, type LocalTicks, pointKey } from "../tlb/cost_calibration.ts";
+import { HOST_PAGE_CHASES } from "../tlb/host_pages.ts";
 import { UsageError } from "./usage.ts";
 
 const SOURCE = fileURLToPath(new URL("../../bench/native/access_cost.c", import.meta.url));
 
 /**
  * The configurations: the calibration's points (LOCAL_POINTS), then the levels' latencies
- * (the latency loop over a buffer each level holds: 32 KiB, 512 KiB, 8 MiB, 512 MiB) and the
- * chases that tell the host's page size (README, cost model): 96 and 128 pages of 4 KiB about
- * the L1 DTLB's 96 entries, and one THP of 2 MiB.
+ * (the latency loop over a buffer each level holds: 32 KiB, 512 KiB, 8 MiB, 512 MiB), the
+ * chases that tell the host's page size (host_pages.ts) and the chases over 128 MiB (a walk's
+ * whole latency, which no overlap hides).
  */
 const CONFIGS: ReadonlyArray<readonly [string, string, number]> = [
   ...LOCAL_POINTS.map((p) => [p.pattern, p.pages, p.mib] as const),
   ["latency", "4k", 1 / 32], ["latency", "4k", 1 / 2], ["latency", "thp", 8], ["latency", "thp", 512],
-  ["chase", "4k", 3 / 8], ["chase", "4k", 1 / 2], ["chase", "thp", 2], ["chase", "4k", 128], ["chase", "thp", 128],
+  ...Object.values(HOST_PAGE_CHASES).map(([pages, mib]) => ["chase", pages, mib] as const),
+  ["chase", "4k", 128], ["chase", "thp", 128],
 ];
 
 /** access_cost.c's size argument: even MiB, or KiB with a k suffix. */

@@ -54,8 +54,10 @@ function fitBound(fit: ReadonlyArray<{ p: FitPoint; x: CostInputs }>, byBase: re
   // A base below zero has no meaning (noisy points on which walks explain more than all of
   // the time); `calibrate` wrote such a preset, which machine.costPreset then refused.
   let groups = allGroups.filter((g) => fit.some(({ p }, i) => p.group === g && based[i]));
-  let machines = [...new Set(allGroups.map(machineOf))];
-  const hidden: string[] = [];
+  // A machine whose points take no walk has no walk cost to fit: its mlp is Infinity as where walks hide.
+  const walking = (m: string) => fit.some(({ p, x }) => machineOf(p.group) === m && walkCycles(x) > 0);
+  let machines = [...new Set(allGroups.map(machineOf))].filter(walking);
+  const hidden = [...new Set(allGroups.map(machineOf))].filter((m) => !walking(m));
   let data = loading.size > 0;
   for (;;) {
     // Columns: one indicator per group, the walk cycles per machine (coefficient 1/mlp), the data cycles (1/dataMlp);
