@@ -8,7 +8,7 @@ import { lineErrorBand } from "../host/tlb/cost_band.ts";
 import { fitParts } from "../host/tlb/cost_fit.ts";
 import { calibrate, type CalibrationPoint, calibrationPoints } from "../host/tlb/cost_calibration.ts";
 import { localOf } from "./local_ticks.ts";
-import { type CostInputs, dataCycles, levelShares, pageTableBytes, partsLine, partsTicks, refCycles } from "../host/tlb/cost_parts.ts";
+import { type CostInputs, dataCycles, levelShares, loopTicks, pageTableBytes, partsLine, partsTicks, refCycles } from "../host/tlb/cost_parts.ts";
 import { ZEN5_CACHES, ZEN5_PARTS } from "../host/tlb/cost_presets.ts";
 import { calibrationCheck, ticksPerAccess } from "../host/tlb/cost_model.ts";
 import { runScenario } from "../host/run/mod.ts";
@@ -96,16 +96,6 @@ describe("fitParts()", () => {
     expect(fit.mlp.m).toBeGreaterThan(0);
   });
 
-  it("takes a random point its fit predicts below its group's base as bound by the base, and refits the rest", () => {
-    // An L1 point (no data loads) sets the base at 1; a point with few data cycles, read as memory-bound,
-    // would give 2 cycles a tick against 10 and 100 cycles at 1.25 and 12.5 ticks: it is bound by the base instead.
-    const xs: CostInputs[] = [0, 2, 10, 100].map((dataCycles) => ({ walksPerAccess: 0, refsPerWalk: 1, refCycles: 14, dataCycles, pattern: "random" }));
-    const fit = fitParts([1, 1, 1.25, 12.5].map((t) => point("m/random", true, t)), xs);
-    expect(fit.base["m/random"]).toBeCloseTo(1, 9);
-    expect(fit.dataMlp).toBeCloseTo(8, 9);
-    expect(fit.mlp.m).toBe(Infinity);
-  });
-
   it("adds a stride's data part to its base: its read-modify-writes wait on each other", () => {
     const xs: CostInputs[] = [6, 14].map((dataCycles) => ({ walksPerAccess: 0, refsPerWalk: 1, refCycles: 14, dataCycles, pattern: "stride" }));
     const fit = fitParts([27, 29].map((t) => point("m/stride", true, t)), xs);
@@ -118,20 +108,29 @@ describe("fitParts()", () => {
     expect(() => fitParts([point("g", true, 5), point("g", true, 2)], xs)).toThrow(/walk cost/);
   });
 
-  it("recovers dataMlp from points whose loads find their lines in different levels", () => {
+  it("recovers the base, dataMlp and mlp of random loads the model made, where their data and the loop overlap", () => {
     fc.assert(fc.property(
-      // A base below every point's data part (14 cycles over at most 50): each point waits on its loads.
-      fc.double({ min: 0, max: 0.25, noNaN: true }), fc.double({ min: 1, max: 30, noNaN: true }), fc.double({ min: 1, max: 50, noNaN: true }),
+      fc.double({ min: 0.3, max: 3, noNaN: true }), fc.double({ min: 1, max: 30, noNaN: true }), fc.double({ min: 1, max: 50, noNaN: true }),
       (base, mlp, dataMlp) => {
-        const params = { base: { g: base }, mlp: { g: mlp }, dataMlp };
-        const xs: CostInputs[] = [[0.9, 14], [0.1, 140], [0.5, 170]].map(([walksPerAccess, cycles]) => ({
-          walksPerAccess, refsPerWalk: 2, refCycles: 14, dataCycles: cycles, pattern: "random",
+        const params = { base: { "m/random": base }, mlp: { m: mlp }, dataMlp };
+        // An L1 point (no data loads, no walk), then points from the L2 to DRAM with walks.
+        const xs: CostInputs[] = [[0, 0], [0, 6], [0.9, 14], [0.1, 140], [0.5, 170]].map(([walksPerAccess, dataCycles]) => ({
+          walksPerAccess, refsPerWalk: 2, refCycles: 14, dataCycles, pattern: "random",
         }));
-        const fit = fitParts(xs.map((x) => point("g", true, partsTicks(params, "g", x))), xs);
-        expect(fit.dataMlp).toBeCloseTo(dataMlp, 6);
-        expect(fit.mlp.g).toBeCloseTo(mlp, 6);
+        const fit = fitParts(xs.map((x) => point("m/random", true, partsTicks(params, "m/random", x))), xs);
+        expect(fit.base["m/random"] / base - 1).toBeCloseTo(0, 4);
+        expect(fit.dataMlp / dataMlp - 1).toBeCloseTo(0, 4);
+        expect(fit.mlp.m / mlp - 1).toBeCloseTo(0, 4);
       },
     ), { numRuns: 100 });
+  });
+});
+
+describe("loopTicks()", () => {
+  it("overlaps random loads with the loop's own work as the root of their squares' sum, and adds a stride's", () => {
+    expect(loopTicks("random", 3, 4)).toBeCloseTo(5, 12);
+    expect(loopTicks("random", 0.72, 0)).toBe(0.72);
+    expect(loopTicks("stride", 3, 4)).toBe(7);
   });
 });
 
@@ -207,14 +206,15 @@ describe("calibrate() on the stated points", () => {
     }
   });
 
-  it("prices an L1-resident buffer at the random base, and a buffer past the L3 at its data part over dataMlp", () => {
+  it("prices an L1-resident buffer at the random base, and a buffer past the L3 at its data part over dataMlp, overlapped with the base", () => {
     const c = run("nested-4k");
     const row = (label: string) => c.rows.find((r) => r.label === label)!;
     const l1 = row("local-random 4k 32 KiB");
     expect(l1.inputs.dataCycles).toBe(0);
     expect(l1.predictedTicks).toBe(c.params.base["local/random"]);
     const big = row("local-random thp 512 MiB");
-    expect(big.predictedTicks).toBeCloseTo(big.inputs.dataCycles / c.params.dataMlp + big.inputs.walksPerAccess * big.inputs.refsPerWalk * big.inputs.refCycles / c.params.mlp.local, 9);
+    const walks = big.inputs.walksPerAccess * big.inputs.refsPerWalk * big.inputs.refCycles / c.params.mlp.local;
+    expect(big.predictedTicks).toBeCloseTo(Math.hypot(c.params.base["local/random"], big.inputs.dataCycles / c.params.dataMlp) + walks, 9);
   });
 });
 

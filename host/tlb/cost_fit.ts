@@ -3,7 +3,7 @@
  * error (ticks range from 1 to 40 over this machine's points), linear in the base per group,
  * 1/mlp per machine and 1/dataMlp, with the coefficients that cannot be negative held at 0.
  */
-import { type CostInputs, machineOf, type PartsParams, walkCycles } from "./cost_parts.ts";
+import { type CostInputs, machineOf, type PartsParams, partsTicks, walkCycles } from "./cost_parts.ts";
 
 /** What the fit reads of a point: its group, whether it is fitted, and its ticks. */
 export interface FitPoint {
@@ -92,20 +92,78 @@ function fitBound(fit: ReadonlyArray<{ p: FitPoint; x: CostInputs }>, byBase: re
   }
 }
 
+/** The parameters as one vector: each group's base, each machine's 1/mlp, 1/dataMlp. */
+interface Layout {
+  readonly groups: readonly string[];
+  readonly machines: readonly string[];
+}
+
+function toVector(params: PartsParams, l: Layout): number[] {
+  return [...l.groups.map((g) => params.base[g]), ...l.machines.map((m) => 1 / params.mlp[m]), 1 / params.dataMlp];
+}
+
+function fromVector(v: readonly number[], l: Layout): PartsParams {
+  const n = l.groups.length;
+  return {
+    base: Object.fromEntries(l.groups.map((g, i) => [g, v[i]])),
+    mlp: Object.fromEntries(l.machines.map((m, i) => [m, 1 / v[n + i]])),
+    dataMlp: 1 / v[n + l.machines.length],
+  };
+}
+
+/** The fitted points' relative errors under the parameters `v`. */
+function residuals(fit: ReadonlyArray<{ p: FitPoint; x: CostInputs }>, v: readonly number[], l: Layout): number[] {
+  const params = fromVector(v, l);
+  return fit.map(({ p, x }) => partsTicks(params, p.group, x) / p.measuredTicks - 1);
+}
+
+const squares = (r: readonly number[]) => r.reduce((s, e) => s + e * e, 0);
+
+/**
+ * Levenberg-Marquardt from `start` on the fitted points' relative errors, every parameter held
+ * at 0 or above: random loads' ticks are not linear in the base and 1/dataMlp (loopTicks).
+ */
+function refine(fit: ReadonlyArray<{ p: FitPoint; x: CostInputs }>, start: PartsParams, l: Layout): PartsParams {
+  let v = toVector(start, l);
+  let r = residuals(fit, v, l);
+  let lambda = 1e-3;
+  for (let step = 0; step < 200 && lambda < 1e12; step++) {
+    // Forward differences; a parameter at 0 only moves up.
+    const jacobian = v.map((x, k) => {
+      const h = 1e-7 * Math.max(Math.abs(x), 1e-3);
+      const rh = residuals(fit, v.map((y, j) => (j === k ? y + h : y)), l);
+      return rh.map((e, i) => (e - r[i]) / h);
+    });
+    const jtj = jacobian.map((a) => jacobian.map((b) => a.reduce((s, e, i) => s + e * b[i], 0)));
+    const jtr = jacobian.map((a) => a.reduce((s, e, i) => s + e * r[i], 0));
+    let delta: number[];
+    try {
+      delta = solve(jtj.map((row, i) => row.map((e, j) => (i === j ? e * (1 + lambda) + 1e-18 : e))), jtr.map((e) => -e));
+    } catch {
+      lambda *= 4;
+      continue;
+    }
+    const next = v.map((x, k) => Math.max(0, x + delta[k]));
+    const rn = residuals(fit, next, l);
+    if (squares(rn) < squares(r)) {
+      const done = squares(r) - squares(rn) < 1e-14 * (1 + squares(r));
+      [v, r, lambda] = [next, rn, lambda / 3];
+      if (done) break;
+    } else {
+      lambda *= 4;
+    }
+  }
+  return fromVector(v, l);
+}
+
 /**
  * Fit a base per group, a 1/mlp per machine and, if some fitted point has a data part, one
- * 1/dataMlp over the points with `inFit`. A random loop's point is first taken as bound by its
- * data where it has any (partsTicks: the larger of base and data part); a point the fit then
- * predicts below its group's base is taken as bound by the base, and the rest refitted, until
- * no point changes (each change is one way, so this ends).
+ * 1/dataMlp over the points with `inFit`: first linearly, each random point with data loads
+ * taken as bound by them alone (fitBound), then refined on the model as it is (loopTicks).
  */
 export function fitParts(points: readonly FitPoint[], inputs: readonly CostInputs[]): PartsParams {
   const fit = points.map((p, i) => ({ p, x: inputs[i] })).filter(({ p }) => p.inFit);
-  const byBase = fit.map(({ x }) => x.dataCycles === 0);
-  for (;;) {
-    const params = fitBound(fit, byBase);
-    const flips = fit.map(({ p, x }, i) => !byBase[i] && x.pattern === "random" && x.dataCycles / params.dataMlp < params.base[p.group]);
-    if (!flips.includes(true)) return params;
-    flips.forEach((f, i) => (byBase[i] ||= f));
-  }
+  const start = fitBound(fit, fit.map(({ x }) => x.dataCycles === 0));
+  if (!fit.some(({ x }) => x.pattern === "random" && x.dataCycles > 0)) return start;
+  return refine(fit, start, { groups: Object.keys(start.base), machines: Object.keys(start.mlp) });
 }

@@ -125,13 +125,15 @@ function dataTicks(cycles: number, dataMlp: number): number {
 }
 
 /**
- * Ticks of a loop's own work (`base`) and its data loads (`data`): independent random loads
- * overlap the two, so the larger counts (an out-of-order core waits on the loads or issues
- * the loop, whichever takes longer); the stride's read-modify-write at the same offset of
- * each page waits for the store before it (4 KiB aliasing), so it pays both.
+ * Ticks of a loop's own work (`base`) and its data loads (`data`). Independent random loads
+ * overlap the two: far apart, the larger counts (an out-of-order core waits on the loads or
+ * issues the loop, whichever takes longer); near each other, each holds the other up, and
+ * they combine as the root of their squares' sum (a smooth roofline; the exponent 2 is this
+ * model's assumption, not fitted). The stride's read-modify-write at the same offset of each
+ * page waits for the store before it (4 KiB aliasing), so it pays both.
  */
 export function loopTicks(pattern: CostPattern, base: number, data: number): number {
-  return pattern === "random" ? Math.max(base, data) : base + data;
+  return pattern === "random" ? Math.hypot(base, data) : base + data;
 }
 
 /** Ticks per access of `p` in group `group`. */

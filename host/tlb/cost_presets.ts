@@ -170,14 +170,13 @@ export const ZEN5_KVM_CACHES: CacheLevels = { ...ZEN5_CACHES, l2Cycles: 6.0382, 
  * pages (README, cost model: its THPs are splintered, as a chase over one 2 MiB THP shows).
  * Fitted by calibrate() on bench/results/zen5_kvm_4k_fit.json (9 runs of each loop
  * interleaved, each run's median round, the least disturbed run taken; load average 3.9-5.6
- * with two other sessions' tests): the random base on phase B over 32 KiB (L1, no walk);
- * dataMlp, mlp and the L3 this guest's loads find (11 of the CCD's 32 MiB: the host's other
- * tenants share it) on phase B over 8 and 32 MiB of THPs, 128 MiB of 4 KiB pages and 512 MiB
- * of THPs; the stride base on the page stride over 128 MiB of 4 KiB pages. Held out: phase B
- * over 128 MiB of THPs, 2 MiB, 512 KiB, 8 and 32 MiB of 4 KiB pages, and the stride over THPs.
- * Its band is the largest error on all its points (24.2 %, phase B over 512 KiB: between the
- * L1 and the L2 the loop is bound by both its own work and its loads, which the model's
- * larger-of-the-two does not add) plus 5.4 %, the largest gap in that measurement between a
+ * with two other sessions' tests): the random base mostly on phase B over 32 KiB (L1, no
+ * walk); dataMlp, mlp and the L3 this guest's loads find (9 of the CCD's 32 MiB: the host's
+ * other tenants share it) on phase B over 8 and 32 MiB of THPs, 128 MiB of 4 KiB pages and
+ * 512 MiB of THPs; the stride base on the page stride over 128 MiB of 4 KiB pages. Held out:
+ * phase B over 128 MiB of THPs, 2 MiB, 512 KiB, 8 and 32 MiB of 4 KiB pages, and the stride
+ * over THPs. Its band is the largest error on all its points (8.6 %, phase B over 128 MiB of
+ * 4 KiB pages, a fitted point) plus 5.4 %, the largest gap in that measurement between a
  * point's least disturbed run and its next, since a fresh measurement is one more such run.
  */
 export const ZEN5_KVM_4K: CostPreset = {
@@ -185,18 +184,18 @@ export const ZEN5_KVM_4K: CostPreset = {
   description: "AMD Zen 5 (EPYC), KVM guest on 4 KiB host pages (this project's machines)",
   virtualization: "nested-4k",
   caches: ZEN5_KVM_CACHES,
-  base: { random: 0.7213, stride: 26.6080 },
-  mlp: 23.5922,
-  dataMlp: 7.7670,
-  l3EffectiveBytes: 11 << 20,
+  base: { random: 0.7153, stride: 25.8302 },
+  mlp: 8.2562,
+  dataMlp: 8.7155,
+  l3EffectiveBytes: 9 << 20,
   tscHz: 2_596_098_000,
   offsetSecondsPerAccess: PAPER_CLOCK.offsetSecondsPerAccess,
   error: {
-    cycles: 0.2962,
-    throughput: 0.1439,
+    cycles: 0.1400,
+    throughput: 0.0736,
     heldOut: "this machine's points (held out: local-random thp, local-random thp 2 MiB, local-random 4k 512 KiB, " +
       "local-random 4k 8 MiB, local-random 4k 32 MiB, local-stride thp; the rest fitted, with their residuals): " +
-      "model ±24.2 % plus the runs' scatter ±5.4 %",
+      "model ±8.6 % plus the runs' scatter ±5.4 %",
   },
   sources: "cache sizes as zen5-bare, latencies measured here (ZEN5_KVM_CACHES); base (random: phase B over 32 KiB; " +
     "stride: the page stride over 128 MiB of 4 KiB pages), dataMlp, mlp and l3EffectiveBytes (phase B over 8, 32, 128 and " +
