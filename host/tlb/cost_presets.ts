@@ -191,8 +191,8 @@ export const ZEN5_KVM_4K: CostPreset = {
   tscHz: 2_596_098_000,
   offsetSecondsPerAccess: PAPER_CLOCK.offsetSecondsPerAccess,
   error: {
-    cycles: 0.1400,
-    throughput: 0.0736,
+    cycles: 0.13998,
+    throughput: 0.07360,
     heldOut: "this machine's points (held out: local-random thp, local-random thp 2 MiB, local-random 4k 512 KiB, " +
       "local-random 4k 8 MiB, local-random 4k 32 MiB, local-stride thp; the rest fitted, with their residuals): " +
       "model ±8.6 % plus the runs' scatter ±5.4 %",
