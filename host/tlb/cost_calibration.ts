@@ -54,10 +54,11 @@ export interface LocalPoint {
 }
 
 /**
- * This machine's points. Phase B (random): over 128 MiB (the seed's), inside the L3 (2 and
- * 8 MiB), at its edge (32 MiB) and past it (512 MiB); the page stride over 128 MiB. Fitted:
- * one page size at 8, 32 and 128 MiB, 512 MiB and the stride over 4 KiB pages; the rest held
- * out, so that each kind has points of both.
+ * This machine's points. Phase B (random): over 128 MiB (the seed's), inside the L1 (32 KiB,
+ * the base), the L2 (512 KiB), the L3 (2 and 8 MiB), at the L3's edge (32 MiB) and past it
+ * (512 MiB); the page stride over 128 MiB. Fitted: 32 KiB, one page size at 8, 32 and
+ * 128 MiB, 512 MiB and the stride over 4 KiB pages; the rest held out, so that each kind has
+ * points of both.
  */
 export const LOCAL_POINTS: readonly LocalPoint[] = [
   { pattern: "random", pages: "4k", mib: 128, inFit: true },
@@ -132,7 +133,8 @@ export function calibrationPoints(local: LocalTicks, localVirt: Virtualization):
 
 /** Walks per access and loads per walk of `point` on a Zen 5 TLB, simulated with `core` in `memory`. */
 export function simulatePoint(point: CalibrationPoint, memory: CoreMemory, core: TlbCore): CostInputs {
-  const pmds = point.bufferBytes / (2 * MIB);
+  // A buffer under 2 MiB sits in one PMD's range.
+  const pmds = Math.ceil(point.bufferBytes / (2 * MIB));
   const dir = memory.alloc(pmds * 4, 64);
   const huge = Math.round(point.hugeFraction * pmds);
   for (let i = 0; i < pmds; i++) memory.u32[(dir >>> 2) + i] = i < huge ? PMD.HUGE : 1;

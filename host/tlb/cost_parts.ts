@@ -1,7 +1,7 @@
 /**
  * A cost model made of parts, beside the seed's two-point line (cost_model.ts):
  *
- *   ticks/access = base + dataCycles / dataMlp + walks/access × refs/walk × refCycles(level) / mlp
+ *   ticks/access = loopTicks(base, dataCycles / dataMlp) + walks/access × refs/walk × refCycles(level) / mlp
  *
  * - `base`: ticks of an access whose data is in the L1 and that takes no walk; it belongs to
  *   one machine and one access pattern and is fitted per group.
@@ -9,7 +9,8 @@
  *   pattern's lines (levelShares() below: L2, L3 and DRAM; an L1 hit is in the base); an
  *   out-of-order core overlaps `dataMlp` such independent loads. The L3's capacity is the
  *   share of it this machine's loads find (CostPreset.l3EffectiveBytes, fitted where other
- *   tenants share the L3).
+ *   tenants share the L3). loopTicks() overlaps random loads with the base and adds a
+ *   stride's to it.
  * - refs/walk: the paging-structure loads a walk makes after the page-walk caches, from
  *   the TLB simulation (two-dimensional under nested paging, virtualization.ts).
  * - refCycles(level): load-to-use latency of the cache level that holds the walk's
@@ -119,11 +120,6 @@ export function walkCycles(p: CostInputs): number {
   return p.walksPerAccess * p.refsPerWalk * p.refCycles;
 }
 
-/** Ticks of `cycles` of data loads overlapped `dataMlp` at a time; none where the data part is in the base. */
-function dataTicks(cycles: number, dataMlp: number): number {
-  return cycles === 0 ? 0 : cycles / dataMlp;
-}
-
 /**
  * Ticks of a loop's own work (`base`) and its data loads (`data`). Independent random loads
  * overlap the two: far apart, the larger counts (an out-of-order core waits on the loads or
@@ -141,7 +137,7 @@ export function partsTicks(params: PartsParams, group: string, p: CostInputs): n
   const base = params.base[group];
   const mlp = params.mlp[machineOf(group)];
   if (base === undefined || mlp === undefined) throw new RangeError(`No fitted base and mlp for group "${group}"`);
-  return loopTicks(p.pattern, base, dataTicks(p.dataCycles, params.dataMlp)) + walkCycles(p) / mlp;
+  return loopTicks(p.pattern, base, p.dataCycles / params.dataMlp) + walkCycles(p) / mlp;
 }
 
 /**
@@ -174,8 +170,8 @@ export function presetLine(p: CostPreset, bufferBytes: number, pattern: CostPatt
   const v = virtualizationOf(p.virtualization);
   const base = (pattern === "stride" ? p.base.stride : undefined) ?? p.base.random;
   const walkLoadCycles = phaseBRefsPerWalk(v) * refCycles(p.caches, pageTableBytes(bufferBytes, 0, v));
-    return {
-    baseTicks: loopTicks(pattern, base, dataTicks(dataCycles(pattern, bufferBytes, p.caches, p.l3EffectiveBytes), p.dataMlp)),
+  return {
+    baseTicks: loopTicks(pattern, base, dataCycles(pattern, bufferBytes, p.caches, p.l3EffectiveBytes) / p.dataMlp),
     ticksPerWalk: walkLoadCycles / p.mlp,
     tscHz: p.tscHz,
     offsetSecondsPerAccess: p.offsetSecondsPerAccess,
