@@ -48,6 +48,20 @@ describe("the paper presets", () => {
   });
 });
 
+describe("localTicks()", () => {
+  it("takes each point's least disturbed run, and as its scatter the largest gap from that run to the next one up", () => {
+    const point = (ticks: number[]) => ({ medianTicks: 0, minTicks: Math.min(...ticks), maxTicks: Math.max(...ticks), ticks, meanTicks: ticks, anonHugeKiB: 0 });
+    const local = localTicks({ points: {
+      "random/4k": point([17, 16, 16.8]),
+      "random/thp/8mib": point([7.7, 1.5, 1.56, 6.5]),
+      // Not a calibration point: its runs' gaps do not count.
+      "latency/thp/512mib": point([400, 130]),
+    } });
+    expect(local.ticks).toEqual({ "random/4k": 16, "random/thp/8mib": 1.5, "latency/thp/512mib": 130 });
+    expect(local.scatter).toBeCloseTo(16.8 / 16 - 1, 12);
+  });
+});
+
 describe("zen5-kvm-4k", () => {
   it("is what calibrate() fits on its measurement (bench/results/zen5_kvm_4k_fit.json), with that fit's held-out error", () => {
     const local = localTicks(fitMeasurement());
