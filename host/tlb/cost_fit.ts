@@ -39,16 +39,16 @@ function leastSquares(rows: number[][], targets: number[]): number[] {
 }
 
 /**
- * The fit with each point's binding known: `byBase[i]`, the point's ticks are its base (the
- * loop's own work, which random loads' data overlaps) rather than its data part. Where data
- * loads are paid, walks and data loads overlap: a machine with data loads whose fit gives its
- * walks no positive cost has them hidden (1/mlp held at 0, mlp Infinity), and a negative
- * 1/dataMlp or base is held at 0; the rest is refitted (a non-negative least squares).
+ * The linear fit that starts the refinement: a random point with data loads taken as bound by
+ * them alone, one without as bound by its base (the loop's own work); a stride's data part
+ * added to its base. Where data loads are paid, walks and data loads overlap: a machine with
+ * data loads whose fit gives its walks no positive cost has them hidden (1/mlp held at 0, mlp
+ * Infinity), and a negative 1/dataMlp or base is held at 0; the rest is refitted (a
+ * non-negative least squares).
  */
-function fitBound(fit: ReadonlyArray<{ p: FitPoint; x: CostInputs }>, byBase: readonly boolean[]): PartsParams {
-  // Where a point's data part is paid: added to a serial loop's base, or instead of a random loop's.
-  const paid = fit.map(({ x }, i) => (x.pattern === "random" && byBase[i] ? 0 : x.dataCycles));
-  const based = fit.map(({ x }, i) => x.pattern !== "random" || byBase[i]);
+function fitLinear(fit: ReadonlyArray<{ p: FitPoint; x: CostInputs }>): PartsParams {
+  const paid = fit.map(({ x }) => x.dataCycles);
+  const based = fit.map(({ x }) => x.pattern !== "random" || x.dataCycles === 0);
   const loading = new Set(fit.filter((_, i) => paid[i] > 0).map(({ p }) => machineOf(p.group)));
   const allGroups = [...new Set(fit.map(({ p }) => p.group))];
   // A base below zero has no meaning (noisy points on which walks explain more than all of
@@ -159,11 +159,11 @@ function refine(fit: ReadonlyArray<{ p: FitPoint; x: CostInputs }>, start: Parts
 /**
  * Fit a base per group, a 1/mlp per machine and, if some fitted point has a data part, one
  * 1/dataMlp over the points with `inFit`: first linearly, each random point with data loads
- * taken as bound by them alone (fitBound), then refined on the model as it is (loopTicks).
+ * taken as bound by them alone (fitLinear), then refined on the model as it is (loopTicks).
  */
 export function fitParts(points: readonly FitPoint[], inputs: readonly CostInputs[]): PartsParams {
   const fit = points.map((p, i) => ({ p, x: inputs[i] })).filter(({ p }) => p.inFit);
-  const start = fitBound(fit, fit.map(({ x }) => x.dataCycles === 0));
+  const start = fitLinear(fit);
   if (!fit.some(({ x }) => x.pattern === "random" && x.dataCycles > 0)) return start;
   return refine(fit, start, { groups: Object.keys(start.base), machines: Object.keys(start.mlp) });
 }
