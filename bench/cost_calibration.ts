@@ -1,8 +1,8 @@
 /**
  * The parts cost model's calibration (host/tlb/cost_calibration.ts) on the paper's rows and
  * this machine's measurements (bench/results/access_cost.json, from bench/access_cost.ts):
- * predicted against measured for every point, fitted or held out, under each assumption
- * about this machine's host pages. Then the presets' check: zen5-kvm-4k (fitted on an
+ * the host page size its chases show (host_pages.ts), then predicted against measured for
+ * every point, fitted or held out, under each assumption about this machine's host pages. Then the presets' check: zen5-kvm-4k (fitted on an
  * earlier measurement, bench/results/zen5_kvm_4k_fit.json) against this fresh measurement,
  * and zen5-bare and zen5-kvm-2m against the paper's rows, each within its stated error or
  * not. Prints the tables and writes bench/results/cost_calibration.json.
@@ -16,13 +16,20 @@ import { formatCalibration } from "../host/report/calibration_table.ts";
 import { columns } from "../host/report/format.ts";
 import { calibrate, type CalibrationRow, calibrationPoints, presetRows } from "../host/tlb/cost_calibration.ts";
 import { type CostPreset, ZEN5_BARE, ZEN5_KVM_2M, ZEN5_KVM_4K } from "../host/tlb/cost_presets.ts";
+import { hostPageEvidence } from "../host/tlb/host_pages.ts";
 import { createTlbRef } from "../host/tlb/tlb_ref.ts";
 import { virtualizationOf } from "../host/tlb/virtualization.ts";
 
 const RESULTS = new URL("results/", import.meta.url);
 const measured = JSON.parse(await readFile(new URL("access_cost.json", RESULTS), "utf8"));
 const local = localTicks(measured);
-const out: Record<string, unknown> = { measuredAt: measured.date, local };
+const hostPages = hostPageEvidence(local.ticks);
+const out: Record<string, unknown> = { measuredAt: measured.date, local, hostPages };
+if (hostPages !== null) {
+  console.log(`Host pages: a dependent chase over one THP takes ${hostPages.thpTicks.toFixed(2)} ticks a load, over 96 pages ` +
+    `${hostPages.fitsTicks.toFixed(2)} (within the L1 DTLB) and over 128 ${hostPages.missesTicks.toFixed(2)}: ` +
+    `${hostPages.hostPages === null ? "cannot tell" : `${hostPages.hostPages} host pages`} (${(100 * hostPages.splintered).toFixed(0)} % of the way to splintered)`);
+}
 for (const host of ["nested-4k", "nested-2m"] as const) {
   const c = calibrate(calibrationPoints(local, virtualizationOf(host)), createTlbRef);
   console.log(`\n${formatCalibration(`This machine as a KVM guest on ${host.slice(7)} host pages`, c)}`);

@@ -4,7 +4,11 @@ import { mkdtemp, readdir, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, test } from "vitest";
+import { localTicks } from "../host/node/access_measure.ts";
 import { parseCostPreset } from "../host/scenario/cost_preset_schema.ts";
+import { calibrationPoints, LOCAL_POINTS, pointKey, presetRows } from "../host/tlb/cost_calibration.ts";
+import { createTlbRef } from "../host/tlb/tlb_ref.ts";
+import { virtualizationOf } from "../host/tlb/virtualization.ts";
 import { runMain } from "./cli_in_process.ts";
 
 let dir: string;
@@ -48,11 +52,18 @@ describe("khugesim calibrate", () => {
     expect(preset.virtualization).toBe("nested-2m");
     // The file is a preset a scenario's machine.costPreset takes.
     expect("preset" in parseCostPreset(preset)).toBe(true);
-    const rows: Array<{ inFit: boolean; kind: string; error: number }> = preset.calibration.rows;
-    // The paper's two "without" rows and four of this machine's points are fitted; the stated error is this machine's largest.
-    expect(rows.filter((p) => p.inFit)).toHaveLength(6);
+    const rows: Array<{ inFit: boolean; kind: string; label: string; error: number; predictedTicks: number }> = preset.calibration.rows;
+    // The paper's two "without" rows and this machine's fitted points; one run of each, so no scatter: the stated error is this machine's largest.
+    expect(rows.filter((p) => p.inFit)).toHaveLength(2 + LOCAL_POINTS.filter((p) => p.inFit).length);
     expect(preset.error.cycles).toBe(Math.max(...rows.filter((p) => p.kind.startsWith("local-")).map((p) => Math.abs(p.error))));
-    expect(Object.keys(preset.calibration.measurement.points)).toEqual(expect.arrayContaining(["random/4k", "random/thp", "stride/4k", "stride/thp", "random/thp/8mib", "random/thp/512mib"]));
+    const measurement = preset.calibration.measurement;
+    expect(Object.keys(measurement.points)).toEqual(expect.arrayContaining(LOCAL_POINTS.map((p) => pointKey(p.pattern, p.pages, p.mib))));
+    // Round trip: the preset read back predicts its own measurement's points as the fit did.
+    const read = parseCostPreset(preset);
+    if (!("preset" in read)) throw new Error(read.reason);
+    const points = calibrationPoints(localTicks(measurement), virtualizationOf("nested-2m")).filter((p) => p.kind.startsWith("local-"));
+    const again = presetRows(read.preset, points, createTlbRef);
+    for (const r of again) expect(r.predictedTicks).toBeCloseTo(rows.find((f) => f.label === r.label)!.predictedTicks, 9);
     expect(r.stdout).toContain(`Wrote ${out}: virtualization nested-2m`);
   });
 });

@@ -5,8 +5,10 @@ import { formatComparison } from "../host/report/compare_table.ts";
 import { compareScenario, wasmEngine } from "../host/run/mod.ts";
 import { validateScenario } from "../host/scenario/mod.ts";
 import { lineErrorBand } from "../host/tlb/cost_band.ts";
-import { calibrate, type CalibrationPoint, calibrationPoints, fitParts } from "../host/tlb/cost_calibration.ts";
-import { type CostInputs, missFraction, pageTableBytes, partsLine, partsTicks, refCycles } from "../host/tlb/cost_parts.ts";
+import { fitParts } from "../host/tlb/cost_fit.ts";
+import { calibrate, type CalibrationPoint, calibrationPoints } from "../host/tlb/cost_calibration.ts";
+import { localOf } from "./local_ticks.ts";
+import { type CostInputs, dataCycles, levelShares, loopTicks, pageTableBytes, partsLine, partsTicks, refCycles } from "../host/tlb/cost_parts.ts";
 import { ZEN5_CACHES, ZEN5_PARTS } from "../host/tlb/cost_presets.ts";
 import { calibrationCheck, ticksPerAccess } from "../host/tlb/cost_model.ts";
 import { runScenario } from "../host/run/mod.ts";
@@ -44,17 +46,18 @@ describe("fitParts()", () => {
     walksPerAccess: fc.double({ min: 0, max: 1, noNaN: true }),
     refsPerWalk: fc.double({ min: 1, max: 5, noNaN: true }),
     refCycles: fc.constantFrom(14, 50, 430),
-    missFraction: fc.constant(0),
+    dataCycles: fc.constant(0),
+    pattern: fc.constant("random" as const),
   });
 
   it("recovers the bases and mlp of points the model made, from any points that determine them", () => {
     fc.assert(fc.property(
-      fc.array(fc.double({ min: 0, max: 50, noNaN: true }), { minLength: 1, maxLength: 3 }),
+      fc.array(fc.double({ min: 0.5, max: 50, noNaN: true }), { minLength: 1, maxLength: 3 }),
       fc.double({ min: 1, max: 30, noNaN: true }),
       fc.array(inputs, { minLength: 8, maxLength: 8 }),
       (bases, mlp, xs) => {
         // Groups of one machine ("m/g0", "m/g1", …) share its mlp.
-        const params = { base: Object.fromEntries(bases.map((b, i) => [`m/g${i}`, b])), mlp: { m: mlp }, missTicks: 0 };
+        const params = { base: Object.fromEntries(bases.map((b, i) => [`m/g${i}`, b])), mlp: { m: mlp }, dataMlp: Infinity };
         const groups = xs.map((_, i) => `m/g${i % bases.length}`);
         const points = xs.map((x, i) => point(groups[i], i % 2 === 0, partsTicks(params, groups[i], x)));
         // The walk cycles of fitted points must differ within some group for mlp to be determined.
@@ -70,21 +73,22 @@ describe("fitParts()", () => {
     ), { numRuns: 200 });
   });
 
-  it("holds walks at no cost where a machine's points with cache misses give them a negative one, and refits the rest", () => {
-    // Two groups' worth of misses explain the ticks; the walks would come out negative.
+  it("holds walks at no cost where a machine's points with data loads give them a negative one, and refits the rest", () => {
+    // The data loads explain the ticks; the walks would come out negative.
     const xs: CostInputs[] = [[0.9, 0.75], [0.1, 0.9375], [0, 0]].map(([walksPerAccess, miss]) => ({
-      walksPerAccess, refsPerWalk: 2, refCycles: 14, missFraction: miss,
+      walksPerAccess, refsPerWalk: 2, refCycles: 14, dataCycles: 177 * miss, pattern: "random",
     }));
     const fit = fitParts([12, 19, 2].map((t) => point("local/random", true, t)), xs);
     expect(fit.mlp.local).toBe(Infinity);
-    expect(fit.missTicks).toBeGreaterThan(0);
+    expect(fit.dataMlp).toBeGreaterThan(0);
+    expect(fit.dataMlp).toBeLessThan(Infinity);
     // Without misses nothing can hide the walks: a negative walk cost is refused.
   });
 
   it("holds at zero a base the points would put below it, and refits the others", () => {
     // Walk cycles 0, 100 for group a and 100, 200 for group b: alone, b's line crosses zero at -2 ticks.
     const xs: CostInputs[] = [[0, 1], [1, 1], [1, 1], [1, 2]].map(([walksPerAccess, refsPerWalk]) => ({
-      walksPerAccess, refsPerWalk, refCycles: 100, missFraction: 0,
+      walksPerAccess, refsPerWalk, refCycles: 100, dataCycles: 0, pattern: "random",
     }));
     const fit = fitParts([point("m/a", true, 10), point("m/a", true, 20), point("m/b", true, 8), point("m/b", true, 18)], xs);
     expect(fit.base["m/b"]).toBe(0);
@@ -92,38 +96,82 @@ describe("fitParts()", () => {
     expect(fit.mlp.m).toBeGreaterThan(0);
   });
 
+  it("adds a stride's data part to its base: its read-modify-writes wait on each other", () => {
+    const xs: CostInputs[] = [6, 14].map((dataCycles) => ({ walksPerAccess: 0, refsPerWalk: 1, refCycles: 14, dataCycles, pattern: "stride" }));
+    const fit = fitParts([27, 29].map((t) => point("m/stride", true, t)), xs);
+    expect(fit.base["m/stride"]).toBeCloseTo(25.5, 9);
+    expect(fit.dataMlp).toBeCloseTo(4, 9);
+  });
+
   it("refuses points on which walks make accesses faster", () => {
-    const xs: CostInputs[] = [0.1, 0.9].map((walksPerAccess) => ({ walksPerAccess, refsPerWalk: 1, refCycles: 14, missFraction: 0 }));
+    const xs: CostInputs[] = [0.1, 0.9].map((walksPerAccess) => ({ walksPerAccess, refsPerWalk: 1, refCycles: 14, dataCycles: 0, pattern: "random" }));
     expect(() => fitParts([point("g", true, 5), point("g", true, 2)], xs)).toThrow(/walk cost/);
   });
 
-  it("recovers missTicks from points whose buffers miss the last-level cache in different shares", () => {
+  it("recovers the base, dataMlp and mlp of random loads the model made, where their data and the loop overlap", () => {
     fc.assert(fc.property(
-      fc.double({ min: 0, max: 20, noNaN: true }), fc.double({ min: 1, max: 30, noNaN: true }), fc.double({ min: 0, max: 100, noNaN: true }),
-      (base, mlp, missTicks) => {
-        const params = { base: { g: base }, mlp: { g: mlp }, missTicks };
-        const xs: CostInputs[] = [[0.9, 0], [0.1, 0.75], [0.5, 0.9375]].map(([walksPerAccess, miss]) => ({
-          walksPerAccess, refsPerWalk: 2, refCycles: 14, missFraction: miss,
+      fc.double({ min: 0.3, max: 3, noNaN: true }), fc.double({ min: 1, max: 30, noNaN: true }), fc.double({ min: 1, max: 50, noNaN: true }),
+      (base, mlp, dataMlp) => {
+        const params = { base: { "m/random": base }, mlp: { m: mlp }, dataMlp };
+        // An L1 point (no data loads, no walk), then points from the L2 to DRAM with walks.
+        const xs: CostInputs[] = [[0, 0], [0, 6], [0.9, 14], [0.1, 140], [0.5, 170]].map(([walksPerAccess, dataCycles]) => ({
+          walksPerAccess, refsPerWalk: 2, refCycles: 14, dataCycles, pattern: "random",
         }));
-        const fit = fitParts(xs.map((x) => point("g", true, partsTicks(params, "g", x))), xs);
-        expect(fit.missTicks).toBeCloseTo(missTicks, 6);
-        expect(fit.mlp.g).toBeCloseTo(mlp, 6);
+        const fit = fitParts(xs.map((x) => point("m/random", true, partsTicks(params, "m/random", x))), xs);
+        expect(fit.base["m/random"] / base - 1).toBeCloseTo(0, 4);
+        expect(fit.dataMlp / dataMlp - 1).toBeCloseTo(0, 4);
+        expect(fit.mlp.m / mlp - 1).toBeCloseTo(0, 4);
       },
     ), { numRuns: 100 });
   });
 });
 
-describe("missFraction()", () => {
-  it("is 0 inside the cache, 1 - cache/buffer for random loads past it, and 1 for a sweep past it", () => {
-    expect(missFraction("random", 32 * MIB, 32 * MIB)).toBe(0);
-    expect(missFraction("stride", 8 * MIB, 32 * MIB)).toBe(0);
-    expect(missFraction("random", 128 * MIB, 32 * MIB)).toBe(0.75);
-    expect(missFraction("stride", 128 * MIB, 32 * MIB)).toBe(1);
+describe("loopTicks()", () => {
+  it("overlaps random loads with the loop's own work as the root of their squares' sum, and adds a stride's", () => {
+    expect(loopTicks("random", 3, 4)).toBeCloseTo(5, 12);
+    expect(loopTicks("random", 0.72, 0)).toBe(0.72);
+    expect(loopTicks("stride", 3, 4)).toBe(7);
+  });
+});
+
+describe("levelShares() and dataCycles()", () => {
+  const KIB = 1024;
+  // Zen 5's sizes (48 KiB L1, 1 MiB L2, 32 MiB L3) with round latencies.
+  const caches = { ...ZEN5_CACHES, l2Cycles: 6, l3Cycles: 14, dramCycles: 130 };
+
+  it("spreads random loads over the levels by their capacities, the L3 holding the L2's victims", () => {
+    expect(levelShares("random", 32 * KIB, caches)).toEqual({ l1: 1, l2: 0, l3: 0, dram: 0 });
+    expect(levelShares("random", 512 * KIB, caches)).toEqual({ l1: 48 / 512, l2: 1 - 48 / 512, l3: 0, dram: 0 });
+    // 8 MiB: 48 KiB in the L1, 1 MiB in the L2 (the L1's lines among them), the rest in the L3.
+    expect(levelShares("random", 8 * MIB, caches)).toEqual({ l1: 48 / 8192, l2: 1 / 8 - 48 / 8192, l3: 7 / 8, dram: 0 });
+    // 66 MiB with 32 MiB of L3: L2 and L3 hold 33 MiB, half of it.
+    const s = levelShares("random", 66 * MIB, caches);
+    expect(s.l3).toBeCloseTo(32 / 66, 12);
+    expect(s.dram).toBeCloseTo(0.5, 12);
+    // With 12 MiB of L3 found, the same buffer misses it more.
+    expect(levelShares("random", 66 * MIB, caches, 12 * MIB).dram).toBeCloseTo(1 - 13 / 66, 12);
+  });
+
+  it("sends a page stride's lines (one per 4 KiB) wholly to the first level they fit", () => {
+    // 2 MiB: 32 KiB of lines, in the L1; 8 MiB: 128 KiB, in the L2; 128 MiB: 2 MiB, in L2 + L3; 4 GiB: 64 MiB, DRAM.
+    expect(levelShares("stride", 2 * MIB, caches)).toEqual({ l1: 1, l2: 0, l3: 0, dram: 0 });
+    expect(levelShares("stride", 8 * MIB, caches)).toEqual({ l1: 0, l2: 1, l3: 0, dram: 0 });
+    expect(levelShares("stride", 128 * MIB, caches)).toEqual({ l1: 0, l2: 0, l3: 1, dram: 0 });
+    expect(levelShares("stride", 4096 * MIB, caches)).toEqual({ l1: 0, l2: 0, l3: 0, dram: 1 });
+  });
+
+  it("prices each level's share at its latency, an L1 hit at none", () => {
+    expect(dataCycles("random", 32 * KIB, caches)).toBe(0);
+    expect(dataCycles("random", 8 * MIB, caches)).toBeCloseTo((1 / 8 - 48 / 8192) * 6 + (7 / 8) * 14, 12);
+    expect(dataCycles("random", 132 * MIB, caches, 32 * MIB)).toBeCloseTo(((1 - 48 / 1024) / 132) * 6 + (32 / 132) * 14 + (99 / 132) * 130, 9);
+    expect(dataCycles("stride", 128 * MIB, caches)).toBe(14);
   });
 });
 
 describe("calibrate() on the stated points", () => {
-  const local = { random: { "4k": 28, thp: 24 }, stride: { "4k": 42, thp: 35 }, randomThp8MiB: 3, randomThp512MiB: 30 };
+  // Phase B: 1.5 ticks inside the L3, rising past it; the stride 30 ticks; 4 KiB pages a little slower.
+  const local = localOf((pattern, pages, mib) =>
+    (pattern === "stride" ? 30 : mib <= 8 ? 1.5 : 18 - 16 / Math.sqrt(mib / 16)) * (pages === "4k" ? 1.05 : 1));
   const run = (host: string) => calibrate(calibrationPoints(local, virtualizationOf(host)), createTlbRef);
 
   it("keeps at least one point of each kind out of the fit and reports it against its measurement", () => {
@@ -145,15 +193,28 @@ describe("calibrate() on the stated points", () => {
     expect(lineErrorBand("zen5-parts").cycles).toBeCloseTo(Math.max(...paperHeldOut), 9);
   });
 
-  it("predicts no gain from guest THPs over 4 KiB host pages, and a gain over 2 MiB host pages", () => {
+  it("walks as much over guest THPs as over 4 KiB pages on 4 KiB host pages, and not at all on 2 MiB ones", () => {
     const fits = { "nested-4k": run("nested-4k"), "nested-2m": run("nested-2m") };
-    const thp = (host: keyof typeof fits, label: string) => fits[host].rows.find((r) => r.label === label)!;
+    const row = (host: keyof typeof fits, label: string) => fits[host].rows.find((r) => r.label === label)!;
     for (const pattern of ["random", "stride"]) {
-      const splintered = thp("nested-4k", `local-${pattern} thp`);
-      const small = thp("nested-4k", `local-${pattern} 4k`);
+      const splintered = row("nested-4k", `local-${pattern} thp`);
+      const small = row("nested-4k", `local-${pattern} 4k`);
       expect(splintered.inputs.walksPerAccess).toBeCloseTo(small.inputs.walksPerAccess, 2);
-      expect(thp("nested-2m", `local-${pattern} thp`).predictedTicks).toBeLessThan(splintered.predictedTicks);
+      expect(splintered.predictedTicks).toBeCloseTo(small.predictedTicks, 9);
+      expect(row("nested-2m", `local-${pattern} thp`).inputs.walksPerAccess).toBe(0);
+      expect(row("nested-2m", `local-${pattern} 4k`).inputs.walksPerAccess).toBeGreaterThan(0.8);
     }
+  });
+
+  it("prices an L1-resident buffer at the random base, and a buffer past the L3 at its data part over dataMlp, overlapped with the base", () => {
+    const c = run("nested-4k");
+    const row = (label: string) => c.rows.find((r) => r.label === label)!;
+    const l1 = row("local-random 4k 32 KiB");
+    expect(l1.inputs.dataCycles).toBe(0);
+    expect(l1.predictedTicks).toBe(c.params.base["local/random"]);
+    const big = row("local-random thp 512 MiB");
+    const walks = big.inputs.walksPerAccess * big.inputs.refsPerWalk * big.inputs.refCycles / c.params.mlp.local;
+    expect(big.predictedTicks).toBeCloseTo(Math.hypot(c.params.base["local/random"], big.inputs.dataCycles / c.params.dataMlp) + walks, 9);
   });
 });
 

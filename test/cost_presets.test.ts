@@ -11,7 +11,7 @@ import { comparisonJson } from "../host/report/json_report.ts";
 import { formatRun } from "../host/report/run_report.ts";
 import { compareScenario, runScenario, wasmEngine } from "../host/run/mod.ts";
 import { validateScenario } from "../host/scenario/mod.ts";
-import { calibratedPreset, calibrate, calibrationPoints, presetRows } from "../host/tlb/cost_calibration.ts";
+import { calibratedPreset, calibrate, calibrationPoints, localCaches, presetRows } from "../host/tlb/cost_calibration.ts";
 import { accessSeconds, SEED_ACCESSES, SEED_ROWS, ticksPerAccess, walksPerAccess } from "../host/tlb/cost_model.ts";
 import { presetLine } from "../host/tlb/cost_parts.ts";
 import { COST_PRESETS, type CostPreset, ZEN5_BARE, ZEN5_KVM_2M, ZEN5_KVM_4K } from "../host/tlb/cost_presets.ts";
@@ -19,11 +19,12 @@ import { localTicks } from "../host/node/access_measure.ts";
 import { createTlbRef } from "../host/tlb/tlb_ref.ts";
 import { virtualizationOf } from "../host/tlb/virtualization.ts";
 import { runMain } from "./cli_in_process.ts";
+import { localOf } from "./local_ticks.ts";
 
 const MIB = 1 << 20;
 /** The measurement zen5-kvm-4k was fitted on. */
 const fitMeasurement = () => JSON.parse(readFileSync(new URL("../bench/results/zen5_kvm_4k_fit.json", import.meta.url), "utf8"));
-const paperPoints = calibrationPoints({ random: { "4k": 20, thp: 20 }, stride: { "4k": 20, thp: 20 }, randomThp8MiB: 5, randomThp512MiB: 20 }, virtualizationOf("nested-4k"));
+const paperPoints = calibrationPoints(localOf(() => 20), virtualizationOf("nested-4k"));
 
 describe("the paper presets", () => {
   const rowsOf = (preset: CostPreset, kind: string) => presetRows(preset, paperPoints.filter((p) => p.kind === kind), createTlbRef);
@@ -47,25 +48,49 @@ describe("the paper presets", () => {
   });
 });
 
+describe("localTicks()", () => {
+  it("takes each point's least disturbed run, and as its scatter the largest gap from that run to the next one up", () => {
+    const point = (ticks: number[]) => ({ medianTicks: 0, minTicks: Math.min(...ticks), maxTicks: Math.max(...ticks), ticks, meanTicks: ticks, anonHugeKiB: 0 });
+    const local = localTicks({ points: {
+      "random/4k": point([17, 16, 16.8]),
+      "random/thp/8mib": point([7.7, 1.5, 1.56, 6.5]),
+      // Not a calibration point: its runs' gaps do not count.
+      "latency/thp/512mib": point([400, 130]),
+    } });
+    expect(local.ticks).toEqual({ "random/4k": 16, "random/thp/8mib": 1.5, "latency/thp/512mib": 130 });
+    expect(local.scatter).toBeCloseTo(16.8 / 16 - 1, 12);
+  });
+});
+
 describe("zen5-kvm-4k", () => {
   it("is what calibrate() fits on its measurement (bench/results/zen5_kvm_4k_fit.json), with that fit's held-out error", () => {
     const local = localTicks(fitMeasurement());
     const c = calibrate(calibrationPoints(local, virtualizationOf("nested-4k")), createTlbRef);
-    const fitted = calibratedPreset(c, ZEN5_KVM_4K.name, "nested-4k", ZEN5_KVM_4K.tscHz, "", local.scatter);
+    const fitted = calibratedPreset(c, ZEN5_KVM_4K.name, "nested-4k", ZEN5_KVM_4K.tscHz, "", localCaches(local), local.scatter);
+    expect(ZEN5_KVM_4K.caches).toEqual(fitted.caches);
     expect(ZEN5_KVM_4K.base.random).toBeCloseTo(fitted.base.random, 3);
     expect(ZEN5_KVM_4K.base.stride!).toBeCloseTo(fitted.base.stride!, 3);
-    expect(ZEN5_KVM_4K.mlp).toBeCloseTo(fitted.mlp, 6);
-    expect(ZEN5_KVM_4K.missTicks).toBeCloseTo(fitted.missTicks, 3);
+    expect(ZEN5_KVM_4K.mlp).toBeCloseTo(fitted.mlp, 3);
+    expect(ZEN5_KVM_4K.dataMlp).toBeCloseTo(fitted.dataMlp, 3);
+    expect(ZEN5_KVM_4K.l3EffectiveBytes).toBe(fitted.l3EffectiveBytes);
     expect(ZEN5_KVM_4K.error.cycles).toBeCloseTo(fitted.error.cycles, 4);
     expect(ZEN5_KVM_4K.error.throughput).toBeCloseTo(fitted.error.throughput, 4);
   });
 
-  it("charges a buffer past the L3 its misses and a sequential phase the stride base", () => {
+  it("charges a buffer by the levels that hold its lines, random loads overlapped with the loop's base, the stride's added", () => {
     const at = (mib: number, pattern: "random" | "stride") => presetLine(ZEN5_KVM_4K, mib * MIB, pattern).baseTicks;
-    expect(at(8, "random")).toBe(ZEN5_KVM_4K.base.random);
-    expect(at(128, "random")).toBeCloseTo(ZEN5_KVM_4K.base.random + 0.75 * ZEN5_KVM_4K.missTicks, 9);
-    expect(at(512, "random") - at(128, "random")).toBeCloseTo((0.9375 - 0.75) * ZEN5_KVM_4K.missTicks, 9);
-    expect(at(128, "stride")).toBeCloseTo(ZEN5_KVM_4K.base.stride! + ZEN5_KVM_4K.missTicks, 9);
+    const { caches: c, dataMlp, base } = ZEN5_KVM_4K;
+    // This guest's loads find 9 MiB of the L3 (with the L2's 1 MiB, 10 MiB of lines).
+    expect(ZEN5_KVM_4K.l3EffectiveBytes).toBe(9 * MIB);
+    expect(at(1 / 32, "random")).toBe(base.random);
+    // Random loads over 8 MiB: 48 KiB in the L1, the rest of the L2's 1 MiB there, the rest in the L3.
+    const eight = ((1 / 8 - 48 / 8192) * c.l2Cycles + (7 / 8) * c.l3Cycles) / dataMlp;
+    expect(at(8, "random")).toBeCloseTo(Math.hypot(base.random, eight), 9);
+    // Over 128 MiB: 1/128 in the L1 and L2, 9/128 in the L3, the rest from DRAM.
+    const far = ((1 / 128 - 48 / 131072) * c.l2Cycles + (9 / 128) * c.l3Cycles + (118 / 128) * c.dramCycles) / dataMlp;
+    expect(at(128, "random")).toBeCloseTo(Math.hypot(base.random, far), 9);
+    // The stride's 2 MiB of lines over 128 MiB sit in the L3; its read-modify-writes pay them on top of the base.
+    expect(at(128, "stride")).toBeCloseTo(base.stride! + c.l3Cycles / dataMlp, 9);
   });
 });
 

@@ -16,7 +16,9 @@
  *           order and the 64 lines of each page in random order: past the last-level
  *           cache, the latency of DRAM with one page walk per 64 loads
  *
- * Usage: access_cost random|stride|chase|latency thp|4k|1g ROUNDS [MIB]
+ * Usage: access_cost random|stride|chase|latency thp|4k|1g ROUNDS [SIZE]
+ * SIZE is MiB (even, 128 by default), or KiB with a k suffix ("32k": a buffer inside the L1,
+ * for the levels' latencies and the TLB's reach; a multiple of 4).
  * Prints one JSON line: the pattern, the pages asked for, the buffer's MiB, the accesses
  * timed, the ticks per access over all rounds and in the median round (a round that another
  * process preempted or disturbed takes longer; the median round is the run undisturbed,
@@ -43,6 +45,7 @@
 #define GIANT_BYTES (1ul << 30)
 #define PAGE_BYTES 4096ul
 #define LINES (PAGE_BYTES / 64)
+#define MIN_STEPS 32768ul
 
 static int by_value(const void *a, const void *b) {
   const uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -151,14 +154,16 @@ int main(int argc, char **argv) {
   const int patterns_ok = argc >= 4 && (!strcmp(argv[1], "random") || !strcmp(argv[1], "stride") || !strcmp(argv[1], "chase") ||
                                           !strcmp(argv[1], "latency"));
   const int pages_ok = argc >= 4 && (!strcmp(argv[2], "thp") || !strcmp(argv[2], "4k") || !strcmp(argv[2], "1g"));
-  const long mib = argc == 5 ? atol(argv[4]) : 128;
-  if (argc < 4 || argc > 5 || !patterns_ok || !pages_ok || atol(argv[3]) <= 0 || mib <= 0 || mib % 2) {
-    fprintf(stderr, "usage: access_cost random|stride|chase|latency thp|4k|1g ROUNDS [MIB, even]\n");
+  const char *size = argc == 5 ? argv[4] : "128";
+  const int in_kib = size[0] != '\0' && size[strlen(size) - 1] == 'k';
+  const long kib = atol(size) * (in_kib ? 1 : 1024);
+  if (argc < 4 || argc > 5 || !patterns_ok || !pages_ok || atol(argv[3]) <= 0 || kib <= 0 || kib % (in_kib ? 4 : 2048)) {
+    fprintf(stderr, "usage: access_cost random|stride|chase|latency thp|4k|1g ROUNDS [MIB, even | KIB k, a multiple of 4]\n");
     return 2;
   }
   const char *pattern = argv[1];
   const long rounds = atol(argv[3]);
-  const unsigned long bytes = (unsigned long)mib << 20;
+  const unsigned long bytes = (unsigned long)kib << 10;
   const unsigned long pages = bytes / PAGE_BYTES;
 
   char *buf = map_buffer(bytes, argv[2]);
@@ -168,11 +173,14 @@ int main(int argc, char **argv) {
   }
   for (unsigned long i = 0; i < bytes; i += PAGE_BYTES) buf[i] = (char)i;
 
-  uint32_t *offsets = malloc(pages * sizeof *offsets);
+  /* A round of a small buffer goes over it several times, so that the rdtsc pair around it
+   * weighs as little as around a round of 128 MiB's 32,768 pages. */
+  const unsigned long cycle = strcmp(pattern, "latency") == 0 ? pages * LINES : pages;
+  const unsigned long steps = cycle >= MIN_STEPS ? cycle : (MIN_STEPS + cycle - 1) / cycle * cycle;
+  uint32_t *offsets = malloc(steps * sizeof *offsets);
   uint64_t *round_ticks = malloc(rounds * sizeof *round_ticks);
   srand(1);
   const int dependent = strcmp(pattern, "chase") == 0 || strcmp(pattern, "latency") == 0;
-  const unsigned long steps = strcmp(pattern, "latency") == 0 ? pages * LINES : pages;
   char *chase = !dependent ? NULL : strcmp(pattern, "chase") == 0 ? link_pages(buf, pages) : link_lines(buf, pages);
   if (offsets == NULL || round_ticks == NULL || (dependent && chase == NULL)) {
     perror("malloc");
@@ -185,15 +193,15 @@ int main(int argc, char **argv) {
   for (long r = 0; r < rounds; r++) {
     const uint64_t before = total;
     if (strcmp(pattern, "random") == 0) {
-      for (unsigned long i = 0; i < pages; i++) {
+      for (unsigned long i = 0; i < steps; i++) {
         offsets[i] = (uint32_t)((rand() % pages) * PAGE_BYTES + (rand() % LINES) * 64);
       }
       uint64_t t0 = ticks();
-      for (unsigned long i = 0; i < pages; i++) sink += *(volatile char *)(buf + offsets[i]);
+      for (unsigned long i = 0; i < steps; i++) sink += *(volatile char *)(buf + offsets[i]);
       total += ticks() - t0;
     } else if (strcmp(pattern, "stride") == 0) {
       uint64_t t0 = ticks();
-      for (unsigned long i = 0; i < bytes; i += PAGE_BYTES) ((volatile char *)buf)[i]++;
+      for (unsigned long i = 0; i < steps; i++) ((volatile char *)buf)[i % pages * PAGE_BYTES]++;
       total += ticks() - t0;
     } else {
       uint64_t t0 = ticks();
@@ -205,9 +213,9 @@ int main(int argc, char **argv) {
   qsort(round_ticks, rounds, sizeof *round_ticks, by_value);
   const double tsc_hz = (double)(ticks() - t00) / (now_seconds() - s0);
   const double accesses = (double)rounds * steps;
-  printf("{\"pattern\":\"%s\",\"pages\":\"%s\",\"mib\":%ld,\"accesses\":%.0f,\"ticksPerAccess\":%.4f,"
+  printf("{\"pattern\":\"%s\",\"pages\":\"%s\",\"mib\":%g,\"accesses\":%.0f,\"ticksPerAccess\":%.4f,"
          "\"medianRoundTicksPerAccess\":%.4f,\"tscHz\":%.0f,\"anonHugeKiB\":%ld,\"sink\":%lu}\n",
-         pattern, argv[2], mib, accesses, (double)total / accesses, (double)round_ticks[rounds / 2] / steps, tsc_hz, huge_kib(buf),
+         pattern, argv[2], kib / 1024.0, accesses, (double)total / accesses, (double)round_ticks[rounds / 2] / steps, tsc_hz, huge_kib(buf),
          (sink + (uintptr_t)chase) & 1);
   return 0;
 }

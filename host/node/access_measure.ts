@@ -11,25 +11,28 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import type { LocalTicks } from "../tlb/cost_calibration.ts";
+import { LOCAL_POINTS, type LocalTicks, pointKey } from "../tlb/cost_calibration.ts";
+import { HOST_PAGE_CHASES } from "../tlb/host_pages.ts";
 import { UsageError } from "./usage.ts";
 
 const SOURCE = fileURLToPath(new URL("../../bench/native/access_cost.c", import.meta.url));
 
 /**
- * The configurations: pattern, pages, MiB of buffer. The fit's: phase B and the page stride
- * over 128 MiB, phase B inside the L3 (8 MiB) and past it (512 MiB). The latency loop over
- * 512 MiB measures DRAM's latency; the chases, the host's page size (README, cost model).
+ * The configurations: the calibration's points (LOCAL_POINTS), then the levels' latencies
+ * (the latency loop over a buffer each level holds: 32 KiB, 512 KiB, 8 MiB, 512 MiB), the
+ * chases that tell the host's page size (host_pages.ts) and the chases over 128 MiB (a walk's
+ * whole latency, which no overlap hides).
  */
-const CONFIGS = [
-  ["random", "4k", 128], ["random", "thp", 128], ["stride", "4k", 128], ["stride", "thp", 128],
-  ["random", "thp", 8], ["random", "thp", 512], ["latency", "thp", 512],
-  ["chase", "4k", 128], ["chase", "thp", 128], ["chase", "thp", 512], ["latency", "thp", 8],
-] as const;
+const CONFIGS: ReadonlyArray<readonly [string, string, number]> = [
+  ...LOCAL_POINTS.map((p) => [p.pattern, p.pages, p.mib] as const),
+  ["latency", "4k", 1 / 32], ["latency", "4k", 1 / 2], ["latency", "thp", 8], ["latency", "thp", 512],
+  ...Object.values(HOST_PAGE_CHASES).map(([pages, mib]) => ["chase", pages, mib] as const),
+  ["chase", "4k", 128], ["chase", "thp", 128],
+];
 
-/** The key of a configuration in AccessMeasurement.points: "random/4k", "random/thp/8mib". */
-export function pointKey(pattern: string, pages: string, mib: number): string {
-  return mib === 128 ? `${pattern}/${pages}` : `${pattern}/${pages}/${mib}mib`;
+/** access_cost.c's size argument: even MiB, or KiB with a k suffix. */
+function sizeArg(mib: number): string {
+  return mib >= 1 ? String(mib) : `${mib * 1024}k`;
 }
 
 export interface AccessPoint {
@@ -80,9 +83,10 @@ export function measureAccessCost(reps: number, rounds: number, onRun?: (key: st
     for (let r = 0; r < reps; r++) {
       for (const [pattern, pages, mib] of CONFIGS) {
         // About as many accesses in every configuration: rounds of 128 MiB's 32,768.
-        const perRound = mib * 256 * (pattern === "latency" ? 64 : 1);
+        // (access_cost.c goes over a smaller buffer several times in a round of 32,768).
+        const perRound = Math.max(32_768, mib * 256 * (pattern === "latency" ? 64 : 1));
         const n = String(Math.max(1, Math.round((rounds * 32_768) / perRound)));
-        const line = JSON.parse(execFileSync(binary, [pattern, pages, n, String(mib)], { encoding: "utf8" }));
+        const line = JSON.parse(execFileSync(binary, [pattern, pages, n, sizeArg(mib)], { encoding: "utf8" }));
         const key = pointKey(pattern, pages, mib);
         const s = samples.get(key) ?? { ticks: [], means: [], huge: [] };
         s.ticks.push(line.medianRoundTicksPerAccess);
@@ -113,20 +117,21 @@ export function measureAccessCost(reps: number, rounds: number, onRun?: (key: st
 }
 
 /**
- * The ticks the calibration takes: each configuration's median over its runs of their median
- * rounds, robust to the rounds other processes disturb on a shared machine. (A measurement
- * written before median rounds were recorded, bench/results/zen5_kvm_4k_fit.json among them,
- * has each run's mean instead; its runs were taken on a quiet machine.)
+ * The ticks the calibration takes: each configuration's least disturbed run (the lowest of
+ * its runs' median rounds). Other processes only add time (they preempt the loop, evict its
+ * lines from the shared L3, load the memory bus): phase B over 8 MiB took 1.4-7.7 ticks over
+ * nine runs at load 2-3, 1.5 in every quiet one, so a median tracks how many runs a neighbour
+ * disturbed, the lowest run the machine.
  */
 export function localTicks(m: Pick<AccessMeasurement, "points">): LocalTicks {
-  const t = (key: string) => m.points[key].medianTicks;
+  const local = LOCAL_POINTS.map((p) => pointKey(p.pattern, p.pages, p.mib)).filter((key) => key in m.points);
+  const gap = (ticks: number[]) => {
+    const [low, next] = [...ticks].sort((a, b) => a - b);
+    return next === undefined ? 0 : next / low - 1;
+  };
   return {
-    random: { "4k": t("random/4k"), thp: t("random/thp") },
-    stride: { "4k": t("stride/4k"), thp: t("stride/thp") },
-    randomThp8MiB: t(pointKey("random", "thp", 8)),
-    randomThp512MiB: t(pointKey("random", "thp", 512)),
-    // How far one run strays from the median: what a fresh measurement may differ by.
-    scatter: Math.max(...["random/4k", "random/thp", "stride/4k", "stride/thp"].flatMap((key) =>
-      m.points[key].ticks.map((x) => Math.abs(x / m.points[key].medianTicks - 1)))),
+    ticks: Object.fromEntries(Object.entries(m.points).map(([key, p]) => [key, p.minTicks])),
+    // How far a fresh least disturbed run may stand from this one: the gap to the next run up.
+    scatter: Math.max(...local.map((key) => gap(m.points[key].ticks))),
   };
 }

@@ -3,8 +3,9 @@
  * parts cost model on those runs and the paper's rows (host/tlb/cost_calibration.ts), print
  * every point measured against predicted, and write the fitted preset with its held-out
  * error to a JSON file that a scenario's `machine.costPreset` can name. On a guest, the
- * host's page size is not visible from inside: with `--host-pages auto` both 4 KiB and
- * 2 MiB are fitted and the one that predicts this machine's points better is written.
+ * host's page size is not visible from inside: with `--host-pages auto` it is what a chase
+ * over one THP shows (host_pages.ts), or where that cannot tell, both 4 KiB and 2 MiB are
+ * fitted and the one that predicts this machine's points better is written.
  *
  * @example
  * khugesim calibrate --out my-machine.json
@@ -12,10 +13,11 @@
  */
 import { Command, Option } from "commander";
 import { formatCalibration } from "../report/calibration_table.ts";
-import { calibrate, calibratedPreset, calibrationPoints } from "../tlb/cost_calibration.ts";
+import { calibrate, calibratedPreset, calibrationPoints, localCaches } from "../tlb/cost_calibration.ts";
 import type { VirtualizationName } from "../tlb/cost_presets.ts";
 import { createTlbRef } from "../tlb/tlb_ref.ts";
 import { virtualizationOf } from "../tlb/virtualization.ts";
+import { hostPageEvidence } from "../tlb/host_pages.ts";
 import { localTicks, measureAccessCost } from "./access_measure.ts";
 import { checkOutputPaths, writeFilesAtomically } from "./atomic_write.ts";
 import { decimalInteger, UsageError } from "./usage.ts";
@@ -42,11 +44,17 @@ async function execute(f: CalibrateFlags): Promise<void> {
   await checkOutputPaths([{ flag: "--out", path: f.out }]);
   const m = measureAccessCost(reps, rounds, (key, ticks) => process.stderr.write(`${key}: ${ticks.toFixed(2)} ticks/access\n`));
   const local = localTicks(m);
-  const auto: VirtualizationName[] = m.guest ? ["nested-4k", "nested-2m"] : ["none"];
+  const evidence = m.guest ? hostPageEvidence(local.ticks) : null;
+  if (evidence !== null) {
+    process.stdout.write(`Host pages: a chase over one THP takes ${evidence.thpTicks.toFixed(2)} ticks a load, over 96 pages ` +
+      `${evidence.fitsTicks.toFixed(2)} and over 128 ${evidence.missesTicks.toFixed(2)}: ${evidence.hostPages === null ? "cannot tell" : `${evidence.hostPages} host pages`}\n`);
+  }
+  // A guest's host pages as the chases show them, else both fitted and the better kept.
+  const auto: VirtualizationName[] = !m.guest ? ["none"] : evidence?.hostPages ? [`nested-${evidence.hostPages}`] : ["nested-4k", "nested-2m"];
   const candidates: VirtualizationName[] = f.hostPages === "auto" ? auto : [f.hostPages === "none" ? "none" : `nested-${f.hostPages}`];
   const fits = candidates.map((v) => ({ v, c: calibrate(calibrationPoints(local, virtualizationOf(v)), createTlbRef) }));
   for (const { v, c } of fits) process.stdout.write(`\n${formatCalibration(`${m.cpu}, virtualization ${v}`, c)}`);
-  const presets = fits.map(({ v, c }) => ({ c, preset: calibratedPreset(c, "calibrated", v, m.tscHz, `${m.cpu}, ${m.date}`, local.scatter) }));
+  const presets = fits.map(({ v, c }) => ({ c, preset: calibratedPreset(c, "calibrated", v, m.tscHz, `${m.cpu}, ${m.date}`, localCaches(local), local.scatter) }));
   // The host page size whose preset errs least on this machine's points.
   const best = presets.reduce((a, b) => (b.preset.error.cycles < a.preset.error.cycles ? b : a));
   const preset = { ...best.preset, calibration: { rows: best.c.rows, measurement: m } };
@@ -59,7 +67,7 @@ export function calibrateCommand(): Command {
   return new Command("calibrate")
     .description("measure ticks per access on this machine (needs cc), fit the parts cost model and write it with its held-out error")
     .requiredOption("--out <file>", "the preset file to write (JSON), for a scenario's machine.costPreset")
-    .addOption(new Option("--host-pages <size>", "the host's page size under this guest; auto fits 4k and 2m and keeps the better")
+    .addOption(new Option("--host-pages <size>", "the host's page size under this guest; auto: as a chase over one THP shows it, else 4k and 2m fitted and the better kept")
       .choices(HOST_PAGES).default("auto"))
     .option("--reps <n>", "runs of each loop, interleaved", "11")
     .option("--rounds <n>", "rounds of 32,768 accesses per run", "300")

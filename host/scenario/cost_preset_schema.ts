@@ -13,6 +13,8 @@ import type { MachineSpec } from "./kernel_schema.ts";
 const positive = z.number().gt(0);
 const ticks = z.number().min(0).max(1e6);
 const share = z.number().min(0).max(100);
+/** A divisor that JSON writes as null where it is Infinity. */
+const infinitePositive = z.preprocess((v) => (v === Infinity ? null : v), z.number().gt(0).nullable()).transform((v) => v ?? Infinity);
 
 /** The schema of a preset object; `calibration` holds calibrate's points and measurement, unread. */
 export const CostPresetSchema = z.strictObject({
@@ -20,12 +22,14 @@ export const CostPresetSchema = z.strictObject({
   description: z.string().default(""),
   virtualization: z.enum(["none", "nested-4k", "nested-2m", "nested-1g"]),
   caches: z.strictObject({
-    l2Bytes: positive, l3Bytes: positive, l2Cycles: positive, l3Cycles: positive, dramCycles: positive,
+    l1Bytes: positive, l2Bytes: positive, l3Bytes: positive, l2Cycles: positive, l3Cycles: positive, dramCycles: positive,
   }),
   base: z.strictObject({ random: ticks, stride: ticks.optional() }),
-  // null (JSON's Infinity): walks fully overlapped by cache misses (cost_calibration.ts, fitParts).
-  mlp: z.preprocess((v) => (v === Infinity ? null : v), z.number().gt(0).nullable()).transform((v) => v ?? Infinity),
-  missTicks: ticks,
+  // null (JSON's Infinity): walks fully overlapped by data loads (cost_fit.ts, fitParts).
+  mlp: infinitePositive,
+  // null (JSON's Infinity): the data part in base (the paper's presets).
+  dataMlp: infinitePositive,
+  l3EffectiveBytes: positive,
   tscHz: z.number().min(1e6).max(1e12),
   offsetSecondsPerAccess: z.number().min(0).max(1),
   error: z.strictObject({ cycles: share, throughput: share, heldOut: z.string() }),

@@ -10,7 +10,8 @@ import { CoreMemory } from "../core/core_memory.ts";
 import { PMD } from "../core/layout.ts";
 import { AccessStream } from "./access_stream.ts";
 import { SEED_ROWS, type SeedRow, walksPerAccess } from "./cost_model.ts";
-import { type CostInputs, type CostPattern, machineOf, missFraction, pageTableBytes, type PartsParams, partsTicks, refCycles, walkCycles } from "./cost_parts.ts";
+import { fitParts } from "./cost_fit.ts";
+import { type CostInputs, type CostPattern, dataCycles, pageTableBytes, type PartsParams, partsTicks, refCycles } from "./cost_parts.ts";
 import { type CacheLevels, type CostPreset, type VirtualizationName, ZEN5_CACHES, ZEN5_KVM_4K } from "./cost_presets.ts";
 import { ZEN5 } from "./presets.ts";
 import { TaskTlb } from "./tlb.ts";
@@ -44,24 +45,72 @@ export interface CalibrationPoint {
   readonly perfWalksPerAccess?: number;
 }
 
-/** Ticks per access measured on this machine: by pattern and page size over 128 MiB, and phase B over 8 and 512 MiB of THPs. */
+/** A point measured on this machine: one loop of access_cost.c over `mib` MiB of 4 KiB pages or THPs. */
+export interface LocalPoint {
+  readonly pattern: CostPattern;
+  readonly pages: "4k" | "thp";
+  readonly mib: number;
+  readonly inFit: boolean;
+}
+
+/**
+ * This machine's points. Phase B (random): over 128 MiB (the seed's), inside the L1 (32 KiB,
+ * the base), the L2 (512 KiB), the L3 (2 and 8 MiB), at the L3's edge (32 MiB) and past it
+ * (512 MiB); the page stride over 128 MiB. Fitted: 32 KiB, one page size at 8, 32 and
+ * 128 MiB, 512 MiB and the stride over 4 KiB pages; the rest held out, so that each kind has
+ * points of both.
+ */
+export const LOCAL_POINTS: readonly LocalPoint[] = [
+  { pattern: "random", pages: "4k", mib: 128, inFit: true },
+  { pattern: "random", pages: "thp", mib: 128, inFit: false },
+  { pattern: "random", pages: "thp", mib: 2, inFit: false },
+  { pattern: "random", pages: "4k", mib: 1 / 32, inFit: true },
+  { pattern: "random", pages: "4k", mib: 1 / 2, inFit: false },
+  { pattern: "random", pages: "thp", mib: 8, inFit: true },
+  { pattern: "random", pages: "4k", mib: 8, inFit: false },
+  { pattern: "random", pages: "thp", mib: 32, inFit: true },
+  { pattern: "random", pages: "4k", mib: 32, inFit: false },
+  { pattern: "random", pages: "thp", mib: 512, inFit: true },
+  { pattern: "stride", pages: "4k", mib: 128, inFit: true },
+  { pattern: "stride", pages: "thp", mib: 128, inFit: false },
+];
+
+/** The latency loop's points whose ticks are the levels' latencies: a buffer each of L2, L3 and DRAM holds. */
+export const LATENCY_POINTS = { l2: ["4k", 1 / 2], l3: ["thp", 8], dram: ["thp", 512] } as const;
+
+/** The key of a measured configuration: "random/4k" (128 MiB), "random/thp/8mib", "latency/4k/512kib". */
+export function pointKey(pattern: string, pages: string, mib: number): string {
+  return mib === 128 ? `${pattern}/${pages}` : `${pattern}/${pages}/${mib >= 1 ? `${mib}mib` : `${mib * 1024}kib`}`;
+}
+
+/** Ticks per access measured on this machine, by pointKey(): LOCAL_POINTS and LATENCY_POINTS. */
 export interface LocalTicks {
-  readonly random: Readonly<Record<"4k" | "thp", number>>;
-  readonly stride: Readonly<Record<"4k" | "thp", number>>;
-  readonly randomThp8MiB: number;
-  readonly randomThp512MiB: number;
-  /** The largest relative distance of a run from its median, over phase B and the stride at 128 MiB; undefined: 0. */
+  readonly ticks: Readonly<Record<string, number>>;
+  /** How far a fresh measurement of LOCAL_POINTS may differ from this one, relative; undefined: 0. */
   readonly scatter?: number;
+}
+
+/**
+ * This machine's caches: Zen 5's sizes (cost_presets.ts, as this guest's lscpu shows them)
+ * and the latencies the latency loop measured in its ticks (LATENCY_POINTS).
+ */
+export function localCaches(local: LocalTicks): CacheLevels {
+  const t = (pattern: string, [pages, mib]: readonly [string, number]) => ticksOf(local, pointKey(pattern, pages, mib));
+  return { ...ZEN5_CACHES, l2Cycles: t("latency", LATENCY_POINTS.l2), l3Cycles: t("latency", LATENCY_POINTS.l3), dramCycles: t("latency", LATENCY_POINTS.dram) };
+}
+
+function ticksOf(local: LocalTicks, key: string): number {
+  const t = local.ticks[key];
+  if (t === undefined) throw new RangeError(`The measurement has no point ${key}`);
+  return t;
 }
 
 /**
  * The stated points. The paper's guest is taken as backed by 2 MiB host pages: with the
  * patches its walks per access fell to 0.0098, which splintered THPs could not give. The
  * paper's "with" bare-metal run had about three quarters of hot2 huge, its guest all
- * (spec/seed-experiment.md). `local` is this machine, a KVM guest under `localVirt`: its
- * fitted points are phase B over 8 MiB of THPs (no LLC miss, no walk: the random base),
- * over 128 MiB of 4 KiB pages and 512 MiB of THPs (missTicks and its mlp) and the page
- * stride over 4 KiB pages (the stride base); held out, the THP runs over 128 MiB.
+ * (spec/seed-experiment.md). `local` is this machine (LOCAL_POINTS), a KVM guest under
+ * `localVirt`, with its caches' latencies as measured (localCaches).
  */
 export function calibrationPoints(local: LocalTicks, localVirt: Virtualization): CalibrationPoint[] {
   const paper = (kind: PointKind, v: Virtualization, rows: { without: SeedRow; with: SeedRow }, withHuge: number) =>
@@ -70,26 +119,22 @@ export function calibrationPoints(local: LocalTicks, localVirt: Virtualization):
       bufferBytes: BUFFER_BYTES, dataPart: false, hugeFraction: i === 0 ? 0 : withHuge, virtualization: v, caches: ZEN5_CACHES,
       measuredTicks: rows[label].ticksPerAccess, perfWalksPerAccess: walksPerAccess(rows[label]),
     }));
-  const measured = (pattern: CostPattern, pages: "4k" | "thp", mib: number, inFit: boolean, ticks: number): CalibrationPoint => ({
-    label: `local-${pattern} ${pages}${mib === 128 ? "" : ` ${mib} MiB`}`, kind: `local-${pattern}`, group: `local/${pattern}`,
-    inFit, pattern, bufferBytes: mib * MIB, dataPart: true, hugeFraction: pages === "thp" ? 1 : 0,
-    virtualization: localVirt, caches: ZEN5_CACHES, measuredTicks: ticks,
-  });
+  const caches = localCaches(local);
   return [
     ...paper("paper-bare", virtualizationOf("none"), SEED_ROWS.bareMetal, 0.75),
     ...paper("paper-guest", virtualizationOf("nested-2m"), SEED_ROWS.kvmGuest, 1),
-    measured("random", "thp", 8, true, local.randomThp8MiB),
-    measured("random", "4k", 128, true, local.random["4k"]),
-    measured("random", "thp", 128, false, local.random.thp),
-    measured("random", "thp", 512, true, local.randomThp512MiB),
-    measured("stride", "4k", 128, true, local.stride["4k"]),
-    measured("stride", "thp", 128, false, local.stride.thp),
+    ...LOCAL_POINTS.map(({ pattern, pages, mib, inFit }): CalibrationPoint => ({
+      label: `local-${pattern} ${pages}${mib === 128 ? "" : mib >= 1 ? ` ${mib} MiB` : ` ${mib * 1024} KiB`}`, kind: `local-${pattern}`, group: `local/${pattern}`,
+      inFit, pattern, bufferBytes: mib * MIB, dataPart: true, hugeFraction: pages === "thp" ? 1 : 0,
+      virtualization: localVirt, caches, measuredTicks: ticksOf(local, pointKey(pattern, pages, mib)),
+    })),
   ];
 }
 
 /** Walks per access and loads per walk of `point` on a Zen 5 TLB, simulated with `core` in `memory`. */
 export function simulatePoint(point: CalibrationPoint, memory: CoreMemory, core: TlbCore): CostInputs {
-  const pmds = point.bufferBytes / (2 * MIB);
+  // A buffer under 2 MiB sits in one PMD's range.
+  const pmds = Math.ceil(point.bufferBytes / (2 * MIB));
   const dir = memory.alloc(pmds * 4, 64);
   const huge = Math.round(point.hugeFraction * pmds);
   for (let i = 0; i < pmds; i++) memory.u32[(dir >>> 2) + i] = i < huge ? PMD.HUGE : 1;
@@ -105,84 +150,14 @@ export function simulatePoint(point: CalibrationPoint, memory: CoreMemory, core:
     // Too few walks to sample (a guest's THPs): take a walk that hits the PUD cache, the shortest.
     refsPerWalk: cachedNestedRefs(c.walks === 0 ? nestedWalkRefs(1, levels) : c.walkRefs / c.walks, levels),
     refCycles: refCycles(point.caches, pageTableBytes(point.bufferBytes, point.hugeFraction, point.virtualization)),
-    missFraction: point.dataPart ? missFraction(point.pattern, point.bufferBytes, point.caches.l3Bytes) : 0,
+    dataCycles: dataCyclesOf(point, point.caches.l3Bytes),
+    pattern: point.pattern,
   };
 }
 
-/** Solve the square system `a x = b` by Gaussian elimination with partial pivoting. */
-function solve(a: number[][], b: number[]): number[] {
-  const n = b.length;
-  const m = a.map((row, i) => [...row, b[i]]);
-  for (let c = 0; c < n; c++) {
-    const p = m.slice(c).reduce((best, row, i) => (Math.abs(row[c]) > Math.abs(m[best][c]) ? c + i : best), c);
-    [m[c], m[p]] = [m[p], m[c]];
-    if (Math.abs(m[c][c]) < 1e-12) throw new RangeError("Cannot fit the cost model: the fitted points do not determine it");
-    for (let r = c + 1; r < n; r++) {
-      const f = m[r][c] / m[c][c];
-      for (let k = c; k <= n; k++) m[r][k] -= f * m[c][k];
-    }
-  }
-  const x = Array<number>(n).fill(0);
-  for (let r = n - 1; r >= 0; r--) x[r] = (m[r][n] - m[r].slice(r + 1, n).reduce((s, v, k) => s + v * x[r + 1 + k], 0)) / m[r][r];
-  return x;
-}
-
-/** The least-squares solution of `rows` x = `targets` (normal equations). */
-function leastSquares(rows: number[][], targets: number[]): number[] {
-  const n = rows[0].length;
-  const ata = Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => rows.reduce((s, r) => s + r[i] * r[j], 0)));
-  const atb = Array.from({ length: n }, (_, i) => rows.reduce((s, r, k) => s + r[i] * targets[k], 0));
-  return solve(ata, atb);
-}
-
-/**
- * Least-squares fit of a base per group, a 1/mlp per machine and, if some fitted point has a
- * data part, one missTicks over the points with `inFit`. Where cache misses are paid, walks
- * and misses overlap: a machine with misses whose fit gives its walks no positive cost has
- * them hidden (1/mlp held at 0, mlp Infinity), and a negative missTicks or base is held at 0;
- * the rest is refitted (a non-negative least squares on those coefficients).
- */
-export function fitParts(points: readonly CalibrationPoint[], inputs: readonly CostInputs[]): PartsParams {
-  const fit = points.map((p, i) => ({ p, x: inputs[i] })).filter(({ p }) => p.inFit);
-  const missing = new Set(fit.filter(({ x }) => x.missFraction > 0).map(({ p }) => machineOf(p.group)));
-  const targets = fit.map(({ p }) => p.measuredTicks);
-  const allGroups = [...new Set(fit.map(({ p }) => p.group))];
-  // A base below zero has no meaning (noisy points on which walks explain more than all of
-  // the time); `calibrate` wrote such a preset, which machine.costPreset then refused.
-  let groups = allGroups;
-  let machines = [...new Set(allGroups.map(machineOf))];
-  const hidden: string[] = [];
-  let data = missing.size > 0;
-  for (;;) {
-    const x = leastSquares(fit.map(({ p, x }) => [
-      // Columns: one indicator per group, the walk cycles per machine (coefficient 1/mlp), the miss fraction (missTicks).
-      ...groups.map((g) => (g === p.group ? 1 : 0)),
-      ...machines.map((m) => (m === machineOf(p.group) ? walkCycles(x) : 0)),
-      ...(data ? [x.missFraction] : []),
-    ]), targets);
-    const inverse = machines.map((_, i) => x[groups.length + i]);
-    const missTicks = data ? x[groups.length + machines.length] : 0;
-    const drop = machines.filter((m, i) => !(inverse[i] > 0) && missing.has(m));
-    if (drop.length > 0 || missTicks < -1e-9) {
-      hidden.push(...drop);
-      machines = machines.filter((m) => !drop.includes(m));
-      data &&= drop.length > 0 || !(missTicks < -1e-9);
-      continue;
-    }
-    const negative = groups.filter((_, i) => x[i] < -1e-9);
-    if (negative.length > 0) {
-      groups = groups.filter((g) => !negative.includes(g));
-      continue;
-    }
-    const bad = inverse.findIndex((v) => !(v > 0));
-    if (bad >= 0) throw new RangeError(`Cannot fit the cost model: the points give ${machines[bad]} a walk cost of ${inverse[bad]} per cycle`);
-    return {
-      // Rounding may leave a zero a hair below it.
-      base: Object.fromEntries(allGroups.map((g) => [g, groups.includes(g) ? Math.max(0, x[groups.indexOf(g)]) : 0])),
-      mlp: Object.fromEntries([...machines.map((m, i) => [m, 1 / inverse[i]]), ...hidden.map((m) => [m, Infinity])]),
-      missTicks: Math.max(0, missTicks),
-    };
-  }
+/** The data part of `point` with `l3Bytes` of L3; 0 where it is in the point's base. */
+function dataCyclesOf(point: CalibrationPoint, l3Bytes: number): number {
+  return point.dataPart ? dataCycles(point.pattern, point.bufferBytes, point.caches, l3Bytes) : 0;
 }
 
 export interface CalibrationRow {
@@ -198,6 +173,8 @@ export interface CalibrationRow {
 
 export interface Calibration {
   readonly params: PartsParams;
+  /** The L3 capacity this machine's loads find, fitted with the rest (effectiveL3()). */
+  readonly l3EffectiveBytes: number;
   readonly rows: readonly CalibrationRow[];
   /** The largest |error| of the held-out points: the band a prediction of this model carries. */
   readonly heldOutError: number;
@@ -208,6 +185,11 @@ function simulateAll(points: readonly CalibrationPoint[], core: (memory: WebAsse
   const memory = new CoreMemory({ maxBytes: 64 << 20 });
   const tlbCore = core(memory.memory);
   return points.map((p) => simulatePoint(p, memory, tlbCore));
+}
+
+/** `inputs` with each point's data part for `l3Bytes` of L3. */
+function withL3(points: readonly CalibrationPoint[], inputs: readonly CostInputs[], l3Bytes: number): CostInputs[] {
+  return inputs.map((x, i) => ({ ...x, dataCycles: dataCyclesOf(points[i], l3Bytes) }));
 }
 
 /** Each point predicted by `params` against its measurement. */
@@ -221,13 +203,41 @@ function rowsOf(params: PartsParams, points: readonly CalibrationPoint[], inputs
   });
 }
 
+/** Candidate L3 capacities, in 64ths of the cache: the fit is linear in the rest, not in this. */
+const L3_STEPS = 64;
+
+/**
+ * The L3 capacity, among 1/64, 2/64, … of the local points' L3, whose fit (fitParts) leaves
+ * the smallest sum of squared relative errors on the fitted points; the cache's own where no
+ * fitted point has a data part. A guest's loads may find less than the whole L3: the CCD's
+ * other cores, the host's and other tenants', fill it too.
+ */
+function effectiveL3(points: readonly CalibrationPoint[], inputs: readonly CostInputs[]): { l3Bytes: number; params: PartsParams; inputs: CostInputs[] } {
+  const local = points.find((p) => p.dataPart && p.inFit);
+  const full = local?.caches.l3Bytes ?? ZEN5_CACHES.l3Bytes;
+  const sizes = local === undefined ? [full] : Array.from({ length: L3_STEPS }, (_, i) => ((i + 1) * full) / L3_STEPS);
+  let best: { l3Bytes: number; params: PartsParams; inputs: CostInputs[]; squares: number } | undefined;
+  for (const l3Bytes of sizes) {
+    const xs = withL3(points, inputs, l3Bytes);
+    let params: PartsParams;
+    try {
+      params = fitParts(points, xs);
+    } catch {
+      continue;
+    }
+    const squares = rowsOf(params, points, xs).filter((r) => r.inFit).reduce((sum, r) => sum + r.error ** 2, 0);
+    if (best === undefined || squares < best.squares - 1e-15) best = { l3Bytes, params, inputs: xs, squares };
+  }
+  // No capacity fits: fitParts' own refusal, at the cache's size.
+  return best ?? { l3Bytes: full, params: fitParts(points, withL3(points, inputs, full)), inputs: withL3(points, inputs, full) };
+}
+
 /** Fit the parts model on `points`, simulating each with `core`, and report every point. */
 export function calibrate(points: readonly CalibrationPoint[], core: (memory: WebAssembly.Memory) => TlbCore): Calibration {
-  const inputs = simulateAll(points, core);
-  const params = fitParts(points, inputs);
+  const { l3Bytes, params, inputs } = effectiveL3(points, simulateAll(points, core));
   const rows = rowsOf(params, points, inputs);
   const heldOutError = Math.max(...rows.filter((r) => !r.inFit).map((r) => Math.abs(r.error)));
-  return { params, rows, heldOutError };
+  return { params, l3EffectiveBytes: l3Bytes, rows, heldOutError };
 }
 
 /**
@@ -240,21 +250,22 @@ function localRows(c: Calibration): CalibrationRow[] {
 }
 
 /**
- * A preset for this machine from calibration `c` under virtualization `v`: the local groups'
- * bases, the fitted mlp and missTicks, and as its error what a fresh measurement may show:
- * the largest model error on this machine's points (localRows) plus `scatter`, the runs'
- * scatter about their median in the measurement fitted (LocalTicks); on throughput, that
- * error carried through the offset time (the seed program's).
+ * A preset for this machine from calibration `c` under virtualization `v`, with `caches` its
+ * latencies as measured (localCaches): the local groups' bases, the fitted mlp, dataMlp and
+ * L3 capacity, and as its error what a fresh measurement may show: the largest model error on
+ * this machine's points (localRows) plus `scatter`, the runs' scatter about their median in
+ * the measurement fitted (LocalTicks); on throughput, that error carried through the offset
+ * time (the seed program's).
  */
-export function calibratedPreset(c: Calibration, name: string, v: VirtualizationName, tscHz: number, sources: string, scatter = 0): CostPreset {
+export function calibratedPreset(c: Calibration, name: string, v: VirtualizationName, tscHz: number, sources: string, caches: CacheLevels, scatter = 0): CostPreset {
   const offset = ZEN5_KVM_4K.offsetSecondsPerAccess;
   const held = localRows(c);
   const secondsOf = (ticks: number) => offset + ticks / tscHz;
   const model = Math.max(...held.map((r) => Math.abs(r.error)));
   return {
-    name, description: `calibrated: ${sources}`, virtualization: v, caches: ZEN5_CACHES,
+    name, description: `calibrated: ${sources}`, virtualization: v, caches,
     base: { random: c.params.base["local/random"], stride: c.params.base["local/stride"] },
-    mlp: c.params.mlp.local, missTicks: c.params.missTicks, tscHz, offsetSecondsPerAccess: offset,
+    mlp: c.params.mlp.local, dataMlp: c.params.dataMlp, l3EffectiveBytes: c.l3EffectiveBytes, tscHz, offsetSecondsPerAccess: offset,
     error: {
       cycles: model + scatter,
       throughput: Math.max(...held.map((r) => Math.abs(secondsOf(r.measuredTicks) / secondsOf(r.measuredTicks * (1 + model + scatter)) - 1))),
@@ -268,15 +279,18 @@ export function calibratedPreset(c: Calibration, name: string, v: Virtualization
 /** `preset`'s parameters as the fit's: its random base for the random groups, its stride base for the stride group. */
 function presetParams(preset: CostPreset): PartsParams {
   const random = preset.base.random;
-  return { base: { "paper/random": random, "local/random": random, "local/stride": preset.base.stride ?? random }, mlp: { paper: preset.mlp, local: preset.mlp }, missTicks: preset.missTicks };
+  return {
+    base: { "paper/random": random, "local/random": random, "local/stride": preset.base.stride ?? random },
+    mlp: { paper: preset.mlp, local: preset.mlp }, dataMlp: preset.dataMlp,
+  };
 }
 
 /**
- * `preset`'s predictions for `points`, each simulated with `core` as calibrate() does; every
- * row is a check (inFit false). Paper points carry no data part: a preset fitted on the paper
- * (missTicks 0) predicts them as it was fitted.
+ * `preset`'s predictions for `points`, each simulated with `core` as calibrate() does on the
+ * preset's caches and L3 capacity; every row is a check (inFit false). Paper points carry no
+ * data part: a preset fitted on the paper (dataMlp Infinity) predicts them as it was fitted.
  */
 export function presetRows(preset: CostPreset, points: readonly CalibrationPoint[], core: (memory: WebAssembly.Memory) => TlbCore): CalibrationRow[] {
-  const checks = points.map((p) => ({ ...p, inFit: false }));
-  return rowsOf(presetParams(preset), checks, simulateAll(checks, core));
+  const checks = points.map((p) => ({ ...p, inFit: false, caches: preset.caches }));
+  return rowsOf(presetParams(preset), checks, withL3(checks, simulateAll(checks, core), preset.l3EffectiveBytes));
 }

@@ -1,13 +1,16 @@
 /**
  * A cost model made of parts, beside the seed's two-point line (cost_model.ts):
  *
- *   ticks/access = base + missFraction × missTicks + walks/access × refs/walk × refCycles(level) / mlp
+ *   ticks/access = loopTicks(base, dataCycles / dataMlp) + walks/access × refs/walk × refCycles(level) / mlp
  *
- * - `base`: ticks of an access that takes no walk and hits the caches; it belongs to one
- *   machine and one access pattern and is fitted per group.
- * - missFraction: the share of loads that miss the last-level cache, from the buffer's size
- *   against it (missFraction() below); missTicks: DRAM's latency over the misses a core
- *   overlaps (a random load over 128 MiB, 3/4 of them past a 32 MiB L3).
+ * - `base`: ticks of an access whose data is in the L1 and that takes no walk; it belongs to
+ *   one machine and one access pattern and is fitted per group.
+ * - dataCycles: the latency of the level that holds the accessed line, averaged over the
+ *   pattern's lines (levelShares() below: L2, L3 and DRAM; an L1 hit is in the base); an
+ *   out-of-order core overlaps `dataMlp` such independent loads. The L3's capacity is the
+ *   share of it this machine's loads find (CostPreset.l3EffectiveBytes, fitted where other
+ *   tenants share the L3). loopTicks() overlaps random loads with the base and adds a
+ *   stride's to it.
  * - refs/walk: the paging-structure loads a walk makes after the page-walk caches, from
  *   the TLB simulation (two-dimensional under nested paging, virtualization.ts).
  * - refCycles(level): load-to-use latency of the cache level that holds the walk's
@@ -51,14 +54,37 @@ export function refCycles(caches: CacheLevels, tableBytes: number): number {
   return caches.dramCycles;
 }
 
+/** Bytes of a cache line, and of the page the stride loop steps by (one line per page). */
+const LINE_BYTES = 64;
+const STRIDE_BYTES = 4096;
+
+/** Shares of a pattern's loads served by each level; they sum to 1. */
+export interface LevelShares {
+  readonly l1: number;
+  readonly l2: number;
+  readonly l3: number;
+  readonly dram: number;
+}
+
 /**
- * Share of a pattern's loads over `bufferBytes` that miss a last-level cache of `l3Bytes`:
- * uniform random loads find the cache holding l3/buffer of their lines; a sequential sweep
- * larger than the cache finds none of them (each line is evicted before it comes round).
+ * Where a pattern's loads over `bufferBytes` find their lines, with `l3Bytes` of L3 for this
+ * machine's loads. Random loads go to every line alike, so a level holding C bytes of them
+ * serves C/footprint; a sweep (the page stride: one line per 4 KiB, B/64 bytes of lines)
+ * comes round to a line after all the others, so a level serves all of it if the lines fit
+ * and none otherwise. The L2 holds the L1's lines (inclusive); Zen's L3 is filled by the
+ * L2's victims, so the two together hold l2 + l3 bytes.
  */
-export function missFraction(pattern: CostPattern, bufferBytes: number, l3Bytes: number): number {
-  if (bufferBytes <= l3Bytes) return 0;
-  return pattern === "stride" ? 1 : 1 - l3Bytes / bufferBytes;
+export function levelShares(pattern: CostPattern, bufferBytes: number, caches: CacheLevels, l3Bytes = caches.l3Bytes): LevelShares {
+  const footprint = pattern === "stride" ? (bufferBytes / STRIDE_BYTES) * LINE_BYTES : bufferBytes;
+  const held = (bytes: number) => (pattern === "stride" ? (footprint <= bytes ? 1 : 0) : Math.min(1, bytes / footprint));
+  const [l1, l2, l3] = [held(caches.l1Bytes), held(caches.l2Bytes), held(caches.l2Bytes + l3Bytes)];
+  return { l1, l2: l2 - l1, l3: l3 - l2, dram: 1 - l3 };
+}
+
+/** Cycles of a pattern's data loads beyond the L1, averaged over its loads (levelShares). */
+export function dataCycles(pattern: CostPattern, bufferBytes: number, caches: CacheLevels, l3Bytes = caches.l3Bytes): number {
+  const s = levelShares(pattern, bufferBytes, caches, l3Bytes);
+  return s.l2 * caches.l2Cycles + s.l3 * caches.l3Cycles + s.dram * caches.dramCycles;
 }
 
 /** One point of the model: what the TLB simulation gives and where page tables live. */
@@ -67,19 +93,21 @@ export interface CostInputs {
   readonly refsPerWalk: number;
   /** refCycles() of the point's page tables. */
   readonly refCycles: number;
-  /** missFraction() of the point's data; 0 where its data part is in its group's base. */
-  readonly missFraction: number;
+  /** dataCycles() of the point's loads; 0 where its data part is in its group's base. */
+  readonly dataCycles: number;
+  /** The loop: random loads overlap their data part with the loop's own work, a stride pays both. */
+  readonly pattern: CostPattern;
 }
 
 /**
  * The fitted parameters: a base per group of points ("machine/pattern"), an mlp per machine
  * (the part of a group's name before "/": a machine's ticks are its own TSC's, whose ratio to
- * its core clock the mlp absorbs) and one missTicks.
+ * its core clock the mlp absorbs) and one dataMlp (Infinity: no point's data part is modelled).
  */
 export interface PartsParams {
   readonly base: Readonly<Record<string, number>>;
   readonly mlp: Readonly<Record<string, number>>;
-  readonly missTicks: number;
+  readonly dataMlp: number;
 }
 
 /** The machine of a group: "local" of "local/random". */
@@ -92,12 +120,24 @@ export function walkCycles(p: CostInputs): number {
   return p.walksPerAccess * p.refsPerWalk * p.refCycles;
 }
 
+/**
+ * Ticks of a loop's own work (`base`) and its data loads (`data`). Independent random loads
+ * overlap the two: far apart, the larger counts (an out-of-order core waits on the loads or
+ * issues the loop, whichever takes longer); near each other, each holds the other up, and
+ * they combine as the root of their squares' sum (a smooth roofline; the exponent 2 is this
+ * model's assumption, not fitted). The stride's read-modify-write at the same offset of each
+ * page waits for the store before it (4 KiB aliasing), so it pays both.
+ */
+export function loopTicks(pattern: CostPattern, base: number, data: number): number {
+  return pattern === "random" ? Math.hypot(base, data) : base + data;
+}
+
 /** Ticks per access of `p` in group `group`. */
 export function partsTicks(params: PartsParams, group: string, p: CostInputs): number {
   const base = params.base[group];
   const mlp = params.mlp[machineOf(group)];
   if (base === undefined || mlp === undefined) throw new RangeError(`No fitted base and mlp for group "${group}"`);
-  return base + p.missFraction * params.missTicks + walkCycles(p) / mlp;
+  return loopTicks(p.pattern, base, p.dataCycles / params.dataMlp) + walkCycles(p) / mlp;
 }
 
 /**
@@ -121,7 +161,8 @@ export function partsLine(v: Virtualization): CostModel {
 
 /**
  * Preset `p`'s cost line for an access phase over `bufferBytes` with `pattern`: the base of
- * the pattern and the data part of the buffer, and per walk the phase-B walk's loads
+ * the pattern and the data part of the buffer (none where the preset's data part is in its
+ * base: dataMlp Infinity), and per walk the phase-B walk's loads
  * (phaseBRefsPerWalk) at the latency of the level that holds the buffer's page tables (all
  * 4 KiB, the most they take) over the mlp.
  */
@@ -130,7 +171,7 @@ export function presetLine(p: CostPreset, bufferBytes: number, pattern: CostPatt
   const base = (pattern === "stride" ? p.base.stride : undefined) ?? p.base.random;
   const walkLoadCycles = phaseBRefsPerWalk(v) * refCycles(p.caches, pageTableBytes(bufferBytes, 0, v));
   return {
-    baseTicks: base + missFraction(pattern, bufferBytes, p.caches.l3Bytes) * p.missTicks,
+    baseTicks: loopTicks(pattern, base, dataCycles(pattern, bufferBytes, p.caches, p.l3EffectiveBytes) / p.dataMlp),
     ticksPerWalk: walkLoadCycles / p.mlp,
     tscHz: p.tscHz,
     offsetSecondsPerAccess: p.offsetSecondsPerAccess,

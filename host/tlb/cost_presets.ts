@@ -15,6 +15,7 @@ export type VirtualizationName = "none" | "nested-4k" | "nested-2m" | "nested-1g
 
 /** Cache sizes and latencies of a core, in cycles (taken as TSC ticks). */
 export interface CacheLevels {
+  readonly l1Bytes: number;
   readonly l2Bytes: number;
   readonly l3Bytes: number;
   readonly l2Cycles: number;
@@ -23,27 +24,25 @@ export interface CacheLevels {
 }
 
 /**
- * AMD Zen 5. Chips and Cheese, "AMD's Ryzen 9950X: Zen 5 on Desktop": 1 MiB L2 per core and
- * 32 MiB of L3 shared by each CCD's cores (this guest's lscpu shows the same: 1 MiB L2 per
- * core, one 32 MiB L3). L2 latency 14 cycles as in presets.ts (assumed there too); L3 about
- * 50 cycles, assumed (the usual figure for desktop Zen 4/5; no vendor source in reach states
- * it). DRAM: 177 ticks (68 ns) measured on this guest by access_cost.c's latency loop in a
- * quiet moment (`access_cost latency thp 1 512`: every line of 512 MiB of THPs, dependent,
- * one page walk per 64 loads; `npm run bench:access` records it as latency/thp/512mib, 135
- * ticks at best in bench/results/zen5_kvm_4k_fit.json, hundreds under load).
+ * AMD Zen 5. Chips and Cheese, "AMD's Ryzen 9950X: Zen 5 on Desktop": 48 KiB of L1D and 1 MiB L2 per core and
+ * 32 MiB of L3 shared by each CCD's cores (this guest's lscpu shows the same: 48 KiB L1D,
+ * 1 MiB L2 per core, one 32 MiB L3). L2 latency 14 cycles as in presets.ts (assumed there
+ * too); L3 about 50 cycles, assumed (the usual figure for desktop Zen 4/5; no vendor source
+ * in reach states it). DRAM: 177 ticks (68 ns), measured on this guest by an earlier session
+ * with access_cost.c's latency loop (ZEN5_KVM_CACHES below has this guest's own latencies).
  */
 export const ZEN5_CACHES: CacheLevels = {
-  l2Bytes: 1 << 20, l3Bytes: 32 << 20, l2Cycles: 14, l3Cycles: 50, dramCycles: 177,
+  l1Bytes: 48 << 10, l2Bytes: 1 << 20, l3Bytes: 32 << 20, l2Cycles: 14, l3Cycles: 50, dramCycles: 177,
 };
 
 /**
  * Intel Golden Cove (Alder Lake P-core). Chips and Cheese, "Alder Lake's Caching and Power
- * Efficiency": 1280 KB of L2 per core and 30 MB of L3 shared (the Core i9-12900K). L2
+ * Efficiency": 48 KB of L1D and 1280 KB of L2 per core and 30 MB of L3 shared (the Core i9-12900K). L2
  * latency 15 cycles, assumed (the figure commonly reported; no vendor source in reach); L3
  * and DRAM latencies are Zen 5's, assumed likewise.
  */
 export const GOLDEN_COVE_CACHES: CacheLevels = {
-  l2Bytes: 1.25 * (1 << 20), l3Bytes: 30 << 20, l2Cycles: 15, l3Cycles: 50, dramCycles: 177,
+  l1Bytes: 48 << 10, l2Bytes: 1.25 * (1 << 20), l3Bytes: 30 << 20, l2Cycles: 15, l3Cycles: 50, dramCycles: 177,
 };
 
 /** A cost model's largest error on points held out of its fit, on cycles and on throughput. */
@@ -70,10 +69,13 @@ export interface CostPreset {
   /** Walk loads an out-of-order core overlaps (the walk part's divisor); Infinity: walks hidden behind cache misses. */
   readonly mlp: number;
   /**
-   * Ticks a last-level-cache miss adds after overlap: caches.dramCycles over the loads
-   * overlapped. 0 where one buffer size was measured: the data part is in `base`.
+   * Data loads beyond the L1 an out-of-order core overlaps (the data part's divisor,
+   * cost_parts.ts dataCycles()); Infinity where one buffer size was measured: the data part
+   * is in `base`.
    */
-  readonly missTicks: number;
+  readonly dataMlp: number;
+  /** Bytes of the L3 this machine's loads find (caches.l3Bytes, or less where other tenants share it). */
+  readonly l3EffectiveBytes: number;
   readonly tscHz: number;
   /** Wall seconds per access outside the timed loads (the seed's rand() offsets). */
   readonly offsetSecondsPerAccess: number;
@@ -124,7 +126,7 @@ function paperBand(row: SeedRow, refs: number, heldOut: string): ErrorBand {
 }
 
 const PAPER_SOURCES = "base and mlp fitted on the paper's bare-metal and KVM-guest \"without\" rows " +
-  "(spec/seed-experiment.md); the paper measured one buffer size (128 MiB), so its data part is in base (missTicks 0)";
+  "(spec/seed-experiment.md); the paper measured one buffer size (128 MiB), so its data part is in base (dataMlp Infinity)";
 
 /** The paper's bare-metal machine: Zen 5, 4.29 GHz TSC. */
 export const ZEN5_BARE: CostPreset = {
@@ -134,7 +136,8 @@ export const ZEN5_BARE: CostPreset = {
   caches: ZEN5_CACHES,
   base: { random: ZEN5_PARTS.base },
   mlp: ZEN5_PARTS.mlp,
-  missTicks: 0,
+  dataMlp: Infinity,
+  l3EffectiveBytes: ZEN5_CACHES.l3Bytes,
   ...PAPER_CLOCK,
   error: paperBand(SEED_ROWS.bareMetal.with, 1, "the paper's bare-metal \"with\" row"),
   sources: PAPER_SOURCES,
@@ -150,38 +153,53 @@ export const ZEN5_KVM_2M: CostPreset = {
 };
 
 /**
+ * This guest's caches: Zen 5's sizes, and latencies in its TSC ticks (2.596 GHz) measured by
+ * access_cost.c's latency loop (every line of a buffer, a page's 64 lines together in random
+ * order, each load the address of the next) over a buffer each level holds, the least
+ * disturbed of 9 runs in bench/results/zen5_kvm_4k_fit.json: L2 over 512 KiB (a tenth of it
+ * from the L1), L3 over 8 MiB, DRAM over 512 MiB (one page walk per 64 loads). The L1 over
+ * 32 KiB took 2.40 ticks, Zen 5's 4-cycle load-to-use at a core clock 1.67 times the TSC's;
+ * at that ratio the L2 is 10 cycles and the L3 21, below the 14 and about 50 cycles cited for
+ * desktop Zen 5: the loop's lines of one page let the prefetchers fetch ahead. They are the
+ * latencies phase B's loads see here.
+ */
+export const ZEN5_KVM_CACHES: CacheLevels = { ...ZEN5_CACHES, l2Cycles: 6.0382, l3Cycles: 12.3539, dramCycles: 128.5683 };
+
+/**
  * This machine: a KVM guest on an AMD EPYC (Zen 5, family 26) whose host backs it with 4 KiB
- * pages (README, cost model: its THPs are splintered). Fitted by calibrate() on
- * bench/results/zen5_kvm_4k_fit.json (9 runs of each loop, each its median round, the median
- * of the runs taken; the machine as these sessions share it, load average 11): the random base on
- * phase B over 8 MiB of THPs, missTicks on phase B over 128 MiB of 4 KiB pages and 512 MiB of
- * THPs, the stride base on the page stride over 128 MiB of 4 KiB pages. Those points give
- * walks no cost beyond the misses they overlap (mlp Infinity). Held out: the THP runs over
- * 128 MiB. Its band is the largest error on all six points (6.0 %) plus how far one run of
- * phase B or the stride strayed from its median in that measurement (21.0 %: the shared
- * machine runs the stride over 4 KiB pages at 32-33 or at 38-40 ticks), since a fresh
- * measurement is one more such sample. A buffer inside the L3 pays for what the other
- * processes of the fit put there: phase B over 8 MiB took 12.5 ticks then, 2.9 at load 3.
+ * pages (README, cost model: its THPs are splintered, as a chase over one 2 MiB THP shows).
+ * Fitted by calibrate() on bench/results/zen5_kvm_4k_fit.json (9 runs of each loop
+ * interleaved, each run's median round, the least disturbed run taken; load average 3.9-5.6
+ * with two other sessions' tests): the random base mostly on phase B over 32 KiB (L1, no
+ * walk); dataMlp, mlp and the L3 this guest's loads find (9 of the CCD's 32 MiB: the host's
+ * other tenants share it) on phase B over 8 and 32 MiB of THPs, 128 MiB of 4 KiB pages and
+ * 512 MiB of THPs; the stride base on the page stride over 128 MiB of 4 KiB pages. Held out:
+ * phase B over 128 MiB of THPs, 2 MiB, 512 KiB, 8 and 32 MiB of 4 KiB pages, and the stride
+ * over THPs. Its band is the largest error on all its points (8.6 %, phase B over 128 MiB of
+ * 4 KiB pages, a fitted point) plus 5.4 %, the largest gap in that measurement between a
+ * point's least disturbed run and its next, since a fresh measurement is one more such run.
  */
 export const ZEN5_KVM_4K: CostPreset = {
   name: "zen5-kvm-4k",
   description: "AMD Zen 5 (EPYC), KVM guest on 4 KiB host pages (this project's machines)",
   virtualization: "nested-4k",
-  caches: ZEN5_CACHES,
-  base: { random: 12.5743, stride: 26.8698 },
-  mlp: Infinity,
-  missTicks: 6.3602,
+  caches: ZEN5_KVM_CACHES,
+  base: { random: 0.7153, stride: 25.8302 },
+  mlp: 8.2562,
+  dataMlp: 8.7155,
+  l3EffectiveBytes: 9 << 20,
   tscHz: 2_596_098_000,
   offsetSecondsPerAccess: PAPER_CLOCK.offsetSecondsPerAccess,
   error: {
-    cycles: 0.2695,
-    throughput: 0.1406,
-    heldOut: "this machine's points (held out: local-random thp, local-stride thp; the rest fitted, with their residuals): " +
-      "model ±6.0 % plus the runs' scatter ±21.0 %",
+    cycles: 0.13998,
+    throughput: 0.07360,
+    heldOut: "this machine's points (held out: local-random thp, local-random thp 2 MiB, local-random 4k 512 KiB, " +
+      "local-random 4k 8 MiB, local-random 4k 32 MiB, local-stride thp; the rest fitted, with their residuals): " +
+      "model ±8.6 % plus the runs' scatter ±5.4 %",
   },
-  sources: "caches as zen5-bare (L3 per CCD, DRAM latency measured here); base (random: phase B over 8 MiB of THPs; " +
-    "stride: the page stride over 128 MiB of 4 KiB pages), missTicks (phase B over 128 MiB of 4 KiB pages and 512 MiB " +
-    "of THPs) and mlp fitted on this machine (bench/results/zen5_kvm_4k_fit.json); TSC rate from dmesg; offset time the paper's",
+  sources: "cache sizes as zen5-bare, latencies measured here (ZEN5_KVM_CACHES); base (random: phase B over 32 KiB; " +
+    "stride: the page stride over 128 MiB of 4 KiB pages), dataMlp, mlp and l3EffectiveBytes (phase B over 8, 32, 128 and " +
+    "512 MiB) fitted on this machine (bench/results/zen5_kvm_4k_fit.json); TSC rate from dmesg; offset time the paper's",
 };
 
 /**
@@ -194,6 +212,7 @@ export const GOLDEN_COVE_BARE: CostPreset = {
   name: "golden-cove-bare",
   description: "Intel Golden Cove, bare metal (Zen 5's fit on Golden Cove's caches; unmeasured)",
   caches: GOLDEN_COVE_CACHES,
+  l3EffectiveBytes: GOLDEN_COVE_CACHES.l3Bytes,
   error: { ...ZEN5_BARE.error, heldOut: "no Golden Cove point (zen5-bare's band, borrowed)" },
   sources: `caches: Chips and Cheese's Alder Lake article, latencies assumed; ${PAPER_SOURCES}; not measured on Golden Cove`,
 };
