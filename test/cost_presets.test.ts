@@ -73,6 +73,7 @@ describe("zen5-kvm-4k", () => {
     expect(ZEN5_KVM_4K.mlp).toBeCloseTo(fitted.mlp, 3);
     expect(ZEN5_KVM_4K.dataMlp).toBeCloseTo(fitted.dataMlp, 3);
     expect(ZEN5_KVM_4K.l3EffectiveBytes).toBe(fitted.l3EffectiveBytes);
+    expect(ZEN5_KVM_4K.strideL3SetShare).toBe(fitted.strideL3SetShare);
     expect(ZEN5_KVM_4K.error.cycles).toBeCloseTo(fitted.error.cycles, 4);
     expect(ZEN5_KVM_4K.error.throughput).toBeCloseTo(fitted.error.throughput, 4);
   });
@@ -80,17 +81,25 @@ describe("zen5-kvm-4k", () => {
   it("charges a buffer by the levels that hold its lines, random loads overlapped with the loop's base, the stride's added", () => {
     const at = (mib: number, pattern: "random" | "stride") => presetLine(ZEN5_KVM_4K, mib * MIB, pattern).baseTicks;
     const { caches: c, dataMlp, base } = ZEN5_KVM_4K;
-    // This guest's loads find 9 MiB of the L3 (with the L2's 1 MiB, 10 MiB of lines).
-    expect(ZEN5_KVM_4K.l3EffectiveBytes).toBe(9 * MIB);
+    const KIB = 1024;
+    // This guest's loads find 7.5 MiB of the L3 (with the L2's 1 MiB, 8.5 MiB of lines), a page stride's 15/64 of its sets.
+    expect(ZEN5_KVM_4K.l3EffectiveBytes).toBe(7.5 * MIB);
+    expect(ZEN5_KVM_4K.strideL3SetShare).toBe(15 / 64);
     expect(at(1 / 32, "random")).toBe(base.random);
     // Random loads over 8 MiB: 48 KiB in the L1, the rest of the L2's 1 MiB there, the rest in the L3.
     const eight = ((1 / 8 - 48 / 8192) * c.l2Cycles + (7 / 8) * c.l3Cycles) / dataMlp;
     expect(at(8, "random")).toBeCloseTo(Math.hypot(base.random, eight), 9);
-    // Over 128 MiB: 1/128 in the L1 and L2, 9/128 in the L3, the rest from DRAM.
-    const far = ((1 / 128 - 48 / 131072) * c.l2Cycles + (9 / 128) * c.l3Cycles + (118 / 128) * c.dramCycles) / dataMlp;
+    // Over 128 MiB: 1/128 in the L1 and L2, 7.5/128 in the L3, the rest from DRAM.
+    const far = ((1 / 128 - 48 / 131072) * c.l2Cycles + (7.5 / 128) * c.l3Cycles + (119.5 / 128) * c.dramCycles) / dataMlp;
     expect(at(128, "random")).toBeCloseTo(Math.hypot(base.random, far), 9);
-    // The stride's 2 MiB of lines over 128 MiB sit in the L3; its read-modify-writes pay them on top of the base.
-    expect(at(128, "stride")).toBeCloseTo(base.stride! + c.l3Cycles / dataMlp, 9);
+    // The stride over 128 MiB: 2 MiB of lines beside 512 KiB of page tables (guest and host PTEs); 16 KiB of L2 and
+    // 15/64 of 7.5 MiB of L3 for the lines against 15/64 of the tables: 84 % of the lines in the L2 and L3, the rest
+    // from DRAM. Its read-modify-writes pay them on top of the base.
+    const lines = 2 * MIB + (512 * KIB * 15) / 64;
+    const [inL1, inL2, inL3] = [768 / (2 * MIB + 8 * KIB), (16 * KIB) / (2 * MIB + 8 * KIB), (16 * KIB + (7.5 * MIB * 15) / 64) / lines];
+    expect(inL3).toBeCloseTo(0.8376, 4);
+    const stride = ((inL2 - inL1) * c.l2Cycles + (inL3 - inL2) * c.l3Cycles + (1 - inL3) * c.dramCycles) / dataMlp;
+    expect(at(128, "stride")).toBeCloseTo(base.stride! + stride, 9);
   });
 });
 

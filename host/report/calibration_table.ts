@@ -8,7 +8,7 @@ const pct = (x: number) => `${x >= 0 ? "+" : ""}${(100 * x).toFixed(1)} %`;
 export function formatCalibration(title: string, c: Calibration): string {
   const bases = Object.entries(c.params.base).map(([g, b]) => `${g} ${b.toFixed(2)}`).join(", ");
   const mlps = Object.entries(c.params.mlp).map(([m, v]) => `${m} ${v.toFixed(2)}`).join(", ");
-  const head = `${title}: mlp ${mlps}, dataMlp ${c.params.dataMlp.toFixed(2)}, L3 found ${(c.l3EffectiveBytes / (1 << 20)).toFixed(1)} MiB, base ticks ${bases}; held-out error ±${(100 * c.heldOutError).toFixed(1)} %`;
+  const head = `${title}: mlp ${mlps}, dataMlp ${c.params.dataMlp.toFixed(2)}, L3 found ${(c.l3EffectiveBytes / (1 << 20)).toFixed(1)} MiB (a page stride's lines ${(100 * c.strideL3SetShare).toFixed(0)} % of its sets), base ticks ${bases}; held-out error ±${(100 * c.heldOutError).toFixed(1)} %`;
   return `${head}\n${columns([
     ["point", "", "walks/access", "refs/walk", "data cycles", "measured", "predicted", "error"],
     ...c.rows.map((r) => [

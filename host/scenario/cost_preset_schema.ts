@@ -30,6 +30,7 @@ export const CostPresetSchema = z.strictObject({
   // null (JSON's Infinity): the data part in base (the paper's presets).
   dataMlp: infinitePositive,
   l3EffectiveBytes: positive,
+  strideL3SetShare: z.number().gt(0).max(1).optional(),
   tscHz: z.number().min(1e6).max(1e12),
   offsetSecondsPerAccess: z.number().min(0).max(1),
   error: z.strictObject({ cycles: share, throughput: share, heldOut: z.string() }),

@@ -73,6 +73,11 @@ export const LOCAL_POINTS: readonly LocalPoint[] = [
   { pattern: "random", pages: "thp", mib: 512, inFit: true },
   { pattern: "stride", pages: "4k", mib: 128, inFit: true },
   { pattern: "stride", pages: "thp", mib: 128, inFit: false },
+  { pattern: "stride", pages: "4k", mib: 8, inFit: false },
+  { pattern: "stride", pages: "thp", mib: 8, inFit: true },
+  { pattern: "stride", pages: "4k", mib: 256, inFit: true },
+  { pattern: "stride", pages: "4k", mib: 512, inFit: false },
+  { pattern: "stride", pages: "thp", mib: 512, inFit: true },
 ];
 
 /** The latency loop's points whose ticks are the levels' latencies: a buffer each of L2, L3 and DRAM holds. */
@@ -150,14 +155,18 @@ export function simulatePoint(point: CalibrationPoint, memory: CoreMemory, core:
     // Too few walks to sample (a guest's THPs): take a walk that hits the PUD cache, the shortest.
     refsPerWalk: cachedNestedRefs(c.walks === 0 ? nestedWalkRefs(1, levels) : c.walkRefs / c.walks, levels),
     refCycles: refCycles(point.caches, pageTableBytes(point.bufferBytes, point.hugeFraction, point.virtualization)),
-    dataCycles: dataCyclesOf(point, point.caches.l3Bytes),
+    dataCycles: dataCyclesOf(point, point.caches.l3Bytes, 1),
     pattern: point.pattern,
   };
 }
 
-/** The data part of `point` with `l3Bytes` of L3; 0 where it is in the point's base. */
-function dataCyclesOf(point: CalibrationPoint, l3Bytes: number): number {
-  return point.dataPart ? dataCycles(point.pattern, point.bufferBytes, point.caches, l3Bytes) : 0;
+/**
+ * The data part of `point` with `l3Bytes` of L3 and `l3SetShare` of its sets open to a page
+ * stride's lines; 0 where it is in the point's base.
+ */
+function dataCyclesOf(point: CalibrationPoint, l3Bytes: number, l3SetShare: number): number {
+  const sweep = { tableBytes: pageTableBytes(point.bufferBytes, point.hugeFraction, point.virtualization), l3SetShare };
+  return point.dataPart ? dataCycles(point.pattern, point.bufferBytes, point.caches, l3Bytes, sweep) : 0;
 }
 
 export interface CalibrationRow {
@@ -175,6 +184,8 @@ export interface Calibration {
   readonly params: PartsParams;
   /** The L3 capacity this machine's loads find, fitted with the rest (effectiveL3()). */
   readonly l3EffectiveBytes: number;
+  /** The share of the L3's sets a page stride's lines go to, fitted after it (effectiveL3()). */
+  readonly strideL3SetShare: number;
   readonly rows: readonly CalibrationRow[];
   /** The largest |error| of the held-out points: the band a prediction of this model carries. */
   readonly heldOutError: number;
@@ -187,9 +198,9 @@ function simulateAll(points: readonly CalibrationPoint[], core: (memory: WebAsse
   return points.map((p) => simulatePoint(p, memory, tlbCore));
 }
 
-/** `inputs` with each point's data part for `l3Bytes` of L3. */
-function withL3(points: readonly CalibrationPoint[], inputs: readonly CostInputs[], l3Bytes: number): CostInputs[] {
-  return inputs.map((x, i) => ({ ...x, dataCycles: dataCyclesOf(points[i], l3Bytes) }));
+/** `inputs` with each point's data part for `l3Bytes` of L3, `l3SetShare` of its sets open to a stride. */
+function withL3(points: readonly CalibrationPoint[], inputs: readonly CostInputs[], l3Bytes: number, l3SetShare: number): CostInputs[] {
+  return inputs.map((x, i) => ({ ...x, dataCycles: dataCyclesOf(points[i], l3Bytes, l3SetShare) }));
 }
 
 /** Each point predicted by `params` against its measurement. */
@@ -203,22 +214,24 @@ function rowsOf(params: PartsParams, points: readonly CalibrationPoint[], inputs
   });
 }
 
-/** Candidate L3 capacities, in 64ths of the cache: the fit is linear in the rest, not in this. */
+/** Candidate L3 capacities and set shares, in 64ths: the fit is linear in the rest, not in these. */
 const L3_STEPS = 64;
 
+interface L3Fit {
+  readonly l3Bytes: number;
+  readonly l3SetShare: number;
+  readonly params: PartsParams;
+  readonly inputs: CostInputs[];
+}
+
 /**
- * The L3 capacity, among 1/64, 2/64, … of the local points' L3, whose fit (fitParts) leaves
- * the smallest sum of squared relative errors on the fitted points; the cache's own where no
- * fitted point has a data part. A guest's loads may find less than the whole L3: the CCD's
- * other cores, the host's and other tenants', fill it too.
+ * Of the candidates (an L3 capacity and a set share each), the one whose fit (fitParts) leaves
+ * the smallest sum of squared relative errors on the fitted points; undefined if none fits.
  */
-function effectiveL3(points: readonly CalibrationPoint[], inputs: readonly CostInputs[]): { l3Bytes: number; params: PartsParams; inputs: CostInputs[] } {
-  const local = points.find((p) => p.dataPart && p.inFit);
-  const full = local?.caches.l3Bytes ?? ZEN5_CACHES.l3Bytes;
-  const sizes = local === undefined ? [full] : Array.from({ length: L3_STEPS }, (_, i) => ((i + 1) * full) / L3_STEPS);
-  let best: { l3Bytes: number; params: PartsParams; inputs: CostInputs[]; squares: number } | undefined;
-  for (const l3Bytes of sizes) {
-    const xs = withL3(points, inputs, l3Bytes);
+function bestFit(points: readonly CalibrationPoint[], inputs: readonly CostInputs[], candidates: ReadonlyArray<readonly [number, number]>): L3Fit | undefined {
+  let best: (L3Fit & { squares: number }) | undefined;
+  for (const [l3Bytes, l3SetShare] of candidates) {
+    const xs = withL3(points, inputs, l3Bytes, l3SetShare);
     let params: PartsParams;
     try {
       params = fitParts(points, xs);
@@ -226,18 +239,38 @@ function effectiveL3(points: readonly CalibrationPoint[], inputs: readonly CostI
       continue;
     }
     const squares = rowsOf(params, points, xs).filter((r) => r.inFit).reduce((sum, r) => sum + r.error ** 2, 0);
-    if (best === undefined || squares < best.squares - 1e-15) best = { l3Bytes, params, inputs: xs, squares };
+    if (best === undefined || squares < best.squares - 1e-15) best = { l3Bytes, l3SetShare, params, inputs: xs, squares };
   }
+  return best;
+}
+
+/**
+ * The L3 capacity, among 1/64, 2/64, … of the local points' L3, and the share of its sets a
+ * page stride's lines go to, among 1/64, 2/64, … 1, that fit the points best (bestFit): the
+ * capacity with all sets open, then the share at that capacity, then the capacity again at
+ * that share (the random points set the capacity, the stride's past 128 MiB the share). The
+ * cache's own capacity and all its sets where no fitted point has a data part. A guest's
+ * loads may find less than the whole L3: the CCD's other cores, the host's and other
+ * tenants', fill it too.
+ */
+function effectiveL3(points: readonly CalibrationPoint[], inputs: readonly CostInputs[]): L3Fit {
+  const local = points.find((p) => p.dataPart && p.inFit);
+  const full = local?.caches.l3Bytes ?? ZEN5_CACHES.l3Bytes;
+  const steps = Array.from({ length: L3_STEPS }, (_, i) => (i + 1) / L3_STEPS);
+  const sizes = (share: number) => (local === undefined ? [full] : steps.map((f) => f * full)).map((b) => [b, share] as const);
+  const bySize = bestFit(points, inputs, sizes(1));
+  const byShare = bySize && local !== undefined ? bestFit(points, inputs, steps.map((s) => [bySize.l3Bytes, s] as const)) : bySize;
   // No capacity fits: fitParts' own refusal, at the cache's size.
-  return best ?? { l3Bytes: full, params: fitParts(points, withL3(points, inputs, full)), inputs: withL3(points, inputs, full) };
+  return (byShare && bestFit(points, inputs, sizes(byShare.l3SetShare))) ??
+    { l3Bytes: full, l3SetShare: 1, params: fitParts(points, withL3(points, inputs, full, 1)), inputs: withL3(points, inputs, full, 1) };
 }
 
 /** Fit the parts model on `points`, simulating each with `core`, and report every point. */
 export function calibrate(points: readonly CalibrationPoint[], core: (memory: WebAssembly.Memory) => TlbCore): Calibration {
-  const { l3Bytes, params, inputs } = effectiveL3(points, simulateAll(points, core));
+  const { l3Bytes, l3SetShare, params, inputs } = effectiveL3(points, simulateAll(points, core));
   const rows = rowsOf(params, points, inputs);
   const heldOutError = Math.max(...rows.filter((r) => !r.inFit).map((r) => Math.abs(r.error)));
-  return { params, l3EffectiveBytes: l3Bytes, rows, heldOutError };
+  return { params, l3EffectiveBytes: l3Bytes, strideL3SetShare: l3SetShare, rows, heldOutError };
 }
 
 /**
@@ -265,7 +298,8 @@ export function calibratedPreset(c: Calibration, name: string, v: Virtualization
   return {
     name, description: `calibrated: ${sources}`, virtualization: v, caches,
     base: { random: c.params.base["local/random"], stride: c.params.base["local/stride"] },
-    mlp: c.params.mlp.local, dataMlp: c.params.dataMlp, l3EffectiveBytes: c.l3EffectiveBytes, tscHz, offsetSecondsPerAccess: offset,
+    mlp: c.params.mlp.local, dataMlp: c.params.dataMlp, l3EffectiveBytes: c.l3EffectiveBytes,
+    strideL3SetShare: c.strideL3SetShare, tscHz, offsetSecondsPerAccess: offset,
     error: {
       cycles: model + scatter,
       throughput: Math.max(...held.map((r) => Math.abs(secondsOf(r.measuredTicks) / secondsOf(r.measuredTicks * (1 + model + scatter)) - 1))),
@@ -292,5 +326,5 @@ function presetParams(preset: CostPreset): PartsParams {
  */
 export function presetRows(preset: CostPreset, points: readonly CalibrationPoint[], core: (memory: WebAssembly.Memory) => TlbCore): CalibrationRow[] {
   const checks = points.map((p) => ({ ...p, inFit: false, caches: preset.caches }));
-  return rowsOf(presetParams(preset), checks, withL3(checks, simulateAll(checks, core), preset.l3EffectiveBytes));
+  return rowsOf(presetParams(preset), checks, withL3(checks, simulateAll(checks, core), preset.l3EffectiveBytes, preset.strideL3SetShare ?? 1));
 }

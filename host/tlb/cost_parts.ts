@@ -31,6 +31,9 @@ export type CostPattern = "random" | "stride";
 
 /** Bytes of x86-64 page-table entries. */
 const PTE_BYTES = 8;
+/** Bytes of a cache line, and of the page the stride loop steps by (one line per page). */
+const LINE_BYTES = 64;
+const STRIDE_BYTES = 4096;
 
 /**
  * Bytes of the lowest page tables a walk over `bufferBytes` reads: one PTE per 4 KiB guest
@@ -54,10 +57,6 @@ export function refCycles(caches: CacheLevels, tableBytes: number): number {
   return caches.dramCycles;
 }
 
-/** Bytes of a cache line, and of the page the stride loop steps by (one line per page). */
-const LINE_BYTES = 64;
-const STRIDE_BYTES = 4096;
-
 /** Shares of a pattern's loads served by each level; they sum to 1. */
 export interface LevelShares {
   readonly l1: number;
@@ -67,23 +66,56 @@ export interface LevelShares {
 }
 
 /**
+ * Share of the L1's and L2's sets a page-aligned line can go to: their set index is the
+ * line's address bits from 6 up (L1: 48 KiB of 12 ways, 64 sets, bits 6-11; L2: 1 MiB of 16
+ * ways, 1024 sets, bits 6-15), and bits 6-11 of a line at a page's start are 0.
+ */
+const ALIGNED_SET_SHARE = 1 / 64;
+
+/**
+ * What a page stride's lines compete with besides each other: `tableBytes`, the page-table
+ * lines its walks read (pageTableBytes(); they cycle through the same caches with the data),
+ * and `l3SetShare`, the share of the L3's sets its page-aligned lines can go to (Zen hashes
+ * addresses over the L3, so it is not the L2's 1/64: CostPreset.strideL3SetShare, measured).
+ */
+export interface Sweep {
+  readonly tableBytes: number;
+  readonly l3SetShare: number;
+}
+
+/** A sweep with no page tables beside it and the whole L3 open to it. */
+const OPEN_SWEEP: Sweep = { tableBytes: 0, l3SetShare: 1 };
+
+/**
  * Where a pattern's loads over `bufferBytes` find their lines, with `l3Bytes` of L3 for this
  * machine's loads. Random loads go to every line alike, so a level holding C bytes of them
- * serves C/footprint; a sweep (the page stride: one line per 4 KiB, B/64 bytes of lines)
- * comes round to a line after all the others, so a level serves all of it if the lines fit
- * and none otherwise. The L2 holds the L1's lines (inclusive); Zen's L3 is filled by the
- * L2's victims, so the two together hold l2 + l3 bytes.
+ * serves C/footprint. The page stride (one read-modify-write at the start of each 4 KiB page,
+ * B/64 bytes of lines) comes round to a line after all the others: its lines can use only
+ * the sets a page-aligned line maps to (a share s of the level), where they compete with
+ * that share of the walks' page-table lines (`sweep`); a level serves s·C/(lines + s·tables)
+ * of them. Under LRU a cyclic sweep past its sets' ways would find none, but its lines'
+ * sets follow the host-physical frames of scattered host pages, so some sets overflow before
+ * others and the share falls gradually (page stride over 128-512 MiB in 32 MiB steps rises
+ * smoothly from the L3's ticks toward DRAM's: bench/results/stride_sizes.json). The L2 holds
+ * the L1's lines (inclusive); Zen's L3 is filled by the L2's victims, so the two together
+ * hold l2 + l3 bytes.
  */
-export function levelShares(pattern: CostPattern, bufferBytes: number, caches: CacheLevels, l3Bytes = caches.l3Bytes): LevelShares {
-  const footprint = pattern === "stride" ? (bufferBytes / STRIDE_BYTES) * LINE_BYTES : bufferBytes;
-  const held = (bytes: number) => (pattern === "stride" ? (footprint <= bytes ? 1 : 0) : Math.min(1, bytes / footprint));
-  const [l1, l2, l3] = [held(caches.l1Bytes), held(caches.l2Bytes), held(caches.l2Bytes + l3Bytes)];
+export function levelShares(pattern: CostPattern, bufferBytes: number, caches: CacheLevels, l3Bytes = caches.l3Bytes, sweep = OPEN_SWEEP): LevelShares {
+  const stride = pattern === "stride";
+  const lines = stride ? (bufferBytes / STRIDE_BYTES) * LINE_BYTES : bufferBytes;
+  const held = (bytes: number, share: number) => Math.min(1, (bytes * share) / (lines + (stride ? sweep.tableBytes * share : 0)));
+  const aligned = stride ? ALIGNED_SET_SHARE : 1;
+  const l1 = held(caches.l1Bytes, aligned);
+  const l2 = held(caches.l2Bytes, aligned);
+  // L2 and L3 together, each by the share of its sets the lines can use.
+  const s3 = stride ? sweep.l3SetShare : 1;
+  const l3 = Math.max(l2, Math.min(1, (caches.l2Bytes * aligned + l3Bytes * s3) / (lines + (stride ? sweep.tableBytes * s3 : 0))));
   return { l1, l2: l2 - l1, l3: l3 - l2, dram: 1 - l3 };
 }
 
 /** Cycles of a pattern's data loads beyond the L1, averaged over its loads (levelShares). */
-export function dataCycles(pattern: CostPattern, bufferBytes: number, caches: CacheLevels, l3Bytes = caches.l3Bytes): number {
-  const s = levelShares(pattern, bufferBytes, caches, l3Bytes);
+export function dataCycles(pattern: CostPattern, bufferBytes: number, caches: CacheLevels, l3Bytes = caches.l3Bytes, sweep = OPEN_SWEEP): number {
+  const s = levelShares(pattern, bufferBytes, caches, l3Bytes, sweep);
   return s.l2 * caches.l2Cycles + s.l3 * caches.l3Cycles + s.dram * caches.dramCycles;
 }
 
@@ -159,6 +191,11 @@ export function partsLine(v: Virtualization): CostModel {
   return paperLine(phaseBRefsPerWalk(v));
 }
 
+/** The sweep of a page stride over `bufferBytes` (`hugeFraction` of it THPs) on preset `p`'s machine under `v`. */
+export function sweepOf(p: CostPreset, bufferBytes: number, hugeFraction: number, v: Virtualization): Sweep {
+  return { tableBytes: pageTableBytes(bufferBytes, hugeFraction, v), l3SetShare: p.strideL3SetShare ?? 1 };
+}
+
 /**
  * Preset `p`'s cost line for an access phase over `bufferBytes` with `pattern`: the base of
  * the pattern and the data part of the buffer (none where the preset's data part is in its
@@ -171,7 +208,7 @@ export function presetLine(p: CostPreset, bufferBytes: number, pattern: CostPatt
   const base = (pattern === "stride" ? p.base.stride : undefined) ?? p.base.random;
   const walkLoadCycles = phaseBRefsPerWalk(v) * refCycles(p.caches, pageTableBytes(bufferBytes, 0, v));
   return {
-    baseTicks: loopTicks(pattern, base, dataCycles(pattern, bufferBytes, p.caches, p.l3EffectiveBytes) / p.dataMlp),
+    baseTicks: loopTicks(pattern, base, dataCycles(pattern, bufferBytes, p.caches, p.l3EffectiveBytes, sweepOf(p, bufferBytes, 0, v)) / p.dataMlp),
     ticksPerWalk: walkLoadCycles / p.mlp,
     tscHz: p.tscHz,
     offsetSecondsPerAccess: p.offsetSecondsPerAccess,

@@ -76,6 +76,11 @@ export interface CostPreset {
   readonly dataMlp: number;
   /** Bytes of the L3 this machine's loads find (caches.l3Bytes, or less where other tenants share it). */
   readonly l3EffectiveBytes: number;
+  /**
+   * Share of the L3's sets a page-aligned line can go to, for the page stride's lines
+   * (cost_parts.ts, Sweep); undefined: 1, all of them.
+   */
+  readonly strideL3SetShare?: number;
   readonly tscHz: number;
   /** Wall seconds per access outside the timed loads (the seed's rand() offsets). */
   readonly offsetSecondsPerAccess: number;
@@ -163,43 +168,50 @@ export const ZEN5_KVM_2M: CostPreset = {
  * desktop Zen 5: the loop's lines of one page let the prefetchers fetch ahead. They are the
  * latencies phase B's loads see here.
  */
-export const ZEN5_KVM_CACHES: CacheLevels = { ...ZEN5_CACHES, l2Cycles: 6.0382, l3Cycles: 12.3539, dramCycles: 128.5683 };
+export const ZEN5_KVM_CACHES: CacheLevels = { ...ZEN5_CACHES, l2Cycles: 6.0501, l3Cycles: 12.3091, dramCycles: 123.3207 };
 
 /**
  * This machine: a KVM guest on an AMD EPYC (Zen 5, family 26) whose host backs it with 4 KiB
  * pages (README, cost model: its THPs are splintered, as a chase over one 2 MiB THP shows).
  * Fitted by calibrate() on bench/results/zen5_kvm_4k_fit.json (9 runs of each loop
- * interleaved, each run's median round, the least disturbed run taken; load average 3.9-5.6
- * with two other sessions' tests): the random base mostly on phase B over 32 KiB (L1, no
- * walk); dataMlp, mlp and the L3 this guest's loads find (9 of the CCD's 32 MiB: the host's
- * other tenants share it) on phase B over 8 and 32 MiB of THPs, 128 MiB of 4 KiB pages and
- * 512 MiB of THPs; the stride base on the page stride over 128 MiB of 4 KiB pages. Held out:
- * phase B over 128 MiB of THPs, 2 MiB, 512 KiB, 8 and 32 MiB of 4 KiB pages, and the stride
- * over THPs. Its band is the largest error on all its points (8.6 %, phase B over 128 MiB of
- * 4 KiB pages, a fitted point) plus 5.4 %, the largest gap in that measurement between a
- * point's least disturbed run and its next, since a fresh measurement is one more such run.
+ * interleaved, each run's median round, the least disturbed run taken; load average 2.7-2.9):
+ * the random base mostly on phase B over 32 KiB (L1, no walk); dataMlp, mlp and the L3 this
+ * guest's loads find (7.5 of the CCD's 32 MiB: the host's other tenants share it) on phase B
+ * over 8 and 32 MiB of THPs, 128 MiB of 4 KiB pages and 512 MiB of THPs; the stride base and
+ * the share of the L3's sets a page stride's lines find (15/64: a page-aligned line's set is
+ * chosen by the bits above the page offset and Zen's hash of them, so it gets some of the
+ * sets; a stride whose lines are spread over the page's 64 offsets reaches DRAM only past
+ * 512 MiB, the page-aligned one from 160 MiB: README, cost model) on the page stride over 8
+ * MiB of THPs, 128 and 256 MiB of 4 KiB pages and 512 MiB of THPs. Held out: phase B over 128
+ * MiB of THPs, 2 MiB, 512 KiB, 8 and 32 MiB of 4 KiB pages, and the stride over 128 MiB of
+ * THPs and 8 and 512 MiB of 4 KiB pages. Its band is the largest error on all its points
+ * (10.1 %, phase B over 128 MiB of 4 KiB pages, a fitted point) plus 5.7 %, the largest gap
+ * in that measurement between a point's least disturbed run and its next, since a fresh
+ * measurement is one more such run.
  */
 export const ZEN5_KVM_4K: CostPreset = {
   name: "zen5-kvm-4k",
   description: "AMD Zen 5 (EPYC), KVM guest on 4 KiB host pages (this project's machines)",
   virtualization: "nested-4k",
   caches: ZEN5_KVM_CACHES,
-  base: { random: 0.7153, stride: 25.8302 },
-  mlp: 8.2562,
-  dataMlp: 8.7155,
-  l3EffectiveBytes: 9 << 20,
+  base: { random: 0.7249, stride: 23.2685 },
+  mlp: 6.2902,
+  dataMlp: 8.8783,
+  l3EffectiveBytes: 7.5 * (1 << 20),
+  strideL3SetShare: 15 / 64,
   tscHz: 2_596_098_000,
   offsetSecondsPerAccess: PAPER_CLOCK.offsetSecondsPerAccess,
   error: {
-    cycles: 0.13998,
-    throughput: 0.07360,
+    cycles: 0.15890,
+    throughput: 0.09375,
     heldOut: "this machine's points (held out: local-random thp, local-random thp 2 MiB, local-random 4k 512 KiB, " +
-      "local-random 4k 8 MiB, local-random 4k 32 MiB, local-stride thp; the rest fitted, with their residuals): " +
-      "model ±8.6 % plus the runs' scatter ±5.4 %",
+      "local-random 4k 8 MiB, local-random 4k 32 MiB, local-stride thp, local-stride 4k 8 MiB, local-stride 4k 512 MiB; " +
+      "the rest fitted, with their residuals): model ±10.1 % plus the runs' scatter ±5.7 %",
   },
   sources: "cache sizes as zen5-bare, latencies measured here (ZEN5_KVM_CACHES); base (random: phase B over 32 KiB; " +
-    "stride: the page stride over 128 MiB of 4 KiB pages), dataMlp, mlp and l3EffectiveBytes (phase B over 8, 32, 128 and " +
-    "512 MiB) fitted on this machine (bench/results/zen5_kvm_4k_fit.json); TSC rate from dmesg; offset time the paper's",
+    "stride: the page stride over 8 to 512 MiB), dataMlp, mlp and l3EffectiveBytes (phase B over 8, 32, 128 and 512 MiB) " +
+    "and strideL3SetShare (the page stride over 128 to 512 MiB) fitted on this machine (bench/results/zen5_kvm_4k_fit.json); " +
+    "TSC rate from dmesg; offset time the paper's",
 };
 
 /**
