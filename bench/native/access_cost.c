@@ -8,6 +8,9 @@
  *           page of the buffer, drawn with rand(), uniform over its pages, one
  *           64-byte-aligned byte in each; then those one-byte loads
  *   stride  one read-modify-write of a byte per 4 KiB page, in page order, per round
+ *   spread  the same at line k mod 64 of the k-th page instead of its first line, so that the
+ *           lines spread over every set of the caches (a page-aligned line's set index
+ *           bits 6-11 are 0: stride's lines find 1/64 of the L1's and L2's sets)
  *   chase   dependent loads: each load reads the address of the next, one line in every
  *           4 KiB page (line k of the k-th page mod 64, so the lines spread evenly over
  *           the L1's sets) in a random cycle, so nothing overlaps and a load pays the
@@ -16,7 +19,7 @@
  *           order and the 64 lines of each page in random order: past the last-level
  *           cache, the latency of DRAM with one page walk per 64 loads
  *
- * Usage: access_cost random|stride|chase|latency thp|4k|1g ROUNDS [SIZE]
+ * Usage: access_cost random|stride|spread|chase|latency thp|4k|1g ROUNDS [SIZE]
  * SIZE is MiB (even, 128 by default), or KiB with a k suffix ("32k": a buffer inside the L1,
  * for the levels' latencies and the TLB's reach; a multiple of 4).
  * Prints one JSON line: the pattern, the pages asked for, the buffer's MiB, the accesses
@@ -151,14 +154,15 @@ static char *link_lines(char *buf, unsigned long pages) {
 }
 
 int main(int argc, char **argv) {
-  const int patterns_ok = argc >= 4 && (!strcmp(argv[1], "random") || !strcmp(argv[1], "stride") || !strcmp(argv[1], "chase") ||
+  const int patterns_ok = argc >= 4 && (!strcmp(argv[1], "random") || !strcmp(argv[1], "stride") ||
+                                          !strcmp(argv[1], "spread") || !strcmp(argv[1], "chase") ||
                                           !strcmp(argv[1], "latency"));
   const int pages_ok = argc >= 4 && (!strcmp(argv[2], "thp") || !strcmp(argv[2], "4k") || !strcmp(argv[2], "1g"));
   const char *size = argc == 5 ? argv[4] : "128";
   const int in_kib = size[0] != '\0' && size[strlen(size) - 1] == 'k';
   const long kib = atol(size) * (in_kib ? 1 : 1024);
   if (argc < 4 || argc > 5 || !patterns_ok || !pages_ok || atol(argv[3]) <= 0 || kib <= 0 || kib % (in_kib ? 4 : 2048)) {
-    fprintf(stderr, "usage: access_cost random|stride|chase|latency thp|4k|1g ROUNDS [MIB, even | KIB k, a multiple of 4]\n");
+    fprintf(stderr, "usage: access_cost random|stride|spread|chase|latency thp|4k|1g ROUNDS [MIB, even | KIB k, a multiple of 4]\n");
     return 2;
   }
   const char *pattern = argv[1];
@@ -202,6 +206,10 @@ int main(int argc, char **argv) {
     } else if (strcmp(pattern, "stride") == 0) {
       uint64_t t0 = ticks();
       for (unsigned long i = 0; i < steps; i++) ((volatile char *)buf)[i % pages * PAGE_BYTES]++;
+      total += ticks() - t0;
+    } else if (strcmp(pattern, "spread") == 0) {
+      uint64_t t0 = ticks();
+      for (unsigned long i = 0; i < steps; i++) ((volatile char *)buf)[i % pages * PAGE_BYTES + i % pages % LINES * 64]++;
       total += ticks() - t0;
     } else {
       uint64_t t0 = ticks();

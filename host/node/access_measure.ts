@@ -67,8 +67,8 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
-/** Build the program and run every configuration `reps` times of `rounds` rounds; `onRun` sees each run. */
-export function measureAccessCost(reps: number, rounds: number, onRun?: (key: string, ticks: number) => void): AccessMeasurement {
+/** Build access_cost.c with the machine's compiler into a temporary directory, and give `use` the binary. */
+export function withAccessCost<T>(use: (binary: string) => T): T {
   const dir = mkdtempSync(path.join(os.tmpdir(), "access-cost-"));
   const binary = path.join(dir, "access_cost");
   try {
@@ -77,16 +77,38 @@ export function measureAccessCost(reps: number, rounds: number, onRun?: (key: st
     } catch (err) {
       throw new UsageError(`cannot build ${SOURCE} with cc: ${(err as Error).message.split("\n")[0]}`);
     }
+    return use(binary);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** One line of access_cost.c (`binary`): its ticks per access in the median round, over all rounds, and the buffer's AnonHugePages. */
+export interface AccessRun {
+  readonly medianRoundTicksPerAccess: number;
+  readonly ticksPerAccess: number;
+  readonly tscHz: number;
+  readonly anonHugeKiB: number;
+}
+
+/** Run `pattern` over `mib` MiB of `pages` for as many accesses as `rounds` rounds over 128 MiB. */
+export function runAccessCost(binary: string, pattern: string, pages: string, mib: number, rounds: number): AccessRun {
+  // About as many accesses in every configuration: rounds of 128 MiB's 32,768.
+  // (access_cost.c goes over a smaller buffer several times in a round of 32,768).
+  const perRound = Math.max(32_768, mib * 256 * (pattern === "latency" ? 64 : 1));
+  const n = String(Math.max(1, Math.round((rounds * 32_768) / perRound)));
+  return JSON.parse(execFileSync(binary, [pattern, pages, n, sizeArg(mib)], { encoding: "utf8" }));
+}
+
+/** Build the program and run every configuration `reps` times of `rounds` rounds; `onRun` sees each run. */
+export function measureAccessCost(reps: number, rounds: number, onRun?: (key: string, ticks: number) => void): AccessMeasurement {
+  return withAccessCost((binary) => {
     const samples = new Map<string, { ticks: number[]; means: number[]; huge: number[] }>();
     const tscHz: number[] = [];
     const loadBefore = os.loadavg()[0];
     for (let r = 0; r < reps; r++) {
       for (const [pattern, pages, mib] of CONFIGS) {
-        // About as many accesses in every configuration: rounds of 128 MiB's 32,768.
-        // (access_cost.c goes over a smaller buffer several times in a round of 32,768).
-        const perRound = Math.max(32_768, mib * 256 * (pattern === "latency" ? 64 : 1));
-        const n = String(Math.max(1, Math.round((rounds * 32_768) / perRound)));
-        const line = JSON.parse(execFileSync(binary, [pattern, pages, n, sizeArg(mib)], { encoding: "utf8" }));
+        const line = runAccessCost(binary, pattern, pages, mib, rounds);
         const key = pointKey(pattern, pages, mib);
         const s = samples.get(key) ?? { ticks: [], means: [], huge: [] };
         s.ticks.push(line.medianRoundTicksPerAccess);
@@ -111,9 +133,7 @@ export function measureAccessCost(reps: number, rounds: number, onRun?: (key: st
         meanTicks: s.means, anonHugeKiB: median(s.huge),
       }])),
     };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 }
 
 /**
