@@ -10,6 +10,7 @@ import { formatComparison } from "../host/report/compare_table.ts";
 import { comparisonJson } from "../host/report/json_report.ts";
 import { formatRun } from "../host/report/run_report.ts";
 import { compareScenario, runScenario, wasmEngine } from "../host/run/mod.ts";
+import { parseCostPreset } from "../host/scenario/cost_preset_schema.ts";
 import { validateScenario } from "../host/scenario/mod.ts";
 import { calibratedPreset, calibrate, calibrationPoints, localCaches, presetRows } from "../host/tlb/cost_calibration.ts";
 import { accessSeconds, SEED_ACCESSES, SEED_ROWS, ticksPerAccess, walksPerAccess } from "../host/tlb/cost_model.ts";
@@ -76,6 +77,17 @@ describe("zen5-kvm-4k", () => {
     expect(ZEN5_KVM_4K.strideL3SetShare).toBe(fitted.strideL3SetShare);
     expect(ZEN5_KVM_4K.error.cycles).toBeCloseTo(fitted.error.cycles, 4);
     expect(ZEN5_KVM_4K.error.throughput).toBeCloseTo(fitted.error.throughput, 4);
+  });
+
+  it("prices the stride over a preset file without strideL3SetShare as over all the L3's sets, and refuses a share over 1", () => {
+    const { strideL3SetShare: _, ...rest } = ZEN5_KVM_4K;
+    const read = parseCostPreset(rest);
+    if (!("preset" in read)) throw new Error(read.reason);
+    const open = presetLine({ ...ZEN5_KVM_4K, strideL3SetShare: 1 }, 512 * MIB, "stride").baseTicks;
+    expect(presetLine(read.preset, 512 * MIB, "stride").baseTicks).toBe(open);
+    // A quarter of the sets sends more of 512 MiB's 8 MiB of lines to DRAM than all of them.
+    expect(presetLine(ZEN5_KVM_4K, 512 * MIB, "stride").baseTicks).toBeGreaterThan(open);
+    expect(parseCostPreset({ ...ZEN5_KVM_4K, strideL3SetShare: 1.5 })).toMatchObject({ path: ["strideL3SetShare"] });
   });
 
   it("charges a buffer by the levels that hold its lines, random loads overlapped with the loop's base, the stride's added", () => {
