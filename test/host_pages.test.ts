@@ -1,6 +1,6 @@
 /** The host's page size from the chases over 96 and 128 pages and over one THP (host/tlb/host_pages.ts). */
 import { describe, expect, it } from "vitest";
-import { pointKey } from "../host/tlb/cost_calibration.ts";
+import { pointKey } from "../host/tlb/local_points.ts";
 import { hostPageEvidence } from "../host/tlb/host_pages.ts";
 
 /** Chase ticks over 96 pages, 128 pages and one THP, keyed as a measurement keys them. */

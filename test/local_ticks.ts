@@ -1,5 +1,5 @@
 /** A measurement of this machine's points for tests, in the form localTicks() gives (host/node/access_measure.ts). */
-import { LATENCY_POINTS, LOCAL_POINTS, type LocalTicks, pointKey } from "../host/tlb/cost_calibration.ts";
+import { LATENCY_POINTS, LOCAL_POINTS, type LocalTicks, pointKey } from "../host/tlb/local_points.ts";
 
 /** A measurement with `ticks` at every local point and round latencies at the latency loop's. */
 export function localOf(ticks: (pattern: string, pages: string, mib: number) => number): LocalTicks {

@@ -11,7 +11,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { LOCAL_POINTS, type LocalTicks, pointKey } from "../tlb/cost_calibration.ts";
+import { LOCAL_POINTS, type LocalTicks, pointKey } from "../tlb/local_points.ts";
 import { HOST_PAGE_CHASES } from "../tlb/host_pages.ts";
 import { UsageError } from "./usage.ts";
 

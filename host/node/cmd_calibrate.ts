@@ -13,7 +13,8 @@
  */
 import { Command, Option } from "commander";
 import { formatCalibration } from "../report/calibration_table.ts";
-import { calibrate, calibratedPreset, calibrationPoints, localCaches } from "../tlb/cost_calibration.ts";
+import { calibrate, calibratedPreset, calibrationPoints } from "../tlb/cost_calibration.ts";
+import { localCaches } from "../tlb/local_points.ts";
 import type { VirtualizationName } from "../tlb/cost_presets.ts";
 import { createTlbRef } from "../tlb/tlb_ref.ts";
 import { virtualizationOf } from "../tlb/virtualization.ts";

@@ -95,8 +95,8 @@ const OPEN_SWEEP: Sweep = { tableBytes: 0, l3SetShare: 1 };
  * that share of the walks' page-table lines (`sweep`); a level serves s·C/(lines + s·tables)
  * of them. Under LRU a cyclic sweep past its sets' ways would find none, but its lines'
  * sets follow the host-physical frames of scattered host pages, so some sets overflow before
- * others and the share falls gradually (page stride over 128-512 MiB in 32 MiB steps rises
- * smoothly from the L3's ticks toward DRAM's: bench/results/stride_sizes.json). The L2 holds
+ * others and the share falls gradually (the page stride rises smoothly from the L3's ticks
+ * at 128 MiB to DRAM's at 384 MiB: bench/results/stride_sizes.json). The L2 holds
  * the L1's lines (inclusive); Zen's L3 is filled by the L2's victims, so the two together
  * hold l2 + l3 bytes.
  */

@@ -7,7 +7,7 @@
  * fast as over 96 pages; a host on 4 KiB pages splinters it into 512 entries, as slow as over
  * 128. (A TLB entry maps the smaller of the guest's and the host's page.)
  */
-import { pointKey } from "./cost_calibration.ts";
+import { pointKey } from "./local_points.ts";
 
 /** The chases that tell the host's page size: pages, MiB. */
 export const HOST_PAGE_CHASES = { fits: ["4k", 3 / 8], misses: ["4k", 1 / 2], thp: ["thp", 2] } as const;
