@@ -1,12 +1,12 @@
 import { describe, expect, test } from "vitest";
 import type { VariantName } from "../host/kernel/variants/mod.ts";
 import { AheadPool } from "../host/node/ahead_pool.ts";
-import { compareOnWorkers } from "../host/node/compare_pool.ts";
+import { compareOnWorkers, runsOnWorkers } from "../host/node/compare_pool.ts";
 import { makeEngine } from "../host/node/make_engine.ts";
 import { comparisonJson } from "../host/report/json_report.ts";
 import { compareScenario } from "../host/run/mod.ts";
 import { type Engine, tsEngine } from "../host/run/engine.ts";
-import { type Scenario, type ScenarioInput, validateScenario } from "../host/scenario/mod.ts";
+import { loadPreset, type Scenario, type ScenarioInput, validateScenario } from "../host/scenario/mod.ts";
 import { countingEngine, inlineAhead } from "./ahead_fixture.ts";
 
 /** One task over 16 MiB: sweeps that write it, a pause, then uniform loads, in chunks of 10 ms. */
@@ -108,4 +108,32 @@ describe("simulating ahead", () => {
       }
     }
   }, 120_000);
+
+  test("a single variant's exact run gives one thread's JSON on a worker, its phases simulated ahead beside it", async () => {
+    const s = { ...scenario([]), variants: ["baseline"] } as Scenario;
+    const one = comparisonJson(await compareScenario(s, await makeEngine("wasm"), { tlbMode: "exact" }), { tool });
+    const pool = new AheadPool("wasm", 2, 0);
+    try {
+      await pool.ready();
+      const solo = await compareOnWorkers(s, ["baseline"], "wasm", { tlbMode: "exact" }, undefined, pool);
+      expect(comparisonJson(solo, { tool })).toBe(one);
+      await pool.idle();
+      expect(pool.jobs).toEqual({ finished: 1, cut: 0 });
+    } finally {
+      await pool.close();
+    }
+  }, 120_000);
+
+  test("runsOnWorkers(): several variants, or one whose exact run has phases worth simulating ahead, on a machine of two cores or more", () => {
+    const seed = loadPreset("hot1-cold-hot2");
+    const seedAlone = { ...seed, variants: [seed.variants[0]] } as Scenario;
+    const small = { ...scenario([]), variants: ["baseline"] } as Scenario;
+    expect(runsOnWorkers(seed, "sample", 2)).toBe(true);
+    expect(runsOnWorkers(seedAlone, "exact", 2)).toBe(true);
+    expect(runsOnWorkers(seedAlone, "sample", 2)).toBe(false);
+    expect(runsOnWorkers(seedAlone, "exact", 1)).toBe(false);
+    expect(runsOnWorkers(seed, "exact", 1)).toBe(false);
+    // Too short to be worth a thread: its exact run stays on this one.
+    expect(runsOnWorkers(small, "exact", 2)).toBe(false);
+  });
 });

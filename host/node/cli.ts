@@ -3,7 +3,6 @@
  * (a scenario file, a preset name, an option) is one line on stderr and exit status 2;
  * output files are written whole or not at all.
  */
-import { availableParallelism } from "node:os";
 import { basename, extname } from "node:path";
 import { Command, CommanderError, Option } from "commander";
 import { anonHugeChartSvg } from "../report/anon_huge_chart.ts";
@@ -28,7 +27,7 @@ import { captureCommand } from "./cmd_capture.ts";
 import { checkTraceCommand } from "./cmd_check_trace.ts";
 import { generateCommand } from "./cmd_generate.ts";
 import { reportCommand } from "./cmd_report.ts";
-import { compareOnWorkers } from "./compare_pool.ts";
+import { compareOnWorkers, runsOnWorkers } from "./compare_pool.ts";
 import { makeEngine } from "./make_engine.ts";
 import { toolInfo } from "./package_version.ts";
 import { progressBar } from "./progress.ts";
@@ -137,8 +136,9 @@ async function execute(arg: string, flags: RunFlags, mode: "run" | "compare"): P
   };
   let c: CompareResult;
   try {
-    // Variants are independent runs: with a core to spare, each takes a worker thread.
-    c = scenario.variants.length > 1 && availableParallelism() > 1
+    // Variants are independent runs: with a core to spare, each takes a worker thread, and
+    // a long exact run simulates its phases ahead on the others.
+    c = runsOnWorkers(scenario, tlbMode)
       ? await compareOnWorkers(scenario, scenario.variants as VariantName[], flags.engine, options, onEvent)
       : await compareScenario(scenario, await makeEngine(flags.engine), { ...options, onEvent });
   } finally {

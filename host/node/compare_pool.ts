@@ -66,6 +66,16 @@ function runOnWorker(job: CompareJob, onEvent: (e: CompareFromWorker & { type: "
 }
 
 /**
+ * Whether a run of `scenario` goes to worker threads on a machine of `cores`: several
+ * variants each take one; a single variant does when it is exact and long enough for
+ * its phases to be simulated ahead on the spare core.
+ */
+export function runsOnWorkers(scenario: Scenario, tlbMode: CompareJob["options"]["tlbMode"], cores = availableParallelism()): boolean {
+  if (cores < 2) return false;
+  return scenario.variants.length > 1 || (tlbMode === "exact" && runWork(scenario, true).total >= WORTH_ACCESSES);
+}
+
+/**
  * Run `scenario` under each of `variants` (the reference first) on `engine`-kind cores,
  * one worker thread per variant; an exact compare simulates long phases ahead on
  * `ahead` (by default a pool of its own; null: none).
