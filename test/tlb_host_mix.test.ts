@@ -1,7 +1,6 @@
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { CoreMemory } from "../host/core/core_memory.ts";
-import { PMD, PTE, PTE_TABLE_BYTES } from "../host/core/layout.ts";
 import { createCore } from "../host/node/load_core.ts";
 import { runScenario, wasmEngine } from "../host/run/mod.ts";
 import { validateScenario } from "../host/scenario/mod.ts";
@@ -9,7 +8,7 @@ import {
   AccessStream, type HostPageMix, mixedHostLevels, mixedVirtualization, mixThresholds, TaskTlb, type TlbCore,
   type TlbPreset, type Virtualization, virtualizationOf, ZEN5,
 } from "../host/tlb/mod.ts";
-import { createTlbCores } from "./tlb_fixture.ts";
+import { createTlbCores, mappedDirectory } from "./tlb_fixture.ts";
 
 let memory: CoreMemory;
 let wasm: TlbCore;
@@ -21,20 +20,7 @@ beforeAll(async () => {
 
 /** A directory of 2 MiB pages (head frames 2 MiB apart, spread over guest-physical memory) and PTE tables of contiguous frames. */
 function directory(huge: boolean[]): number {
-  const dir = memory.alloc(huge.length * 4, 64);
-  huge.forEach((h, p) => {
-    if (h) {
-      memory.u32[(dir >>> 2) + p] = PMD.HUGE | (37 * p + 3);
-      return;
-    }
-    const table = memory.allocTable();
-    for (let i = 0; i < 512; i++) {
-      memory.u32[(table >>> 2) + 2 * i] = PTE.PRESENT | PTE.WRITE;
-      memory.u32[(table >>> 2) + 2 * i + 1] = 512 * (41 * p + 5) + i;
-    }
-    memory.u32[(dir >>> 2) + p] = table / PTE_TABLE_BYTES;
-  });
-  return dir;
+  return mappedDirectory(memory, huge, (p) => 37 * p + 3, (p, i) => 512 * (41 * p + 5) + i);
 }
 
 /** Zen 5 with a small L1 and L2 and nested caches, so that a few PMDs make walks that use them. */

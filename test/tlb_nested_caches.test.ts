@@ -1,12 +1,11 @@
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { CoreMemory } from "../host/core/core_memory.ts";
-import { PMD, PTE, PTE_TABLE_BYTES } from "../host/core/layout.ts";
 import {
   AccessStream, type AccessPattern, TaskTlb, type TlbArray, type TlbCore, type TlbPreset, type TlbRegion,
   virtualizationOf, ZEN5,
 } from "../host/tlb/mod.ts";
-import { createTlbCores } from "./tlb_fixture.ts";
+import { createTlbCores, mappedDirectory } from "./tlb_fixture.ts";
 
 let memory: CoreMemory;
 let wasm: TlbCore;
@@ -16,22 +15,9 @@ beforeAll(async () => {
   ({ memory, wasm, ts } = await createTlbCores());
 });
 
-/** A directory of `huge.length` PMDs: 2 MiB pages, or PTE tables of present pages on frames 5 apart from `base`. */
-function directory(huge: boolean[], base = 1 << 20): number {
-  const dir = memory.alloc(huge.length * 4, 64);
-  huge.forEach((h, p) => {
-    if (h) {
-      memory.u32[(dir >>> 2) + p] = PMD.HUGE | (p + 7);
-      return;
-    }
-    const table = memory.allocTable();
-    for (let i = 0; i < 512; i++) {
-      memory.u32[(table >>> 2) + 2 * i] = PTE.PRESENT | PTE.WRITE;
-      memory.u32[(table >>> 2) + 2 * i + 1] = base + 5 * (512 * p + i);
-    }
-    memory.u32[(dir >>> 2) + p] = table / PTE_TABLE_BYTES;
-  });
-  return dir;
+/** A directory of `huge.length` PMDs: 2 MiB pages, or PTE tables of present pages on frames 5 apart from frame 2^20. */
+function directory(huge: boolean[]): number {
+  return mappedDirectory(memory, huge, (p) => p + 7, (p, i) => (1 << 20) + 5 * (512 * p + i));
 }
 
 /** Zen 5 with a small L1 and L2, so that a few PMDs make walks, and the nested caches given. */
