@@ -27,6 +27,11 @@ function scenario(first: unknown[], extra: Partial<ScenarioInput> = {}): Scenari
 }
 
 const tool = { name: "khugesim", version: "test" };
+/**
+ * How long a run here waits for a thread to take its speculation on: the runs' 20 ms is a
+ * speed choice that a busy machine can outlast, and these tests count the speculations.
+ */
+const TAKE_ON_MS = 60_000;
 /** khugepaged collapsing the region while the task runs: every 100 ms, 2 PMDs a pass. */
 const collapsing = [[{ do: "madvise", vma: "m", advice: "MADV_HUGEPAGE" }], {
   tunables: { enabled: "madvise", "khugepaged/scan_sleep_millisecs": 100, "khugepaged/pages_to_scan": 1024 },
@@ -91,7 +96,7 @@ describe("simulating ahead", () => {
   test("compareOnWorkers() gives one thread's JSON with speculations on threads of their own, held or dropped", async () => {
     for (const [s, held] of [[scenario([]), true], [scenario([...collapsing[0]], collapsing[1]), false]] as const) {
       const one = comparisonJson(await compareScenario(s, await makeEngine("wasm"), { tlbMode: "exact" }), { tool });
-      const pool = new AheadPool("wasm", 2, 0);
+      const pool = new AheadPool("wasm", 2, 0, TAKE_ON_MS);
       try {
         // Threads that have started take a job at once: a run then waits for it.
         await pool.ready();
@@ -112,7 +117,7 @@ describe("simulating ahead", () => {
   test("a single variant's exact run gives one thread's JSON on a worker, its phases simulated ahead beside it", async () => {
     const s = { ...scenario([]), variants: ["baseline"] } as Scenario;
     const one = comparisonJson(await compareScenario(s, await makeEngine("wasm"), { tlbMode: "exact" }), { tool });
-    const pool = new AheadPool("wasm", 2, 0);
+    const pool = new AheadPool("wasm", 2, 0, TAKE_ON_MS);
     try {
       await pool.ready();
       const solo = await compareOnWorkers(s, ["baseline"], "wasm", { tlbMode: "exact" }, undefined, pool);

@@ -8,7 +8,7 @@
 import { createHash } from "node:crypto";
 import { serialize } from "node:v8";
 import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from "node:worker_threads";
-import { endJournal, journalBuffer, joinJournal, JournalReader, journalRunning } from "../run/ahead_journal.ts";
+import { endJournal, journalBuffer, joinJournal, JournalReader, journalRunning, START_GRACE_MS } from "../run/ahead_journal.ts";
 import type { AheadRequest } from "../run/ahead_request.ts";
 import type { AheadReader, AheadSource } from "../run/ahead_take.ts";
 
@@ -41,6 +41,8 @@ export interface AheadChannel {
   port: MessagePort;
   mailbox: SharedArrayBuffer;
   worthAccesses: number;
+  /** How long a run waits for a thread to take its speculation on (ahead_journal.ts). */
+  startGraceMs: number;
 }
 
 const WORKER_URL = import.meta.url.endsWith(".ts")
@@ -52,6 +54,7 @@ export class AheadPool {
   readonly #engine: "wasm" | "ts";
   readonly #maxWorkers: number;
   readonly #worthAccesses: number;
+  readonly #startGraceMs: number;
   /** Speculations done: run to their end, or cut short (nobody read on, or a thread failed). */
   readonly jobs = { finished: 0, cut: 0 };
   /** Journals by the hash of their request. */
@@ -70,12 +73,13 @@ export class AheadPool {
   /**
    * Speculations on `engine`-kind cores, on `maxWorkers` threads, of phases that promise
    * `worthAccesses` simulated accesses. A thread takes jobs once it has started; until
-   * then they wait, and the runs go on without them (ahead_journal.ts).
+   * then they wait, and the runs go on without them after `startGraceMs` (ahead_journal.ts).
    */
-  constructor(engine: "wasm" | "ts", maxWorkers: number, worthAccesses = WORTH_ACCESSES) {
+  constructor(engine: "wasm" | "ts", maxWorkers: number, worthAccesses = WORTH_ACCESSES, startGraceMs = START_GRACE_MS) {
     this.#engine = engine;
     this.#maxWorkers = maxWorkers;
     this.#worthAccesses = worthAccesses;
+    this.#startGraceMs = startGraceMs;
     // Started now, so that they are ready when the runs first ask.
     for (let i = 0; i < maxWorkers; i++) this.#spawn();
   }
@@ -87,7 +91,7 @@ export class AheadPool {
     const box = new Int32Array(mailbox);
     port1.on("message", (m: ToPool) => this.#request(m, port1, box));
     this.#channels.push({ port: port1, mailbox: box });
-    return { port: port2, mailbox, worthAccesses: this.#worthAccesses };
+    return { port: port2, mailbox, worthAccesses: this.#worthAccesses, startGraceMs: this.#startGraceMs };
   }
 
   /** Resolves when every thread has started. */
@@ -177,7 +181,7 @@ export class AheadPool {
 
 /** A run's side of a channel: the AheadSource its runScenario() takes, and close() for the run's end. */
 export function aheadClient(channel: AheadChannel): AheadSource & { close(): void } {
-  const { port, mailbox, worthAccesses } = channel;
+  const { port, mailbox, worthAccesses, startGraceMs } = channel;
   const box = new Int32Array(mailbox);
   const journals = new Map<number, SharedArrayBuffer>();
   const readers: AheadReader[] = [];
@@ -203,7 +207,7 @@ export function aheadClient(channel: AheadChannel): AheadSource & { close(): voi
       const open = () => {
         if (reader === undefined) {
           const buffer = journal(id);
-          reader = buffer === null ? null : new JournalReader(buffer);
+          reader = buffer === null ? null : new JournalReader(buffer, startGraceMs);
         }
         return reader;
       };

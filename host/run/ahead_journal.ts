@@ -8,7 +8,7 @@ import { type AheadChunk, readRecord, recordBytes, writeRecord } from "./ahead_r
 
 const HEADER_BYTES = 64;
 /** How long a run waits for a thread to take a speculation on before it goes on without it. */
-const START_GRACE_MS = 20;
+export const START_GRACE_MS = 20;
 /**
  * Header words: records written, ended (no more will be), readers still reading,
  * state() bytes of the TLB, and whether a thread has taken the speculation on.
@@ -81,10 +81,13 @@ export class JournalReader {
   readonly #header: Int32Array;
   #left = false;
   #graced = false;
+  readonly #graceMs: number;
 
-  constructor(buffer: SharedArrayBuffer) {
+  /** A reader of the journal in `buffer` that gives a thread `graceMs` to take its speculation on. */
+  constructor(buffer: SharedArrayBuffer, graceMs = START_GRACE_MS) {
     this.#buffer = buffer;
     this.#header = new Int32Array(buffer, 0, 5);
+    this.#graceMs = graceMs;
   }
 
   /**
@@ -102,7 +105,7 @@ export class JournalReader {
       if (count === 0 && Atomics.load(this.#header, RUNNING) === 0) {
         if (this.#graced) return null;
         this.#graced = true;
-        Atomics.wait(this.#header, COUNT, 0, START_GRACE_MS);
+        Atomics.wait(this.#header, COUNT, 0, this.#graceMs);
         continue;
       }
       Atomics.wait(this.#header, COUNT, count, 1000);
