@@ -192,7 +192,7 @@ describe("calibrate() on the stated points", () => {
     }
     for (const r of c.rows) expect(r.error).toBeCloseTo(r.predictedTicks / r.measuredTicks - 1, 12);
     expect(c.heldOutError).toBe(Math.max(...c.rows.filter((r) => !r.inFit).map((r) => Math.abs(r.error))));
-  });
+  }, 120_000);
 
   it("fits on the paper's rows the ZEN5_PARTS constants runs use, and states zen5-parts' band from its held-out rows", () => {
     const c = run("nested-2m");
@@ -200,7 +200,7 @@ describe("calibrate() on the stated points", () => {
     expect(c.params.base["paper/random"]).toBeCloseTo(ZEN5_PARTS.base, 9);
     const paperHeldOut = c.rows.filter((r) => r.kind.startsWith("paper") && !r.inFit).map((r) => Math.abs(r.error));
     expect(lineErrorBand("zen5-parts").cycles).toBeCloseTo(Math.max(...paperHeldOut), 9);
-  });
+  }, 120_000);
 
   it("walks as much over guest THPs as over 4 KiB pages on 4 KiB host pages, and not at all on 2 MiB ones", () => {
     const fits = { "nested-4k": run("nested-4k"), "nested-2m": run("nested-2m") };
@@ -215,7 +215,7 @@ describe("calibrate() on the stated points", () => {
       expect(row("nested-2m", `local-${pattern} thp`).inputs.walksPerAccess).toBe(0);
       expect(row("nested-2m", `local-${pattern} 4k`).inputs.walksPerAccess).toBeGreaterThan(0.8);
     }
-  });
+  }, 120_000);
 
   it("prices an L1-resident buffer at the random base, and a buffer past the L3 at its data part over dataMlp, overlapped with the base", () => {
     const c = run("nested-4k");
@@ -226,7 +226,7 @@ describe("calibrate() on the stated points", () => {
     const big = row("local-random thp 512 MiB");
     const walks = big.inputs.walksPerAccess * big.inputs.refsPerWalk * big.inputs.refCycles / c.params.mlp.local;
     expect(big.predictedTicks).toBeCloseTo(Math.hypot(c.params.base["local/random"], big.inputs.dataCycles / c.params.dataMlp) + walks, 9);
-  });
+  }, 120_000);
 });
 
 describe("costModel zen5-parts in a run", () => {
