@@ -55,7 +55,7 @@ export interface AheadPlanInput {
  * not worth one, how many of the task's next pauses need not ask again (those whose steps
  * ahead are a part of these).
  */
-export function aheadPlan(run: AheadRun, input: AheadPlanInput, worthAccesses: number):
+function aheadPlan(run: AheadRun, input: AheadPlanInput, worthAccesses: number):
   { request: AheadRequest; perSim: number[] } | { skip: number } {
   const { mm } = input;
   const { scenario, engine: { memory } } = run;

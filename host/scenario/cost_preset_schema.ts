@@ -17,7 +17,7 @@ const share = z.number().min(0).max(100);
 const infinitePositive = z.preprocess((v) => (v === Infinity ? null : v), z.number().gt(0).nullable()).transform((v) => v ?? Infinity);
 
 /** The schema of a preset object; `calibration` holds calibrate's points and measurement, unread. */
-export const CostPresetSchema = z.strictObject({
+const CostPresetSchema = z.strictObject({
   name: z.string().min(1),
   description: z.string().default(""),
   virtualization: z.enum(["none", "nested-4k", "nested-2m", "nested-1g"]),
